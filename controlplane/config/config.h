@@ -1,0 +1,130 @@
+// The typed configuration model and the HAProxy-syntax parser that builds it.
+//
+// The file syntax is HAProxy's (sections, keywords, quoting, "${VAR}" expansion, comments).
+// Sluice's own data-plane settings live in a `dataplane` section, documented in
+// docs/configuration.md. Diagnostics follow haproxy's style:
+//   [ALERT]    (pid) : config : parsing [FILE:LINE] : 'keyword' ...
+// and every error of a run is collected so that one `sluice -c` reports them all.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dataplane/base/result.h"
+#include "dataplane/net/addr.h"
+
+namespace sluice::config {
+
+struct Diagnostic {
+  enum class Severity { kWarning, kAlert };
+  Severity severity = Severity::kAlert;
+  std::string file;
+  int line = 0;  // 0 when the message is about the whole configuration
+  std::string keyword;
+  std::string message;  // full text after "parsing [file:line] : "
+};
+
+// `port NAME DEVICE`: DEVICE is a PCI address (0000:03:00.0) or a DPDK vdev string
+// (net_tap0,iface=sl-client0).
+struct PortConfig {
+  std::string name;
+  std::string device;
+  bool is_pci = false;
+  std::vector<net::IpPrefix> addresses;  // `address NAME A/LEN`
+  std::optional<uint16_t> vlan;           // `vlan NAME ID`: frames tagged ID are ours
+  std::string file;
+  int line = 0;
+};
+
+// `route PREFIX via GATEWAY` and `default-gateway GATEWAY` (a /0 route).
+struct RouteConfig {
+  net::IpPrefix prefix;
+  net::IpAddr gateway;
+  std::string file;
+  int line = 0;
+};
+
+enum class HugePages { kAuto, kOn, kOff };
+
+struct DataplaneConfig {
+  unsigned workers = 0;           // 0: `nbthread` from global, else 1
+  unsigned memory_mb = 512;       // EAL -m
+  HugePages hugepages = HugePages::kAuto;
+  unsigned mbufs = 16383;         // mbufs in the packet pool
+  unsigned neighbours = 1024;     // neighbour (ARP/ND) entries per worker
+  unsigned dispatch_ring = 1024;  // entries in each worker's dispatch ring
+  unsigned idle_sleep_us = 0;     // sleep when idle (0: pure polling)
+  uint16_t local_port_min = 32768;  // ports for connections the appliance opens
+  uint16_t local_port_max = 60999;
+  std::string file_prefix = "sluice";  // EAL --file-prefix (runtime dir name)
+  std::vector<std::string> eal_args;   // `eal-args ...`: extra EAL arguments, appended
+  std::vector<PortConfig> ports;
+  std::vector<RouteConfig> routes;
+  bool present = false;  // a `dataplane` section was seen
+};
+
+struct GlobalConfig {
+  std::optional<unsigned> nbthread;
+  std::optional<unsigned> maxconn;
+};
+
+// `defaults [NAME]`: recorded for the proxy sections that later versions bring; nothing
+// consumes it yet.
+struct DefaultsConfig {
+  std::string name;
+  std::string mode;  // "tcp" or "http"; empty when not set
+  std::vector<std::pair<std::string, uint32_t>> timeouts_ms;  // `timeout NAME TIME`, by name
+  std::vector<std::string> options;  // `option X` as "X", `no option X` as "no X"
+  std::optional<unsigned> retries;
+  std::optional<unsigned> maxconn;
+  std::vector<std::string> balance;  // `balance ALGO [ARGS]`: the words after the keyword
+  std::string file;
+  int line = 0;
+};
+
+struct Config {
+  GlobalConfig global;
+  DataplaneConfig dataplane;
+  std::vector<DefaultsConfig> defaults;  // in file order
+  std::vector<std::string> files;  // files read, in order
+
+  unsigned Workers() const {
+    if (dataplane.workers) return dataplane.workers;
+    if (global.nbthread) return *global.nbthread;
+    return 1;
+  }
+};
+
+struct ParseOutcome {
+  Config config;
+  std::vector<Diagnostic> diagnostics;
+  bool HasErrors() const;
+};
+
+// Reads each path in order (a directory: its *.cfg files in lexical order, as haproxy -f
+// does) into one configuration. Never throws on bad input: every problem is a Diagnostic.
+ParseOutcome ParseFiles(const std::vector<std::string>& paths);
+
+// Parses text as if read from `file_name` (used by tests and fuzzers).
+ParseOutcome ParseText(const std::string& text, const std::string& file_name);
+
+// One line per diagnostic, in haproxy's style, with `pid` in the prefix (no trailing newline).
+std::string FormatDiagnostic(const Diagnostic& d, int pid);
+
+// Lexer limits, as haproxy's: a line longer than this (before or after "${VAR}" expansion)
+// or with more words is an error.
+inline constexpr size_t kMaxLineBytes = 64 * 1024;
+inline constexpr size_t kMaxLineWords = 64;
+
+// Splits one line (without its newline) into words the way haproxy does: `#` comments,
+// blanks, "double quotes" with "${VAR}" expansion and escapes, 'single quotes' taken
+// literally, backslash escapes and unquoted "${VAR}". The error names the problem (not the
+// location). Exposed for tests and fuzzers.
+base::Result<std::vector<std::string>> SplitLine(std::string_view line);
+
+}  // namespace sluice::config

@@ -1,0 +1,306 @@
+#include "controlplane/main/appliance.h"
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace sluice::app {
+
+using base::Error;
+using base::Result;
+
+namespace {
+
+constexpr uint16_t kRxDesc = 1024;
+constexpr uint16_t kTxDesc = 1024;
+
+int WorkerMain(void* arg) {
+  static_cast<lcore::Worker*>(arg)->Run();
+  return 0;
+}
+
+std::string Hex(const net::MacAddr& m) { return net::ToString(m); }
+
+}  // namespace
+
+std::string DeviceName(const config::PortConfig& port) {
+  return port.device.substr(0, port.device.find(','));
+}
+
+std::vector<std::string> BuildEalArgs(const config::Config& cfg, unsigned cpus,
+                                      bool hugepages_free) {
+  const auto& dp = cfg.dataplane;
+  const unsigned workers = cfg.Workers();
+  std::vector<std::string> args = {"sluice"};
+  // Main lcore 0 (control plane) on CPU 0; worker lcores 1..N on the other CPUs, sharing
+  // them round-robin when there are more workers than CPUs (as in tests with 2 workers).
+  std::string lcores = "0@0";
+  for (unsigned w = 1; w <= workers; ++w) {
+    const unsigned cpu = cpus > 1 ? 1 + (w - 1) % (cpus - 1) : 0;
+    lcores += "," + std::to_string(w) + "@" + std::to_string(cpu);
+  }
+  args.push_back("--lcores=" + lcores);
+  args.push_back("--main-lcore=0");
+  const bool no_huge = dp.hugepages == config::HugePages::kOff ||
+                       (dp.hugepages == config::HugePages::kAuto && !hugepages_free);
+  if (no_huge) args.push_back("--no-huge");
+  args.push_back("-m");
+  args.push_back(std::to_string(dp.memory_mb));
+  args.push_back("--file-prefix=" + dp.file_prefix);
+  bool any_pci = false;
+  for (const auto& p : dp.ports) {
+    if (p.is_pci) {
+      args.push_back("-a");
+      args.push_back(p.device);
+      any_pci = true;
+    } else {
+      args.push_back("--vdev=" + p.device);
+    }
+  }
+  if (!any_pci) args.push_back("--no-pci");
+  for (const auto& a : dp.eal_args) args.push_back(a);
+  return args;
+}
+
+Appliance::Appliance(config::Config cfg) : cfg_(std::move(cfg)) {
+  nworkers_ = cfg_.Workers();
+}
+
+Appliance::~Appliance() { Stop(); }
+
+static bool HugepagesFree() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  while (in >> key) {
+    if (key == "HugePages_Free:") {
+      long v = 0;
+      in >> v;
+      return v > 0;
+    }
+    in.ignore(1 << 16, '\n');
+  }
+  return false;
+}
+
+Result<bool> Appliance::Start() {
+  if (nworkers_ == 0 || nworkers_ > lcore::kMaxWorkers) {
+    return Error{"workers must be between 1 and " + std::to_string(lcore::kMaxWorkers)};
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  unsigned cpus = 1;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = static_cast<unsigned>(CPU_COUNT(&set));
+  std::vector<std::string> args = BuildEalArgs(cfg_, cpus, HugepagesFree());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
+    return Error{std::string("EAL initialisation failed: ") + rte_strerror(rte_errno)};
+  }
+  eal_up_ = true;
+  if (rte_lcore_count() < nworkers_ + 1) return Error{"not enough lcores for the workers"};
+  const auto& dp = cfg_.dataplane;
+  pool_ = rte_pktmbuf_pool_create("sl_pkt", dp.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                  static_cast<int>(rte_socket_id()));
+  if (!pool_) {
+    return Error{"cannot create the packet pool of " + std::to_string(dp.mbufs) +
+                 " mbufs (raise 'memory' in the dataplane section): " +
+                 rte_strerror(rte_errno)};
+  }
+  if (auto r = InitPorts(); !r) return r;
+  if (auto r = InitNetConfig(); !r) return r;
+  if (auto r = InitWorkers(); !r) return r;
+  SetTelemetryTarget(this);
+  RegisterTelemetry();
+  return true;
+}
+
+Result<bool> Appliance::InitPorts() {
+  for (const auto& pc : cfg_.dataplane.ports) {
+    const std::string name = DeviceName(pc);
+    uint16_t pid = 0;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &pid) != 0) {
+      return Error{"port '" + pc.name + "': no DPDK device named '" + name + "' (" +
+                   pc.file + ":" + std::to_string(pc.line) + ")"};
+    }
+    if (pid >= 256) return Error{"port '" + pc.name + "': DPDK port id above 255"};
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(pid, &info) != 0) return Error{"port '" + pc.name + "': no info"};
+    if (info.max_rx_queues < nworkers_ || info.max_tx_queues < nworkers_) {
+      return Error{"port '" + pc.name + "' has " + std::to_string(info.max_rx_queues) +
+                   " rx queues, fewer than the " + std::to_string(nworkers_) + " workers"};
+    }
+    rte_eth_conf conf{};
+    const auto q = static_cast<uint16_t>(nworkers_);
+    int rc = rte_eth_dev_configure(pid, q, q, &conf);
+    if (rc != 0) return Error{"port '" + pc.name + "': configure failed: " + rte_strerror(-rc)};
+    port_ids_.push_back(pid);
+    port_started_.push_back(false);
+    const int socket = rte_eth_dev_socket_id(pid) < 0 ? 0 : rte_eth_dev_socket_id(pid);
+    for (uint16_t i = 0; i < q; ++i) {
+      rc = rte_eth_rx_queue_setup(pid, i, kRxDesc, static_cast<unsigned>(socket), nullptr, pool_);
+      if (rc != 0) return Error{"port '" + pc.name + "': rx queue setup: " + rte_strerror(-rc)};
+      rc = rte_eth_tx_queue_setup(pid, i, kTxDesc, static_cast<unsigned>(socket), nullptr);
+      if (rc != 0) return Error{"port '" + pc.name + "': tx queue setup: " + rte_strerror(-rc)};
+    }
+    rc = rte_eth_dev_start(pid);
+    if (rc != 0) return Error{"port '" + pc.name + "': start failed: " + rte_strerror(-rc)};
+    port_started_.back() = true;
+    rte_eth_promiscuous_enable(pid);  // best effort: ND needs solicited-node multicast
+    rte_eth_allmulticast_enable(pid);
+  }
+  return true;
+}
+
+Result<bool> Appliance::InitNetConfig() {
+  net_ = std::make_unique<net::NetConfig>();
+  net::NetConfig& n = *net_;
+  const auto& dp = cfg_.dataplane;
+  n.nports = static_cast<unsigned>(dp.ports.size());
+  if (n.nports > net::kMaxPorts) return Error{"too many ports"};
+  for (unsigned i = 0; i < n.nports; ++i) {
+    const auto& pc = dp.ports[i];
+    net::PortAddrs& pa = n.ports[i];
+    pa.port_id = port_ids_[i];
+    n.port_index_of_id[pa.port_id] = static_cast<uint8_t>(i);
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(pa.port_id, &mac);
+    std::memcpy(pa.mac.b.data(), mac.addr_bytes, 6);
+    pa.vlan = pc.vlan.value_or(0);
+    for (const auto& a : pc.addresses) {
+      if (a.addr.is_v6) {
+        if (pa.n_v6 == net::kMaxAddrsPerPort) return Error{"too many IPv6 addresses"};
+        pa.v6[pa.n_v6] = a.addr.v6;
+        pa.v6_len[pa.n_v6++] = a.length;
+      } else {
+        if (pa.n_v4 == net::kMaxAddrsPerPort) return Error{"too many IPv4 addresses"};
+        pa.v4[pa.n_v4] = a.addr.v4;
+        pa.v4_len[pa.n_v4++] = a.length;
+      }
+    }
+    std::printf("sluice: port %s (%s) mac %s\n", pc.name.c_str(), pc.device.c_str(),
+                Hex(pa.mac).c_str());
+  }
+  if (!net::CreateRouteTables(n, "sl_routes", static_cast<int>(rte_socket_id())) ||
+      !net::BuildConnectedRoutes(n)) {
+    return Error{"cannot build the routing tables"};
+  }
+  for (const auto& rc : dp.routes) {
+    // The gateway's port is the one whose connected subnet holds it.
+    net::Route r;
+    r.has_gateway = true;
+    r.gateway = rc.gateway;
+    bool found = false;
+    for (unsigned i = 0; i < n.nports && !found; ++i) {
+      for (const auto& a : dp.ports[i].addresses) {
+        if (net::PrefixContains(a, rc.gateway)) {
+          r.port = static_cast<uint16_t>(i);
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found) {
+      return Error{"route " + net::ToString(rc.prefix) + ": gateway " +
+                   net::ToString(rc.gateway) + " is on no port's subnet (" + rc.file + ":" +
+                   std::to_string(rc.line) + ")"};
+    }
+    if (!net::AddRoute(n, rc.prefix, r)) return Error{"cannot add route " + net::ToString(rc.prefix)};
+  }
+  n.steering = net::FlowSteering(static_cast<uint16_t>(nworkers_), dp.local_port_min,
+                                 dp.local_port_max);
+  n.tsc_hz = rte_get_tsc_hz();
+  return true;
+}
+
+Result<bool> Appliance::InitWorkers() {
+  const auto& dp = cfg_.dataplane;
+  const uint64_t hz = net_->tsc_hz;
+  const net::NeighbourTimes times{30 * hz, hz, 600 * hz};
+  rings_.assign(nworkers_, nullptr);
+  for (unsigned w = 0; w < nworkers_; ++w) {
+    counters_.push_back(std::make_unique<counters::WorkerCounters>());
+    neighbours_.push_back(std::make_unique<net::NeighbourTable>());
+    const std::string nname = "sl_neigh" + std::to_string(w);
+    if (!neighbours_.back()->Init(nname.c_str(), dp.neighbours,
+                                  static_cast<int>(rte_socket_id()), times)) {
+      return Error{"cannot create the neighbour table: " + std::string(rte_strerror(rte_errno))};
+    }
+    const std::string rname = "sl_dispatch" + std::to_string(w);
+    // Any worker enqueues (multi-producer), only the owner dequeues.
+    rings_[w] = rte_ring_create(rname.c_str(), dp.dispatch_ring,
+                                static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (!rings_[w]) return Error{"cannot create the dispatch ring"};
+  }
+  for (unsigned w = 0; w < nworkers_; ++w) {
+    lcore::WorkerSetup s;
+    s.id = static_cast<uint16_t>(w);
+    s.nworkers = static_cast<uint16_t>(nworkers_);
+    s.net = net_.get();
+    s.pool = pool_;
+    s.counters = counters_[w].get();
+    s.neighbours = neighbours_[w].get();
+    s.rings = rings_.data();
+    s.idle_sleep_us = dp.idle_sleep_us;
+    s.stop = &stop_;
+    workers_.push_back(std::make_unique<lcore::Worker>(s));
+  }
+  unsigned w = 0;
+  unsigned lcore_id;
+  RTE_LCORE_FOREACH_WORKER(lcore_id) {
+    if (w == nworkers_) break;
+    if (rte_eal_remote_launch(WorkerMain, workers_[w].get(), lcore_id) != 0) {
+      return Error{"cannot launch worker " + std::to_string(w)};
+    }
+    ++w;
+  }
+  launched_ = true;
+  return true;
+}
+
+void Appliance::Stop() {
+  SetTelemetryTarget(nullptr);
+  stop_.store(true);
+  if (launched_) {
+    rte_eal_mp_wait_lcore();
+    launched_ = false;
+  }
+  for (size_t i = 0; i < port_ids_.size(); ++i) {
+    if (port_started_[i]) rte_eth_dev_stop(port_ids_[i]);
+    rte_eth_dev_close(port_ids_[i]);
+  }
+  port_ids_.clear();
+  port_started_.clear();
+  workers_.clear();
+  for (auto* r : rings_) {
+    if (!r) continue;
+    void* obj;
+    while (rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    rte_ring_free(r);
+  }
+  rings_.clear();
+  neighbours_.clear();
+  if (net_) net::FreeRouteTables(*net_);
+  if (pool_) {
+    rte_mempool_free(pool_);
+    pool_ = nullptr;
+  }
+  if (eal_up_) {
+    // EAL leaves its runtime directory (config, sockets) behind; a clean stop removes it so
+    // that nothing of the process remains.
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    eal_up_ = false;
+    std::error_code ec;
+    std::filesystem::remove_all(runtime_dir, ec);
+  }
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,67 @@
+// The appliance's start-up and shutdown, owned by the control-plane thread (main lcore):
+// EAL, the packet pool, ports, the immutable NetConfig, per-worker state, worker launch,
+// telemetry, and the reverse on stop.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controlplane/config/config.h"
+#include "dataplane/base/result.h"
+#include "dataplane/counters/counters.h"
+#include "dataplane/lcore/worker.h"
+#include "dataplane/net/net.h"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace sluice::app {
+
+// The EAL command line for a configuration (pure; unit-tested). `cpus` is the number of
+// CPUs the process may use, `hugepages_free` whether the host has free hugepages.
+std::vector<std::string> BuildEalArgs(const config::Config& cfg, unsigned cpus,
+                                      bool hugepages_free);
+
+// DPDK's device name for a port's device string: the vdev name before the first ',' or the
+// PCI address.
+std::string DeviceName(const config::PortConfig& port);
+
+class Appliance {
+ public:
+  explicit Appliance(config::Config cfg);
+  ~Appliance();
+
+  base::Result<bool> Start();  // EAL, ports, workers; returns once they run
+  void Stop();                 // idempotent
+
+  unsigned workers() const { return nworkers_; }
+  const net::NetConfig& net() const { return *net_; }
+  const counters::WorkerCounters& counters(unsigned worker) const { return *counters_[worker]; }
+
+ private:
+  base::Result<bool> InitPorts();
+  base::Result<bool> InitNetConfig();
+  base::Result<bool> InitWorkers();
+
+  config::Config cfg_;
+  unsigned nworkers_ = 1;
+  bool eal_up_ = false;
+  bool launched_ = false;
+  std::atomic<bool> stop_{false};
+  rte_mempool* pool_ = nullptr;
+  std::vector<uint16_t> port_ids_;
+  std::vector<bool> port_started_;
+  std::unique_ptr<net::NetConfig> net_;
+  std::vector<std::unique_ptr<counters::WorkerCounters>> counters_;
+  std::vector<std::unique_ptr<net::NeighbourTable>> neighbours_;
+  std::vector<rte_ring*> rings_;
+  std::vector<std::unique_ptr<lcore::Worker>> workers_;
+};
+
+// Registers /sluice/... telemetry commands reading `app` (set to nullptr before it dies).
+void RegisterTelemetry();
+void SetTelemetryTarget(const Appliance* app);
+
+}  // namespace sluice::app

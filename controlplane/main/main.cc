@@ -1,0 +1,96 @@
+// sluice: the appliance's entry point.
+//   sluice -f FILE [-f FILE ...]   run (foreground; SIGINT/SIGTERM stop it cleanly)
+//   sluice -c -f FILE              check the configuration only, as `haproxy -c` does
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "controlplane/config/config.h"
+#include "controlplane/main/appliance.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+void Usage(FILE* out) {
+  std::fprintf(out,
+               "Usage: sluice [-c] -f <cfgfile|cfgdir> [-f ...]\n"
+               "  -f FILE  configuration file or directory (repeatable)\n"
+               "  -c       check the configuration and exit (0: valid, 1: errors)\n"
+               "  -v       print the version\n"
+               "  -h       this help\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> files;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-f" && i + 1 < argc) {
+      files.push_back(argv[++i]);
+    } else if (a == "-c") {
+      check_only = true;
+    } else if (a == "-v" || a == "-vv") {
+      std::printf("Sluice version %s\n", kVersion);
+      return 0;
+    } else if (a == "-h" || a == "--help") {
+      Usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "[ALERT]    (%d) : unknown option '%s'\n", getpid(), a.c_str());
+      Usage(stderr);
+      return 1;
+    }
+  }
+  if (files.empty()) {
+    Usage(stderr);
+    return 1;
+  }
+
+  auto outcome = sluice::config::ParseFiles(files);
+  for (const auto& d : outcome.diagnostics) {
+    std::fprintf(stderr, "%s\n", sluice::config::FormatDiagnostic(d, getpid()).c_str());
+  }
+  if (outcome.HasErrors()) {
+    std::fprintf(stderr, "[ALERT]    (%d) : config : Fatal errors found in configuration.\n",
+                 getpid());
+    return 1;
+  }
+  if (check_only) {
+    std::printf("Configuration file is valid\n");
+    return 0;
+  }
+
+  // Block the stop signals before EAL creates its threads (they inherit the mask); the
+  // control-plane thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  int rc = 0;
+  {
+    sluice::app::Appliance app(std::move(outcome.config));
+    auto started = app.Start();
+    if (!started) {
+      std::fprintf(stderr, "[ALERT]    (%d) : %s\n", getpid(), started.error().c_str());
+      rc = 1;
+    } else {
+      std::printf("sluice: ready (%u worker%s)\n", app.workers(), app.workers() > 1 ? "s" : "");
+      std::fflush(stdout);
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      std::printf("sluice: stopping on %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      std::fflush(stdout);
+    }
+    app.Stop();
+  }
+  return rc;
+}

@@ -1,0 +1,134 @@
+#include "dataplane/lcore/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+namespace sluice::lcore {
+
+using counters::Counter;
+
+namespace {
+// Marks a dispatched copy of an ARP/ND frame that the receiver only learns from. The field
+// is ours from rx to the ring: the receiving worker sets it before every enqueue.
+constexpr uint32_t kDispatchFlow = 0;
+constexpr uint32_t kDispatchLearn = 1;
+constexpr unsigned kIdleLoopsBeforeSleep = 256;
+}  // namespace
+
+Worker::Worker(const WorkerSetup& setup)
+    : s_(setup), stack_(setup.net, setup.counters, setup.neighbours, setup.pool, setup.id) {
+  tick_interval_tsc_ = s_.net->tsc_hz / 100;  // 10 ms
+}
+
+void Worker::Handle(rte_mbuf* m, uint16_t port_index) noexcept {
+  const uint16_t owner = s_.net->steering.OwnerOfFrame(rte_pktmbuf_mtod(m, const uint8_t*),
+                                                       m->data_len);
+  if (owner == s_.id || owner == net::kOwnerLocal || s_.nworkers == 1) {
+    return stack_.Input(m, port_index, false);
+  }
+  if (owner == net::kOwnerAll) {
+    for (uint16_t w = 0; w < s_.nworkers; ++w) {
+      if (w == s_.id) continue;
+      rte_mbuf* copy = rte_pktmbuf_copy(m, s_.pool, 0, UINT32_MAX);
+      if (!copy) {
+        s_.counters->Inc(Counter::out_drop_no_mbuf);
+        continue;
+      }
+      copy->port = m->port;
+      copy->hash.usr = kDispatchLearn;
+      if (rte_ring_enqueue(s_.rings[w], copy) != 0) {
+        s_.counters->Inc(Counter::dispatch_drop_ring_full);
+        rte_pktmbuf_free(copy);
+        continue;
+      }
+      s_.counters->Inc(Counter::dispatch_learn_out);
+    }
+    return stack_.Input(m, port_index, false);
+  }
+  m->hash.usr = kDispatchFlow;
+  if (rte_ring_enqueue(s_.rings[owner], m) != 0) {
+    s_.counters->Inc(Counter::dispatch_drop_ring_full);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  s_.counters->Inc(Counter::dispatch_out);
+}
+
+unsigned Worker::DrainRing() noexcept {
+  rte_mbuf* pkts[kRxBurst];
+  const unsigned n = rte_ring_dequeue_burst(s_.rings[s_.id], reinterpret_cast<void**>(pkts),
+                                            kRxBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const uint16_t port_index = s_.net->port_index_of_id[m->port];
+    if (m->hash.usr == kDispatchLearn) {
+      s_.counters->Inc(Counter::dispatch_learn_in);
+      stack_.Input(m, port_index, true);
+      continue;
+    }
+    s_.counters->Inc(Counter::dispatch_in);
+    const uint16_t owner = s_.net->steering.OwnerOfFrame(
+        rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+    if (owner != s_.id) s_.counters->Inc(Counter::owner_mismatch);
+    stack_.Input(m, port_index, false);
+  }
+  return n;
+}
+
+void Worker::Flush() noexcept {
+  for (unsigned p = 0; p < s_.net->nports; ++p) {
+    net::TxBuffer& t = stack_.tx(static_cast<uint16_t>(p));
+    if (t.n == 0) continue;
+    const uint16_t sent = rte_eth_tx_burst(s_.net->ports[p].port_id, s_.id, t.pkts, t.n);
+    s_.counters->Add(Counter::tx_packets, sent);
+    for (uint16_t i = sent; i < t.n; ++i) {
+      s_.counters->Inc(Counter::out_drop_tx_full);
+      rte_pktmbuf_free(t.pkts[i]);
+    }
+    t.n = 0;
+  }
+}
+
+unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
+  stack_.SetNow(now_tsc);
+  unsigned handled = 0;
+  for (unsigned p = 0; p < s_.net->nports; ++p) {
+    rte_mbuf* pkts[kRxBurst];
+    const uint16_t n = rte_eth_rx_burst(s_.net->ports[p].port_id, s_.id, pkts, kRxBurst);
+    s_.counters->Add(Counter::rx_packets, n);
+    for (uint16_t i = 0; i < n; ++i) Handle(pkts[i], static_cast<uint16_t>(p));
+    handled += n;
+    Flush();
+  }
+  if (s_.nworkers > 1) handled += DrainRing();
+  if (now_tsc >= next_tick_tsc_) {
+    stack_.Tick();
+    next_tick_tsc_ = now_tsc + tick_interval_tsc_;
+  }
+  Flush();
+  return handled;
+}
+
+void Worker::Run() noexcept {
+  unsigned idle_loops = 0;
+  while (!s_.stop->load(std::memory_order_relaxed)) {
+    const uint64_t start = rte_rdtsc();
+    const unsigned handled = PollOnce(start);
+    s_.counters->Inc(Counter::loops);
+    if (handled) {
+      idle_loops = 0;
+      s_.counters->Inc(Counter::busy_loops);
+      s_.counters->Add(Counter::busy_cycles, rte_rdtsc() - start);
+      continue;
+    }
+    // Idle: on a shared machine (CI, the TAP testbed) `idle-sleep` gives the core back.
+    // A production appliance leaves it at 0 and polls.
+    if (s_.idle_sleep_us && ++idle_loops >= kIdleLoopsBeforeSleep) {
+      rte_delay_us_sleep(s_.idle_sleep_us);
+    }
+  }
+}
+
+}  // namespace sluice::lcore

@@ -1,0 +1,54 @@
+// A worker lcore: the run-to-completion loop (DESIGN.md section 1). Each iteration reads the
+// TSC once, receives a burst from its queue on every port, keeps the frames whose flow it
+// owns and hands the others to their owner's dispatch ring (DESIGN.md section 2), drains its
+// own ring, runs due timers and flushes the transmit buffers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/counters/counters.h"
+#include "dataplane/net/net.h"
+
+struct rte_ring;
+struct rte_mempool;
+
+namespace sluice::lcore {
+
+inline constexpr unsigned kRxBurst = 32;
+inline constexpr unsigned kMaxWorkers = 16;
+
+struct WorkerSetup {
+  uint16_t id = 0;  // worker index, also the rx/tx queue on every port
+  uint16_t nworkers = 1;
+  const net::NetConfig* net = nullptr;
+  rte_mempool* pool = nullptr;
+  counters::WorkerCounters* counters = nullptr;
+  net::NeighbourTable* neighbours = nullptr;
+  rte_ring* const* rings = nullptr;  // every worker's dispatch ring, indexed by worker
+  unsigned idle_sleep_us = 0;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerSetup& setup);
+
+  // Runs until *stop is set. Entry point for rte_eal_remote_launch.
+  void Run() noexcept;
+  // One iteration; returns the number of frames handled (tests drive this).
+  unsigned PollOnce(uint64_t now_tsc) noexcept;
+  net::NetStack& stack() { return stack_; }
+
+ private:
+  void Handle(rte_mbuf* m, uint16_t port_index) noexcept;
+  unsigned DrainRing() noexcept;
+  void Flush() noexcept;
+
+  WorkerSetup s_;
+  net::NetStack stack_;
+  uint64_t next_tick_tsc_ = 0;
+  uint64_t tick_interval_tsc_ = 0;
+};
+
+}  // namespace sluice::lcore

@@ -1,0 +1,77 @@
+// Address vocabulary shared by the data plane and the configuration: MAC, IPv4 and IPv6
+// addresses kept in network byte order, and prefixes. Plain types, no allocation.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::net {
+
+struct MacAddr {
+  std::array<uint8_t, 6> b{};
+  bool IsBroadcast() const { return b == std::array<uint8_t, 6>{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}; }
+  bool IsMulticast() const { return (b[0] & 1) != 0; }
+  bool IsZero() const { return b == std::array<uint8_t, 6>{}; }
+  friend bool operator==(const MacAddr&, const MacAddr&) = default;
+};
+
+// IPv4 address, network byte order in `be`.
+struct Ipv4Addr {
+  uint32_t be = 0;
+  uint32_t Host() const { return __builtin_bswap32(be); }
+  static Ipv4Addr FromHost(uint32_t h) { return Ipv4Addr{__builtin_bswap32(h)}; }
+  friend bool operator==(const Ipv4Addr&, const Ipv4Addr&) = default;
+};
+
+struct Ipv6Addr {
+  std::array<uint8_t, 16> b{};
+  bool IsMulticast() const { return b[0] == 0xff; }
+  bool IsUnspecified() const { return b == std::array<uint8_t, 16>{}; }
+  bool IsLoopback() const {
+    std::array<uint8_t, 16> lo{};
+    lo[15] = 1;
+    return b == lo;
+  }
+  // ff02::1:ffXX:XXXX for this address (RFC 4291 section 2.7.1).
+  Ipv6Addr SolicitedNode() const {
+    Ipv6Addr s;
+    s.b = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, b[13], b[14], b[15]};
+    return s;
+  }
+  friend bool operator==(const Ipv6Addr&, const Ipv6Addr&) = default;
+};
+
+struct IpAddr {
+  bool is_v6 = false;
+  Ipv4Addr v4;
+  Ipv6Addr v6;
+  friend bool operator==(const IpAddr&, const IpAddr&) = default;
+};
+
+struct IpPrefix {
+  IpAddr addr;
+  uint8_t length = 0;
+  friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
+};
+
+// Slow path (configuration, telemetry): text forms.
+std::optional<Ipv4Addr> ParseIpv4(std::string_view text);
+std::optional<Ipv6Addr> ParseIpv6(std::string_view text);
+std::optional<IpAddr> ParseIp(std::string_view text);
+// "A/LEN"; without "/LEN" the host length (32 or 128) when `allow_host` is set.
+std::optional<IpPrefix> ParsePrefix(std::string_view text, bool allow_host);
+std::optional<MacAddr> ParseMac(std::string_view text);
+std::string ToString(const Ipv4Addr& a);
+std::string ToString(const Ipv6Addr& a);
+std::string ToString(const IpAddr& a);
+std::string ToString(const IpPrefix& p);
+std::string ToString(const MacAddr& m);
+
+// True when `a` lies inside `p` (same family).
+bool PrefixContains(const IpPrefix& p, const IpAddr& a);
+
+}  // namespace sluice::net
