@@ -155,7 +155,8 @@ PortConfig* NamedPort(ParseContext& ctx, const Args& args) {
   PortConfig* port = FindPort(ctx, args[1]);
   if (port == nullptr) {
     ctx.Alert(Quoted(ctx.keyword) + " names unknown port " + Quoted(args[1]) +
-              "; declare it first with 'port " + args[1] + " DEVICE'.");
+              "; declare it first with 'port " +
+              (IsName(args[1], kMaxPortNameLength, false) ? args[1] : "NAME") + " DEVICE'.");
   }
   return port;
 }
