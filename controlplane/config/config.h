@@ -36,7 +36,7 @@ struct PortConfig {
   std::string device;
   bool is_pci = false;
   std::vector<net::IpPrefix> addresses;  // `address NAME A/LEN`
-  std::optional<uint16_t> vlan;           // `vlan NAME ID`: frames tagged ID are ours
+  std::optional<uint16_t> vlan;          // `vlan NAME ID`: frames tagged ID are ours
   std::string file;
   int line = 0;
 };
@@ -52,13 +52,13 @@ struct RouteConfig {
 enum class HugePages { kAuto, kOn, kOff };
 
 struct DataplaneConfig {
-  unsigned workers = 0;           // 0: `nbthread` from global, else 1
-  unsigned memory_mb = 512;       // EAL -m
+  unsigned workers = 0;      // 0: `nbthread` from global, else 1
+  unsigned memory_mb = 512;  // EAL -m
   HugePages hugepages = HugePages::kAuto;
-  unsigned mbufs = 16383;         // mbufs in the packet pool
-  unsigned neighbours = 1024;     // neighbour (ARP/ND) entries per worker
-  unsigned dispatch_ring = 1024;  // entries in each worker's dispatch ring
-  unsigned idle_sleep_us = 0;     // sleep when idle (0: pure polling)
+  unsigned mbufs = 16383;           // mbufs in the packet pool
+  unsigned neighbours = 1024;       // neighbour (ARP/ND) entries per worker
+  unsigned dispatch_ring = 1024;    // entries in each worker's dispatch ring
+  unsigned idle_sleep_us = 0;       // sleep when idle (0: pure polling)
   uint16_t local_port_min = 32768;  // ports for connections the appliance opens
   uint16_t local_port_max = 60999;
   std::string file_prefix = "sluice";  // EAL --file-prefix (runtime dir name)
@@ -77,7 +77,7 @@ struct GlobalConfig {
 // consumes it yet.
 struct DefaultsConfig {
   std::string name;
-  std::string mode;  // "tcp" or "http"; empty when not set
+  std::string mode;                                           // "tcp" or "http"; empty when not set
   std::vector<std::pair<std::string, uint32_t>> timeouts_ms;  // `timeout NAME TIME`, by name
   std::vector<std::string> options;  // `option X` as "X", `no option X` as "no X"
   std::optional<unsigned> retries;
@@ -91,7 +91,7 @@ struct Config {
   GlobalConfig global;
   DataplaneConfig dataplane;
   std::vector<DefaultsConfig> defaults;  // in file order
-  std::vector<std::string> files;  // files read, in order
+  std::vector<std::string> files;        // files read, in order
 
   unsigned Workers() const {
     if (dataplane.workers) return dataplane.workers;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "controlplane/config/parse_context.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::config {
 namespace {
@@ -172,8 +173,8 @@ void Port(ParseContext& ctx, const KeywordRow&, const Args& args) {
     return;
   }
   if (const PortConfig* other = FindPort(ctx, name)) {
-    ctx.Alert("'port' " + Quoted(name) + " is already declared at " +
-              At(other->file, other->line) + ".");
+    ctx.Alert("'port' " + Quoted(name) + " is already declared at " + At(other->file, other->line) +
+              ".");
     return;
   }
   PortConfig port;
@@ -186,15 +187,17 @@ void Port(ParseContext& ctx, const KeywordRow&, const Args& args) {
   } else if (VdevName(device)) {
     port.device = device;
   } else {
-    ctx.Alert("'port' expects a PCI address (0000:03:00.0) or a DPDK vdev "
-              "(net_tap0,iface=sl0) as device, got " + Quoted(device) + ".");
+    ctx.Alert(
+        "'port' expects a PCI address (0000:03:00.0) or a DPDK vdev "
+        "(net_tap0,iface=sl0) as device, got " +
+        Quoted(device) + ".");
     return;
   }
   const std::string key = DeviceKey(port);
   for (const PortConfig& other : Dataplane(ctx).ports) {
     if (DeviceKey(other) == key) {
-      ctx.Alert("'port' device " + Quoted(key) + " is already used by port " +
-                Quoted(other.name) + " at " + At(other.file, other.line) + ".");
+      ctx.Alert("'port' device " + Quoted(key) + " is already used by port " + Quoted(other.name) +
+                " at " + At(other.file, other.line) + ".");
       return;
     }
   }
@@ -210,9 +213,7 @@ bool IsMulticast(const net::IpAddr& a) {
   return a.is_v6 ? a.v6.IsMulticast() : (a.v4.Host() >> 28) == 0xe;
 }
 
-bool IsUnspecified(const net::IpAddr& a) {
-  return a.is_v6 ? a.v6.IsUnspecified() : a.v4.be == 0;
-}
+bool IsUnspecified(const net::IpAddr& a) { return a.is_v6 ? a.v6.IsUnspecified() : a.v4.be == 0; }
 
 const char* Family(const net::IpAddr& a) { return a.is_v6 ? "IPv6" : "IPv4"; }
 
@@ -221,8 +222,10 @@ void Address(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (port == nullptr) return;
   const auto prefix = net::ParsePrefix(args[2], false);
   if (!prefix || prefix->length == 0) {
-    ctx.Alert("'address' expects an address with a prefix length (192.0.2.1/24 or "
-              "2001:db8::1/64), got " + Quoted(args[2]) + ".");
+    ctx.Alert(
+        "'address' expects an address with a prefix length (192.0.2.1/24 or "
+        "2001:db8::1/64), got " +
+        Quoted(args[2]) + ".");
     return;
   }
   if (IsUnspecified(prefix->addr) || IsMulticast(prefix->addr)) {
@@ -278,8 +281,8 @@ net::IpPrefix Network(const net::IpPrefix& p) {
 // Adds a route unless the gateway is unusable or the prefix already has one.
 void AddRoute(ParseContext& ctx, const net::IpPrefix& prefix, const net::IpAddr& gateway) {
   if (IsUnspecified(gateway) || IsMulticast(gateway)) {
-    ctx.Alert(Quoted(ctx.keyword) + " expects a unicast gateway, got " +
-              net::ToString(gateway) + ".");
+    ctx.Alert(Quoted(ctx.keyword) + " expects a unicast gateway, got " + net::ToString(gateway) +
+              ".");
     return;
   }
   const auto& routes = Dataplane(ctx).routes;
@@ -301,8 +304,7 @@ void AddRoute(ParseContext& ctx, const net::IpPrefix& prefix, const net::IpAddr&
 
 void Route(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (args[2] != "via") {
-    ctx.Alert("'route' expects PREFIX via GATEWAY, got " + Quoted(args[2]) +
-              " instead of 'via'.");
+    ctx.Alert("'route' expects PREFIX via GATEWAY, got " + Quoted(args[2]) + " instead of 'via'.");
     return;
   }
   const auto prefix = net::ParsePrefix(args[1], false);
@@ -324,8 +326,8 @@ void Route(ParseContext& ctx, const KeywordRow&, const Args& args) {
   }
   if (gateway->is_v6 != prefix->addr.is_v6) {
     ctx.Alert("'route' to " + std::string(Family(prefix->addr)) + " prefix " +
-              net::ToString(*prefix) + " needs an " + Family(prefix->addr) +
-              " gateway, got " + net::ToString(*gateway) + ".");
+              net::ToString(*prefix) + " needs an " + Family(prefix->addr) + " gateway, got " +
+              net::ToString(*gateway) + ".");
     return;
   }
   AddRoute(ctx, *prefix, *gateway);
@@ -334,8 +336,7 @@ void Route(ParseContext& ctx, const KeywordRow&, const Args& args) {
 void DefaultGateway(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const auto gateway = net::ParseIp(args[1]);
   if (!gateway) {
-    ctx.Alert("'default-gateway' expects an IPv4 or IPv6 address, got " + Quoted(args[1]) +
-              ".");
+    ctx.Alert("'default-gateway' expects an IPv4 or IPv6 address, got " + Quoted(args[1]) + ".");
     return;
   }
   net::IpPrefix any;
@@ -352,14 +353,14 @@ constexpr KeywordRow kDataplaneKeywords[] = {
     {"hugepages", Match::kExact, &Hugepages, 1, 1, "'auto', 'on' or 'off'", ""},
     {"mbufs", Match::kExact, &UnsignedField<&DataplaneConfig::mbufs, 1023, 4194303>, 1, 1,
      "an integer between 1023 and 4194303", ""},
-    {"neighbours", Match::kExact, &UnsignedField<&DataplaneConfig::neighbours, 16, 1048576>, 1,
-     1, "an integer between 16 and 1048576", ""},
-    {"dispatch-ring", Match::kExact, &DispatchRing, 1, 1,
-     "a power of two between 64 and 65536", ""},
-    {"idle-sleep", Match::kExact, &UnsignedField<&DataplaneConfig::idle_sleep_us, 0, 100000>, 1,
-     1, "a time in microseconds between 0 and 100000", ""},
-    {"local-ports", Match::kExact, &LocalPorts, 1, 1,
-     "MIN-MAX with 1024 <= MIN <= MAX <= 65535", ""},
+    {"neighbours", Match::kExact, &UnsignedField<&DataplaneConfig::neighbours, 16, 1048576>, 1, 1,
+     "an integer between 16 and 1048576", ""},
+    {"dispatch-ring", Match::kExact, &DispatchRing, 1, 1, "a power of two between 64 and 65536",
+     ""},
+    {"idle-sleep", Match::kExact, &UnsignedField<&DataplaneConfig::idle_sleep_us, 0, 100000>, 1, 1,
+     "a time in microseconds between 0 and 100000", ""},
+    {"local-ports", Match::kExact, &LocalPorts, 1, 1, "MIN-MAX with 1024 <= MIN <= MAX <= 65535",
+     ""},
     {"file-prefix", Match::kExact, &FilePrefix, 1, 1, "a name for DPDK's runtime directory", ""},
     {"eal-args", Match::kExact, &EalArgs, 1, -1, "one or more EAL arguments", ""},
     {"port", Match::kExact, &Port, 2, 2,
@@ -415,8 +416,7 @@ void CheckWholeConfig(ParseContext& ctx) {
                     " is not inside the subnet of any port address.");
     }
   }
-  if (dp.workers == 0 && ctx.config.global.nbthread &&
-      *ctx.config.global.nbthread > kMaxWorkers) {
+  if (dp.workers == 0 && ctx.config.global.nbthread && *ctx.config.global.nbthread > kMaxWorkers) {
     ctx.AddAt(Severity::kAlert, ctx.nbthread_file, ctx.nbthread_line, "nbthread",
               "'nbthread' " + std::to_string(*ctx.config.global.nbthread) +
                   " is more than sluice's 16 workers; set 'workers' in the 'dataplane' "

@@ -58,9 +58,11 @@ void Timeout(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& name = args[1];
   if (std::find(std::begin(kTimeoutNames), std::end(kTimeoutNames), name) ==
       std::end(kTimeoutNames)) {
-    ctx.Alert("'timeout' supports 'client', 'server', 'connect', 'queue', 'tunnel', "
-              "'http-request', 'http-keep-alive', 'client-fin', 'server-fin', 'check' and "
-              "'tarpit', got " + Quoted(name) + ".");
+    ctx.Alert(
+        "'timeout' supports 'client', 'server', 'connect', 'queue', 'tunnel', "
+        "'http-request', 'http-keep-alive', 'client-fin', 'server-fin', 'check' and "
+        "'tarpit', got " +
+        Quoted(name) + ".");
     return;
   }
   const auto ms = ParseTimeMs(args[2]);
@@ -81,18 +83,59 @@ void Timeout(ParseContext& ctx, const KeywordRow&, const Args& args) {
 
 // haproxy 2.6's proxy options that are valid in a defaults section.
 constexpr std::string_view kOptions[] = {
-    "abortonclose", "accept-invalid-http-request", "accept-invalid-http-response",
-    "allbackups", "checkcache", "clitcpka", "contstats", "disable-h2-upgrade",
-    "dontlog-normal", "dontlognull", "external-check", "forwardfor",
-    "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "http-buffer-request",
-    "http-ignore-probes", "http-keep-alive", "http-no-delay", "http-pretend-keepalive",
-    "http-server-close", "http-use-proxy-header", "http_proxy", "httpchk", "httpclose",
-    "httplog", "idle-close-on-response", "independent-streams", "ldap-check",
-    "log-health-checks", "log-separate-errors", "logasap", "mysql-check", "nolinger",
-    "originalto", "persist", "pgsql-check", "prefer-last-server", "redis-check", "redispatch",
-    "smtpchk", "socket-stats", "splice-auto", "splice-request", "splice-response",
-    "spop-check", "srvtcpka", "ssl-hello-chk", "tcp-check", "tcp-smart-accept",
-    "tcp-smart-connect", "tcpka", "tcplog", "transparent",
+    "abortonclose",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
+    "allbackups",
+    "checkcache",
+    "clitcpka",
+    "contstats",
+    "disable-h2-upgrade",
+    "dontlog-normal",
+    "dontlognull",
+    "external-check",
+    "forwardfor",
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
+    "http-buffer-request",
+    "http-ignore-probes",
+    "http-keep-alive",
+    "http-no-delay",
+    "http-pretend-keepalive",
+    "http-server-close",
+    "http-use-proxy-header",
+    "http_proxy",
+    "httpchk",
+    "httpclose",
+    "httplog",
+    "idle-close-on-response",
+    "independent-streams",
+    "ldap-check",
+    "log-health-checks",
+    "log-separate-errors",
+    "logasap",
+    "mysql-check",
+    "nolinger",
+    "originalto",
+    "persist",
+    "pgsql-check",
+    "prefer-last-server",
+    "redis-check",
+    "redispatch",
+    "smtpchk",
+    "socket-stats",
+    "splice-auto",
+    "splice-request",
+    "splice-response",
+    "spop-check",
+    "srvtcpka",
+    "ssl-hello-chk",
+    "tcp-check",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    "tcpka",
+    "tcplog",
+    "transparent",
 };
 
 void RecordOption(ParseContext& ctx, const std::string& name, bool negated) {
@@ -101,7 +144,8 @@ void RecordOption(ParseContext& ctx, const std::string& name, bool negated) {
     return;
   }
   if (name.starts_with("splice-")) {
-    ctx.Warn("'option " + name + "' is ignored: sluice moves mbufs and has no pipes to "
+    ctx.Warn("'option " + name +
+             "' is ignored: sluice moves mbufs and has no pipes to "
              "splice through.");
     return;
   }
@@ -143,7 +187,7 @@ void Maxconn(ParseContext& ctx, const KeywordRow&, const Args& args) {
 }
 
 constexpr std::string_view kBalanceAlgorithms[] = {
-    "roundrobin", "static-rr", "leastconn", "first", "source",
+    "roundrobin", "static-rr", "leastconn", "first",      "source",
     "uri",        "url_param", "random",    "rdp-cookie",
 };
 constexpr std::string_view kBalanceWithParens[] = {"hdr(", "random(", "rdp-cookie("};
@@ -156,8 +200,10 @@ void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
     known = known || (algo.starts_with(p) && algo.size() > p.size() && algo.back() == ')');
   }
   if (!known) {
-    ctx.Alert("'balance' expects roundrobin, static-rr, leastconn, first, source, uri, "
-              "url_param, hdr(NAME), random or rdp-cookie, got " + Quoted(algo) + ".");
+    ctx.Alert(
+        "'balance' expects roundrobin, static-rr, leastconn, first, source, uri, "
+        "url_param, hdr(NAME), random or rdp-cookie, got " +
+        Quoted(algo) + ".");
     return;
   }
   Current(ctx).balance.assign(args.begin() + 1, args.end());

@@ -34,8 +34,10 @@ void Stats(ParseContext& ctx, const KeywordRow&, const Args& args) {
     ctx.Warn(Quoted(ctx.keyword) + " is not supported yet by sluice, ignored.");
   } else {
     ctx.keyword = "stats";
-    ctx.Alert("'stats' only supports 'socket', 'timeout', 'maxconn' and 'bind-process' in the "
-              "'global' section, got " + Quoted(what) + ".");
+    ctx.Alert(
+        "'stats' only supports 'socket', 'timeout', 'maxconn' and 'bind-process' in the "
+        "'global' section, got " +
+        Quoted(what) + ".");
   }
 }
 
@@ -49,15 +51,13 @@ constexpr std::string_view kSingleProcess =
 constexpr std::string_view kNoFds =
     "sluice's data plane does not use file descriptors or kernel sockets for traffic";
 constexpr std::string_view kTune = "haproxy's tunables do not apply to sluice's data plane";
-constexpr std::string_view kCores =
-    "cores are chosen with EAL options ('eal-args' in 'dataplane')";
+constexpr std::string_view kCores = "cores are chosen with EAL options ('eal-args' in 'dataplane')";
 constexpr std::string_view kNotUsed = "sluice does not use it yet";
 
 constexpr KeywordRow kGlobalKeywords[] = {
     {"nbthread", Match::kExact, &Nbthread, 1, 1, "an integer between 1 and 64", ""},
     {"maxconn", Match::kExact, &Maxconn, 1, 1, "an integer between 1 and 2147483647", ""},
-    {"stats", Match::kExact, &Stats, 1, -1, "'socket', 'timeout', 'maxconn' or 'bind-process'",
-     ""},
+    {"stats", Match::kExact, &Stats, 1, -1, "'socket', 'timeout', 'maxconn' or 'bind-process'", ""},
     NotYetRow("log"),
     NotYetRow("log-send-hostname"),
     NotYetRow("log-tag"),

@@ -20,8 +20,7 @@ namespace {
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 bool IsVariableNameChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 int HexValue(char c) {
@@ -206,8 +205,7 @@ base::Result<std::vector<std::string>> LineSplitter::Run() {
   }
   if (!ok) return base::Error{error_};
   if (quote != Quote::kNone) {
-    return base::Error{std::string("unmatched ") +
-                       (quote == Quote::kDouble ? "double" : "single") +
+    return base::Error{std::string("unmatched ") + (quote == Quote::kDouble ? "double" : "single") +
                        " quote starting at column " + Column(quote_start)};
   }
   if (!EndWord()) return base::Error{error_};

@@ -70,8 +70,7 @@ struct ParseContext {
   void ParseBuffer(std::string_view text, const std::string& file_name);
   void ParseLine(std::string_view text);
   void EnterSection(const Args& args);
-  void Dispatch(std::span<const KeywordRow> table, std::string_view section_name,
-                const Args& args);
+  void Dispatch(std::span<const KeywordRow> table, std::string_view section_name, const Args& args);
   ParseOutcome Take();
 };
 

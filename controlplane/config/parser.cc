@@ -23,7 +23,7 @@ constexpr size_t kMaxFileBytes = 64u << 20;
 // Sections that later versions of sluice bring: recognised so that their bodies are skipped
 // quietly after one alert at the header.
 constexpr std::string_view kUnsupportedSections[] = {
-    "frontend", "backend",     "listen", "peers",   "resolvers", "userlist",   "cache",
+    "frontend", "backend",     "listen", "peers",   "resolvers", "userlist",    "cache",
     "program",  "http-errors", "ring",   "mailers", "fcgi-app",  "log-forward",
 };
 
@@ -96,8 +96,8 @@ bool ParseUnsignedArg(ParseContext& ctx, std::string_view text, uint64_t min, ui
                       uint64_t* out) {
   const auto v = ParseDecimal(text);
   if (!v || *v < min || *v > max) {
-    ctx.Alert("'" + ctx.keyword + "' expects an integer between " + std::to_string(min) +
-              " and " + std::to_string(max) + ", got " + Quoted(text) + ".");
+    ctx.Alert("'" + ctx.keyword + "' expects an integer between " + std::to_string(min) + " and " +
+              std::to_string(max) + ", got " + Quoted(text) + ".");
     return false;
   }
   *out = *v;
@@ -117,17 +117,16 @@ void ParseContext::Dispatch(std::span<const KeywordRow> table, std::string_view 
   const std::string_view word = args[0];
   const KeywordRow* found = nullptr;
   for (const KeywordRow& row : table) {
-    const bool match = row.match == Match::kExact ? word == row.keyword
-                                                  : word.substr(0, row.keyword.size()) ==
-                                                        row.keyword;
+    const bool match = row.match == Match::kExact
+                           ? word == row.keyword
+                           : word.substr(0, row.keyword.size()) == row.keyword;
     if (match) {
       found = &row;
       break;
     }
   }
   if (found == nullptr) {
-    Alert("unknown keyword " + Quoted(word) + " in '" + std::string(section_name) +
-          "' section");
+    Alert("unknown keyword " + Quoted(word) + " in '" + std::string(section_name) + "' section");
     return;
   }
   const size_t given = args.size() - 1;
@@ -182,8 +181,7 @@ void ParseContext::EnterSection(const Args& args) {
       auto it = std::find_if(config.defaults.rbegin(), config.defaults.rend(),
                              [&](const DefaultsConfig& d) { return d.name == parent; });
       if (it == config.defaults.rend()) {
-        Alert("'defaults' section inherits from unknown defaults section " + Quoted(parent) +
-              ".");
+        Alert("'defaults' section inherits from unknown defaults section " + Quoted(parent) + ".");
       } else {
         std::string own_name = defaults.name;
         defaults = *it;
@@ -193,8 +191,7 @@ void ParseContext::EnterSection(const Args& args) {
       }
     }
   } else if (args.size() > next) {
-    Alert("'defaults' expects [NAME] [from NAME], got extra argument " + Quoted(args[next]) +
-          ".");
+    Alert("'defaults' expects [NAME] [from NAME], got extra argument " + Quoted(args[next]) + ".");
   }
   config.defaults.push_back(std::move(defaults));
 }
@@ -210,8 +207,7 @@ void ParseContext::ParseLine(std::string_view text) {
   if (args.empty()) return;
   const std::string& word = args[0];
   keyword = word;
-  if (word == "global" || word == "defaults" || word == "dataplane" ||
-      IsUnsupportedSection(word)) {
+  if (word == "global" || word == "defaults" || word == "dataplane" || IsUnsupportedSection(word)) {
     EnterSection(args);
     return;
   }

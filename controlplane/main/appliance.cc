@@ -1,4 +1,5 @@
 #include "controlplane/main/appliance.h"
+#include "dataplane/net/addr_text.h"
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -69,9 +70,7 @@ std::vector<std::string> BuildEalArgs(const config::Config& cfg, unsigned cpus,
   return args;
 }
 
-Appliance::Appliance(config::Config cfg) : cfg_(std::move(cfg)) {
-  nworkers_ = cfg_.Workers();
-}
+Appliance::Appliance(config::Config cfg) : cfg_(std::move(cfg)) { nworkers_ = cfg_.Workers(); }
 
 Appliance::~Appliance() { Stop(); }
 
@@ -111,8 +110,7 @@ Result<bool> Appliance::Start() {
                                   static_cast<int>(rte_socket_id()));
   if (!pool_) {
     return Error{"cannot create the packet pool of " + std::to_string(dp.mbufs) +
-                 " mbufs (raise 'memory' in the dataplane section): " +
-                 rte_strerror(rte_errno)};
+                 " mbufs (raise 'memory' in the dataplane section): " + rte_strerror(rte_errno)};
   }
   if (auto r = InitPorts(); !r) return r;
   if (auto r = InitNetConfig(); !r) return r;
@@ -127,8 +125,8 @@ Result<bool> Appliance::InitPorts() {
     const std::string name = DeviceName(pc);
     uint16_t pid = 0;
     if (rte_eth_dev_get_port_by_name(name.c_str(), &pid) != 0) {
-      return Error{"port '" + pc.name + "': no DPDK device named '" + name + "' (" +
-                   pc.file + ":" + std::to_string(pc.line) + ")"};
+      return Error{"port '" + pc.name + "': no DPDK device named '" + name + "' (" + pc.file + ":" +
+                   std::to_string(pc.line) + ")"};
     }
     if (pid >= 256) return Error{"port '" + pc.name + "': DPDK port id above 255"};
     rte_eth_dev_info info{};
@@ -208,14 +206,14 @@ Result<bool> Appliance::InitNetConfig() {
       }
     }
     if (!found) {
-      return Error{"route " + net::ToString(rc.prefix) + ": gateway " +
-                   net::ToString(rc.gateway) + " is on no port's subnet (" + rc.file + ":" +
-                   std::to_string(rc.line) + ")"};
+      return Error{"route " + net::ToString(rc.prefix) + ": gateway " + net::ToString(rc.gateway) +
+                   " is on no port's subnet (" + rc.file + ":" + std::to_string(rc.line) + ")"};
     }
-    if (!net::AddRoute(n, rc.prefix, r)) return Error{"cannot add route " + net::ToString(rc.prefix)};
+    if (!net::AddRoute(n, rc.prefix, r))
+      return Error{"cannot add route " + net::ToString(rc.prefix)};
   }
-  n.steering = net::FlowSteering(static_cast<uint16_t>(nworkers_), dp.local_port_min,
-                                 dp.local_port_max);
+  n.steering =
+      net::FlowSteering(static_cast<uint16_t>(nworkers_), dp.local_port_min, dp.local_port_max);
   n.tsc_hz = rte_get_tsc_hz();
   return true;
 }
@@ -229,14 +227,14 @@ Result<bool> Appliance::InitWorkers() {
     counters_.push_back(std::make_unique<counters::WorkerCounters>());
     neighbours_.push_back(std::make_unique<net::NeighbourTable>());
     const std::string nname = "sl_neigh" + std::to_string(w);
-    if (!neighbours_.back()->Init(nname.c_str(), dp.neighbours,
-                                  static_cast<int>(rte_socket_id()), times)) {
+    if (!neighbours_.back()->Init(nname.c_str(), dp.neighbours, static_cast<int>(rte_socket_id()),
+                                  times)) {
       return Error{"cannot create the neighbour table: " + std::string(rte_strerror(rte_errno))};
     }
     const std::string rname = "sl_dispatch" + std::to_string(w);
     // Any worker enqueues (multi-producer), only the owner dequeues.
-    rings_[w] = rte_ring_create(rname.c_str(), dp.dispatch_ring,
-                                static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    rings_[w] = rte_ring_create(rname.c_str(), dp.dispatch_ring, static_cast<int>(rte_socket_id()),
+                                RING_F_SC_DEQ);
     if (!rings_[w]) return Error{"cannot create the dispatch ring"};
   }
   for (unsigned w = 0; w < nworkers_; ++w) {

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "controlplane/main/appliance.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::app {
 

@@ -1,5 +1,5 @@
-// Result<T>: a value or an error message, for the control plane and for start-up code
-// (std::expected is C++23). The packet path returns enums or counts instead.
+// Slow path. Result<T>: a value or an error message, for the control plane and for start-up
+// code (std::expected is C++23). The packet path returns enums or counts instead.
 #pragma once
 
 #include <string>
@@ -15,8 +15,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<0>(v_); }

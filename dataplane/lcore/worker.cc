@@ -23,8 +23,8 @@ Worker::Worker(const WorkerSetup& setup)
 }
 
 void Worker::Handle(rte_mbuf* m, uint16_t port_index) noexcept {
-  const uint16_t owner = s_.net->steering.OwnerOfFrame(rte_pktmbuf_mtod(m, const uint8_t*),
-                                                       m->data_len);
+  const uint16_t owner =
+      s_.net->steering.OwnerOfFrame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
   if (owner == s_.id || owner == net::kOwnerLocal || s_.nworkers == 1) {
     return stack_.Input(m, port_index, false);
   }
@@ -58,8 +58,8 @@ void Worker::Handle(rte_mbuf* m, uint16_t port_index) noexcept {
 
 unsigned Worker::DrainRing() noexcept {
   rte_mbuf* pkts[kRxBurst];
-  const unsigned n = rte_ring_dequeue_burst(s_.rings[s_.id], reinterpret_cast<void**>(pkts),
-                                            kRxBurst, nullptr);
+  const unsigned n =
+      rte_ring_dequeue_burst(s_.rings[s_.id], reinterpret_cast<void**>(pkts), kRxBurst, nullptr);
   for (unsigned i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     const uint16_t port_index = s_.net->port_index_of_id[m->port];
@@ -69,8 +69,8 @@ unsigned Worker::DrainRing() noexcept {
       continue;
     }
     s_.counters->Inc(Counter::dispatch_in);
-    const uint16_t owner = s_.net->steering.OwnerOfFrame(
-        rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+    const uint16_t owner =
+        s_.net->steering.OwnerOfFrame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
     if (owner != s_.id) s_.counters->Inc(Counter::owner_mismatch);
     stack_.Input(m, port_index, false);
   }

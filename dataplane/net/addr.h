@@ -5,15 +5,14 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <optional>
-#include <string>
-#include <string_view>
 
 namespace sluice::net {
 
 struct MacAddr {
   std::array<uint8_t, 6> b{};
-  bool IsBroadcast() const { return b == std::array<uint8_t, 6>{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}; }
+  bool IsBroadcast() const {
+    return b == std::array<uint8_t, 6>{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  }
   bool IsMulticast() const { return (b[0] & 1) != 0; }
   bool IsZero() const { return b == std::array<uint8_t, 6>{}; }
   friend bool operator==(const MacAddr&, const MacAddr&) = default;
@@ -58,20 +57,20 @@ struct IpPrefix {
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
 };
 
-// Slow path (configuration, telemetry): text forms.
-std::optional<Ipv4Addr> ParseIpv4(std::string_view text);
-std::optional<Ipv6Addr> ParseIpv6(std::string_view text);
-std::optional<IpAddr> ParseIp(std::string_view text);
-// "A/LEN"; without "/LEN" the host length (32 or 128) when `allow_host` is set.
-std::optional<IpPrefix> ParsePrefix(std::string_view text, bool allow_host);
-std::optional<MacAddr> ParseMac(std::string_view text);
-std::string ToString(const Ipv4Addr& a);
-std::string ToString(const Ipv6Addr& a);
-std::string ToString(const IpAddr& a);
-std::string ToString(const IpPrefix& p);
-std::string ToString(const MacAddr& m);
-
 // True when `a` lies inside `p` (same family).
-bool PrefixContains(const IpPrefix& p, const IpAddr& a);
+inline bool PrefixContains(const IpPrefix& p, const IpAddr& a) {
+  if (p.addr.is_v6 != a.is_v6) return false;
+  const uint8_t* x = a.is_v6 ? a.v6.b.data() : reinterpret_cast<const uint8_t*>(&a.v4.be);
+  const uint8_t* y =
+      p.addr.is_v6 ? p.addr.v6.b.data() : reinterpret_cast<const uint8_t*>(&p.addr.v4.be);
+  unsigned bits = p.length;
+  for (unsigned i = 0; bits > 0; ++i) {
+    const unsigned take = bits >= 8 ? 8 : bits;
+    const auto mask = static_cast<uint8_t>(0xff00u >> take);
+    if ((x[i] & mask) != (y[i] & mask)) return false;
+    bits -= take;
+  }
+  return true;
+}
 
 }  // namespace sluice::net

@@ -34,7 +34,7 @@ struct NeighbourEntry {
   NeighbourKey key;
   MacAddr mac;
   NeighState state = NeighState::kFree;
-  uint8_t probes = 0;    // requests sent since the last confirmation
+  uint8_t probes = 0;  // requests sent since the last confirmation
   uint8_t npending = 0;
   uint64_t confirmed_tsc = 0;
   uint64_t next_probe_tsc = 0;

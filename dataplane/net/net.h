@@ -50,7 +50,7 @@ struct NetConfig {
   uint8_t port_index_of_id[256] = {};  // DPDK port id -> port index (ids < 256)
   unsigned nroutes = 0;
   Route routes[kMaxRoutes];
-  rte_lpm* lpm4 = nullptr;    // next hop = index into routes
+  rte_lpm* lpm4 = nullptr;  // next hop = index into routes
   rte_lpm6* lpm6 = nullptr;
   FlowSteering steering;
   uint64_t tsc_hz = 0;

@@ -12,8 +12,8 @@ namespace sluice::net {
 
 inline constexpr uint32_t kIcmp6HeaderLen = 4;
 inline constexpr uint32_t kIcmp6EchoLen = 8;
-inline constexpr uint32_t kNdMessageLen = 24;      // NS and NA without options
-inline constexpr uint32_t kNdLinkAddrOptLen = 8;   // a link-layer address option
+inline constexpr uint32_t kNdMessageLen = 24;     // NS and NA without options
+inline constexpr uint32_t kNdLinkAddrOptLen = 8;  // a link-layer address option
 inline constexpr uint8_t kIcmp6EchoRequest = 128;
 inline constexpr uint8_t kIcmp6EchoReply = 129;
 inline constexpr uint8_t kNdNeighSolicit = 135;

@@ -16,8 +16,8 @@ namespace sluice::net {
 
 using counters::Counter;
 
-NetStack::NetStack(const NetConfig* cfg, counters::WorkerCounters* counters,
-                   NeighbourTable* neigh, rte_mempool* pool, uint16_t worker_id)
+NetStack::NetStack(const NetConfig* cfg, counters::WorkerCounters* counters, NeighbourTable* neigh,
+                   rte_mempool* pool, uint16_t worker_id)
     : cfg_(cfg), counters_(counters), neigh_(neigh), pool_(pool), worker_id_(worker_id) {}
 
 void NetStack::Drop(rte_mbuf* m, Counter reason) noexcept {
@@ -238,8 +238,7 @@ void NetStack::InputNeighSolicit(rte_mbuf* m, uint16_t port, bool learn_only) no
   bool has_slla = false;
   if (!ParseNdOptions(l4 + kNdMessageLen, l4_len - kNdMessageLen, kNdOptSourceLinkAddr, &slla,
                       &has_slla) ||
-      target.IsMulticast() ||
-      (src.IsUnspecified() && (!dst.IsMulticast() || has_slla))) {
+      target.IsMulticast() || (src.IsUnspecified() && (!dst.IsMulticast() || has_slla))) {
     return Drop(m, Counter::nd_drop_malformed);
   }
   if (!IsOurV6OnPort(port, target)) {

@@ -125,8 +125,7 @@ void NetStack::OutputIpv6(rte_mbuf* m) noexcept {
   Resolve(m, r.port, NeighbourKey::V6(r.port, next), true);
 }
 
-void NetStack::Resolve(rte_mbuf* m, uint16_t port, const NeighbourKey& key,
-                       bool is_v6) noexcept {
+void NetStack::Resolve(rte_mbuf* m, uint16_t port, const NeighbourKey& key, bool is_v6) noexcept {
   const uint16_t type = is_v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4;
   bool created = false;
   NeighbourEntry* e = neigh_->FindOrCreate(key, &created);
@@ -250,7 +249,8 @@ void NetStack::Tick() noexcept {
           SendProbe(e, false);
           break;
         }
-        for (unsigned k = 0; k < e->npending; ++k) Drop(e->pending[k], Counter::out_drop_neigh_failed);
+        for (unsigned k = 0; k < e->npending; ++k)
+          Drop(e->pending[k], Counter::out_drop_neigh_failed);
         e->npending = 0;
         neigh_->Remove(e);
         break;

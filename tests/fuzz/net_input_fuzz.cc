@@ -11,6 +11,7 @@
 #include <string>
 
 #include "dataplane/net/net.h"
+#include "dataplane/net/addr_text.h"
 
 namespace {
 
@@ -40,14 +41,22 @@ net::Ipv6Addr V6(const char* s) { return *net::ParseIpv6(s); }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::string prefix = "--file-prefix=sl-fuzz-" + std::to_string(getpid());
-  const char* argv[] = {"fuzz", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-                        prefix.c_str(), "--log-level=lib.eal:error", "--no-telemetry"};
+  const char* argv[] = {"fuzz",
+                        "--no-huge",
+                        "-m",
+                        "256",
+                        "--no-pci",
+                        "-l",
+                        "0",
+                        prefix.c_str(),
+                        "--log-level=lib.eal:error",
+                        "--no-telemetry"};
   if (rte_eal_init(sizeof argv / sizeof argv[0], const_cast<char**>(argv)) < 0) std::abort();
   g_runtime_dir = rte_eal_get_runtime_dir();
   std::atexit(RemoveRuntimeDir);
   h = new Harness;
-  h->pool = rte_pktmbuf_pool_create("fuzz_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                    SOCKET_ID_ANY);
+  h->pool =
+      rte_pktmbuf_pool_create("fuzz_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   h->cfg.nports = 2;
   for (unsigned p = 0; p < 2; ++p) {
     net::PortAddrs& pa = h->cfg.ports[p];

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/net/addr.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::net {
 namespace {

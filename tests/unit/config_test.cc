@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "controlplane/config/config.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::config {
 namespace {
@@ -88,12 +89,11 @@ void ExpectOneAlert(const std::string& text, int line, const std::string& keywor
   // The keyword appears in the formatted line, as does the location.
   const std::string formatted = FormatDiagnostic(alerts[0], 42);
   if (line > 0) {
-    EXPECT_NE(formatted.find("parsing [t.cfg:" + std::to_string(line) + "] : "),
-              std::string::npos)
+    EXPECT_NE(formatted.find("parsing [t.cfg:" + std::to_string(line) + "] : "), std::string::npos)
         << formatted;
   }
-  const bool printable = std::all_of(keyword.begin(), keyword.end(),
-                                     [](char c) { return c >= 0x20 && c < 0x7f; });
+  const bool printable =
+      std::all_of(keyword.begin(), keyword.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
   if (!keyword.empty() && printable) {
     EXPECT_NE(formatted.find(keyword), std::string::npos) << formatted;
   }
@@ -211,8 +211,8 @@ TEST(ConfigLexer, ErrorsCarryFileAndLine) {
   ExpectOneAlert(std::string(kBase) + "    file-prefix \"abc\n", 4, "",
                  "unmatched double quote starting at column 17");
   ExpectOneAlert(std::string(kBase) + "    eal-args '--foo\n", 4, "", "unmatched single quote");
-  ExpectOneAlert(std::string(kBase) + "    eal-args " + std::string(kMaxLineBytes, 'x') + "\n",
-                 4, "", "line too long");
+  ExpectOneAlert(std::string(kBase) + "    eal-args " + std::string(kMaxLineBytes, 'x') + "\n", 4,
+                 "", "line too long");
   std::string many = "    eal-args";
   for (size_t i = 0; i < kMaxLineWords; ++i) many += " x";
   ExpectOneAlert(std::string(kBase) + many + "\n", 4, "", "too many words");
@@ -299,11 +299,11 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
     }
     return nullptr;
   };
-  for (const char* kw : {"log", "log-send-hostname", "chroot", "stats socket", "stats timeout",
-                         "user", "group", "daemon", "pidfile", "cpu-map", "ulimit-n",
-                         "tune.ssl.default-dh-param", "tune.bufsize", "ca-base", "crt-base",
-                         "ssl-default-bind-ciphers", "ssl-default-bind-options",
-                         "hard-stop-after", "spread-checks"}) {
+  for (const char* kw :
+       {"log", "log-send-hostname", "chroot", "stats socket", "stats timeout", "user", "group",
+        "daemon", "pidfile", "cpu-map", "ulimit-n", "tune.ssl.default-dh-param", "tune.bufsize",
+        "ca-base", "crt-base", "ssl-default-bind-ciphers", "ssl-default-bind-options",
+        "hard-stop-after", "spread-checks"}) {
     const Diagnostic* w = find(kw);
     ASSERT_NE(w, nullptr) << kw << "\n" << Dump(o);
     EXPECT_EQ(w->file, Fixture("haproxy-style.cfg"));
@@ -331,8 +331,7 @@ TEST(ConfigFiles, MinimalFileAndDefaults) {
 }
 
 TEST(ConfigFiles, SeveralFilesMakeOneConfig) {
-  const ParseOutcome o =
-      ParseFiles({Fixture("split-global.cfg"), Fixture("split-dataplane.cfg")});
+  const ParseOutcome o = ParseFiles({Fixture("split-global.cfg"), Fixture("split-dataplane.cfg")});
   ASSERT_FALSE(o.HasErrors()) << Dump(o);
   EXPECT_EQ(o.config.files, (W{Fixture("split-global.cfg"), Fixture("split-dataplane.cfg")}));
   EXPECT_EQ(o.config.Workers(), 3u);  // from nbthread
@@ -404,8 +403,8 @@ TEST(ConfigErrors, UnsupportedSectionsAlertOnceAndSkipTheirBody) {
 
   for (const char* section : {"listen", "peers", "resolvers", "userlist", "cache", "program",
                               "http-errors", "ring", "mailers"}) {
-    ExpectOneAlert(std::string(kBase) + section + " x\n  foo \"unterminated\n  bar\n", 4,
-                   section, "section '" + std::string(section) + "' is not supported yet");
+    ExpectOneAlert(std::string(kBase) + section + " x\n  foo \"unterminated\n  bar\n", 4, section,
+                   "section '" + std::string(section) + "' is not supported yet");
   }
 }
 
@@ -424,7 +423,9 @@ TEST(ConfigErrors, UnknownKeywords) {
   ExpectDataplaneAlert("    server s1 127.0.0.1:80", "server",
                        "unknown keyword 'server' in 'dataplane' section");
   // Non-printable bytes are escaped in messages.
-  ExpectDataplaneAlert("    \"a\\x01b\"", "a\x01" "b",
+  ExpectDataplaneAlert("    \"a\\x01b\"",
+                       "a\x01"
+                       "b",
                        "unknown keyword 'a\\x01b' in 'dataplane' section");
 }
 
@@ -435,8 +436,7 @@ TEST(ConfigErrors, SectionHeaders) {
                  "'dataplane' section takes no argument, got 'extra'.");
   ExpectOneAlert(std::string(kBase) + "defaults d1 from nothing\n", 4, "defaults",
                  "inherits from unknown defaults section 'nothing'");
-  ExpectOneAlert(std::string(kBase) + "defaults d1 d2\n", 4, "defaults",
-                 "got extra argument 'd2'");
+  ExpectOneAlert(std::string(kBase) + "defaults d1 d2\n", 4, "defaults", "got extra argument 'd2'");
 }
 
 TEST(ConfigErrors, NoDataplaneSection) {
@@ -528,9 +528,11 @@ TEST(ConfigDefaults, TimeUnits) {
                                    "t.cfg");
   ASSERT_FALSE(o.HasErrors()) << Dump(o);
   using T = std::pair<std::string, uint32_t>;
-  EXPECT_EQ(o.config.defaults[0].timeouts_ms,
-            (std::vector<T>{{"client", 2}, {"server", 7200000}, {"connect", 86400000},
-                            {"queue", 250}, {"tunnel", 3}}));
+  EXPECT_EQ(o.config.defaults[0].timeouts_ms, (std::vector<T>{{"client", 2},
+                                                              {"server", 7200000},
+                                                              {"connect", 86400000},
+                                                              {"queue", 250},
+                                                              {"tunnel", 3}}));
 }
 
 TEST(ConfigDefaults, Errors) {
@@ -670,8 +672,8 @@ TEST(ConfigDataplane, PortErrors) {
   ExpectDataplaneAlert("    port p1 \"net_tap1,iface=a b\"", "port", "or a DPDK vdev");
   ExpectDataplaneAlert("    port p1 net_tap0,iface=other", "port",
                        "'port' device 'net_tap0' is already used by port 'p0' at t.cfg:2.");
-  ExpectOneAlert(std::string(kBase) + "    port p1 0000:03:00.0\n    port p2 03:00.0\n", 5,
-                 "port", "device '0000:03:00.0' is already used by port 'p1' at t.cfg:4.");
+  ExpectOneAlert(std::string(kBase) + "    port p1 0000:03:00.0\n    port p2 03:00.0\n", 5, "port",
+                 "device '0000:03:00.0' is already used by port 'p1' at t.cfg:4.");
   std::string many = kBase;
   for (int i = 1; i < 8; ++i) {
     many += "    port p" + std::to_string(i) + " net_ring" + std::to_string(i) + "\n";
@@ -681,8 +683,9 @@ TEST(ConfigDataplane, PortErrors) {
 }
 
 TEST(ConfigDataplane, AddressesAndVlans) {
-  std::string text = std::string(kBase) + "    address p0 10.0.1.1/24\n"
-                                          "    address p0 fe80::1/64\n    vlan p0 4094\n";
+  std::string text = std::string(kBase) +
+                     "    address p0 10.0.1.1/24\n"
+                     "    address p0 fe80::1/64\n    vlan p0 4094\n";
   const ParseOutcome o = ParseText(text, "t.cfg");
   ASSERT_FALSE(o.HasErrors()) << Dump(o);
   const PortConfig& p = o.config.dataplane.ports[0];
@@ -750,26 +753,28 @@ TEST(ConfigDataplane, RouteErrors) {
   ExpectDataplaneAlert("    route 172.16.1.0/12 via 10.0.0.254", "route",
                        "'route' prefix '172.16.1.0/12' has host bits set; write "
                        "172.16.0.0/12.");
-  ExpectDataplaneAlert("    route 2001:db8::1/32 via 10.0.0.254", "route",
-                       "write 2001:db8::/32");
+  ExpectDataplaneAlert("    route 2001:db8::1/32 via 10.0.0.254", "route", "write 2001:db8::/32");
   ExpectDataplaneAlert("    route 172.16.0.0/12 via gateway", "route",
                        "'route' expects a gateway address after 'via', got 'gateway'.");
   ExpectDataplaneAlert("    route 172.16.0.0/12 via 2001:db8::1", "route",
                        "needs an IPv4 gateway, got 2001:db8::1");
   ExpectDataplaneAlert("    route 172.16.0.0/12 via 0.0.0.0", "route",
                        "'route' expects a unicast gateway");
-  ExpectOneAlert(std::string(kBase) + "    route 172.16.0.0/12 via 10.0.0.254\n"
-                                      "    route 172.16.0.0/12 via 10.0.0.253\n",
+  ExpectOneAlert(std::string(kBase) +
+                     "    route 172.16.0.0/12 via 10.0.0.254\n"
+                     "    route 172.16.0.0/12 via 10.0.0.253\n",
                  5, "route", "a route to 172.16.0.0/12 is already declared at t.cfg:4.");
   ExpectDataplaneAlert("    default-gateway router", "default-gateway",
                        "'default-gateway' expects an IPv4 or IPv6 address, got 'router'.");
   ExpectDataplaneAlert("    default-gateway", "default-gateway",
                        "'default-gateway' expects a gateway address.");
-  ExpectOneAlert(std::string(kBase) + "    default-gateway 10.0.0.254\n"
-                                      "    default-gateway 10.0.0.253\n",
+  ExpectOneAlert(std::string(kBase) +
+                     "    default-gateway 10.0.0.254\n"
+                     "    default-gateway 10.0.0.253\n",
                  5, "default-gateway", "a route to 0.0.0.0/0 is already declared at t.cfg:4.");
-  ExpectOneAlert(std::string(kBase) + "    default-gateway 10.0.0.254\n"
-                                      "    route 0.0.0.0/0 via 10.0.0.253\n",
+  ExpectOneAlert(std::string(kBase) +
+                     "    default-gateway 10.0.0.254\n"
+                     "    route 0.0.0.0/0 via 10.0.0.253\n",
                  5, "route", "a route to 0.0.0.0/0 is already declared");
 }
 
@@ -801,9 +806,10 @@ TEST(ConfigDataplane, SeveralSectionsMerge) {
 // Every error of a run is reported, and nothing breaks on arbitrary input.
 
 TEST(ConfigErrors, AllErrorsAreCollected) {
-  const ParseOutcome o = ParseText("global\n  nbthread x\n  foo\ndataplane\n  workers 0\n"
-                                   "  port p0 net_tap0\n  vlan p0 9999\n",
-                                   "t.cfg");
+  const ParseOutcome o = ParseText(
+      "global\n  nbthread x\n  foo\ndataplane\n  workers 0\n"
+      "  port p0 net_tap0\n  vlan p0 9999\n",
+      "t.cfg");
   const auto alerts = Alerts(o);
   ASSERT_EQ(alerts.size(), 4u) << Dump(o);
   EXPECT_EQ(alerts[0].line, 2);

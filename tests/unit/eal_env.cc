@@ -11,8 +11,16 @@
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   std::string prefix = "--file-prefix=sl-unit-" + std::to_string(getpid());
-  const char* eal_argv[] = {"unit", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-                            prefix.c_str(), "--log-level=lib.eal:error", "--no-telemetry"};
+  const char* eal_argv[] = {"unit",
+                            "--no-huge",
+                            "-m",
+                            "256",
+                            "--no-pci",
+                            "-l",
+                            "0",
+                            prefix.c_str(),
+                            "--log-level=lib.eal:error",
+                            "--no-telemetry"};
   if (rte_eal_init(sizeof eal_argv / sizeof eal_argv[0], const_cast<char**>(eal_argv)) < 0) {
     std::fprintf(stderr, "EAL init failed\n");
     return 1;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "dataplane/net/flow.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::net {
 namespace {

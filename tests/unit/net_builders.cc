@@ -1,5 +1,7 @@
 #include "tests/unit/net_builders.h"
 
+#include "dataplane/net/addr_text.h"
+
 #include <cstring>
 
 namespace sluice::testing {
@@ -60,8 +62,7 @@ void FixIpv4Checksum(Bytes& ip) {
   ip[11] = static_cast<uint8_t>(c);
 }
 
-Bytes Ipv4(net::Ipv4Addr src, net::Ipv4Addr dst, uint8_t proto, const Bytes& payload,
-           uint8_t ttl) {
+Bytes Ipv4(net::Ipv4Addr src, net::Ipv4Addr dst, uint8_t proto, const Bytes& payload, uint8_t ttl) {
   Bytes b;
   b.push_back(0x45);
   b.push_back(0);
@@ -106,8 +107,8 @@ void FixIcmp6Checksum(Bytes& ip6) {
   ip6[43] = static_cast<uint8_t>(c);
 }
 
-Bytes Ipv6(const net::Ipv6Addr& src, const net::Ipv6Addr& dst, uint8_t next,
-           const Bytes& payload, uint8_t hop_limit) {
+Bytes Ipv6(const net::Ipv6Addr& src, const net::Ipv6Addr& dst, uint8_t next, const Bytes& payload,
+           uint8_t hop_limit) {
   Bytes b;
   b.push_back(0x60);
   b.push_back(0);

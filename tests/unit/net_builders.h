@@ -25,8 +25,8 @@ Bytes Ipv4(net::Ipv4Addr src, net::Ipv4Addr dst, uint8_t proto, const Bytes& pay
 void FixIpv4Checksum(Bytes& ip);
 Bytes IcmpEcho(uint8_t type, uint16_t id, uint16_t seq, size_t data_len);
 // IPv6 header + payload; the ICMPv6 checksum (when proto is 58) is filled in.
-Bytes Ipv6(const net::Ipv6Addr& src, const net::Ipv6Addr& dst, uint8_t next,
-           const Bytes& payload, uint8_t hop_limit = 64);
+Bytes Ipv6(const net::Ipv6Addr& src, const net::Ipv6Addr& dst, uint8_t next, const Bytes& payload,
+           uint8_t hop_limit = 64);
 void FixIcmp6Checksum(Bytes& ip6);
 Bytes Icmp6Echo(uint8_t type, uint16_t id, uint16_t seq, size_t data_len);
 // NS (135) or NA (136) with an optional link-layer address option (type 1 or 2).

@@ -156,9 +156,9 @@ TEST_F(NetTest, ArpRequestForOurAddressIsAnsweredAndTheSenderLearned) {
                     testing::Arp(1, kClientMac, V4("10.10.1.2"), MacAddr{}, V4("10.10.1.1"))));
   auto out = TakeTx(0);
   ASSERT_EQ(out.size(), 1u);
-  const Bytes expect = testing::Eth(
-      kClientMac, kOurMac0, 0x0806,
-      testing::Arp(2, kOurMac0, V4("10.10.1.1"), kClientMac, V4("10.10.1.2")));
+  const Bytes expect =
+      testing::Eth(kClientMac, kOurMac0, 0x0806,
+                   testing::Arp(2, kOurMac0, V4("10.10.1.1"), kClientMac, V4("10.10.1.2")));
   EXPECT_EQ(out[0], expect);
   EXPECT_EQ(C(Counter::arp_replies_sent), 1u);
   NeighbourEntry* e = neigh_->Find(NeighbourKey::V4(0, V4("10.10.1.2")));
@@ -169,8 +169,7 @@ TEST_F(NetTest, ArpRequestForOurAddressIsAnsweredAndTheSenderLearned) {
 
 TEST_F(NetTest, ArpForAnAddressOnAnotherPortIsNotAnswered) {
   ExpectDrop(testing::Eth(kBroadcast, kClientMac, 0x0806,
-                          testing::Arp(1, kClientMac, V4("10.10.1.2"), MacAddr{},
-                                       V4("10.10.2.1"))),
+                          testing::Arp(1, kClientMac, V4("10.10.1.2"), MacAddr{}, V4("10.10.2.1"))),
              Counter::arp_drop_not_for_us);
   EXPECT_EQ(neigh_->Find(NeighbourKey::V4(0, V4("10.10.1.2"))), nullptr);
 }
@@ -213,8 +212,8 @@ TEST_F(NetTest, EchoRequestGetsAnEchoReplyWithTheSameData) {
   Feed(ClientIcmp(req));
   auto out = TakeTx(0);
   ASSERT_EQ(out.size(), 1u);
-  Bytes expect_ip = testing::Ipv4(V4("10.10.1.1"), V4("10.10.1.2"), 1,
-                                  testing::IcmpEcho(0, 7, 3, 56));
+  Bytes expect_ip =
+      testing::Ipv4(V4("10.10.1.1"), V4("10.10.1.2"), 1, testing::IcmpEcho(0, 7, 3, 56));
   // The reply keeps the request's IP identification and flags.
   EXPECT_EQ(Bytes(out[0].begin(), out[0].begin() + 14),
             Bytes(testing::Eth(kClientMac, kOurMac0, 0x0800, {})));
@@ -226,8 +225,8 @@ TEST_F(NetTest, EchoRequestGetsAnEchoReplyWithTheSameData) {
 
 TEST_F(NetTest, EthernetPaddingIsIgnored) {
   LearnClient();
-  Bytes f = ClientIcmp(testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1,
-                                     testing::IcmpEcho(8, 1, 1, 0)));
+  Bytes f =
+      ClientIcmp(testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1, testing::IcmpEcho(8, 1, 1, 0)));
   f.resize(60, 0);  // minimum Ethernet frame
   Feed(f);
   auto out = TakeTx(0);
@@ -240,22 +239,23 @@ TEST_F(NetTest, ReplyToAnUnknownNeighbourWaitsForArpThenGoesOut) {
   Feed(ClientIcmp(req));
   auto out = TakeTx(0);
   ASSERT_EQ(out.size(), 1u);  // our ARP request
-  EXPECT_EQ(out[0], testing::Eth(kBroadcast, kOurMac0, 0x0806,
-                                 testing::Arp(1, kOurMac0, V4("10.10.1.1"), MacAddr{},
-                                              V4("10.10.1.2"))));
+  EXPECT_EQ(out[0],
+            testing::Eth(kBroadcast, kOurMac0, 0x0806,
+                         testing::Arp(1, kOurMac0, V4("10.10.1.1"), MacAddr{}, V4("10.10.1.2"))));
   EXPECT_EQ(C(Counter::arp_requests_sent), 1u);
   // The ARP reply releases the echo reply.
   Feed(testing::Eth(kOurMac0, kClientMac, 0x0806,
                     testing::Arp(2, kClientMac, V4("10.10.1.2"), kOurMac0, V4("10.10.1.1"))));
   out = TakeTx(0);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(Bytes(out[0].begin(), out[0].begin() + 6), Bytes(kClientMac.b.begin(), kClientMac.b.end()));
+  EXPECT_EQ(Bytes(out[0].begin(), out[0].begin() + 6),
+            Bytes(kClientMac.b.begin(), kClientMac.b.end()));
   EXPECT_EQ(C(Counter::icmp_echo_replies), 1u);
 }
 
 TEST_F(NetTest, UnansweredArpGivesUpAfterThreeProbesAndCountsTheLoss) {
-  Feed(ClientIcmp(testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1,
-                                testing::IcmpEcho(8, 1, 1, 8))));
+  Feed(ClientIcmp(
+      testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1, testing::IcmpEcho(8, 1, 1, 8))));
   for (uint64_t t = 1; t <= 5; ++t) {
     stack_->SetNow(1000 + t * kHz + 1);
     stack_->Tick();
@@ -304,40 +304,78 @@ TEST_F(NetTest, NoRouteIsCounted) {
 }
 
 TEST_F(NetTest, MalformedIpv4IsDroppedAndCounted) {
-  const Bytes good = testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1,
-                                   testing::IcmpEcho(8, 1, 1, 8));
+  const Bytes good =
+      testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1, testing::IcmpEcho(8, 1, 1, 8));
   auto with = [&](auto edit) {
     Bytes ip = good;
     edit(ip);
     return ClientIcmp(ip);
   };
   ExpectDrop(ClientIcmp(Bytes(good.begin(), good.begin() + 19)), Counter::ipv4_drop_short);
-  ExpectDrop(with([](Bytes& ip) { ip[0] = 0x65; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[0] = 0x65;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_bad_version);
   ExpectDrop(with([](Bytes& ip) { ip[0] = 0x44; }), Counter::ipv4_drop_bad_header_length);
   ExpectDrop(with([](Bytes& ip) { ip[0] = 0x4f; }), Counter::ipv4_drop_bad_header_length);
-  ExpectDrop(with([](Bytes& ip) { ip[3] = 200; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[3] = 200;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_bad_total_length);
-  ExpectDrop(with([](Bytes& ip) { ip[2] = 0; ip[3] = 10; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[2] = 0;
+               ip[3] = 10;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_bad_total_length);
   ExpectDrop(with([](Bytes& ip) { ip[11] ^= 0x55; }), Counter::ipv4_drop_bad_checksum);
-  ExpectDrop(with([](Bytes& ip) { ip[8] = 0; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[8] = 0;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_ttl_zero);
-  ExpectDrop(with([](Bytes& ip) { ip[6] = 0x20; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[6] = 0x20;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_fragment);
-  ExpectDrop(with([](Bytes& ip) { ip[6] = 0x00; ip[7] = 0x10; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[6] = 0x00;
+               ip[7] = 0x10;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_fragment);
-  ExpectDrop(with([](Bytes& ip) { ip[19] = 99; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[19] = 99;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_not_local);
-  ExpectDrop(with([](Bytes& ip) { ip[19] = 255; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[19] = 255;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_not_local);
-  ExpectDrop(with([](Bytes& ip) { ip[12] = 224; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[12] = 224;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_bad_source);
-  ExpectDrop(with([](Bytes& ip) { ip[12] = 127; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[12] = 127;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_bad_source);
-  ExpectDrop(with([](Bytes& ip) { ip[15] = 1; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[15] = 1;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_bad_source);
-  ExpectDrop(with([](Bytes& ip) { ip[9] = 99; testing::FixIpv4Checksum(ip); }),
+  ExpectDrop(with([](Bytes& ip) {
+               ip[9] = 99;
+               testing::FixIpv4Checksum(ip);
+             }),
              Counter::ipv4_drop_unknown_protocol);
   ExpectDrop(ClientIcmp(testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1, Bytes{8, 0, 0})),
              Counter::icmp_drop_short);
@@ -352,8 +390,7 @@ TEST_F(NetTest, MalformedEthernetIsDroppedAndCounted) {
   ExpectDrop(Bytes{1, 2, 3}, Counter::eth_drop_short);
   ExpectDrop(testing::Eth(Mac("02:99:99:99:99:99"), kClientMac, 0x0800, Bytes(40)),
              Counter::eth_drop_not_for_us);
-  ExpectDrop(testing::Eth(kOurMac0, kClientMac, 0x88cc, Bytes(40)),
-             Counter::eth_drop_unknown_type);
+  ExpectDrop(testing::Eth(kOurMac0, kClientMac, 0x88cc, Bytes(40)), Counter::eth_drop_unknown_type);
   ExpectDrop(testing::EthVlan(kOurMac0, kClientMac, 100, 0x0800, Bytes(40)),
              Counter::vlan_drop_tagged);
   Bytes vlan_short = testing::Eth(kOurMac0, kClientMac, 0x8100, Bytes{0, 100});
@@ -367,18 +404,17 @@ class NetVlanTest : public NetTest {
 
 TEST_F(NetVlanTest, ConfiguredVlanIsAcceptedAndRepliesAreTagged) {
   Feed(testing::EthVlan(kBroadcast, kClientMac, 42, 0x0806,
-                        testing::Arp(1, kClientMac, V4("10.10.2.11"), MacAddr{},
-                                     V4("10.10.2.1"))),
+                        testing::Arp(1, kClientMac, V4("10.10.2.11"), MacAddr{}, V4("10.10.2.1"))),
        1);
   auto out = TakeTx(1);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], testing::EthVlan(kClientMac, kOurMac1, 42, 0x0806,
-                                     testing::Arp(2, kOurMac1, V4("10.10.2.1"), kClientMac,
-                                                  V4("10.10.2.11"))));
+  EXPECT_EQ(out[0], testing::EthVlan(
+                        kClientMac, kOurMac1, 42, 0x0806,
+                        testing::Arp(2, kOurMac1, V4("10.10.2.1"), kClientMac, V4("10.10.2.11"))));
   ExpectDrop(testing::EthVlan(kBroadcast, kClientMac, 43, 0x0806, Bytes(28)),
              Counter::vlan_drop_tagged, 1);
-  ExpectDrop(testing::Eth(kBroadcast, kClientMac, 0x0806, Bytes(28)),
-             Counter::vlan_drop_untagged, 1);
+  ExpectDrop(testing::Eth(kBroadcast, kClientMac, 0x0806, Bytes(28)), Counter::vlan_drop_untagged,
+             1);
 }
 
 // --- IPv6, ICMPv6 and Neighbor Discovery (RFC 8200, RFC 4443, RFC 4861) ---
@@ -419,12 +455,12 @@ TEST_F(NetTest, Echo6ToAnUnknownNeighbourSendsASolicitationThenTheReply) {
   Feed(ClientV6(testing::Ipv6(client, us, 58, testing::Icmp6Echo(128, 9, 4, 8))));
   auto out = TakeTx(0);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], testing::Eth(MulticastMac(client.SolicitedNode()), kOurMac0, 0x86dd,
-                                 testing::Ipv6(us, client.SolicitedNode(), 58,
-                                               testing::NdMessage(135, 0, client, 1, kOurMac0),
-                                               255)));
-  Feed(ClientV6(testing::Ipv6(client, us, 58, testing::NdMessage(136, 0x60, client, 2, kClientMac),
-                              255)));
+  EXPECT_EQ(out[0],
+            testing::Eth(MulticastMac(client.SolicitedNode()), kOurMac0, 0x86dd,
+                         testing::Ipv6(us, client.SolicitedNode(), 58,
+                                       testing::NdMessage(135, 0, client, 1, kOurMac0), 255)));
+  Feed(ClientV6(
+      testing::Ipv6(client, us, 58, testing::NdMessage(136, 0x60, client, 2, kClientMac), 255)));
   out = TakeTx(0);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(C(Counter::icmp6_echo_replies), 1u);
@@ -445,9 +481,9 @@ TEST_F(NetTest, MalformedIpv6AndNdAreDroppedAndCounted) {
   ExpectDrop(with(echo, [](Bytes& b) { b[7] = 0; }), Counter::ipv6_drop_hop_limit_zero);
   ExpectDrop(with(testing::Ipv6(V6("ff02::1"), us, 58, testing::Icmp6Echo(128, 1, 1, 8)), none),
              Counter::ipv6_drop_bad_source);
-  ExpectDrop(with(testing::Ipv6(client, V6("fd10:1::99"), 58, testing::Icmp6Echo(128, 1, 1, 8)),
-                  none),
-             Counter::ipv6_drop_not_local);
+  ExpectDrop(
+      with(testing::Ipv6(client, V6("fd10:1::99"), 58, testing::Icmp6Echo(128, 1, 1, 8)), none),
+      Counter::ipv6_drop_not_local);
   ExpectDrop(with(testing::Ipv6(client, us, 44, Bytes(16)), none), Counter::ipv6_drop_fragment);
   ExpectDrop(with(testing::Ipv6(client, us, 0, Bytes(16)), none),
              Counter::ipv6_drop_extension_header);
@@ -497,8 +533,10 @@ TEST_F(NetTest, RandomAndCorruptedFramesNeverCrashAndAreAccounted) {
   std::mt19937 rng(12345);
   LearnClient();
   const std::vector<Bytes> seeds = {
-      ClientIcmp(testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1, testing::IcmpEcho(8, 1, 1, 16))),
-      ClientV6(testing::Ipv6(V6("fd10:1::2"), V6("fd10:1::1"), 58, testing::Icmp6Echo(128, 1, 1, 16))),
+      ClientIcmp(
+          testing::Ipv4(V4("10.10.1.2"), V4("10.10.1.1"), 1, testing::IcmpEcho(8, 1, 1, 16))),
+      ClientV6(
+          testing::Ipv6(V6("fd10:1::2"), V6("fd10:1::1"), 58, testing::Icmp6Echo(128, 1, 1, 16))),
       ClientV6(testing::Ipv6(V6("fd10:1::2"), V6("fd10:1::1").SolicitedNode(), 58,
                              testing::NdMessage(135, 0, V6("fd10:1::1"), 1, kClientMac), 255)),
       testing::Eth(kBroadcast, kClientMac, 0x0806,

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "dataplane/net/addr.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::net {
 
@@ -72,10 +72,14 @@ std::optional<MacAddr> ParseMac(std::string_view text) {
     for (size_t j = 0; j < 2; ++j) {
       char c = text[i * 3 + j];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        return std::nullopt;
     }
     if (i < 5 && text[i * 3 + 2] != ':') return std::nullopt;
     m.b[i] = static_cast<uint8_t>(v);
@@ -104,24 +108,9 @@ std::string ToString(const IpPrefix& p) {
 
 std::string ToString(const MacAddr& m) {
   char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m.b[0], m.b[1], m.b[2],
-                m.b[3], m.b[4], m.b[5]);
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m.b[0], m.b[1], m.b[2], m.b[3],
+                m.b[4], m.b[5]);
   return buf;
-}
-
-bool PrefixContains(const IpPrefix& p, const IpAddr& a) {
-  if (p.addr.is_v6 != a.is_v6) return false;
-  const uint8_t* x = a.is_v6 ? a.v6.b.data() : reinterpret_cast<const uint8_t*>(&a.v4.be);
-  const uint8_t* y =
-      p.addr.is_v6 ? p.addr.v6.b.data() : reinterpret_cast<const uint8_t*>(&p.addr.v4.be);
-  unsigned bits = p.length;
-  for (unsigned i = 0; bits > 0; ++i) {
-    unsigned take = bits >= 8 ? 8 : bits;
-    uint8_t mask = static_cast<uint8_t>(0xff00u >> take);
-    if ((x[i] & mask) != (y[i] & mask)) return false;
-    bits -= take;
-  }
-  return true;
 }
 
 }  // namespace sluice::net

@@ -1,0 +1,25 @@
+// Slow path: text forms of addresses, for the configuration, telemetry and tests. These
+// build std::string and are never called per packet.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dataplane/net/addr.h"
+
+namespace sluice::net {
+
+std::optional<Ipv4Addr> ParseIpv4(std::string_view text);
+std::optional<Ipv6Addr> ParseIpv6(std::string_view text);
+std::optional<IpAddr> ParseIp(std::string_view text);
+// "A/LEN"; without "/LEN" the host length (32 or 128) when `allow_host` is set.
+std::optional<IpPrefix> ParsePrefix(std::string_view text, bool allow_host);
+std::optional<MacAddr> ParseMac(std::string_view text);
+std::string ToString(const Ipv4Addr& a);
+std::string ToString(const Ipv6Addr& a);
+std::string ToString(const IpAddr& a);
+std::string ToString(const IpPrefix& p);
+std::string ToString(const MacAddr& m);
+
+}  // namespace sluice::net
