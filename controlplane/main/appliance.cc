@@ -218,8 +218,17 @@ Result<bool> Appliance::InitNetConfig() {
   return true;
 }
 
+uint64_t Appliance::PublishSnapshot() {
+  auto next = std::make_unique<snapshot::Snapshot>();
+  next->version = ++snapshot_version_;
+  rcu_.Publish(snapshots_, std::move(next));
+  return snapshot_version_;
+}
+
 Result<bool> Appliance::InitWorkers() {
   const auto& dp = cfg_.dataplane;
+  if (auto r = rcu_.Init("sl_rcu", nworkers_, 1024); !r) return r;
+  PublishSnapshot();
   const uint64_t hz = net_->tsc_hz;
   const net::NeighbourTimes times{30 * hz, hz, 600 * hz};
   rings_.assign(nworkers_, nullptr);
@@ -246,6 +255,8 @@ Result<bool> Appliance::InitWorkers() {
     s.counters = counters_[w].get();
     s.neighbours = neighbours_[w].get();
     s.rings = rings_.data();
+    s.qsbr = rcu_.qsbr();
+    s.snapshots = &snapshots_;
     s.idle_sleep_us = dp.idle_sleep_us;
     s.stop = &stop_;
     workers_.push_back(std::make_unique<lcore::Worker>(s));
@@ -277,6 +288,10 @@ void Appliance::Stop() {
   port_ids_.clear();
   port_started_.clear();
   workers_.clear();
+  if (rcu_.qsbr()) {
+    rcu_.Drain(snapshots_);
+    rcu_.Close();
+  }
   for (auto* r : rings_) {
     if (!r) continue;
     void* obj;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controlplane/config/config.h"
+#include "controlplane/publish/rcu.h"
 #include "dataplane/base/result.h"
 #include "dataplane/counters/counters.h"
 #include "dataplane/lcore/worker.h"
@@ -40,6 +41,12 @@ class Appliance {
   const net::NetConfig& net() const { return *net_; }
   const counters::WorkerCounters& counters(unsigned worker) const { return *counters_[worker]; }
 
+  // Publishes a new configuration snapshot (version = previous + 1) and returns its version.
+  uint64_t PublishSnapshot();
+  // Frees snapshots whose grace period has ended; call periodically.
+  void Reclaim() { rcu_.Reclaim(); }
+  publish::RcuDomain& rcu() { return rcu_; }
+
  private:
   base::Result<bool> InitPorts();
   base::Result<bool> InitNetConfig();
@@ -58,6 +65,9 @@ class Appliance {
   std::vector<std::unique_ptr<net::NeighbourTable>> neighbours_;
   std::vector<rte_ring*> rings_;
   std::vector<std::unique_ptr<lcore::Worker>> workers_;
+  publish::RcuDomain rcu_;
+  snapshot::SnapshotSlot snapshots_;
+  uint64_t snapshot_version_ = 0;
 };
 
 // Registers /sluice/... telemetry commands reading `app` (set to nullptr before it dies).

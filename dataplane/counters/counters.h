@@ -35,6 +35,10 @@ class alignas(64) WorkerCounters {
     v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   void Inc(Counter c) noexcept { Add(c, 1); }
+  // Owner only, for gauges.
+  void Set(Counter c, uint64_t v) noexcept {
+    values_[static_cast<size_t>(c)].store(v, std::memory_order_relaxed);
+  }
   // Any thread.
   uint64_t Get(Counter c) const noexcept {
     return values_[static_cast<size_t>(c)].load(std::memory_order_relaxed);

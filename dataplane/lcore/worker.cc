@@ -3,6 +3,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 namespace sluice::lcore {
@@ -113,7 +114,18 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
 
 void Worker::Run() noexcept {
   unsigned idle_loops = 0;
+  if (s_.qsbr) {
+    rte_rcu_qsbr_thread_register(s_.qsbr, s_.id);
+    rte_rcu_qsbr_thread_online(s_.qsbr, s_.id);
+  }
   while (!s_.stop->load(std::memory_order_relaxed)) {
+    // Nothing loaded in the previous iteration is used any more: a quiescent state. Then the
+    // snapshot this iteration works with.
+    if (s_.qsbr) rte_rcu_qsbr_quiescent(s_.qsbr, s_.id);
+    if (s_.snapshots) {
+      const snapshot::Snapshot* snap = s_.snapshots->Load();
+      s_.counters->Set(Counter::snapshot_version, snap ? snap->version : 0);
+    }
     const uint64_t start = rte_rdtsc();
     const unsigned handled = PollOnce(start);
     s_.counters->Inc(Counter::loops);
@@ -128,6 +140,10 @@ void Worker::Run() noexcept {
     if (s_.idle_sleep_us && ++idle_loops >= kIdleLoopsBeforeSleep) {
       rte_delay_us_sleep(s_.idle_sleep_us);
     }
+  }
+  if (s_.qsbr) {
+    rte_rcu_qsbr_thread_offline(s_.qsbr, s_.id);
+    rte_rcu_qsbr_thread_unregister(s_.qsbr, s_.id);
   }
 }
 

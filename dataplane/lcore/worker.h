@@ -1,7 +1,8 @@
-// A worker lcore: the run-to-completion loop (DESIGN.md section 1). Each iteration reads the
-// TSC once, receives a burst from its queue on every port, keeps the frames whose flow it
-// owns and hands the others to their owner's dispatch ring (DESIGN.md section 2), drains its
-// own ring, runs due timers and flushes the transmit buffers.
+// A worker lcore: the run-to-completion loop (DESIGN.md section 1). Each iteration reports a
+// quiescent state, loads the configuration snapshot once (RCU), reads the TSC once, receives a
+// burst from its queue on every port, keeps the frames whose flow it owns and hands the others
+// to their owner's dispatch ring (DESIGN.md section 2), drains its own ring, runs due timers
+// and flushes the transmit buffers.
 #pragma once
 
 #include <atomic>
@@ -9,8 +10,10 @@
 
 #include "dataplane/counters/counters.h"
 #include "dataplane/net/net.h"
+#include "dataplane/snapshot/snapshot.h"
 
 struct rte_ring;
+struct rte_rcu_qsbr;
 struct rte_mempool;
 
 namespace sluice::lcore {
@@ -26,6 +29,8 @@ struct WorkerSetup {
   counters::WorkerCounters* counters = nullptr;
   net::NeighbourTable* neighbours = nullptr;
   rte_ring* const* rings = nullptr;  // every worker's dispatch ring, indexed by worker
+  rte_rcu_qsbr* qsbr = nullptr;      // reader slot `id`
+  const snapshot::SnapshotSlot* snapshots = nullptr;
   unsigned idle_sleep_us = 0;
   const std::atomic<bool>* stop = nullptr;
 };
