@@ -1,6 +1,8 @@
 // sluice: the appliance's entry point.
 //   sluice -f FILE [-f FILE ...]   run (foreground; SIGINT/SIGTERM stop it cleanly)
 //   sluice -c -f FILE              check the configuration only, as `haproxy -c` does
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -23,6 +25,29 @@ void Usage(FILE* out) {
                "  -c       check the configuration and exit (0: valid, 1: errors)\n"
                "  -v       print the version\n"
                "  -h       this help\n");
+}
+
+// The control plane's event loop: waits for a stop signal (signalfd) and runs periodic work
+// (freeing snapshots whose grace period ended). Returns the signal that stopped it.
+int RunControlLoop(sluice::app::Appliance& app, const sigset_t& stop_signals) {
+  const int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  if (sfd < 0) {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    return sig;
+  }
+  for (;;) {
+    pollfd fds[1] = {{sfd, POLLIN, 0}};
+    const int n = poll(fds, 1, 100);
+    if (n > 0 && (fds[0].revents & POLLIN)) {
+      signalfd_siginfo info{};
+      if (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        close(sfd);
+        return static_cast<int>(info.ssi_signo);
+      }
+    }
+    app.Reclaim();
+  }
 }
 
 }  // namespace
@@ -85,8 +110,7 @@ int main(int argc, char** argv) {
     } else {
       std::printf("sluice: ready (%u worker%s)\n", app.workers(), app.workers() > 1 ? "s" : "");
       std::fflush(stdout);
-      int sig = 0;
-      sigwait(&stop_signals, &sig);
+      const int sig = RunControlLoop(app, stop_signals);
       std::printf("sluice: stopping on %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
       std::fflush(stdout);
     }
