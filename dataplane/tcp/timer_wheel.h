@@ -1,0 +1,97 @@
+// A per-worker hashed timer wheel (DESIGN.md section 3): intrusive nodes, O(1) arm and
+// cancel, expiry processed tick by tick. No allocation; the owner of a node owns its memory.
+// Ticks are whatever unit the caller chooses (the TCP stack uses 1 ms of its clock).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sluice::tcp {
+
+struct TimerNode {
+  TimerNode* prev = nullptr;
+  TimerNode* next = nullptr;
+  uint64_t expiry = 0;
+  bool armed = false;
+};
+
+template <size_t kSlots>
+class TimerWheel {
+  static_assert((kSlots & (kSlots - 1)) == 0, "slots must be a power of two");
+
+ public:
+  explicit TimerWheel(uint64_t now = 0) : now_(now) {
+    for (auto& s : slots_) s.prev = s.next = &s;
+  }
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
+
+  uint64_t now() const { return now_; }
+  size_t armed() const { return armed_; }
+
+  // Arms (or re-arms) `n` to fire at `expiry`; a time in the past fires at the next Advance.
+  void Arm(TimerNode* n, uint64_t expiry) noexcept {
+    if (n->armed) Unlink(n);
+    n->expiry = expiry <= now_ ? now_ + 1 : expiry;
+    TimerNode& head = slots_[n->expiry & (kSlots - 1)];
+    n->next = head.next;
+    n->prev = &head;
+    head.next->prev = n;
+    head.next = n;
+    n->armed = true;
+    ++armed_;
+  }
+
+  void Cancel(TimerNode* n) noexcept {
+    if (n->armed) Unlink(n);
+  }
+
+  // Moves time to `now` and calls fire(node) for every node whose expiry is reached, in
+  // tick order. A node is disarmed before its callback, which may re-arm it. Returns the
+  // number fired. A jump of more than one wheel turn visits each slot once.
+  template <class Fire>
+  size_t Advance(uint64_t now, Fire&& fire) noexcept {
+    size_t fired = 0;
+    if (now <= now_) return 0;
+    const uint64_t steps = now - now_ >= kSlots ? kSlots : now - now_;
+    const uint64_t first = now - steps + 1;
+    now_ = now;
+    for (uint64_t t = first; t <= now; ++t) {
+      TimerNode& head = slots_[t & (kSlots - 1)];
+      // Detach the due nodes first so callbacks re-arming into this slot are not revisited.
+      TimerNode* due = nullptr;
+      for (TimerNode* n = head.next; n != &head;) {
+        TimerNode* next = n->next;
+        if (n->expiry <= now) {
+          Unlink(n);
+          n->next = due;
+          due = n;
+        }
+        n = next;
+      }
+      while (due) {
+        TimerNode* n = due;
+        due = n->next;
+        n->next = n->prev = nullptr;
+        ++fired;
+        fire(n);
+      }
+    }
+    return fired;
+  }
+
+ private:
+  void Unlink(TimerNode* n) noexcept {
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = nullptr;
+    n->armed = false;
+    --armed_;
+  }
+
+  uint64_t now_;
+  size_t armed_ = 0;
+  TimerNode slots_[kSlots];
+};
+
+}  // namespace sluice::tcp

@@ -1,0 +1,274 @@
+// Unit tests of the TCP stack's parts: sequence arithmetic, options, the RTO estimator, the
+// timer wheel, SipHash, ISNs and SYN cookies.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "dataplane/tcp/rtt.h"
+#include "dataplane/tcp/siphash.h"
+#include "dataplane/tcp/syncookie.h"
+#include "dataplane/tcp/tcp_options.h"
+#include "dataplane/tcp/tcp_seq.h"
+#include "dataplane/tcp/timer_wheel.h"
+
+namespace sluice::tcp {
+namespace {
+
+// --- RFC 9293 section 3.4 ---
+TEST(SeqTest, ComparisonsWrapAround) {
+  EXPECT_TRUE(SeqLt(1, 2));
+  EXPECT_TRUE(SeqLt(0xfffffff0u, 0x10u));  // across the wrap
+  EXPECT_TRUE(SeqGt(0x10u, 0xfffffff0u));
+  EXPECT_TRUE(SeqLe(5, 5));
+  EXPECT_FALSE(SeqLt(5, 5));
+  EXPECT_EQ(SeqMax(0xfffffff0u, 0x10u), 0x10u);
+  EXPECT_EQ(SeqMin(0xfffffff0u, 0x10u), 0xfffffff0u);
+  EXPECT_TRUE(SeqInWindow(0xffffffffu, 0xfffffff0u, 0x10u));
+  EXPECT_TRUE(SeqInWindow(0x0u, 0xfffffff0u, 0x10u));
+  EXPECT_FALSE(SeqInWindow(0x10u, 0xfffffff0u, 0x10u));
+  EXPECT_FALSE(SeqInWindow(7, 7, 7));  // empty window
+  EXPECT_EQ(SeqDiff(0x10u, 0xfffffff0u), 0x20);
+}
+
+// --- options: RFC 9293 3.7.1, RFC 7323, RFC 2018 ---
+TEST(OptionsTest, ParsesALinuxSyn) {
+  // Linux 6.1 SYN: MSS 1460, SACK-permitted, timestamps, NOP, window scale 7.
+  const uint8_t syn[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+  TcpOptions o;
+  ASSERT_EQ(ParseOptions(syn, sizeof syn, &o), OptionsStatus::kOk);
+  EXPECT_TRUE(o.has_mss);
+  EXPECT_EQ(o.mss, 1460);
+  EXPECT_TRUE(o.sack_permitted);
+  EXPECT_TRUE(o.has_timestamp);
+  EXPECT_EQ(o.ts_val, 1u);
+  EXPECT_EQ(o.ts_ecr, 0u);
+  EXPECT_TRUE(o.has_wscale);
+  EXPECT_EQ(o.wscale, 7);
+}
+
+TEST(OptionsTest, RoundTripsThroughBuild) {
+  TcpOptions in;
+  in.has_mss = true;
+  in.mss = 1400;
+  in.sack_permitted = true;
+  in.has_timestamp = true;
+  in.ts_val = 0xdeadbeef;
+  in.ts_ecr = 0x01020304;
+  in.has_wscale = true;
+  in.wscale = 9;
+  uint8_t buf[kMaxOptionsLen];
+  const size_t n = BuildOptions(in, buf, sizeof buf);
+  EXPECT_EQ(n % 4, 0u);
+  EXPECT_EQ(n, 20u);  // the classic 20-byte SYN option block
+  TcpOptions out;
+  ASSERT_EQ(ParseOptions(buf, n, &out), OptionsStatus::kOk);
+  EXPECT_EQ(out.mss, 1400);
+  EXPECT_TRUE(out.sack_permitted);
+  EXPECT_EQ(out.ts_val, 0xdeadbeefu);
+  EXPECT_EQ(out.ts_ecr, 0x01020304u);
+  EXPECT_EQ(out.wscale, 9);
+}
+
+TEST(OptionsTest, SackBlocksFitBesideTimestamps) {
+  TcpOptions in;
+  in.has_timestamp = true;
+  in.nsack = 4;
+  for (uint32_t i = 0; i < 4; ++i) in.sack[i] = {1000 * i, 1000 * i + 500};
+  uint8_t buf[kMaxOptionsLen];
+  const size_t n = BuildOptions(in, buf, sizeof buf);
+  TcpOptions out;
+  ASSERT_EQ(ParseOptions(buf, n, &out), OptionsStatus::kOk);
+  EXPECT_EQ(out.nsack, 3);  // RFC 2018: with timestamps, at most 3 blocks fit
+  EXPECT_EQ(out.sack[2].left, 2000u);
+  EXPECT_EQ(out.sack[2].right, 2500u);
+  EXPECT_LE(n, kMaxOptionsLen);
+}
+
+TEST(OptionsTest, WindowScaleAbove14IsClamped) {
+  const uint8_t o[] = {3, 3, 15, 0};
+  TcpOptions out;
+  ASSERT_EQ(ParseOptions(o, sizeof o, &out), OptionsStatus::kOk);
+  EXPECT_EQ(out.wscale, 14);  // RFC 7323 section 2.3
+}
+
+TEST(OptionsTest, MalformedOptionsAreReported) {
+  TcpOptions out;
+  const uint8_t truncated[] = {2, 4, 5};
+  EXPECT_EQ(ParseOptions(truncated, sizeof truncated, &out), OptionsStatus::kTruncated);
+  const uint8_t zero_len[] = {30, 0, 1, 1};
+  EXPECT_EQ(ParseOptions(zero_len, sizeof zero_len, &out), OptionsStatus::kBadLength);
+  const uint8_t bad_mss[] = {2, 3, 5, 1};
+  EXPECT_EQ(ParseOptions(bad_mss, sizeof bad_mss, &out), OptionsStatus::kBadLength);
+  const uint8_t bad_sack[] = {5, 6, 0, 0, 0, 1, 1, 1};
+  EXPECT_EQ(ParseOptions(bad_sack, sizeof bad_sack, &out), OptionsStatus::kBadLength);
+  const uint8_t lone_kind[] = {1, 1, 1, 8};
+  EXPECT_EQ(ParseOptions(lone_kind, sizeof lone_kind, &out), OptionsStatus::kTruncated);
+  const uint8_t unknown_then_eol[] = {99, 4, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(ParseOptions(unknown_then_eol, sizeof unknown_then_eol, &out), OptionsStatus::kOk);
+}
+
+TEST(OptionsTest, EveryTwoByteInputParsesWithoutOverrun) {
+  // All short inputs: the parser must never read past len (ASan checks the heap copy).
+  for (unsigned a = 0; a < 256; ++a) {
+    for (unsigned b = 0; b < 256; b += 3) {
+      std::vector<uint8_t> v = {static_cast<uint8_t>(a), static_cast<uint8_t>(b)};
+      TcpOptions out;
+      (void)ParseOptions(v.data(), v.size(), &out);
+    }
+  }
+}
+
+// --- RFC 6298 ---
+TEST(RttTest, FirstSampleThenSmoothing) {
+  RttEstimator r;
+  EXPECT_EQ(r.Rto(), 1'000'000u);  // 2.1: 1 s before any sample
+  r.Sample(100'000);               // 2.2: SRTT = R, RTTVAR = R/2
+  EXPECT_EQ(r.srtt_us(), 100'000u);
+  EXPECT_EQ(r.rttvar_us(), 50'000u);
+  EXPECT_EQ(r.Rto(), 300'000u);  // SRTT + 4 RTTVAR
+  r.Sample(200'000);             // 2.3
+  EXPECT_EQ(r.rttvar_us(), 50'000u - 12'500u + 25'000u);
+  EXPECT_EQ(r.srtt_us(), 100'000u - 12'500u + 25'000u);
+}
+
+TEST(RttTest, BackoffDoublesAndIsClampedAndASampleResetsIt) {
+  RttConfig cfg;
+  cfg.max_rto_us = 4'000'000;
+  RttEstimator r(cfg);
+  r.Sample(10'000);
+  EXPECT_EQ(r.Rto(), 200'000u);  // the floor
+  r.Backoff();
+  EXPECT_EQ(r.Rto(), 400'000u);
+  for (int i = 0; i < 20; ++i) r.Backoff();
+  EXPECT_EQ(r.Rto(), 4'000'000u);
+  r.Sample(10'000);
+  EXPECT_EQ(r.Rto(), 200'000u);
+}
+
+// --- timer wheel ---
+TEST(TimerWheelTest, FiresAtExpiryInOrderAndSupportsCancelAndRearm) {
+  TimerWheel<64> w(0);
+  TimerNode a, b, c;
+  w.Arm(&a, 10);
+  w.Arm(&b, 5);
+  w.Arm(&c, 200);  // beyond one turn of the wheel
+  std::vector<TimerNode*> fired;
+  auto fire = [&](TimerNode* n) { fired.push_back(n); };
+  EXPECT_EQ(w.Advance(4, fire), 0u);
+  EXPECT_EQ(w.Advance(5, fire), 1u);
+  EXPECT_EQ(fired.back(), &b);
+  w.Cancel(&a);
+  EXPECT_EQ(w.Advance(100, fire), 0u);
+  EXPECT_TRUE(c.armed);
+  EXPECT_EQ(w.Advance(200, fire), 1u);
+  EXPECT_EQ(fired.back(), &c);
+  EXPECT_EQ(w.armed(), 0u);
+  // A callback may re-arm its own node.
+  w.Arm(&a, 201);
+  int count = 0;
+  auto rearm = [&](TimerNode* n) {
+    if (++count < 3) w.Arm(n, w.now() + 1);
+  };
+  w.Advance(201, rearm);
+  w.Advance(202, rearm);
+  w.Advance(203, rearm);
+  EXPECT_EQ(count, 3);
+  EXPECT_FALSE(a.armed);
+}
+
+TEST(TimerWheelTest, ManyTimersAllFireExactlyOnce) {
+  TimerWheel<256> w(0);
+  std::vector<TimerNode> nodes(10000);
+  for (size_t i = 0; i < nodes.size(); ++i) w.Arm(&nodes[i], 1 + (i * 7919) % 5000);
+  size_t fired = 0;
+  uint64_t last_expiry = 0;
+  bool ordered = true;
+  for (uint64_t t = 0; t <= 5000; t += 13) {
+    w.Advance(t, [&](TimerNode* n) {
+      ++fired;
+      ordered = ordered && n->expiry >= last_expiry && n->expiry <= t;
+      last_expiry = n->expiry;
+    });
+  }
+  w.Advance(6000, [&](TimerNode*) { ++fired; });
+  EXPECT_EQ(fired, nodes.size());
+  EXPECT_TRUE(ordered);
+}
+
+// --- SipHash-2-4: the test vector of the paper's appendix A ---
+TEST(SipHashTest, PaperVector) {
+  SipKey key;
+  uint8_t k[16];
+  for (int i = 0; i < 16; ++i) k[i] = static_cast<uint8_t>(i);
+  std::memcpy(&key.k0, k, 8);
+  std::memcpy(&key.k1, k + 8, 8);
+  uint8_t msg[15];
+  for (int i = 0; i < 15; ++i) msg[i] = static_cast<uint8_t>(i);
+  EXPECT_EQ(SipHash24(key, msg, sizeof msg), 0xa129ca6149be45e5ull);
+}
+
+FlowKey Flow(uint16_t remote_port) {
+  FlowKey f;
+  f.local_addr[0] = 10;
+  f.local_addr[3] = 1;
+  f.remote_addr[0] = 10;
+  f.remote_addr[3] = 2;
+  f.local_port = 80;
+  f.remote_port = remote_port;
+  return f;
+}
+
+// --- RFC 6528 ---
+TEST(IsnTest, DependsOnTheFlowAndAdvancesWithTheClock) {
+  IsnGenerator g(SipKey{1, 2});
+  EXPECT_NE(g.Isn(Flow(1000), 0), g.Isn(Flow(1001), 0));
+  EXPECT_EQ(g.Isn(Flow(1000), 400) - g.Isn(Flow(1000), 0), 100u);  // one tick per 4 us
+  IsnGenerator other(SipKey{3, 4});
+  EXPECT_NE(g.Isn(Flow(1000), 0), other.Isn(Flow(1000), 0));
+}
+
+// --- RFC 4987 section 3.6 ---
+TEST(SynCookieTest, RoundTripKeepsMssAndOptions) {
+  SynCookies sc(SipKey{42, 43});
+  const uint32_t client_isn = 123456;
+  const uint32_t cookie = sc.Make(Flow(5000), client_isn, 1460, 100);
+  CookieOptions o;
+  ASSERT_TRUE(sc.Check(Flow(5000), client_isn + 1, cookie + 1, 100, &o));
+  EXPECT_EQ(o.mss, 1460);
+  ASSERT_TRUE(sc.Check(Flow(5000), client_isn + 1, cookie + 1, 102, &o));  // 2 minutes old
+  EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 1, cookie + 1, 103, &o));  // expired
+  EXPECT_FALSE(sc.Check(Flow(5001), client_isn + 1, cookie + 1, 100, &o));   // other flow
+  EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 2, cookie + 1, 100, &o));   // other ISN
+  EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 1, cookie + 2, 100, &o));   // forged
+  // The MSS is rounded down to the table.
+  const uint32_t c2 = sc.Make(Flow(5000), client_isn, 1300, 7);
+  ASSERT_TRUE(sc.Check(Flow(5000), client_isn + 1, c2 + 1, 7, &o));
+  EXPECT_EQ(o.mss, 1220);
+  // Window scale and SACK-permitted travel in the timestamp.
+  CookieOptions in{1460, true, 7, true};
+  CookieOptions back;
+  SynCookies::DecodeTsOptions(SynCookies::EncodeTsOptions(0xabcdef12, in), &back);
+  EXPECT_TRUE(back.has_wscale);
+  EXPECT_EQ(back.wscale, 7);
+  EXPECT_TRUE(back.sack_permitted);
+  SynCookies::DecodeTsOptions(SynCookies::EncodeTsOptions(0, CookieOptions{}), &back);
+  EXPECT_FALSE(back.has_wscale);
+  EXPECT_FALSE(back.sack_permitted);
+}
+
+TEST(SynCookieTest, RandomAcksAreAlmostNeverAccepted) {
+  SynCookies sc(SipKey{7, 9});
+  CookieOptions o;
+  int accepted = 0;
+  uint32_t x = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    x = x * 1664525u + 1013904223u;
+    accepted += sc.Check(Flow(6000), 1000, x, 3, &o);
+  }
+  // 24 MAC bits and 3 of 32 time slots: about 200000 * 3/32 / 2^24 ~ 0.001 expected.
+  EXPECT_LE(accepted, 1);
+}
+
+}  // namespace
+}  // namespace sluice::tcp
