@@ -5,7 +5,9 @@
 #include <cstring>
 #include <vector>
 
+#include "dataplane/tcp/congestion.h"
 #include "dataplane/tcp/rtt.h"
+#include "dataplane/tcp/sack.h"
 #include "dataplane/tcp/siphash.h"
 #include "dataplane/tcp/syncookie.h"
 #include "dataplane/tcp/tcp_options.h"
@@ -236,11 +238,11 @@ TEST(SynCookieTest, RoundTripKeepsMssAndOptions) {
   CookieOptions o;
   ASSERT_TRUE(sc.Check(Flow(5000), client_isn + 1, cookie + 1, 100, &o));
   EXPECT_EQ(o.mss, 1460);
-  ASSERT_TRUE(sc.Check(Flow(5000), client_isn + 1, cookie + 1, 102, &o));  // 2 minutes old
+  ASSERT_TRUE(sc.Check(Flow(5000), client_isn + 1, cookie + 1, 102, &o));   // 2 minutes old
   EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 1, cookie + 1, 103, &o));  // expired
-  EXPECT_FALSE(sc.Check(Flow(5001), client_isn + 1, cookie + 1, 100, &o));   // other flow
-  EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 2, cookie + 1, 100, &o));   // other ISN
-  EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 1, cookie + 2, 100, &o));   // forged
+  EXPECT_FALSE(sc.Check(Flow(5001), client_isn + 1, cookie + 1, 100, &o));  // other flow
+  EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 2, cookie + 1, 100, &o));  // other ISN
+  EXPECT_FALSE(sc.Check(Flow(5000), client_isn + 1, cookie + 2, 100, &o));  // forged
   // The MSS is rounded down to the table.
   const uint32_t c2 = sc.Make(Flow(5000), client_isn, 1300, 7);
   ASSERT_TRUE(sc.Check(Flow(5000), client_isn + 1, c2 + 1, 7, &o));
@@ -268,6 +270,99 @@ TEST(SynCookieTest, RandomAcksAreAlmostNeverAccepted) {
   }
   // 24 MAC bits and 3 of 32 time slots: about 200000 * 3/32 / 2^24 ~ 0.001 expected.
   EXPECT_LE(accepted, 1);
+}
+
+// --- SACK scoreboard: RFC 2018, RFC 6675 ---
+TEST(SackTest, MergesOrdersAndForgetsBelowSndUna) {
+  SackScoreboard sb;
+  const SackBlock b1[] = {{3000, 4000}, {1000, 2000}};
+  sb.Update(0, 10000, b1, 2);
+  ASSERT_EQ(sb.ranges(), 2u);
+  EXPECT_EQ(sb.range(0).left, 1000u);
+  const SackBlock b2[] = {{2000, 3000}};  // fills the gap: one range
+  sb.Update(0, 10000, b2, 1);
+  ASSERT_EQ(sb.ranges(), 1u);
+  EXPECT_EQ(sb.range(0).left, 1000u);
+  EXPECT_EQ(sb.range(0).right, 4000u);
+  sb.Update(2500, 10000, nullptr, 0);  // the cumulative ACK passes part of it
+  EXPECT_EQ(sb.range(0).left, 2500u);
+  sb.Update(4000, 10000, nullptr, 0);
+  EXPECT_EQ(sb.ranges(), 0u);
+  const SackBlock bogus[] = {{5000, 20000}, {100, 200}, {7000, 6000}};
+  sb.Update(4000, 10000, bogus, 3);  // beyond SND.MAX, below SND.UNA, inverted
+  EXPECT_EQ(sb.ranges(), 0u);
+}
+
+TEST(SackTest, WrapsAroundTheSequenceSpace) {
+  SackScoreboard sb;
+  const SackBlock b[] = {{0xfffffff0u, 0x10u}};
+  sb.Update(0xffffff00u, 0x100u, b, 1);
+  EXPECT_TRUE(sb.IsSacked(0xfffffffau));
+  EXPECT_TRUE(sb.IsSacked(0x5u));
+  EXPECT_FALSE(sb.IsSacked(0x10u));
+  EXPECT_EQ(sb.SackedAbove(0xffffff00u), 0x20u);
+}
+
+TEST(SackTest, LossNeedsDupThreshWorthOfSackedDataAbove) {
+  SackScoreboard sb;
+  const uint32_t mss = 1000;
+  const SackBlock one[] = {{2000, 3000}};
+  sb.Update(1000, 10000, one, 1);
+  EXPECT_FALSE(sb.IsLost(1000, mss));
+  const SackBlock two[] = {{4000, 5000}, {6000, 7000}};
+  sb.Update(1000, 10000, two, 2);
+  EXPECT_TRUE(sb.IsLost(1000, mss));   // three discontiguous ranges above
+  EXPECT_FALSE(sb.IsLost(3000, mss));  // two above
+  Seq start = 0;
+  uint32_t len = 0;
+  ASSERT_TRUE(sb.NextHole(1000, &start, &len));
+  EXPECT_EQ(start, 1000u);
+  EXPECT_EQ(len, 1000u);
+  ASSERT_TRUE(sb.NextHole(2500, &start, &len));
+  EXPECT_EQ(start, 3000u);
+  ASSERT_FALSE(sb.NextHole(7000, &start, &len));
+  // Pipe: 9 segments outstanding [1000, 10000): 3 SACKed, 1 lost -> 5 in flight.
+  EXPECT_EQ(sb.Pipe(1000, 10000, 1000, mss), 5 * mss);
+  // Retransmitting the lost one puts it back in the pipe.
+  EXPECT_EQ(sb.Pipe(1000, 10000, 2000, mss), 6 * mss);
+}
+
+TEST(SackTest, IsBoundedAndKeepsTheLowestRanges) {
+  SackScoreboard sb;
+  for (uint32_t i = 0; i < 40; ++i) {
+    const SackBlock b[] = {{10000 - 200 * i, 10000 - 200 * i + 100}};
+    sb.Update(0, 20000, b, 1);
+  }
+  EXPECT_EQ(sb.ranges(), SackScoreboard::kMaxRanges);
+  EXPECT_EQ(sb.range(0).left, 10000u - 200 * 39);
+  for (unsigned i = 1; i < sb.ranges(); ++i) {
+    EXPECT_TRUE(SeqLt(sb.range(i - 1).right, sb.range(i).left));
+  }
+}
+
+// --- NewReno: RFC 5681, RFC 6582, RFC 3465 ---
+TEST(NewRenoTest, SlowStartCongestionAvoidanceRecoveryAndRto) {
+  NewReno cc;
+  cc.Init(1460);
+  EXPECT_EQ(cc.cwnd(), 14600u);
+  cc.OnAck(1460);
+  EXPECT_EQ(cc.cwnd(), 16060u);
+  cc.OnAck(10 * 1460);  // ABC: at most 2 SMSS per ACK
+  EXPECT_EQ(cc.cwnd(), 16060u + 2920u);
+  cc.EnterRecovery(40000);
+  EXPECT_EQ(cc.ssthresh(), 20000u);
+  EXPECT_EQ(cc.cwnd(), 20000u);
+  cc.OnAck(1460);  // no growth during recovery
+  EXPECT_EQ(cc.cwnd(), 20000u);
+  cc.ExitRecovery();
+  // Congestion avoidance: one SMSS per cwnd of acknowledged bytes.
+  for (int i = 0; i < 13; ++i) cc.OnAck(1460);
+  EXPECT_EQ(cc.cwnd(), 20000u);
+  cc.OnAck(1460);
+  EXPECT_EQ(cc.cwnd(), 21460u);
+  cc.OnRto(3000);
+  EXPECT_EQ(cc.cwnd(), 1460u);
+  EXPECT_EQ(cc.ssthresh(), 2920u);  // at least 2 SMSS
 }
 
 }  // namespace
