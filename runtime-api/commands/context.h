@@ -1,0 +1,78 @@
+// Slow path. What the Runtime API commands need from the appliance: the control plane
+// implements ApplianceContext (an adapter over its counters and configuration) and hands it
+// to CliServer. Everything here runs on the control-plane thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime-api/registry/registry.h"
+
+namespace sluice::cli {
+
+// `show info` types, printed as haproxy does in the typed and json forms.
+enum class InfoType { kStr, kU32, kS32, kU64, kS64, kFlt };
+std::string_view InfoTypeName(InfoType type);  // "str", "u32", ...
+
+struct InfoField {
+  int pos;                // haproxy's field position (typed form)
+  std::string_view name;  // "Nbthread", "Unstoppable Jobs"
+  std::string_view tags;  // origin, nature, scope letters: "CGS"
+  InfoType type;
+  std::string_view desc;  // `desc` option
+  std::string value;      // as printed
+  std::string float_value;  // `float` option: set by SetFloat, printed instead of value
+};
+
+// Every HAProxy 2.6 `show info` field in its order (commands/info_fields.def), pre-filled
+// with defaults (Name "Sluice", Nbproc and Process_num 1, Pid from getpid(), zeros); the
+// appliance overwrites what it knows. Setting an unknown name is a programming error (abort).
+class InfoValues {
+ public:
+  InfoValues();
+  void SetStr(std::string_view name, std::string_view value);
+  void SetNum(std::string_view name, uint64_t value);
+  void SetSigned(std::string_view name, int64_t value);
+  // An integer value and its `show info float` form ("%f").
+  void SetFloat(std::string_view name, double value);
+  // Uptime ("0d 0h00m35s"), Uptime_sec (and its float form) from seconds since start.
+  void SetUptime(double seconds);
+  const std::vector<InfoField>& fields() const { return fields_; }
+  const InfoField* Find(std::string_view name) const;
+
+ private:
+  InfoField& Get(std::string_view name);
+  std::vector<InfoField> fields_;
+};
+
+// haproxy's uptime text: "%ud %uh%02um%02us".
+std::string FormatUptime(uint64_t seconds);
+
+// `show activity`: one row per counter, one value per worker lcore, printed as haproxy's
+// per-thread rows "name: total [ w1 w2 ... ]". Sluice's appliance fills, in this order:
+// "loops", "busy_cycles" (TSC cycles spent on packets), "rx_pkts", "tx_pkts", then one
+// "drop_<reason>" row per named drop counter.
+struct ActivityRow {
+  std::string name;
+  std::vector<uint64_t> per_worker;
+};
+struct ActivityDump {
+  unsigned workers = 0;
+  std::vector<ActivityRow> rows;
+};
+
+class ApplianceContext {
+ public:
+  virtual ~ApplianceContext() = default;
+  // `show version`, and Version / Build info in `show info` unless FillInfo sets them.
+  virtual std::string Version() = 0;
+  // Overwrites the fields the appliance knows (Nbthread, Pid, Uptime, Maxconn, CurrConns...).
+  virtual void FillInfo(InfoValues& info) = 0;
+  virtual void Activity(ActivityDump& out) = 0;
+  // `clear counters` (max values, operator) or `clear counters all` (every counter, admin).
+  virtual void ClearCounters(bool all) = 0;
+};
+
+}  // namespace sluice::cli
