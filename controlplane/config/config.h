@@ -68,9 +68,29 @@ struct DataplaneConfig {
   bool present = false;  // a `dataplane` section was seen
 };
 
+// `stats socket ADDR [mode OCTAL] [uid N|user NAME] [gid N|group NAME] [level LEVEL]`:
+// ADDR is a path or unix@PATH (a unix socket), ipv4@A:P or ipv6@[A]:P (A:P alone also works).
+struct StatsSocketConfig {
+  enum class Kind { kUnix, kTcp4, kTcp6 };
+  enum class Level { kUser, kOperator, kAdmin };
+  Kind kind = Kind::kUnix;
+  std::string path;     // kUnix
+  std::string address;  // kTcp4/kTcp6, numeric
+  uint16_t port = 0;
+  std::optional<uint32_t> mode;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  Level level = Level::kOperator;  // haproxy's default
+  std::string file;
+  int line = 0;
+};
+
 struct GlobalConfig {
   std::optional<unsigned> nbthread;
   std::optional<unsigned> maxconn;
+  std::vector<StatsSocketConfig> stats_sockets;
+  std::optional<uint64_t> stats_timeout_ms;  // haproxy's default: 10 s
+  std::optional<unsigned> stats_maxconn;
 };
 
 // `defaults [NAME]`: recorded for the proxy sections that later versions bring; nothing

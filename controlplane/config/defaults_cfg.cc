@@ -14,32 +14,6 @@ constexpr uint64_t kMaxTimeoutMs = INT32_MAX;  // haproxy's timer limit
 
 DefaultsConfig& Current(ParseContext& ctx) { return ctx.config.defaults.back(); }
 
-// haproxy's time format: an integer with an optional unit (us, ms, s, m, h, d; ms when none).
-std::optional<uint64_t> ParseTimeMs(std::string_view text) {
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  const auto value = ParseDecimal(text.substr(0, digits));
-  if (!value) return std::nullopt;
-  const std::string_view unit = text.substr(digits);
-  uint64_t ms = 0;
-  const uint64_t v = std::min<uint64_t>(*value, UINT64_MAX / 86400000);  // no overflow below
-  if (unit.empty() || unit == "ms") {
-    ms = v;
-  } else if (unit == "us") {
-    ms = (v + 999) / 1000;
-  } else if (unit == "s") {
-    ms = v * 1000;
-  } else if (unit == "m") {
-    ms = v * 60000;
-  } else if (unit == "h") {
-    ms = v * 3600000;
-  } else if (unit == "d") {
-    ms = v * 86400000;
-  } else {
-    return std::nullopt;
-  }
-  return ms;
-}
 
 void Mode(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (args[1] != "tcp" && args[1] != "http") {
@@ -241,6 +215,32 @@ constexpr KeywordRow kDefaultsKeywords[] = {
 };
 
 }  // namespace
+
+std::optional<uint64_t> ParseTimeMs(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const auto value = ParseDecimal(text.substr(0, digits));
+  if (!value) return std::nullopt;
+  const std::string_view unit = text.substr(digits);
+  uint64_t ms = 0;
+  const uint64_t v = std::min<uint64_t>(*value, UINT64_MAX / 86400000);  // no overflow below
+  if (unit.empty() || unit == "ms") {
+    ms = v;
+  } else if (unit == "us") {
+    ms = (v + 999) / 1000;
+  } else if (unit == "s") {
+    ms = v * 1000;
+  } else if (unit == "m") {
+    ms = v * 60000;
+  } else if (unit == "h") {
+    ms = v * 3600000;
+  } else if (unit == "d") {
+    ms = v * 86400000;
+  } else {
+    return std::nullopt;
+  }
+  return ms;
+}
 
 std::span<const KeywordRow> DefaultsKeywords() { return kDefaultsKeywords; }
 

@@ -1,9 +1,13 @@
 // Slow path: the `global` section's keyword table. Keywords that mean nothing on a DPDK
 // appliance are accepted with a warning saying why, so that existing haproxy files load.
+#include <grp.h>
+#include <pwd.h>
+
 #include <span>
 #include <string>
 
 #include "controlplane/config/parse_context.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::config {
 namespace {
@@ -24,14 +28,143 @@ void Maxconn(ParseContext& ctx, const KeywordRow&, const Args& args) {
   ctx.config.global.maxconn = static_cast<unsigned>(v);
 }
 
-// `stats socket|timeout|maxconn|bind-process ...`: the runtime API comes later.
+bool ParseSocketAddress(std::string_view text, StatsSocketConfig* out) {
+  using Kind = StatsSocketConfig::Kind;
+  auto host_port = [&](std::string_view hp, bool v6) {
+    std::string_view host;
+    std::string_view port;
+    if (!hp.empty() && hp[0] == '[') {
+      const size_t close = hp.find(']');
+      if (close == std::string_view::npos || close + 1 >= hp.size() || hp[close + 1] != ':') {
+        return false;
+      }
+      host = hp.substr(1, close - 1);
+      port = hp.substr(close + 2);
+    } else {
+      const size_t colon = hp.rfind(':');
+      if (colon == std::string_view::npos) return false;
+      host = hp.substr(0, colon);
+      port = hp.substr(colon + 1);
+    }
+    const auto p = ParseDecimal(port);
+    if (!p || *p == 0 || *p > 65535) return false;
+    auto ip = net::ParseIp(host);
+    if (!ip || ip->is_v6 != v6) return false;
+    out->kind = v6 ? Kind::kTcp6 : Kind::kTcp4;
+    out->address = std::string(host);
+    out->port = static_cast<uint16_t>(*p);
+    return true;
+  };
+  if (text.starts_with("unix@")) text.remove_prefix(5);
+  if (text.starts_with("/") || text.starts_with("./")) {
+    out->kind = Kind::kUnix;
+    out->path = std::string(text);
+    return out->path.size() < 100;  // sun_path holds 108 bytes with the temporary suffix
+  }
+  if (text.starts_with("ipv4@")) return host_port(text.substr(5), false);
+  if (text.starts_with("ipv6@")) return host_port(text.substr(5), true);
+  return host_port(text, false) || host_port(text, true);
+}
+
+// `stats socket ...` (haproxy's bind options that matter for a CLI socket).
+void StatsSocket(ParseContext& ctx, const Args& args) {
+  if (args.size() < 3) {
+    ctx.Alert("'stats socket' expects a path or an address (ipv4@A:P, ipv6@[A]:P).");
+    return;
+  }
+  StatsSocketConfig sock;
+  sock.file = ctx.file;
+  sock.line = ctx.line;
+  if (!ParseSocketAddress(args[2], &sock)) {
+    ctx.Alert("'stats socket' : cannot parse address " + Quoted(args[2]) +
+              " (expected /path, unix@/path, ipv4@A:P or ipv6@[A]:P).");
+    return;
+  }
+  for (size_t i = 3; i < args.size(); ++i) {
+    const std::string& opt = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (opt == "level" && has_value) {
+      const std::string& v = args[++i];
+      if (v == "user") {
+        sock.level = StatsSocketConfig::Level::kUser;
+      } else if (v == "operator") {
+        sock.level = StatsSocketConfig::Level::kOperator;
+      } else if (v == "admin") {
+        sock.level = StatsSocketConfig::Level::kAdmin;
+      } else {
+        ctx.Alert("'stats socket' : 'level' only supports 'user', 'operator', and 'admin'.");
+        return;
+      }
+    } else if (opt == "mode" && has_value) {
+      const std::string& v = args[++i];
+      uint32_t mode = 0;
+      bool ok = !v.empty() && v.size() <= 4;
+      for (char c : v) ok = ok && c >= '0' && c <= '7', mode = mode * 8 + (c - '0');
+      if (!ok) {
+        ctx.Alert("'stats socket' : 'mode' expects an octal mode, got " + Quoted(v) + ".");
+        return;
+      }
+      sock.mode = mode;
+    } else if ((opt == "uid" || opt == "gid") && has_value) {
+      const auto v = ParseDecimal(args[++i]);
+      if (!v || *v > UINT32_MAX) {
+        ctx.Alert("'stats socket' : '" + opt + "' expects an integer, got " + Quoted(args[i]) +
+                  ".");
+        return;
+      }
+      (opt == "uid" ? sock.uid : sock.gid) = static_cast<uint32_t>(*v);
+    } else if (opt == "user" && has_value) {
+      const passwd* pw = getpwnam(args[++i].c_str());
+      if (!pw) {
+        ctx.Alert("'stats socket' : unknown user " + Quoted(args[i]) + ".");
+        return;
+      }
+      sock.uid = pw->pw_uid;
+    } else if (opt == "group" && has_value) {
+      const group* gr = getgrnam(args[++i].c_str());
+      if (!gr) {
+        ctx.Alert("'stats socket' : unknown group " + Quoted(args[i]) + ".");
+        return;
+      }
+      sock.gid = gr->gr_gid;
+    } else if (opt == "expose-fd" && has_value) {
+      ++i;
+      ctx.Warn("'stats socket' : 'expose-fd' is ignored: sluice does not hand sockets over.");
+    } else if ((opt == "process" || opt == "thread" || opt == "name" || opt == "maxconn") &&
+               has_value) {
+      ++i;
+      ctx.Warn("'stats socket' : '" + opt + "' is ignored by sluice.");
+    } else {
+      ctx.Alert("'stats socket' : unknown keyword " + Quoted(opt) +
+                " (supported: level, mode, uid, gid, user, group).");
+      return;
+    }
+  }
+  ctx.config.global.stats_sockets.push_back(std::move(sock));
+}
+
+// `stats socket|timeout|maxconn|bind-process ...`
 void Stats(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& what = args[1];
   ctx.keyword = "stats " + what;
   if (what == "bind-process") {
     ctx.Warn("'stats bind-process' is ignored: sluice runs a single process.");
-  } else if (what == "socket" || what == "timeout" || what == "maxconn") {
-    ctx.Warn(Quoted(ctx.keyword) + " is not supported yet by sluice, ignored.");
+  } else if (what == "socket") {
+    StatsSocket(ctx, args);
+  } else if (what == "timeout") {
+    const auto ms = args.size() == 3 ? ParseTimeMs(args[2]) : std::nullopt;
+    if (!ms || *ms == 0 || *ms > INT32_MAX) {
+      ctx.Alert("'stats timeout' expects a positive time (e.g. 10s, 2m).");
+      return;
+    }
+    ctx.config.global.stats_timeout_ms = *ms;
+  } else if (what == "maxconn") {
+    uint64_t v = 0;
+    if (args.size() != 3 || !ParseUnsignedArg(ctx, args[2], 1, 100000, &v)) {
+      if (args.size() != 3) ctx.Alert("'stats maxconn' expects an integer.");
+      return;
+    }
+    ctx.config.global.stats_maxconn = static_cast<unsigned>(v);
   } else {
     ctx.keyword = "stats";
     ctx.Alert(

@@ -86,6 +86,8 @@ std::optional<uint64_t> ParseDecimal(std::string_view text);
 // Alerts "'KEYWORD' expects an integer between MIN and MAX, got 'TEXT'." on failure.
 bool ParseUnsignedArg(ParseContext& ctx, std::string_view text, uint64_t min, uint64_t max,
                       uint64_t* out);
+// haproxy's time format: an integer with an optional unit (us, ms, s, m, h, d; ms when none).
+std::optional<uint64_t> ParseTimeMs(std::string_view text);
 // Handlers for rows that are accepted with a warning.
 void IgnoreKeyword(ParseContext& ctx, const KeywordRow& row, const Args& args);
 void NotSupportedYet(ParseContext& ctx, const KeywordRow& row, const Args& args);

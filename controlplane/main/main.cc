@@ -13,10 +13,12 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/main/appliance.h"
+#include "controlplane/main/cli_context.h"
+#include "controlplane/main/version.h"
+#include "runtime-api/commands/commands.h"
+#include "runtime-api/server/server.h"
 
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 void Usage(FILE* out) {
   std::fprintf(out,
@@ -27,9 +29,35 @@ void Usage(FILE* out) {
                "  -h       this help\n");
 }
 
-// The control plane's event loop: waits for a stop signal (signalfd) and runs periodic work
-// (freeing snapshots whose grace period ended). Returns the signal that stopped it.
-int RunControlLoop(sluice::app::Appliance& app, const sigset_t& stop_signals) {
+std::vector<sluice::cli::ListenerConfig> CliListeners(const sluice::config::Config& cfg) {
+  using sluice::cli::Level;
+  using sluice::cli::ListenerConfig;
+  using Sock = sluice::config::StatsSocketConfig;
+  std::vector<ListenerConfig> out;
+  for (const Sock& s : cfg.global.stats_sockets) {
+    ListenerConfig l;
+    l.kind = s.kind == Sock::Kind::kUnix   ? ListenerConfig::Kind::kUnix
+             : s.kind == Sock::Kind::kTcp4 ? ListenerConfig::Kind::kTcp4
+                                           : ListenerConfig::Kind::kTcp6;
+    l.path = s.path;
+    l.address = s.address;
+    l.port = s.port;
+    if (s.mode) l.mode = static_cast<mode_t>(*s.mode);
+    if (s.uid) l.uid = static_cast<uid_t>(*s.uid);
+    if (s.gid) l.gid = static_cast<gid_t>(*s.gid);
+    l.level = s.level == Sock::Level::kUser       ? Level::kUser
+              : s.level == Sock::Level::kOperator ? Level::kOperator
+                                                  : Level::kAdmin;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+// The control plane's event loop: the stop signals (signalfd), the Runtime API's sockets
+// (its epoll descriptor) and periodic work (freeing snapshots whose grace period ended).
+// Returns the signal that stopped it.
+int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
+                   const sigset_t& stop_signals) {
   const int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
   if (sfd < 0) {
     int sig = 0;
@@ -37,8 +65,11 @@ int RunControlLoop(sluice::app::Appliance& app, const sigset_t& stop_signals) {
     return sig;
   }
   for (;;) {
-    pollfd fds[1] = {{sfd, POLLIN, 0}};
-    const int n = poll(fds, 1, 100);
+    pollfd fds[2] = {{sfd, POLLIN, 0}, {cli.fd(), POLLIN, 0}};
+    int timeout_ms = 100;
+    const int cli_due = cli.NextTimeoutMs();
+    if (cli_due >= 0 && cli_due < timeout_ms) timeout_ms = cli_due;
+    const int n = poll(fds, 2, timeout_ms);
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
       if (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
@@ -46,6 +77,7 @@ int RunControlLoop(sluice::app::Appliance& app, const sigset_t& stop_signals) {
         return static_cast<int>(info.ssi_signo);
       }
     }
+    cli.RunOnce(0);
     app.Reclaim();
   }
 }
@@ -62,7 +94,7 @@ int main(int argc, char** argv) {
     } else if (a == "-c") {
       check_only = true;
     } else if (a == "-v" || a == "-vv") {
-      std::printf("Sluice version %s\n", kVersion);
+      std::printf("Sluice version %s\n", sluice::app::kSluiceVersion);
       return 0;
     } else if (a == "-h" || a == "--help") {
       Usage(stdout);
@@ -102,17 +134,35 @@ int main(int argc, char** argv) {
 
   int rc = 0;
   {
+    const sluice::config::Config cfg = outcome.config;
     sluice::app::Appliance app(std::move(outcome.config));
     auto started = app.Start();
     if (!started) {
       std::fprintf(stderr, "[ALERT]    (%d) : %s\n", getpid(), started.error().c_str());
       rc = 1;
     } else {
-      std::printf("sluice: ready (%u worker%s)\n", app.workers(), app.workers() > 1 ? "s" : "");
-      std::fflush(stdout);
-      const int sig = RunControlLoop(app, stop_signals);
-      std::printf("sluice: stopping on %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-      std::fflush(stdout);
+      sluice::cli::Registry registry;
+      sluice::cli::RegisterAllCommands(registry);
+      sluice::app::ApplianceCliContext context(app, cfg);
+      sluice::cli::ServerLimits limits;
+      if (cfg.global.stats_timeout_ms) {
+        limits.timeout_ms = static_cast<uint32_t>(*cfg.global.stats_timeout_ms);
+      }
+      if (cfg.global.stats_maxconn) limits.maxconn = *cfg.global.stats_maxconn;
+      sluice::cli::CliServer cli(context, registry, limits);
+      auto listening = cli.Listen(CliListeners(cfg));
+      if (!listening) {
+        std::fprintf(stderr, "[ALERT]    (%d) : stats socket: %s\n", getpid(),
+                     listening.error().c_str());
+        rc = 1;
+      } else {
+        std::printf("sluice: ready (%u worker%s)\n", app.workers(), app.workers() > 1 ? "s" : "");
+        std::fflush(stdout);
+        const int sig = RunControlLoop(app, cli, stop_signals);
+        std::printf("sluice: stopping on %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        std::fflush(stdout);
+      }
+      cli.Close();
     }
     app.Stop();
   }

@@ -5,15 +5,17 @@ Sources (each may be given several times; LABEL prefixes the names in the report
   --meson LABEL:BUILDDIR[:GTESTDIR]
       a meson build whose `meson test` ran. Reads BUILDDIR/meson-logs/testlog.json (one
       entry per registered test) and testlog.junit.xml (per-case results of tests registered
-      with protocol 'gtest'). A test run with protocol 'exitcode' counts per case when a
-      GoogleTest JSON file GTESTDIR/<binary>.json exists (GTEST_OUTPUT=json:GTESTDIR/),
-      otherwise as one case. A test that failed as a whole (crash, sanitizer report at exit,
+      with protocol 'gtest'). A test run with protocol 'exitcode' counts per case when it
+      wrote a GoogleTest JSON report in this run: where the test's GTEST_OUTPUT (recorded in
+      testlog.json) points, or GTESTDIR/<binary>.json; otherwise it counts as one case. A test that failed as a whole (crash, sanitizer report at exit,
       timeout) with no failed case counts one failure more. A missing testlog means meson
       test did not run: nothing is counted (a build that failed is reported by --fail).
   --junit LABEL:FILE
       JUnit XML as pytest writes it; a missing or unreadable file counts as one failure.
   --fail LABEL:TEXT
       one failed case (a build or a runner that broke before it could write results).
+  --pass LABEL:TEXT
+      one passed case (a tier that reports per line, such as scripts/fuzz).
 
 Prints each failed case, then the summary line last. Exit status 1 when anything failed.
 """
@@ -102,6 +104,25 @@ def read_meson_junit(builddir):
     return cases
 
 
+def gtest_json_path(entry, gtestdir):
+    """The GoogleTest JSON report this meson test wrote in this run, or None."""
+    cmd = entry.get("command") or []
+    binary = os.path.basename(cmd[0]) if cmd else ""
+    candidates = []
+    out = (entry.get("env") or {}).get("GTEST_OUTPUT", "")
+    if out.startswith("json:"):
+        path = out[len("json:"):]
+        candidates.append(os.path.join(path, binary + ".json") if path.endswith("/") else path)
+    if gtestdir and binary:
+        candidates.append(os.path.join(gtestdir, binary + ".json"))
+    start = float(entry.get("starttime") or 0)
+    for c in candidates:
+        # A file older than the test run is a previous run's: the binary died before writing.
+        if os.path.exists(c) and os.path.getmtime(c) >= start - 1:
+            return c
+    return None
+
+
 def tally_meson(t, label, builddir, gtestdir):
     entries = read_testlog(builddir)
     if entries is None:
@@ -119,17 +140,15 @@ def tally_meson(t, label, builddir, gtestdir):
                         continue
                     per_case.append((f"{c.get('classname')}.{c.get('name')}",
                                      junit_case_outcome(c)))
-        # 2. a GoogleTest JSON file written through GTEST_OUTPUT.
-        if not per_case and gtestdir:
-            cmd = e.get("command") or []
-            for part in cmd:
-                js = os.path.join(gtestdir, os.path.basename(part) + ".json")
-                if os.path.exists(js):
-                    try:
-                        per_case = list(gtest_json_cases(js))
-                    except (OSError, ValueError) as err:
-                        per_case = [(f"{name} (unreadable {js}: {err})", "failed")]
-                    break
+        # 2. a GoogleTest JSON file written through GTEST_OUTPUT (the test's own setting in
+        #    meson.build, else the one scripts/test exported), written by this run.
+        if not per_case:
+            js = gtest_json_path(e, gtestdir)
+            if js:
+                try:
+                    per_case = list(gtest_json_cases(js))
+                except (OSError, ValueError) as err:
+                    per_case = [(f"(unreadable {js}: {err})", "failed")]
         per_case = [(n, o) for n, o in per_case if o is not None]
         test_failed = result in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS")
         if per_case:
@@ -172,6 +191,7 @@ def main(argv=None):
     ap.add_argument("--meson", action="append", default=[], metavar="LABEL:BUILDDIR[:GTESTDIR]")
     ap.add_argument("--junit", action="append", default=[], metavar="LABEL:FILE")
     ap.add_argument("--fail", action="append", default=[], metavar="LABEL:TEXT")
+    ap.add_argument("--pass", dest="passed", action="append", default=[], metavar="LABEL:TEXT")
     args = ap.parse_args(argv)
 
     t = Tally()
@@ -184,6 +204,9 @@ def main(argv=None):
     for a in args.fail:
         label, text = split_arg(a, 2, 2)
         t.add(label, text, "failed")
+    for a in args.passed:
+        label, text = split_arg(a, 2, 2)
+        t.add(label, text, "passed")
 
     for f in t.failed:
         print(f"FAILED {f}")

@@ -299,11 +299,10 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
     }
     return nullptr;
   };
-  for (const char* kw :
-       {"log", "log-send-hostname", "chroot", "stats socket", "stats timeout", "user", "group",
-        "daemon", "pidfile", "cpu-map", "ulimit-n", "tune.ssl.default-dh-param", "tune.bufsize",
-        "ca-base", "crt-base", "ssl-default-bind-ciphers", "ssl-default-bind-options",
-        "hard-stop-after", "spread-checks"}) {
+  for (const char* kw : {"log", "log-send-hostname", "chroot", "stats socket", "user", "group",
+                         "daemon", "pidfile", "cpu-map", "ulimit-n", "tune.ssl.default-dh-param",
+                         "tune.bufsize", "ca-base", "crt-base", "ssl-default-bind-ciphers",
+                         "ssl-default-bind-options", "hard-stop-after", "spread-checks"}) {
     const Diagnostic* w = find(kw);
     ASSERT_NE(w, nullptr) << kw << "\n" << Dump(o);
     EXPECT_EQ(w->file, Fixture("haproxy-style.cfg"));
@@ -314,8 +313,59 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
   EXPECT_EQ(daemon->message,
             "'daemon' is ignored: sluice runs in the foreground under its supervisor.");
   EXPECT_EQ(find("stats socket")->message,
-            "'stats socket' is not supported yet by sluice, ignored.");
+            "'stats socket' : 'expose-fd' is ignored: sluice does not hand sockets over.");
   EXPECT_EQ(find("stats socket")->line, 10);
+  ASSERT_EQ(o.config.global.stats_sockets.size(), 1u);
+  const StatsSocketConfig& sock = o.config.global.stats_sockets[0];
+  EXPECT_EQ(sock.kind, StatsSocketConfig::Kind::kUnix);
+  EXPECT_EQ(sock.path, "/run/haproxy/admin.sock");
+  EXPECT_EQ(sock.mode, 0660u);
+  EXPECT_EQ(sock.level, StatsSocketConfig::Level::kAdmin);
+  EXPECT_EQ(o.config.global.stats_timeout_ms, 30000u);
+}
+
+TEST(ConfigGlobal, StatsSocketsOfEveryKind) {
+  const ParseOutcome o = ParseText(
+      "global\n"
+      "    stats socket ipv4@127.0.0.1:9999 level operator\n"
+      "    stats socket ipv6@[::1]:9998 level user\n"
+      "    stats socket unix@/tmp/a.sock mode 600 uid 0 gid 0\n"
+      "    stats socket 127.0.0.1:9997\n"
+      "    stats maxconn 300\n"
+      "dataplane\n    port p net_null0\n",
+      "s.cfg");
+  ASSERT_FALSE(o.HasErrors()) << Dump(o);
+  const auto& s = o.config.global.stats_sockets;
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].kind, StatsSocketConfig::Kind::kTcp4);
+  EXPECT_EQ(s[0].address, "127.0.0.1");
+  EXPECT_EQ(s[0].port, 9999);
+  EXPECT_EQ(s[0].level, StatsSocketConfig::Level::kOperator);
+  EXPECT_EQ(s[1].kind, StatsSocketConfig::Kind::kTcp6);
+  EXPECT_EQ(s[1].address, "::1");
+  EXPECT_EQ(s[1].level, StatsSocketConfig::Level::kUser);
+  EXPECT_EQ(s[2].path, "/tmp/a.sock");
+  EXPECT_EQ(s[2].mode, 0600u);
+  EXPECT_EQ(s[2].uid, 0u);
+  EXPECT_EQ(s[3].level, StatsSocketConfig::Level::kOperator);  // haproxy's default
+  EXPECT_EQ(s[3].line, 5);
+  EXPECT_EQ(o.config.global.stats_maxconn, 300u);
+}
+
+TEST(ConfigGlobal, StatsSocketErrorsNameLineAndKeyword) {
+  for (const char* bad : {"stats socket", "stats socket ipv4@127.0.0.1", "stats socket foo:bar",
+                          "stats socket /tmp/x level root", "stats socket /tmp/x mode 9",
+                          "stats socket /tmp/x bogus 1", "stats socket ipv4@[::1]:80",
+                          "stats timeout never", "stats maxconn 0"}) {
+    const ParseOutcome o = ParseText(
+        std::string("global\n    ") + bad + "\ndataplane\n    port p net_null0\n", "e.cfg");
+    ASSERT_TRUE(o.HasErrors()) << bad;
+    const auto alerts = Alerts(o);
+    ASSERT_FALSE(alerts.empty()) << bad;
+    EXPECT_EQ(alerts[0].file, "e.cfg") << bad;
+    EXPECT_EQ(alerts[0].line, 2) << bad;
+    EXPECT_EQ(alerts[0].keyword.rfind("stats ", 0), 0u) << bad;
+  }
 }
 
 TEST(ConfigFiles, MinimalFileAndDefaults) {

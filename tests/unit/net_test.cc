@@ -98,7 +98,7 @@ class NetTest : public ::testing::Test {
     ASSERT_NE(m, nullptr);
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
     ASSERT_NE(p, nullptr);
-    std::memcpy(p, frame.data(), frame.size());
+    if (!frame.empty()) std::memcpy(p, frame.data(), frame.size());
     m->port = cfg_->ports[port].port_id;
     stack_->Input(m, port, learn_only);
   }

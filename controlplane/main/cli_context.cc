@@ -1,0 +1,72 @@
+#include "controlplane/main/cli_context.h"
+
+#include <unistd.h>
+
+#include "controlplane/main/version.h"
+
+namespace sluice::app {
+
+using counters::Counter;
+
+ApplianceCliContext::ApplianceCliContext(const Appliance& app, const config::Config& cfg)
+    : app_(app), cfg_(cfg), start_(std::chrono::steady_clock::now()) {
+  baseline_.resize(app.workers());
+  for (auto& b : baseline_) b.fill(0);
+}
+
+std::string ApplianceCliContext::Version() { return kSluiceVersion; }
+
+uint64_t ApplianceCliContext::Value(unsigned worker, size_t counter) const {
+  const uint64_t v = app_.counters(worker).Get(counter);
+  // Gauges are never cleared; counters are shown since the last `clear counters all`.
+  if (counter == static_cast<size_t>(Counter::snapshot_version)) return v;
+  return v - baseline_[worker][counter];
+}
+
+void ApplianceCliContext::FillInfo(cli::InfoValues& info) {
+  info.SetStr("Version", kSluiceVersion);
+  info.SetStr("Release_date", kSluiceReleaseDate);
+  info.SetNum("Nbthread", app_.workers());
+  const double up =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  info.SetUptime(up);
+  info.SetNum("Memmax_MB", cfg_.dataplane.memory_mb);
+  info.SetNum("Maxconn", cfg_.global.maxconn.value_or(0));
+  info.SetNum("Hard_maxconn", cfg_.global.maxconn.value_or(0));
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) info.SetStr("node", host);
+}
+
+void ApplianceCliContext::Activity(cli::ActivityDump& out) {
+  const unsigned n = app_.workers();
+  out.workers = n;
+  auto row = [&](const char* name, Counter c) {
+    cli::ActivityRow r;
+    r.name = name;
+    for (unsigned w = 0; w < n; ++w) r.per_worker.push_back(Value(w, static_cast<size_t>(c)));
+    out.rows.push_back(std::move(r));
+  };
+  row("loops", Counter::loops);
+  row("busy_cycles", Counter::busy_cycles);
+  row("rx_pkts", Counter::rx_packets);
+  row("tx_pkts", Counter::tx_packets);
+  for (size_t i = 0; i < counters::kNumCounters; ++i) {
+    if (!counters::kCounterInfo[i].is_drop) continue;
+    cli::ActivityRow r;
+    r.name = std::string(counters::kCounterInfo[i].name);
+    for (unsigned w = 0; w < n; ++w) r.per_worker.push_back(Value(w, i));
+    out.rows.push_back(std::move(r));
+  }
+}
+
+void ApplianceCliContext::ClearCounters(bool all) {
+  // Plain `clear counters` resets max values and rates, which Sluice does not keep yet.
+  if (!all) return;
+  for (unsigned w = 0; w < app_.workers(); ++w) {
+    for (size_t i = 0; i < counters::kNumCounters; ++i) {
+      baseline_[w][i] = app_.counters(w).Get(i);
+    }
+  }
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,213 @@
+"""Integration tests: the real binary on the TAP testbed (scripts/testbed, docs/testbed.md).
+
+The testbed uses fixed namespace and interface names, so these tests never run in parallel;
+each module brings the testbed up once (the `testbed` fixture) with the configuration named
+by its TESTBED_CONFIG (default examples/testbed.cfg) and takes it down afterwards.
+
+Environment: SLUICE_BIN selects the binary (default build/release/sluice). Tests marked
+`sanitizer` are run a second time by scripts/test against the ASan+UBSan build; a sanitizer
+report in Sluice's output fails the module.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import telemetry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TESTBED = os.path.join(ROOT, "scripts", "testbed")
+SLUICE_BIN = os.environ.get("SLUICE_BIN") or os.path.join(ROOT, "build", "release", "sluice")
+DEFAULT_CONFIG = os.path.join(ROOT, "examples", "testbed.cfg")
+STATE_DIR = "/run/sluice-testbed"
+LOG_DIR = os.path.join(ROOT, "build", "test-results", "logs")
+PREFIX = "sl-testbed"
+NS_CLIENT = "sl-client"
+NS_SERVER = "sl-server"
+
+SANITIZER_REPORT = re.compile(
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+    r"ERROR: UndefinedBehaviorSanitizer|WARNING: ThreadSanitizer")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sanitizer: also run against the ASan+UBSan build by scripts/test")
+
+
+def _skip_reason():
+    if os.geteuid() != 0:
+        return "integration tests need root (network namespaces, TAP devices)"
+    if not os.path.exists("/dev/net/tun"):
+        return "integration tests need /dev/net/tun (TAP devices)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    # Only tests on the testbed need root and TAP; `sluice -c` tests run anywhere.
+    reason = _skip_reason()
+    if reason:
+        for item in items:
+            if "testbed" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def run(cmd, check=True, timeout=120, **kw):
+    """Runs a command (list), returns CompletedProcess with text stdout/stderr."""
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+class Testbed:
+    """Drives scripts/testbed and gives tests the few things they need."""
+
+    def __init__(self, config=DEFAULT_CONFIG, bin_path=SLUICE_BIN):
+        self.config = config
+        self.bin = bin_path
+        self._log_handle = None
+        self._log_text = ""
+        self.log_copy = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def env(self):
+        env = dict(os.environ)
+        env["SLUICE_BIN"] = self.bin
+        return env
+
+    def up(self, config=None):
+        config = config or self.config
+        p = run([TESTBED, "up", config], check=False, env=self.env(),
+                timeout=int(os.environ.get("SLUICE_READY_TIMEOUT", "30")) + 60)
+        if p.returncode != 0:
+            raise AssertionError(f"testbed up failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+        # Keep the log open: `down` deletes the file, and a sanitizer reports at exit.
+        # Logs of several ups in one module are concatenated.
+        self.read_log()
+        if self._log_handle:
+            self._log_handle.close()
+        self._log_handle = open(os.path.join(STATE_DIR, "sluice.log"), "r", errors="replace")
+        return p
+
+    def down(self):
+        p = run([TESTBED, "down"], check=False, timeout=120)
+        if p.returncode != 0:
+            raise AssertionError(f"testbed down failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+        self.read_log()
+        return p
+
+    def read_log(self):
+        """Everything Sluice printed since the last `up` (also after `down`)."""
+        if self._log_handle:
+            self._log_text += self._log_handle.read()
+        return self._log_text
+
+    def close_log(self, name):
+        text = self.read_log()
+        if self._log_handle:
+            self._log_handle.close()
+            self._log_handle = None
+            os.makedirs(LOG_DIR, exist_ok=True)
+            self.log_copy = os.path.join(LOG_DIR, f"{name}.log")
+            with open(self.log_copy, "a") as f:
+                f.write(text)
+        return text
+
+    def status(self):
+        return run([TESTBED, "status"], check=False)
+
+    def pid(self):
+        with open(os.path.join(STATE_DIR, "sluice.pid")) as f:
+            return int(f.read().strip())
+
+    # --- inside the namespaces ----------------------------------------------------------
+    def exec(self, side, cmd, check=True, timeout=120):
+        ns = {"client": NS_CLIENT, "server": NS_SERVER}[side]
+        return run(["ip", "netns", "exec", ns] + list(cmd), check=check, timeout=timeout)
+
+    def ping(self, side, dst, count=100, interval=0.01, source=None, v6=False, check=True):
+        cmd = ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", "2"]
+        if v6:
+            cmd.insert(1, "-6")
+        if source:
+            cmd += ["-I", source]
+        p = self.exec(side, cmd + [dst], check=False, timeout=count * 3 + 30)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+        sent, received = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        if check:
+            assert sent == count and received == count, \
+                f"ping {dst} from {side} {source or ''}: {p.stdout}{p.stderr}"
+        return sent, received
+
+    def neigh(self, side, addr):
+        """The lladdr the namespace learned for addr, or None."""
+        ns = {"client": NS_CLIENT, "server": NS_SERVER}[side]
+        out = run(["ip", "-n", ns, "neigh", "show", addr]).stdout
+        m = re.search(r"lladdr ([0-9a-f:]{17})", out)
+        return m.group(1) if m else None
+
+    # --- telemetry ----------------------------------------------------------------------
+    def telemetry(self):
+        return telemetry.wait_for_socket(PREFIX, timeout=10)
+
+    def counters(self):
+        with self.telemetry() as t:
+            return t.counters()
+
+    def worker_counters(self):
+        with self.telemetry() as t:
+            return t.all_workers()
+
+
+def wait_settled(tb, key="rx_packets", quiet=0.5, timeout=15):
+    """Waits until counter `key` stops moving for `quiet` seconds; returns the counters."""
+    deadline = time.monotonic() + timeout
+    last = tb.counters()
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = tb.counters()
+        if now.get(key) == last.get(key):
+            return now
+        last = now
+    return last
+
+
+@pytest.fixture(scope="module")
+def testbed(request):
+    """The testbed, up for the whole module, with the module's TESTBED_CONFIG."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    assert os.access(SLUICE_BIN, os.X_OK), \
+        f"no sluice binary at {SLUICE_BIN}: run scripts/build (or set SLUICE_BIN)"
+    config = getattr(request.module, "TESTBED_CONFIG", DEFAULT_CONFIG)
+    if not os.path.isabs(config):
+        config = os.path.join(ROOT, config)
+    tb = Testbed(config)
+    run([TESTBED, "down"], check=False)
+    tb.up()
+    yield tb
+    p = tb.down()
+    name = request.module.__name__
+    log = tb.close_log(name)
+    problems = []
+    if "SIGKILL" in p.stdout + p.stderr:
+        problems.append("sluice did not stop on SIGTERM and was killed:\n" + p.stdout)
+    m = SANITIZER_REPORT.search(log)
+    if m:
+        start = max(0, m.start() - 2000)
+        problems.append(f"sanitizer report in sluice's output ({tb.log_copy}):\n"
+                        + log[start:start + 8000])
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def have(cmd):
+    return shutil.which(cmd) is not None
