@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.sanitizer
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CFG = os.path.join(ROOT, "tests/fixtures/cli/testbed-cli.cfg")
 TRANSCRIPTS = os.environ.get(
@@ -57,8 +59,8 @@ def appliance():
         time.sleep(0.2)
     if not os.path.exists(ADMIN):
         subprocess.run([os.path.join(ROOT, "scripts/testbed"), "down"], capture_output=True)
-        pytest.skip("stats socket did not appear after 'scripts/testbed up' (exit %d): the "
-                    "runtime API is not wired into controlplane/main yet" % up.returncode)
+        pytest.fail("stats socket %s did not appear after 'scripts/testbed up' (exit %d):\n%s"
+                    % (ADMIN, up.returncode, (up.stdout + up.stderr).decode(errors="replace")))
     yield
     subprocess.run([os.path.join(ROOT, "scripts/testbed"), "down"], capture_output=True)
 
