@@ -187,10 +187,17 @@ def test_down_after_half_done_up(testbed):
 # --- the binary's own signal handling, without the script --------------------------------
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_signal_clean_shutdown(testbed, sig):
+def test_signal_clean_shutdown(testbed, sig, tmp_path):
     testbed.down()
     assert wait_clean() == []
-    proc = subprocess.Popen([SLUICE_BIN, "-f", DEFAULT_CONFIG], stdout=subprocess.PIPE,
+    # The testbed's configuration, with its stats socket in a directory of this test's own
+    # (scripts/testbed makes /run/sluice-testbed; here sluice runs without it).
+    sock = tmp_path / "admin.sock"
+    with open(DEFAULT_CONFIG) as f:
+        cfg_text = f.read().replace("/run/sluice-testbed/admin.sock", str(sock))
+    cfg = tmp_path / "testbed.cfg"
+    cfg.write_text(cfg_text)
+    proc = subprocess.Popen([SLUICE_BIN, "-f", str(cfg)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
     out = []
     try:
@@ -206,10 +213,12 @@ def test_signal_clean_shutdown(testbed, sig):
                 break
         assert ready, "sluice never printed 'sluice: ready':\n" + "".join(out)
         assert run(["ip", "link", "show", "sl-tap-c"], check=False).returncode == 0
+        assert sock.is_socket()
         proc.send_signal(sig)
         rest, _ = proc.communicate(timeout=15)
         out.append(rest)
         assert proc.returncode == 0, f"exit status {proc.returncode}:\n" + "".join(out)
+        assert not sock.exists(), "the stats socket file outlived a clean stop"
     finally:
         if proc.poll() is None:
             proc.kill()
