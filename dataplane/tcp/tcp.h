@@ -1,0 +1,251 @@
+// The userspace TCP stack of one worker (RFC 9293), owned by that worker (DESIGN.md
+// sections 1-3): its connection table, its timers, its buffers. It never blocks, throws or
+// allocates from the heap: TCBs come from an array sized at start-up, segments from the
+// mbuf pool.
+//
+// Seams (AESTHETICS practice 8): time comes in through SetNow(), segments go out through a
+// SegmentSink and events go up to a TcpUser. The worker plugs in the TSC, its IP output and
+// the proxy; tests plug in virtual time, a simulated wire and a checking user.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/counters/counters.h"
+#include "dataplane/tcp/congestion.h"
+#include "dataplane/tcp/rtt.h"
+#include "dataplane/tcp/sack.h"
+#include "dataplane/tcp/syncookie.h"
+#include "dataplane/tcp/tcp_seq.h"
+#include "dataplane/tcp/timer_wheel.h"
+
+struct rte_hash;
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace sluice::tcp {
+
+using ConnId = uint32_t;
+inline constexpr ConnId kNoConn = UINT32_MAX;
+
+enum class State : uint8_t {
+  kClosed,
+  kSynSent,
+  kSynReceived,
+  kEstablished,
+  kFinWait1,
+  kFinWait2,
+  kCloseWait,
+  kClosing,
+  kLastAck,
+  kTimeWait,
+};
+const char* StateName(State s);
+
+enum class CloseReason : uint8_t { kNormal, kReset, kTimeout, kRefused, kAborted };
+
+// Where segments go: the IP layer. `m` holds the TCP header and payload (checksum filled);
+// the sink prepends the IP header for key.local -> key.remote and transmits, or frees.
+class SegmentSink {
+ public:
+  virtual void SendSegment(rte_mbuf* m, const FlowKey& key) noexcept = 0;
+
+ protected:
+  ~SegmentSink() = default;
+};
+
+// Events for the layer above. Every call comes from inside the stack's Input/Tick/API calls.
+class TcpUser {
+ public:
+  virtual void OnAccepted(ConnId c, uint32_t listener_tag) noexcept = 0;
+  virtual void OnConnected(ConnId c) noexcept = 0;
+  // In-order payload; the user owns `data` and reports what it frees with Consumed().
+  virtual void OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept = 0;
+  virtual void OnWritable(ConnId c) noexcept = 0;
+  virtual void OnPeerClosed(ConnId c) noexcept = 0;  // FIN received: no more data
+  // The connection is gone (its id may be reused after this call returns).
+  virtual void OnClosed(ConnId c, CloseReason why) noexcept = 0;
+
+ protected:
+  ~TcpUser() = default;
+};
+
+struct StackConfig {
+  uint32_t max_conns = 4096;
+  uint16_t mss = 1460;             // our MSS (what we advertise and at most send)
+  uint32_t rcv_buf = 256 * 1024;   // receive window budget per connection
+  uint32_t snd_buf = 256 * 1024;   // send queue bound per connection
+  uint32_t syn_backlog = 256;      // half-open connections before SYN cookies
+  uint32_t time_wait_ms = 60'000;  // 2 MSL
+  uint32_t fin_wait2_ms = 60'000;
+  uint32_t delack_ms = 40;
+  uint8_t syn_retries = 6;
+  uint8_t max_retries = 15;
+  bool timestamps = true;
+  bool sack = true;
+  uint8_t wscale = 7;
+  SipKey isn_key;
+  SipKey cookie_key;
+  RttConfig rtt;
+};
+
+inline constexpr unsigned kSendRing = 512;  // mbufs queued per connection
+inline constexpr unsigned kOooMax = 32;     // out-of-order segments kept per connection
+inline constexpr unsigned kMaxListeners = 64;
+
+struct OooSegment {
+  Seq seq;
+  uint32_t len;
+  rte_mbuf* m;
+};
+
+struct Tcb {
+  TimerNode rtx_timer;  // retransmission, persist, SYN, TIME_WAIT and FIN_WAIT_2 timeouts
+  TimerNode ack_timer;  // delayed ACK
+  FlowKey key;
+  State state = State::kClosed;
+  bool passive = false;
+  bool in_use = false;
+  uint32_t listener_tag = 0;
+  // Send side (RFC 9293 section 3.3.1).
+  Seq iss = 0, snd_una = 0, snd_nxt = 0, snd_max = 0, snd_wl1 = 0, snd_wl2 = 0;
+  uint32_t snd_wnd = 0;
+  uint32_t max_snd_wnd = 0;
+  uint16_t snd_mss = 536;
+  uint8_t snd_wscale = 0;
+  // Receive side.
+  Seq irs = 0, rcv_nxt = 0, rcv_adv = 0, last_ack_sent = 0;
+  uint8_t rcv_wscale = 0;
+  uint32_t user_held = 0;  // bytes delivered and not yet Consumed()
+  // Options agreed in the handshake.
+  bool ts_ok = false, sack_ok = false, ws_ok = false;
+  uint32_t ts_recent = 0;
+  // Send queue: bytes [snd_una, snd_una + snd_bytes) in mbufs; head_off bytes of the first
+  // mbuf are already acknowledged.
+  rte_mbuf* sq[kSendRing];
+  uint16_t sq_head = 0, sq_count = 0;
+  uint16_t sq_head_off = 0;
+  uint32_t snd_bytes = 0;
+  bool fin_queued = false;  // Shutdown() called: FIN after the queued data
+  bool fin_received = false;
+  bool want_writable = false;
+  // Out-of-order receive queue, sorted by sequence.
+  OooSegment ooo[kOooMax];
+  uint8_t nooo = 0;
+  // Loss recovery.
+  RttEstimator rtt;
+  NewReno cc;
+  SackScoreboard sb;
+  uint8_t dupacks = 0;
+  uint8_t retries = 0;
+  Seq recover = 0;
+  Seq high_rxt = 0;
+  bool timing = false;  // an RTT sample in progress (no timestamps)
+  Seq timed_seq = 0;
+  uint64_t timed_us = 0;
+  bool ack_now = false;
+  uint8_t unacked_segs = 0;
+  bool persist = false;
+};
+
+class TcpStack {
+ public:
+  TcpStack() = default;
+  TcpStack(const TcpStack&) = delete;
+  TcpStack& operator=(const TcpStack&) = delete;
+  ~TcpStack();
+
+  // Start-up only (allocates). `name` must be unique in the process.
+  bool Init(const char* name, const StackConfig& cfg, SegmentSink* sink, TcpUser* user,
+            rte_mempool* pool, counters::WorkerCounters* counters, int socket_id);
+
+  void SetNow(uint64_t now_us) noexcept { now_us_ = now_us; }
+  uint64_t now_us() const { return now_us_; }
+  // Runs due timers.
+  void Tick() noexcept;
+
+  // One received segment (`m` starts at the TCP header; the stack owns it). `key` is from
+  // our point of view: local = the packet's destination.
+  void Input(rte_mbuf* m, const FlowKey& key) noexcept;
+
+  // API for the layer above.
+  bool Listen(const FlowKey& local, uint32_t tag) noexcept;  // remote fields ignored;
+                                                             // local address 0 = any
+  void Unlisten(const FlowKey& local) noexcept;
+  ConnId Connect(const FlowKey& key) noexcept;  // kNoConn when the table is full
+  // Queues an mbuf chain for sending (the stack owns it from now). False, with nothing
+  // taken, when the send queue cannot hold it: wait for OnWritable.
+  bool Send(ConnId c, rte_mbuf* data) noexcept;
+  uint32_t SendSpace(ConnId c) const noexcept;
+  void Consumed(ConnId c, uint32_t bytes) noexcept;
+  void Shutdown(ConnId c) noexcept;  // half-close: FIN after the queued data
+  void Abort(ConnId c) noexcept;     // RST, then OnClosed(kAborted)
+
+  State state(ConnId c) const { return tcbs_[c].state; }
+  const Tcb& tcb(ConnId c) const { return tcbs_[c]; }
+  uint32_t connections() const { return nconns_; }
+  counters::WorkerCounters& counters() { return *counters_; }
+
+ private:
+  struct Listener {
+    FlowKey local;
+    uint32_t tag;
+    bool used;
+  };
+  struct Segment;  // parsed header, tcp_input.cc
+
+  // Connection table.
+  Tcb* Lookup(const FlowKey& key) noexcept;
+  Tcb* NewTcb(const FlowKey& key) noexcept;
+  void FreeTcb(Tcb* t, CloseReason why, bool notify) noexcept;
+  ConnId Id(const Tcb* t) const { return static_cast<ConnId>(t - tcbs_); }
+  const Listener* FindListener(const FlowKey& key) const noexcept;
+
+  // Input (tcp_input.cc).
+  void InputListen(rte_mbuf* m, const FlowKey& key, const Segment& seg, const Listener& l) noexcept;
+  void InputSynSent(rte_mbuf* m, Tcb* t, const Segment& seg) noexcept;
+  void InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept;
+  bool ProcessAck(Tcb* t, const Segment& seg) noexcept;  // false: connection gone
+  void ProcessData(rte_mbuf* m, Tcb* t, const Segment& seg) noexcept;
+  void ProcessFin(Tcb* t) noexcept;
+  void Established(Tcb* t) noexcept;
+  void NegotiateOptions(Tcb* t, const Segment& seg) noexcept;
+  void DrainOoo(Tcb* t) noexcept;
+
+  // Output (tcp_output.cc).
+  void Output(Tcb* t) noexcept;  // sends what window and data allow, and pending ACKs
+  bool SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept;
+  void SendSyn(Tcb* t) noexcept;
+  void SendAck(Tcb* t) noexcept;
+  void SendFin(Tcb* t) noexcept;
+  void SendChallengeAck(Tcb* t) noexcept;
+  void SendResetFor(const FlowKey& key, Seq seq, Seq ack, bool with_ack) noexcept;
+  void SendCookieSynAck(const FlowKey& key, const Segment& seg) noexcept;
+  rte_mbuf* BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq ack, uint8_t flags,
+                         uint16_t window, const TcpOptions& opt, uint32_t payload_len) noexcept;
+  void Transmit(rte_mbuf* m, const FlowKey& key) noexcept;
+  uint16_t AdvertisedWindow(Tcb* t) noexcept;
+  void FillTsOption(const Tcb* t, TcpOptions* opt) const noexcept;
+  void TrimAcked(Tcb* t, uint32_t bytes) noexcept;
+  void ArmRtx(Tcb* t, uint64_t after_us) noexcept;
+  void OnRtxTimer(Tcb* t) noexcept;
+  void OnAckTimer(Tcb* t) noexcept;
+  void EnterTimeWait(Tcb* t) noexcept;
+  uint32_t TsNow() const { return static_cast<uint32_t>(now_us_ / 1000); }
+
+  StackConfig cfg_;
+  SegmentSink* sink_ = nullptr;
+  TcpUser* user_ = nullptr;
+  rte_mempool* pool_ = nullptr;
+  counters::WorkerCounters* counters_ = nullptr;
+  rte_hash* table_ = nullptr;
+  Tcb* tcbs_ = nullptr;
+  uint32_t nconns_ = 0;
+  uint32_t half_open_ = 0;
+  Listener listeners_[kMaxListeners] = {};
+  uint64_t now_us_ = 0;
+  TimerWheel<4096>* wheel_ = nullptr;  // 1 ms ticks, in DPDK memory (96 KiB)
+  IsnGenerator isn_{SipKey{}};
+  SynCookies cookies_{SipKey{}};
+};
+
+}  // namespace sluice::tcp

@@ -1,0 +1,341 @@
+// Fast path: segment output (RFC 9293 section 3.8 and 3.10), retransmission and timers.
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "dataplane/tcp/tcp.h"
+#include "dataplane/tcp/tcp_inl.h"
+
+namespace sluice::tcp {
+
+using counters::Counter;
+
+void TcpStack::Transmit(rte_mbuf* m, const FlowKey& key) noexcept {
+  counters_->Inc(Counter::tcp_segs_out);
+  sink_->SendSegment(m, key);
+}
+
+void TcpStack::FillTsOption(const Tcb* t, TcpOptions* opt) const noexcept {
+  if (!t->ts_ok) return;
+  opt->has_timestamp = true;
+  opt->ts_val = TsNow();
+  opt->ts_ecr = t->ts_recent;
+}
+
+// The window we offer: what the receive budget leaves, never moving the right edge left
+// (RFC 9293 section 3.8.6.2.2, receiver's silly window avoidance: grow by at least an MSS).
+uint16_t TcpStack::AdvertisedWindow(Tcb* t) noexcept {
+  const uint32_t held = t->user_held;
+  uint32_t space = cfg_.rcv_buf > held ? cfg_.rcv_buf - held : 0;
+  const uint32_t max_wnd = 65535u << t->rcv_wscale;
+  if (space > max_wnd) space = max_wnd;
+  const Seq edge = t->rcv_nxt + space;
+  const uint32_t cur = SeqGt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+  if (SeqGt(edge, t->rcv_adv) && (space - cur >= t->snd_mss || space >= cfg_.rcv_buf / 2 ||
+                                  cur == 0 || !SeqGt(t->rcv_adv, t->rcv_nxt))) {
+    t->rcv_adv = edge;
+  }
+  if (SeqLt(t->rcv_adv, t->rcv_nxt)) t->rcv_adv = t->rcv_nxt;
+  uint32_t wnd = t->rcv_adv - t->rcv_nxt;
+  if (wnd > max_wnd) {
+    wnd = max_wnd;
+    t->rcv_adv = t->rcv_nxt + max_wnd;
+  }
+  return static_cast<uint16_t>(wnd >> t->rcv_wscale);
+}
+
+rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq ack, uint8_t flags,
+                                 uint16_t window, const TcpOptions& opt,
+                                 uint32_t payload_len) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (!m) {
+    counters_->Inc(Counter::tcp_drop_no_mbuf);
+    return nullptr;
+  }
+  uint8_t optbuf[kMaxOptionsLen];
+  const size_t optlen = BuildOptions(opt, optbuf, sizeof optbuf);
+  const uint32_t hdr = kTcpHeaderLen + static_cast<uint32_t>(optlen);
+  auto* h =
+      reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(hdr + payload_len)));
+  if (!h) {
+    rte_pktmbuf_free(m);
+    counters_->Inc(Counter::tcp_drop_no_mbuf);
+    return nullptr;
+  }
+  St16(h, rte_be_to_cpu_16(key.local_port));
+  St16(h + 2, rte_be_to_cpu_16(key.remote_port));
+  St32(h + 4, seq);
+  St32(h + 8, (flags & kAck) ? ack : 0);
+  h[12] = static_cast<uint8_t>((hdr / 4) << 4);
+  h[13] = flags;
+  St16(h + 14, window);
+  St16(h + 16, 0);
+  St16(h + 18, 0);
+  std::memcpy(h + kTcpHeaderLen, optbuf, optlen);
+  if (payload_len > 0 && t) {
+    // Copy the payload from the send queue: bytes [seq, seq + len).
+    uint32_t skip = (seq - t->snd_una) + t->sq_head_off;
+    uint8_t* dst = h + hdr;
+    uint32_t left = payload_len;
+    for (uint16_t i = 0; i < t->sq_count && left > 0; ++i) {
+      const rte_mbuf* d = t->sq[(t->sq_head + i) % kSendRing];
+      const uint32_t dlen = d->data_len;
+      if (skip >= dlen) {
+        skip -= dlen;
+        continue;
+      }
+      const uint32_t take = dlen - skip < left ? dlen - skip : left;
+      std::memcpy(dst, rte_pktmbuf_mtod_offset(d, const uint8_t*, skip), take);
+      dst += take;
+      left -= take;
+      skip = 0;
+    }
+  }
+  const uint16_t sum = SegmentSum(key.local_addr, key.remote_addr, key.is_v6, h, hdr + payload_len);
+  const uint16_t csum = static_cast<uint16_t>(~sum);
+  std::memcpy(h + 16, &csum, 2);  // the sum is computed in memory order: store it as is
+  return m;
+}
+
+bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
+  TcpOptions opt;
+  FillTsOption(t, &opt);
+  // SACK blocks for what we hold out of order (RFC 2018 section 4: most recent first is
+  // advised; lowest first is what we keep, which still reports every block over time).
+  if (t->sack_ok) {
+    for (unsigned i = 0; i < t->nooo && opt.nsack < kMaxSackBlocks; ++i) {
+      SackBlock b{t->ooo[i].seq, t->ooo[i].seq + t->ooo[i].len};
+      if (opt.nsack > 0 && opt.sack[opt.nsack - 1].right == b.left) {
+        opt.sack[opt.nsack - 1].right = b.right;
+      } else {
+        opt.sack[opt.nsack++] = b;
+      }
+    }
+  }
+  const uint16_t wnd = AdvertisedWindow(t);
+  const bool last = seq + len == t->snd_una + t->snd_bytes;
+  const uint8_t flags = static_cast<uint8_t>(kAck | (last && len > 0 ? kPsh : 0));
+  rte_mbuf* m = BuildSegment(t, t->key, seq, t->rcv_nxt, flags, wnd, opt, len);
+  if (!m) return false;
+  t->last_ack_sent = t->rcv_nxt;
+  t->ack_now = false;
+  t->unacked_segs = 0;
+  wheel_->Cancel(&t->ack_timer);
+  if (rexmit) {
+    if (SeqGt(seq + len, t->high_rxt)) t->high_rxt = seq + len;
+    if (t->timing && SeqLe(seq, t->timed_seq)) t->timing = false;  // Karn
+  } else if (!t->timing && !t->ts_ok && len > 0) {
+    t->timing = true;
+    t->timed_seq = seq;
+    t->timed_us = now_us_;
+  }
+  Transmit(m, t->key);
+  return true;
+}
+
+void TcpStack::SendSyn(Tcb* t) noexcept {
+  TcpOptions opt;
+  opt.has_mss = true;
+  opt.mss = cfg_.mss;
+  const bool active = t->state == State::kSynSent;
+  // Options we offer (active open) or accept (they were offered to us).
+  if (active ? cfg_.wscale > 0 : t->ws_ok) {
+    opt.has_wscale = true;
+    opt.wscale = cfg_.wscale;
+  }
+  if (active ? cfg_.sack : t->sack_ok) opt.sack_permitted = true;
+  if (active ? cfg_.timestamps : t->ts_ok) {
+    opt.has_timestamp = true;
+    opt.ts_val = TsNow();
+    opt.ts_ecr = active ? 0 : t->ts_recent;
+  }
+  const uint8_t flags = static_cast<uint8_t>(kSyn | (active ? 0 : kAck));
+  // The window in a SYN is never scaled (RFC 7323 section 2.2).
+  const uint32_t w = cfg_.rcv_buf < 65535 ? cfg_.rcv_buf : 65535;
+  if (!active) t->rcv_adv = t->rcv_nxt + w;  // SYN-SENT: RCV.NXT is not known yet
+  rte_mbuf* m =
+      BuildSegment(t, t->key, t->iss, t->rcv_nxt, flags, static_cast<uint16_t>(w), opt, 0);
+  if (t->snd_max == t->iss) t->snd_max = t->iss + 1;
+  t->snd_nxt = t->iss + 1;
+  if (!t->timing && t->retries == 0) {
+    t->timing = true;
+    t->timed_seq = t->iss;
+    t->timed_us = now_us_;
+  }
+  ArmRtx(t, t->rtt.Rto());
+  if (m) Transmit(m, t->key);
+}
+
+// A pure ACK carries SND.MAX: after a timeout SND.NXT goes back to SND.UNA for the
+// retransmissions, and an ACK numbered below the peer's RCV.NXT would be unacceptable to it
+// (RFC 9293 section 3.10.7.4), its acknowledgment ignored.
+void TcpStack::SendAck(Tcb* t) noexcept { SendData(t, t->snd_max, 0, false); }
+
+void TcpStack::SendChallengeAck(Tcb* t) noexcept {
+  counters_->Inc(Counter::tcp_challenge_acks);
+  SendAck(t);
+}
+
+void TcpStack::SendFin(Tcb* t) noexcept {
+  TcpOptions opt;
+  FillTsOption(t, &opt);
+  rte_mbuf* m =
+      BuildSegment(t, t->key, t->snd_nxt, t->rcv_nxt, kFin | kAck, AdvertisedWindow(t), opt, 0);
+  t->snd_nxt += 1;
+  if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+  t->last_ack_sent = t->rcv_nxt;
+  t->ack_now = false;
+  if (!t->rtx_timer.armed) ArmRtx(t, t->rtt.Rto());
+  if (m) Transmit(m, t->key);
+}
+
+void TcpStack::SendResetFor(const FlowKey& key, Seq seq, Seq ack, bool with_ack) noexcept {
+  counters_->Inc(Counter::tcp_out_rsts);
+  TcpOptions none;
+  rte_mbuf* m = BuildSegment(nullptr, key, seq, ack,
+                             static_cast<uint8_t>(kRst | (with_ack ? kAck : 0)), 0, none, 0);
+  if (m) Transmit(m, key);
+}
+
+void TcpStack::Output(Tcb* t) noexcept {
+  const bool can_send = t->state == State::kEstablished || t->state == State::kCloseWait ||
+                        t->state == State::kFinWait1 || t->state == State::kClosing ||
+                        t->state == State::kLastAck;
+  if (can_send) {
+    for (int guard = 0; guard < 1024; ++guard) {
+      const uint32_t in_flight = t->snd_nxt - t->snd_una;
+      const uint32_t sent_data = in_flight > t->snd_bytes ? t->snd_bytes : in_flight;
+      const uint32_t unsent = t->snd_bytes - sent_data;
+      uint32_t wnd = t->snd_wnd < t->cc.cwnd() ? t->snd_wnd : t->cc.cwnd();
+      const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+      if (unsent > 0 && usable > 0) {
+        uint32_t len = unsent < t->snd_mss ? unsent : t->snd_mss;
+        if (len > usable) {
+          // Sender silly window avoidance (RFC 9293 3.8.6.2.1): wait for a useful window
+          // unless nothing is in flight.
+          if (in_flight > 0 && usable < t->snd_mss) break;
+          len = usable;
+        }
+        if (!SendData(t, t->snd_nxt, len, false)) break;
+        t->snd_nxt += len;
+        if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+        if (!t->rtx_timer.armed || t->persist) {
+          t->persist = false;
+          ArmRtx(t, t->rtt.Rto());
+        }
+        continue;
+      }
+      // FIN once all data is out (it needs no window).
+      const Seq fin_seq = t->snd_una + t->snd_bytes;
+      if (t->fin_queued && unsent == 0 && t->snd_nxt == fin_seq &&
+          (t->state == State::kFinWait1 || t->state == State::kLastAck ||
+           t->state == State::kClosing)) {
+        SendFin(t);
+        continue;
+      }
+      if (unsent > 0 && t->snd_wnd == 0 && in_flight == 0 && !t->rtx_timer.armed) {
+        t->persist = true;  // zero window: probe it (RFC 9293 3.8.6.1)
+        ArmRtx(t, t->rtt.Rto());
+      }
+      break;
+    }
+  }
+  if (t->ack_now) SendAck(t);
+}
+
+void TcpStack::TrimAcked(Tcb* t, uint32_t bytes) noexcept {
+  t->snd_bytes -= bytes;
+  while (bytes > 0 && t->sq_count > 0) {
+    rte_mbuf* d = t->sq[t->sq_head];
+    const uint32_t left = d->data_len - t->sq_head_off;
+    if (bytes < left) {
+      t->sq_head_off = static_cast<uint16_t>(t->sq_head_off + bytes);
+      return;
+    }
+    bytes -= left;
+    rte_pktmbuf_free_seg(d);
+    t->sq_head = static_cast<uint16_t>((t->sq_head + 1) % kSendRing);
+    --t->sq_count;
+    t->sq_head_off = 0;
+  }
+}
+
+void TcpStack::ArmRtx(Tcb* t, uint64_t after_us) noexcept {
+  const uint64_t ms = (after_us + 999) / 1000;
+  wheel_->Arm(&t->rtx_timer, wheel_->now() + (ms ? ms : 1));
+}
+
+void TcpStack::EnterTimeWait(Tcb* t) noexcept {
+  t->state = State::kTimeWait;
+  wheel_->Cancel(&t->ack_timer);
+  ArmRtx(t, static_cast<uint64_t>(cfg_.time_wait_ms) * 1000);
+}
+
+void TcpStack::OnAckTimer(Tcb* t) noexcept {
+  counters_->Inc(Counter::tcp_delayed_acks);
+  SendAck(t);
+}
+
+void TcpStack::OnRtxTimer(Tcb* t) noexcept {
+  switch (t->state) {
+    case State::kTimeWait:
+      FreeTcb(t, CloseReason::kNormal, false);
+      return;
+    case State::kFinWait2:
+      FreeTcb(t, CloseReason::kTimeout, true);
+      return;
+    case State::kSynSent:
+    case State::kSynReceived:
+      if (++t->retries > cfg_.syn_retries) {
+        counters_->Inc(Counter::tcp_attempt_fails);
+        if (t->state == State::kSynReceived && t->passive) {
+          FreeTcb(t, CloseReason::kTimeout, false);
+        } else {
+          FreeTcb(t, CloseReason::kTimeout, true);
+        }
+        return;
+      }
+      t->timing = false;
+      t->rtt.Backoff();
+      counters_->Inc(Counter::tcp_retrans_segs);
+      SendSyn(t);
+      return;
+    default:
+      break;
+  }
+  if (t->persist) {
+    // Zero-window probe: one byte beyond what the peer accepted elicits an ACK with its
+    // window (RFC 9293 section 3.8.6.1).
+    t->rtt.Backoff();
+    if (t->snd_bytes > (t->snd_nxt - t->snd_una)) {
+      SendData(t, t->snd_nxt, 1, false);
+    } else {
+      SendAck(t);
+    }
+    ArmRtx(t, t->rtt.Rto());
+    return;
+  }
+  if (t->snd_una == t->snd_max) return;  // nothing outstanding
+  if (++t->retries > cfg_.max_retries) {
+    counters_->Inc(Counter::tcp_timeouts);
+    SendResetFor(t->key, t->snd_nxt, t->rcv_nxt, true);
+    FreeTcb(t, CloseReason::kTimeout, true);
+    return;
+  }
+  // RTO (RFC 6298 section 5.4-5.7, RFC 5681 section 3.1): back off, collapse the window and
+  // go back to SND.UNA.
+  counters_->Inc(Counter::tcp_rto_expired);
+  t->cc.OnRto(t->snd_max - t->snd_una);
+  t->rtt.Backoff();
+  t->timing = false;
+  t->dupacks = 0;
+  t->recover = t->snd_max;
+  t->high_rxt = t->snd_una;
+  t->sb.Reset();
+  t->snd_nxt = t->snd_una;
+  counters_->Inc(Counter::tcp_retrans_segs);
+  ArmRtx(t, t->rtt.Rto());
+  Output(t);  // resends from SND.UNA, the FIN included
+}
+
+}  // namespace sluice::tcp
