@@ -31,12 +31,24 @@ struct Diagnostic {
 
 // `port NAME DEVICE`: DEVICE is a PCI address (0000:03:00.0) or a DPDK vdev string
 // (net_tap0,iface=sl-client0).
+// `service PORT echo|discard|source TCPPORT`: a TCP test service of the data plane on every
+// address of the port (off unless configured): echo returns what it receives, discard
+// drops it, source sends byte i = i % 251 until the peer closes.
+struct ServiceConfig {
+  enum class Kind { kEcho, kDiscard, kSource };
+  Kind kind = Kind::kEcho;
+  uint16_t tcp_port = 0;
+  std::string file;
+  int line = 0;
+};
+
 struct PortConfig {
   std::string name;
   std::string device;
   bool is_pci = false;
   std::vector<net::IpPrefix> addresses;  // `address NAME A/LEN`
   std::optional<uint16_t> vlan;          // `vlan NAME ID`: frames tagged ID are ours
+  std::vector<ServiceConfig> services;   // `service NAME KIND TCPPORT`
   std::string file;
   int line = 0;
 };
@@ -58,6 +70,7 @@ struct DataplaneConfig {
   unsigned mbufs = 16383;           // mbufs in the packet pool
   unsigned neighbours = 1024;       // neighbour (ARP/ND) entries per worker
   unsigned dispatch_ring = 1024;    // entries in each worker's dispatch ring
+  unsigned tcp_max_conns = 4096;    // TCP connections per worker (`tcp-connections`)
   unsigned idle_sleep_us = 0;       // sleep when idle (0: pure polling)
   uint16_t local_port_min = 32768;  // ports for connections the appliance opens
   uint16_t local_port_max = 60999;

@@ -249,6 +249,35 @@ void Address(ParseContext& ctx, const KeywordRow&, const Args& args) {
   port->addresses.push_back(*prefix);
 }
 
+void Service(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  PortConfig* port = NamedPort(ctx, args);
+  if (port == nullptr) return;
+  ServiceConfig svc;
+  svc.file = ctx.file;
+  svc.line = ctx.line;
+  if (args[2] == "echo") {
+    svc.kind = ServiceConfig::Kind::kEcho;
+  } else if (args[2] == "discard") {
+    svc.kind = ServiceConfig::Kind::kDiscard;
+  } else if (args[2] == "source") {
+    svc.kind = ServiceConfig::Kind::kSource;
+  } else {
+    ctx.Alert("'service' expects echo, discard or source, got " + Quoted(args[2]) + ".");
+    return;
+  }
+  uint64_t tcp_port = 0;
+  if (!ParseUnsignedArg(ctx, args[3], 1, 65535, &tcp_port)) return;
+  for (const ServiceConfig& other : port->services) {
+    if (other.tcp_port == tcp_port) {
+      ctx.Alert("port " + Quoted(port->name) + " already has a service on TCP port " +
+                std::to_string(tcp_port) + ".");
+      return;
+    }
+  }
+  svc.tcp_port = static_cast<uint16_t>(tcp_port);
+  port->services.push_back(svc);
+}
+
 void Vlan(ParseContext& ctx, const KeywordRow&, const Args& args) {
   PortConfig* port = NamedPort(ctx, args);
   if (port == nullptr) return;
@@ -355,6 +384,8 @@ constexpr KeywordRow kDataplaneKeywords[] = {
      "an integer between 1023 and 4194303", ""},
     {"neighbours", Match::kExact, &UnsignedField<&DataplaneConfig::neighbours, 16, 1048576>, 1, 1,
      "an integer between 16 and 1048576", ""},
+    {"tcp-connections", Match::kExact, &UnsignedField<&DataplaneConfig::tcp_max_conns, 16, 4194304>,
+     1, 1, "an integer between 16 and 4194304", ""},
     {"dispatch-ring", Match::kExact, &DispatchRing, 1, 1, "a power of two between 64 and 65536",
      ""},
     {"idle-sleep", Match::kExact, &UnsignedField<&DataplaneConfig::idle_sleep_us, 0, 100000>, 1, 1,
@@ -368,6 +399,8 @@ constexpr KeywordRow kDataplaneKeywords[] = {
     {"address", Match::kExact, &Address, 2, 2,
      "a port name and an address with its prefix length: address PORT A/LEN", ""},
     {"vlan", Match::kExact, &Vlan, 2, 2, "a port name and a VLAN id: vlan PORT ID", ""},
+    {"service", Match::kExact, &Service, 3, 3,
+     "a port name, echo|discard|source and a TCP port: service PORT KIND TCPPORT", ""},
     {"route", Match::kExact, &Route, 3, 3, "PREFIX via GATEWAY", ""},
     {"default-gateway", Match::kExact, &DefaultGateway, 1, 1, "a gateway address", ""},
 };

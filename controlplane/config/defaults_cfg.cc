@@ -14,7 +14,6 @@ constexpr uint64_t kMaxTimeoutMs = INT32_MAX;  // haproxy's timer limit
 
 DefaultsConfig& Current(ParseContext& ctx) { return ctx.config.defaults.back(); }
 
-
 void Mode(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (args[1] != "tcp" && args[1] != "http") {
     ctx.Alert("'mode' expects 'tcp' or 'http', got " + Quoted(args[1]) + ".");

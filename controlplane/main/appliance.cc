@@ -8,6 +8,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <sys/random.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -246,6 +248,37 @@ Result<bool> Appliance::InitWorkers() {
                                 RING_F_SC_DEQ);
     if (!rings_[w]) return Error{"cannot create the dispatch ring"};
   }
+  // TCP: keys for initial sequence numbers and SYN cookies from the kernel's CSPRNG
+  // (RFC 6528 section 3), shared by the workers so any of them can check a cookie.
+  tcp::StackConfig tcp_cfg;
+  uint64_t keys[4];
+  if (getrandom(keys, sizeof keys, 0) != static_cast<ssize_t>(sizeof keys)) {
+    return Error{"getrandom failed: no key for TCP initial sequence numbers"};
+  }
+  tcp_cfg.isn_key = tcp::SipKey{keys[0], keys[1]};
+  tcp_cfg.cookie_key = tcp::SipKey{keys[2], keys[3]};
+  tcp_cfg.max_conns = dp.tcp_max_conns;
+  // Test services: one listener per service and address of its port.
+  services_.clear();
+  for (const auto& pc : dp.ports) {
+    for (const auto& svc : pc.services) {
+      for (const auto& a : pc.addresses) {
+        lcore::ServiceListener l;
+        l.local.is_v6 = a.addr.is_v6;
+        if (a.addr.is_v6) {
+          std::memcpy(l.local.local_addr, a.addr.v6.b.data(), 16);
+        } else {
+          std::memcpy(l.local.local_addr, &a.addr.v4.be, 4);
+        }
+        l.local.local_port = rte_cpu_to_be_16(svc.tcp_port);
+        l.kind = svc.kind == config::ServiceConfig::Kind::kEcho      ? services::Kind::kEcho
+                 : svc.kind == config::ServiceConfig::Kind::kDiscard ? services::Kind::kDiscard
+                                                                     : services::Kind::kSource;
+        services_.push_back(l);
+      }
+    }
+  }
+  if (services_.size() > services::kMaxServices) return Error{"too many service listeners"};
   for (unsigned w = 0; w < nworkers_; ++w) {
     lcore::WorkerSetup s;
     s.id = static_cast<uint16_t>(w);
@@ -259,7 +292,14 @@ Result<bool> Appliance::InitWorkers() {
     s.snapshots = &snapshots_;
     s.idle_sleep_us = dp.idle_sleep_us;
     s.stop = &stop_;
+    s.tcp = tcp_cfg;
+    s.services = services_.data();
+    s.nservices = static_cast<unsigned>(services_.size());
     workers_.push_back(std::make_unique<lcore::Worker>(s));
+    if (!workers_.back()->Init()) {
+      return Error{"cannot create worker " + std::to_string(w) + "'s TCP tables (" +
+                   std::to_string(dp.tcp_max_conns) + " connections): " + rte_strerror(rte_errno)};
+    }
   }
   unsigned w = 0;
   unsigned lcore_id;

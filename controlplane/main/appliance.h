@@ -65,6 +65,7 @@ class Appliance {
   std::vector<std::unique_ptr<net::NeighbourTable>> neighbours_;
   std::vector<rte_ring*> rings_;
   std::vector<std::unique_ptr<lcore::Worker>> workers_;
+  std::vector<lcore::ServiceListener> services_;
   publish::RcuDomain rcu_;
   snapshot::SnapshotSlot snapshots_;
   uint64_t snapshot_version_ = 0;

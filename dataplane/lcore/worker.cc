@@ -4,7 +4,10 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+
 #include <rte_ring.h>
+#include <cstdio>
+#include <cstring>
 
 namespace sluice::lcore {
 
@@ -21,6 +24,41 @@ constexpr unsigned kIdleLoopsBeforeSleep = 256;
 Worker::Worker(const WorkerSetup& setup)
     : s_(setup), stack_(setup.net, setup.counters, setup.neighbours, setup.pool, setup.id) {
   tick_interval_tsc_ = s_.net->tsc_hz / 100;  // 10 ms
+  tsc_per_us_ = s_.net->tsc_hz / 1'000'000 ? s_.net->tsc_hz / 1'000'000 : 1;
+}
+
+bool Worker::Init() {
+  char name[32];
+  std::snprintf(name, sizeof name, "sl_tcp%u", s_.id);
+  if (!tcp_.Init(name, s_.tcp, this, &services_, s_.pool, s_.counters, SOCKET_ID_ANY)) {
+    return false;
+  }
+  std::snprintf(name, sizeof name, "sl_svc%u", s_.id);
+  if (!services_.Init(name, &tcp_, s_.pool, s_.tcp.max_conns, SOCKET_ID_ANY)) return false;
+  for (unsigned i = 0; i < s_.nservices; ++i) {
+    services_.SetKind(i, s_.services[i].kind);
+    if (!tcp_.Listen(s_.services[i].local, i)) return false;
+  }
+  stack_.SetL4(this);
+  return true;
+}
+
+void Worker::TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept {
+  tcp::FlowKey key;
+  const unsigned n = is_v6 ? 16 : 4;
+  std::memcpy(key.local_addr, dst, n);
+  std::memcpy(key.remote_addr, src, n);
+  key.is_v6 = is_v6;
+  if (m->data_len >= 4) {
+    const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
+    std::memcpy(&key.remote_port, h, 2);
+    std::memcpy(&key.local_port, h + 2, 2);
+  }
+  tcp_.Input(m, key);
+}
+
+void Worker::SendSegment(rte_mbuf* m, const tcp::FlowKey& key) noexcept {
+  stack_.OutputL4(m, IPPROTO_TCP, key.local_addr, key.remote_addr, key.is_v6 != 0);
 }
 
 void Worker::Handle(rte_mbuf* m, uint16_t port_index) noexcept {
@@ -94,6 +132,7 @@ void Worker::Flush() noexcept {
 
 unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
   stack_.SetNow(now_tsc);
+  tcp_.SetNow(now_tsc / tsc_per_us_);
   unsigned handled = 0;
   for (unsigned p = 0; p < s_.net->nports; ++p) {
     rte_mbuf* pkts[kRxBurst];
@@ -104,6 +143,7 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
     Flush();
   }
   if (s_.nworkers > 1) handled += DrainRing();
+  tcp_.Tick();
   if (now_tsc >= next_tick_tsc_) {
     stack_.Tick();
     next_tick_tsc_ = now_tsc + tick_interval_tsc_;

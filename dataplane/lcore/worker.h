@@ -10,6 +10,7 @@
 
 #include "dataplane/counters/counters.h"
 #include "dataplane/net/net.h"
+#include "dataplane/services/test_services.h"
 #include "dataplane/snapshot/snapshot.h"
 
 struct rte_ring;
@@ -20,6 +21,12 @@ namespace sluice::lcore {
 
 inline constexpr unsigned kRxBurst = 32;
 inline constexpr unsigned kMaxWorkers = 16;
+
+// A TCP test service listener (`service` in the dataplane section).
+struct ServiceListener {
+  tcp::FlowKey local;  // local address and port; remote fields unused
+  services::Kind kind = services::Kind::kNone;
+};
 
 struct WorkerSetup {
   uint16_t id = 0;  // worker index, also the rx/tx queue on every port
@@ -33,17 +40,27 @@ struct WorkerSetup {
   const snapshot::SnapshotSlot* snapshots = nullptr;
   unsigned idle_sleep_us = 0;
   const std::atomic<bool>* stop = nullptr;
+  tcp::StackConfig tcp;
+  const ServiceListener* services = nullptr;
+  unsigned nservices = 0;
 };
 
-class Worker {
+class Worker : public net::L4Handler, public tcp::SegmentSink {
  public:
   explicit Worker(const WorkerSetup& setup);
+  // Start-up only (allocates the TCP stack's tables): false on failure.
+  bool Init();
 
   // Runs until *stop is set. Entry point for rte_eal_remote_launch.
   void Run() noexcept;
   // One iteration; returns the number of frames handled (tests drive this).
   unsigned PollOnce(uint64_t now_tsc) noexcept;
   net::NetStack& stack() { return stack_; }
+  tcp::TcpStack& tcp() { return tcp_; }
+
+  // net::L4Handler and tcp::SegmentSink: the TCP stack sits on the worker's IP layer.
+  void TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept override;
+  void SendSegment(rte_mbuf* m, const tcp::FlowKey& key) noexcept override;
 
  private:
   void Handle(rte_mbuf* m, uint16_t port_index) noexcept;
@@ -52,6 +69,9 @@ class Worker {
 
   WorkerSetup s_;
   net::NetStack stack_;
+  tcp::TcpStack tcp_;
+  services::TestServices services_;
+  uint64_t tsc_per_us_ = 1;
   uint64_t next_tick_tsc_ = 0;
   uint64_t tick_interval_tsc_ = 0;
 };

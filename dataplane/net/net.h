@@ -68,6 +68,17 @@ struct TxBuffer {
   rte_mbuf* pkts[kTxBufferSize];
 };
 
+// Layer 4 above NetStack (the worker plugs in its TCP stack). `m` starts at the TCP header;
+// `src` and `dst` are the packet's addresses (4 or 16 bytes, network order).
+class L4Handler {
+ public:
+  virtual void TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst,
+                        bool is_v6) noexcept = 0;
+
+ protected:
+  ~L4Handler() = default;
+};
+
 class NetStack {
  public:
   NetStack(const NetConfig* cfg, counters::WorkerCounters* counters, NeighbourTable* neigh,
@@ -84,6 +95,11 @@ class NetStack {
   const NetConfig& config() const { return *cfg_; }
   counters::WorkerCounters& counters() { return *counters_; }
 
+  void SetL4(L4Handler* l4) { l4_ = l4; }
+  // Output of a layer-4 segment: prepends the IP header (src -> dst, TTL/hop limit 64)
+  // and sends it through OutputIpv4/OutputIpv6.
+  void OutputL4(rte_mbuf* m, uint8_t proto, const uint8_t* src, const uint8_t* dst,
+                bool is_v6) noexcept;
   // Output of an IP packet whose data starts at the IP header: route, resolve, add L2, queue.
   void OutputIpv4(rte_mbuf* m) noexcept;
   void OutputIpv6(rte_mbuf* m) noexcept;
@@ -124,6 +140,8 @@ class NetStack {
   uint16_t worker_id_;
   uint64_t now_ = 0;
   MacAddr rx_src_;  // source MAC of the frame being processed
+  L4Handler* l4_ = nullptr;
+  uint16_t ip_id_ = 0;
   TxBuffer tx_[kMaxPorts];
 };
 

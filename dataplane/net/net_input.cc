@@ -128,6 +128,15 @@ void NetStack::InputIpv4(rte_mbuf* m, uint16_t port) noexcept {
   switch (ip->next_proto_id) {
     case IPPROTO_ICMP:
       return InputIcmp(m, port, ihl);
+    case IPPROTO_TCP:
+      if (l4_) {
+        uint8_t src[4], dst[4];
+        std::memcpy(src, &ip->src_addr, 4);
+        std::memcpy(dst, &ip->dst_addr, 4);
+        rte_pktmbuf_adj(m, static_cast<uint16_t>(ihl));
+        return l4_->TcpInput(m, src, dst, false);
+      }
+      return Drop(m, Counter::ipv4_drop_unknown_protocol);
     default:
       return Drop(m, Counter::ipv4_drop_unknown_protocol);
   }
@@ -179,6 +188,12 @@ void NetStack::InputIpv6(rte_mbuf* m, uint16_t port, bool learn_only) noexcept {
   switch (ip6->proto) {
     case IPPROTO_ICMPV6:
       return InputIcmp6(m, port, learn_only);
+    case IPPROTO_TCP:
+      if (l4_ && !learn_only && !src.IsUnspecified() && !dst.IsMulticast()) {
+        rte_pktmbuf_adj(m, sizeof(rte_ipv6_hdr));
+        return l4_->TcpInput(m, src.b.data(), dst.b.data(), true);
+      }
+      return Drop(m, Counter::ipv6_drop_unknown_next_header);
     case IPPROTO_FRAGMENT:
       return Drop(m, Counter::ipv6_drop_fragment);
     case IPPROTO_HOPOPTS:

@@ -91,6 +91,36 @@ void NetStack::Transmit(rte_mbuf* m, uint16_t port, const MacAddr& dst,
   t.pkts[t.n++] = m;
 }
 
+void NetStack::OutputL4(rte_mbuf* m, uint8_t proto, const uint8_t* src, const uint8_t* dst,
+                        bool is_v6) noexcept {
+  const uint32_t l4_len = m->pkt_len;
+  if (is_v6) {
+    auto* ip6 = reinterpret_cast<rte_ipv6_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ipv6_hdr)));
+    if (!ip6) return Drop(m, Counter::out_drop_no_mbuf);
+    ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+    ip6->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len));
+    ip6->proto = proto;
+    ip6->hop_limits = kDefaultTtl;
+    std::memcpy(ip6->src_addr, src, 16);
+    std::memcpy(ip6->dst_addr, dst, 16);
+    return OutputIpv6(m);
+  }
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ipv4_hdr)));
+  if (!ip) return Drop(m, Counter::out_drop_no_mbuf);
+  ip->version_ihl = 0x45;
+  ip->type_of_service = 0;
+  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + l4_len));
+  ip->packet_id = rte_cpu_to_be_16(ip_id_++);
+  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+  ip->time_to_live = kDefaultTtl;
+  ip->next_proto_id = proto;
+  std::memcpy(&ip->src_addr, src, 4);
+  std::memcpy(&ip->dst_addr, dst, 4);
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  OutputIpv4(m);
+}
+
 void NetStack::OutputIpv4(rte_mbuf* m) noexcept {
   const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
   const Ipv4Addr dst{ip->dst_addr};

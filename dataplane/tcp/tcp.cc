@@ -15,6 +15,8 @@ namespace sluice::tcp {
 
 using counters::Counter;
 
+uint32_t MaxSegmentData(const Tcb& t) { return t.snd_mss - (t.ts_ok ? 12u : 0u); }
+
 TcpStack::~TcpStack() {
   if (tcbs_) {
     for (uint32_t i = 0; i <= cfg_.max_conns; ++i) {

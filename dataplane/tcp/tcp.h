@@ -98,6 +98,11 @@ struct OooSegment {
   rte_mbuf* m;
 };
 
+struct Tcb;
+// Payload bytes per segment: the MSS less the options every segment carries (RFC 9293
+// section 3.7.1: the MSS counts data only, options come out of it).
+uint32_t MaxSegmentData(const Tcb& t);
+
 struct Tcb {
   TimerNode rtx_timer;  // retransmission, persist, SYN, TIME_WAIT and FIN_WAIT_2 timeouts
   TimerNode ack_timer;  // delayed ACK
@@ -176,6 +181,8 @@ class TcpStack {
   // taken, when the send queue cannot hold it: wait for OnWritable.
   bool Send(ConnId c, rte_mbuf* data) noexcept;
   uint32_t SendSpace(ConnId c) const noexcept;
+  // Asks for OnWritable once acknowledgments free send space.
+  void WantWritable(ConnId c) noexcept { tcbs_[c].want_writable = true; }
   void Consumed(ConnId c, uint32_t bytes) noexcept;
   void Shutdown(ConnId c) noexcept;  // half-close: FIN after the queued data
   void Abort(ConnId c) noexcept;     // RST, then OnClosed(kAborted)

@@ -432,7 +432,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       } else {
         // Partial ACK: retransmit the next hole at once.
         Seq start = t->snd_una;
-        uint32_t len = t->snd_mss;
+        uint32_t len = MaxSegmentData(*t);
         if (t->sack_ok) {
           uint32_t hole_len = 0;
           if (t->sb.NextHole(t->snd_una, &start, &hole_len) && hole_len < len) len = hole_len;
@@ -482,7 +482,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       t->recover = t->snd_max;
       t->cc.EnterRecovery(t->snd_max - t->snd_una);
       const uint32_t avail = t->snd_bytes;
-      const uint32_t len = avail < t->snd_mss ? avail : t->snd_mss;
+      const uint32_t len = avail < MaxSegmentData(*t) ? avail : MaxSegmentData(*t);
       if (len > 0) {
         SendData(t, t->snd_una, len, true);
         counters_->Inc(Counter::tcp_fast_retrans);
@@ -495,7 +495,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       uint32_t len;
       if (t->sb.NextHole(SeqMax(t->high_rxt, t->snd_una), &start, &len) &&
           t->sb.IsLost(start, t->snd_mss)) {
-        if (len > t->snd_mss) len = t->snd_mss;
+        if (len > MaxSegmentData(*t)) len = MaxSegmentData(*t);
         SendData(t, start, len, true);
         counters_->Inc(Counter::tcp_retrans_segs);
       }

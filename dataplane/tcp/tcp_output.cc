@@ -112,6 +112,10 @@ bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
       }
     }
   }
+  // Options and data together stay within the MSS: SACK blocks give way to data.
+  while (opt.nsack > 0 && len + (t->ts_ok ? 12u : 0u) + 4u + 8u * opt.nsack > t->snd_mss) {
+    --opt.nsack;
+  }
   const uint16_t wnd = AdvertisedWindow(t);
   const bool last = seq + len == t->snd_una + t->snd_bytes;
   const uint8_t flags = static_cast<uint8_t>(kAck | (last && len > 0 ? kPsh : 0));
@@ -209,11 +213,12 @@ void TcpStack::Output(Tcb* t) noexcept {
       uint32_t wnd = t->snd_wnd < t->cc.cwnd() ? t->snd_wnd : t->cc.cwnd();
       const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
       if (unsent > 0 && usable > 0) {
-        uint32_t len = unsent < t->snd_mss ? unsent : t->snd_mss;
+        const uint32_t max_data = MaxSegmentData(*t);
+        uint32_t len = unsent < max_data ? unsent : max_data;
         if (len > usable) {
           // Sender silly window avoidance (RFC 9293 3.8.6.2.1): wait for a useful window
           // unless nothing is in flight.
-          if (in_flight > 0 && usable < t->snd_mss) break;
+          if (in_flight > 0 && usable < max_data) break;
           len = usable;
         }
         if (!SendData(t, t->snd_nxt, len, false)) break;

@@ -92,7 +92,10 @@ class Endpoint : public SegmentSink, public TcpUser {
     if (conn == kNoConn || closed) return;
     while (sent < to_send_) {
       const uint32_t space = stack.SendSpace(conn);
-      if (space < 1) return;
+      if (space < 1) {
+        stack.WantWritable(conn);
+        return;
+      }
       const uint64_t left = to_send_ - sent;
       uint32_t len = static_cast<uint32_t>(left < 1400 ? left : 1400);
       if (len > space) len = space;
