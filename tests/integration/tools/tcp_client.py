@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Linux TCP clients for Sluice's test services (run inside sl-client).
+
+  tcp_client.py echo HOST PORT BYTES      send random bytes, read them back, compare
+  tcp_client.py source HOST PORT BYTES    read BYTES, compare sha256 with i % 251
+  tcp_client.py discard HOST PORT BYTES   send BYTES of i % 251, close cleanly
+  tcp_client.py many HOST PORT COUNT      COUNT sequential short echo connections
+Prints one JSON line with the outcome; exits 1 on any mismatch or error.
+"""
+
+import hashlib
+import json
+import os
+import socket
+import sys
+import time
+
+BLOCK = bytes(i % 251 for i in range(251)) * 64  # 16064 bytes, a multiple of 251
+
+
+def pattern_chunks(n):
+    while n > 0:
+        c = BLOCK[: min(n, len(BLOCK))]
+        yield c
+        n -= len(c)
+
+
+def connect(host, port, timeout=30):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect((host, port))
+    return s
+
+
+def echo(host, port, n):
+    data = os.urandom(n)
+    s = connect(host, port)
+    got = bytearray()
+    sent = 0
+    s.setblocking(False)
+    deadline = time.time() + 120
+    while len(got) < n and time.time() < deadline:
+        if sent < n:
+            try:
+                sent += s.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                pass
+        try:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        except BlockingIOError:
+            time.sleep(0.0005)
+    s.close()
+    return {"ok": bytes(got) == data, "sent": sent, "received": len(got)}
+
+
+def source(host, port, n):
+    s = connect(host, port)
+    h = hashlib.sha256()
+    got = 0
+    while got < n:
+        chunk = s.recv(min(1 << 20, n - got))
+        if not chunk:
+            break
+        h.update(chunk)
+        got += len(chunk)
+    s.close()
+    want = hashlib.sha256()
+    for c in pattern_chunks(n):
+        want.update(c)
+    return {"ok": got == n and h.hexdigest() == want.hexdigest(), "received": got,
+            "sha256": h.hexdigest(), "expected": want.hexdigest()}
+
+
+def discard(host, port, n):
+    s = connect(host, port)
+    h = hashlib.sha256()
+    for c in pattern_chunks(n):
+        s.sendall(c)
+        h.update(c)
+    s.shutdown(socket.SHUT_WR)
+    rest = s.recv(1)  # the service closes after our FIN: EOF, no data
+    s.close()
+    return {"ok": rest == b"", "sent": n, "sha256": h.hexdigest()}
+
+
+def many(host, port, count):
+    failures = 0
+    first_error = ""
+    for i in range(count):
+        msg = b"%08d" % i
+        try:
+            s = connect(host, port, timeout=10)
+            s.sendall(msg)
+            got = b""
+            while len(got) < len(msg):
+                c = s.recv(64)
+                if not c:
+                    break
+                got += c
+            s.close()
+            if got != msg:
+                raise RuntimeError(f"connection {i}: got {got!r}")
+        except Exception as e:  # noqa: BLE001 - every failure counts
+            failures += 1
+            first_error = first_error or f"{i}: {e}"
+    return {"ok": failures == 0, "count": count, "failures": failures, "first_error": first_error}
+
+
+def main():
+    cmd, host, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    t0 = time.time()
+    result = {"echo": echo, "source": source, "discard": discard, "many": many}[cmd](host, port, n)
+    result["seconds"] = round(time.time() - t0, 3)
+    print(json.dumps(result))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
