@@ -45,7 +45,7 @@ struct WorkerSetup {
   unsigned nservices = 0;
 };
 
-class Worker : public net::L4Handler, public tcp::SegmentSink {
+class Worker final : public net::L4Handler, public tcp::SegmentSink {
  public:
   explicit Worker(const WorkerSetup& setup);
   // Start-up only (allocates the TCP stack's tables): false on failure.

@@ -18,7 +18,7 @@ enum class Kind : uint8_t { kNone, kEcho, kDiscard, kSource };
 
 inline constexpr unsigned kMaxServices = 64;  // listener tags index this table
 
-class TestServices : public tcp::TcpUser {
+class TestServices final : public tcp::TcpUser {
  public:
   TestServices() = default;
   TestServices(const TestServices&) = delete;

@@ -476,8 +476,10 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       if (!t->in_use) return false;
     }
   } else if (seg.ack == t->snd_una && seg.len == 0 && !seg.Has(kFin) && t->snd_una != t->snd_max &&
-             (win == t->snd_wnd)) {
-    // A duplicate ACK (RFC 5681 section 2).
+             (win == t->snd_wnd || (t->sack_ok && seg.opt.nsack > 0))) {
+    // A duplicate ACK (RFC 5681 section 2). With SACK blocks the window may move (Linux
+    // tunes its receive buffer as out-of-order data arrives): they count all the same, as
+    // RFC 6675 section 5 counts SACKs rather than identical ACKs.
     if (++t->dupacks == 3 && !t->cc.in_recovery() && SeqGt(t->snd_una, t->recover)) {
       t->recover = t->snd_max;
       t->cc.EnterRecovery(t->snd_max - t->snd_una);

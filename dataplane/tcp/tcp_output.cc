@@ -334,7 +334,9 @@ void TcpStack::OnRtxTimer(Tcb* t) noexcept {
   t->rtt.Backoff();
   t->timing = false;
   t->dupacks = 0;
-  t->recover = t->snd_max;
+  // With SACK a new loss may start fast recovery again before SND.UNA passes the old
+  // recovery point (RFC 6675 section 5.1 keeps using SACK information after a timeout).
+  t->recover = t->sack_ok ? t->snd_una : t->snd_max;
   t->high_rxt = t->snd_una;
   t->sb.Reset();
   t->snd_nxt = t->snd_una;

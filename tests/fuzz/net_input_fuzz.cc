@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <string>
 
-#include "dataplane/net/net.h"
 #include "dataplane/net/addr_text.h"
+#include "dataplane/net/net.h"
 
 namespace {
 
