@@ -50,8 +50,14 @@ void ApplianceCliContext::Activity(cli::ActivityDump& out) {
   row("busy_cycles", Counter::busy_cycles);
   row("rx_pkts", Counter::rx_packets);
   row("tx_pkts", Counter::tx_packets);
+  // Then every other counter, in the order of worker_counters.def: dispatch, ARP/ND,
+  // TCP (as `netstat -s` names them) and every drop reason.
   for (size_t i = 0; i < counters::kNumCounters; ++i) {
-    if (!counters::kCounterInfo[i].is_drop) continue;
+    const auto c = static_cast<Counter>(i);
+    if (c == Counter::loops || c == Counter::busy_cycles || c == Counter::rx_packets ||
+        c == Counter::tx_packets) {
+      continue;
+    }
     cli::ActivityRow r;
     r.name = std::string(counters::kCounterInfo[i].name);
     for (unsigned w = 0; w < n; ++w) r.per_worker.push_back(Value(w, i));

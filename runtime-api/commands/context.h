@@ -53,7 +53,8 @@ std::string FormatUptime(uint64_t seconds);
 // `show activity`: one row per counter, one value per worker lcore, printed as haproxy's
 // per-thread rows "name: total [ w1 w2 ... ]". Sluice's appliance fills, in this order:
 // "loops", "busy_cycles" (TSC cycles spent on packets), "rx_pkts", "tx_pkts", then one row
-// per named drop counter ("<layer>_drop_<reason>").
+// per other counter of dataplane/counters/worker_counters.def (TCP's included, drop reasons
+// named "<layer>_drop_<reason>").
 struct ActivityRow {
   std::string name;
   std::vector<uint64_t> per_worker;

@@ -151,6 +151,10 @@ def test_show_activity_layout():
     lines = out.splitlines()
     assert lines[0].startswith("thread_id: ") and lines[1].startswith("date_now: ")
     assert any(l.startswith("loops: ") and l.endswith(" ]") for l in lines)
+    # Sluice's own rows: TCP counters (netstat -s names) and every drop reason.
+    for name in ("rx_pkts", "tcp_segs_in", "tcp_challenge_acks", "ipv4_drop_bad_checksum",
+                 "tcp_drop_bad_checksum"):
+        assert any(l.startswith(name + ": ") for l in lines), name
     assert out.endswith("\n\n")
 
 
