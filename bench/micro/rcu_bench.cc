@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "controlplane/publish/rcu.h"
+#include "tests/support/test_eal.h"
 
 namespace {
 
@@ -80,26 +81,10 @@ BENCHMARK(BM_PublishToAllReaders)
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string prefix = "--file-prefix=sl-bench-" + std::to_string(getpid());
-  const char* eal_argv[] = {"bench",
-                            "--no-huge",
-                            "-m",
-                            "128",
-                            "--no-pci",
-                            "-l",
-                            "0",
-                            prefix.c_str(),
-                            "--log-level=lib.eal:error",
-                            "--no-telemetry"};
-  if (rte_eal_init(sizeof eal_argv / sizeof eal_argv[0], const_cast<char**>(eal_argv)) < 0) {
-    return 1;
-  }
+  if (!sluice::testing::StartTestEal("sl-bench")) return 1;
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
-  std::error_code ec;
-  std::filesystem::remove_all(runtime_dir, ec);
+  sluice::testing::StopTestEal();
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "dataplane/tcp/tcp.h"
+#include "tests/support/test_eal.h"
 
 namespace {
 
@@ -164,26 +165,10 @@ BENCHMARK(BM_TcpConnection)->MinTime(1.0);
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string prefix = "--file-prefix=sl-bench-tcp-" + std::to_string(getpid());
-  const char* eal_argv[] = {"bench",
-                            "--no-huge",
-                            "-m",
-                            "256",
-                            "--no-pci",
-                            "-l",
-                            "0",
-                            prefix.c_str(),
-                            "--log-level=lib.eal:error",
-                            "--no-telemetry"};
-  if (rte_eal_init(sizeof eal_argv / sizeof eal_argv[0], const_cast<char**>(eal_argv)) < 0) {
-    return 1;
-  }
+  if (!sluice::testing::StartTestEal("sl-bench-tcp")) return 1;
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
-  std::error_code ec;
-  std::filesystem::remove_all(runtime_dir, ec);
+  sluice::testing::StopTestEal();
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "dataplane/net/addr_text.h"
 #include "dataplane/net/net.h"
+#include "tests/support/test_eal.h"
 
 namespace {
 
@@ -27,12 +28,6 @@ struct Harness {
 };
 
 Harness* h = nullptr;
-std::string g_runtime_dir;
-
-void RemoveRuntimeDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(g_runtime_dir, ec);
-}
 
 net::Ipv4Addr V4(const char* s) { return *net::ParseIpv4(s); }
 net::Ipv6Addr V6(const char* s) { return *net::ParseIpv6(s); }
@@ -40,20 +35,8 @@ net::Ipv6Addr V6(const char* s) { return *net::ParseIpv6(s); }
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string prefix = "--file-prefix=sl-fuzz-" + std::to_string(getpid());
-  const char* argv[] = {"fuzz",
-                        "--no-huge",
-                        "-m",
-                        "256",
-                        "--no-pci",
-                        "-l",
-                        "0",
-                        prefix.c_str(),
-                        "--log-level=lib.eal:error",
-                        "--no-telemetry"};
-  if (rte_eal_init(sizeof argv / sizeof argv[0], const_cast<char**>(argv)) < 0) std::abort();
-  g_runtime_dir = rte_eal_get_runtime_dir();
-  std::atexit(RemoveRuntimeDir);
+  if (!sluice::testing::StartTestEal("sl-fuzz")) std::abort();
+  std::atexit([] { sluice::testing::StopTestEal(); });
   h = new Harness;
   h->pool =
       rte_pktmbuf_pool_create("fuzz_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);

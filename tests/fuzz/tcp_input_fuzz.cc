@@ -15,6 +15,7 @@
 
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_inl.h"
+#include "tests/support/test_eal.h"
 
 namespace {
 
@@ -37,14 +38,8 @@ struct Harness : tcp::SegmentSink, tcp::TcpUser {
 };
 
 Harness* h = nullptr;
-std::string g_runtime_dir;
 uint64_t g_now = 1'000'000;
 constexpr uint32_t kMaxConns = 64;
-
-void RemoveRuntimeDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(g_runtime_dir, ec);
-}
 
 tcp::FlowKey Key(uint16_t remote_port) {
   tcp::FlowKey k;
@@ -60,20 +55,8 @@ tcp::FlowKey Key(uint16_t remote_port) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string prefix = "--file-prefix=sl-fuzz-tcp-" + std::to_string(getpid());
-  const char* argv[] = {"fuzz",
-                        "--no-huge",
-                        "-m",
-                        "256",
-                        "--no-pci",
-                        "-l",
-                        "0",
-                        prefix.c_str(),
-                        "--log-level=lib.eal:error",
-                        "--no-telemetry"};
-  if (rte_eal_init(sizeof argv / sizeof argv[0], const_cast<char**>(argv)) < 0) std::abort();
-  g_runtime_dir = rte_eal_get_runtime_dir();
-  std::atexit(RemoveRuntimeDir);
+  if (!sluice::testing::StartTestEal("sl-fuzz-tcp")) std::abort();
+  std::atexit([] { sluice::testing::StopTestEal(); });
   h = new Harness;
   h->pool = rte_pktmbuf_pool_create("fuzz_tcp_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                     SOCKET_ID_ANY);
