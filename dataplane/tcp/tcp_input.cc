@@ -480,7 +480,15 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     // A duplicate ACK (RFC 5681 section 2). With SACK blocks the window may move (Linux
     // tunes its receive buffer as out-of-order data arrives): they count all the same, as
     // RFC 6675 section 5 counts SACKs rather than identical ACKs.
-    if (++t->dupacks == 3 && !t->cc.in_recovery() && SeqGt(t->snd_una, t->recover)) {
+    // Early retransmit (RFC 5827): with fewer than four segments outstanding and nothing
+    // new to send, three duplicates can never come; one fewer than outstanding will do.
+    const uint32_t seg_size = MaxSegmentData(*t);
+    const uint32_t outstanding = (t->snd_max - t->snd_una + seg_size - 1) / seg_size;
+    const bool nothing_new = t->snd_bytes <= t->snd_max - t->snd_una;
+    uint8_t dupthresh = 3;
+    if (nothing_new && outstanding < 4) dupthresh = outstanding > 1 ? outstanding - 1 : 1;
+    ++t->dupacks;
+    if (t->dupacks >= dupthresh && !t->cc.in_recovery() && SeqGt(t->snd_una, t->recover)) {
       t->recover = t->snd_max;
       t->cc.EnterRecovery(t->snd_max - t->snd_una);
       const uint32_t avail = t->snd_bytes;

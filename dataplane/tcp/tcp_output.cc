@@ -210,7 +210,13 @@ void TcpStack::Output(Tcb* t) noexcept {
       const uint32_t in_flight = t->snd_nxt - t->snd_una;
       const uint32_t sent_data = in_flight > t->snd_bytes ? t->snd_bytes : in_flight;
       const uint32_t unsent = t->snd_bytes - sent_data;
-      uint32_t wnd = t->snd_wnd < t->cc.cwnd() ? t->snd_wnd : t->cc.cwnd();
+      uint32_t cwnd = t->cc.cwnd();
+      // Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
+      // out, so that a small window still yields the three duplicates fast retransmit needs.
+      if (!t->cc.in_recovery() && t->dupacks > 0 && t->dupacks < 3) {
+        cwnd += t->dupacks * MaxSegmentData(*t);
+      }
+      uint32_t wnd = t->snd_wnd < cwnd ? t->snd_wnd : cwnd;
       const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
       if (unsent > 0 && usable > 0) {
         const uint32_t max_data = MaxSegmentData(*t);
