@@ -19,7 +19,10 @@ std::string ApplianceCliContext::Version() { return kSluiceVersion; }
 uint64_t ApplianceCliContext::Value(unsigned worker, size_t counter) const {
   const uint64_t v = app_.counters(worker).Get(counter);
   // Gauges are never cleared; counters are shown since the last `clear counters all`.
-  if (counter == static_cast<size_t>(Counter::snapshot_version)) return v;
+  if (counter == static_cast<size_t>(Counter::snapshot_version) ||
+      counter == static_cast<size_t>(Counter::tcp_connections)) {
+    return v;
+  }
   return v - baseline_[worker][counter];
 }
 
@@ -33,6 +36,15 @@ void ApplianceCliContext::FillInfo(cli::InfoValues& info) {
   info.SetNum("Memmax_MB", cfg_.dataplane.memory_mb);
   info.SetNum("Maxconn", cfg_.global.maxconn.value_or(0));
   info.SetNum("Hard_maxconn", cfg_.global.maxconn.value_or(0));
+  // Connections: the workers' TCP tables (a gauge each) and the opens since start.
+  uint64_t cur = 0, cum = 0;
+  for (unsigned w = 0; w < app_.workers(); ++w) {
+    const auto& c = app_.counters(w);
+    cur += c.Get(Counter::tcp_connections);
+    cum += c.Get(Counter::tcp_passive_opens) + c.Get(Counter::tcp_active_opens);
+  }
+  info.SetNum("CurrConns", cur);
+  info.SetNum("CumConns", cum);
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0) info.SetStr("node", host);
 }

@@ -76,6 +76,7 @@ Tcb* TcpStack::NewTcb(const FlowKey& key) noexcept {
   t->rtt = RttEstimator(cfg_.rtt);
   t->cc.Init(536);
   ++nconns_;
+  counters_->Set(Counter::tcp_connections, nconns_);
   return t;
 }
 
@@ -93,6 +94,7 @@ void TcpStack::FreeTcb(Tcb* t, CloseReason why, bool notify) noexcept {
   t->in_use = false;
   t->state = State::kClosed;
   --nconns_;
+  counters_->Set(Counter::tcp_connections, nconns_);
   if (notify) user_->OnClosed(Id(t), why);
 }
 

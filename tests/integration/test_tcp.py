@@ -6,6 +6,7 @@ and delay are exercised by the simulation tier instead: tests/sim)."""
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -107,3 +108,33 @@ def test_rst_syn_and_ack_injection_get_challenge_acks(testbed):
     after = counters(testbed)
     assert after["tcp_challenge_acks"] - before["tcp_challenge_acks"] >= 3, after
     assert after["tcp_estab_resets"] == before["tcp_estab_resets"]
+
+
+def show_info(field):
+    out = subprocess.run(["socat", "stdio", "unix-connect:/run/sluice-testbed/admin.sock"],
+                         input="show info\n", capture_output=True, text=True,
+                         timeout=10).stdout
+    for line in out.splitlines():
+        name, _, value = line.partition(": ")
+        if name == field:
+            return int(value)
+    raise AssertionError(f"{field} missing from show info:\n{out}")
+
+
+@pytest.mark.sanitizer
+def test_show_info_counts_connections(testbed):
+    cum = show_info("CumConns")
+    rc, out, log = client("tcp_client.py", "many", "10.10.1.1", 7, 50)
+    assert rc == 0 and out["ok"], log
+    assert show_info("CumConns") - cum >= 50
+    # A connection held open shows in CurrConns.
+    holder = subprocess.Popen(
+        ["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c",
+         "import socket,time; s=socket.create_connection(('10.10.1.1', 9)); print('up', "
+         "flush=True); time.sleep(5)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "up"
+        assert show_info("CurrConns") >= 1
+    finally:
+        holder.kill()
+        holder.wait()
