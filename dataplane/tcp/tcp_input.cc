@@ -298,9 +298,6 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
     rte_pktmbuf_free(m);
     if (seg.Has(kRst)) return;
     counters_->Inc(Counter::tcp_drop_out_of_window);
-    if (t->state == State::kTimeWait && seg.Has(kSyn)) {
-      // A new incarnation could reuse the pair here (RFC 6191); answered like any other.
-    }
     SendAck(t);
     return;
   }

@@ -1,26 +1,10 @@
 #include "dataplane/tcp/tcp_options.h"
 
+#include "dataplane/tcp/tcp_inl.h"
+
 #include <cstring>
 
 namespace sluice::tcp {
-
-namespace {
-uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Load32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
-void Store16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Store32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
-}  // namespace
 
 OptionsStatus ParseOptions(const uint8_t* p, size_t len, TcpOptions* out) noexcept {
   *out = TcpOptions{};
@@ -42,7 +26,7 @@ OptionsStatus ParseOptions(const uint8_t* p, size_t len, TcpOptions* out) noexce
       case kOptMss:
         if (olen != 4) return OptionsStatus::kBadLength;
         out->has_mss = true;
-        out->mss = Load16(v);
+        out->mss = Ld16(v);
         break;
       case kOptWindowScale:
         if (olen != 3) return OptionsStatus::kBadLength;
@@ -56,15 +40,15 @@ OptionsStatus ParseOptions(const uint8_t* p, size_t len, TcpOptions* out) noexce
       case kOptTimestamp:
         if (olen != 10) return OptionsStatus::kBadLength;
         out->has_timestamp = true;
-        out->ts_val = Load32(v);
-        out->ts_ecr = Load32(v + 4);
+        out->ts_val = Ld32(v);
+        out->ts_ecr = Ld32(v + 4);
         break;
       case kOptSack: {
         if (olen < 10 || (olen - 2) % 8 != 0) return OptionsStatus::kBadLength;
         const unsigned n = (olen - 2u) / 8u;
         for (unsigned b = 0; b < n && out->nsack < kMaxSackBlocks; ++b) {
-          out->sack[out->nsack].left = Load32(v + 8 * b);
-          out->sack[out->nsack].right = Load32(v + 8 * b + 4);
+          out->sack[out->nsack].left = Ld32(v + 8 * b);
+          out->sack[out->nsack].right = Ld32(v + 8 * b + 4);
           ++out->nsack;
         }
         break;
@@ -83,7 +67,7 @@ size_t BuildOptions(const TcpOptions& opt, uint8_t* out, size_t cap) noexcept {
   if (opt.has_mss) {
     buf[n++] = kOptMss;
     buf[n++] = 4;
-    Store16(buf + n, opt.mss);
+    St16(buf + n, opt.mss);
     n += 2;
   }
   if (opt.sack_permitted && !opt.has_timestamp) {
@@ -102,8 +86,8 @@ size_t BuildOptions(const TcpOptions& opt, uint8_t* out, size_t cap) noexcept {
     }
     buf[n++] = kOptTimestamp;
     buf[n++] = 10;
-    Store32(buf + n, opt.ts_val);
-    Store32(buf + n + 4, opt.ts_ecr);
+    St32(buf + n, opt.ts_val);
+    St32(buf + n + 4, opt.ts_ecr);
     n += 8;
   }
   if (opt.has_wscale) {
@@ -120,8 +104,8 @@ size_t BuildOptions(const TcpOptions& opt, uint8_t* out, size_t cap) noexcept {
     buf[n++] = kOptSack;
     buf[n++] = static_cast<uint8_t>(2 + 8 * blocks);
     for (size_t b = 0; b < blocks; ++b) {
-      Store32(buf + n, opt.sack[b].left);
-      Store32(buf + n + 4, opt.sack[b].right);
+      St32(buf + n, opt.sack[b].left);
+      St32(buf + n + 4, opt.sack[b].right);
       n += 8;
     }
   }
