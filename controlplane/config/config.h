@@ -104,10 +104,76 @@ struct GlobalConfig {
   std::vector<StatsSocketConfig> stats_sockets;
   std::optional<uint64_t> stats_timeout_ms;  // haproxy's default: 10 s
   std::optional<unsigned> stats_maxconn;
+  std::vector<std::string> logs;  // `log ...` lines as written (the words after the keyword)
 };
 
-// `defaults [NAME]`: recorded for the proxy sections that later versions bring; nothing
-// consumes it yet.
+// One listening address of a frontend or listen section: `bind ADDR:PORT[-END][,...]`.
+// `*:80`, `:80` and `0.0.0.0:80` listen on every IPv4 address (any, addr 0.0.0.0);
+// `:::80` and `[::]:80` on every IPv6 address (any, addr ::). A port range or a comma list
+// gives one BindConfig per address and port.
+struct BindConfig {
+  net::IpAddr addr;
+  bool any = false;
+  uint16_t port = 0;
+  std::string file;
+  int line = 0;
+};
+
+// `server NAME ADDR:PORT [params]` in a backend or listen section; `default-server` lines
+// before it (in the section, else in its defaults section) give the defaults of the params.
+struct ServerConfig {
+  std::string name;
+  uint32_t id = 0;  // 1-based in its backend, or `id N`
+  net::IpAddr addr;
+  uint16_t port = 0;
+  unsigned weight = 1;   // 0..256 as haproxy
+  unsigned maxconn = 0;  // 0: unlimited
+  bool check = false;
+  uint32_t inter_ms = 2000, fastinter_ms = 0, downinter_ms = 0;  // 0: same as inter
+  unsigned rise = 2, fall = 3;
+  std::optional<uint16_t> check_port;     // `port N`
+  std::optional<net::IpAddr> check_addr;  // `addr A`
+  bool disabled = false, backup = false;
+  std::string file;
+  int line = 0;
+};
+
+enum class BalanceAlgo { kRoundRobin, kStaticRr, kLeastConn, kFirst, kSource };
+
+// A `frontend`, `backend` or `listen` section (mode tcp), with what it inherited from its
+// `defaults` section already applied.
+struct ProxyConfig {
+  enum class Kind { kFrontend, kBackend, kListen };
+  Kind kind = Kind::kFrontend;
+  bool HasFrontend() const { return kind != Kind::kBackend; }
+  bool HasBackend() const { return kind != Kind::kFrontend; }
+  std::string name;
+  uint32_t id = 0;                // haproxy's proxy uuid (iid): `id N` or assigned
+  std::vector<BindConfig> binds;  // several `bind` lines and comma lists `bind a:1,b:2`
+  std::string default_backend;    // frontend: `default_backend NAME`, checked to exist
+  // Index into Config::proxies, resolved by the whole-configuration check; a listen without
+  // default_backend uses itself; -1 when there is none.
+  int default_backend_index = -1;
+  std::vector<ServerConfig> servers;
+  BalanceAlgo balance = BalanceAlgo::kRoundRobin;
+  uint32_t timeout_connect_ms = 0, timeout_client_ms = 0, timeout_server_ms = 0,
+           timeout_queue_ms = 0, timeout_tunnel_ms = 0, timeout_check_ms = 0;  // 0: not set
+  unsigned maxconn = 0;  // frontend maxconn; 0: from global maxconn
+  unsigned retries = 3;
+  bool redispatch = false;  // option redispatch
+  bool tcplog = false;      // option tcplog
+  bool httpchk = false;     // option httpchk [METHOD] [URI] [VERSION]
+  std::string httpchk_method = "OPTIONS", httpchk_uri = "/", httpchk_version = "HTTP/1.0";
+  std::vector<unsigned> expect_status;  // `http-check expect status N[,N|N-M...]`
+  std::vector<std::string> logs;        // `log ...` lines as written (after the keyword), "global"
+                                        // for `log global`
+  std::string log_format;               // log-format STRING
+  bool disabled = false;                // `disabled` keyword
+  std::string file;
+  int line = 0;
+};
+
+// `defaults [NAME] [from NAME]`: settings for the proxy sections that follow it.
 struct DefaultsConfig {
   std::string name;
   std::string mode;                                           // "tcp" or "http"; empty when not set
@@ -116,6 +182,10 @@ struct DefaultsConfig {
   std::optional<unsigned> retries;
   std::optional<unsigned> maxconn;
   std::vector<std::string> balance;  // `balance ALGO [ARGS]`: the words after the keyword
+  // The same settings as proxies inherit them (kind, name, binds and servers unused), and
+  // the `default-server` params.
+  ProxyConfig proxy;
+  ServerConfig default_server;
   std::string file;
   int line = 0;
 };
@@ -124,6 +194,7 @@ struct Config {
   GlobalConfig global;
   DataplaneConfig dataplane;
   std::vector<DefaultsConfig> defaults;  // in file order
+  std::vector<ProxyConfig> proxies;      // frontend, backend and listen sections, in file order
   std::vector<std::string> files;        // files read, in order
 
   unsigned Workers() const {

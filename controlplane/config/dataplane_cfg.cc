@@ -162,8 +162,6 @@ PortConfig* NamedPort(ParseContext& ctx, const Args& args) {
   return port;
 }
 
-std::string At(const std::string& file, int line) { return file + ":" + std::to_string(line); }
-
 void Port(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& name = args[1];
   const std::string& device = args[2];

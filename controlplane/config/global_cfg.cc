@@ -28,6 +28,12 @@ void Maxconn(ParseContext& ctx, const KeywordRow&, const Args& args) {
   ctx.config.global.maxconn = static_cast<unsigned>(v);
 }
 
+// Recorded for the logger to come; checked as haproxy reads it (proxy_cfg.cc).
+void Log(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  std::string line;
+  if (ParseLogLine(ctx, args, false, &line)) ctx.config.global.logs.push_back(std::move(line));
+}
+
 bool ParseSocketAddress(std::string_view text, StatsSocketConfig* out) {
   using Kind = StatsSocketConfig::Kind;
   auto host_port = [&](std::string_view hp, bool v6) {
@@ -191,7 +197,7 @@ constexpr KeywordRow kGlobalKeywords[] = {
     {"nbthread", Match::kExact, &Nbthread, 1, 1, "an integer between 1 and 64", ""},
     {"maxconn", Match::kExact, &Maxconn, 1, 1, "an integer between 1 and 2147483647", ""},
     {"stats", Match::kExact, &Stats, 1, -1, "'socket', 'timeout', 'maxconn' or 'bind-process'", ""},
-    NotYetRow("log"),
+    {"log", Match::kExact, &Log, 1, -1, "a target and a facility (log 127.0.0.1:514 local0)", ""},
     NotYetRow("log-send-hostname"),
     NotYetRow("log-tag"),
     NotYetRow("hard-stop-after"),

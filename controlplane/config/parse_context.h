@@ -1,6 +1,6 @@
 // Internal to controlplane/config: the parser's state and the keyword-table types shared by
-// parser.cc and the per-section tables (global_cfg.cc, defaults_cfg.cc, dataplane_cfg.cc).
-// Not part of the module's API; include config.h instead.
+// parser.cc and the per-section tables (global_cfg.cc, defaults_cfg.cc, proxy_cfg.cc,
+// server_cfg.cc, dataplane_cfg.cc). Not part of the module's API; include config.h instead.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +11,16 @@
 #include <vector>
 
 #include "controlplane/config/config.h"
+#include "dataplane/base/result.h"
+#include "dataplane/net/addr.h"
 
 namespace sluice::config {
 
 using Args = std::vector<std::string>;  // the words of a line; Args[0] is the keyword
 
-enum class Section { kNone, kGlobal, kDefaults, kDataplane, kUnsupported };
+// kProxy: a frontend, backend or listen section (config.proxies.back()). kUnsupported: a
+// section whose body is skipped after one alert at its header.
+enum class Section { kNone, kGlobal, kDefaults, kDataplane, kProxy, kUnsupported };
 
 struct ParseContext;
 struct KeywordRow;
@@ -39,8 +43,32 @@ struct KeywordRow {
 };
 
 std::span<const KeywordRow> GlobalKeywords();
-std::span<const KeywordRow> DefaultsKeywords();
+// One table for `defaults`, `frontend`, `backend` and `listen`, as haproxy has: handlers
+// check what the section allows.
+std::span<const KeywordRow> ProxyKeywords();
 std::span<const KeywordRow> DataplaneKeywords();
+
+// A line seen earlier, for diagnostics issued later (inherited settings, whole-configuration
+// checks).
+struct Origin {
+  std::string file;
+  int line = 0;  // 0: nothing was written
+  std::string keyword;
+  bool IsSet() const { return line > 0; }
+};
+
+// Parse state of a `defaults` or proxy section that the model does not keep.
+struct SectionState {
+  Origin header;                // the section's first line
+  Origin mode_http;             // `mode http` in effect (refused when a proxy uses it)
+  Origin balance;               // an algorithm sluice refuses, in effect from a defaults section
+  std::string balance_text;     // its words, e.g. "balance uri"
+  Origin default_backend;       // where `default_backend` was written
+  Origin id;                    // where `id N` was written
+  Origin expect;                // where `http-check expect` was written
+  bool own_expect = false;      // ... in this very section
+  ServerConfig default_server;  // proxies: the `default-server` params in effect
+};
 
 struct ParseContext {
   Config config;
@@ -57,7 +85,9 @@ struct ParseContext {
   int dataplane_line = 0;
   std::string nbthread_file;
   int nbthread_line = 0;
-  std::vector<std::string> route_keywords;  // parallel to config.dataplane.routes
+  std::vector<std::string> route_keywords;   // parallel to config.dataplane.routes
+  std::vector<SectionState> defaults_state;  // parallel to config.defaults
+  std::vector<SectionState> proxy_state;     // parallel to config.proxies
 
   void Alert(std::string message) { Add(Diagnostic::Severity::kAlert, std::move(message)); }
   void Warn(std::string message) { Add(Diagnostic::Severity::kWarning, std::move(message)); }
@@ -74,8 +104,38 @@ struct ParseContext {
   ParseOutcome Take();
 };
 
-// Checks that need the whole configuration (dataplane_cfg.cc).
+// Section headers: `defaults [NAME] [from NAME]` (defaults_cfg.cc) and `frontend|backend|
+// listen NAME [from DEFAULTS]` (proxy_cfg.cc).
+void EnterDefaults(ParseContext& ctx, const Args& args);
+void EnterProxy(ParseContext& ctx, const Args& args);
+
+// Checks that need the whole configuration: dataplane_cfg.cc, then the proxies' (links
+// between proxies, ids, binds; resolve_cfg.cc).
 void CheckWholeConfig(ParseContext& ctx);
+void CheckProxies(ParseContext& ctx);
+
+// The `server` and `default-server` keywords (server_cfg.cc).
+void ServerKeyword(ParseContext& ctx, const KeywordRow& row, const Args& args);
+void DefaultServerKeyword(ParseContext& ctx, const KeywordRow& row, const Args& args);
+
+// An address as haproxy writes it on `bind` and `server` lines: `A:P`, `[A]:P`, `:P`, `*:P`,
+// an IPv6 address whose last colon starts the port (`fd10::1:80`, `:::80`), each optionally
+// prefixed by `ipv4@` or `ipv6@`. The port text is checked by the caller.
+struct Endpoint {
+  net::IpAddr addr;
+  bool any = false;       // the host was empty, `*`, 0.0.0.0 or ::
+  bool has_port = false;  // a port separator was written
+  std::string_view port;  // the text after it
+};
+// The error explains what is wrong with `text` (without naming the keyword).
+base::Result<Endpoint> ParseEndpoint(std::string_view text);
+// "10.0.0.1:80", "[fd10::1]:80", "*:80" (any IPv4) or "[::]:80" (any IPv6).
+std::string EndpointText(const net::IpAddr& addr, bool any, uint16_t port);
+
+// Checks the words of a `log` line (args[1..]) the way haproxy reads them; `log global` is
+// allowed when `allow_global`. Alerts and returns false when they are wrong; else returns
+// them joined by single spaces in `*out`.
+bool ParseLogLine(ParseContext& ctx, const Args& args, bool allow_global, std::string* out);
 
 // Helpers shared by the keyword tables.
 
@@ -88,6 +148,14 @@ bool ParseUnsignedArg(ParseContext& ctx, std::string_view text, uint64_t min, ui
                       uint64_t* out);
 // haproxy's time format: an integer with an optional unit (us, ms, s, m, h, d; ms when none).
 std::optional<uint64_t> ParseTimeMs(std::string_view text);
+inline constexpr uint64_t kMaxTimeoutMs = INT32_MAX;  // haproxy's timer limit
+// haproxy's invalid_char(): names of proxies and servers use A-Z, a-z, 0-9, '-', '_', '.'
+// and ':'. Returns the first other character, or nothing.
+std::optional<char> InvalidNameChar(std::string_view name);
+// "FILE:LINE".
+std::string At(const std::string& file, int line);
+// "frontend", "backend" or "listen".
+std::string_view KindName(ProxyConfig::Kind kind);
 // Handlers for rows that are accepted with a warning.
 void IgnoreKeyword(ParseContext& ctx, const KeywordRow& row, const Args& args);
 void NotSupportedYet(ParseContext& ctx, const KeywordRow& row, const Args& args);

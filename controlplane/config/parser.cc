@@ -1,6 +1,6 @@
 // Slow path: the configuration parser. Lines come from the lexer (lexer.cc); the first word
 // of a line is either a section header or a keyword looked up in the current section's
-// table (global_cfg.cc, defaults_cfg.cc, dataplane_cfg.cc hold the tables). Every problem
+// table (global_cfg.cc, proxy_cfg.cc, dataplane_cfg.cc hold the tables). Every problem
 // is collected as a Diagnostic; nothing escapes as an exception.
 #include <algorithm>
 #include <cerrno>
@@ -23,9 +23,13 @@ constexpr size_t kMaxFileBytes = 64u << 20;
 // Sections that later versions of sluice bring: recognised so that their bodies are skipped
 // quietly after one alert at the header.
 constexpr std::string_view kUnsupportedSections[] = {
-    "frontend", "backend",     "listen", "peers",   "resolvers", "userlist",    "cache",
-    "program",  "http-errors", "ring",   "mailers", "fcgi-app",  "log-forward",
+    "peers",       "resolvers", "userlist", "cache",    "program",
+    "http-errors", "ring",      "mailers",  "fcgi-app", "log-forward",
 };
+
+bool IsProxySection(std::string_view word) {
+  return word == "frontend" || word == "backend" || word == "listen";
+}
 
 bool IsUnsupportedSection(std::string_view word) {
   return std::find(std::begin(kUnsupportedSections), std::end(kUnsupportedSections), word) !=
@@ -79,6 +83,29 @@ std::string Quoted(std::string_view text) {
   }
   out += "'";
   return out;
+}
+
+std::string At(const std::string& file, int line) { return file + ":" + std::to_string(line); }
+
+std::string_view KindName(ProxyConfig::Kind kind) {
+  switch (kind) {
+    case ProxyConfig::Kind::kFrontend:
+      return "frontend";
+    case ProxyConfig::Kind::kBackend:
+      return "backend";
+    case ProxyConfig::Kind::kListen:
+      return "listen";
+  }
+  return "proxy";
+}
+
+std::optional<char> InvalidNameChar(std::string_view name) {
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return c;
+  }
+  return std::nullopt;
 }
 
 std::optional<uint64_t> ParseDecimal(std::string_view text) {
@@ -166,34 +193,11 @@ void ParseContext::EnterSection(const Args& args) {
     }
     return;
   }
-  // defaults [NAME] [from NAME]
-  section = Section::kDefaults;
-  DefaultsConfig defaults;
-  defaults.file = file;
-  defaults.line = line;
-  size_t next = 1;
-  if (args.size() > next && args[next] != "from") defaults.name = args[next++];
-  if (args.size() > next && args[next] == "from") {
-    if (args.size() != next + 2) {
-      Alert("'defaults' expects [NAME] [from NAME].");
-    } else {
-      const std::string& parent = args[next + 1];
-      auto it = std::find_if(config.defaults.rbegin(), config.defaults.rend(),
-                             [&](const DefaultsConfig& d) { return d.name == parent; });
-      if (it == config.defaults.rend()) {
-        Alert("'defaults' section inherits from unknown defaults section " + Quoted(parent) + ".");
-      } else {
-        std::string own_name = defaults.name;
-        defaults = *it;
-        defaults.name = own_name;
-        defaults.file = file;
-        defaults.line = line;
-      }
-    }
-  } else if (args.size() > next) {
-    Alert("'defaults' expects [NAME] [from NAME], got extra argument " + Quoted(args[next]) + ".");
+  if (IsProxySection(name)) {
+    EnterProxy(*this, args);
+    return;
   }
-  config.defaults.push_back(std::move(defaults));
+  EnterDefaults(*this, args);
 }
 
 void ParseContext::ParseLine(std::string_view text) {
@@ -207,7 +211,8 @@ void ParseContext::ParseLine(std::string_view text) {
   if (args.empty()) return;
   const std::string& word = args[0];
   keyword = word;
-  if (word == "global" || word == "defaults" || word == "dataplane" || IsUnsupportedSection(word)) {
+  if (word == "global" || word == "defaults" || word == "dataplane" || IsProxySection(word) ||
+      IsUnsupportedSection(word)) {
     EnterSection(args);
     return;
   }
@@ -221,7 +226,10 @@ void ParseContext::ParseLine(std::string_view text) {
       Dispatch(GlobalKeywords(), "global", args);
       return;
     case Section::kDefaults:
-      Dispatch(DefaultsKeywords(), "defaults", args);
+      Dispatch(ProxyKeywords(), "defaults", args);
+      return;
+    case Section::kProxy:
+      Dispatch(ProxyKeywords(), KindName(config.proxies.back().kind), args);
       return;
     case Section::kDataplane:
       Dispatch(DataplaneKeywords(), "dataplane", args);
@@ -331,6 +339,7 @@ ParseOutcome Guarded(Body body) {
   try {
     body(ctx);
     CheckWholeConfig(ctx);
+    CheckProxies(ctx);
   } catch (const std::exception& e) {
     ctx.AddAt(Diagnostic::Severity::kAlert, ctx.file, ctx.line, ctx.keyword,
               std::string("internal error while parsing the configuration: ") + e.what());

@@ -9,8 +9,11 @@
 #include <rte_ring.h>
 
 #include <sys/random.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -72,7 +75,40 @@ std::vector<std::string> BuildEalArgs(const config::Config& cfg, unsigned cpus,
   return args;
 }
 
-Appliance::Appliance(config::Config cfg) : cfg_(std::move(cfg)) { nworkers_ = cfg_.Workers(); }
+Appliance::Appliance(config::Config cfg) : cfg_(std::move(cfg)) {
+  nworkers_ = cfg_.Workers();
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  start_ns_ =
+      static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+  proxy_.Load(cfg_, nworkers_, 0);
+}
+
+uint64_t Appliance::NowSeconds() const {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const uint64_t now =
+      static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+  return (now - start_ns_) / 1'000'000'000ull;
+}
+
+void Appliance::Poll() {
+  if (stats_view_.empty()) return;
+  std::vector<cp::StateChange> changes;
+  if (proxy_.PollChecks(stats_view_, NowSeconds(), &changes)) PublishSnapshot();
+  for (const auto& c : changes) {
+    std::fprintf(stderr, "[WARNING]  (%d) : %s\n", getpid(), c.text.c_str());
+  }
+}
+
+bool Appliance::Broadcast(proxy::Command cmd, uint64_t arg) {
+  bool ok = true;
+  for (rte_ring* r : command_rings_) {
+    void* v = reinterpret_cast<void*>(lcore::WorkerCommand::Encode(cmd, arg));
+    if (rte_ring_enqueue(r, v) != 0) ok = false;
+  }
+  return ok;
+}
 
 Appliance::~Appliance() { Stop(); }
 
@@ -223,6 +259,7 @@ Result<bool> Appliance::InitNetConfig() {
 uint64_t Appliance::PublishSnapshot() {
   auto next = std::make_unique<snapshot::Snapshot>();
   next->version = ++snapshot_version_;
+  proxy_.Fill(&next->proxy);
   rcu_.Publish(snapshots_, std::move(next));
   return snapshot_version_;
 }
@@ -247,6 +284,12 @@ Result<bool> Appliance::InitWorkers() {
     rings_[w] = rte_ring_create(rname.c_str(), dp.dispatch_ring, static_cast<int>(rte_socket_id()),
                                 RING_F_SC_DEQ);
     if (!rings_[w]) return Error{"cannot create the dispatch ring"};
+    stats_.push_back(std::make_unique<proxy::ProxyStats>());
+    stats_view_.push_back(stats_.back().get());
+    const std::string cname = "sl_cmd" + std::to_string(w);
+    command_rings_.push_back(rte_ring_create(cname.c_str(), 64, static_cast<int>(rte_socket_id()),
+                                             RING_F_SP_ENQ | RING_F_SC_DEQ));
+    if (!command_rings_.back()) return Error{"cannot create the command ring"};
   }
   // TCP: keys for initial sequence numbers and SYN cookies from the kernel's CSPRNG
   // (RFC 6528 section 3), shared by the workers so any of them can check a cookie.
@@ -295,6 +338,10 @@ Result<bool> Appliance::InitWorkers() {
     s.tcp = tcp_cfg;
     s.services = services_.data();
     s.nservices = static_cast<unsigned>(services_.size());
+    s.local_port_min = dp.local_port_min;
+    s.local_port_max = dp.local_port_max;
+    s.proxy_stats = stats_[w].get();
+    s.commands = command_rings_[w];
     workers_.push_back(std::make_unique<lcore::Worker>(s));
     if (!workers_.back()->Init()) {
       return Error{"cannot create worker " + std::to_string(w) + "'s TCP tables (" +
@@ -339,6 +386,8 @@ void Appliance::Stop() {
     rte_ring_free(r);
   }
   rings_.clear();
+  for (auto* r : command_rings_) rte_ring_free(r);
+  command_rings_.clear();
   neighbours_.clear();
   if (net_) net::FreeRouteTables(*net_);
   if (pool_) {

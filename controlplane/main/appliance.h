@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controlplane/config/config.h"
+#include "controlplane/proxy/runtime.h"
 #include "controlplane/publish/rcu.h"
 #include "dataplane/base/result.h"
 #include "dataplane/counters/counters.h"
@@ -47,6 +48,19 @@ class Appliance {
   void Reclaim() { rcu_.Reclaim(); }
   publish::RcuDomain& rcu() { return rcu_; }
 
+  // The proxy's live state (Runtime API commands change it, then call PublishSnapshot).
+  cp::ProxyRuntime& proxy() { return proxy_; }
+  const cp::ProxyRuntime& proxy() const { return proxy_; }
+  // Every worker's proxy statistics block (read with relaxed loads).
+  const std::vector<const proxy::ProxyStats*>& proxy_stats() const { return stats_view_; }
+  // Periodic work of the control loop: health-check results become server states (a new
+  // snapshot when one changed; the changes are logged to stderr as HAProxy does).
+  void Poll();
+  // Sends a command to every worker's command ring (false if a ring is full).
+  bool Broadcast(proxy::Command cmd, uint64_t arg);
+  // Seconds since start (monotonic), the clock of state-change times.
+  uint64_t NowSeconds() const;
+
  private:
   base::Result<bool> InitPorts();
   base::Result<bool> InitNetConfig();
@@ -69,6 +83,11 @@ class Appliance {
   publish::RcuDomain rcu_;
   snapshot::SnapshotSlot snapshots_;
   uint64_t snapshot_version_ = 0;
+  cp::ProxyRuntime proxy_;
+  std::vector<std::unique_ptr<proxy::ProxyStats>> stats_;
+  std::vector<const proxy::ProxyStats*> stats_view_;
+  std::vector<rte_ring*> command_rings_;
+  uint64_t start_ns_ = 0;
 };
 
 // Registers /sluice/... telemetry commands reading `app` (set to nullptr before it dies).

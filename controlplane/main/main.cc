@@ -78,6 +78,7 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
       }
     }
     cli.RunOnce(0);
+    app.Poll();
     app.Reclaim();
   }
 }

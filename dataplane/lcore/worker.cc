@@ -30,7 +30,7 @@ Worker::Worker(const WorkerSetup& setup)
 bool Worker::Init() {
   char name[32];
   std::snprintf(name, sizeof name, "sl_tcp%u", s_.id);
-  if (!tcp_.Init(name, s_.tcp, this, &services_, s_.pool, s_.counters, SOCKET_ID_ANY)) {
+  if (!tcp_.Init(name, s_.tcp, this, this, s_.pool, s_.counters, SOCKET_ID_ANY)) {
     return false;
   }
   std::snprintf(name, sizeof name, "sl_svc%u", s_.id);
@@ -40,7 +40,65 @@ bool Worker::Init() {
     if (!tcp_.Listen(s_.services[i].local, i)) return false;
   }
   stack_.SetL4(this);
+  if (s_.proxy_stats) {
+    proxy::Proxy::Setup ps;
+    ps.worker = s_.id;
+    ps.nworkers = s_.nworkers;
+    ps.local_port_min = s_.local_port_min;
+    ps.local_port_max = s_.local_port_max;
+    ps.max_conns = s_.tcp.max_conns;
+    ps.stats = s_.proxy_stats;
+    ps.pool = s_.pool;
+    std::snprintf(name, sizeof name, "sl_proxy%u", s_.id);
+    if (!proxy_.Init(name, ps, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
+  }
   return true;
+}
+
+void Worker::SetSnapshot(const snapshot::Snapshot* snap) noexcept {
+  if (!s_.proxy_stats) return;
+  proxy_.SetConfig(snap ? &snap->proxy : nullptr, snap ? snap->version : 0);
+}
+
+void Worker::OnAccepted(tcp::ConnId c, uint32_t tag) noexcept {
+  if (tag >= proxy::kBindTagBase) return proxy_.OnAccepted(c, tag);
+  services_.OnAccepted(c, tag);
+}
+
+void Worker::OnConnected(tcp::ConnId c) noexcept {
+  if (proxy_.Owns(c)) return proxy_.OnConnected(c);
+  services_.OnConnected(c);
+}
+
+void Worker::OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
+  if (proxy_.Owns(c)) return proxy_.OnData(c, data, len);
+  services_.OnData(c, data, len);
+}
+
+void Worker::OnWritable(tcp::ConnId c) noexcept {
+  if (proxy_.Owns(c)) return proxy_.OnWritable(c);
+  services_.OnWritable(c);
+}
+
+void Worker::OnPeerClosed(tcp::ConnId c) noexcept {
+  if (proxy_.Owns(c)) return proxy_.OnPeerClosed(c);
+  services_.OnPeerClosed(c);
+}
+
+void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
+  if (proxy_.Owns(c)) return proxy_.OnClosed(c, why);
+  services_.OnClosed(c, why);
+}
+
+unsigned Worker::DrainCommands() noexcept {
+  if (!s_.commands) return 0;
+  void* cmds[8];
+  const unsigned n = rte_ring_dequeue_burst(s_.commands, cmds, 8, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    const auto v = reinterpret_cast<uintptr_t>(cmds[i]);
+    proxy_.Execute(static_cast<proxy::Command>(v & 0xff), v >> 8);
+  }
+  return n;
 }
 
 void Worker::TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept {
@@ -144,7 +202,9 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
   }
   if (s_.nworkers > 1) handled += DrainRing();
   tcp_.Tick();
+  if (s_.proxy_stats) proxy_.Tick();
   if (now_tsc >= next_tick_tsc_) {
+    handled += DrainCommands();
     stack_.Tick();
     next_tick_tsc_ = now_tsc + tick_interval_tsc_;
   }
@@ -165,6 +225,7 @@ void Worker::Run() noexcept {
     if (s_.snapshots) {
       const snapshot::Snapshot* snap = s_.snapshots->Load();
       s_.counters->Set(Counter::snapshot_version, snap ? snap->version : 0);
+      SetSnapshot(snap);
     }
     const uint64_t start = rte_rdtsc();
     const unsigned handled = PollOnce(start);

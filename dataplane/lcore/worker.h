@@ -10,6 +10,7 @@
 
 #include "dataplane/counters/counters.h"
 #include "dataplane/net/net.h"
+#include "dataplane/proxy/proxy.h"
 #include "dataplane/services/test_services.h"
 #include "dataplane/snapshot/snapshot.h"
 
@@ -43,9 +44,21 @@ struct WorkerSetup {
   tcp::StackConfig tcp;
   const ServiceListener* services = nullptr;
   unsigned nservices = 0;
+  uint16_t local_port_min = 32768;  // ports for connections to servers (DESIGN.md section 2)
+  uint16_t local_port_max = 60999;
+  proxy::ProxyStats* proxy_stats = nullptr;  // this worker's block
+  rte_ring* commands = nullptr;              // control plane -> worker: WorkerCommand, by value
 };
 
-class Worker final : public net::L4Handler, public tcp::SegmentSink {
+// A command from the control plane (`shutdown session`, `shutdown sessions server`), sent
+// through the worker's command ring as an encoded pointer-sized value.
+struct WorkerCommand {
+  static uintptr_t Encode(proxy::Command cmd, uint64_t arg) {
+    return (static_cast<uintptr_t>(arg) << 8) | static_cast<uintptr_t>(cmd);
+  }
+};
+
+class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp::TcpUser {
  public:
   explicit Worker(const WorkerSetup& setup);
   // Start-up only (allocates the TCP stack's tables): false on failure.
@@ -62,15 +75,29 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink {
   void TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept override;
   void SendSegment(rte_mbuf* m, const tcp::FlowKey& key) noexcept override;
 
+  // tcp::TcpUser: events go to the proxy for its connections and binds, else to the test
+  // services.
+  void OnAccepted(tcp::ConnId c, uint32_t tag) noexcept override;
+  void OnConnected(tcp::ConnId c) noexcept override;
+  void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept override;
+  void OnWritable(tcp::ConnId c) noexcept override;
+  void OnPeerClosed(tcp::ConnId c) noexcept override;
+  void OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept override;
+  proxy::Proxy& proxy() { return proxy_; }
+  // The configuration of this iteration (tests without an RCU domain call it directly).
+  void SetSnapshot(const snapshot::Snapshot* snap) noexcept;
+
  private:
   void Handle(rte_mbuf* m, uint16_t port_index) noexcept;
   unsigned DrainRing() noexcept;
+  unsigned DrainCommands() noexcept;
   void Flush() noexcept;
 
   WorkerSetup s_;
   net::NetStack stack_;
   tcp::TcpStack tcp_;
   services::TestServices services_;
+  proxy::Proxy proxy_;
   uint64_t tsc_per_us_ = 1;
   uint64_t next_tick_tsc_ = 0;
   uint64_t tick_interval_tsc_ = 0;

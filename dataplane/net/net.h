@@ -100,6 +100,9 @@ class NetStack {
   // and sends it through OutputIpv4/OutputIpv6.
   void OutputL4(rte_mbuf* m, uint8_t proto, const uint8_t* src, const uint8_t* dst,
                 bool is_v6) noexcept;
+  // Our source address for packets to `dst` (16 bytes; an IPv4 address in the first 4):
+  // the first address of the family on the port the route to `dst` leaves by.
+  bool SourceFor(const uint8_t* dst, bool is_v6, uint8_t* src) const noexcept;
   // Output of an IP packet whose data starts at the IP header: route, resolve, add L2, queue.
   void OutputIpv4(rte_mbuf* m) noexcept;
   void OutputIpv6(rte_mbuf* m) noexcept;

@@ -69,6 +69,24 @@ bool NetStack::SourceV6(uint16_t port, Ipv6Addr* out) const noexcept {
   return true;
 }
 
+bool NetStack::SourceFor(const uint8_t* dst, bool is_v6, uint8_t* src) const noexcept {
+  uint32_t hop = 0;
+  if (is_v6) {
+    if (!cfg_->lpm6 || rte_lpm6_lookup(cfg_->lpm6, dst, &hop) != 0) return false;
+    Ipv6Addr a;
+    if (!SourceV6(cfg_->routes[hop].port, &a)) return false;
+    std::memcpy(src, a.b.data(), 16);
+    return true;
+  }
+  Ipv4Addr d;
+  std::memcpy(&d.be, dst, 4);
+  if (!cfg_->lpm4 || rte_lpm_lookup(cfg_->lpm4, d.Host(), &hop) != 0) return false;
+  Ipv4Addr a;
+  if (!SourceV4(cfg_->routes[hop].port, &a)) return false;
+  std::memcpy(src, &a.be, 4);
+  return true;
+}
+
 void NetStack::Transmit(rte_mbuf* m, uint16_t port, const MacAddr& dst,
                         uint16_t ether_type) noexcept {
   const PortAddrs& pa = cfg_->ports[port];

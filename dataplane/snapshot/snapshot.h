@@ -8,12 +8,15 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/proxy/proxy_model.h"
+
 namespace sluice::snapshot {
 
 // Grows with the features: servers, weights and states, maps, ACLs... Everything in it is
 // immutable once published.
 struct Snapshot {
   uint64_t version = 0;
+  proxy::ProxyConfigSnap proxy;  // frontends, backends, servers and their states
 };
 
 template <class T>

@@ -221,8 +221,9 @@ void TcpStack::Shutdown(ConnId c) noexcept {
 
 void TcpStack::Abort(ConnId c) noexcept {
   Tcb* t = &tcbs_[c];
-  if (!t->in_use) return;
-  if (t->state != State::kSynSent && t->state != State::kTimeWait) {
+  // TIME_WAIT: the user was told the connection closed; the TCB only guards the 4-tuple.
+  if (!t->in_use || t->state == State::kTimeWait) return;
+  if (t->state != State::kSynSent) {
     SendResetFor(t->key, t->snd_nxt, t->rcv_nxt, true);
   }
   FreeTcb(t, CloseReason::kAborted, true);

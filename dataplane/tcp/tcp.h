@@ -62,7 +62,9 @@ class TcpUser {
   virtual void OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept = 0;
   virtual void OnWritable(ConnId c) noexcept = 0;
   virtual void OnPeerClosed(ConnId c) noexcept = 0;  // FIN received: no more data
-  // The connection is gone (its id may be reused after this call returns).
+  // The connection is gone for the user: every later API call on `c` is a no-op. Its id may
+  // be reused after this call returns, except that a connection ending in TIME_WAIT keeps
+  // its id (and its 4-tuple) until 2 MSL pass.
   virtual void OnClosed(ConnId c, CloseReason why) noexcept = 0;
 
  protected:
@@ -177,6 +179,9 @@ class TcpStack {
                                                              // local address 0 = any
   void Unlisten(const FlowKey& local) noexcept;
   ConnId Connect(const FlowKey& key) noexcept;  // kNoConn when the table is full
+  // True when the 4-tuple is taken (open or in TIME_WAIT): pick another local port.
+  bool InUse(const FlowKey& key) noexcept { return Lookup(key) != nullptr; }
+  bool Open(ConnId c) const { return c < cfg_.max_conns + 1 && tcbs_[c].in_use; }
   // Queues an mbuf chain for sending (the stack owns it from now). False, with nothing
   // taken, when the send queue cannot hold it: wait for OnWritable.
   bool Send(ConnId c, rte_mbuf* data) noexcept;

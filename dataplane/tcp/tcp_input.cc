@@ -458,7 +458,10 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
           ArmRtx(t, static_cast<uint64_t>(cfg_.fin_wait2_ms) * 1000);
           break;
         case State::kClosing:
+          // Both FINs are acknowledged: the user is done with this connection (the TCB stays
+          // in TIME_WAIT, invisible to the user, until 2 MSL pass).
           EnterTimeWait(t);
+          user_->OnClosed(Id(t), CloseReason::kNormal);
           break;
         case State::kLastAck:
           FreeTcb(t, CloseReason::kNormal, true);
@@ -602,6 +605,7 @@ void TcpStack::ProcessFin(Tcb* t) noexcept {
   }
   SendAck(t);
   user_->OnPeerClosed(Id(t));
+  if (t->in_use && t->state == State::kTimeWait) user_->OnClosed(Id(t), CloseReason::kNormal);
 }
 
 }  // namespace sluice::tcp

@@ -278,6 +278,7 @@ void TcpStack::ArmRtx(Tcb* t, uint64_t after_us) noexcept {
 
 void TcpStack::EnterTimeWait(Tcb* t) noexcept {
   t->state = State::kTimeWait;
+  t->want_writable = false;
   wheel_->Cancel(&t->ack_timer);
   ArmRtx(t, static_cast<uint64_t>(cfg_.time_wait_ms) * 1000);
 }

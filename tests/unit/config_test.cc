@@ -299,7 +299,7 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
     }
     return nullptr;
   };
-  for (const char* kw : {"log", "log-send-hostname", "chroot", "stats socket", "user", "group",
+  for (const char* kw : {"log-send-hostname", "chroot", "stats socket", "user", "group",
                          "daemon", "pidfile", "cpu-map", "ulimit-n", "tune.ssl.default-dh-param",
                          "tune.bufsize", "ca-base", "crt-base", "ssl-default-bind-ciphers",
                          "ssl-default-bind-options", "hard-stop-after", "spread-checks"}) {
@@ -322,6 +322,10 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
   EXPECT_EQ(sock.mode, 0660u);
   EXPECT_EQ(sock.level, StatsSocketConfig::Level::kAdmin);
   EXPECT_EQ(o.config.global.stats_timeout_ms, 30000u);
+  // `log` lines are recorded without a warning.
+  EXPECT_EQ(find("log"), nullptr);
+  EXPECT_EQ(o.config.global.logs, (W{"/dev/log local0", "/dev/log local1 notice"}));
+  EXPECT_EQ(d.proxy.logs, W{"global"});
 }
 
 TEST(ConfigGlobal, StatsSocketsOfEveryKind) {
@@ -438,20 +442,15 @@ TEST(ConfigErrors, UnreadableFile) {
 }
 
 TEST(ConfigErrors, UnsupportedSectionsAlertOnceAndSkipTheirBody) {
+  // frontend and backend are real sections now (tests/unit/config_proxy_test.cc).
   const ParseOutcome o = ParseFiles({Fixture("frontend.cfg")});
-  const auto alerts = Alerts(o);
-  ASSERT_EQ(alerts.size(), 2u) << Dump(o);
-  EXPECT_EQ(alerts[0].file, Fixture("frontend.cfg"));
-  EXPECT_EQ(alerts[0].line, 4);
-  EXPECT_EQ(alerts[0].keyword, "frontend");
-  EXPECT_EQ(alerts[0].message, "section 'frontend' is not supported yet by sluice");
-  EXPECT_EQ(alerts[1].line, 8);
-  EXPECT_EQ(alerts[1].keyword, "backend");
-  EXPECT_EQ(alerts[1].message, "section 'backend' is not supported yet by sluice");
+  EXPECT_FALSE(o.HasErrors()) << Dump(o);
+  ASSERT_EQ(o.config.proxies.size(), 2u);
+  EXPECT_EQ(o.config.proxies[0].default_backend_index, 1);
   EXPECT_EQ(o.config.global.maxconn, 100u);
-  EXPECT_EQ(o.config.dataplane.ports.size(), 1u);  // parsing resumed after the body
+  EXPECT_EQ(o.config.dataplane.ports.size(), 1u);
 
-  for (const char* section : {"listen", "peers", "resolvers", "userlist", "cache", "program",
+  for (const char* section : {"peers", "resolvers", "userlist", "cache", "program",
                               "http-errors", "ring", "mailers"}) {
     ExpectOneAlert(std::string(kBase) + section + " x\n  foo \"unterminated\n  bar\n", 4, section,
                    "section '" + std::string(section) + "' is not supported yet");
@@ -608,15 +607,14 @@ TEST(ConfigDefaults, WarningsForWhatIsNotSupported) {
                                        "  default-server inter 3s\n  no log\n",
                                    "t.cfg");
   ASSERT_FALSE(o.HasErrors()) << Dump(o);
+  // log, default-server and no log are supported now; splice options are not.
   const auto warnings = Warnings(o);
-  ASSERT_EQ(warnings.size(), 4u) << Dump(o);
-  EXPECT_EQ(warnings[0].keyword, "log");
-  EXPECT_EQ(warnings[0].message, "'log' is not supported yet by sluice, ignored.");
-  EXPECT_EQ(warnings[1].keyword, "option");
-  EXPECT_NE(warnings[1].message.find("'option splice-auto' is ignored"), std::string::npos);
-  EXPECT_EQ(warnings[2].keyword, "default-server");
-  EXPECT_EQ(warnings[3].keyword, "no log");
+  ASSERT_EQ(warnings.size(), 1u) << Dump(o);
+  EXPECT_EQ(warnings[0].keyword, "option");
+  EXPECT_NE(warnings[0].message.find("'option splice-auto' is ignored"), std::string::npos);
   EXPECT_TRUE(o.config.defaults[0].options.empty());
+  EXPECT_EQ(o.config.defaults[0].default_server.inter_ms, 3000u);
+  EXPECT_TRUE(o.config.defaults[0].proxy.logs.empty());  // `no log` dropped `log global`
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,800 @@
+// Slow path: the proxy sections, `frontend`, `backend` and `listen` (mode tcp), and their
+// `defaults`. One keyword table serves the four, as in haproxy (configuration.txt 2.6, section
+// 4): a keyword meant for the other side of a proxy (`balance` in a frontend,
+// `default_backend` in a backend) is ignored with a warning; a defaults section accepts all
+// of them and each proxy copies what applies to it from the last defaults section before it
+// (or from `from NAME`). What sluice cannot do yet is refused where it is written, or, for a
+// defaults section's `mode http` and `balance uri`, at the proxy that would use it
+// (resolve_cfg.cc).
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controlplane/config/parse_context.h"
+
+namespace sluice::config {
+namespace {
+
+using Kind = ProxyConfig::Kind;
+
+bool InDefaults(const ParseContext& ctx) { return ctx.section == Section::kDefaults; }
+
+// The settings the current line changes: the defaults section's typed copy or the proxy.
+ProxyConfig& Target(ParseContext& ctx) {
+  return InDefaults(ctx) ? ctx.config.defaults.back().proxy : ctx.config.proxies.back();
+}
+
+SectionState& State(ParseContext& ctx) {
+  return InDefaults(ctx) ? ctx.defaults_state.back() : ctx.proxy_state.back();
+}
+
+// The defaults section's legacy fields, or null in a proxy section.
+DefaultsConfig* Legacy(ParseContext& ctx) {
+  return InDefaults(ctx) ? &ctx.config.defaults.back() : nullptr;
+}
+
+Origin Here(const ParseContext& ctx) { return Origin{ctx.file, ctx.line, ctx.keyword}; }
+
+std::string Join(const Args& args, size_t first) {
+  std::string out;
+  for (size_t i = first; i < args.size(); ++i) {
+    if (i > first) out += ' ';
+    out += args[i];
+  }
+  return out;
+}
+
+enum Capability : unsigned { kFrontendCap = 1, kBackendCap = 2 };
+
+// True when the current section has one of the capabilities `caps`; else warns, as haproxy
+// does, that `what` is ignored.
+bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what) {
+  if (InDefaults(ctx)) return true;
+  const ProxyConfig& p = ctx.config.proxies.back();
+  if (((caps & kFrontendCap) && p.HasFrontend()) || ((caps & kBackendCap) && p.HasBackend())) {
+    return true;
+  }
+  ctx.Warn("'" + what + "' ignored because " + std::string(KindName(p.kind)) + " " +
+           Quoted(p.name) + " has no " + ((caps & kFrontendCap) ? "frontend" : "backend") +
+           " capability.");
+  return false;
+}
+
+// Alerts for keywords that make no sense in a defaults section; true when in one.
+bool RefuseInDefaults(ParseContext& ctx) {
+  if (!InDefaults(ctx)) return false;
+  ctx.Alert(Quoted(ctx.keyword) + " is not allowed in a 'defaults' section.");
+  return true;
+}
+
+void Mode(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  const std::string& mode = args[1];
+  if (mode == "tcp") {
+    State(ctx).mode_http = {};
+  } else if (mode == "http") {
+    if (!InDefaults(ctx)) {
+      ctx.Alert("'mode http' is not supported yet by sluice (only 'mode tcp').");
+      State(ctx).mode_http = {};
+      return;
+    }
+    State(ctx).mode_http = Here(ctx);  // refused when a proxy uses it
+  } else if (mode == "health") {
+    ctx.Alert(
+        "'mode' expects 'tcp' or 'http', got 'health': 'mode health' no longer exists in "
+        "HAProxy.");
+    return;
+  } else {
+    ctx.Alert("'mode' expects 'tcp' or 'http', got " + Quoted(mode) + ".");
+    return;
+  }
+  if (DefaultsConfig* d = Legacy(ctx)) d->mode = mode;
+}
+
+struct TimeoutRow {
+  std::string_view name;
+  unsigned caps;
+  uint32_t ProxyConfig::*field;  // null: accepted, not supported yet
+};
+
+constexpr TimeoutRow kTimeouts[] = {
+    {"client", kFrontendCap, &ProxyConfig::timeout_client_ms},
+    {"server", kBackendCap, &ProxyConfig::timeout_server_ms},
+    {"connect", kBackendCap, &ProxyConfig::timeout_connect_ms},
+    {"queue", kBackendCap, &ProxyConfig::timeout_queue_ms},
+    {"tunnel", kBackendCap, &ProxyConfig::timeout_tunnel_ms},
+    {"http-request", kFrontendCap, nullptr},
+    {"http-keep-alive", kFrontendCap, nullptr},
+    {"client-fin", kFrontendCap, nullptr},
+    {"server-fin", kBackendCap, nullptr},
+    {"check", kBackendCap, &ProxyConfig::timeout_check_ms},
+    {"tarpit", kFrontendCap | kBackendCap, nullptr},
+};
+
+void Timeout(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  const std::string& name = args[1];
+  const TimeoutRow* row = nullptr;
+  for (const TimeoutRow& r : kTimeouts) {
+    if (r.name == name) row = &r;
+  }
+  if (row == nullptr) {
+    ctx.Alert(
+        "'timeout' supports 'client', 'server', 'connect', 'queue', 'tunnel', "
+        "'http-request', 'http-keep-alive', 'client-fin', 'server-fin', 'check' and "
+        "'tarpit', got " +
+        Quoted(name) + ".");
+    return;
+  }
+  const auto ms = ParseTimeMs(args[2]);
+  if (!ms || *ms > kMaxTimeoutMs) {
+    ctx.Alert("'timeout " + name + "' expects a time such as 500ms, 30s, 5m, 1h or 1d " +
+              "(at most 2147483647ms), got " + Quoted(args[2]) + ".");
+    return;
+  }
+  const auto value = static_cast<uint32_t>(*ms);
+  if (DefaultsConfig* d = Legacy(ctx)) {
+    auto& timeouts = d->timeouts_ms;
+    auto it = std::find_if(timeouts.begin(), timeouts.end(),
+                           [&](const auto& t) { return t.first == name; });
+    if (it != timeouts.end()) {
+      it->second = value;
+    } else {
+      timeouts.emplace_back(name, value);
+    }
+  }
+  if (!Allowed(ctx, row->caps, "timeout " + name)) return;
+  if (row->field == nullptr) {
+    ctx.Warn("'timeout " + name + "' is not supported yet by sluice, ignored.");
+    return;
+  }
+  Target(ctx).*(row->field) = value;
+}
+
+// `contimeout`, `redispatch`, ...: keywords haproxy removed; the row's note is the
+// replacement.
+void Removed(ParseContext& ctx, const KeywordRow& row, const Args& args) {
+  ctx.Alert(Quoted(args[0]) + " no longer exists in HAProxy; use " + std::string(row.note) +
+            " instead.");
+}
+
+// haproxy 2.6's proxy options.
+constexpr std::string_view kOptions[] = {
+    "abortonclose",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
+    "allbackups",
+    "checkcache",
+    "clitcpka",
+    "contstats",
+    "disable-h2-upgrade",
+    "dontlog-normal",
+    "dontlognull",
+    "external-check",
+    "forwardfor",
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
+    "http-buffer-request",
+    "http-ignore-probes",
+    "http-keep-alive",
+    "http-no-delay",
+    "http-pretend-keepalive",
+    "http-server-close",
+    "http-use-proxy-header",
+    "http_proxy",
+    "httpchk",
+    "httpclose",
+    "httplog",
+    "idle-close-on-response",
+    "independent-streams",
+    "ldap-check",
+    "log-health-checks",
+    "log-separate-errors",
+    "logasap",
+    "mysql-check",
+    "nolinger",
+    "originalto",
+    "persist",
+    "pgsql-check",
+    "prefer-last-server",
+    "redis-check",
+    "redispatch",
+    "smtpchk",
+    "socket-stats",
+    "splice-auto",
+    "splice-request",
+    "splice-response",
+    "spop-check",
+    "srvtcpka",
+    "ssl-hello-chk",
+    "tcp-check",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    "tcpka",
+    "tcplog",
+    "transparent",
+};
+
+// `option NAME ...` or `no option NAME` with NAME at args[at].
+void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
+  const std::string& name = args[at];
+  const size_t extra = args.size() - at - 1;
+  const std::string shown = (negated ? "no option " : "option ") + name;
+  if (std::find(std::begin(kOptions), std::end(kOptions), name) == std::end(kOptions)) {
+    ctx.Alert("unknown option " + Quoted(name) + ".");
+    return;
+  }
+  if (name.starts_with("splice-")) {
+    ctx.Warn("'option " + name +
+             "' is ignored: sluice moves mbufs and has no pipes to "
+             "splice through.");
+    return;
+  }
+  if (negated && (name == "tcplog" || name == "httpchk")) {
+    ctx.Alert("negation is not supported for option " + Quoted(name) + ".");
+    return;
+  }
+  if ((name == "redispatch" || name == "tcplog") && extra > 0) {
+    ctx.Alert("'" + shown + "' takes no argument in sluice, got " + Quoted(args[at + 1]) + ".");
+    return;
+  }
+  if (name == "httpchk" && extra > 3) {
+    ctx.Alert("'option httpchk' expects [METHOD] [URI] [VERSION], got extra argument " +
+              Quoted(args[at + 4]) + ".");
+    return;
+  }
+  if (DefaultsConfig* d = Legacy(ctx)) d->options.push_back(negated ? "no " + name : name);
+  ProxyConfig& p = Target(ctx);
+  if (name == "redispatch") {
+    if (Allowed(ctx, kBackendCap, shown)) p.redispatch = !negated;
+  } else if (name == "tcplog") {
+    p.tcplog = true;
+  } else if (name == "httpchk") {
+    if (!Allowed(ctx, kBackendCap, shown)) return;
+    // option httpchk [URI] | METHOD URI [VERSION]
+    p.httpchk = true;
+    p.httpchk_method = "OPTIONS";
+    p.httpchk_uri = "/";
+    p.httpchk_version = "HTTP/1.0";
+    if (extra == 1) {
+      p.httpchk_uri = args[at + 1];
+    } else if (extra >= 2) {
+      p.httpchk_method = args[at + 1];
+      p.httpchk_uri = args[at + 2];
+      if (extra == 3) p.httpchk_version = args[at + 3];
+    }
+  } else {
+    ctx.Warn("'" + shown + "' is not supported yet by sluice, ignored.");
+  }
+}
+
+void Option(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  ApplyOption(ctx, args, 1, false);
+}
+
+// `no option NAME` and `no log`.
+void No(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (args[1] == "option") {
+    if (args.size() < 3) {
+      ctx.Alert("'no option' expects an option name.");
+      return;
+    }
+    ApplyOption(ctx, args, 2, true);
+  } else if (args[1] == "log") {
+    ctx.keyword = "no log";
+    if (args.size() > 2) {
+      ctx.Alert("'no log' takes no argument, got " + Quoted(args[2]) + ".");
+      return;
+    }
+    Target(ctx).logs.clear();
+  } else {
+    ctx.Alert("'no' expects 'option' or 'log', got " + Quoted(args[1]) + ".");
+  }
+}
+
+void Retries(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  uint64_t v = 0;
+  if (!ParseUnsignedArg(ctx, args[1], 0, INT32_MAX, &v)) return;
+  if (DefaultsConfig* d = Legacy(ctx)) d->retries = static_cast<unsigned>(v);
+  if (Allowed(ctx, kBackendCap, "retries")) Target(ctx).retries = static_cast<unsigned>(v);
+}
+
+void Maxconn(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  uint64_t v = 0;
+  if (!ParseUnsignedArg(ctx, args[1], 0, INT32_MAX, &v)) return;
+  if (DefaultsConfig* d = Legacy(ctx)) d->maxconn = static_cast<unsigned>(v);
+  if (Allowed(ctx, kFrontendCap, "maxconn")) Target(ctx).maxconn = static_cast<unsigned>(v);
+}
+
+constexpr std::string_view kBalanceAlgorithms[] = {
+    "roundrobin", "static-rr", "leastconn", "first",      "source",
+    "uri",        "url_param", "random",    "rdp-cookie",
+};
+constexpr std::string_view kBalanceWithParens[] = {"hdr(", "random(", "rdp-cookie("};
+
+constexpr std::pair<std::string_view, BalanceAlgo> kSupportedBalance[] = {
+    {"roundrobin", BalanceAlgo::kRoundRobin}, {"static-rr", BalanceAlgo::kStaticRr},
+    {"leastconn", BalanceAlgo::kLeastConn},   {"first", BalanceAlgo::kFirst},
+    {"source", BalanceAlgo::kSource},
+};
+
+void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  const std::string& algo = args[1];
+  bool known = std::find(std::begin(kBalanceAlgorithms), std::end(kBalanceAlgorithms), algo) !=
+               std::end(kBalanceAlgorithms);
+  for (std::string_view p : kBalanceWithParens) {
+    known = known || (algo.starts_with(p) && algo.size() > p.size() && algo.back() == ')');
+  }
+  if (!known) {
+    ctx.Alert(
+        "'balance' expects roundrobin, static-rr, leastconn, first, source, uri, "
+        "url_param, hdr(NAME), random or rdp-cookie, got " +
+        Quoted(algo) + ".");
+    return;
+  }
+  const auto supported = std::find_if(std::begin(kSupportedBalance), std::end(kSupportedBalance),
+                                      [&](const auto& s) { return s.first == algo; });
+  const bool is_supported = supported != std::end(kSupportedBalance);
+  if (is_supported && args.size() > 2) {
+    ctx.Alert("'balance " + algo + "' takes no argument, got " + Quoted(args[2]) + ".");
+    return;
+  }
+  if (DefaultsConfig* d = Legacy(ctx)) d->balance.assign(args.begin() + 1, args.end());
+  if (!Allowed(ctx, kBackendCap, "balance")) return;
+  SectionState& state = State(ctx);
+  state.balance = {};
+  state.balance_text.clear();
+  if (is_supported) {
+    Target(ctx).balance = supported->second;
+  } else if (InDefaults(ctx)) {
+    state.balance = Here(ctx);  // refused when a backend uses it
+    state.balance_text = "balance " + Join(args, 1);
+  } else {
+    ctx.Alert("'balance " + algo +
+              "' is not supported by sluice (roundrobin, static-rr, leastconn, first or "
+              "source).");
+  }
+}
+
+constexpr std::string_view kFacilities[] = {
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
+    "uucp",   "cron",   "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+constexpr std::string_view kLevels[] = {"emerg",   "alert",  "crit", "err",
+                                        "warning", "notice", "info", "debug"};
+constexpr std::string_view kLogFormats[] = {"local", "rfc3164", "rfc5424", "priority",
+                                            "short", "timed",   "iso",     "raw"};
+
+template <size_t N>
+bool OneOf(const std::string& word, const std::string_view (&list)[N]) {
+  return std::find(std::begin(list), std::end(list), word) != std::end(list);
+}
+
+void Log(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  std::string line;
+  if (ParseLogLine(ctx, args, true, &line)) Target(ctx).logs.push_back(std::move(line));
+}
+
+void LogFormat(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (Allowed(ctx, kFrontendCap, "log-format")) Target(ctx).log_format = args[1];
+}
+
+void DefaultBackend(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (!Allowed(ctx, kFrontendCap, "default_backend")) return;
+  if (auto c = InvalidNameChar(args[1])) {
+    ctx.Alert("character " + Quoted(std::string(1, *c)) + " is not permitted in backend name " +
+              Quoted(args[1]) + ".");
+    return;
+  }
+  Target(ctx).default_backend = args[1];
+  State(ctx).default_backend = Here(ctx);
+}
+
+constexpr size_t kMaxBindsPerLine = 1024;
+
+// bind ADDR:PORT[-END][,ADDR:PORT[-END]...]
+void Bind(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (RefuseInDefaults(ctx) || !Allowed(ctx, kFrontendCap, "bind")) return;
+  std::vector<BindConfig> binds;
+  const std::string_view list = args[1];
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string_view::npos) comma = list.size();
+    const std::string_view item = list.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (item.empty()) {
+      ctx.Alert("'bind' expects ADDR:PORT[,ADDR:PORT...], got an empty address in " + Quoted(list) +
+                ".");
+      return;
+    }
+    auto ep = ParseEndpoint(item);
+    if (!ep.ok()) {
+      ctx.Alert("'bind' " + Quoted(item) + ": " + ep.error() + ".");
+      return;
+    }
+    if (!ep->has_port || ep->port.empty()) {
+      ctx.Alert("'bind' " + Quoted(item) +
+                ": missing port (write ADDR:PORT, *:PORT, :PORT or [IPv6]:PORT).");
+      return;
+    }
+    const size_t dash = ep->port.find('-');
+    const auto lo = ParseDecimal(ep->port.substr(0, dash));
+    const auto hi = dash == std::string_view::npos ? lo : ParseDecimal(ep->port.substr(dash + 1));
+    if (!lo || !hi || *lo == 0 || *hi > 65535 || *lo > *hi) {
+      ctx.Alert("'bind' " + Quoted(item) +
+                ": expects a port or a port range (8000-8010) between 1 and 65535, got " +
+                Quoted(ep->port) + ".");
+      return;
+    }
+    if (!ep->any &&
+        (ep->addr.is_v6 ? ep->addr.v6.IsMulticast() : (ep->addr.v4.Host() >> 28) == 0xe)) {
+      ctx.Alert("'bind' " + Quoted(item) + ": expects a unicast address.");
+      return;
+    }
+    if (binds.size() + (*hi - *lo + 1) > kMaxBindsPerLine) {
+      ctx.Alert("'bind' " + Quoted(list) + " gives more than " + std::to_string(kMaxBindsPerLine) +
+                " addresses and ports; split it.");
+      return;
+    }
+    for (uint64_t port = *lo; port <= *hi; ++port) {
+      BindConfig b;
+      b.addr = ep->addr;
+      b.any = ep->any;
+      b.port = static_cast<uint16_t>(port);
+      b.file = ctx.file;
+      b.line = ctx.line;
+      binds.push_back(std::move(b));
+    }
+  }
+  if (args.size() > 2) {
+    ctx.Alert("'bind' option " + Quoted(args[2]) +
+              " is not supported yet by sluice (bind lines take no options).");
+    return;
+  }
+  auto& out = Target(ctx).binds;
+  out.insert(out.end(), binds.begin(), binds.end());
+}
+
+// http-check expect status CODES, where CODES is a comma list of codes and ranges.
+void HttpCheckExpect(ParseContext& ctx, const Args& args) {
+  ctx.keyword = "http-check";
+  if (!Allowed(ctx, kBackendCap, "http-check expect")) return;
+  if (args.size() < 4 || args[2] != "status") {
+    ctx.Alert(
+        "'http-check expect' supports only 'status CODES' in sluice "
+        "(http-check expect status 200,300-399)" +
+        (args.size() > 2 ? ", got " + Quoted(args[2]) : std::string()) + ".");
+    return;
+  }
+  if (args.size() > 4) {
+    ctx.Alert("'http-check expect status' takes one list of codes, got extra argument " +
+              Quoted(args[4]) + ".");
+    return;
+  }
+  std::vector<unsigned> codes;
+  const std::string_view list = args[3];
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string_view::npos) comma = list.size();
+    const std::string_view item = list.substr(pos, comma - pos);
+    pos = comma + 1;
+    const size_t dash = item.find('-');
+    const auto lo = ParseDecimal(item.substr(0, dash));
+    const auto hi = dash == std::string_view::npos ? lo : ParseDecimal(item.substr(dash + 1));
+    if (!lo || !hi || *lo < 100 || *hi > 599 || *lo > *hi) {
+      ctx.Alert(
+          "'http-check expect status' expects status codes between 100 and 599, alone or "
+          "as ranges, separated by commas (200,300-399), got " +
+          Quoted(list) + ".");
+      return;
+    }
+    for (uint64_t c = *lo; c <= *hi; ++c) {
+      if (std::find(codes.begin(), codes.end(), c) == codes.end()) {
+        codes.push_back(static_cast<unsigned>(c));
+      }
+    }
+  }
+  SectionState& state = State(ctx);
+  if (state.own_expect) {
+    ctx.Alert("'http-check expect' is already set at " + At(state.expect.file, state.expect.line) +
+              "; sluice supports one per section.");
+    return;
+  }
+  state.own_expect = true;
+  state.expect = Here(ctx);
+  Target(ctx).expect_status = std::move(codes);
+}
+
+constexpr std::string_view kHttpCheckNotYet[] = {
+    "send",        "connect",   "comment",    "set-var",
+    "set-var-fmt", "unset-var", "send-state", "disable-on-404",
+};
+
+void HttpCheck(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  const std::string& what = args[1];
+  if (what == "expect") {
+    HttpCheckExpect(ctx, args);
+  } else if (OneOf(what, kHttpCheckNotYet)) {
+    ctx.Warn("'http-check " + what + "' is not supported yet by sluice, ignored.");
+  } else {
+    ctx.Alert(
+        "'http-check' expects 'expect', 'send', 'connect', 'comment', 'set-var', "
+        "'set-var-fmt', 'unset-var', 'send-state' or 'disable-on-404', got " +
+        Quoted(what) + ".");
+  }
+}
+
+void Id(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (RefuseInDefaults(ctx)) return;
+  uint64_t v = 0;
+  if (!ParseUnsignedArg(ctx, args[1], 1, INT32_MAX, &v)) return;
+  auto& proxies = ctx.config.proxies;
+  ProxyConfig& self = proxies.back();
+  for (size_t i = 0; i + 1 < proxies.size(); ++i) {
+    const Origin& other = ctx.proxy_state[i].id;
+    if (other.IsSet() && proxies[i].id == v) {
+      ctx.Alert("'id' " + std::to_string(v) + " of " + std::string(KindName(self.kind)) + " " +
+                Quoted(self.name) + " is already used by " +
+                std::string(KindName(proxies[i].kind)) + " " + Quoted(proxies[i].name) +
+                " (set at " + At(other.file, other.line) + ").");
+      return;
+    }
+  }
+  self.id = static_cast<uint32_t>(v);
+  State(ctx).id = Here(ctx);
+}
+
+void Disabled(ParseContext& ctx, const KeywordRow&, const Args&) { Target(ctx).disabled = true; }
+
+void Enabled(ParseContext& ctx, const KeywordRow&, const Args&) { Target(ctx).disabled = false; }
+
+void Description(ParseContext& ctx, const KeywordRow&, const Args&) { RefuseInDefaults(ctx); }
+
+// Keywords whose absence changes what passes (rules, persistence): refused rather than
+// ignored.
+void Refused(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  ctx.Alert(Quoted(args[0]) + " is not supported yet by sluice.");
+}
+
+constexpr KeywordRow RefusedRow(std::string_view keyword) {
+  return {keyword, Match::kExact, &Refused, 0, -1, "", ""};
+}
+
+constexpr KeywordRow kProxyKeywords[] = {
+    {"mode", Match::kExact, &Mode, 1, 1, "'tcp' or 'http'", ""},
+    {"bind", Match::kExact, &Bind, 1, -1,
+     "ADDR:PORT[,ADDR:PORT...] (bind 10.0.0.1:80, bind :80, bind [::]:80)", ""},
+    {"server", Match::kExact, &ServerKeyword, 2, -1,
+     "a name and an address with a port, then parameters (server s1 10.0.0.2:80 check)", ""},
+    {"default-server", Match::kExact, &DefaultServerKeyword, 0, -1, "", ""},
+    {"default_backend", Match::kExact, &DefaultBackend, 1, 1, "a backend name", ""},
+    {"balance", Match::kExact, &Balance, 1, -1, "an algorithm and its arguments", ""},
+    {"timeout", Match::kExact, &Timeout, 2, 2, "a timeout name and a time (timeout client 30s)",
+     ""},
+    {"option", Match::kExact, &Option, 1, -1, "an option name", ""},
+    {"no", Match::kExact, &No, 1, -1, "'option NAME' or 'log'", ""},
+    {"retries", Match::kExact, &Retries, 1, 1, "an integer between 0 and 2147483647", ""},
+    {"maxconn", Match::kExact, &Maxconn, 1, 1, "an integer between 0 and 2147483647", ""},
+    {"http-check", Match::kExact, &HttpCheck, 1, -1, "'expect status CODES'", ""},
+    {"log", Match::kExact, &Log, 1, -1,
+     "'global' or a target and a facility (log 127.0.0.1:514 local0)", ""},
+    {"log-format", Match::kExact, &LogFormat, 1, 1, "one format string (quote it)", ""},
+    {"id", Match::kExact, &Id, 1, 1, "an integer between 1 and 2147483647", ""},
+    {"disabled", Match::kExact, &Disabled, 0, 0, "no argument", ""},
+    {"enabled", Match::kExact, &Enabled, 0, 0, "no argument", ""},
+    {"description", Match::kExact, &Description, 1, -1, "a text", ""},
+    {"contimeout", Match::kExact, &Removed, 0, -1, "", "'timeout connect'"},
+    {"clitimeout", Match::kExact, &Removed, 0, -1, "", "'timeout client'"},
+    {"srvtimeout", Match::kExact, &Removed, 0, -1, "", "'timeout server'"},
+    {"redispatch", Match::kExact, &Removed, 0, -1, "", "'option redispatch'"},
+    NotYetRow("use_backend"),
+    NotYetRow("errorfile"),
+    NotYetRow("errorfiles"),
+    NotYetRow("http-error"),
+    NotYetRow("http-reuse"),
+    NotYetRow("hash-type"),
+    NotYetRow("fullconn"),
+    NotYetRow("compression"),
+    NotYetRow("unique-id-format"),
+    NotYetRow("unique-id-header"),
+    NotYetRow("backlog"),
+    NotYetRow("stats"),
+    NotYetRow("monitor-uri"),
+    NotYetRow("cookie"),
+    NotYetRow("load-server-state-from-file"),
+    NotYetRow("email-alert"),
+    NotYetRow("rate-limit"),
+    NotYetRow("log-tag"),
+    RefusedRow("acl"),
+    RefusedRow("tcp-request"),
+    RefusedRow("tcp-response"),
+    RefusedRow("http-request"),
+    RefusedRow("http-response"),
+    RefusedRow("http-after-response"),
+    RefusedRow("use-server"),
+    RefusedRow("stick"),
+    RefusedRow("stick-table"),
+    RefusedRow("server-template"),
+    RefusedRow("tcp-check"),
+    RefusedRow("source"),
+};
+
+// What a proxy of `kind` takes from its defaults section (haproxy copies settings by
+// capability).
+ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
+  ProxyConfig p;
+  p.kind = kind;
+  p.logs = d.logs;
+  p.disabled = d.disabled;
+  if (p.HasFrontend()) {
+    p.timeout_client_ms = d.timeout_client_ms;
+    p.maxconn = d.maxconn;
+    p.default_backend = d.default_backend;
+    p.log_format = d.log_format;
+    p.tcplog = d.tcplog;
+  }
+  if (p.HasBackend()) {
+    p.timeout_connect_ms = d.timeout_connect_ms;
+    p.timeout_server_ms = d.timeout_server_ms;
+    p.timeout_queue_ms = d.timeout_queue_ms;
+    p.timeout_tunnel_ms = d.timeout_tunnel_ms;
+    p.timeout_check_ms = d.timeout_check_ms;
+    p.balance = d.balance;
+    p.retries = d.retries;
+    p.redispatch = d.redispatch;
+    p.httpchk = d.httpchk;
+    p.httpchk_method = d.httpchk_method;
+    p.httpchk_uri = d.httpchk_uri;
+    p.httpchk_version = d.httpchk_version;
+    p.expect_status = d.expect_status;
+  }
+  return p;
+}
+
+bool SharesCapability(const ProxyConfig& a, const ProxyConfig& b) {
+  return (a.HasFrontend() && b.HasFrontend()) || (a.HasBackend() && b.HasBackend());
+}
+
+}  // namespace
+
+bool ParseLogLine(ParseContext& ctx, const Args& args, bool allow_global, std::string* out) {
+  if (args[1] == "global") {
+    if (!allow_global) {
+      ctx.Alert("'log global' is only valid in 'defaults', 'frontend', 'backend' and 'listen'.");
+      return false;
+    }
+    if (args.size() > 2) {
+      ctx.Alert("'log global' takes no argument, got " + Quoted(args[2]) + ".");
+      return false;
+    }
+    *out = "global";
+    return true;
+  }
+  // log TARGET [len N] [format F] [sample RANGES:SIZE] FACILITY [LEVEL [MINLEVEL]]
+  size_t i = 2;
+  while (i < args.size() && (args[i] == "len" || args[i] == "format" || args[i] == "sample")) {
+    const std::string& option = args[i];
+    if (i + 1 >= args.size()) {
+      ctx.Alert("'log' : " + Quoted(option) + " expects a value.");
+      return false;
+    }
+    const std::string& value = args[i + 1];
+    const auto len = ParseDecimal(value);
+    if (option == "len" && (!len || *len == 0 || *len > 65535)) {
+      ctx.Alert("'log' : 'len' expects an integer between 1 and 65535, got " + Quoted(value) + ".");
+      return false;
+    }
+    if (option == "format" && !OneOf(value, kLogFormats)) {
+      ctx.Alert(
+          "'log' : 'format' expects local, rfc3164, rfc5424, priority, short, timed, iso or "
+          "raw, got " +
+          Quoted(value) + ".");
+      return false;
+    }
+    if (option == "sample" && value.find(':') == std::string::npos) {
+      ctx.Alert("'log' : 'sample' expects RANGES:SIZE (1-3:4), got " + Quoted(value) + ".");
+      return false;
+    }
+    i += 2;
+  }
+  if (i >= args.size()) {
+    ctx.Alert(
+        "'log' expects a facility after the target "
+        "(log TARGET [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]).");
+    return false;
+  }
+  if (!OneOf(args[i], kFacilities)) {
+    ctx.Alert("'log' : unknown facility " + Quoted(args[i]) +
+              " (kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, auth2, ftp, "
+              "ntp, audit, alert, cron2, local0 to local7).");
+    return false;
+  }
+  for (size_t level = i + 1; level < args.size(); ++level) {
+    if (level > i + 2) {
+      ctx.Alert("'log' : extra argument " + Quoted(args[level]) +
+                " after the facility, the level and the minimum level.");
+      return false;
+    }
+    if (!OneOf(args[level], kLevels)) {
+      ctx.Alert("'log' : unknown level " + Quoted(args[level]) +
+                " (emerg, alert, crit, err, warning, notice, info, debug).");
+      return false;
+    }
+  }
+  *out = Join(args, 1);
+  return true;
+}
+
+// frontend|backend|listen NAME [from DEFAULTS]
+void EnterProxy(ParseContext& ctx, const Args& args) {
+  const std::string& word = args[0];
+  const Kind kind = word == "frontend"  ? Kind::kFrontend
+                    : word == "backend" ? Kind::kBackend
+                                        : Kind::kListen;
+  if (args.size() < 2) {
+    ctx.Alert(Quoted(word) + " expects a name.");
+    ctx.section = Section::kUnsupported;  // its body would only bring more alerts
+    return;
+  }
+  const std::string& name = args[1];
+  if (auto c = InvalidNameChar(name)) {
+    ctx.Alert("character " + Quoted(std::string(1, *c)) + " is not permitted in " + word +
+              " name " + Quoted(name) + ".");
+  }
+  // The last defaults section before it, or the one named by `from`; -1: none.
+  auto& all_defaults = ctx.config.defaults;
+  ptrdiff_t defaults = static_cast<ptrdiff_t>(all_defaults.size()) - 1;
+  if (args.size() == 4 && args[2] == "from") {
+    while (defaults >= 0 && all_defaults[static_cast<size_t>(defaults)].name != args[3]) {
+      --defaults;
+    }
+    if (defaults < 0) {
+      ctx.Alert(Quoted(word) + " " + Quoted(name) + " : defaults section " + Quoted(args[3]) +
+                " not found.");
+    }
+  } else if (args.size() > 2) {
+    ctx.Alert(Quoted(word) + " expects NAME [from DEFAULTS], got extra argument " +
+              Quoted(args[2]) + " (listening addresses go on 'bind' lines).");
+  }
+  const DefaultsConfig* from =
+      defaults >= 0 ? &all_defaults[static_cast<size_t>(defaults)] : nullptr;
+
+  ProxyConfig proxy = from ? Inherit(from->proxy, kind) : ProxyConfig{};
+  proxy.kind = kind;
+  proxy.name = name;
+  proxy.file = ctx.file;
+  proxy.line = ctx.line;
+  for (const ProxyConfig& other : ctx.config.proxies) {
+    if (other.name == name && SharesCapability(other, proxy)) {
+      ctx.Alert(word + " " + Quoted(name) + " has the same name as " +
+                std::string(KindName(other.kind)) + " " + Quoted(other.name) + " declared at " +
+                At(other.file, other.line) + ".");
+      break;
+    }
+  }
+
+  SectionState state;
+  state.header = Origin{ctx.file, ctx.line, word};
+  if (from) {
+    const SectionState& from_state = ctx.defaults_state[static_cast<size_t>(defaults)];
+    state.mode_http = from_state.mode_http;
+    if (proxy.HasFrontend()) state.default_backend = from_state.default_backend;
+    if (proxy.HasBackend()) {
+      state.balance = from_state.balance;
+      state.balance_text = from_state.balance_text;
+      state.expect = from_state.expect;
+      state.default_server = from->default_server;
+    }
+  }
+  ctx.config.proxies.push_back(std::move(proxy));
+  ctx.proxy_state.push_back(std::move(state));
+  ctx.section = Section::kProxy;
+}
+
+std::span<const KeywordRow> ProxyKeywords() { return kProxyKeywords; }
+
+}  // namespace sluice::config

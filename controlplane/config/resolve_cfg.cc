@@ -1,0 +1,163 @@
+// Slow path: the checks of the proxy sections that need the whole configuration, run after
+// every file is read. They resolve `default_backend` to an index, assign the ids haproxy
+// would (the next free number from 1, in file order), refuse the settings a proxy inherited
+// but sluice cannot do, and warn where haproxy warns (a frontend without `bind`, missing
+// timeouts). Every diagnostic names the line it is about.
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controlplane/config/parse_context.h"
+#include "dataplane/net/addr_text.h"
+
+namespace sluice::config {
+namespace {
+
+using Severity = Diagnostic::Severity;
+
+std::string Label(const ProxyConfig& p) {
+  return std::string(KindName(p.kind)) + " " + Quoted(p.name);
+}
+
+// Next free number from 1 for each zero id, in order.
+template <class T>
+void AssignIds(std::vector<T>& items) {
+  std::set<uint32_t> used;
+  for (const T& item : items) {
+    if (item.id != 0) used.insert(item.id);
+  }
+  uint32_t next = 1;
+  for (T& item : items) {
+    if (item.id != 0) continue;
+    while (used.count(next) != 0) ++next;
+    item.id = next++;
+  }
+}
+
+// Settings from a defaults section that sluice refuses in the proxy that uses them.
+void CheckInherited(ParseContext& ctx, const ProxyConfig& p, const SectionState& st) {
+  const Origin& header = st.header;
+  if (st.mode_http.IsSet()) {
+    ctx.AddAt(Severity::kAlert, header.file, header.line, "mode",
+              Label(p) + " uses 'mode http' of the defaults section (set at " +
+                  At(st.mode_http.file, st.mode_http.line) +
+                  "): 'mode http' is not supported yet by sluice (only 'mode tcp').");
+  }
+  if (p.HasBackend() && st.balance.IsSet()) {
+    ctx.AddAt(Severity::kAlert, header.file, header.line, "balance",
+              Label(p) + " uses '" + st.balance_text + "' of the defaults section (set at " +
+                  At(st.balance.file, st.balance.line) +
+                  "): sluice supports roundrobin, static-rr, leastconn, first and source.");
+  }
+}
+
+// haproxy's warnings about proxies that cannot work as intended.
+void WarnIncomplete(ParseContext& ctx, const ProxyConfig& p, const SectionState& st) {
+  const Origin& header = st.header;
+  if (p.HasFrontend() && p.binds.empty()) {
+    ctx.AddAt(Severity::kWarning, header.file, header.line, header.keyword,
+              Label(p) +
+                  " has no 'bind' line and receives no connection; declare it as a backend "
+                  "if that was intended.");
+  }
+  std::vector<std::string> missing;
+  if (p.HasFrontend() && p.timeout_client_ms == 0) missing.push_back("'timeout client'");
+  if (p.HasBackend() && p.timeout_connect_ms == 0) missing.push_back("'timeout connect'");
+  if (p.HasBackend() && p.timeout_server_ms == 0) missing.push_back("'timeout server'");
+  if (!missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < missing.size(); ++i) {
+      if (i > 0) list += i + 1 == missing.size() ? " and " : ", ";
+      list += missing[i];
+    }
+    ctx.AddAt(Severity::kWarning, header.file, header.line, "timeout",
+              "missing timeouts for " + Label(p) + ": set " + list +
+                  " here or in a 'defaults' section, or idle connections are never closed.");
+  }
+  if (p.kind == ProxyConfig::Kind::kFrontend && p.default_backend.empty()) {
+    ctx.AddAt(Severity::kWarning, header.file, header.line, header.keyword,
+              Label(p) +
+                  " has no 'default_backend', so its connections have nowhere to go "
+                  "('use_backend' is not supported yet).");
+  }
+}
+
+// default_backend NAME: the index of the backend or listen section NAME.
+void ResolveDefaultBackend(ParseContext& ctx, size_t index) {
+  auto& proxies = ctx.config.proxies;
+  ProxyConfig& p = proxies[index];
+  if (!p.HasFrontend()) return;
+  if (p.default_backend.empty()) {
+    if (p.kind == ProxyConfig::Kind::kListen) p.default_backend_index = static_cast<int>(index);
+    return;
+  }
+  bool frontend_only = false;
+  for (size_t j = 0; j < proxies.size(); ++j) {
+    if (proxies[j].name != p.default_backend) continue;
+    if (proxies[j].HasBackend()) {
+      p.default_backend_index = static_cast<int>(j);
+      return;
+    }
+    frontend_only = true;
+  }
+  const Origin& where = ctx.proxy_state[index].default_backend;
+  ctx.AddAt(Severity::kAlert, where.file, where.line, "default_backend",
+            Label(p) + " : 'default_backend' " + Quoted(p.default_backend) +
+                (frontend_only ? " is a frontend, not a backend." : " names no backend."));
+}
+
+bool IsPortAddress(const DataplaneConfig& dp, const net::IpAddr& a) {
+  for (const PortConfig& port : dp.ports) {
+    for (const net::IpPrefix& pa : port.addresses) {
+      if (pa.addr == a) return true;
+    }
+  }
+  return false;
+}
+
+// Two sections listening on one address and port cannot tell their connections apart; an
+// address that is not one of the ports' receives nothing.
+void CheckBinds(ParseContext& ctx) {
+  const auto& proxies = ctx.config.proxies;
+  const DataplaneConfig& dp = ctx.config.dataplane;
+  std::map<std::string, std::pair<size_t, const BindConfig*>> seen;
+  for (size_t i = 0; i < proxies.size(); ++i) {
+    if (proxies[i].disabled) continue;
+    for (const BindConfig& b : proxies[i].binds) {
+      const std::string text = EndpointText(b.addr, b.any, b.port);
+      auto [it, inserted] = seen.emplace(text, std::make_pair(i, &b));
+      if (!inserted) {
+        ctx.AddAt(Severity::kAlert, b.file, b.line, "bind",
+                  "'bind' " + text + " of " + Label(proxies[i]) + " is already bound by " +
+                      Label(proxies[it->second.first]) + " at " +
+                      At(it->second.second->file, it->second.second->line) + ".");
+        continue;
+      }
+      if (dp.present && !b.any && !IsPortAddress(dp, b.addr)) {
+        ctx.AddAt(Severity::kWarning, b.file, b.line, "bind",
+                  "'bind' " + text + ": " + net::ToString(b.addr) +
+                      " is not an address of any port of the 'dataplane' section, so no "
+                      "connection reaches it.");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void CheckProxies(ParseContext& ctx) {
+  auto& proxies = ctx.config.proxies;
+  for (size_t i = 0; i < proxies.size(); ++i) {
+    const SectionState& st = ctx.proxy_state[i];
+    CheckInherited(ctx, proxies[i], st);
+    if (!proxies[i].disabled) WarnIncomplete(ctx, proxies[i], st);
+    ResolveDefaultBackend(ctx, i);
+  }
+  CheckBinds(ctx);
+  AssignIds(proxies);
+  for (ProxyConfig& p : proxies) AssignIds(p.servers);
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,137 @@
+// Slow path. The control plane's side of the TCP proxy: the live state of frontends,
+// backends and servers that operators change through the Runtime API (admin state, weights,
+// addresses, maxconn, health-check switches), the snapshot built from it for the workers
+// (published by RCU on every change, DESIGN.md section 1), and the servers' operational
+// state derived from the workers' health-check results. Single-threaded: the control loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controlplane/config/config.h"
+#include "dataplane/proxy/proxy_model.h"
+#include "dataplane/snapshot/snapshot.h"
+
+namespace sluice::cp {
+
+enum class OpState : uint8_t { kDown, kUp, kStopping };
+
+struct ServerRt {
+  std::string name;
+  uint32_t id = 0;       // sid
+  uint32_t backend = 0;  // index in ProxyRuntime::backends()
+  net::IpAddr addr;
+  uint16_t port = 0;
+  net::IpAddr check_addr;
+  uint16_t check_port = 0;
+  uint32_t uweight = 1, iweight = 1;
+  uint32_t maxconn = 0;
+  bool backup = false;
+  // Admin state (HAProxy's SRV_ADMF_*): forced maintenance, config `disabled`, forced drain.
+  bool maint = false, cfg_maint = false, drain = false;
+  // Health checks: configured in the file, switched on/off by enable/disable health.
+  bool check_configured = false, check_enabled = false;
+  uint32_t inter_ms = 2000, fastinter_ms = 2000, downinter_ms = 2000;
+  unsigned rise = 2, fall = 3;
+  uint32_t check_epoch = 0;
+  uint8_t init_health = 2;
+  OpState op = OpState::kUp;
+  uint64_t last_change_s = 0;  // monotonic seconds of the last state change
+  uint64_t down_since_s = 0;
+  uint64_t downtime_s = 0;
+  uint64_t down_transitions = 0;
+  std::string file;
+  int line = 0;
+
+  bool InMaint() const { return maint || cfg_maint; }
+};
+
+struct BackendRt {
+  std::string name;
+  uint32_t id = 0;
+  uint32_t first_server = 0, nservers = 0;
+  config::BalanceAlgo algo = config::BalanceAlgo::kRoundRobin;
+  uint32_t connect_ms = 5000, server_ms = 0, queue_ms = 0, tunnel_ms = 0, check_ms = 0;
+  unsigned retries = 3;
+  bool redispatch = false;
+  bool httpchk = false;
+  std::string httpchk_request;
+  uint16_t expect_status = 0;
+  uint64_t last_change_s = 0;
+  uint64_t down_since_s = 0;
+  uint64_t downtime_s = 0;
+  bool was_up = true;
+};
+
+struct FrontendRt {
+  std::string name;
+  uint32_t id = 0;
+  int backend = -1;
+  bool enabled = true;   // `disable frontend` clears it
+  bool stopped = false;  // `shutdown frontend`: for good
+  uint32_t maxconn = 0;
+  uint32_t client_ms = 0;
+  std::vector<config::BindConfig> binds;
+};
+
+// One configured section in file order: a frontend, a backend, or both (listen).
+struct ProxyRt {
+  std::string name;
+  uint32_t id = 0;
+  int frontend = -1;  // index in frontends()
+  int backend = -1;   // index in backends()
+};
+
+// A server state change, for the log ("Server be_app/s1 is DOWN, reason: ...").
+struct StateChange {
+  uint32_t server;
+  std::string text;
+};
+
+class ProxyRuntime {
+ public:
+  // Builds the live state from the configuration; `nworkers` divides maxconn values into
+  // per-worker shares.
+  void Load(const config::Config& cfg, unsigned nworkers, uint64_t now_s);
+
+  // The snapshot content for the workers, from the live state.
+  void Fill(proxy::ProxyConfigSnap* out) const;
+
+  // Reads the health-check results in the workers' stats blocks and updates the servers'
+  // operational state. Returns true when something changed (publish a new snapshot), with
+  // the log lines in `changes`.
+  bool PollChecks(const std::vector<const proxy::ProxyStats*>& stats, uint64_t now_s,
+                  std::vector<StateChange>* changes);
+
+  std::vector<ProxyRt>& proxies() { return proxies_; }
+  std::vector<FrontendRt>& frontends() { return frontends_; }
+  std::vector<BackendRt>& backends() { return backends_; }
+  std::vector<ServerRt>& servers() { return servers_; }
+  unsigned nworkers() const { return nworkers_; }
+  uint32_t global_maxconn = 0;
+  uint32_t rate_limit_cps = 0;
+
+  // Helpers for the Runtime API adapter.
+  int FindBackend(const std::string& name) const;
+  int FindServer(int backend, const std::string& name) const;  // index in servers()
+  int FindFrontend(const std::string& name) const;
+  // Restart the checks of a server (health forced to `health`).
+  void RestartChecks(ServerRt& s, uint8_t health);
+  void SetOp(ServerRt& s, OpState op, uint64_t now_s);
+
+ private:
+  std::vector<ProxyRt> proxies_;
+  std::vector<FrontendRt> frontends_;
+  std::vector<BackendRt> backends_;
+  std::vector<ServerRt> servers_;
+  unsigned nworkers_ = 1;
+};
+
+// The workers' share of a total (maxconn and rates): rounded up, 0 stays 0 (unlimited).
+inline uint32_t WorkerShare(uint32_t total, unsigned nworkers) {
+  return total == 0 ? 0 : (total + nworkers - 1) / nworkers;
+}
+
+}  // namespace sluice::cp

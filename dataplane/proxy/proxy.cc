@@ -1,0 +1,659 @@
+// Sessions: accept, server choice, connect with retries, queues, splicing, timeouts, close.
+//
+// Re-entrancy rule: Abort() and Shutdown() may call OnClosed() for the connection at once.
+// Before the proxy aborts one of its own connections it clears that connection's reference
+// (refs_), so the callback finds nothing and the caller finishes the session itself.
+#include "dataplane/proxy/proxy.h"
+
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+#include <new>
+
+#include "dataplane/net/net.h"
+
+namespace sluice::proxy {
+
+using tcp::ConnId;
+using tcp::kNoConn;
+
+void MbufFifo::Push(rte_mbuf* chain) noexcept {
+  while (chain) {
+    rte_mbuf* next = chain->next;
+    chain->next = nullptr;
+    chain->nb_segs = 1;
+    chain->pkt_len = chain->data_len;
+    if (chain->data_len == 0) {
+      rte_pktmbuf_free_seg(chain);
+    } else {
+      bytes += chain->data_len;
+      if (tail) {
+        tail->next = chain;
+      } else {
+        head = chain;
+      }
+      tail = chain;
+    }
+    chain = next;
+  }
+}
+
+void MbufFifo::Clear() noexcept {
+  while (head) {
+    rte_mbuf* next = head->next;
+    head->next = nullptr;
+    rte_pktmbuf_free_seg(head);
+    head = next;
+  }
+  tail = nullptr;
+  bytes = 0;
+}
+
+Proxy::~Proxy() {
+  if (sessions_) {
+    for (uint32_t i = 0; i < max_sessions_; ++i) {
+      sessions_[i].to_srv.Clear();
+      sessions_[i].to_cli.Clear();
+    }
+    rte_free(sessions_);
+  }
+  rte_free(free_);
+  rte_free(refs_);
+  rte_free(checks_);
+  if (wheel_) {
+    wheel_->~TimerWheel();
+    rte_free(wheel_);
+  }
+}
+
+bool Proxy::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::NetStack* net,
+                 int socket_id) {
+  s_ = setup;
+  tcp_ = tcp;
+  net_ = net;
+  max_sessions_ = setup.max_conns;
+  nrefs_ = setup.max_conns + 1;
+  sessions_ = static_cast<Session*>(
+      rte_zmalloc_socket(name, sizeof(Session) * max_sessions_, 64, socket_id));
+  free_ = static_cast<uint32_t*>(
+      rte_zmalloc_socket(name, sizeof(uint32_t) * max_sessions_, 64, socket_id));
+  refs_ =
+      static_cast<uint32_t*>(rte_zmalloc_socket(name, sizeof(uint32_t) * nrefs_, 64, socket_id));
+  checks_ =
+      static_cast<Check*>(rte_zmalloc_socket(name, sizeof(Check) * kMaxServers, 64, socket_id));
+  void* wmem = rte_zmalloc_socket(name, sizeof(tcp::TimerWheel<4096>), 64, socket_id);
+  if (!sessions_ || !free_ || !refs_ || !checks_ || !wmem || !setup.stats) return false;
+  for (uint32_t i = 0; i < max_sessions_; ++i) new (&sessions_[i]) Session();
+  for (uint32_t i = 0; i < kMaxServers; ++i) new (&checks_[i]) Check();
+  // Lowest indices first: the stack is popped from the end.
+  for (uint32_t i = 0; i < max_sessions_; ++i) free_[i] = max_sessions_ - 1 - i;
+  nfree_ = max_sessions_;
+  wheel_ = new (wmem) tcp::TimerWheel<4096>(tcp_->now_us() / 1000);
+  return true;
+}
+
+void Proxy::SetConfig(const ProxyConfigSnap* cfg, uint64_t version) noexcept {
+  cfg_ = cfg;
+  if (version == version_ || !cfg) return;
+  version_ = version;
+  balancer_.Reset();
+  ReconcileListeners();
+  ScheduleChecks();
+  for (uint32_t b = 0; b < cfg->backends.size() && b < kMaxBackends; ++b) ServeQueue(b);
+}
+
+void Proxy::ReconcileListeners() noexcept {
+  const uint32_t n = static_cast<uint32_t>(cfg_->binds.size());
+  for (uint32_t i = 0; i < tcp::kMaxListeners; ++i) {
+    const bool want = i < n && cfg_->binds[i].frontend < cfg_->frontends.size() &&
+                      cfg_->frontends[cfg_->binds[i].frontend].enabled;
+    if (listening_[i] && !want) {
+      tcp_->Unlisten(listened_[i]);
+      listening_[i] = false;
+    } else if (!listening_[i] && want) {
+      if (tcp_->Listen(cfg_->binds[i].local, kBindTagBase + i)) {
+        listened_[i] = cfg_->binds[i].local;
+        listening_[i] = true;
+      } else {
+        tcp_->counters().Inc(counters::Counter::proxy_drop_listener_table_full);
+      }
+    }
+  }
+}
+
+uint32_t Proxy::NewSession() noexcept {
+  if (nfree_ == 0) return UINT32_MAX;
+  const uint32_t si = free_[--nfree_];
+  Session& s = sessions_[si];
+  s.~Session();
+  new (&s) Session();
+  s.uid = next_uid_++ * s_.nworkers + s_.worker;
+  ++nsessions_;
+  return si;
+}
+
+void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
+  const uint32_t bi = tag - kBindTagBase;
+  if (!cfg_ || bi >= cfg_->binds.size()) {
+    tcp_->Abort(c);
+    return;
+  }
+  const uint32_t fe = cfg_->binds[bi].frontend;
+  const FrontendSnap& f = cfg_->frontends[fe];
+  FrontendStats& fs = s_.stats->frontends[fe];
+  if (!f.enabled || (f.maxconn && fs.cur.Get() >= f.maxconn) ||
+      (cfg_->global_maxconn && nsessions_ >= cfg_->global_maxconn)) {
+    fs.denied.Add();
+    tcp_->counters().Inc(counters::Counter::proxy_drop_maxconn);
+    tcp_->Abort(c);
+    return;
+  }
+  const uint32_t si = NewSession();
+  if (si == UINT32_MAX) {
+    fs.errors.Add();
+    tcp_->counters().Inc(counters::Counter::proxy_drop_session_table_full);
+    tcp_->Abort(c);
+    return;
+  }
+  Session& s = sessions_[si];
+  const uint64_t now = tcp_->now_us();
+  s.cli = c;
+  SetRef(c, Ref(si, kClient));
+  s.frontend = fe;
+  s.backend = f.backend;
+  s.accept_us = s.last_cli_us = s.last_srv_us = now;
+  fs.cur.Add();
+  fs.max.Max(fs.cur.Get());
+  fs.tot.Add();
+  if (s.backend >= cfg_->backends.size()) {
+    CloseClient(si, 'R', 'R');
+    return;
+  }
+  BackendStats& bs = s_.stats->backends[s.backend];
+  bs.cur.Add();
+  bs.max.Max(bs.cur.Get());
+  bs.tot.Add();
+  s.retries_left = cfg_->backends[s.backend].retries;
+  s.phase = Phase::kConnecting;  // until a server is chosen or the session queues
+  Dispatch(si);
+}
+
+void Proxy::Dispatch(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  const tcp::Tcb& ct = tcp_->tcb(s.cli);
+  bool full = false;
+  const uint32_t srv = balancer_.Pick(*cfg_, *s_.stats, s.backend, ct.key.remote_addr,
+                                      ct.key.is_v6 != 0, kNoServer, &full);
+  if (srv != kNoServer) {
+    if (!ConnectTo(si, srv)) ConnectFailed(si, false);
+    return;
+  }
+  if (full) {
+    Enqueue(si);
+    return;
+  }
+  CloseClient(si, 'S', 'C');  // no server available
+}
+
+bool Proxy::PickLocalPort(tcp::FlowKey* key) noexcept {
+  const uint32_t lo = s_.local_port_min + s_.worker;
+  if (lo > s_.local_port_max) return false;
+  const uint32_t count = (s_.local_port_max - lo) / s_.nworkers + 1;
+  for (unsigned tries = 0; tries < 64; ++tries) {
+    const uint32_t port = lo + (next_port_++ % count) * s_.nworkers;
+    key->local_port = rte_cpu_to_be_16(static_cast<uint16_t>(port));
+    if (!tcp_->InUse(*key)) return true;
+  }
+  tcp_->counters().Inc(counters::Counter::proxy_drop_no_local_port);
+  return false;
+}
+
+bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
+  Session& s = sessions_[si];
+  const ServerSnap& sv = cfg_->servers[server];
+  s.server = server;
+  tcp::FlowKey key;
+  std::memcpy(key.remote_addr, sv.addr, 16);
+  key.remote_port = rte_cpu_to_be_16(sv.port);
+  key.is_v6 = sv.is_v6;
+  if (!net_->SourceFor(sv.addr, sv.is_v6, key.local_addr)) {
+    tcp_->counters().Inc(counters::Counter::proxy_drop_no_route);
+    return false;
+  }
+  if (!PickLocalPort(&key)) return false;
+  const ConnId c = tcp_->Connect(key);
+  if (c == kNoConn) return false;
+  s.srv = c;
+  SetRef(c, Ref(si, kServer));
+  s.phase = Phase::kConnecting;
+  s.connect_us = tcp_->now_us();
+  ServerStats& ss = s_.stats->servers[server];
+  ss.cur.Add();
+  ss.max.Max(ss.cur.Get());
+  ss.tot.Add();
+  ss.lbtot.Add();
+  s_.stats->backends[s.backend].lbtot.Add();
+  s.holds_slot = true;
+  ArmSessionTimer(si);
+  return true;
+}
+
+void Proxy::ReleaseServer(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  if (!s.holds_slot) return;
+  s.holds_slot = false;
+  s_.stats->servers[s.server].cur.Sub();
+  ServeQueue(s.backend);
+}
+
+void Proxy::ConnectFailed(uint32_t si, bool timeout) noexcept {
+  Session& s = sessions_[si];
+  const uint32_t failed = s.server;
+  BackendStats& bs = s_.stats->backends[s.backend];
+  if (failed != kNoServer) {
+    s_.stats->servers[failed].econ.Add();
+    bs.econ.Add();
+  }
+  ReleaseServer(si);
+  if (s.cli == kNoConn) return MaybeFinish(si);
+  if (s.retries_left == 0 || failed == kNoServer || !cfg_) {
+    CloseClient(si, timeout ? 's' : 'S', 'C');
+    return;
+  }
+  --s.retries_left;
+  s_.stats->servers[failed].retries.Add();
+  bs.retries.Add();
+  // Retry the same server while it is usable; with `option redispatch`, another one.
+  uint32_t next = failed;
+  const BackendSnap& be = cfg_->backends[s.backend];
+  if (be.redispatch || !cfg_->servers[failed].usable) {
+    const tcp::Tcb& ct = tcp_->tcb(s.cli);
+    bool full = false;
+    next = balancer_.Pick(*cfg_, *s_.stats, s.backend, ct.key.remote_addr, ct.key.is_v6 != 0,
+                          failed, &full);
+    if (next == kNoServer) {
+      if (full) return Enqueue(si);
+      CloseClient(si, 'S', 'C');
+      return;
+    }
+    if (next != failed) {
+      s_.stats->servers[failed].redispatches.Add();
+      bs.redispatches.Add();
+    }
+  }
+  if (!ConnectTo(si, next)) CloseClient(si, 'S', 'C');
+}
+
+void Proxy::Enqueue(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Queue& q = queues_[s.backend];
+  s.phase = Phase::kQueued;
+  s.queue_us = tcp_->now_us();
+  s.queue_next = UINT32_MAX;
+  if (q.tail == UINT32_MAX) {
+    q.head = si;
+  } else {
+    sessions_[q.tail].queue_next = si;
+  }
+  q.tail = si;
+  ++q.len;
+  BackendStats& bs = s_.stats->backends[s.backend];
+  bs.qcur.Add();
+  bs.qmax.Max(bs.qcur.Get());
+  ArmSessionTimer(si);
+}
+
+void Proxy::Unqueue(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  if (s.phase != Phase::kQueued) return;
+  Queue& q = queues_[s.backend];
+  uint32_t prev = UINT32_MAX;
+  for (uint32_t i = q.head; i != UINT32_MAX; prev = i, i = sessions_[i].queue_next) {
+    if (i != si) continue;
+    if (prev == UINT32_MAX) {
+      q.head = s.queue_next;
+    } else {
+      sessions_[prev].queue_next = s.queue_next;
+    }
+    if (q.tail == si) q.tail = prev;
+    --q.len;
+    break;
+  }
+  s.queue_next = UINT32_MAX;
+  s.phase = Phase::kConnecting;
+  BackendStats& bs = s_.stats->backends[s.backend];
+  bs.qcur.Sub();
+  bs.qtime_ms_sum.Add((tcp_->now_us() - s.queue_us) / 1000);
+}
+
+void Proxy::ServeQueue(uint32_t backend) noexcept {
+  if (!cfg_ || backend >= kMaxBackends) return;
+  Queue& q = queues_[backend];
+  while (q.head != UINT32_MAX) {
+    const uint32_t si = q.head;
+    const tcp::Tcb& ct = tcp_->tcb(sessions_[si].cli);
+    bool full = false;
+    const uint32_t srv = balancer_.Pick(*cfg_, *s_.stats, backend, ct.key.remote_addr,
+                                        ct.key.is_v6 != 0, kNoServer, &full);
+    if (srv == kNoServer && full) return;  // still no free slot: wait, in order
+    Unqueue(si);
+    if (srv == kNoServer) {
+      CloseClient(si, 'S', 'Q');
+      continue;
+    }
+    if (!ConnectTo(si, srv)) ConnectFailed(si, false);
+  }
+}
+
+void Proxy::Flush(uint32_t si, bool to_server) noexcept {
+  Session& s = sessions_[si];
+  const ConnId src = to_server ? s.cli : s.srv;
+  const ConnId dst = to_server ? s.srv : s.cli;
+  MbufFifo& fifo = to_server ? s.to_srv : s.to_cli;
+  if (dst == kNoConn) {
+    if (src != kNoConn) tcp_->Consumed(src, fifo.bytes);
+    fifo.Clear();
+    return;
+  }
+  while (fifo.head) {
+    rte_mbuf* seg = fifo.head;
+    rte_mbuf* next = seg->next;
+    seg->next = nullptr;
+    const uint32_t len = seg->data_len;
+    if (!tcp_->Send(dst, seg)) {  // the send queue is full: OnWritable resumes
+      seg->next = next;
+      return;
+    }
+    fifo.head = next;
+    if (!next) fifo.tail = nullptr;
+    fifo.bytes -= len;
+    if (src != kNoConn) tcp_->Consumed(src, len);
+  }
+  // Everything passed on: pass the half-close on too.
+  if (to_server && s.cli_eof && !s.srv_shut) {
+    s.srv_shut = true;
+    tcp_->Shutdown(dst);
+  } else if (!to_server && s.srv_eof && !s.cli_shut) {
+    s.cli_shut = true;
+    tcp_->Shutdown(dst);
+  }
+}
+
+void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
+  Session& s = sessions_[si];
+  if (s.term.cause == '-') s.term = TermState{cause, phase};
+  if (s.cli != kNoConn) {
+    const ConnId c = s.cli;
+    s.cli = kNoConn;
+    SetRef(c, 0);
+    tcp_->Abort(c);
+  }
+  KillSession(si, cause);
+}
+
+void Proxy::KillSession(uint32_t si, char cause) noexcept {
+  Session& s = sessions_[si];
+  if (s.term.cause == '-') {
+    const char phase = s.phase == Phase::kQueued ? 'Q' : s.phase == Phase::kConnecting ? 'C' : 'D';
+    s.term = TermState{cause, phase};
+  }
+  if (s.srv != kNoConn) {
+    const ConnId c = s.srv;
+    s.srv = kNoConn;
+    SetRef(c, 0);
+    tcp_->Abort(c);
+  }
+  if (s.cli != kNoConn) {
+    const ConnId c = s.cli;
+    s.cli = kNoConn;
+    SetRef(c, 0);
+    tcp_->Abort(c);
+  }
+  MaybeFinish(si);
+}
+
+void Proxy::MaybeFinish(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  if (s.phase == Phase::kFree || s.cli != kNoConn || s.srv != kNoConn) return;
+  const uint64_t now = tcp_->now_us();
+  Unqueue(si);
+  wheel_->Cancel(&s.timer);
+  FrontendStats& fs = s_.stats->frontends[s.frontend];
+  fs.cur.Sub();
+  if (s.backend < kMaxBackends && cfg_ && s.backend < cfg_->backends.size()) {
+    BackendStats& bs = s_.stats->backends[s.backend];
+    bs.cur.Sub();
+    bs.ttime_ms_sum.Add((now - s.accept_us) / 1000);
+    bs.timed.Add();
+    if (s.term.cause == 'C') bs.cli_abrt.Add();
+    if (s.term.cause == 'S' && s.term.phase == 'D') bs.srv_abrt.Add();
+    if (s.server != kNoServer) {
+      ServerStats& ss = s_.stats->servers[s.server];
+      if (s.term.cause == 'C') ss.cli_abrt.Add();
+      if (s.term.cause == 'S' && s.term.phase == 'D') ss.srv_abrt.Add();
+      ss.ttime_ms_sum.Add((now - s.accept_us) / 1000);
+      ss.timed.Add();
+      ss.last_sess_ms.Set(now / 1000);
+    }
+  }
+  s.to_srv.Clear();
+  s.to_cli.Clear();
+  s.phase = Phase::kFree;
+  --nsessions_;
+  free_[nfree_++] = si;
+  const bool held = s.holds_slot;
+  if (held) {
+    s.holds_slot = false;
+    s_.stats->servers[s.server].cur.Sub();
+    ServeQueue(s.backend);
+  }
+}
+
+void Proxy::ArmSessionTimer(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  if (!cfg_ || s.backend >= cfg_->backends.size()) return;
+  const BackendSnap& be = cfg_->backends[s.backend];
+  uint64_t deadline_us = 0;
+  switch (s.phase) {
+    case Phase::kQueued: {
+      // `timeout queue` defaults to `timeout connect` (HAProxy); neither set: no limit.
+      const uint32_t ms = be.queue_ms ? be.queue_ms : be.connect_ms;
+      if (ms == 0) {
+        wheel_->Cancel(&s.timer);
+        return;
+      }
+      deadline_us = s.queue_us + 1000ull * ms;
+      break;
+    }
+    case Phase::kConnecting:
+      if (be.connect_ms == 0) {  // only the stack's SYN retries bound the attempt
+        wheel_->Cancel(&s.timer);
+        return;
+      }
+      deadline_us = s.connect_us + 1000ull * be.connect_ms;
+      break;
+    case Phase::kEstablished: {
+      const uint32_t client_ms = cfg_->frontends[s.frontend].client_ms;
+      const uint32_t ms = be.tunnel_ms ? be.tunnel_ms
+                          : client_ms && be.server_ms
+                              ? (client_ms < be.server_ms ? client_ms : be.server_ms)
+                              : (client_ms ? client_ms : be.server_ms);
+      if (ms == 0) {
+        wheel_->Cancel(&s.timer);
+        return;
+      }
+      const uint64_t last = s.last_cli_us > s.last_srv_us ? s.last_cli_us : s.last_srv_us;
+      deadline_us = last + 1000ull * ms;
+      break;
+    }
+    case Phase::kFree:
+      return;
+  }
+  wheel_->Arm(&s.timer, (deadline_us + 999) / 1000);
+}
+
+void Proxy::OnSessionTimer(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  if (s.phase == Phase::kFree || !cfg_) return;
+  const BackendSnap& be = cfg_->backends[s.backend];
+  const uint64_t now = tcp_->now_us();
+  switch (s.phase) {
+    case Phase::kQueued:
+      Unqueue(si);
+      CloseClient(si, 's', 'Q');
+      return;
+    case Phase::kConnecting: {
+      if (be.connect_ms == 0 || now < s.connect_us + 1000ull * be.connect_ms) {
+        return ArmSessionTimer(si);
+      }
+      // Connect timeout: drop this attempt and retry (the callback is muted).
+      if (s.srv != kNoConn) {
+        const ConnId c = s.srv;
+        s.srv = kNoConn;
+        SetRef(c, 0);
+        tcp_->Abort(c);
+      }
+      ConnectFailed(si, true);
+      return;
+    }
+    case Phase::kEstablished: {
+      const uint32_t client_ms = cfg_->frontends[s.frontend].client_ms;
+      const uint64_t last = s.last_cli_us > s.last_srv_us ? s.last_cli_us : s.last_srv_us;
+      const uint64_t cli_deadline = client_ms ? last + 1000ull * client_ms : UINT64_MAX;
+      const uint64_t srv_deadline = be.server_ms ? last + 1000ull * be.server_ms : UINT64_MAX;
+      const uint64_t tun_deadline = be.tunnel_ms ? last + 1000ull * be.tunnel_ms : UINT64_MAX;
+      if (be.tunnel_ms ? now < tun_deadline : now < cli_deadline && now < srv_deadline) {
+        return ArmSessionTimer(si);
+      }
+      KillSession(si, (be.tunnel_ms || cli_deadline <= srv_deadline) ? 'c' : 's');
+      return;
+    }
+    case Phase::kFree:
+      return;
+  }
+}
+
+void Proxy::OnConnected(ConnId c) noexcept {
+  const uint32_t ref = refs_[c];
+  const uint32_t idx = ref >> 2;
+  if ((ref & 3) == kCheck) return CheckConnected(idx);
+  Session& s = sessions_[idx];
+  const uint64_t now = tcp_->now_us();
+  s.phase = Phase::kEstablished;
+  s.established_us = s.last_srv_us = now;
+  s_.stats->backends[s.backend].ctime_ms_sum.Add((now - s.connect_us) / 1000);
+  s_.stats->servers[s.server].ctime_ms_sum.Add((now - s.connect_us) / 1000);
+  ArmSessionTimer(idx);
+  Flush(idx, true);
+}
+
+void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
+  const uint32_t ref = refs_[c];
+  const uint32_t idx = ref >> 2;
+  const uint32_t role = ref & 3;
+  if (role == kCheck) return CheckData(idx, data, len);
+  Session& s = sessions_[idx];
+  const uint64_t now = tcp_->now_us();
+  if (role == kClient) {
+    s.last_cli_us = now;
+    s.bytes_in += len;
+    s_.stats->frontends[s.frontend].bin.Add(len);
+    if (s.backend < kMaxBackends) s_.stats->backends[s.backend].bin.Add(len);
+    if (s.server != kNoServer) s_.stats->servers[s.server].bin.Add(len);
+    s.to_srv.Push(data);
+    if (s.phase == Phase::kEstablished) Flush(idx, true);
+  } else {
+    s.last_srv_us = now;
+    s.bytes_out += len;
+    s_.stats->frontends[s.frontend].bout.Add(len);
+    s_.stats->backends[s.backend].bout.Add(len);
+    s_.stats->servers[s.server].bout.Add(len);
+    s.to_cli.Push(data);
+    Flush(idx, false);
+  }
+}
+
+void Proxy::OnWritable(ConnId c) noexcept {
+  const uint32_t ref = refs_[c];
+  if ((ref & 3) == kCheck) return;
+  Flush(ref >> 2, (ref & 3) == kServer);
+}
+
+void Proxy::OnPeerClosed(ConnId c) noexcept {
+  const uint32_t ref = refs_[c];
+  const uint32_t idx = ref >> 2;
+  const uint32_t role = ref & 3;
+  if (role == kCheck) return;
+  Session& s = sessions_[idx];
+  if (role == kClient) {
+    s.cli_eof = true;
+    if (s.phase == Phase::kEstablished) Flush(idx, true);
+  } else {
+    s.srv_eof = true;
+    Flush(idx, false);
+  }
+}
+
+void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
+  const uint32_t ref = refs_[c];
+  const uint32_t idx = ref >> 2;
+  const uint32_t role = ref & 3;
+  SetRef(c, 0);
+  if (role == kCheck) {
+    Check& k = checks_[idx];
+    k.conn = kNoConn;
+    const bool timeout = why == tcp::CloseReason::kTimeout;
+    if (!k.connected) {
+      FinishCheck(idx, timeout ? CheckStatus::kL4Tout : CheckStatus::kL4Con, 0);
+    } else {
+      FinishCheck(idx, CheckStatus::kL7Rsp, 0);
+    }
+    return;
+  }
+  Session& s = sessions_[idx];
+  const bool abnormal = why != tcp::CloseReason::kNormal;
+  if (role == kClient) {
+    s.cli = kNoConn;
+    if (abnormal) return KillSession(idx, 'C');
+    // A normal close: both directions are done on the client side.
+    if (s.srv != kNoConn && s.phase != Phase::kEstablished) return KillSession(idx, 'C');
+    return MaybeFinish(idx);
+  }
+  s.srv = kNoConn;
+  if (s.phase == Phase::kConnecting) return ConnectFailed(idx, why == tcp::CloseReason::kTimeout);
+  if (abnormal) return KillSession(idx, 'S');
+  // The server side is done; what it sent may still be on its way to the client.
+  if (s.to_cli.bytes == 0 && !s.cli_shut && s.cli != kNoConn) {
+    s.cli_shut = true;
+    tcp_->Shutdown(s.cli);
+  }
+  MaybeFinish(idx);
+}
+
+void Proxy::Execute(Command cmd, uint64_t arg) noexcept {
+  for (uint32_t i = 0; i < max_sessions_; ++i) {
+    Session& s = sessions_[i];
+    if (s.phase == Phase::kFree) continue;
+    if ((cmd == Command::kKillSession && s.uid == arg) ||
+        (cmd == Command::kKillServerSessions && s.server == arg)) {
+      KillSession(i, 'K');
+    }
+  }
+}
+
+void Proxy::Tick() noexcept {
+  wheel_->Advance(tcp_->now_us() / 1000, [this](tcp::TimerNode* n) {
+    const auto* raw = reinterpret_cast<const char*>(n);
+    const auto* sbase = reinterpret_cast<const char*>(sessions_);
+    const auto* cbase = reinterpret_cast<const char*>(checks_);
+    if (raw >= sbase && raw < sbase + sizeof(Session) * max_sessions_) {
+      OnSessionTimer(static_cast<uint32_t>((raw - sbase) / sizeof(Session)));
+    } else if (raw >= cbase && raw < cbase + sizeof(Check) * kMaxServers) {
+      OnCheckTimer(static_cast<uint32_t>((raw - cbase) / sizeof(Check)));
+    }
+  });
+}
+
+}  // namespace sluice::proxy

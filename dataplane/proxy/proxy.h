@@ -1,0 +1,183 @@
+// The TCP-mode full proxy of one worker: it accepts client connections on the frontends'
+// binds, picks a server (balance.h), opens the server connection from a local port this
+// worker owns (DESIGN.md section 2) and splices the two through the TCP stack with bounded
+// buffers and back-pressure both ways; it enforces timeouts, retries and redispatches failed
+// connects, queues sessions when servers are at maxconn, and runs the health checks of the
+// servers assigned to this worker. Everything it reads of the configuration comes from the
+// snapshot of the current loop iteration; everything it writes that others read is in its
+// own ProxyStats block. No heap allocation, no locks, no system calls after Init.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/proxy/balance.h"
+#include "dataplane/proxy/proxy_model.h"
+#include "dataplane/tcp/tcp.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace sluice::net {
+class NetStack;
+}
+
+namespace sluice::proxy {
+
+// Listener tags at and above this value are proxy binds (bind index = tag - base); below it
+// the tags are the test services'.
+inline constexpr uint32_t kBindTagBase = 0x10000;
+
+// Termination state of a session (HAProxy's two-letter code, log and `show sess`).
+struct TermState {
+  char cause = '-';  // C client abort, S server abort/error, c/s timeout, K killed, R resource
+  char phase = '-';  // R request (accepted), Q queue, C connect, D data, L last data
+};
+
+// Payload waiting to go the other way: single-segment mbufs linked through `next`.
+struct MbufFifo {
+  rte_mbuf* head = nullptr;
+  rte_mbuf* tail = nullptr;
+  uint32_t bytes = 0;
+  void Push(rte_mbuf* chain) noexcept;
+  void Clear() noexcept;
+};
+
+// Commands the control plane sends through the worker's command ring.
+enum class Command : uint8_t { kKillSession, kKillServerSessions };
+
+class Proxy {
+ public:
+  Proxy() = default;
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+  ~Proxy();
+
+  struct Setup {
+    uint16_t worker = 0;
+    uint16_t nworkers = 1;
+    uint16_t local_port_min = 32768;
+    uint16_t local_port_max = 60999;
+    uint32_t max_conns = 4096;  // the TCP stack's table size
+    ProxyStats* stats = nullptr;
+    rte_mempool* pool = nullptr;  // for health-check requests
+  };
+  // Start-up only (allocates the session table and the timer wheel).
+  bool Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::NetStack* net,
+            int socket_id);
+
+  // Once per loop iteration, before any event: the configuration of this iteration. A new
+  // version reconciles the listeners and the health-check schedule.
+  void SetConfig(const ProxyConfigSnap* cfg, uint64_t version) noexcept;
+  // Runs due session timers and health checks (after the TCP stack's clock is set).
+  void Tick() noexcept;
+  void Execute(Command cmd, uint64_t arg) noexcept;
+
+  // TCP events routed here by the worker: accepted connections whose tag is >= kBindTagBase,
+  // and every event of a connection Owns() says is ours.
+  bool Owns(tcp::ConnId c) const { return c < nrefs_ && refs_[c] != 0; }
+  void OnAccepted(tcp::ConnId c, uint32_t tag) noexcept;
+  void OnConnected(tcp::ConnId c) noexcept;
+  void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept;
+  void OnWritable(tcp::ConnId c) noexcept;
+  void OnPeerClosed(tcp::ConnId c) noexcept;
+  void OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept;
+
+  uint32_t sessions() const { return nsessions_; }
+
+ private:
+  enum class Phase : uint8_t { kFree, kQueued, kConnecting, kEstablished };
+  struct Session {
+    tcp::TimerNode timer;
+    uint64_t uid = 0;
+    tcp::ConnId cli = tcp::kNoConn;
+    tcp::ConnId srv = tcp::kNoConn;
+    uint32_t frontend = 0;
+    uint32_t backend = UINT32_MAX;
+    uint32_t server = kNoServer;
+    uint32_t queue_next = UINT32_MAX;
+    Phase phase = Phase::kFree;
+    uint8_t retries_left = 0;
+    bool holds_slot = false;  // counted in the server's current connections
+    bool cli_eof = false;     // FIN from the client
+    bool srv_eof = false;     // FIN from the server
+    bool cli_shut = false;    // FIN sent to the client
+    bool srv_shut = false;    // FIN sent to the server
+    TermState term;
+    MbufFifo to_srv, to_cli;
+    uint64_t accept_us = 0, queue_us = 0, connect_us = 0, established_us = 0;
+    uint64_t last_cli_us = 0, last_srv_us = 0;
+    uint64_t bytes_in = 0, bytes_out = 0;
+  };
+  struct Check {
+    tcp::TimerNode timer;
+    tcp::ConnId conn = tcp::kNoConn;
+    uint64_t start_us = 0;
+    uint32_t epoch = UINT32_MAX;
+    bool scheduled = false;
+    bool sent = false;
+    bool connected = false;
+    uint8_t health = 0;
+    bool up = true;
+    char resp[16] = {};
+    uint8_t resp_len = 0;
+  };
+  struct Queue {
+    uint32_t head = UINT32_MAX, tail = UINT32_MAX, len = 0;
+  };
+  enum Role : uint32_t { kNone = 0, kClient = 1, kServer = 2, kCheck = 3 };
+
+  static uint32_t Ref(uint32_t index, Role role) { return (index << 2) | role; }
+  void SetRef(tcp::ConnId c, uint32_t ref) noexcept {
+    if (c < nrefs_) refs_[c] = ref;
+  }
+
+  // Sessions (proxy.cc).
+  uint32_t NewSession() noexcept;
+  void Dispatch(uint32_t si) noexcept;
+  bool ConnectTo(uint32_t si, uint32_t server) noexcept;
+  void ConnectFailed(uint32_t si, bool timeout) noexcept;
+  void Enqueue(uint32_t si) noexcept;
+  void Unqueue(uint32_t si) noexcept;
+  void ServeQueue(uint32_t backend) noexcept;
+  void ReleaseServer(uint32_t si) noexcept;
+  void Flush(uint32_t si, bool to_server) noexcept;
+  void CloseClient(uint32_t si, char cause, char phase) noexcept;
+  void KillSession(uint32_t si, char cause) noexcept;
+  void MaybeFinish(uint32_t si) noexcept;
+  void ArmSessionTimer(uint32_t si) noexcept;
+  void OnSessionTimer(uint32_t si) noexcept;
+  bool PickLocalPort(tcp::FlowKey* key) noexcept;
+  void ReconcileListeners() noexcept;
+
+  // Health checks (proxy_check.cc).
+  void ScheduleChecks() noexcept;
+  void StartCheck(uint32_t server) noexcept;
+  void FinishCheck(uint32_t server, CheckStatus status, uint32_t code) noexcept;
+  void CheckConnected(uint32_t server) noexcept;
+  void CheckData(uint32_t server, rte_mbuf* data, uint32_t len) noexcept;
+  void OnCheckTimer(uint32_t server) noexcept;
+
+  Setup s_;
+  tcp::TcpStack* tcp_ = nullptr;
+  net::NetStack* net_ = nullptr;
+  const ProxyConfigSnap* cfg_ = nullptr;
+  uint64_t version_ = 0;
+  Session* sessions_ = nullptr;
+  uint32_t max_sessions_ = 0;
+  uint32_t nsessions_ = 0;
+  uint32_t* free_ = nullptr;  // stack of free session indices
+  uint32_t nfree_ = 0;
+  uint32_t* refs_ = nullptr;  // per connection id: Ref(index, role) or 0
+  uint32_t nrefs_ = 0;
+  Check* checks_ = nullptr;  // kMaxServers
+  Queue queues_[kMaxBackends];
+  Balancer balancer_;
+  tcp::TimerWheel<4096>* wheel_ = nullptr;
+  bool listening_[tcp::kMaxListeners] = {};
+  tcp::FlowKey listened_[tcp::kMaxListeners] = {};
+  uint32_t nlistened_ = 0;
+  uint16_t next_port_ = 0;
+  uint64_t next_uid_ = 1;
+};
+
+}  // namespace sluice::proxy

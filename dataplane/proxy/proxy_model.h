@@ -1,0 +1,145 @@
+// The TCP proxy's shared vocabulary (DESIGN.md section 1). Slow path for the vectors of
+// ProxyConfigSnap only: the control plane fills them before publishing; workers never grow
+// them, they only index them (rule zero of STYLE.md, S3).
+//
+//  - ProxyConfigSnap: frontends, backends and servers as the control plane last published
+//    them (part of the RCU snapshot; immutable once published). Indices are stable for the
+//    life of the process: servers and proxies come from the configuration file, so a
+//    session keeps indices, never pointers, across loop iterations.
+//  - ProxyStats: one block per worker, written by that worker only (relaxed stores) and
+//    summed by the control plane for `show stat`. Health-check results of a server live in
+//    the block of the worker that runs its checks (ServerSnap::check_worker).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/tcp/syncookie.h"
+
+namespace sluice::proxy {
+
+inline constexpr uint32_t kMaxFrontends = 64;
+inline constexpr uint32_t kMaxBackends = 64;
+inline constexpr uint32_t kMaxServers = 1024;
+inline constexpr uint32_t kNoServer = UINT32_MAX;
+
+enum class Algo : uint8_t { kRoundRobin, kStaticRr, kLeastConn, kFirst, kSource };
+
+struct ServerSnap {
+  uint8_t addr[16] = {};
+  bool is_v6 = false;
+  uint16_t port = 0;
+  uint32_t weight = 1;   // effective weight for new traffic (0: none)
+  uint32_t iweight = 1;  // initial weight (static-rr keeps to it)
+  uint32_t maxconn = 0;  // this worker's share of the server's maxconn; 0 = unlimited
+  bool usable = true;    // admin READY and operationally UP: takes new connections
+  bool backup = false;
+  // Health checks, run by worker `check_worker`.
+  bool check = false;  // checks configured and enabled (not maint, not disabled)
+  uint8_t check_addr[16] = {};
+  uint16_t check_port = 0;
+  uint32_t inter_ms = 2000, fastinter_ms = 2000, downinter_ms = 2000;
+  uint8_t rise = 2, fall = 3;
+  uint16_t check_worker = 0;
+  uint32_t check_epoch = 0;  // a new value restarts the checks with health = init_health
+  uint8_t init_health = 2;   // HAProxy starts a checked server UP with health = rise
+};
+
+struct BackendSnap {
+  Algo algo = Algo::kRoundRobin;
+  uint32_t first_server = 0;  // servers[first_server, first_server + nservers)
+  uint32_t nservers = 0;
+  uint32_t connect_ms = 5000, server_ms = 0, queue_ms = 0, tunnel_ms = 0, check_ms = 0;
+  uint8_t retries = 3;
+  bool redispatch = false;
+  bool httpchk = false;
+  uint16_t expect_status = 0;      // 0: any 2xx or 3xx
+  char httpchk_request[256] = {};  // the whole request, CRLF-terminated
+  uint16_t httpchk_request_len = 0;
+};
+
+struct FrontendSnap {
+  uint32_t backend = 0;  // index in backends; UINT32_MAX: none
+  bool enabled = true;   // disabled or shut down: its binds are not listened on
+  uint32_t maxconn = 0;  // this worker's share; 0 = unlimited
+  uint32_t client_ms = 0;
+};
+
+struct BindSnap {
+  tcp::FlowKey local;  // local address (0 = any) and port
+  uint32_t frontend = 0;
+};
+
+struct ProxyConfigSnap {
+  std::vector<FrontendSnap> frontends;
+  std::vector<BackendSnap> backends;
+  std::vector<ServerSnap> servers;
+  std::vector<BindSnap> binds;
+  uint32_t global_maxconn = 0;  // this worker's share; 0 = unlimited
+  uint32_t rate_limit_cps = 0;  // this worker's share of connections per second; 0 = none
+};
+
+// A statistic written by one worker and read by anyone.
+class Stat {
+ public:
+  void Add(uint64_t n = 1) noexcept {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void Sub(uint64_t n = 1) noexcept {
+    v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
+  void Set(uint64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
+  void Max(uint64_t n) noexcept {
+    if (n > v_.load(std::memory_order_relaxed)) Set(n);
+  }
+  uint64_t Get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+struct FrontendStats {
+  Stat cur, max, tot, bin, bout, denied, errors, rate_max;
+};
+
+struct BackendStats {
+  Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
+      lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
+};
+
+// Health-check outcomes (HAProxy's check status names, dataplane side).
+enum class CheckStatus : uint8_t {
+  kNone,  // not checked yet ("INI")
+  kL4Ok,
+  kL4Tout,
+  kL4Con,
+  kL7Ok,
+  kL7Sts,
+  kL7Rsp,
+  kL7Tout,
+  kSockErr,
+};
+
+struct ServerStats {
+  Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
+      lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
+  // Health checks (only in the block of the server's check worker).
+  Stat check_status;  // CheckStatus
+  Stat check_code;    // L7: HTTP status; L4CON: errno-like 111
+  Stat check_duration_ms;
+  Stat check_health;  // 0 .. rise + fall - 1
+  Stat check_up;      // 1 when health says UP
+  Stat check_fails;   // chkfail
+  Stat check_downs;   // UP -> DOWN transitions (chkdown)
+  Stat check_epoch;   // the ServerSnap::check_epoch these results belong to
+  Stat check_count;   // checks completed
+};
+
+struct ProxyStats {
+  FrontendStats frontends[kMaxFrontends];
+  BackendStats backends[kMaxBackends];
+  ServerStats servers[kMaxServers];
+};
+
+}  // namespace sluice::proxy

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""A test backend server for the proxy tests, run in sl-server.
+
+    backend.py ADDR PORT NAME [--mode echo|http]
+
+echo (default): on each connection sends "NAME\\n", then echoes everything until the
+client closes (half-close honoured), then closes. http: answers every request with
+"HTTP/1.0 200 OK" and a body "NAME\\n" (used by `option httpchk`).
+Threads per connection; prints "ready" once listening."""
+
+import socket
+import sys
+import threading
+
+
+def serve_echo(conn, name):
+    try:
+        conn.sendall(name.encode() + b"\n")
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def serve_http(conn, name):
+    try:
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            data = conn.recv(4096)
+            if not data:
+                return
+            buf += data
+        body = name.encode() + b"\n"
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def main():
+    addr, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    mode = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--mode" else "echo"
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(1024)
+    print("ready", flush=True)
+    handler = serve_http if mode == "http" else serve_echo
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=handler, args=(conn, name), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
