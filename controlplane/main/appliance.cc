@@ -1,6 +1,7 @@
 #include "controlplane/main/appliance.h"
 #include "dataplane/net/addr_text.h"
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -90,6 +91,11 @@ uint64_t Appliance::NowSeconds() const {
   const uint64_t now =
       static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
   return (now - start_ns_) / 1'000'000'000ull;
+}
+
+uint64_t Appliance::NowMilliseconds() const {
+  const uint64_t per_us = net_ && net_->tsc_hz >= 1'000'000 ? net_->tsc_hz / 1'000'000 : 1;
+  return rte_rdtsc() / per_us / 1000;
 }
 
 void Appliance::Poll() {

@@ -60,6 +60,8 @@ class Appliance {
   bool Broadcast(proxy::Command cmd, uint64_t arg);
   // Seconds since start (monotonic), the clock of state-change times.
   uint64_t NowSeconds() const;
+  // The workers' clock (TSC) in milliseconds: the time base of their statistics.
+  uint64_t NowMilliseconds() const;
 
  private:
   base::Result<bool> InitPorts();

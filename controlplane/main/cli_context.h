@@ -21,12 +21,15 @@ class ApplianceCliContext : public cli::ApplianceContext {
   void FillInfo(cli::InfoValues& info) override;
   void Activity(cli::ActivityDump& out) override;
   void ClearCounters(bool all) override;
+  cli::ProxyControl* Proxy() override { return proxy_; }
+  void SetProxy(cli::ProxyControl* proxy) { proxy_ = proxy; }
 
  private:
   uint64_t Value(unsigned worker, size_t counter) const;
 
   const Appliance& app_;
   const config::Config& cfg_;
+  cli::ProxyControl* proxy_ = nullptr;
   std::chrono::steady_clock::time_point start_;
   std::vector<std::array<uint64_t, counters::kNumCounters>> baseline_;
 };

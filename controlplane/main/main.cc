@@ -14,6 +14,7 @@
 #include "controlplane/config/config.h"
 #include "controlplane/main/appliance.h"
 #include "controlplane/main/cli_context.h"
+#include "controlplane/main/proxy_control.h"
 #include "controlplane/main/version.h"
 #include "runtime-api/commands/commands.h"
 #include "runtime-api/server/server.h"
@@ -145,6 +146,8 @@ int main(int argc, char** argv) {
       sluice::cli::Registry registry;
       sluice::cli::RegisterAllCommands(registry);
       sluice::app::ApplianceCliContext context(app, cfg);
+      sluice::app::ProxyCliControl proxy_control(app);
+      context.SetProxy(&proxy_control);
       sluice::cli::ServerLimits limits;
       if (cfg.global.stats_timeout_ms) {
         limits.timeout_ms = static_cast<uint32_t>(*cfg.global.stats_timeout_ms);

@@ -203,8 +203,8 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
   if (s_.nworkers > 1) handled += DrainRing();
   tcp_.Tick();
   if (s_.proxy_stats) proxy_.Tick();
+  handled += DrainCommands();
   if (now_tsc >= next_tick_tsc_) {
-    handled += DrainCommands();
     stack_.Tick();
     next_tick_tsc_ = now_tsc + tick_interval_tsc_;
   }

@@ -632,7 +632,44 @@ void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   MaybeFinish(idx);
 }
 
+void Proxy::DumpSessions(uint64_t seq) noexcept {
+  SessionDump& d = s_.stats->dump;
+  const uint64_t now = tcp_->now_us();
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < max_sessions_ && n < kMaxDumpedSessions; ++i) {
+    const Session& s = sessions_[i];
+    if (s.phase == Phase::kFree) continue;
+    SessionInfo& e = d.sessions[n++];
+    std::memset(&e, 0, sizeof e);
+    e.uid = s.uid;
+    if (s.cli != kNoConn) {
+      const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
+      std::memcpy(e.client_addr, k.remote_addr, 16);
+      std::memcpy(e.front_addr, k.local_addr, 16);
+      e.client_port = rte_be_to_cpu_16(k.remote_port);
+      e.front_port = rte_be_to_cpu_16(k.local_port);
+      e.is_v6 = k.is_v6 != 0;
+    }
+    if (s.srv != kNoConn) {
+      const tcp::FlowKey& k = tcp_->tcb(s.srv).key;
+      std::memcpy(e.local_addr, k.local_addr, 16);
+      std::memcpy(e.server_addr, k.remote_addr, 16);
+      e.local_port = rte_be_to_cpu_16(k.local_port);
+      e.server_port = rte_be_to_cpu_16(k.remote_port);
+      e.server_v6 = k.is_v6 != 0;
+    }
+    e.frontend = s.frontend;
+    e.backend = s.backend;
+    e.server = s.server;
+    e.age_ms = (now - s.accept_us) / 1000;
+  }
+  d.n = n;
+  d.total = nsessions_;
+  d.seq.store(seq, std::memory_order_release);
+}
+
 void Proxy::Execute(Command cmd, uint64_t arg) noexcept {
+  if (cmd == Command::kDumpSessions) return DumpSessions(arg);
   for (uint32_t i = 0; i < max_sessions_; ++i) {
     Session& s = sessions_[i];
     if (s.phase == Phase::kFree) continue;

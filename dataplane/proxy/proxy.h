@@ -43,7 +43,7 @@ struct MbufFifo {
 };
 
 // Commands the control plane sends through the worker's command ring.
-enum class Command : uint8_t { kKillSession, kKillServerSessions };
+enum class Command : uint8_t { kKillSession, kKillServerSessions, kDumpSessions };
 
 class Proxy {
  public:
@@ -148,6 +148,7 @@ class Proxy {
   void OnSessionTimer(uint32_t si) noexcept;
   bool PickLocalPort(tcp::FlowKey* key) noexcept;
   void ReconcileListeners() noexcept;
+  void DumpSessions(uint64_t seq) noexcept;
 
   // Health checks (proxy_check.cc).
   void ScheduleChecks() noexcept;

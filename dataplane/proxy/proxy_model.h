@@ -136,10 +136,32 @@ struct ServerStats {
   Stat check_count;   // checks completed
 };
 
+// `show sess`: on request (Command::kDumpSessions) a worker writes its sessions here, then
+// publishes `seq` with release; the control plane reads them after an acquire load of seq.
+struct SessionInfo {
+  uint64_t uid;
+  uint8_t client_addr[16];
+  uint8_t front_addr[16];
+  uint8_t local_addr[16];  // our end of the server connection
+  uint8_t server_addr[16];
+  uint16_t client_port, front_port, local_port, server_port;  // host order
+  bool is_v6, server_v6;
+  uint32_t frontend, backend, server;
+  uint64_t age_ms;
+};
+inline constexpr uint32_t kMaxDumpedSessions = 1024;
+struct SessionDump {
+  std::atomic<uint64_t> seq{0};
+  uint32_t n = 0;
+  uint32_t total = 0;  // sessions the worker had (n <= kMaxDumpedSessions of them)
+  SessionInfo sessions[kMaxDumpedSessions];
+};
+
 struct ProxyStats {
   FrontendStats frontends[kMaxFrontends];
   BackendStats backends[kMaxBackends];
   ServerStats servers[kMaxServers];
+  SessionDump dump;
 };
 
 }  // namespace sluice::proxy

@@ -64,9 +64,35 @@ Tcb* TcpStack::Lookup(const FlowKey& key) noexcept {
   return pos < 0 ? nullptr : &tcbs_[pos];
 }
 
+void TcpStack::TimeWaitUnlink(Tcb* t) noexcept {
+  if (!t->in_tw_list) return;
+  if (t->tw_prev == UINT32_MAX) {
+    tw_head_ = t->tw_next;
+  } else {
+    tcbs_[t->tw_prev].tw_next = t->tw_next;
+  }
+  if (t->tw_next == UINT32_MAX) {
+    tw_tail_ = t->tw_prev;
+  } else {
+    tcbs_[t->tw_next].tw_prev = t->tw_prev;
+  }
+  t->tw_prev = t->tw_next = UINT32_MAX;
+  t->in_tw_list = false;
+}
+
+bool TcpStack::RecycleTimeWait() noexcept {
+  if (tw_head_ == UINT32_MAX) return false;
+  counters_->Inc(Counter::tcp_time_wait_recycled);
+  FreeTcb(&tcbs_[tw_head_], CloseReason::kNormal, false);
+  return true;
+}
+
 Tcb* TcpStack::NewTcb(const FlowKey& key) noexcept {
-  if (nconns_ >= cfg_.max_conns) return nullptr;
-  const int32_t pos = rte_hash_add_key(table_, &key);
+  // A full table takes the place of the oldest TIME_WAIT connection (its user was told it
+  // closed; only the 4-tuple guard is lost, as when Linux exceeds tcp_max_tw_buckets).
+  if (nconns_ >= cfg_.max_conns && !RecycleTimeWait()) return nullptr;
+  int32_t pos = rte_hash_add_key(table_, &key);
+  if (pos < 0 && RecycleTimeWait()) pos = rte_hash_add_key(table_, &key);
   if (pos < 0) return nullptr;
   Tcb* t = &tcbs_[pos];
   t->~Tcb();
@@ -85,6 +111,7 @@ void TcpStack::FreeTcb(Tcb* t, CloseReason why, bool notify) noexcept {
   if (t->state == State::kSynReceived && t->passive && half_open_ > 0) --half_open_;
   wheel_->Cancel(&t->rtx_timer);
   wheel_->Cancel(&t->ack_timer);
+  TimeWaitUnlink(t);
   for (uint16_t i = 0; i < t->sq_count; ++i)
     rte_pktmbuf_free_seg(t->sq[(t->sq_head + i) % kSendRing]);
   t->sq_count = 0;

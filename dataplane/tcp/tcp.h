@@ -152,6 +152,10 @@ struct Tcb {
   bool ack_now = false;
   uint8_t unacked_segs = 0;
   bool persist = false;
+  // TIME_WAIT list, oldest first: the entries yield to new connections when the table is
+  // full (a bounded TIME_WAIT table, as Linux's tcp_max_tw_buckets).
+  bool in_tw_list = false;
+  uint32_t tw_prev = UINT32_MAX, tw_next = UINT32_MAX;
 };
 
 class TcpStack {
@@ -242,6 +246,8 @@ class TcpStack {
   void OnRtxTimer(Tcb* t) noexcept;
   void OnAckTimer(Tcb* t) noexcept;
   void EnterTimeWait(Tcb* t) noexcept;
+  void TimeWaitUnlink(Tcb* t) noexcept;
+  bool RecycleTimeWait() noexcept;  // frees the oldest TIME_WAIT connection, if any
   uint32_t TsNow() const { return static_cast<uint32_t>(now_us_ / 1000); }
 
   StackConfig cfg_;
@@ -253,6 +259,7 @@ class TcpStack {
   Tcb* tcbs_ = nullptr;
   uint32_t nconns_ = 0;
   uint32_t half_open_ = 0;
+  uint32_t tw_head_ = UINT32_MAX, tw_tail_ = UINT32_MAX;
   Listener listeners_[kMaxListeners] = {};
   uint64_t now_us_ = 0;
   TimerWheel<4096>* wheel_ = nullptr;  // 1 ms ticks, in DPDK memory (96 KiB)

@@ -279,6 +279,16 @@ void TcpStack::ArmRtx(Tcb* t, uint64_t after_us) noexcept {
 void TcpStack::EnterTimeWait(Tcb* t) noexcept {
   t->state = State::kTimeWait;
   t->want_writable = false;
+  TimeWaitUnlink(t);  // a repeated FIN restarts the wait: to the tail
+  t->in_tw_list = true;
+  t->tw_prev = tw_tail_;
+  t->tw_next = UINT32_MAX;
+  if (tw_tail_ == UINT32_MAX) {
+    tw_head_ = Id(t);
+  } else {
+    tcbs_[tw_tail_].tw_next = Id(t);
+  }
+  tw_tail_ = Id(t);
   wheel_->Cancel(&t->ack_timer);
   ArmRtx(t, static_cast<uint64_t>(cfg_.time_wait_ms) * 1000);
 }

@@ -113,6 +113,10 @@ void RegisterAllCommands(Registry& registry) {
   registry.Add(InfoCommands());
   registry.Add(ActivityCommands());
   registry.Add(EnvCommands());
+  registry.Add(StatCommands());
+  registry.Add(ServerCommands());
+  registry.Add(FrontendCommands());
+  registry.Add(SessCommands());
 }
 
 }  // namespace sluice::cli

@@ -14,6 +14,10 @@ std::span<const CommandRow> CliCommands();       // cli_cmds.cc: prompt, quit, l
 std::span<const CommandRow> InfoCommands();      // info_cmds.cc: show info, show version
 std::span<const CommandRow> ActivityCommands();  // activity_cmds.cc: show activity, clear counters
 std::span<const CommandRow> EnvCommands();       // env_cmds.cc: show env
+std::span<const CommandRow> StatCommands();      // stat_cmds.cc: show stat, servers, backend
+std::span<const CommandRow> ServerCommands();    // server_cmds.cc: set server, weights, health
+std::span<const CommandRow> FrontendCommands();  // frontend_cmds.cc: frontends, global limits
+std::span<const CommandRow> SessCommands();      // sess_cmds.cc: show sess, shutdown session
 
 // Adds every table above to `registry`.
 void RegisterAllCommands(Registry& registry);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime-api/commands/proxy_view.h"
 #include "runtime-api/registry/registry.h"
 
 namespace sluice::cli {
@@ -74,6 +75,9 @@ class ApplianceContext {
   virtual void Activity(ActivityDump& out) = 0;
   // `clear counters` (max values, operator) or `clear counters all` (every counter, admin).
   virtual void ClearCounters(bool all) = 0;
+  // The proxies, servers and sessions (commands/proxy_view.h). nullptr: the appliance has
+  // none yet, and the proxy commands answer as HAProxy does with no proxies configured.
+  virtual ProxyControl* Proxy() { return nullptr; }
 };
 
 }  // namespace sluice::cli

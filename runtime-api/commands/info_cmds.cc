@@ -7,6 +7,7 @@
 
 #include "dataplane/base/assert.h"
 #include "runtime-api/commands/commands.h"
+#include "runtime-api/commands/typed_text.h"
 
 namespace sluice::cli {
 
@@ -85,62 +86,6 @@ void InfoValues::SetUptime(double seconds) {
 
 namespace {
 
-std::string_view OriginName(char c) {
-  switch (c) {
-    case 'M': return "Metric";
-    case 'S': return "Status";
-    case 'K': return "Key";
-    case 'C': return "Config";
-    case 'P': return "Product";
-    default: return "Unknown";
-  }
-}
-
-std::string_view NatureName(char c) {
-  switch (c) {
-    case 'G': return "Gauge";
-    case 'L': return "Limit";
-    case 'M': return "Max";
-    case 'm': return "Min";
-    case 'R': return "Rate";
-    case 'C': return "Counter";
-    case 'D': return "Duration";
-    case 'A': return "Age";
-    case 'T': return "Time";
-    case 'N': return "Name";
-    case 'O': return "Output";
-    case 'a': return "Avg";
-    default: return "Unknown";
-  }
-}
-
-std::string_view ScopeName(char c) {
-  switch (c) {
-    case 'P': return "Process";
-    case 'S': return "Service";
-    case 's': return "System";
-    case 'C': return "Cluster";
-    default: return "Unknown";
-  }
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
 enum class InfoFormat { kText, kTyped, kJson };
 
 class ShowInfoDump final : public Dump {
@@ -182,9 +127,9 @@ class ShowInfoDump final : public Dump {
         r += "{\"field\":{\"pos\":" + std::to_string(f.pos) + ",\"name\":";
         AppendJsonString(r, f.name);
         r += "},\"processNum\":1,\"tags\":{\"origin\":\"";
-        r.append(OriginName(f.tags[0])).append("\",\"nature\":\"");
-        r.append(NatureName(f.tags[1])).append("\",\"scope\":\"");
-        r.append(ScopeName(f.tags[2])).append("\"},\"value\":{\"type\":\"");
+        r.append(TagOriginName(f.tags[0])).append("\",\"nature\":\"");
+        r.append(TagNatureName(f.tags[1])).append("\",\"scope\":\"");
+        r.append(TagScopeName(f.tags[2])).append("\"},\"value\":{\"type\":\"");
         r.append(InfoTypeName(type)).append("\",\"value\":");
         if (type == InfoType::kStr) {
           AppendJsonString(r, value);

@@ -1,0 +1,454 @@
+#include "controlplane/main/proxy_control.h"
+
+#include <sys/time.h>
+
+#include <chrono>
+#include <thread>
+
+#include "controlplane/proxy/check_text.h"
+#include "dataplane/net/addr_text.h"
+
+namespace sluice::app {
+
+namespace {
+
+cli::CheckStatus ToCli(proxy::CheckStatus s) {
+  switch (s) {
+    case proxy::CheckStatus::kNone:
+      return cli::CheckStatus::kIni;
+    case proxy::CheckStatus::kL4Ok:
+      return cli::CheckStatus::kL4Ok;
+    case proxy::CheckStatus::kL4Tout:
+      return cli::CheckStatus::kL4Tout;
+    case proxy::CheckStatus::kL4Con:
+      return cli::CheckStatus::kL4Con;
+    case proxy::CheckStatus::kL7Ok:
+      return cli::CheckStatus::kL7Ok;
+    case proxy::CheckStatus::kL7Sts:
+      return cli::CheckStatus::kL7Sts;
+    case proxy::CheckStatus::kL7Rsp:
+      return cli::CheckStatus::kL7Rsp;
+    case proxy::CheckStatus::kL7Tout:
+      return cli::CheckStatus::kL7Tout;
+    case proxy::CheckStatus::kSockErr:
+      return cli::CheckStatus::kSockErr;
+  }
+  return cli::CheckStatus::kUnknown;
+}
+
+const char* AlgoName(config::BalanceAlgo a) {
+  switch (a) {
+    case config::BalanceAlgo::kRoundRobin:
+      return "roundrobin";
+    case config::BalanceAlgo::kStaticRr:
+      return "static-rr";
+    case config::BalanceAlgo::kLeastConn:
+      return "leastconn";
+    case config::BalanceAlgo::kFirst:
+      return "first";
+    case config::BalanceAlgo::kSource:
+      return "source";
+  }
+  return "roundrobin";
+}
+
+uint32_t Avg(uint64_t sum, uint64_t n) { return n ? static_cast<uint32_t>(sum / n) : 0; }
+
+// Sums one kind of statistic over the workers.
+template <class Get>
+uint64_t Sum(const std::vector<const proxy::ProxyStats*>& stats, Get get) {
+  uint64_t v = 0;
+  for (const auto* s : stats) v += get(*s);
+  return v;
+}
+
+std::string AddrText(const uint8_t* a, bool v6) {
+  net::IpAddr ip;
+  ip.is_v6 = v6;
+  if (v6) {
+    std::memcpy(ip.v6.b.data(), a, 16);
+  } else {
+    std::memcpy(&ip.v4.be, a, 4);
+  }
+  return net::ToString(ip);
+}
+
+}  // namespace
+
+cp::ServerRt* ProxyCliControl::Server(size_t proxy, size_t server) {
+  cp::ProxyRuntime& rt = app_.proxy();
+  if (proxy >= rt.proxies().size()) return nullptr;
+  const int b = rt.proxies()[proxy].backend;
+  if (b < 0) return nullptr;
+  const cp::BackendRt& be = rt.backends()[b];
+  if (server >= be.nservers) return nullptr;
+  return &rt.servers()[be.first_server + server];
+}
+
+void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
+  cp::ProxyRuntime& rt = app_.proxy();
+  const auto& st = app_.proxy_stats();
+  const uint64_t now_s = app_.NowSeconds();
+  const uint64_t now_ms = app_.NowMilliseconds();
+  out->clear();
+  for (const cp::ProxyRt& p : rt.proxies()) {
+    cli::ProxyView v;
+    v.name = p.name;
+    v.iid = p.id;
+    v.has_frontend = p.frontend >= 0;
+    v.has_backend = p.backend >= 0;
+    if (p.frontend >= 0) {
+      const cp::FrontendRt& f = rt.frontends()[p.frontend];
+      const auto fi = static_cast<size_t>(p.frontend);
+      v.frontend_state = f.stopped   ? cli::FrontendState::kStopped
+                         : f.enabled ? cli::FrontendState::kOpen
+                                     : cli::FrontendState::kPaused;
+      v.maxconn = f.maxconn ? f.maxconn : rt.global_maxconn;
+      auto& c = v.frontend;
+      c.scur = static_cast<uint32_t>(Sum(st, [&](auto& s) { return s.frontends[fi].cur.Get(); }));
+      c.smax = static_cast<uint32_t>(Sum(st, [&](auto& s) { return s.frontends[fi].max.Get(); }));
+      c.stot = Sum(st, [&](auto& s) { return s.frontends[fi].tot.Get(); });
+      c.conn_tot = c.stot;
+      c.bin = Sum(st, [&](auto& s) { return s.frontends[fi].bin.Get(); });
+      c.bout = Sum(st, [&](auto& s) { return s.frontends[fi].bout.Get(); });
+      c.dcon = Sum(st, [&](auto& s) { return s.frontends[fi].denied.Get(); });
+      c.ereq = Sum(st, [&](auto& s) { return s.frontends[fi].errors.Get(); });
+    }
+    if (p.backend >= 0) {
+      const cp::BackendRt& b = rt.backends()[p.backend];
+      const auto bi = static_cast<size_t>(p.backend);
+      v.algo = AlgoName(b.algo);
+      v.dynamic_weights = b.algo != config::BalanceAlgo::kStaticRr;
+      auto& c = v.backend;
+      auto bsum = [&](auto field) {
+        return Sum(st, [&](auto& s) { return (s.backends[bi].*field).Get(); });
+      };
+      c.qcur = static_cast<uint32_t>(bsum(&proxy::BackendStats::qcur));
+      c.qmax = static_cast<uint32_t>(bsum(&proxy::BackendStats::qmax));
+      c.scur = static_cast<uint32_t>(bsum(&proxy::BackendStats::cur));
+      c.smax = static_cast<uint32_t>(bsum(&proxy::BackendStats::max));
+      c.stot = bsum(&proxy::BackendStats::tot);
+      c.bin = bsum(&proxy::BackendStats::bin);
+      c.bout = bsum(&proxy::BackendStats::bout);
+      c.econ = bsum(&proxy::BackendStats::econ);
+      c.wretr = bsum(&proxy::BackendStats::retries);
+      c.wredis = bsum(&proxy::BackendStats::redispatches);
+      c.cli_abrt = bsum(&proxy::BackendStats::cli_abrt);
+      c.srv_abrt = bsum(&proxy::BackendStats::srv_abrt);
+      c.lbtot = bsum(&proxy::BackendStats::lbtot);
+      c.connect = c.lbtot;
+      const uint64_t timed = bsum(&proxy::BackendStats::timed);
+      c.ttime_ms = Avg(bsum(&proxy::BackendStats::ttime_ms_sum), timed);
+      c.ctime_ms = Avg(bsum(&proxy::BackendStats::ctime_ms_sum), timed);
+      c.qtime_ms = Avg(bsum(&proxy::BackendStats::qtime_ms_sum), timed);
+      c.lastchg_s = static_cast<uint32_t>(now_s - b.last_change_s);
+      c.downtime_s = static_cast<uint32_t>(b.downtime_s + (b.was_up ? 0 : now_s - b.down_since_s));
+      for (uint32_t i = b.first_server; i < b.first_server + b.nservers; ++i) {
+        const cp::ServerRt& s = rt.servers()[i];
+        auto ssum = [&](auto field) {
+          return Sum(st, [&](auto& x) { return (x.servers[i].*field).Get(); });
+        };
+        cli::ServerView sv;
+        sv.name = s.name;
+        sv.sid = s.id;
+        sv.addr = net::ToString(s.addr);
+        sv.port = s.port;
+        sv.backup = s.backup;
+        sv.forced_maint = s.maint || s.cfg_maint;
+        sv.config_maint = s.cfg_maint;
+        sv.forced_drain = s.drain;
+        sv.op_state = s.op == cp::OpState::kUp         ? cli::ServerOpState::kRunning
+                      : s.op == cp::OpState::kStopping ? cli::ServerOpState::kStopping
+                                                       : cli::ServerOpState::kStopped;
+        sv.uweight = s.uweight;
+        sv.iweight = s.iweight;
+        sv.eweight = s.uweight;
+        sv.maxconn = s.maxconn;
+        auto& k = sv.check;
+        k.configured = s.check_configured;
+        k.enabled = s.check_enabled;
+        k.rise = s.rise;
+        k.fall = s.fall;
+        if (s.check_port != s.port) k.port = s.check_port;
+        if (!(s.check_addr == s.addr)) k.addr = net::ToString(s.check_addr);
+        const size_t w = i % rt.nworkers();
+        if (w < st.size() && s.check_configured) {
+          const proxy::ServerStats& cs = st[w]->servers[i];
+          const bool current = cs.check_epoch.Get() == s.check_epoch;
+          const auto status = static_cast<proxy::CheckStatus>(cs.check_status.Get());
+          k.status = cs.check_count.Get() ? ToCli(status) : cli::CheckStatus::kIni;
+          k.code = static_cast<uint32_t>(cs.check_code.Get());
+          k.duration_ms = cs.check_duration_ms.Get();
+          if (cs.check_count.Get()) {
+            k.output = cp::CheckStatusInfo(status, k.code);
+          }
+          k.health = current ? static_cast<uint32_t>(cs.check_health.Get()) : s.init_health;
+          sv.counters.chkfail = cs.check_fails.Get();
+        } else {
+          k.health = s.op == cp::OpState::kDown ? 0 : s.rise + s.fall - 1;
+        }
+        sv.counters.chkdown = s.down_transitions;
+        auto& c = sv.counters;
+        c.qcur = static_cast<uint32_t>(ssum(&proxy::ServerStats::qcur));
+        c.qmax = static_cast<uint32_t>(ssum(&proxy::ServerStats::qmax));
+        c.scur = static_cast<uint32_t>(ssum(&proxy::ServerStats::cur));
+        c.smax = static_cast<uint32_t>(ssum(&proxy::ServerStats::max));
+        c.stot = ssum(&proxy::ServerStats::tot);
+        c.bin = ssum(&proxy::ServerStats::bin);
+        c.bout = ssum(&proxy::ServerStats::bout);
+        c.econ = ssum(&proxy::ServerStats::econ);
+        c.wretr = ssum(&proxy::ServerStats::retries);
+        c.wredis = ssum(&proxy::ServerStats::redispatches);
+        c.cli_abrt = ssum(&proxy::ServerStats::cli_abrt);
+        c.srv_abrt = ssum(&proxy::ServerStats::srv_abrt);
+        c.lbtot = ssum(&proxy::ServerStats::lbtot);
+        c.connect = c.lbtot;
+        const uint64_t timed = ssum(&proxy::ServerStats::timed);
+        c.ttime_ms = Avg(ssum(&proxy::ServerStats::ttime_ms_sum), timed);
+        c.ctime_ms = Avg(ssum(&proxy::ServerStats::ctime_ms_sum), timed);
+        c.qtime_ms = Avg(ssum(&proxy::ServerStats::qtime_ms_sum), timed);
+        uint64_t last_ms = 0;
+        for (const auto* x : st) {
+          const uint64_t t = x->servers[i].last_sess_ms.Get();
+          if (t > last_ms) last_ms = t;
+        }
+        // last_sess_ms is in the workers' clock (TSC microseconds / 1000), as is now_ms.
+        c.lastsess_s = last_ms ? static_cast<int32_t>((now_ms - last_ms) / 1000) : -1;
+        c.lastchg_s = static_cast<uint32_t>(now_s - s.last_change_s);
+        c.downtime_s = static_cast<uint32_t>(
+            s.downtime_s + (s.op == cp::OpState::kDown ? now_s - s.down_since_s : 0));
+        v.servers.push_back(std::move(sv));
+      }
+      uint64_t chkdown = 0;
+      for (const auto& sv : v.servers) chkdown += sv.counters.chkdown;
+      c.chkdown = chkdown;
+    }
+    out->push_back(std::move(v));
+  }
+}
+
+void ProxyCliControl::Sessions(std::vector<cli::SessionView>* out) {
+  out->clear();
+  cp::ProxyRuntime& rt = app_.proxy();
+  const auto& st = app_.proxy_stats();
+  const uint64_t seq = ++dump_seq_;
+  app_.Broadcast(proxy::Command::kDumpSessions, seq);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  for (const auto* s : st) {
+    while (s->dump.seq.load(std::memory_order_acquire) != seq &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  const int64_t now_us = static_cast<int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec;
+  uint32_t serial = 0;
+  for (const auto* s : st) {
+    if (s->dump.seq.load(std::memory_order_acquire) != seq) continue;  // worker too slow
+    for (uint32_t i = 0; i < s->dump.n; ++i) {
+      const proxy::SessionInfo& e = s->dump.sessions[i];
+      cli::SessionView v;
+      v.id = e.uid;
+      v.serial = ++serial;
+      v.proto = e.is_v6 ? "tcpv6" : "tcpv4";
+      v.src = {AddrText(e.client_addr, e.is_v6), e.client_port};
+      v.dst = {AddrText(e.front_addr, e.is_v6), e.front_port};
+      if (e.frontend < rt.frontends().size()) {
+        v.frontend = rt.frontends()[e.frontend].name;
+        v.frontend_iid = rt.frontends()[e.frontend].id;
+      }
+      v.listener_id = 1;
+      if (e.backend < rt.backends().size()) {
+        v.backend = rt.backends()[e.backend].name;
+        v.backend_iid = rt.backends()[e.backend].id;
+      }
+      if (e.server < rt.servers().size() && e.server_port != 0) {
+        v.server = rt.servers()[e.server].name;
+        v.server_sid = rt.servers()[e.server].id;
+        v.backend_src = {AddrText(e.local_addr, e.server_v6), e.local_port};
+        v.server_dst = {AddrText(e.server_addr, e.server_v6), e.server_port};
+      }
+      v.age_s = static_cast<uint32_t>(e.age_ms / 1000);
+      v.accept_time_us = now_us - static_cast<int64_t>(e.age_ms) * 1000;
+      out->push_back(std::move(v));
+    }
+  }
+}
+
+std::string ProxyCliControl::SetServerAdmin(size_t proxy, size_t server, cli::ServerAdminOp op) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  const bool was_maint = s->InMaint();
+  switch (op) {
+    case cli::ServerAdminOp::kReady:
+      s->maint = s->cfg_maint = s->drain = false;
+      break;
+    case cli::ServerAdminOp::kDrain:
+      s->drain = true;
+      s->maint = s->cfg_maint = false;
+      break;
+    case cli::ServerAdminOp::kMaint:
+      s->maint = true;
+      s->drain = false;
+      break;
+  }
+  // Leaving maintenance restarts the checks at health = rise (UP, down at the first failure).
+  if (was_maint && !s->InMaint() && s->check_configured) {
+    app_.proxy().RestartChecks(*s, static_cast<uint8_t>(s->rise));
+    app_.proxy().SetOp(*s, cp::OpState::kUp, app_.NowSeconds());
+  }
+  s->last_change_s = app_.NowSeconds();
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetServerHealth(size_t proxy, size_t server, cli::ServerHealthOp op) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  const auto top = static_cast<uint8_t>(s->rise + s->fall - 1);
+  const uint64_t now = app_.NowSeconds();
+  switch (op) {
+    case cli::ServerHealthOp::kUp:
+      app_.proxy().RestartChecks(*s, top);
+      app_.proxy().SetOp(*s, cp::OpState::kUp, now);
+      break;
+    case cli::ServerHealthOp::kStopping:
+      app_.proxy().RestartChecks(*s, top);
+      app_.proxy().SetOp(*s, cp::OpState::kStopping, now);
+      break;
+    case cli::ServerHealthOp::kDown:
+      app_.proxy().RestartChecks(*s, 0);
+      app_.proxy().SetOp(*s, cp::OpState::kDown, now);
+      break;
+  }
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetServerWeight(size_t proxy, size_t server, uint32_t weight) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  s->uweight = weight;
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetServerAddr(size_t proxy, size_t server, const std::string& addr,
+                                           uint16_t port) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  const auto ip = net::ParseIp(addr);
+  if (!ip) return "Invalid addr.\n";
+  const bool check_follows = s->check_addr == s->addr;
+  const bool port_follows = s->check_port == s->port;
+  s->addr = *ip;
+  if (check_follows) s->check_addr = *ip;
+  if (port != 0) {
+    s->port = port;
+    if (port_follows) s->check_port = port;
+  }
+  if (s->check_configured) {
+    app_.proxy().RestartChecks(*s, s->op == cp::OpState::kDown ? 0 : s->init_health);
+  }
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetServerCheckAddr(size_t proxy, size_t server,
+                                                const std::string& addr, uint16_t port) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  if (addr.empty()) {
+    s->check_addr = s->addr;
+  } else {
+    const auto ip = net::ParseIp(addr);
+    if (!ip) return "Invalid addr.\n";
+    s->check_addr = *ip;
+  }
+  s->check_port = port ? port : s->port;
+  const auto top = static_cast<uint8_t>(s->rise + s->fall - 1);
+  app_.proxy().RestartChecks(*s, s->op == cp::OpState::kDown ? 0 : top);
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetServerMaxconn(size_t proxy, size_t server, uint32_t maxconn) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  s->maxconn = maxconn;
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetServerCheckEnabled(size_t proxy, size_t server, bool enabled) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  if (enabled && !s->check_enabled) {
+    const auto top = static_cast<uint8_t>(s->rise + s->fall - 1);
+    app_.proxy().RestartChecks(*s, s->op == cp::OpState::kDown ? 0 : top);
+  }
+  s->check_enabled = enabled;
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::ShutdownServerSessions(size_t proxy, size_t server) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.\n";
+  app_.Broadcast(proxy::Command::kKillServerSessions,
+                 static_cast<uint64_t>(s - app_.proxy().servers().data()));
+  return "";
+}
+
+std::string ProxyCliControl::SetFrontend(size_t proxy, cli::FrontendOp op) {
+  cp::ProxyRuntime& rt = app_.proxy();
+  if (proxy >= rt.proxies().size() || rt.proxies()[proxy].frontend < 0) {
+    return "No such frontend.\n";
+  }
+  cp::FrontendRt& f = rt.frontends()[rt.proxies()[proxy].frontend];
+  switch (op) {
+    case cli::FrontendOp::kPause:
+      f.enabled = false;
+      break;
+    case cli::FrontendOp::kResume:
+      f.enabled = true;
+      break;
+    case cli::FrontendOp::kShutdown:
+      f.stopped = true;
+      break;
+  }
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetFrontendMaxconn(size_t proxy, uint32_t maxconn) {
+  cp::ProxyRuntime& rt = app_.proxy();
+  if (proxy >= rt.proxies().size() || rt.proxies()[proxy].frontend < 0) {
+    return "No such frontend.\n";
+  }
+  rt.frontends()[rt.proxies()[proxy].frontend].maxconn = maxconn;
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetGlobalMaxconn(uint32_t maxconn) {
+  app_.proxy().global_maxconn = maxconn;
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::SetRateLimit(cli::RateLimit limit, uint64_t value) {
+  if (limit == cli::RateLimit::kConnections || limit == cli::RateLimit::kSessions) {
+    app_.proxy().rate_limit_cps = static_cast<uint32_t>(value > UINT32_MAX ? UINT32_MAX : value);
+    Publish();
+  }
+  return "";
+}
+
+std::string ProxyCliControl::ShutdownSession(uint64_t id) {
+  app_.Broadcast(proxy::Command::kKillSession, id);
+  return "";
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,46 @@
+// Slow path. The Runtime API's proxy commands on the appliance (runtime-api/commands/
+// proxy_view.h): views summed from the workers' statistics blocks, mutations of the live
+// state (controlplane/proxy) followed by a snapshot publication, and session commands sent
+// through the workers' command rings.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "controlplane/main/appliance.h"
+#include "runtime-api/commands/proxy_view.h"
+
+namespace sluice::app {
+
+class ProxyCliControl final : public cli::ProxyControl {
+ public:
+  explicit ProxyCliControl(Appliance& app) : app_(app) {}
+
+  void Proxies(std::vector<cli::ProxyView>* out) override;
+  void Sessions(std::vector<cli::SessionView>* out) override;
+  std::string SetServerAdmin(size_t proxy, size_t server, cli::ServerAdminOp op) override;
+  std::string SetServerHealth(size_t proxy, size_t server, cli::ServerHealthOp op) override;
+  std::string SetServerWeight(size_t proxy, size_t server, uint32_t weight) override;
+  std::string SetServerAddr(size_t proxy, size_t server, const std::string& addr,
+                            uint16_t port) override;
+  std::string SetServerCheckAddr(size_t proxy, size_t server, const std::string& addr,
+                                 uint16_t port) override;
+  std::string SetServerMaxconn(size_t proxy, size_t server, uint32_t maxconn) override;
+  std::string SetServerCheckEnabled(size_t proxy, size_t server, bool enabled) override;
+  std::string ShutdownServerSessions(size_t proxy, size_t server) override;
+  std::string SetFrontend(size_t proxy, cli::FrontendOp op) override;
+  std::string SetFrontendMaxconn(size_t proxy, uint32_t maxconn) override;
+  std::string SetGlobalMaxconn(uint32_t maxconn) override;
+  std::string SetRateLimit(cli::RateLimit limit, uint64_t value) override;
+  std::string ShutdownSession(uint64_t id) override;
+
+ private:
+  cp::ServerRt* Server(size_t proxy, size_t server);
+  void Publish() { app_.PublishSnapshot(); }
+
+  Appliance& app_;
+  uint64_t dump_seq_ = 0;
+};
+
+}  // namespace sluice::app

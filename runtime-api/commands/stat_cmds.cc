@@ -1,0 +1,758 @@
+// Slow path. `show stat` (CSV, typed and json, with HAProxy 2.6's 128 columns, tags and
+// types), `show servers state`, `show servers conn` and `show backend`
+// (../shared/compat/haproxy-2.6/RUNTIME-API.md sections 3.1, 3.2 and 3.4). The rows come
+// from a ProxyControl snapshot taken when the command starts; which fields a row fills, and
+// with which tags, follows haproxy's stats_fill_{fe,be,sv}_stats().
+#include <array>
+#include <cinttypes>
+#include <cstdio>
+
+#include "runtime-api/commands/commands.h"
+#include "runtime-api/commands/proxy_lookup.h"
+#include "runtime-api/commands/typed_text.h"
+
+namespace sluice::cli {
+namespace {
+
+enum StatPos : int {
+#define SL_STAT_FIELD(pos, id, name, desc) id = pos,
+#include "runtime-api/commands/stat_fields.def"
+#undef SL_STAT_FIELD
+  kStatFieldCount
+};
+static_assert(kStatFieldCount == 127, "HAProxy 2.6.12 prints 127 fields");
+constexpr int kStaticFieldCount = kAggCheckStatus + 1;  // the CSV prints "-" after these
+
+struct FieldMeta {
+  std::string_view name;
+  std::string_view desc;
+};
+constexpr FieldMeta kFieldMeta[] = {
+#define SL_STAT_FIELD(pos, id, name, desc) {name, desc},
+#include "runtime-api/commands/stat_fields.def"
+#undef SL_STAT_FIELD
+};
+
+// haproxy's STATS_TYPE_*: the `type` column and the typed form's object letter.
+enum class ObjType : uint32_t { kFrontend = 0, kBackend = 1, kServer = 2 };
+
+enum class FieldType : uint8_t { kEmpty, kU32, kS32, kU64, kStr };
+
+struct Field {
+  FieldType type = FieldType::kEmpty;
+  std::string_view tags;  // origin, nature, scope letters: "MGP"
+  uint64_t u = 0;
+  int64_t s = 0;
+  std::string str;
+};
+
+// One object's line: what haproxy's `struct field` array holds.
+struct Row {
+  ObjType obj = ObjType::kFrontend;
+  uint32_t iid = 0;
+  uint32_t sid = 0;
+  std::array<Field, kStatFieldCount> f;
+
+  void U32(int pos, std::string_view tags, uint64_t v) { Set(pos, FieldType::kU32, tags).u = v; }
+  void U64(int pos, std::string_view tags, uint64_t v) { Set(pos, FieldType::kU64, tags).u = v; }
+  void S32(int pos, std::string_view tags, int64_t v) { Set(pos, FieldType::kS32, tags).s = v; }
+  void Str(int pos, std::string_view tags, std::string v) {
+    Set(pos, FieldType::kStr, tags).str = std::move(v);
+  }
+  // Counters HAProxy prints as u64 with the MCP tags.
+  void Counters(std::initializer_list<std::pair<int, uint64_t>> values) {
+    for (const auto& [pos, v] : values) U64(pos, "MCP", v);
+  }
+
+ private:
+  Field& Set(int pos, FieldType type, std::string_view tags) {
+    Field& field = f[static_cast<size_t>(pos)];
+    field.type = type;
+    field.tags = tags;
+    return field;
+  }
+};
+
+// The stats modules' fields, zero: Sluice has no TLS, HTTP/2 or HTTP/1 mux. ssl is printed
+// for frontends, backends and servers, h2 and h1 for frontends and backends (haproxy's
+// module capabilities).
+void FillModules(Row& r, bool with_http_muxes) {
+  r.Counters({{kSslSess, 0}, {kSslReusedSess, 0}, {kSslFailedHandshake, 0}});
+  if (!with_http_muxes) return;
+  for (int pos = kH2HeadersRcvd; pos <= kH1SplicedBytesOut; ++pos) {
+    const bool gauge =
+        pos == kH2OpenConn || pos == kH2OpenStream || pos == kH1OpenConn || pos == kH1OpenStream;
+    r.U64(pos, gauge ? "MGP" : "MCP", 0);
+  }
+}
+
+void FillKey(Row& r, const ProxyView& p, ObjType obj, uint32_t sid) {
+  r.obj = obj;
+  r.iid = p.iid;
+  r.sid = sid;
+  r.Str(kPxname, "KNS", p.name);
+  r.U32(kPid, "KGP", 1);
+  r.U32(kIid, "KGS", p.iid);
+  r.U32(kSid, "KGS", sid);
+  r.U32(kType, "CGS", static_cast<uint32_t>(obj));
+  r.Str(kMode, "CGS", p.mode);
+}
+
+void FillHttpResponses(Row& r, const ProxyView& p) {
+  if (p.mode != "http") return;  // haproxy fills them for HTTP proxies only
+  for (int pos = kHrsp1xx; pos <= kHrspOther; ++pos) r.U64(pos, "MCP", 0);
+}
+
+void FillTimes(Row& r, const StatCounters& c) {
+  r.U32(kQtime, "MaP", c.qtime_ms);
+  r.U32(kCtime, "MaP", c.ctime_ms);
+  r.U32(kRtime, "MaP", c.rtime_ms);
+  r.U32(kTtime, "MaP", c.ttime_ms);
+  r.U32(kQtimeMax, "MMP", c.qtime_max_ms);
+  r.U32(kCtimeMax, "MMP", c.ctime_max_ms);
+  r.U32(kRtimeMax, "MMP", c.rtime_max_ms);
+  r.U32(kTtimeMax, "MMP", c.ttime_max_ms);
+}
+
+void FillFrontend(const ProxyView& p, Row& r) {
+  const StatCounters& c = p.frontend;
+  FillKey(r, p, ObjType::kFrontend, 0);
+  r.Str(kSvname, "KNS", "FRONTEND");
+  r.U32(kScur, "MGP", c.scur);
+  r.U32(kSmax, "MMP", c.smax);
+  r.U32(kSlim, "CLP", p.maxconn);
+  r.Counters({{kStot, c.stot},
+              {kBin, c.bin},
+              {kBout, c.bout},
+              {kDreq, c.dreq},
+              {kDresp, c.dresp},
+              {kEreq, c.ereq}});
+  const char* status = "OPEN";
+  if (p.frontend_state == FrontendState::kPaused) status = "PAUSED";
+  if (p.frontend_state == FrontendState::kStopped) status = "STOP";
+  r.Str(kStatus, "SGP", status);
+  r.U32(kRate, "MRP", c.rate);
+  r.U32(kRateLim, "CLP", p.rate_limit_sessions);
+  r.U32(kRateMax, "MMP", c.rate_max);
+  FillHttpResponses(r, p);
+  r.U32(kReqRate, "MRP", 0);
+  r.U32(kReqRateMax, "MMP", 0);
+  r.Counters({{kReqTot, 0}, {kCompIn, 0}, {kCompOut, 0}, {kCompByp, 0}, {kCompRsp, 0}});
+  r.U32(kConnRate, "MRP", c.conn_rate);
+  r.U32(kConnRateMax, "MMP", c.conn_rate_max);
+  r.Counters(
+      {{kConnTot, c.conn_tot}, {kDcon, c.dcon}, {kDses, c.dses}, {kWrew, c.wrew}, {kEint, c.eint}});
+  if (p.mode == "http") r.Counters({{kIntercepted, 0}, {kCacheLookups, 0}, {kCacheHits, 0}});
+  FillModules(r, true);
+}
+
+// A backend's totals over its servers (haproxy's recount_servers(),
+// update_backend_weight() and stats_fill_be_computesrv()).
+struct BackendTotals {
+  uint32_t act = 0;  // usable active servers
+  uint32_t bck = 0;  // usable backup servers
+  uint64_t weight = 0;
+  uint64_t uweight = 0;
+  uint32_t up = 0;  // servers not stopped
+};
+
+BackendTotals ComputeTotals(const ProxyView& p) {
+  BackendTotals t;
+  uint64_t active_weight = 0;
+  const ServerView* first_backup = nullptr;
+  for (const ServerView& s : p.servers) {
+    if (!CurrentlyUsable(s)) continue;
+    if (s.backup) {
+      if (first_backup == nullptr) first_backup = &s;
+      ++t.bck;
+    } else {
+      ++t.act;
+      active_weight += s.eweight;
+    }
+  }
+  // Without active servers haproxy uses the first backup only (no `option allbackups`).
+  t.weight = t.act > 0 ? active_weight : (first_backup ? first_backup->eweight : 0);
+  for (const ServerView& s : p.servers) {
+    if (s.op_state == ServerOpState::kStopped) continue;
+    ++t.up;
+    if (CurrentlyUsable(s) && (t.act == 0) == s.backup) t.uweight += s.uweight;
+  }
+  if (t.act == 0 && first_backup != nullptr) t.uweight = first_backup->uweight;
+  return t;
+}
+
+struct StatOptions {
+  bool legends = false;     // addr and algo: operator and admin sessions
+  bool hide_maint = false;  // no-maint
+  bool hide_down = false;   // up
+};
+
+void FillBackend(const ProxyView& p, const StatOptions& opt, Row& r) {
+  const StatCounters& c = p.backend;
+  const BackendTotals t = ComputeTotals(p);
+  FillKey(r, p, ObjType::kBackend, 0);
+  r.Str(kSvname, "KNS", "BACKEND");
+  r.U32(kQcur, "MGP", c.qcur);
+  r.U32(kQmax, "MMP", c.qmax);
+  r.U32(kScur, "MGP", c.scur);
+  r.U32(kSmax, "MMP", c.smax);
+  r.U32(kSlim, "CLP", p.fullconn);
+  r.Counters({{kStot, c.stot},
+              {kBin, c.bin},
+              {kBout, c.bout},
+              {kDreq, c.dreq},
+              {kDresp, c.dresp},
+              {kEcon, c.econ},
+              {kEresp, c.eresp},
+              {kWretr, c.wretr},
+              {kWredis, c.wredis}});
+  std::string status = t.weight > 0 || p.servers.empty() ? "UP" : "DOWN";
+  if (opt.hide_maint || opt.hide_down) {
+    status += " (" + std::to_string(t.up) + "/" + std::to_string(p.servers.size()) + ")";
+  }
+  r.Str(kStatus, "SGP", std::move(status));
+  r.U32(kWeight, "MaP", t.weight);
+  r.U32(kAct, "MGP", t.act);
+  r.U32(kBck, "MGP", t.bck);
+  r.U64(kChkdown, "MCP", c.chkdown);
+  r.U32(kLastchg, "MAP", c.lastchg_s);
+  if (!p.servers.empty()) r.U32(kDowntime, "MCP", c.downtime_s);
+  r.U64(kLbtot, "MCP", c.lbtot);
+  r.U32(kRate, "MGP", c.rate);
+  r.U32(kRateMax, "MGP", c.rate_max);
+  FillHttpResponses(r, p);
+  if (p.mode == "http") r.Counters({{kReqTot, 0}, {kCacheLookups, 0}, {kCacheHits, 0}});
+  r.Counters({{kCliAbrt, c.cli_abrt},
+              {kSrvAbrt, c.srv_abrt},
+              {kCompIn, 0},
+              {kCompOut, 0},
+              {kCompByp, 0},
+              {kCompRsp, 0}});
+  r.S32(kLastsess, "MAP", c.lastsess_s);
+  FillTimes(r, c);
+  if (opt.legends) r.Str(kAlgo, "CGS", p.algo);
+  r.Counters({{kWrew, c.wrew}, {kConnect, c.connect}, {kReuse, c.reuse}, {kEint, c.eint}});
+  r.U32(kUweight, "MaP", t.uweight);
+  // haproxy 2.6 prints these aggregates as 0 on the CLI (they mean something to its
+  // Prometheus exporter only).
+  r.U32(kAggServerStatus, "MGP", 0);
+  r.U32(kAggServerCheckStatus, "MGP", 0);
+  r.U32(kAggCheckStatus, "MGP", 0);
+  FillModules(r, true);
+}
+
+std::string AddrPort(const std::string& addr, uint16_t port) {
+  const bool v6 = addr.find(':') != std::string::npos;
+  return (v6 ? "[" + addr + "]" : addr) + ":" + std::to_string(port);
+}
+
+void FillServer(const ProxyView& p, const ServerView& s, const StatOptions& opt, Row& r) {
+  const StatCounters& c = s.counters;
+  const HealthCheckView& check = s.check;
+  FillKey(r, p, ObjType::kServer, s.sid);
+  r.Str(kSvname, "KNS", s.name);
+  r.U32(kQcur, "MGP", c.qcur);
+  r.U32(kQmax, "MMP", c.qmax);
+  r.U32(kScur, "MGP", c.scur);
+  r.U32(kSmax, "MMP", c.smax);
+  if (s.maxconn != 0) r.U32(kSlim, "CLP", s.maxconn);
+  r.Counters({{kStot, c.stot},
+              {kBin, c.bin},
+              {kBout, c.bout},
+              {kDresp, c.dresp},
+              {kEcon, c.econ},
+              {kEresp, c.eresp},
+              {kWretr, c.wretr},
+              {kWredis, c.wredis}});
+  r.Str(kStatus, "SGP", ServerStatusText(s));
+  r.U32(kWeight, "MaP", s.eweight);
+  r.U32(kAct, "SGP", s.backup ? 0 : 1);
+  r.U32(kBck, "SGP", s.backup ? 1 : 0);
+  if (check.enabled) r.Counters({{kChkfail, c.chkfail}, {kChkdown, c.chkdown}});
+  r.U32(kLastchg, "MAP", c.lastchg_s);
+  if (check.enabled) r.U32(kDowntime, "MCP", c.downtime_s);
+  if (s.maxqueue != 0) r.U32(kQlimit, "CGS", s.maxqueue);
+  if (s.op_state == ServerOpState::kStarting && !s.forced_drain) {
+    r.U32(kThrottle, "MaP", s.throttle_pct);
+  }
+  r.U64(kLbtot, "MCP", c.lbtot);
+  r.U32(kRate, "MRP", c.rate);
+  r.U32(kRateMax, "MMP", c.rate_max);
+  if (CheckActive(check)) {
+    const CheckStatusInfo& info = GetCheckStatusInfo(check.status);
+    r.Str(kCheckStatus, "MOP", (check.in_progress ? "* " : "") + std::string(info.name));
+    if (check.status >= CheckStatus::kL57Data) r.U32(kCheckCode, "MOP", check.code);
+    if (check.status >= CheckStatus::kChecked) r.U64(kCheckDuration, "MDP", check.duration_ms);
+    r.Str(kCheckDesc, "MOP", std::string(info.desc));
+    r.Str(kLastChk, "MOP", check.output);
+    r.U32(kCheckRise, "CGS", check.rise);
+    r.U32(kCheckFall, "CGS", check.fall);
+    r.U32(kCheckHealth, "CGS", check.health);
+  }
+  FillHttpResponses(r, p);
+  if (p.mode == "http") r.U64(kReqTot, "MCP", 0);
+  r.Counters({{kCliAbrt, c.cli_abrt}, {kSrvAbrt, c.srv_abrt}});
+  r.S32(kLastsess, "MAP", c.lastsess_s);
+  FillTimes(r, c);
+  if (opt.legends) r.Str(kAddr, "CGS", AddrPort(s.addr, s.port));
+  r.Counters({{kWrew, c.wrew}, {kConnect, c.connect}, {kReuse, c.reuse}, {kEint, c.eint}});
+  // No idle-connection pools on an L4 load balancer: the connections in use are the
+  // sessions.
+  r.U32(kSrvIcur, "MGP", 0);
+  r.U32(kIdleConnCur, "MGP", 0);
+  r.U32(kSafeConnCur, "MGP", 0);
+  r.U32(kUsedConnCur, "MGP", c.scur);
+  r.U32(kNeedConnEst, "MGP", c.smax);  // as `show servers conn` need_est
+  r.U32(kUweight, "MaP", s.uweight);
+  FillModules(r, false);
+}
+
+std::string_view TypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kU32:
+      return "u32";
+    case FieldType::kS32:
+      return "s32";
+    case FieldType::kU64:
+      return "u64";
+    case FieldType::kStr:
+      return "str";
+    case FieldType::kEmpty:
+      break;
+  }
+  return "";
+}
+
+std::string ValueText(const Field& f) {
+  switch (f.type) {
+    case FieldType::kU32:
+    case FieldType::kU64:
+      return std::to_string(f.u);
+    case FieldType::kS32:
+      return std::to_string(f.s);
+    case FieldType::kStr:
+      return f.str;
+    case FieldType::kEmpty:
+      break;
+  }
+  return "";
+}
+
+// haproxy's csv_enc(): quoted, with `"` doubled, only when needed.
+void AppendCsv(std::string& out, const std::string& s) {
+  if (s.find_first_of("\n\r,\"") == std::string::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (const char c : s) {
+    out += c;
+    if (c == '"') out += '"';
+  }
+  out += '"';
+}
+
+std::string CsvHeader() {
+  std::string h = "# ";
+  for (int pos = 0; pos < kStatFieldCount; ++pos) {
+    h.append(kFieldMeta[pos].name).append(",");
+    if (pos + 1 == kStaticFieldCount) h += "-,";
+  }
+  h += '\n';
+  return h;
+}
+
+std::string CsvLine(const Row& r) {
+  std::string line;
+  for (int pos = 0; pos < kStatFieldCount; ++pos) {
+    if (r.f[pos].type != FieldType::kEmpty) AppendCsv(line, ValueText(r.f[pos]));
+    line += ',';
+    if (pos + 1 == kStaticFieldCount) line += "-,";
+  }
+  line += '\n';
+  return line;
+}
+
+char ObjLetter(ObjType obj) {
+  switch (obj) {
+    case ObjType::kFrontend:
+      return 'F';
+    case ObjType::kBackend:
+      return 'B';
+    case ObjType::kServer:
+      return 'S';
+  }
+  return '?';
+}
+
+std::string_view ObjName(ObjType obj) {
+  switch (obj) {
+    case ObjType::kFrontend:
+      return "Frontend";
+    case ObjType::kBackend:
+      return "Backend";
+    case ObjType::kServer:
+      return "Server";
+  }
+  return "Unknown";
+}
+
+std::string TypedLines(const Row& r, bool desc) {
+  std::string out;
+  for (int pos = 0; pos < kStatFieldCount; ++pos) {
+    const Field& f = r.f[pos];
+    if (f.type == FieldType::kEmpty) continue;
+    char key[64];
+    std::snprintf(key, sizeof(key), "%c.%" PRIu32 ".%" PRIu32 ".%d.", ObjLetter(r.obj), r.iid,
+                  r.sid, pos);
+    out.append(key).append(kFieldMeta[pos].name).append(".1:").append(f.tags).append(":");
+    out.append(TypeName(f.type)).append(":").append(ValueText(f));
+    if (desc) out.append(":\"").append(kFieldMeta[pos].desc).append("\"");
+    out += '\n';
+  }
+  return out;
+}
+
+std::string JsonObject(const Row& r) {
+  std::string out = "[";
+  bool first = true;
+  for (int pos = 0; pos < kStatFieldCount; ++pos) {
+    const Field& f = r.f[pos];
+    if (f.type == FieldType::kEmpty) continue;
+    if (!first) out += ',';
+    first = false;
+    out.append("{\"objType\":\"").append(ObjName(r.obj)).append("\",\"proxyId\":");
+    out.append(std::to_string(r.iid)).append(",\"id\":").append(std::to_string(r.sid));
+    out.append(",\"field\":{\"pos\":").append(std::to_string(pos)).append(",\"name\":\"");
+    out.append(kFieldMeta[pos].name).append("\"},\"processNum\":1,\"tags\":{\"origin\":\"");
+    out.append(TagOriginName(f.tags[0])).append("\",\"nature\":\"");
+    out.append(TagNatureName(f.tags[1])).append("\",\"scope\":\"");
+    out.append(TagScopeName(f.tags[2])).append("\"},\"value\":{\"type\":\"");
+    out.append(TypeName(f.type)).append("\",\"value\":");
+    if (f.type == FieldType::kStr) {
+      AppendJsonString(out, f.str);
+    } else {
+      out += ValueText(f);
+    }
+    out += "}}";
+  }
+  out += ']';
+  return out;
+}
+
+enum class StatFormat { kCsv, kTyped, kJson };
+
+struct StatFilter {
+  bool bound = false;  // {<iid>|<proxy>} <type> <sid> given
+  int64_t iid = -1;    // -1: every proxy
+  int64_t type = -1;   // bits: 1 frontends, 2 backends, 4 servers
+  int64_t sid = -1;    // -1: every server
+};
+
+class ShowStatDump final : public Dump {
+ public:
+  ShowStatDump(std::vector<ProxyView> proxies, StatFormat format, bool desc, StatOptions opt,
+               StatFilter filter)
+      : proxies_(std::move(proxies)), format_(format), desc_(desc), opt_(opt), filter_(filter) {}
+
+  DumpStatus Step(Writer& out) override {
+    for (;;) {
+      if (pending_.empty() && !Next(pending_)) return DumpStatus::kDone;
+      if (!out.Put(pending_)) return DumpStatus::kMore;
+      pending_.clear();
+    }
+  }
+
+ private:
+  enum class Stage { kStart, kFrontend, kServers, kBackend, kEnd, kDone };
+
+  // The next record into `rec`; false once everything was produced.
+  bool Next(std::string& rec) {
+    while (rec.empty()) {
+      switch (stage_) {
+        case Stage::kStart:
+          if (format_ == StatFormat::kCsv) rec = CsvHeader();
+          if (format_ == StatFormat::kJson) rec = "[";
+          stage_ = Stage::kFrontend;
+          break;
+        case Stage::kFrontend:
+          if (px_ >= proxies_.size()) {
+            stage_ = Stage::kEnd;
+            break;
+          }
+          if (!ProxySelected(proxies_[px_])) {
+            ++px_;
+            break;
+          }
+          if (proxies_[px_].has_frontend && TypeSelected(1)) {
+            Row r;
+            FillFrontend(proxies_[px_], r);
+            rec = Format(r);
+          }
+          stage_ = Stage::kServers;
+          sv_ = 0;
+          break;
+        case Stage::kServers: {
+          const ProxyView& p = proxies_[px_];
+          if (sv_ >= p.servers.size()) {
+            stage_ = Stage::kBackend;
+            break;
+          }
+          const ServerView& s = p.servers[sv_++];
+          if (ServerSelected(s)) {
+            Row r;
+            FillServer(p, s, opt_, r);
+            rec = Format(r);
+          }
+          break;
+        }
+        case Stage::kBackend:
+          if (proxies_[px_].has_backend && TypeSelected(2)) {
+            Row r;
+            FillBackend(proxies_[px_], opt_, r);
+            rec = Format(r);
+          }
+          ++px_;
+          stage_ = Stage::kFrontend;
+          break;
+        case Stage::kEnd:
+          if (format_ == StatFormat::kJson) rec = "]\n";
+          stage_ = Stage::kDone;
+          break;
+        case Stage::kDone:
+          return false;
+      }
+    }
+    return true;
+  }
+
+  bool ProxySelected(const ProxyView& p) const {
+    return !filter_.bound || filter_.iid == -1 || p.iid == filter_.iid;
+  }
+  bool TypeSelected(int64_t bit) const { return !filter_.bound || (filter_.type & bit) != 0; }
+
+  bool ServerSelected(const ServerView& s) const {
+    if (filter_.bound && (!TypeSelected(4) || (filter_.sid != -1 && s.sid != filter_.sid))) {
+      return false;
+    }
+    if (opt_.hide_maint && InMaintenance(s)) return false;
+    if (opt_.hide_down) {
+      if (InMaintenance(s)) return false;
+      // DOWN and not changing state: unchecked, or checked with no health left.
+      if (s.op_state == ServerOpState::kStopped && (!s.check.enabled || s.check.health == 0)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string Format(const Row& r) {
+    switch (format_) {
+      case StatFormat::kCsv:
+        return CsvLine(r);
+      case StatFormat::kTyped:
+        return TypedLines(r, desc_);
+      case StatFormat::kJson: {
+        std::string rec = json_started_ ? "," : "";
+        json_started_ = true;
+        return rec + JsonObject(r);
+      }
+    }
+    return "";
+  }
+
+  std::vector<ProxyView> proxies_;
+  StatFormat format_;
+  bool desc_;
+  StatOptions opt_;
+  StatFilter filter_;
+  Stage stage_ = Stage::kStart;
+  size_t px_ = 0;
+  size_t sv_ = 0;
+  bool json_started_ = false;
+  std::string pending_;
+};
+
+// show stat [domain <dns|proxy>] [{<iid>|<proxy>} <type> <sid>] [typed|json] [desc]
+//           [up|no-maint]   (haproxy's cli_parse_show_stat())
+std::unique_ptr<Dump> ShowStat(Call& call) {
+  size_t a = 2;
+  bool resolvers = false;
+  if (Arg(call, a) == "domain") {
+    ++a;
+    if (Arg(call, a) == "proxy") {
+      ++a;
+    } else if (Arg(call, a) == "resolvers") {
+      resolvers = true;
+      ++a;
+    } else {
+      call.Error("Invalid statistics domain.\n");
+      return nullptr;
+    }
+  }
+  ProxySnapshot snap = TakeProxySnapshot(call.appliance);
+  StatFilter filter;
+  if (!resolvers && !Arg(call, a).empty() && !Arg(call, a + 1).empty() &&
+      !Arg(call, a + 2).empty()) {
+    const size_t px = FindProxy(snap.proxies, Arg(call, a));
+    filter.iid = px < snap.proxies.size() ? snap.proxies[px].iid : Atoi(Arg(call, a));
+    if (filter.iid == 0) {
+      call.Error("No such proxy.\n");
+      return nullptr;
+    }
+    filter.bound = true;
+    filter.type = Atoi(Arg(call, a + 1));
+    filter.sid = Atoi(Arg(call, a + 2));
+    a += 3;
+  }
+  StatFormat format = StatFormat::kCsv;
+  bool desc = false;
+  StatOptions opt;
+  opt.legends = call.session.level >= Level::kOperator;
+  for (; !Arg(call, a).empty(); ++a) {
+    const std::string_view w = Arg(call, a);
+    if (w == "typed") {
+      format = StatFormat::kTyped;
+    } else if (w == "json") {
+      format = StatFormat::kJson;
+    } else if (w == "desc") {
+      desc = true;
+    } else if (w == "no-maint") {
+      opt.hide_maint = true;
+    } else if (w == "up") {
+      opt.hide_down = true;
+    }
+  }
+  // Sluice has no resolvers section: that domain has no objects.
+  if (resolvers) return std::make_unique<TextDump>("");
+  return std::make_unique<ShowStatDump>(std::move(snap.proxies), format, desc, opt, filter);
+}
+
+// Resumes a list of prepared lines (show servers, show backend: one line per server).
+class LinesDump final : public Dump {
+ public:
+  explicit LinesDump(std::vector<std::string> lines) : lines_(std::move(lines)) {}
+  DumpStatus Step(Writer& out) override {
+    for (; next_ < lines_.size(); ++next_) {
+      if (!out.Put(lines_[next_])) return DumpStatus::kMore;
+    }
+    return DumpStatus::kDone;
+  }
+
+ private:
+  std::vector<std::string> lines_;
+  size_t next_ = 0;
+};
+
+constexpr std::string_view kServersStateHeader =
+    "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight "
+    "srv_iweight srv_time_since_last_change srv_check_status srv_check_result "
+    "srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id "
+    "srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr "
+    "srv_agent_port\n";
+
+std::string ServerStateLine(const ProxyView& p, const ServerView& s) {
+  const HealthCheckView& check = s.check;
+  char buf[160];
+  std::snprintf(
+      buf, sizeof(buf),
+      " %u %u %" PRIu32 " %" PRIu32 " %" PRIu32 " %u %u %" PRIu32 " %u 0 0 0 - %u - 0 %u ",
+      static_cast<unsigned>(s.op_state), AdminStateBits(s), s.uweight, s.iweight,
+      s.counters.lastchg_s, static_cast<unsigned>(check.status),
+      static_cast<unsigned>(GetCheckStatusInfo(check.status).result), check.health,
+      CheckStateBits(check), static_cast<unsigned>(s.port), static_cast<unsigned>(check.port));
+  // be_id be_name srv_id srv_name srv_addr, the numbers, then check addr, agent addr, port.
+  return std::to_string(p.iid) + " " + p.name + " " + std::to_string(s.sid) + " " + s.name + " " +
+         (s.addr.empty() ? "-" : s.addr) + buf + (check.addr.empty() ? "-" : check.addr) + " - 0\n";
+}
+
+std::string ServerConnLine(const ProxyView& p, const ServerView& s, unsigned threads) {
+  // purge_delay, used_cur, used_max, need_est, unsafe_nb, safe_nb, idle_lim, idle_cur, then
+  // the idle connections per thread. An L4 load balancer keeps no idle connections: the
+  // pool settings are haproxy's defaults (pool-purge-delay 5s, no pool-max-conn: -1), the
+  // connections in use are the sessions, and the estimate of those needed is their maximum.
+  const std::string used_max = std::to_string(s.counters.smax);
+  std::string line = p.name + "/" + s.name + " " + std::to_string(p.iid) + "/" +
+                     std::to_string(s.sid) + " " + (s.addr.empty() ? "-" : s.addr) + " " +
+                     std::to_string(s.port) + " - 5000 " + std::to_string(s.counters.scur) + " " +
+                     used_max + " " + used_max + " 0 0 -1 0";
+  for (unsigned t = 0; t < threads; ++t) line += " 0";
+  line += '\n';
+  return line;
+}
+
+// show servers state|conn [<backend>]
+std::unique_ptr<Dump> ShowServers(Call& call, bool conn) {
+  ProxySnapshot snap = TakeProxySnapshot(call.appliance);
+  size_t only = snap.proxies.size();
+  if (!Arg(call, 3).empty()) {
+    only = FindBackend(snap.proxies, Arg(call, 3));
+    if (only == snap.proxies.size()) {
+      call.Error("Can't find backend.\n");
+      return nullptr;
+    }
+  }
+  unsigned threads = 1;
+  if (conn) {
+    InfoValues info;
+    call.appliance.FillInfo(info);
+    threads = static_cast<unsigned>(Atoi(info.Find("Nbthread")->value));
+  }
+  std::vector<std::string> lines;
+  if (conn) {
+    lines.push_back(
+        "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est "
+        "unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[" +
+        std::to_string(threads) + "]\n");
+  } else {
+    lines.emplace_back(kServersStateHeader);
+  }
+  for (size_t i = 0; i < snap.proxies.size(); ++i) {
+    const ProxyView& p = snap.proxies[i];
+    if (!p.has_backend || (only != snap.proxies.size() && i != only)) continue;
+    for (const ServerView& s : p.servers) {
+      lines.push_back(conn ? ServerConnLine(p, s, threads) : ServerStateLine(p, s));
+    }
+  }
+  return std::make_unique<LinesDump>(std::move(lines));
+}
+std::unique_ptr<Dump> ShowServersState(Call& call) { return ShowServers(call, false); }
+std::unique_ptr<Dump> ShowServersConn(Call& call) { return ShowServers(call, true); }
+
+std::unique_ptr<Dump> ShowBackend(Call& call) {
+  ProxySnapshot snap = TakeProxySnapshot(call.appliance);
+  std::vector<std::string> lines{"# name\n"};
+  for (const ProxyView& p : snap.proxies) {
+    if (p.has_backend) lines.push_back(p.name + "\n");
+  }
+  return std::make_unique<LinesDump>(std::move(lines));
+}
+
+constexpr CommandRow kStatCommands[] = {
+    {{"show", "stat"},
+     Level::kUser,
+     &ShowStat,
+     "show stat [desc|json|no-maint|typed|up]*",
+     "report counters for each proxy and server"},
+    {{"show", "servers", "state"},
+     Level::kUser,
+     &ShowServersState,
+     "show servers state [<backend>]",
+     "dump volatile server information (all or for a single backend)"},
+    {{"show", "servers", "conn"},
+     Level::kUser,
+     &ShowServersConn,
+     "show servers conn [<backend>]",
+     "dump server connections status (all or for a single backend)"},
+    {{"show", "backend"},
+     Level::kUser,
+     &ShowBackend,
+     "show backend",
+     "list backends in the current running config"},
+};
+
+}  // namespace
+
+std::span<const CommandRow> StatCommands() { return kStatCommands; }
+
+}  // namespace sluice::cli
