@@ -92,7 +92,11 @@ Tcb* TcpStack::NewTcb(const FlowKey& key) noexcept {
   // closed; only the 4-tuple guard is lost, as when Linux exceeds tcp_max_tw_buckets).
   if (nconns_ >= cfg_.max_conns && !RecycleTimeWait()) return nullptr;
   int32_t pos = rte_hash_add_key(table_, &key);
-  if (pos < 0 && RecycleTimeWait()) pos = rte_hash_add_key(table_, &key);
+  // Near full, a cuckoo insert can fail although slots are free: the key's two buckets are
+  // full. Free TIME_WAIT entries (oldest first) until one of them frees a slot it can use.
+  for (unsigned i = 0; pos < 0 && i < 64 && RecycleTimeWait(); ++i) {
+    pos = rte_hash_add_key(table_, &key);
+  }
   if (pos < 0) return nullptr;
   Tcb* t = &tcbs_[pos];
   t->~Tcb();
