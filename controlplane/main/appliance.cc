@@ -1,4 +1,5 @@
 #include "controlplane/main/appliance.h"
+#include "controlplane/main/proxy_control.h"
 #include "dataplane/net/addr_text.h"
 
 #include <rte_cycles.h>
@@ -103,7 +104,9 @@ void Appliance::Poll() {
   std::vector<cp::StateChange> changes;
   if (proxy_.PollChecks(stats_view_, NowSeconds(), &changes)) PublishSnapshot();
   for (const auto& c : changes) {
-    std::fprintf(stderr, "[WARNING]  (%d) : %s\n", getpid(), c.text.c_str());
+    for (const std::string& line : FormatStateChange(proxy_, c)) {
+      std::fprintf(stderr, "[WARNING]  (%d) : %s\n", getpid(), line.c_str());
+    }
   }
 }
 

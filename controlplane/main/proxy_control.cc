@@ -5,7 +5,6 @@
 #include <chrono>
 #include <thread>
 
-#include "controlplane/proxy/check_text.h"
 #include "dataplane/net/addr_text.h"
 
 namespace sluice::app {
@@ -34,6 +33,18 @@ cli::CheckStatus ToCli(proxy::CheckStatus s) {
       return cli::CheckStatus::kSockErr;
   }
   return cli::CheckStatus::kUnknown;
+}
+
+// What HAProxy adds as a check's own words (last_chk, the log's "info").
+std::string CheckOutput(proxy::CheckStatus s, uint32_t code) {
+  switch (s) {
+    case proxy::CheckStatus::kL4Con:
+      return "Connection refused";
+    case proxy::CheckStatus::kL7Sts:
+      return "HTTP status check returned code <" + std::to_string(code) + ">";
+    default:
+      return "";
+  }
 }
 
 const char* AlgoName(config::BalanceAlgo a) {
@@ -74,6 +85,22 @@ std::string AddrText(const uint8_t* a, bool v6) {
 }
 
 }  // namespace
+
+std::vector<std::string> FormatStateChange(const cp::ProxyRuntime& rt, const cp::StateChange& c) {
+  const cp::ServerRt& s = rt.servers()[c.server];
+  const std::string& backend = rt.backends()[s.backend].name;
+  std::string text = "Server " + backend + "/" + s.name + " is " + (c.up ? "UP" : "DOWN") +
+                     ", reason: " + std::string(cli::GetCheckStatusInfo(ToCli(c.status)).desc);
+  const std::string info = CheckOutput(c.status, c.code);
+  if (!info.empty()) text += ", info: \"" + info + "\"";
+  text += ", check duration: " + std::to_string(c.duration_ms) + "ms. " + std::to_string(c.active) +
+          " active and " + std::to_string(c.backup) + " backup " +
+          (c.up ? "servers online. 0 sessions requeued, 0 total in queue."
+                : "servers left. 0 sessions active, 0 requeued, 0 remaining in queue.");
+  std::vector<std::string> lines{text};
+  if (c.backend_down) lines.push_back("backend " + backend + " has no server available!");
+  return lines;
+}
 
 cp::ServerRt* ProxyCliControl::Server(size_t proxy, size_t server) {
   cp::ProxyRuntime& rt = app_.proxy();
@@ -180,7 +207,7 @@ void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
           k.code = static_cast<uint32_t>(cs.check_code.Get());
           k.duration_ms = cs.check_duration_ms.Get();
           if (cs.check_count.Get()) {
-            k.output = cp::CheckStatusInfo(status, k.code);
+            k.output = CheckOutput(status, k.code);
           }
           k.health = current ? static_cast<uint32_t>(cs.check_health.Get()) : s.init_health;
           sv.counters.chkfail = cs.check_fails.Get();

@@ -13,6 +13,9 @@
 
 namespace sluice::app {
 
+// The log lines of a server state change, in HAProxy's words.
+std::vector<std::string> FormatStateChange(const cp::ProxyRuntime& rt, const cp::StateChange& c);
+
 class ProxyCliControl final : public cli::ProxyControl {
  public:
   explicit ProxyCliControl(Appliance& app) : app_(app) {}

@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "controlplane/proxy/check_text.h"
 #include "dataplane/net/addr_text.h"
 
 namespace sluice::cp {
@@ -143,7 +142,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
         CopyAddr(b.addr, bs.local.local_addr);
       }
       bs.local.is_v6 = b.addr.is_v6;
-      bs.local.local_port = static_cast<uint16_t>((b.port >> 8) | (b.port << 8));
+      bs.local.local_port = __builtin_bswap16(b.port);  // network order
       bs.frontend = fi;
       out->binds.push_back(bs);
     }
@@ -172,6 +171,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   for (size_t i = 0; i < servers_.size(); ++i) {
     const ServerRt& s = servers_[i];
     proxy::ServerSnap ss;
+    ss.backend = s.backend;
     CopyAddr(s.addr, ss.addr);
     ss.is_v6 = s.addr.is_v6;
     ss.port = s.port;
@@ -232,27 +232,14 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
       const ServerRt& o = servers_[k];
       if (o.op == OpState::kUp && !o.InMaint()) ++(o.backup ? backup : active);
     }
-    const auto status = static_cast<proxy::CheckStatus>(ss.check_status.Get());
-    std::string text = "Server " + b.name + "/" + s.name + " is " +
-                       (now_op == OpState::kUp ? "UP" : "DOWN") +
-                       ", reason: " + std::string(CheckStatusDesc(status));
-    const std::string info = CheckStatusInfo(status, static_cast<uint32_t>(ss.check_code.Get()));
-    if (!info.empty()) text += ", info: \"" + info + "\"";
-    text += ", check duration: " + std::to_string(ss.check_duration_ms.Get()) + "ms. ";
-    if (now_op == OpState::kUp) {
-      text += std::to_string(active) + " active and " + std::to_string(backup) +
-              " backup servers online. 0 sessions requeued, 0 total in queue.";
-    } else {
-      text += std::to_string(active) + " active and " + std::to_string(backup) +
-              " backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.";
-    }
-    changes->push_back(StateChange{static_cast<uint32_t>(i), text});
     const bool up = active + backup > 0;
+    changes->push_back(StateChange{static_cast<uint32_t>(i), now_op == OpState::kUp,
+                                   static_cast<proxy::CheckStatus>(ss.check_status.Get()),
+                                   static_cast<uint32_t>(ss.check_code.Get()),
+                                   ss.check_duration_ms.Get(), active, backup, b.was_up && !up});
     if (b.was_up && !up) {
       b.down_since_s = now_s;
       b.last_change_s = now_s;
-      changes->push_back(
-          StateChange{static_cast<uint32_t>(i), "backend " + b.name + " has no server available!"});
     } else if (!b.was_up && up) {
       b.downtime_s += now_s - b.down_since_s;
       b.last_change_s = now_s;

@@ -84,10 +84,16 @@ struct ProxyRt {
   int backend = -1;   // index in backends()
 };
 
-// A server state change, for the log ("Server be_app/s1 is DOWN, reason: ...").
+// A server state change found in the health-check results, for the log
+// ("Server be_app/s1 is DOWN, reason: ..."; the control loop words it).
 struct StateChange {
-  uint32_t server;
-  std::string text;
+  uint32_t server;  // index in servers()
+  bool up;
+  proxy::CheckStatus status;
+  uint32_t code;
+  uint64_t duration_ms;
+  unsigned active, backup;  // usable servers left in the backend
+  bool backend_down;        // the backend has no usable server any more
 };
 
 class ProxyRuntime {
@@ -101,7 +107,7 @@ class ProxyRuntime {
 
   // Reads the health-check results in the workers' stats blocks and updates the servers'
   // operational state. Returns true when something changed (publish a new snapshot), with
-  // the log lines in `changes`.
+  // what changed in `changes`.
   bool PollChecks(const std::vector<const proxy::ProxyStats*>& stats, uint64_t now_s,
                   std::vector<StateChange>* changes);
 
@@ -109,6 +115,8 @@ class ProxyRuntime {
   std::vector<FrontendRt>& frontends() { return frontends_; }
   std::vector<BackendRt>& backends() { return backends_; }
   std::vector<ServerRt>& servers() { return servers_; }
+  const std::vector<BackendRt>& backends() const { return backends_; }
+  const std::vector<ServerRt>& servers() const { return servers_; }
   unsigned nworkers() const { return nworkers_; }
   uint32_t global_maxconn = 0;
   uint32_t rate_limit_cps = 0;

@@ -180,12 +180,23 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   Dispatch(si);
 }
 
+void Proxy::AbortMuted(ConnId* c) noexcept {
+  if (*c == kNoConn) return;
+  const ConnId conn = *c;
+  *c = kNoConn;
+  SetRef(conn, 0);  // its OnClosed finds nothing: the caller finishes what it owned
+  tcp_->Abort(conn);
+}
+
+uint32_t Proxy::PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept {
+  const Session& s = sessions_[si];
+  const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
+  return balancer_.Pick(*cfg_, *s_.stats, s.backend, k.remote_addr, k.is_v6 != 0, exclude, full);
+}
+
 void Proxy::Dispatch(uint32_t si) noexcept {
-  Session& s = sessions_[si];
-  const tcp::Tcb& ct = tcp_->tcb(s.cli);
   bool full = false;
-  const uint32_t srv = balancer_.Pick(*cfg_, *s_.stats, s.backend, ct.key.remote_addr,
-                                      ct.key.is_v6 != 0, kNoServer, &full);
+  const uint32_t srv = PickServer(si, kNoServer, &full);
   if (srv != kNoServer) {
     if (!ConnectTo(si, srv)) ConnectFailed(si, false);
     return;
@@ -269,10 +280,8 @@ void Proxy::ConnectFailed(uint32_t si, bool timeout) noexcept {
   uint32_t next = failed;
   const BackendSnap& be = cfg_->backends[s.backend];
   if (be.redispatch || !cfg_->servers[failed].usable) {
-    const tcp::Tcb& ct = tcp_->tcb(s.cli);
     bool full = false;
-    next = balancer_.Pick(*cfg_, *s_.stats, s.backend, ct.key.remote_addr, ct.key.is_v6 != 0,
-                          failed, &full);
+    next = PickServer(si, failed, &full);
     if (next == kNoServer) {
       if (full) return Enqueue(si);
       CloseClient(si, 'S', 'C');
@@ -333,10 +342,8 @@ void Proxy::ServeQueue(uint32_t backend) noexcept {
   Queue& q = queues_[backend];
   while (q.head != UINT32_MAX) {
     const uint32_t si = q.head;
-    const tcp::Tcb& ct = tcp_->tcb(sessions_[si].cli);
     bool full = false;
-    const uint32_t srv = balancer_.Pick(*cfg_, *s_.stats, backend, ct.key.remote_addr,
-                                        ct.key.is_v6 != 0, kNoServer, &full);
+    const uint32_t srv = PickServer(si, kNoServer, &full);
     if (srv == kNoServer && full) return;  // still no free slot: wait, in order
     Unqueue(si);
     if (srv == kNoServer) {
@@ -384,12 +391,7 @@ void Proxy::Flush(uint32_t si, bool to_server) noexcept {
 void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
   Session& s = sessions_[si];
   if (s.term.cause == '-') s.term = TermState{cause, phase};
-  if (s.cli != kNoConn) {
-    const ConnId c = s.cli;
-    s.cli = kNoConn;
-    SetRef(c, 0);
-    tcp_->Abort(c);
-  }
+  AbortMuted(&s.cli);
   KillSession(si, cause);
 }
 
@@ -399,18 +401,8 @@ void Proxy::KillSession(uint32_t si, char cause) noexcept {
     const char phase = s.phase == Phase::kQueued ? 'Q' : s.phase == Phase::kConnecting ? 'C' : 'D';
     s.term = TermState{cause, phase};
   }
-  if (s.srv != kNoConn) {
-    const ConnId c = s.srv;
-    s.srv = kNoConn;
-    SetRef(c, 0);
-    tcp_->Abort(c);
-  }
-  if (s.cli != kNoConn) {
-    const ConnId c = s.cli;
-    s.cli = kNoConn;
-    SetRef(c, 0);
-    tcp_->Abort(c);
-  }
+  AbortMuted(&s.srv);
+  AbortMuted(&s.cli);
   MaybeFinish(si);
 }
 
@@ -440,56 +432,48 @@ void Proxy::MaybeFinish(uint32_t si) noexcept {
   }
   s.to_srv.Clear();
   s.to_cli.Clear();
-  s.phase = Phase::kFree;
+  s.phase = Phase::kFree;  // before the queue is served: nothing may pick it up again
   --nsessions_;
   free_[nfree_++] = si;
-  const bool held = s.holds_slot;
-  if (held) {
-    s.holds_slot = false;
-    s_.stats->servers[s.server].cur.Sub();
-    ServeQueue(s.backend);
+  ReleaseServer(si);
+}
+
+uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
+  const BackendSnap& be = cfg_->backends[s.backend];
+  auto at = [](uint64_t from_us, uint32_t ms) { return ms ? from_us + 1000ull * ms : UINT64_MAX; };
+  switch (s.phase) {
+    case Phase::kQueued:  // `timeout queue` defaults to `timeout connect` (HAProxy)
+      *cause = 's';
+      return at(s.queue_us, be.queue_ms ? be.queue_ms : be.connect_ms);
+    case Phase::kConnecting:  // no `timeout connect`: the stack's SYN retries bound it
+      *cause = 's';
+      return at(s.connect_us, be.connect_ms);
+    case Phase::kEstablished: {
+      // Both directions idle: `timeout tunnel` when set, else the first of client/server.
+      const uint64_t last = s.last_cli_us > s.last_srv_us ? s.last_cli_us : s.last_srv_us;
+      if (be.tunnel_ms) {
+        *cause = 'c';
+        return at(last, be.tunnel_ms);
+      }
+      const uint64_t cli = at(last, cfg_->frontends[s.frontend].client_ms);
+      const uint64_t srv = at(last, be.server_ms);
+      *cause = cli <= srv ? 'c' : 's';
+      return cli <= srv ? cli : srv;
+    }
+    case Phase::kFree:
+      break;
   }
+  return UINT64_MAX;
 }
 
 void Proxy::ArmSessionTimer(uint32_t si) noexcept {
   Session& s = sessions_[si];
   if (!cfg_ || s.backend >= cfg_->backends.size()) return;
-  const BackendSnap& be = cfg_->backends[s.backend];
-  uint64_t deadline_us = 0;
-  switch (s.phase) {
-    case Phase::kQueued: {
-      // `timeout queue` defaults to `timeout connect` (HAProxy); neither set: no limit.
-      const uint32_t ms = be.queue_ms ? be.queue_ms : be.connect_ms;
-      if (ms == 0) {
-        wheel_->Cancel(&s.timer);
-        return;
-      }
-      deadline_us = s.queue_us + 1000ull * ms;
-      break;
-    }
-    case Phase::kConnecting:
-      if (be.connect_ms == 0) {  // only the stack's SYN retries bound the attempt
-        wheel_->Cancel(&s.timer);
-        return;
-      }
-      deadline_us = s.connect_us + 1000ull * be.connect_ms;
-      break;
-    case Phase::kEstablished: {
-      const uint32_t client_ms = cfg_->frontends[s.frontend].client_ms;
-      const uint32_t ms = be.tunnel_ms ? be.tunnel_ms
-                          : client_ms && be.server_ms
-                              ? (client_ms < be.server_ms ? client_ms : be.server_ms)
-                              : (client_ms ? client_ms : be.server_ms);
-      if (ms == 0) {
-        wheel_->Cancel(&s.timer);
-        return;
-      }
-      const uint64_t last = s.last_cli_us > s.last_srv_us ? s.last_cli_us : s.last_srv_us;
-      deadline_us = last + 1000ull * ms;
-      break;
-    }
-    case Phase::kFree:
-      return;
+  char cause = '-';
+  const uint64_t deadline_us = DeadlineUs(s, &cause);
+  if (deadline_us == UINT64_MAX) {
+    wheel_->Cancel(&s.timer);
+    return;
   }
   wheel_->Arm(&s.timer, (deadline_us + 999) / 1000);
 }
@@ -497,39 +481,21 @@ void Proxy::ArmSessionTimer(uint32_t si) noexcept {
 void Proxy::OnSessionTimer(uint32_t si) noexcept {
   Session& s = sessions_[si];
   if (s.phase == Phase::kFree || !cfg_) return;
-  const BackendSnap& be = cfg_->backends[s.backend];
-  const uint64_t now = tcp_->now_us();
+  char cause = '-';
+  // Activity since the timer was armed moves the deadline: the timer is re-armed lazily.
+  if (tcp_->now_us() < DeadlineUs(s, &cause)) return ArmSessionTimer(si);
   switch (s.phase) {
     case Phase::kQueued:
       Unqueue(si);
-      CloseClient(si, 's', 'Q');
+      CloseClient(si, cause, 'Q');
       return;
-    case Phase::kConnecting: {
-      if (be.connect_ms == 0 || now < s.connect_us + 1000ull * be.connect_ms) {
-        return ArmSessionTimer(si);
-      }
-      // Connect timeout: drop this attempt and retry (the callback is muted).
-      if (s.srv != kNoConn) {
-        const ConnId c = s.srv;
-        s.srv = kNoConn;
-        SetRef(c, 0);
-        tcp_->Abort(c);
-      }
+    case Phase::kConnecting:  // drop this attempt and retry
+      AbortMuted(&s.srv);
       ConnectFailed(si, true);
       return;
-    }
-    case Phase::kEstablished: {
-      const uint32_t client_ms = cfg_->frontends[s.frontend].client_ms;
-      const uint64_t last = s.last_cli_us > s.last_srv_us ? s.last_cli_us : s.last_srv_us;
-      const uint64_t cli_deadline = client_ms ? last + 1000ull * client_ms : UINT64_MAX;
-      const uint64_t srv_deadline = be.server_ms ? last + 1000ull * be.server_ms : UINT64_MAX;
-      const uint64_t tun_deadline = be.tunnel_ms ? last + 1000ull * be.tunnel_ms : UINT64_MAX;
-      if (be.tunnel_ms ? now < tun_deadline : now < cli_deadline && now < srv_deadline) {
-        return ArmSessionTimer(si);
-      }
-      KillSession(si, (be.tunnel_ms || cli_deadline <= srv_deadline) ? 'c' : 's');
+    case Phase::kEstablished:
+      KillSession(si, cause);
       return;
-    }
     case Phase::kFree:
       return;
   }

@@ -131,8 +131,11 @@ class Proxy {
     if (c < nrefs_) refs_[c] = ref;
   }
 
+  // Aborts *c with its callbacks muted and clears *c (see proxy.cc on re-entrancy).
+  void AbortMuted(tcp::ConnId* c) noexcept;
   // Sessions (proxy.cc).
   uint32_t NewSession() noexcept;
+  uint32_t PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept;
   void Dispatch(uint32_t si) noexcept;
   bool ConnectTo(uint32_t si, uint32_t server) noexcept;
   void ConnectFailed(uint32_t si, bool timeout) noexcept;
@@ -144,6 +147,8 @@ class Proxy {
   void CloseClient(uint32_t si, char cause, char phase) noexcept;
   void KillSession(uint32_t si, char cause) noexcept;
   void MaybeFinish(uint32_t si) noexcept;
+  // When the session's current phase times out (UINT64_MAX: never) and whose timeout it is.
+  uint64_t DeadlineUs(const Session& s, char* cause) const noexcept;
   void ArmSessionTimer(uint32_t si) noexcept;
   void OnSessionTimer(uint32_t si) noexcept;
   bool PickLocalPort(tcp::FlowKey* key) noexcept;

@@ -27,12 +27,7 @@ void Proxy::ScheduleChecks() noexcept {
       if (k.scheduled) {
         wheel_->Cancel(&k.timer);
         k.scheduled = false;
-        if (k.conn != kNoConn) {
-          const ConnId c = k.conn;
-          k.conn = kNoConn;
-          SetRef(c, 0);
-          tcp_->Abort(c);
-        }
+        AbortMuted(&k.conn);
       }
       continue;
     }
@@ -47,12 +42,7 @@ void Proxy::ScheduleChecks() noexcept {
       ss.check_health.Set(k.health);
       ss.check_up.Set(k.up ? 1 : 0);
       ss.check_epoch.Set(k.epoch);
-      if (k.conn != kNoConn) {
-        const ConnId c = k.conn;
-        k.conn = kNoConn;
-        SetRef(c, 0);
-        tcp_->Abort(c);
-      }
+      AbortMuted(&k.conn);
       // Spread the first checks of many servers over the interval.
       wheel_->Arm(&k.timer, now_ms + 1 + (i * 37) % (sv.inter_ms ? sv.inter_ms : 1000));
       k.scheduled = true;
@@ -66,10 +56,7 @@ void Proxy::ScheduleChecks() noexcept {
 void Proxy::StartCheck(uint32_t server) noexcept {
   Check& k = checks_[server];
   const ServerSnap& sv = cfg_->servers[server];
-  const BackendSnap* be = nullptr;
-  for (const BackendSnap& b : cfg_->backends) {
-    if (server >= b.first_server && server < b.first_server + b.nservers) be = &b;
-  }
+  const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
   k.start_us = tcp_->now_us();
   k.sent = k.connected = false;
   k.resp_len = 0;
@@ -90,8 +77,8 @@ void Proxy::StartCheck(uint32_t server) noexcept {
   // `timeout check` bounds the whole check once connected, `inter` the connect (HAProxy
   // uses min(timeout connect, inter) for the connect part).
   uint32_t timeout_ms = sv.inter_ms;
-  if (be && be->check_ms && be->check_ms < timeout_ms) timeout_ms = be->check_ms;
-  if (be && be->connect_ms && be->connect_ms < timeout_ms) timeout_ms = be->connect_ms;
+  if (be.check_ms && be.check_ms < timeout_ms) timeout_ms = be.check_ms;
+  if (be.connect_ms && be.connect_ms < timeout_ms) timeout_ms = be.connect_ms;
   wheel_->Arm(&k.timer, (k.start_us / 1000) + (timeout_ms ? timeout_ms : 1000));
 }
 
@@ -108,11 +95,8 @@ void Proxy::OnCheckTimer(uint32_t server) noexcept {
 void Proxy::CheckConnected(uint32_t server) noexcept {
   Check& k = checks_[server];
   k.connected = true;
-  const BackendSnap* be = nullptr;
-  for (const BackendSnap& b : cfg_->backends) {
-    if (server >= b.first_server && server < b.first_server + b.nservers) be = &b;
-  }
-  if (!be || !be->httpchk) {
+  const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
+  if (!be.httpchk) {
     FinishCheck(server, CheckStatus::kL4Ok, 0);
     return;
   }
@@ -121,14 +105,14 @@ void Proxy::CheckConnected(uint32_t server) noexcept {
     FinishCheck(server, CheckStatus::kSockErr, 0);
     return;
   }
-  const uint16_t len = be->httpchk_request_len;
+  const uint16_t len = be.httpchk_request_len;
   char* p = rte_pktmbuf_append(m, len);
   if (!p) {
     rte_pktmbuf_free(m);
     FinishCheck(server, CheckStatus::kSockErr, 0);
     return;
   }
-  std::memcpy(p, be->httpchk_request, len);
+  std::memcpy(p, be.httpchk_request, len);
   if (!tcp_->Send(k.conn, m)) {
     rte_pktmbuf_free(m);
     FinishCheck(server, CheckStatus::kSockErr, 0);
@@ -157,22 +141,14 @@ void Proxy::CheckData(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
   }
   const uint32_t code =
       static_cast<uint32_t>((r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0'));
-  const BackendSnap* be = nullptr;
-  for (const BackendSnap& b : cfg_->backends) {
-    if (server >= b.first_server && server < b.first_server + b.nservers) be = &b;
-  }
-  const bool ok = be && be->expect_status ? code == be->expect_status : code >= 200 && code < 400;
+  const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
+  const bool ok = be.expect_status ? code == be.expect_status : code >= 200 && code < 400;
   FinishCheck(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, code);
 }
 
 void Proxy::FinishCheck(uint32_t server, CheckStatus status, uint32_t code) noexcept {
   Check& k = checks_[server];
-  if (k.conn != kNoConn) {
-    const ConnId c = k.conn;
-    k.conn = kNoConn;
-    SetRef(c, 0);
-    tcp_->Abort(c);  // HAProxy closes check connections with a reset too
-  }
+  AbortMuted(&k.conn);  // HAProxy closes check connections with a reset too
   if (!cfg_ || server >= cfg_->servers.size()) return;
   const ServerSnap& sv = cfg_->servers[server];
   ServerStats& ss = s_.stats->servers[server];

@@ -27,6 +27,7 @@ inline constexpr uint32_t kNoServer = UINT32_MAX;
 enum class Algo : uint8_t { kRoundRobin, kStaticRr, kLeastConn, kFirst, kSource };
 
 struct ServerSnap {
+  uint32_t backend = 0;  // index in backends
   uint8_t addr[16] = {};
   bool is_v6 = false;
   uint16_t port = 0;
