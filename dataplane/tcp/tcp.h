@@ -104,6 +104,8 @@ struct Tcb;
 // Payload bytes per segment: the MSS less the options every segment carries (RFC 9293
 // section 3.7.1: the MSS counts data only, options come out of it).
 uint32_t MaxSegmentData(const Tcb& t);
+// The sequence number of a pure ACK: SND.MAX, kept inside the peer's window.
+Seq AckSeq(const Tcb& t);
 
 struct Tcb {
   TimerNode rtx_timer;  // retransmission, persist, SYN, TIME_WAIT and FIN_WAIT_2 timeouts

@@ -173,7 +173,16 @@ void TcpStack::SendSyn(Tcb* t) noexcept {
 // A pure ACK carries SND.MAX: after a timeout SND.NXT goes back to SND.UNA for the
 // retransmissions, and an ACK numbered below the peer's RCV.NXT would be unacceptable to it
 // (RFC 9293 section 3.10.7.4), its acknowledgment ignored.
-void TcpStack::SendAck(Tcb* t) noexcept { SendData(t, t->snd_max, 0, false); }
+// A segment without data carries SND.MAX, but never beyond the peer's window: a peer whose
+// window closed (or shrank) accepts only segments inside it and would drop the ACK with its
+// acknowledgment and window fields, which can deadlock two zero windows (RFC 9293 section
+// 3.10.7.4 acceptability; Linux's tcp_acceptable_seq makes the same choice).
+Seq AckSeq(const Tcb& t) {
+  const Seq wnd_end = t.snd_una + t.snd_wnd;
+  return SeqLe(t.snd_max, wnd_end) ? t.snd_max : wnd_end;
+}
+
+void TcpStack::SendAck(Tcb* t) noexcept { SendData(t, AckSeq(*t), 0, false); }
 
 void TcpStack::SendChallengeAck(Tcb* t) noexcept {
   counters_->Inc(Counter::tcp_challenge_acks);
@@ -324,6 +333,15 @@ void TcpStack::OnRtxTimer(Tcb* t) noexcept {
       return;
     default:
       break;
+  }
+  // The window closed with data in flight (the peer took less than we had sent, or shrank
+  // its window): a retransmission cannot go before the window opens, so probe for the
+  // window instead of spending retries (RFC 9293 section 3.8.6.1: probing never times out
+  // while the peer answers).
+  if (!t->persist && t->snd_wnd == 0 && t->snd_una != t->snd_max && t->snd_bytes > 0) {
+    t->snd_nxt = t->snd_una;
+    t->persist = true;
+    counters_->Inc(Counter::tcp_zero_window_rto);
   }
   if (t->persist) {
     // Zero-window probe: one byte beyond what the peer accepted elicits an ACK with its

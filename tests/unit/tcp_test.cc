@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "dataplane/tcp/congestion.h"
@@ -10,12 +11,29 @@
 #include "dataplane/tcp/sack.h"
 #include "dataplane/tcp/siphash.h"
 #include "dataplane/tcp/syncookie.h"
+#include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_options.h"
 #include "dataplane/tcp/tcp_seq.h"
 #include "dataplane/tcp/timer_wheel.h"
 
 namespace sluice::tcp {
 namespace {
+
+// --- Pure ACKs stay inside the peer's window (RFC 9293 section 3.10.7.4) ---
+
+TEST(AckSeqTest, SndMaxWhileInsideThePeersWindowElseItsRightEdge) {
+  auto t = std::make_unique<Tcb>();
+  t->snd_una = 0xfffff000u;  // wraps below
+  t->snd_max = t->snd_una + 3000;
+  t->snd_wnd = 8000;
+  EXPECT_EQ(AckSeq(*t), t->snd_max);
+  // The peer took less than we sent and closed its window: a segment at SND.MAX would fall
+  // outside it and be dropped with its ACK. The right edge (here SND.UNA) is acceptable.
+  t->snd_wnd = 0;
+  EXPECT_EQ(AckSeq(*t), t->snd_una);
+  t->snd_wnd = 1000;
+  EXPECT_EQ(AckSeq(*t), t->snd_una + 1000);
+}
 
 // --- RFC 9293 section 3.4 ---
 TEST(SeqTest, ComparisonsWrapAround) {
