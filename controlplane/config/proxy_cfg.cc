@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "controlplane/config/parse_context.h"
+#include "controlplane/log/log.h"
 
 namespace sluice::config {
 namespace {
@@ -378,7 +379,13 @@ void Log(ParseContext& ctx, const KeywordRow&, const Args& args) {
 }
 
 void LogFormat(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (Allowed(ctx, kFrontendCap, "log-format")) Target(ctx).log_format = args[1];
+  if (!Allowed(ctx, kFrontendCap, "log-format")) return;
+  std::string error;
+  if (!log::LogFormat::Compile(args[1], &error)) {
+    ctx.Alert("'log-format' : " + error + ".");
+    return;
+  }
+  Target(ctx).log_format = args[1];
 }
 
 void DefaultBackend(ParseContext& ctx, const KeywordRow&, const Args& args) {
@@ -725,7 +732,14 @@ bool ParseLogLine(ParseContext& ctx, const Args& args, bool allow_global, std::s
       return false;
     }
   }
-  *out = Join(args, 1);
+  // What the syntax above allows but a target cannot be: names, other socket families,
+  // `len` below 80, sample ranges outside their size.
+  std::string line = Join(args, 1);
+  if (const auto target = log::ParseLogTarget(line); !target) {
+    ctx.Alert("'log' : " + target.error() + ".");
+    return false;
+  }
+  *out = std::move(line);
   return true;
 }
 

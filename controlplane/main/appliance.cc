@@ -94,13 +94,19 @@ uint64_t Appliance::NowSeconds() const {
   return (now - start_ns_) / 1'000'000'000ull;
 }
 
-uint64_t Appliance::NowMilliseconds() const {
+uint64_t Appliance::NowWorkerUs() const {
   const uint64_t per_us = net_ && net_->tsc_hz >= 1'000'000 ? net_->tsc_hz / 1'000'000 : 1;
-  return rte_rdtsc() / per_us / 1000;
+  return rte_rdtsc() / per_us;
 }
 
 void Appliance::Poll() {
   if (stats_view_.empty()) return;
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  const int64_t unix_us = static_cast<int64_t>(wall.tv_sec) * 1'000'000 + wall.tv_nsec / 1000;
+  std::vector<proxy::ProxyStats*> blocks;
+  for (auto& s : stats_) blocks.push_back(s.get());
+  logs_.Drain(proxy_, blocks, unix_us - static_cast<int64_t>(NowWorkerUs()));
   std::vector<cp::StateChange> changes;
   if (proxy_.PollChecks(stats_view_, NowSeconds(), &changes)) PublishSnapshot();
   for (const auto& c : changes) {
@@ -275,6 +281,7 @@ uint64_t Appliance::PublishSnapshot() {
 
 Result<bool> Appliance::InitWorkers() {
   const auto& dp = cfg_.dataplane;
+  if (auto r = logs_.Init(proxy_); !r) return r;
   if (auto r = rcu_.Init("sl_rcu", nworkers_, 1024); !r) return r;
   PublishSnapshot();
   const uint64_t hz = net_->tsc_hz;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controlplane/config/config.h"
+#include "controlplane/main/log_writer.h"
 #include "controlplane/proxy/runtime.h"
 #include "controlplane/publish/rcu.h"
 #include "dataplane/base/result.h"
@@ -60,8 +61,10 @@ class Appliance {
   bool Broadcast(proxy::Command cmd, uint64_t arg);
   // Seconds since start (monotonic), the clock of state-change times.
   uint64_t NowSeconds() const;
-  // The workers' clock (TSC) in milliseconds: the time base of their statistics.
-  uint64_t NowMilliseconds() const;
+  // The workers' clock (TSC) in microseconds and milliseconds: the time base of their
+  // statistics and log records.
+  uint64_t NowWorkerUs() const;
+  uint64_t NowMilliseconds() const { return NowWorkerUs() / 1000; }
 
  private:
   base::Result<bool> InitPorts();
@@ -86,6 +89,7 @@ class Appliance {
   snapshot::SnapshotSlot snapshots_;
   uint64_t snapshot_version_ = 0;
   cp::ProxyRuntime proxy_;
+  LogWriter logs_;
   std::vector<std::unique_ptr<proxy::ProxyStats>> stats_;
   std::vector<const proxy::ProxyStats*> stats_view_;
   std::vector<rte_ring*> command_rings_;

@@ -73,16 +73,7 @@ uint64_t Sum(const std::vector<const proxy::ProxyStats*>& stats, Get get) {
   return v;
 }
 
-std::string AddrText(const uint8_t* a, bool v6) {
-  net::IpAddr ip;
-  ip.is_v6 = v6;
-  if (v6) {
-    std::memcpy(ip.v6.b.data(), a, 16);
-  } else {
-    std::memcpy(&ip.v4.be, a, 4);
-  }
-  return net::ToString(ip);
-}
+std::string AddrText(const uint8_t* a, bool v6) { return net::ToString(net::FromBytes(a, v6)); }
 
 }  // namespace
 

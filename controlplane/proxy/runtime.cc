@@ -1,5 +1,7 @@
 #include "controlplane/proxy/runtime.h"
 
+#include "controlplane/log/log.h"
+
 #include <cstring>
 
 #include "dataplane/net/addr_text.h"
@@ -7,15 +9,6 @@
 namespace sluice::cp {
 
 namespace {
-
-void CopyAddr(const net::IpAddr& a, uint8_t* out) {
-  std::memset(out, 0, 16);
-  if (a.is_v6) {
-    std::memcpy(out, a.v6.b.data(), 16);
-  } else {
-    std::memcpy(out, &a.v4.be, 4);
-  }
-}
 
 proxy::Algo ToAlgo(config::BalanceAlgo a) {
   switch (a) {
@@ -103,6 +96,16 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       f.maxconn = p.maxconn;
       f.client_ms = p.timeout_client_ms;
       f.binds = p.binds;
+      for (const std::string& l : p.logs) {
+        if (l == "global") {
+          f.log_targets.insert(f.log_targets.end(), cfg.global.logs.begin(), cfg.global.logs.end());
+        } else {
+          f.log_targets.push_back(l);
+        }
+      }
+      f.log_format = !p.log_format.empty() ? p.log_format
+                     : p.tcplog            ? std::string(log::kTcpLogFormat)
+                                           : "";
       pr.frontend = static_cast<int>(frontends_.size());
       frontends_.push_back(std::move(f));
     }
@@ -134,12 +137,15 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     fs.enabled = f.enabled && !f.stopped;
     fs.maxconn = WorkerShare(f.maxconn, nworkers_);
     fs.client_ms = f.client_ms;
+    fs.log = f.log_targets.empty()  ? proxy::LogMode::kNone
+             : f.log_format.empty() ? proxy::LogMode::kConnect
+                                    : proxy::LogMode::kSession;
     const auto fi = static_cast<uint32_t>(out->frontends.size());
     out->frontends.push_back(fs);
     for (const config::BindConfig& b : f.binds) {
       proxy::BindSnap bs;
       if (!b.any) {
-        CopyAddr(b.addr, bs.local.local_addr);
+        net::ToBytes(b.addr, bs.local.local_addr);
       }
       bs.local.is_v6 = b.addr.is_v6;
       bs.local.local_port = __builtin_bswap16(b.port);  // network order
@@ -172,7 +178,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     const ServerRt& s = servers_[i];
     proxy::ServerSnap ss;
     ss.backend = s.backend;
-    CopyAddr(s.addr, ss.addr);
+    net::ToBytes(s.addr, ss.addr);
     ss.is_v6 = s.addr.is_v6;
     ss.port = s.port;
     ss.weight = s.uweight;
@@ -181,7 +187,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     ss.usable = !s.InMaint() && !s.drain && s.op == OpState::kUp;
     ss.backup = s.backup;
     ss.check = s.check_configured && s.check_enabled;
-    CopyAddr(s.check_addr, ss.check_addr);
+    net::ToBytes(s.check_addr, ss.check_addr);
     ss.check_port = s.check_port;
     ss.inter_ms = s.inter_ms;
     ss.fastinter_ms = s.fastinter_ms;

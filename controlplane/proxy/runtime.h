@@ -74,6 +74,10 @@ struct FrontendRt {
   uint32_t maxconn = 0;
   uint32_t client_ms = 0;
   std::vector<config::BindConfig> binds;
+  // Logging: the targets (`log` lines, `log global` expanded) and the format; an empty
+  // format with targets means HAProxy's default "Connect from" line at accept.
+  std::vector<std::string> log_targets;
+  std::string log_format;
 };
 
 // One configured section in file order: a frontend, a backend, or both (listen).
@@ -115,6 +119,7 @@ class ProxyRuntime {
   std::vector<FrontendRt>& frontends() { return frontends_; }
   std::vector<BackendRt>& backends() { return backends_; }
   std::vector<ServerRt>& servers() { return servers_; }
+  const std::vector<FrontendRt>& frontends() const { return frontends_; }
   const std::vector<BackendRt>& backends() const { return backends_; }
   const std::vector<ServerRt>& servers() const { return servers_; }
   unsigned nworkers() const { return nworkers_; }

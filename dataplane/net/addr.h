@@ -57,6 +57,26 @@ struct IpPrefix {
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
 };
 
+// The 16-byte form used by flow keys (an IPv4 address in the first 4 bytes, zeros after).
+inline void ToBytes(const IpAddr& a, uint8_t* out) {
+  std::memset(out, 0, 16);
+  if (a.is_v6) {
+    std::memcpy(out, a.v6.b.data(), 16);
+  } else {
+    std::memcpy(out, &a.v4.be, 4);
+  }
+}
+inline IpAddr FromBytes(const uint8_t* b, bool is_v6) {
+  IpAddr a;
+  a.is_v6 = is_v6;
+  if (is_v6) {
+    std::memcpy(a.v6.b.data(), b, 16);
+  } else {
+    std::memcpy(&a.v4.be, b, 4);
+  }
+  return a;
+}
+
 // True when `a` lies inside `p` (same family).
 inline bool PrefixContains(const IpPrefix& p, const IpAddr& a) {
   if (p.addr.is_v6 != a.is_v6) return false;

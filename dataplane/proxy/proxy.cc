@@ -164,9 +164,11 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   s.frontend = fe;
   s.backend = f.backend;
   s.accept_us = s.last_cli_us = s.last_srv_us = now;
+  s.cli_key = tcp_->tcb(c).key;
   fs.cur.Add();
   fs.max.Max(fs.cur.Get());
   fs.tot.Add();
+  if (f.log == LogMode::kConnect) Log(s, true);
   if (s.backend >= cfg_->backends.size()) {
     CloseClient(si, 'R', 'R');
     return;
@@ -237,6 +239,7 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   const ConnId c = tcp_->Connect(key);
   if (c == kNoConn) return false;
   s.srv = c;
+  s.srv_key = key;
   SetRef(c, Ref(si, kServer));
   s.phase = Phase::kConnecting;
   s.connect_us = tcp_->now_us();
@@ -288,6 +291,7 @@ void Proxy::ConnectFailed(uint32_t si, bool timeout) noexcept {
       return;
     }
     if (next != failed) {
+      s.redispatched = true;
       s_.stats->servers[failed].redispatches.Add();
       bs.redispatches.Add();
     }
@@ -412,6 +416,10 @@ void Proxy::MaybeFinish(uint32_t si) noexcept {
   const uint64_t now = tcp_->now_us();
   Unqueue(si);
   wheel_->Cancel(&s.timer);
+  if (cfg_ && s.frontend < cfg_->frontends.size() &&
+      cfg_->frontends[s.frontend].log == LogMode::kSession) {
+    Log(s, false);
+  }
   FrontendStats& fs = s_.stats->frontends[s.frontend];
   fs.cur.Sub();
   if (s.backend < kMaxBackends && cfg_ && s.backend < cfg_->backends.size()) {
@@ -596,6 +604,56 @@ void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
     tcp_->Shutdown(s.cli);
   }
   MaybeFinish(idx);
+}
+
+void Proxy::Log(const Session& s, bool connect_only) noexcept {
+  LogRing& ring = s_.stats->log;
+  const uint64_t head = ring.head.load(std::memory_order_relaxed);
+  if (head - ring.tail.load(std::memory_order_acquire) >= kLogRingSize) {
+    ring.dropped.Add();
+    tcp_->counters().Inc(counters::Counter::proxy_drop_log_ring_full);
+    return;
+  }
+  LogRecord& r = ring.records[head & (kLogRingSize - 1)];
+  const uint64_t now = tcp_->now_us();
+  auto ms = [](uint64_t from, uint64_t to) { return static_cast<int32_t>((to - from) / 1000); };
+  r.accept_us = s.accept_us;
+  r.tt_ms = ms(s.accept_us, now);
+  // Tw: time queued (0 when never queued); Tc: the connect that succeeded (-1: none).
+  r.tw_ms = s.queue_us ? ms(s.queue_us, s.connect_us > s.queue_us ? s.connect_us : now) : 0;
+  if (connect_only) r.tw_ms = -1;
+  r.tc_ms = s.established_us ? ms(s.connect_us, s.established_us) : -1;
+  r.bytes_uploaded = s.bytes_in;
+  r.bytes_read = s.bytes_out;
+  std::memcpy(r.client_addr, s.cli_key.remote_addr, 16);
+  std::memcpy(r.front_addr, s.cli_key.local_addr, 16);
+  r.client_port = rte_be_to_cpu_16(s.cli_key.remote_port);
+  r.front_port = rte_be_to_cpu_16(s.cli_key.local_port);
+  r.is_v6 = s.cli_key.is_v6 != 0;
+  std::memcpy(r.local_addr, s.srv_key.local_addr, 16);
+  std::memcpy(r.server_addr, s.srv_key.remote_addr, 16);
+  r.local_port = rte_be_to_cpu_16(s.srv_key.local_port);
+  r.server_port = rte_be_to_cpu_16(s.srv_key.remote_port);
+  r.server_v6 = s.srv_key.is_v6 != 0;
+  r.connect_only = connect_only;
+  r.redispatched = s.redispatched;
+  r.term_cause = s.term.cause;
+  r.term_phase = s.term.phase;
+  r.frontend = s.frontend;
+  r.backend = s.backend;
+  r.server = s.server;
+  const bool has_be = s.backend < kMaxBackends;
+  r.actconn = nsessions_;
+  r.feconn = static_cast<uint32_t>(s_.stats->frontends[s.frontend].cur.Get());
+  r.beconn = has_be ? static_cast<uint32_t>(s_.stats->backends[s.backend].cur.Get()) : 0;
+  r.srv_conn =
+      s.server != kNoServer ? static_cast<uint32_t>(s_.stats->servers[s.server].cur.Get()) : 0;
+  r.retries = has_be && cfg_ && s.backend < cfg_->backends.size()
+                  ? cfg_->backends[s.backend].retries - s.retries_left
+                  : 0;
+  r.srv_queue = 0;  // no per-server queue: sessions wait in the backend's
+  r.backend_queue = has_be ? queues_[s.backend].len : 0;
+  ring.head.store(head + 1, std::memory_order_release);
 }
 
 void Proxy::DumpSessions(uint64_t seq) noexcept {

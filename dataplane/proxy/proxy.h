@@ -97,6 +97,7 @@ class Proxy {
     uint32_t queue_next = UINT32_MAX;
     Phase phase = Phase::kFree;
     uint8_t retries_left = 0;
+    bool redispatched = false;
     bool holds_slot = false;  // counted in the server's current connections
     bool cli_eof = false;     // FIN from the client
     bool srv_eof = false;     // FIN from the server
@@ -107,6 +108,8 @@ class Proxy {
     uint64_t accept_us = 0, queue_us = 0, connect_us = 0, established_us = 0;
     uint64_t last_cli_us = 0, last_srv_us = 0;
     uint64_t bytes_in = 0, bytes_out = 0;
+    tcp::FlowKey cli_key;  // kept for the log once the connections are gone
+    tcp::FlowKey srv_key;  // the last server connection's (local port 0: none)
   };
   struct Check {
     tcp::TimerNode timer;
@@ -154,6 +157,7 @@ class Proxy {
   bool PickLocalPort(tcp::FlowKey* key) noexcept;
   void ReconcileListeners() noexcept;
   void DumpSessions(uint64_t seq) noexcept;
+  void Log(const Session& s, bool connect_only) noexcept;
 
   // Health checks (proxy_check.cc).
   void ScheduleChecks() noexcept;

@@ -60,8 +60,15 @@ struct BackendSnap {
   uint16_t httpchk_request_len = 0;
 };
 
+enum class LogMode : uint8_t {
+  kNone,     // the frontend has no log target
+  kConnect,  // HAProxy's default format: one line when a connection is accepted
+  kSession,  // option tcplog or log-format: one line when the session ends
+};
+
 struct FrontendSnap {
   uint32_t backend = 0;  // index in backends; UINT32_MAX: none
+  LogMode log = LogMode::kNone;
   bool enabled = true;   // disabled or shut down: its binds are not listened on
   uint32_t maxconn = 0;  // this worker's share; 0 = unlimited
   uint32_t client_ms = 0;
@@ -158,11 +165,37 @@ struct SessionDump {
   SessionInfo sessions[kMaxDumpedSessions];
 };
 
+// One log line's worth of a session, written by its worker when the session ends (or is
+// accepted, LogMode::kConnect) and turned into text by the control plane (controlplane/log).
+struct LogRecord {
+  uint64_t accept_us;  // the worker's clock
+  int32_t tw_ms, tc_ms, tt_ms;  // -1: phase not reached
+  uint64_t bytes_uploaded, bytes_read;  // client -> server, server -> client
+  uint8_t client_addr[16], front_addr[16], local_addr[16], server_addr[16];
+  uint16_t client_port, front_port, local_port, server_port;  // host order; 0: none
+  bool is_v6, server_v6, connect_only, redispatched;
+  char term_cause, term_phase;
+  uint32_t frontend, backend, server;  // kNoServer / UINT32_MAX when none
+  uint32_t actconn, feconn, beconn, srv_conn, retries, srv_queue, backend_queue;
+};
+
+// A single-producer (the worker: `head`) single-consumer (the control plane: `tail`) ring of
+// log records. Each index has one writer; a full ring drops the record and counts it, so a
+// worker never waits for the control plane.
+inline constexpr uint32_t kLogRingSize = 4096;  // a power of two
+struct LogRing {
+  std::atomic<uint64_t> head{0};
+  std::atomic<uint64_t> tail{0};
+  Stat dropped;
+  LogRecord records[kLogRingSize];
+};
+
 struct ProxyStats {
   FrontendStats frontends[kMaxFrontends];
   BackendStats backends[kMaxBackends];
   ServerStats servers[kMaxServers];
   SessionDump dump;
+  LogRing log;
 };
 
 }  // namespace sluice::proxy

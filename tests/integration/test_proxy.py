@@ -8,6 +8,7 @@ with s1/s2/s3 weighted 3/2/1, checks every second, rise 2, fall 3."""
 import json
 import os
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -96,6 +97,58 @@ def backends(testbed):
     b.stop_all()
 
 
+class Syslog:
+    """A UDP syslog receiver on 127.0.0.1:5514, where examples/proxy-tcp.cfg logs."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 5514))
+        self.sock.settimeout(0.2)
+
+    def lines(self, want, timeout=5):
+        """Datagrams received until `want` of them match nothing more for a moment."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(out) < want:
+            try:
+                out.append(self.sock.recv(65536).decode(errors="replace"))
+            except socket.timeout:
+                pass
+        return out
+
+    def drain(self):
+        self.lines(10**9, timeout=0.5)
+
+
+@pytest.fixture(scope="module")
+def syslog(testbed):
+    s = Syslog()
+    yield s
+    s.sock.close()
+
+
+TCPLOG = re.compile(
+    r"^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d sluice\[\d+\]: "
+    r"10\.10\.1\.2:(\d+) \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe_main "
+    r"be_app/(s[123]) (-?\d+)/(-?\d+)/(\d+) (\d+) (..) \d+/\d+/\d+/\d+/\+?\d+ \d+/\d+$")
+
+
+def test_tcplog_lines_reach_syslog(backends, syslog):
+    syslog.drain()
+    got = client("spread", "10.10.1.1", 8080, 6)
+    lines = syslog.lines(6)
+    assert len(lines) == 6, lines
+    names = {}
+    for l in lines:
+        m = TCPLOG.match(l)
+        assert m, l
+        _, server, tw, tc, tt, nbytes, term = m.groups()
+        assert term == "--" and int(tc) >= 0 and int(tt) >= int(tc), l
+        assert int(nbytes) == 3, l  # the name line "sN\n" went server -> client
+        names[server] = names.get(server, 0) + 1
+    assert names == got["names"], (names, got)
+
+
 def test_show_stat_shape(backends):
     out = cli("show stat")
     lines = [l for l in out.split("\n") if l]
@@ -181,7 +234,8 @@ def test_disable_enable_frontend(backends):
     assert got["errors"] == 0, got
 
 
-def test_shutdown_session_kills_exactly_one(backends):
+def test_shutdown_session_kills_exactly_one(backends, syslog):
+    syslog.drain()
     results = {}
 
     def hold(i):
@@ -202,7 +256,9 @@ def test_shutdown_session_kills_exactly_one(backends):
         t.join()
     early = sorted(r["closed_early"] for r in results.values())
     assert early == [False, True], results
-    assert cli(f"shutdown session {sess[0][0]}").startswith("Session not found") or True
+    # The killed session is logged with HAProxy's K (killed by the admin) in the data phase.
+    killed = [l for l in syslog.lines(2) if f"10.10.1.2:{sess[0][1]} " in l]
+    assert len(killed) == 1 and " KD " in killed[0], killed
 
 
 def test_maxconn_queues_and_serves(backends):

@@ -1272,5 +1272,52 @@ TEST(ConfigProxyRobustness, ArbitraryBytesNeverCrash) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// log targets and log-format strings, checked by controlplane/log
+
+TEST(ConfigProxyLog, TargetsCheckedByTheLogger) {
+  Clean(
+      "global\n    log file@/var/log/sluice.log local0\n    log udp@[::1]:514 local0\n"
+      "    log stdout format raw local0\n    log ipv4@10.0.0.7:1514 len 80 local1\n" +
+      std::string(kPair) + "    log unix@/dev/log format short sample 1-2:4 daemon\n");
+  ExpectBackendAlert("log syslog.example.com local0", "log",
+                     "'log' : 'syslog.example.com' is not a numeric IPv4 or IPv6 address "
+                     "(sluice resolves no names).");
+  ExpectBackendAlert("log 127.0.0.1 len 40 local0", "log",
+                     "'log' : 'len' expects an integer between 80 and 65535, got '40'.");
+  ExpectBackendAlert("log 127.0.0.1:0 local0", "log",
+                     "'log' : port '0' in '127.0.0.1:0' is not between 1 and 65535.");
+  ExpectBackendAlert("log 127.0.0.1 sample 1-5:4 local0", "log",
+                     "'log' : 'sample' : range '1-5' is not within 1-4.");
+  ExpectBackendAlert("log ring@buf1 local0", "log",
+                     "'log' : target 'ring@buf1' : 'ring@' is not supported by sluice (an IP "
+                     "address and port, udp@, ipv4@, ipv6@, a unix socket path, unix@, stdout, "
+                     "stderr or file@PATH).");
+  ExpectAlert("global\n    log ipv6@10.0.0.1 local0\n", 10, "log",
+              "'log' : 'ipv6@10.0.0.1' is not an IPv6 address.");
+  ExpectAlert("defaults\n    log file@ local0\n", 10, "log", "'log' : 'file@' expects a path.");
+  // A refused line is not recorded.
+  const ParseOutcome o = Parse("global\n    log host.example local0\n    log /dev/log local0\n");
+  EXPECT_EQ(o.config.global.logs, W{"/dev/log local0"});
+}
+
+TEST(ConfigProxyLog, FormatsCheckedByTheLogger) {
+  const ParseOutcome o = Clean(WithFrontendLine(
+      "log-format \"%{+Q}o %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %{-Q}H %pid 100%%\""));
+  EXPECT_EQ(o.config.proxies[0].log_format,
+            "%{+Q}o %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %{-Q}H %pid 100%%");
+  ExpectAlert(WithFrontendLine("log-format \"%ci %xx\""), 12, "log-format",
+              "'log-format' : unknown variable 'xx' (write '%%' for a literal '%').");
+  ExpectAlert(WithFrontendLine("log-format \"%ci %ST\""), 12, "log-format",
+              "'log-format' : variable 'ST' is not supported by sluice (TCP mode only).");
+  ExpectAlert(WithFrontendLine("log-format \"%[src]\""), 12, "log-format",
+              "'log-format' : sample expressions ('%[...]') are not supported by sluice.");
+  ExpectAlert("defaults\n    log-format \"50%\"\n", 10, "log-format",
+              "'log-format' : '%' at the end of the format (write '%%' for a literal '%').");
+  // A backend ignores log-format with a warning, before looking at it.
+  ExpectWarning(std::string(kPair) + "    log-format \"%zz\"\n", 14, "log-format",
+                "'log-format' ignored because backend 'be' has no frontend capability.");
+}
+
 }  // namespace
 }  // namespace sluice::config

@@ -1,0 +1,99 @@
+#include "controlplane/main/log_writer.h"
+
+#include "dataplane/net/addr_text.h"
+
+namespace sluice::app {
+
+namespace {
+
+std::string AddrText(const uint8_t* a, bool v6, uint16_t port) {
+  return port == 0 ? std::string() : net::ToString(net::FromBytes(a, v6));
+}
+
+}  // namespace
+
+log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
+                      int64_t worker_to_unix_us) {
+  log::LogEvent e;
+  e.client_ip = AddrText(r.client_addr, r.is_v6, r.client_port);
+  e.client_port = r.client_port;
+  e.frontend_ip = AddrText(r.front_addr, r.is_v6, r.front_port);
+  e.frontend_port = r.front_port;
+  if (r.frontend < rt.frontends().size()) e.frontend = rt.frontends()[r.frontend].name;
+  e.backend = r.backend < rt.backends().size() ? rt.backends()[r.backend].name : "<NONE>";
+  e.server = r.server < rt.servers().size() ? rt.servers()[r.server].name : "<NOSRV>";
+  e.backend_src_ip = AddrText(r.local_addr, r.server_v6, r.local_port);
+  e.backend_src_port = r.local_port;
+  e.server_ip = AddrText(r.server_addr, r.server_v6, r.server_port);
+  e.server_port = r.server_port;
+  e.accept_unix_us = static_cast<int64_t>(r.accept_us) + worker_to_unix_us;
+  e.tw_ms = r.tw_ms;
+  e.tc_ms = r.tc_ms;
+  e.tt_ms = r.tt_ms;
+  e.bytes_read = r.bytes_read;
+  e.bytes_uploaded = r.bytes_uploaded;
+  e.term[0] = r.term_cause;
+  e.term[1] = r.term_phase;
+  e.actconn = r.actconn;
+  e.feconn = r.feconn;
+  e.beconn = r.beconn;
+  e.srv_conn = r.srv_conn;
+  e.retries = r.retries;
+  e.redispatched = r.redispatched;
+  e.srv_queue = r.srv_queue;
+  e.backend_queue = r.backend_queue;
+  return e;
+}
+
+base::Result<bool> LogWriter::Init(const cp::ProxyRuntime& rt) {
+  frontends_.clear();
+  for (const cp::FrontendRt& f : rt.frontends()) {
+    FrontendLog fl;
+    if (!f.log_format.empty()) {
+      std::string error;
+      fl.format = log::LogFormat::Compile(f.log_format, &error);
+      if (!fl.format) return base::Error{"frontend " + f.name + ": log-format: " + error};
+    }
+    for (const std::string& line : f.log_targets) {
+      auto target = log::ParseLogTarget(line);
+      if (!target)
+        return base::Error{"frontend " + f.name + ": log " + line + ": " + target.error()};
+      const int id = sinks_.Add(*target);
+      if (id < 0)
+        return base::Error{"frontend " + f.name + ": log " + line + ": " + sinks_.error()};
+      fl.sinks.push_back(id);
+    }
+    frontends_.push_back(std::move(fl));
+  }
+  return true;
+}
+
+void LogWriter::Drain(const cp::ProxyRuntime& rt, const std::vector<proxy::ProxyStats*>& stats,
+                      int64_t worker_to_unix_us) {
+  for (proxy::ProxyStats* st : stats) {
+    proxy::LogRing& ring = st->log;
+    uint64_t tail = ring.tail.load(std::memory_order_relaxed);
+    const uint64_t head = ring.head.load(std::memory_order_acquire);
+    for (; tail != head; ++tail) {
+      const proxy::LogRecord& r = ring.records[tail & (proxy::kLogRingSize - 1)];
+      if (r.frontend >= frontends_.size()) continue;
+      const FrontendLog& fl = frontends_[r.frontend];
+      if (fl.sinks.empty()) continue;
+      const log::LogEvent e = ToEvent(rt, r, worker_to_unix_us);
+      std::string msg;
+      if (fl.format && !r.connect_only) {
+        msg = fl.format->Render(e);
+      } else {
+        // HAProxy's default format (configuration.txt 8.2.1), at accept.
+        msg = "Connect from " + e.client_ip + ":" + std::to_string(e.client_port) + " to " +
+              e.frontend_ip + ":" + std::to_string(e.frontend_port) + " (" + e.frontend + "/TCP)";
+      }
+      const int64_t at_us = e.accept_unix_us + 1000 * static_cast<int64_t>(e.tt_ms);
+      for (int id : fl.sinks) sinks_.Send(id, log::kLevelInfo, "sluice", msg, at_us);
+    }
+    // The slots are free for the worker only once read.
+    ring.tail.store(tail, std::memory_order_release);
+  }
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,43 @@
+// Slow path. Session logs: the control loop drains every worker's log ring
+// (dataplane/proxy/proxy_model.h, LogRing), renders each record with its frontend's
+// log-format (controlplane/log) and sends it to the frontend's log targets. Workers never
+// wait for this: a full ring drops records and counts them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controlplane/log/log.h"
+#include "controlplane/proxy/runtime.h"
+#include "dataplane/base/result.h"
+#include "dataplane/proxy/proxy_model.h"
+
+namespace sluice::app {
+
+class LogWriter {
+ public:
+  // Compiles every frontend's format and opens its targets.
+  base::Result<bool> Init(const cp::ProxyRuntime& rt);
+  // Sends every record the workers have written; `worker_to_unix_us` is added to a worker
+  // clock value to get Unix time.
+  void Drain(const cp::ProxyRuntime& rt, const std::vector<proxy::ProxyStats*>& stats,
+             int64_t worker_to_unix_us);
+  uint64_t sent() const { return sinks_.sent(); }
+  uint64_t dropped() const { return sinks_.dropped(); }
+
+ private:
+  struct FrontendLog {
+    std::optional<log::LogFormat> format;  // none: the "Connect from" line
+    std::vector<int> sinks;
+  };
+  std::vector<FrontendLog> frontends_;
+  log::LogSinks sinks_;
+};
+
+// The LogEvent of a record (names from the live state, addresses as text).
+log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
+                      int64_t worker_to_unix_us);
+
+}  // namespace sluice::app
