@@ -107,6 +107,7 @@ void Appliance::Poll() {
   std::vector<proxy::ProxyStats*> blocks;
   for (auto& s : stats_) blocks.push_back(s.get());
   logs_.Drain(proxy_, blocks, unix_us - static_cast<int64_t>(NowWorkerUs()));
+  proxy_.SampleRates(stats_view_, NowMilliseconds());
   std::vector<cp::StateChange> changes;
   if (proxy_.PollChecks(stats_view_, NowSeconds(), &changes)) PublishSnapshot();
   for (const auto& c : changes) {

@@ -34,7 +34,7 @@ void ApplianceCliContext::FillInfo(cli::InfoValues& info) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   info.SetUptime(up);
   info.SetNum("Memmax_MB", cfg_.dataplane.memory_mb);
-  info.SetNum("Maxconn", cfg_.global.maxconn.value_or(0));
+  info.SetNum("Maxconn", app_.proxy().global_maxconn);  // `set maxconn global` changes it
   info.SetNum("Hard_maxconn", cfg_.global.maxconn.value_or(0));
   // Connections: the workers' TCP tables (a gauge each) and the opens since start.
   uint64_t cur = 0, cum = 0;
@@ -43,6 +43,14 @@ void ApplianceCliContext::FillInfo(cli::InfoValues& info) {
     cur += c.Get(Counter::tcp_connections);
     cum += c.Get(Counter::tcp_passive_opens) + c.Get(Counter::tcp_active_opens);
   }
+  // Rates over the last second, sampled by the control loop (every frontend together).
+  const cp::RateMeter& rate = app_.proxy().conn_rate();
+  info.SetNum("ConnRate", rate.rate());
+  info.SetNum("MaxConnRate", rate.max());
+  info.SetNum("SessRate", rate.rate());
+  info.SetNum("MaxSessRate", rate.max());
+  info.SetNum("ConnRateLimit", app_.proxy().rate_limit_cps);
+  info.SetNum("SessRateLimit", app_.proxy().rate_limit_cps);
   info.SetNum("CurrConns", cur);
   info.SetNum("CumConns", cum);
   char host[256] = {};

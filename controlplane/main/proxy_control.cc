@@ -130,6 +130,9 @@ void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
       c.bin = Sum(st, [&](auto& s) { return s.frontends[fi].bin.Get(); });
       c.bout = Sum(st, [&](auto& s) { return s.frontends[fi].bout.Get(); });
       c.dcon = Sum(st, [&](auto& s) { return s.frontends[fi].denied.Get(); });
+      c.rate = c.conn_rate = rt.frontend_rate(fi).rate();
+      c.rate_max = c.conn_rate_max = rt.frontend_rate(fi).max();
+      v.rate_limit_sessions = rt.rate_limit_cps;
       c.ereq = Sum(st, [&](auto& s) { return s.frontends[fi].errors.Get(); });
     }
     if (p.backend >= 0) {
@@ -155,6 +158,8 @@ void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
       c.srv_abrt = bsum(&proxy::BackendStats::srv_abrt);
       c.lbtot = bsum(&proxy::BackendStats::lbtot);
       c.connect = c.lbtot;
+      c.rate = rt.backend_rate(bi).rate();
+      c.rate_max = rt.backend_rate(bi).max();
       const uint64_t timed = bsum(&proxy::BackendStats::timed);
       c.ttime_ms = Avg(bsum(&proxy::BackendStats::ttime_ms_sum), timed);
       c.ctime_ms = Avg(bsum(&proxy::BackendStats::ctime_ms_sum), timed);
@@ -221,6 +226,8 @@ void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
         c.srv_abrt = ssum(&proxy::ServerStats::srv_abrt);
         c.lbtot = ssum(&proxy::ServerStats::lbtot);
         c.connect = c.lbtot;
+        c.rate = rt.server_rate(i).rate();
+        c.rate_max = rt.server_rate(i).max();
         const uint64_t timed = ssum(&proxy::ServerStats::timed);
         c.ttime_ms = Avg(ssum(&proxy::ServerStats::ttime_ms_sum), timed);
         c.ctime_ms = Avg(ssum(&proxy::ServerStats::ctime_ms_sum), timed);

@@ -111,6 +111,9 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
     }
     proxies_.push_back(std::move(pr));
   }
+  fe_rates_.resize(frontends_.size());
+  be_rates_.resize(backends_.size());
+  srv_rates_.resize(servers_.size());
   // default_backend indices name config proxies: map them to backends.
   for (size_t pi = 0; pi < cfg.proxies.size(); ++pi) {
     const int fi = proxies_[pi].frontend;
@@ -253,6 +256,28 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
     b.was_up = up;
   }
   return changed;
+}
+
+void ProxyRuntime::SampleRates(const std::vector<const proxy::ProxyStats*>& stats,
+                               uint64_t now_ms) {
+  uint64_t all = 0;
+  for (size_t i = 0; i < fe_rates_.size() && i < proxy::kMaxFrontends; ++i) {
+    uint64_t t = 0;
+    for (const auto* st : stats) t += st->frontends[i].tot.Get();
+    fe_rates_[i].Sample(t, now_ms);
+    all += t;
+  }
+  conn_rate_.Sample(all, now_ms);
+  for (size_t i = 0; i < be_rates_.size() && i < proxy::kMaxBackends; ++i) {
+    uint64_t t = 0;
+    for (const auto* st : stats) t += st->backends[i].tot.Get();
+    be_rates_[i].Sample(t, now_ms);
+  }
+  for (size_t i = 0; i < srv_rates_.size() && i < proxy::kMaxServers; ++i) {
+    uint64_t t = 0;
+    for (const auto* st : stats) t += st->servers[i].tot.Get();
+    srv_rates_[i].Sample(t, now_ms);
+  }
 }
 
 int ProxyRuntime::FindBackend(const std::string& name) const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "controlplane/config/config.h"
+#include "controlplane/proxy/rates.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/snapshot/snapshot.h"
 
@@ -115,6 +116,13 @@ class ProxyRuntime {
   bool PollChecks(const std::vector<const proxy::ProxyStats*>& stats, uint64_t now_s,
                   std::vector<StateChange>* changes);
 
+  // Samples the session totals of every frontend, backend and server (call every ~100 ms).
+  void SampleRates(const std::vector<const proxy::ProxyStats*>& stats, uint64_t now_ms);
+  const RateMeter& frontend_rate(size_t i) const { return fe_rates_[i]; }
+  const RateMeter& backend_rate(size_t i) const { return be_rates_[i]; }
+  const RateMeter& server_rate(size_t i) const { return srv_rates_[i]; }
+  const RateMeter& conn_rate() const { return conn_rate_; }  // every frontend together
+
   std::vector<ProxyRt>& proxies() { return proxies_; }
   std::vector<FrontendRt>& frontends() { return frontends_; }
   std::vector<BackendRt>& backends() { return backends_; }
@@ -139,6 +147,8 @@ class ProxyRuntime {
   std::vector<FrontendRt> frontends_;
   std::vector<BackendRt> backends_;
   std::vector<ServerRt> servers_;
+  std::vector<RateMeter> fe_rates_, be_rates_, srv_rates_;
+  RateMeter conn_rate_;
   unsigned nworkers_ = 1;
 };
 

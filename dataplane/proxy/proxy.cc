@@ -143,6 +143,12 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   const uint32_t fe = cfg_->binds[bi].frontend;
   const FrontendSnap& f = cfg_->frontends[fe];
   FrontendStats& fs = s_.stats->frontends[fe];
+  if (cfg_->rate_limit_cps && !RateAllows(cfg_->rate_limit_cps)) {
+    fs.denied.Add();
+    tcp_->counters().Inc(counters::Counter::proxy_drop_rate_limit);
+    tcp_->Abort(c);
+    return;
+  }
   if (!f.enabled || (f.maxconn && fs.cur.Get() >= f.maxconn) ||
       (cfg_->global_maxconn && nsessions_ >= cfg_->global_maxconn)) {
     fs.denied.Add();
@@ -194,6 +200,19 @@ uint32_t Proxy::PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept {
   const Session& s = sessions_[si];
   const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
   return balancer_.Pick(*cfg_, *s_.stats, s.backend, k.remote_addr, k.is_v6 != 0, exclude, full);
+}
+
+bool Proxy::RateAllows(uint32_t per_second) noexcept {
+  // A fixed one-second window per worker: `set rate-limit connections global` divided
+  // between the workers.
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  if (now_ms - rate_window_ms_ >= 1000) {
+    rate_window_ms_ = now_ms;
+    rate_count_ = 0;
+  }
+  if (rate_count_ >= per_second) return false;
+  ++rate_count_;
+  return true;
 }
 
 void Proxy::Dispatch(uint32_t si) noexcept {

@@ -139,6 +139,7 @@ class Proxy {
   // Sessions (proxy.cc).
   uint32_t NewSession() noexcept;
   uint32_t PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept;
+  bool RateAllows(uint32_t per_second) noexcept;  // counts one accepted connection
   void Dispatch(uint32_t si) noexcept;
   bool ConnectTo(uint32_t si, uint32_t server) noexcept;
   void ConnectFailed(uint32_t si, bool timeout) noexcept;
@@ -188,6 +189,8 @@ class Proxy {
   uint32_t nlistened_ = 0;
   uint16_t next_port_ = 0;
   uint64_t next_uid_ = 1;
+  uint64_t rate_window_ms_ = 0;
+  uint32_t rate_count_ = 0;
 };
 
 }  // namespace sluice::proxy

@@ -168,8 +168,8 @@ struct SessionDump {
 // One log line's worth of a session, written by its worker when the session ends (or is
 // accepted, LogMode::kConnect) and turned into text by the control plane (controlplane/log).
 struct LogRecord {
-  uint64_t accept_us;  // the worker's clock
-  int32_t tw_ms, tc_ms, tt_ms;  // -1: phase not reached
+  uint64_t accept_us;                   // the worker's clock
+  int32_t tw_ms, tc_ms, tt_ms;          // -1: phase not reached
   uint64_t bytes_uploaded, bytes_read;  // client -> server, server -> client
   uint8_t client_addr[16], front_addr[16], local_addr[16], server_addr[16];
   uint16_t client_port, front_port, local_port, server_port;  // host order; 0: none

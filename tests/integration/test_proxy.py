@@ -283,6 +283,24 @@ def test_maxconn_queues_and_serves(backends):
     assert int(stat_rows()[("be_app", "BACKEND")]["qmax"]) >= 2
 
 
+def test_rates_and_rate_limit(backends):
+    client("spread", "10.10.1.1", 8080, 200)
+    fe = stat_rows()[("fe_main", "FRONTEND")]
+    assert int(fe["rate_max"]) > 0 and int(fe["conn_rate_max"]) > 0, fe
+    assert int(stat_rows()[("be_app", "BACKEND")]["rate_max"]) > 0
+    info = cli("show info")
+    assert re.search(r"^MaxConnRate: [1-9]", info, re.M), info
+    # 5 connections per second: a burst of 40 mostly refused, then back to normal.
+    assert cli("set rate-limit connections global 5") == "\n"
+    assert re.search(r"^ConnRateLimit: 5$", cli("show info"), re.M)
+    time.sleep(1.1)
+    got = client("spread", "10.10.1.1", 8080, 40)
+    assert 5 <= sum(got["names"].values()) <= 15 and got["errors"] >= 25, got
+    assert cli("set rate-limit connections global 0") == "\n"
+    got = client("spread", "10.10.1.1", 8080, 40)
+    assert got["errors"] == 0, got
+
+
 def test_bulk_through_proxy(backends):
     got = client("echo", "10.10.1.1", 8080, 50_000_000, timeout=600)
     assert got["ok"], got
