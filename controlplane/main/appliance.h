@@ -42,6 +42,8 @@ class Appliance {
   unsigned workers() const { return nworkers_; }
   const net::NetConfig& net() const { return *net_; }
   const counters::WorkerCounters& counters(unsigned worker) const { return *counters_[worker]; }
+  // The packet (mbuf) pool: every buffer the data plane holds comes from it.
+  const rte_mempool* pool() const { return pool_; }
 
   // Publishes a new configuration snapshot (version = previous + 1) and returns its version.
   uint64_t PublishSnapshot();

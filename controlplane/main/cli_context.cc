@@ -1,5 +1,7 @@
 #include "controlplane/main/cli_context.h"
 
+#include <rte_mempool.h>
+
 #include <unistd.h>
 
 #include "controlplane/main/version.h"
@@ -51,6 +53,16 @@ void ApplianceCliContext::FillInfo(cli::InfoValues& info) {
   info.SetNum("MaxSessRate", rate.max());
   info.SetNum("ConnRateLimit", app_.proxy().rate_limit_cps);
   info.SetNum("SessRateLimit", app_.proxy().rate_limit_cps);
+  // Memory: the packet pool, where every buffer of the data plane comes from.
+  if (const rte_mempool* pool = app_.pool()) {
+    const uint64_t obj = pool->header_size + pool->elt_size + pool->trailer_size;
+    const uint64_t alloc = obj * pool->size;
+    const uint64_t used = obj * rte_mempool_in_use_count(pool);
+    info.SetNum("PoolAlloc_bytes", alloc);
+    info.SetNum("PoolUsed_bytes", used);
+    info.SetNum("PoolAlloc_MB", alloc >> 20);
+    info.SetNum("PoolUsed_MB", used >> 20);
+  }
   info.SetNum("CurrConns", cur);
   info.SetNum("CumConns", cum);
   char host[256] = {};

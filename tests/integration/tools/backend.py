@@ -5,10 +5,12 @@
 
 echo (default): on each connection sends "NAME\\n", then echoes everything until the
 client closes (half-close honoured), then closes. http: answers every request with
-"HTTP/1.0 200 OK" and a body "NAME\\n" (used by `option httpchk`).
+"HTTP/1.0 200 OK" and a body "NAME\\n" (used by `option httpchk`). reset: resets every
+connection at once (SO_LINGER 0). stall: keeps every connection open, never reads or writes.
 Threads per connection; prints "ready" once listening."""
 
 import socket
+import struct
 import sys
 import threading
 
@@ -54,9 +56,16 @@ def main():
     s.listen(1024)
     print("ready", flush=True)
     handler = serve_http if mode == "http" else serve_echo
+    stalled = []
     while True:
         conn, _ = s.accept()
-        threading.Thread(target=handler, args=(conn, name), daemon=True).start()
+        if mode == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+        elif mode == "stall":
+            stalled.append(conn)
+        else:
+            threading.Thread(target=handler, args=(conn, name), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -7,8 +7,12 @@
                                            of a deterministic stream, half-close, read the
                                            echo back; {"ok": sha256 equal, "seconds": ...}
     proxy_client.py hold HOST PORT SECONDS one connection held open SECONDS; reports the
-                                           name and whether the proxy closed it early."""
+                                           name and whether the proxy closed it early.
+    proxy_client.py burst HOST PORT N C W  N connections, C at a time, each sending 10 bytes
+                                           and waiting up to W seconds for the proxy to
+                                           close it: {"closed", "hung", "errors"}."""
 
+import errno
 import hashlib
 import json
 import socket
@@ -106,10 +110,70 @@ def hold(host, port, seconds):
     return {"name": name, "closed_early": closed_early}
 
 
+def burst(host, port, n, concurrency, wait):
+    """n connections, `concurrency` at a time: each sends 10 bytes and waits up to `wait`
+    seconds for the proxy to close it (EOF or reset)."""
+    import selectors
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sel = selectors.DefaultSelector()
+    started = closed = hung = errors = 0
+    kinds = {}
+    deadlines = {}
+    while started < n or deadlines:
+        while started < n and len(deadlines) < concurrency:
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex((host, port))
+            sel.register(s, selectors.EVENT_WRITE, "connecting")
+            deadlines[s] = time.monotonic() + wait
+            started += 1
+        for key, _ in sel.select(timeout=0.05):
+            s = key.fileobj
+            done = False
+            if key.data == "connecting":
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err == errno.ECONNRESET:  # connected, then reset by the proxy already
+                    closed += 1
+                    done = True
+                elif err != 0:
+                    errors += 1
+                    kinds[errno.errorcode.get(err, str(err))] = \
+                        kinds.get(errno.errorcode.get(err, str(err)), 0) + 1
+                    done = True
+                else:
+                    try:
+                        s.send(b"x" * 10)
+                        sel.modify(s, selectors.EVENT_READ, "open")
+                    except OSError:
+                        closed += 1
+                        done = True
+            else:
+                try:
+                    done = not s.recv(65536)
+                except OSError:
+                    done = True
+                if done:
+                    closed += 1
+            if done:
+                sel.unregister(s)
+                s.close()
+                del deadlines[s]
+        now = time.monotonic()
+        for s in [s for s, d in deadlines.items() if d < now]:
+            hung += 1
+            sel.unregister(s)
+            s.close()
+            del deadlines[s]
+    return {"started": started, "closed": closed, "hung": hung, "errors": errors,
+            "error_kinds": kinds}
+
+
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     arg = int(sys.argv[4])
-    if mode == "spread":
+    if mode == "burst":
+        out = burst(host, port, arg, int(sys.argv[5]), float(sys.argv[6]))
+    elif mode == "spread":
         out = spread(host, port, arg)
     elif mode == "echo":
         out = echo(host, port, arg)
