@@ -98,7 +98,8 @@ void ApplianceCliContext::Activity(cli::ActivityDump& out) {
 }
 
 void ApplianceCliContext::ClearCounters(bool all) {
-  // Plain `clear counters` resets max values and rates, which Sluice does not keep yet.
+  if (proxy_) proxy_->Clear(all);
+  // Plain `clear counters` resets maxima only; the worker counters below have none.
   if (!all) return;
   for (unsigned w = 0; w < app_.workers(); ++w) {
     for (size_t i = 0; i < counters::kNumCounters; ++i) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controlplane/main/appliance.h"
+#include "controlplane/main/proxy_control.h"
 #include "runtime-api/commands/context.h"
 
 namespace sluice::app {
@@ -22,14 +23,14 @@ class ApplianceCliContext : public cli::ApplianceContext {
   void Activity(cli::ActivityDump& out) override;
   void ClearCounters(bool all) override;
   cli::ProxyControl* Proxy() override { return proxy_; }
-  void SetProxy(cli::ProxyControl* proxy) { proxy_ = proxy; }
+  void SetProxy(ProxyCliControl* proxy) { proxy_ = proxy; }
 
  private:
   uint64_t Value(unsigned worker, size_t counter) const;
 
   const Appliance& app_;
   const config::Config& cfg_;
-  cli::ProxyControl* proxy_ = nullptr;
+  ProxyCliControl* proxy_ = nullptr;
   std::chrono::steady_clock::time_point start_;
   std::vector<std::array<uint64_t, counters::kNumCounters>> baseline_;
 };

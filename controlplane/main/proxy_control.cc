@@ -2,6 +2,7 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -103,7 +104,7 @@ cp::ServerRt* ProxyCliControl::Server(size_t proxy, size_t server) {
   return &rt.servers()[be.first_server + server];
 }
 
-void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
+void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
   cp::ProxyRuntime& rt = app_.proxy();
   const auto& st = app_.proxy_stats();
   const uint64_t now_s = app_.NowSeconds();
@@ -250,6 +251,70 @@ void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
     }
     out->push_back(std::move(v));
   }
+}
+
+namespace {
+
+// The counters `clear counters all` zeroes (HAProxy: every statistic but the current ones).
+void SubtractTotals(cli::StatCounters& c, const cli::StatCounters& b) {
+  for (auto field :
+       {&cli::StatCounters::stot,     &cli::StatCounters::bin,     &cli::StatCounters::bout,
+        &cli::StatCounters::dreq,     &cli::StatCounters::dresp,   &cli::StatCounters::ereq,
+        &cli::StatCounters::dcon,     &cli::StatCounters::dses,    &cli::StatCounters::econ,
+        &cli::StatCounters::eresp,    &cli::StatCounters::wretr,   &cli::StatCounters::wredis,
+        &cli::StatCounters::wrew,     &cli::StatCounters::eint,    &cli::StatCounters::cli_abrt,
+        &cli::StatCounters::srv_abrt, &cli::StatCounters::lbtot,   &cli::StatCounters::connect,
+        &cli::StatCounters::reuse,    &cli::StatCounters::chkfail, &cli::StatCounters::chkdown,
+        &cli::StatCounters::conn_tot}) {
+    c.*field = c.*field >= b.*field ? c.*field - b.*field : 0;
+  }
+}
+
+// After a clear, the maxima are the highest values seen since (the workers' own maxima
+// have one writer each and are never reset): peaks are kept from every view.
+void ApplyPeaks(cli::StatCounters& c, cli::StatCounters& peak) {
+  peak.smax = std::max(peak.smax, c.scur);
+  peak.qmax = std::max(peak.qmax, c.qcur);
+  c.smax = peak.smax;
+  c.qmax = peak.qmax;
+}
+
+template <class Fn>
+void ForEachCounters(std::vector<cli::ProxyView>& v, std::vector<cli::ProxyView>& other, Fn fn) {
+  for (size_t i = 0; i < v.size() && i < other.size(); ++i) {
+    fn(v[i].frontend, other[i].frontend);
+    fn(v[i].backend, other[i].backend);
+    for (size_t j = 0; j < v[i].servers.size() && j < other[i].servers.size(); ++j) {
+      fn(v[i].servers[j].counters, other[i].servers[j].counters);
+    }
+  }
+}
+
+}  // namespace
+
+void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
+  RawProxies(out);
+  if (!base_.empty()) ForEachCounters(*out, base_, SubtractTotals);
+  if (!peaks_.empty()) ForEachCounters(*out, peaks_, ApplyPeaks);
+}
+
+void ProxyCliControl::Clear(bool all) {
+  std::vector<cli::ProxyView> now;
+  RawProxies(&now);
+  if (all) base_ = now;
+  // Maxima restart from the current values.
+  for (auto& p : now) {
+    for (cli::StatCounters* c : {&p.frontend, &p.backend}) {
+      c->smax = c->scur;
+      c->qmax = c->qcur;
+    }
+    for (auto& sv : p.servers) {
+      sv.counters.smax = sv.counters.scur;
+      sv.counters.qmax = sv.counters.qcur;
+    }
+  }
+  peaks_ = std::move(now);
+  app_.proxy().ClearRateMaxima();
 }
 
 void ProxyCliControl::Sessions(std::vector<cli::SessionView>* out) {

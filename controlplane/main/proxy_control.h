@@ -37,13 +37,19 @@ class ProxyCliControl final : public cli::ProxyControl {
   std::string SetGlobalMaxconn(uint32_t maxconn) override;
   std::string SetRateLimit(cli::RateLimit limit, uint64_t value) override;
   std::string ShutdownSession(uint64_t id) override;
+  // `clear counters` (maxima and rate maxima) and `clear counters all` (every cumulative
+  // counter too): applied to the views, the workers' counters keep their single writer.
+  void Clear(bool all);
 
  private:
   cp::ServerRt* Server(size_t proxy, size_t server);
   void Publish() { app_.PublishSnapshot(); }
+  void RawProxies(std::vector<cli::ProxyView>* out);
 
   Appliance& app_;
   uint64_t dump_seq_ = 0;
+  std::vector<cli::ProxyView> base_;   // totals at the last `clear counters all`
+  std::vector<cli::ProxyView> peaks_;  // maxima since the last clear
 };
 
 }  // namespace sluice::app

@@ -122,6 +122,12 @@ class ProxyRuntime {
   const RateMeter& backend_rate(size_t i) const { return be_rates_[i]; }
   const RateMeter& server_rate(size_t i) const { return srv_rates_[i]; }
   const RateMeter& conn_rate() const { return conn_rate_; }  // every frontend together
+  void ClearRateMaxima() {
+    for (auto* v : {&fe_rates_, &be_rates_, &srv_rates_}) {
+      for (RateMeter& m : *v) m.ClearMax();
+    }
+    conn_rate_.ClearMax();
+  }
 
   std::vector<ProxyRt>& proxies() { return proxies_; }
   std::vector<FrontendRt>& frontends() { return frontends_; }

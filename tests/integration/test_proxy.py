@@ -301,6 +301,27 @@ def test_rates_and_rate_limit(backends):
     assert got["errors"] == 0, got
 
 
+def test_clear_counters(backends):
+    client("spread", "10.10.1.1", 8080, 12)
+    rows = stat_rows()
+    assert int(rows[("be_app", "BACKEND")]["stot"]) >= 12
+    assert int(rows[("be_app", "BACKEND")]["smax"]) >= 1
+    # Plain clear: maxima restart from the current values, totals stay.
+    assert cli("clear counters") == "\n"
+    rows = stat_rows()
+    assert rows[("be_app", "BACKEND")]["smax"] == "0"
+    assert int(rows[("be_app", "BACKEND")]["stot"]) >= 12
+    # clear counters all: totals from zero, then counting again.
+    assert cli("clear counters all") == "\n"
+    rows = stat_rows()
+    for key in (("fe_main", "FRONTEND"), ("be_app", "BACKEND"), ("be_app", "s1")):
+        assert rows[key]["stot"] == "0" and rows[key]["bout"] == "0", (key, rows[key])
+    client("spread", "10.10.1.1", 8080, 6)
+    rows = stat_rows()
+    assert rows[("be_app", "BACKEND")]["stot"] == "6"
+    assert rows[("be_app", "s1")]["stot"] == "3"
+
+
 def test_bulk_through_proxy(backends):
     got = client("echo", "10.10.1.1", 8080, 50_000_000, timeout=600)
     assert got["ok"], got
