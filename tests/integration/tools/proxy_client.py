@@ -15,6 +15,7 @@
 import errno
 import hashlib
 import json
+import os
 import socket
 import sys
 import threading
@@ -25,6 +26,8 @@ def connect(host, port, timeout=10):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(timeout)
+    if os.environ.get("PROXY_CLIENT_SRC"):  # a source address (several clients, one host)
+        s.bind((os.environ["PROXY_CLIENT_SRC"], 0))
     s.connect((host, port))
     return s
 
