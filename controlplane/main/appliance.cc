@@ -110,9 +110,15 @@ void Appliance::Poll() {
   proxy_.SampleRates(stats_view_, NowMilliseconds());
   std::vector<cp::StateChange> changes;
   if (proxy_.PollChecks(stats_view_, NowSeconds(), &changes)) PublishSnapshot();
+  // On stderr as HAProxy prints them, and to the backend's log targets at HAProxy's levels:
+  // notice when a server comes UP, alert when one goes DOWN, emerg when none is left.
+  constexpr uint8_t kEmerg = 0, kAlert = 1, kNotice = 5;
   for (const auto& c : changes) {
-    for (const std::string& line : FormatStateChange(proxy_, c)) {
-      std::fprintf(stderr, "[WARNING]  (%d) : %s\n", getpid(), line.c_str());
+    const std::vector<std::string> lines = FormatStateChange(proxy_, c);
+    const uint32_t backend = proxy_.servers()[c.server].backend;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::fprintf(stderr, "[WARNING]  (%d) : %s\n", getpid(), lines[i].c_str());
+      logs_.SendBackend(backend, i > 0 ? kEmerg : c.up ? kNotice : kAlert, lines[i], unix_us);
     }
   }
 }

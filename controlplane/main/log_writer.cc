@@ -45,8 +45,31 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
   return e;
 }
 
+base::Result<int> LogWriter::AddTarget(const std::string& who, const std::string& line) {
+  auto target = log::ParseLogTarget(line);
+  if (!target) return base::Error{who + ": log " + line + ": " + target.error()};
+  const int id = sinks_.Add(*target);
+  if (id < 0) return base::Error{who + ": log " + line + ": " + sinks_.error()};
+  return id;
+}
+
+void LogWriter::SendBackend(size_t b, uint8_t level, const std::string& msg, int64_t unix_us) {
+  if (b >= backends_.size()) return;
+  for (int id : backends_[b]) sinks_.Send(id, level, "sluice", msg, unix_us);
+}
+
 base::Result<bool> LogWriter::Init(const cp::ProxyRuntime& rt) {
   frontends_.clear();
+  backends_.clear();
+  for (const cp::BackendRt& b : rt.backends()) {
+    std::vector<int> ids;
+    for (const std::string& line : b.log_targets) {
+      auto id = AddTarget("backend " + b.name, line);
+      if (!id) return base::Error{id.error()};
+      ids.push_back(*id);
+    }
+    backends_.push_back(std::move(ids));
+  }
   for (const cp::FrontendRt& f : rt.frontends()) {
     FrontendLog fl;
     if (!f.log_format.empty()) {
@@ -55,13 +78,9 @@ base::Result<bool> LogWriter::Init(const cp::ProxyRuntime& rt) {
       if (!fl.format) return base::Error{"frontend " + f.name + ": log-format: " + error};
     }
     for (const std::string& line : f.log_targets) {
-      auto target = log::ParseLogTarget(line);
-      if (!target)
-        return base::Error{"frontend " + f.name + ": log " + line + ": " + target.error()};
-      const int id = sinks_.Add(*target);
-      if (id < 0)
-        return base::Error{"frontend " + f.name + ": log " + line + ": " + sinks_.error()};
-      fl.sinks.push_back(id);
+      auto id = AddTarget("frontend " + f.name, line);
+      if (!id) return base::Error{id.error()};
+      fl.sinks.push_back(*id);
     }
     frontends_.push_back(std::move(fl));
   }

@@ -24,15 +24,19 @@ class LogWriter {
   // clock value to get Unix time.
   void Drain(const cp::ProxyRuntime& rt, const std::vector<proxy::ProxyStats*>& stats,
              int64_t worker_to_unix_us);
+  // A message about backend `b` (server state changes) to the backend's log targets.
+  void SendBackend(size_t b, uint8_t level, const std::string& msg, int64_t unix_us);
   uint64_t sent() const { return sinks_.sent(); }
   uint64_t dropped() const { return sinks_.dropped(); }
 
  private:
+  base::Result<int> AddTarget(const std::string& who, const std::string& line);
   struct FrontendLog {
     std::optional<log::LogFormat> format;  // none: the "Connect from" line
     std::vector<int> sinks;
   };
   std::vector<FrontendLog> frontends_;
+  std::vector<std::vector<int>> backends_;  // sink ids per backend
   log::LogSinks sinks_;
 };
 

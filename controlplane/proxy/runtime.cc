@@ -10,6 +10,20 @@ namespace sluice::cp {
 
 namespace {
 
+// A section's `log` lines with `log global` replaced by the global ones.
+std::vector<std::string> ExpandLogs(const std::vector<std::string>& logs,
+                                    const std::vector<std::string>& global) {
+  std::vector<std::string> out;
+  for (const std::string& l : logs) {
+    if (l == "global") {
+      out.insert(out.end(), global.begin(), global.end());
+    } else {
+      out.push_back(l);
+    }
+  }
+  return out;
+}
+
 proxy::Algo ToAlgo(config::BalanceAlgo a) {
   switch (a) {
     case config::BalanceAlgo::kRoundRobin:
@@ -57,6 +71,7 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       b.expect_status =
           p.expect_status.empty() ? 0 : static_cast<uint16_t>(p.expect_status.front());
       b.last_change_s = now_s;
+      b.log_targets = ExpandLogs(p.logs, cfg.global.logs);
       const auto bi = static_cast<uint32_t>(backends_.size());
       for (const config::ServerConfig& sc : p.servers) {
         ServerRt s;
@@ -96,13 +111,7 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       f.maxconn = p.maxconn;
       f.client_ms = p.timeout_client_ms;
       f.binds = p.binds;
-      for (const std::string& l : p.logs) {
-        if (l == "global") {
-          f.log_targets.insert(f.log_targets.end(), cfg.global.logs.begin(), cfg.global.logs.end());
-        } else {
-          f.log_targets.push_back(l);
-        }
-      }
+      f.log_targets = ExpandLogs(p.logs, cfg.global.logs);
       f.log_format = !p.log_format.empty() ? p.log_format
                      : p.tcplog            ? std::string(log::kTcpLogFormat)
                                            : "";

@@ -64,6 +64,7 @@ struct BackendRt {
   uint64_t down_since_s = 0;
   uint64_t downtime_s = 0;
   bool was_up = true;
+  std::vector<std::string> log_targets;  // where server state changes are logged
 };
 
 struct FrontendRt {

@@ -207,7 +207,8 @@ def test_weight_changes_live(backends):
     assert cli("get weight be_app/s3") == "1 (initial 1)\n\n"
 
 
-def test_killed_backend_goes_down_then_up(backends, testbed):
+def test_killed_backend_goes_down_then_up(backends, testbed, syslog):
+    syslog.drain()
     backends.stop("s3")
     assert wait_status("s3", "DOWN", timeout=15), cli("show stat")
     row = stat_rows()[("be_app", "s3")]
@@ -219,6 +220,10 @@ def test_killed_backend_goes_down_then_up(backends, testbed):
     log = testbed.read_log()
     assert "Server be_app/s3 is DOWN, reason: Layer4 connection problem" in log
     assert "Server be_app/s3 is UP, reason: Layer4 check passed" in log
+    # The same lines reach the backend's syslog target: local0.alert (129), local0.notice (133).
+    sent = syslog.lines(10**6, timeout=1)
+    assert any(l.startswith("<129>") and "Server be_app/s3 is DOWN" in l for l in sent), sent
+    assert any(l.startswith("<133>") and "Server be_app/s3 is UP" in l for l in sent), sent
 
 
 def test_disable_enable_frontend(backends):
