@@ -29,11 +29,11 @@ Worker::Worker(const WorkerSetup& setup)
 
 bool Worker::Init() {
   char name[32];
-  std::snprintf(name, sizeof name, "sl_tcp%u", s_.id);
+  std::snprintf(name, sizeof name, "%s_tcp%u", s_.name, s_.id);
   if (!tcp_.Init(name, s_.tcp, this, this, s_.pool, s_.counters, SOCKET_ID_ANY)) {
     return false;
   }
-  std::snprintf(name, sizeof name, "sl_svc%u", s_.id);
+  std::snprintf(name, sizeof name, "%s_svc%u", s_.name, s_.id);
   if (!services_.Init(name, &tcp_, s_.pool, s_.tcp.max_conns, SOCKET_ID_ANY)) return false;
   for (unsigned i = 0; i < s_.nservices; ++i) {
     services_.SetKind(i, s_.services[i].kind);
@@ -49,7 +49,7 @@ bool Worker::Init() {
     ps.max_conns = s_.tcp.max_conns;
     ps.stats = s_.proxy_stats;
     ps.pool = s_.pool;
-    std::snprintf(name, sizeof name, "sl_proxy%u", s_.id);
+    std::snprintf(name, sizeof name, "%s_proxy%u", s_.name, s_.id);
     if (!proxy_.Init(name, ps, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
   }
   return true;

@@ -32,6 +32,7 @@ struct ServiceListener {
 struct WorkerSetup {
   uint16_t id = 0;  // worker index, also the rx/tx queue on every port
   uint16_t nworkers = 1;
+  const char* name = "sl";  // prefix of the worker's DPDK object names (tables, rings)
   const net::NetConfig* net = nullptr;
   rte_mempool* pool = nullptr;
   counters::WorkerCounters* counters = nullptr;

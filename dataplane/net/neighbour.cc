@@ -1,7 +1,7 @@
 #include "dataplane/net/neighbour.h"
 
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include <cstring>
@@ -34,7 +34,7 @@ bool NeighbourTable::Init(const char* name, uint32_t capacity, int socket_id,
   params.name = name;
   params.entries = capacity;
   params.key_len = sizeof(NeighbourKey);
-  params.hash_func = rte_jhash;
+  params.hash_func = rte_hash_crc;
   params.socket_id = socket_id;
   // Single writer, single reader (the owning worker): no flags.
   hash_ = rte_hash_create(&params);

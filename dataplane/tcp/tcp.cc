@@ -2,7 +2,7 @@
 #include "dataplane/tcp/tcp.h"
 
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -44,7 +44,7 @@ bool TcpStack::Init(const char* name, const StackConfig& cfg, SegmentSink* sink,
   params.name = name;
   params.entries = cfg.max_conns;
   params.key_len = sizeof(FlowKey);
-  params.hash_func = rte_jhash;
+  params.hash_func = rte_hash_crc;  // CRC32-C instructions: SSE4.2 is DPDK's x86 baseline
   params.socket_id = socket_id;
   table_ = rte_hash_create(&params);
   if (!table_) return false;
@@ -116,8 +116,13 @@ void TcpStack::FreeTcb(Tcb* t, CloseReason why, bool notify) noexcept {
   wheel_->Cancel(&t->rtx_timer);
   wheel_->Cancel(&t->ack_timer);
   TimeWaitUnlink(t);
-  for (uint16_t i = 0; i < t->sq_count; ++i)
-    rte_pktmbuf_free_seg(t->sq[(t->sq_head + i) % kSendRing]);
+  while (t->sq_head) {
+    rte_mbuf* d = t->sq_head;
+    t->sq_head = d->next;
+    d->next = nullptr;
+    rte_pktmbuf_free_seg(d);
+  }
+  t->sq_tail = t->sq_cur = nullptr;
   t->sq_count = 0;
   for (unsigned i = 0; i < t->nooo; ++i) rte_pktmbuf_free(t->ooo[i].m);
   t->nooo = 0;
@@ -204,7 +209,12 @@ bool TcpStack::Send(ConnId c, rte_mbuf* data) noexcept {
     if (seg->data_len == 0) {
       rte_pktmbuf_free_seg(seg);
     } else {
-      t->sq[(t->sq_head + t->sq_count) % kSendRing] = seg;
+      if (t->sq_tail) {
+        t->sq_tail->next = seg;
+      } else {
+        t->sq_head = seg;
+      }
+      t->sq_tail = seg;
       ++t->sq_count;
     }
     seg = next;

@@ -128,11 +128,16 @@ struct Tcb {
   // Options agreed in the handshake.
   bool ts_ok = false, sack_ok = false, ws_ok = false;
   uint32_t ts_recent = 0;
-  // Send queue: bytes [snd_una, snd_una + snd_bytes) in mbufs; head_off bytes of the first
-  // mbuf are already acknowledged.
-  rte_mbuf* sq[kSendRing];
-  uint16_t sq_head = 0, sq_count = 0;
+  // Send queue: bytes [snd_una, snd_una + snd_bytes) in single-segment mbufs linked through
+  // their `next` field, at most kSendRing of them; head_off bytes of the first are already
+  // acknowledged. `sq_cur` remembers where the last segment built ended (the mbuf and the
+  // sequence number of its first byte) so new data is found without walking the queue.
+  rte_mbuf* sq_head = nullptr;
+  rte_mbuf* sq_tail = nullptr;
+  uint16_t sq_count = 0;
   uint16_t sq_head_off = 0;
+  mutable rte_mbuf* sq_cur = nullptr;
+  mutable Seq sq_cur_seq = 0;
   uint32_t snd_bytes = 0;
   bool fin_queued = false;  // Shutdown() called: FIN after the queued data
   bool fin_received = false;

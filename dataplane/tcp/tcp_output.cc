@@ -73,22 +73,34 @@ rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq 
   St16(h + 18, 0);
   std::memcpy(h + kTcpHeaderLen, optbuf, optlen);
   if (payload_len > 0 && t) {
-    // Copy the payload from the send queue: bytes [seq, seq + len).
-    uint32_t skip = (seq - t->snd_una) + t->sq_head_off;
+    // Copy the payload from the send queue: bytes [seq, seq + len). New data starts where
+    // the last segment ended (the cursor); retransmissions start from the head.
+    rte_mbuf* d = t->sq_head;
+    Seq d_seq = t->snd_una - t->sq_head_off;  // sequence number of d's first byte
+    if (t->sq_cur && SeqGe(seq, t->sq_cur_seq)) {
+      d = t->sq_cur;
+      d_seq = t->sq_cur_seq;
+    }
+    uint32_t skip = seq - d_seq;
+    while (d && skip >= d->data_len) {
+      skip -= d->data_len;
+      d_seq += d->data_len;
+      d = d->next;
+    }
     uint8_t* dst = h + hdr;
     uint32_t left = payload_len;
-    for (uint16_t i = 0; i < t->sq_count && left > 0; ++i) {
-      const rte_mbuf* d = t->sq[(t->sq_head + i) % kSendRing];
-      const uint32_t dlen = d->data_len;
-      if (skip >= dlen) {
-        skip -= dlen;
-        continue;
-      }
-      const uint32_t take = dlen - skip < left ? dlen - skip : left;
+    while (d && left > 0) {
+      const uint32_t take = d->data_len - skip < left ? d->data_len - skip : left;
       std::memcpy(dst, rte_pktmbuf_mtod_offset(d, const uint8_t*, skip), take);
       dst += take;
       left -= take;
-      skip = 0;
+      t->sq_cur = d;
+      t->sq_cur_seq = d_seq;
+      if (left > 0) {
+        d_seq += d->data_len;
+        d = d->next;
+        skip = 0;
+      }
     }
   }
   const uint16_t sum = SegmentSum(key.local_addr, key.remote_addr, key.is_v6, h, hdr + payload_len);
@@ -265,16 +277,19 @@ void TcpStack::Output(Tcb* t) noexcept {
 
 void TcpStack::TrimAcked(Tcb* t, uint32_t bytes) noexcept {
   t->snd_bytes -= bytes;
-  while (bytes > 0 && t->sq_count > 0) {
-    rte_mbuf* d = t->sq[t->sq_head];
+  while (bytes > 0 && t->sq_head) {
+    rte_mbuf* d = t->sq_head;
     const uint32_t left = d->data_len - t->sq_head_off;
     if (bytes < left) {
       t->sq_head_off = static_cast<uint16_t>(t->sq_head_off + bytes);
       return;
     }
     bytes -= left;
+    t->sq_head = d->next;
+    if (!t->sq_head) t->sq_tail = nullptr;
+    if (t->sq_cur == d) t->sq_cur = nullptr;
+    d->next = nullptr;
     rte_pktmbuf_free_seg(d);
-    t->sq_head = static_cast<uint16_t>((t->sq_head + 1) % kSendRing);
     --t->sq_count;
     t->sq_head_off = 0;
   }
