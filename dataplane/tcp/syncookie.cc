@@ -48,7 +48,12 @@ bool SynCookies::Check(const FlowKey& flow, uint32_t seq, uint32_t ack, uint64_t
 
 uint32_t SynCookies::EncodeTsOptions(uint32_t ts_val, const CookieOptions& o) noexcept {
   const uint32_t ws = o.has_wscale ? (o.wscale > 14 ? 14u : o.wscale) : 0xfu;
-  return (ts_val & ~0x1fu) | (o.sack_permitted ? 0x10u : 0u) | ws;
+  uint32_t ts = (ts_val & ~0x1fu) | (o.sack_permitted ? 0x10u : 0u) | ws;
+  // Never ahead of the clock: the segments that follow carry the clock itself, and a peer
+  // doing PAWS (RFC 7323 section 5) drops any whose timestamp is below the SYN-ACK's (as
+  // Linux's cookie_init_timestamp, the 32 values below keep the low bits).
+  if (static_cast<int32_t>(ts - ts_val) > 0) ts -= 32;
+  return ts;
 }
 
 void SynCookies::DecodeTsOptions(uint32_t ts_ecr, CookieOptions* o) noexcept {
