@@ -71,6 +71,7 @@ struct DataplaneConfig {
   unsigned neighbours = 1024;       // neighbour (ARP/ND) entries per worker
   unsigned dispatch_ring = 1024;    // entries in each worker's dispatch ring
   unsigned tcp_max_conns = 4096;    // TCP connections per worker (`tcp-connections`)
+  bool tcp_newreno = false;         // `tcp-congestion newreno`; CUBIC by default
   unsigned idle_sleep_us = 0;       // sleep when idle (0: pure polling)
   uint16_t local_port_min = 32768;  // ports for connections the appliance opens
   uint16_t local_port_max = 60999;
@@ -162,6 +163,15 @@ struct ProxyConfig {
   unsigned retries = 3;
   bool redispatch = false;  // option redispatch
   bool tcplog = false;      // option tcplog
+  // TCP keep-alives: option clitcpka (frontend side), option srvtcpka (backend side), option
+  // tcpka (both), with clitcpka-idle/-intvl/-cnt and srvtcpka-*; 0: Linux's defaults
+  // (7200 s, 75 s, 9 probes), as HAProxy leaves them to the system.
+  struct Keepalive {
+    bool on = false;
+    uint32_t idle_ms = 0, intvl_ms = 0;
+    unsigned cnt = 0;
+  };
+  Keepalive clitcpka, srvtcpka;
   bool httpchk = false;     // option httpchk [METHOD] [URI] [VERSION]
   std::string httpchk_method = "OPTIONS", httpchk_uri = "/", httpchk_version = "HTTP/1.0";
   std::vector<unsigned> expect_status;  // `http-check expect status N[,N|N-M...]`

@@ -49,6 +49,15 @@ void Hugepages(ParseContext& ctx, const KeywordRow&, const Args& args) {
   }
 }
 
+void TcpCongestion(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  const std::string& v = args[1];
+  if (v == "cubic" || v == "newreno") {
+    Dataplane(ctx).tcp_newreno = v == "newreno";
+  } else {
+    ctx.Alert("'tcp-congestion' expects 'cubic' or 'newreno', got " + Quoted(v) + ".");
+  }
+}
+
 void LocalPorts(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string_view text = args[1];
   const size_t dash = text.find('-');
@@ -384,6 +393,7 @@ constexpr KeywordRow kDataplaneKeywords[] = {
      "an integer between 16 and 1048576", ""},
     {"tcp-connections", Match::kExact, &UnsignedField<&DataplaneConfig::tcp_max_conns, 16, 4194304>,
      1, 1, "an integer between 16 and 4194304", ""},
+    {"tcp-congestion", Match::kExact, &TcpCongestion, 1, 1, "'cubic' or 'newreno'", ""},
     {"dispatch-ring", Match::kExact, &DispatchRing, 1, 1, "a power of two between 64 and 65536",
      ""},
     {"idle-sleep", Match::kExact, &UnsignedField<&DataplaneConfig::idle_sleep_us, 0, 100000>, 1, 1,

@@ -8,6 +8,7 @@
 // (resolve_cfg.cc).
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -236,7 +237,7 @@ void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
     ctx.Alert("negation is not supported for option " + Quoted(name) + ".");
     return;
   }
-  if ((name == "redispatch" || name == "tcplog") && extra > 0) {
+  if ((name == "redispatch" || name == "tcplog" || name.ends_with("tcpka")) && extra > 0) {
     ctx.Alert("'" + shown + "' takes no argument in sluice, got " + Quoted(args[at + 1]) + ".");
     return;
   }
@@ -249,6 +250,14 @@ void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
   ProxyConfig& p = Target(ctx);
   if (name == "redispatch") {
     if (Allowed(ctx, kBackendCap, shown)) p.redispatch = !negated;
+  } else if (name == "clitcpka") {
+    if (Allowed(ctx, kFrontendCap, shown)) p.clitcpka.on = !negated;
+  } else if (name == "srvtcpka") {
+    if (Allowed(ctx, kBackendCap, shown)) p.srvtcpka.on = !negated;
+  } else if (name == "tcpka") {
+    // Both sides, each where the section has that side (HAProxy's option tcpka).
+    if (InDefaults(ctx) || p.HasFrontend()) p.clitcpka.on = !negated;
+    if (InDefaults(ctx) || p.HasBackend()) p.srvtcpka.on = !negated;
   } else if (name == "tcplog") {
     p.tcplog = true;
   } else if (name == "httpchk") {
@@ -292,6 +301,35 @@ void No(ParseContext& ctx, const KeywordRow&, const Args& args) {
   } else {
     ctx.Alert("'no' expects 'option' or 'log', got " + Quoted(args[1]) + ".");
   }
+}
+
+// clitcpka-idle, clitcpka-intvl, clitcpka-cnt and the srvtcpka-* three. Times default to
+// seconds, as in HAProxy (which keeps whole seconds; sluice keeps milliseconds).
+void TcpkaParam(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  const std::string& kw = args[0];
+  const bool cli = kw.starts_with("cli");
+  if (!Allowed(ctx, cli ? kFrontendCap : kBackendCap, kw)) return;
+  ProxyConfig::Keepalive& ka = cli ? Target(ctx).clitcpka : Target(ctx).srvtcpka;
+  if (kw.ends_with("-cnt")) {
+    uint64_t v = 0;
+    if (!ParseUnsignedArg(ctx, args[1], 1, 127, &v)) return;
+    ka.cnt = static_cast<unsigned>(v);
+    return;
+  }
+  const std::string& text = args[1];
+  std::optional<uint64_t> ms;
+  if (!text.empty() &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (text.size() <= 9) ms = std::stoull(text) * 1000;
+  } else {
+    ms = ParseTimeMs(text);
+  }
+  if (!ms || *ms == 0 || *ms > 32767ull * 1000) {
+    ctx.Alert("'" + kw + "' expects a time such as 30 (seconds), 500ms or 2m, between 1ms and " +
+              "32767s, got " + Quoted(text) + ".");
+    return;
+  }
+  (kw.ends_with("-idle") ? ka.idle_ms : ka.intvl_ms) = static_cast<uint32_t>(*ms);
 }
 
 void Retries(ParseContext& ctx, const KeywordRow&, const Args& args) {
@@ -585,6 +623,12 @@ constexpr KeywordRow kProxyKeywords[] = {
     {"option", Match::kExact, &Option, 1, -1, "an option name", ""},
     {"no", Match::kExact, &No, 1, -1, "'option NAME' or 'log'", ""},
     {"retries", Match::kExact, &Retries, 1, 1, "an integer between 0 and 2147483647", ""},
+    {"clitcpka-idle", Match::kExact, &TcpkaParam, 1, 1, "a time (seconds by default)", ""},
+    {"clitcpka-intvl", Match::kExact, &TcpkaParam, 1, 1, "a time (seconds by default)", ""},
+    {"clitcpka-cnt", Match::kExact, &TcpkaParam, 1, 1, "an integer between 1 and 127", ""},
+    {"srvtcpka-idle", Match::kExact, &TcpkaParam, 1, 1, "a time (seconds by default)", ""},
+    {"srvtcpka-intvl", Match::kExact, &TcpkaParam, 1, 1, "a time (seconds by default)", ""},
+    {"srvtcpka-cnt", Match::kExact, &TcpkaParam, 1, 1, "an integer between 1 and 127", ""},
     {"maxconn", Match::kExact, &Maxconn, 1, 1, "an integer between 0 and 2147483647", ""},
     {"http-check", Match::kExact, &HttpCheck, 1, -1, "'expect status CODES'", ""},
     {"log", Match::kExact, &Log, 1, -1,
@@ -643,6 +687,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.default_backend = d.default_backend;
     p.log_format = d.log_format;
     p.tcplog = d.tcplog;
+    p.clitcpka = d.clitcpka;
   }
   if (p.HasBackend()) {
     p.timeout_connect_ms = d.timeout_connect_ms;
@@ -653,6 +698,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.balance = d.balance;
     p.retries = d.retries;
     p.redispatch = d.redispatch;
+    p.srvtcpka = d.srvtcpka;
     p.httpchk = d.httpchk;
     p.httpchk_method = d.httpchk_method;
     p.httpchk_uri = d.httpchk_uri;

@@ -324,6 +324,7 @@ Result<bool> Appliance::InitWorkers() {
   tcp_cfg.isn_key = tcp::SipKey{keys[0], keys[1]};
   tcp_cfg.cookie_key = tcp::SipKey{keys[2], keys[3]};
   tcp_cfg.max_conns = dp.tcp_max_conns;
+  tcp_cfg.congestion = dp.tcp_newreno ? tcp::CcAlgo::kNewReno : tcp::CcAlgo::kCubic;
   // Test services: one listener per service and address of its port.
   services_.clear();
   for (const auto& pc : dp.ports) {

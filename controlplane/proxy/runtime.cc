@@ -10,6 +10,17 @@ namespace sluice::cp {
 
 namespace {
 
+// Keep-alive settings for the workers: Linux's defaults where the file left them out
+// (tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s, tcp_keepalive_probes 9).
+proxy::KeepaliveSnap ToKeepaliveSnap(const config::ProxyConfig::Keepalive& k) {
+  proxy::KeepaliveSnap s;
+  if (!k.on) return s;
+  s.idle_ms = k.idle_ms ? k.idle_ms : 7'200'000;
+  s.intvl_ms = k.intvl_ms ? k.intvl_ms : 75'000;
+  s.cnt = static_cast<uint8_t>(k.cnt ? k.cnt : 9);
+  return s;
+}
+
 // A section's `log` lines with `log global` replaced by the global ones.
 std::vector<std::string> ExpandLogs(const std::vector<std::string>& logs,
                                     const std::vector<std::string>& global) {
@@ -65,6 +76,7 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       b.check_ms = p.timeout_check_ms;
       b.retries = p.retries;
       b.redispatch = p.redispatch;
+      b.tcpka = p.srvtcpka;
       b.httpchk = p.httpchk;
       b.httpchk_request =
           p.httpchk_method + " " + p.httpchk_uri + " " + p.httpchk_version + "\r\n\r\n";
@@ -110,6 +122,7 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       f.stopped = p.disabled;
       f.maxconn = p.maxconn;
       f.client_ms = p.timeout_client_ms;
+      f.tcpka = p.clitcpka;
       f.binds = p.binds;
       f.log_targets = ExpandLogs(p.logs, cfg.global.logs);
       f.log_format = !p.log_format.empty() ? p.log_format
@@ -149,6 +162,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     fs.enabled = f.enabled && !f.stopped;
     fs.maxconn = WorkerShare(f.maxconn, nworkers_);
     fs.client_ms = f.client_ms;
+    fs.ka = ToKeepaliveSnap(f.tcpka);
     fs.log = f.log_targets.empty()  ? proxy::LogMode::kNone
              : f.log_format.empty() ? proxy::LogMode::kConnect
                                     : proxy::LogMode::kSession;
@@ -177,6 +191,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.check_ms = b.check_ms;
     bs.retries = static_cast<uint8_t>(b.retries > 255 ? 255 : b.retries);
     bs.redispatch = b.redispatch;
+    bs.ka = ToKeepaliveSnap(b.tcpka);
     bs.httpchk = b.httpchk;
     bs.expect_status = b.expect_status;
     const size_t n = b.httpchk_request.size() < sizeof bs.httpchk_request

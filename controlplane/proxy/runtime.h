@@ -57,6 +57,7 @@ struct BackendRt {
   uint32_t connect_ms = 5000, server_ms = 0, queue_ms = 0, tunnel_ms = 0, check_ms = 0;
   unsigned retries = 3;
   bool redispatch = false;
+  config::ProxyConfig::Keepalive tcpka;  // option srvtcpka
   bool httpchk = false;
   std::string httpchk_request;
   uint16_t expect_status = 0;
@@ -75,6 +76,7 @@ struct FrontendRt {
   bool stopped = false;  // `shutdown frontend`: for good
   uint32_t maxconn = 0;
   uint32_t client_ms = 0;
+  config::ProxyConfig::Keepalive tcpka;  // option clitcpka
   std::vector<config::BindConfig> binds;
   // Logging: the targets (`log` lines, `log global` expanded) and the format; an empty
   // format with targets means HAProxy's default "Connect from" line at accept.

@@ -47,6 +47,12 @@ struct ServerSnap {
   uint8_t init_health = 2;   // HAProxy starts a checked server UP with health = rise
 };
 
+// TCP keep-alive of one side's connections (TcpStack::SetKeepalive); idle_ms 0: off.
+struct KeepaliveSnap {
+  uint32_t idle_ms = 0, intvl_ms = 0;
+  uint8_t cnt = 0;
+};
+
 struct BackendSnap {
   Algo algo = Algo::kRoundRobin;
   uint32_t first_server = 0;  // servers[first_server, first_server + nservers)
@@ -58,6 +64,7 @@ struct BackendSnap {
   uint16_t expect_status = 0;      // 0: any 2xx or 3xx
   char httpchk_request[256] = {};  // the whole request, CRLF-terminated
   uint16_t httpchk_request_len = 0;
+  KeepaliveSnap ka;  // option srvtcpka
 };
 
 enum class LogMode : uint8_t {
@@ -72,6 +79,7 @@ struct FrontendSnap {
   bool enabled = true;   // disabled or shut down: its binds are not listened on
   uint32_t maxconn = 0;  // this worker's share; 0 = unlimited
   uint32_t client_ms = 0;
+  KeepaliveSnap ka;  // option clitcpka
 };
 
 struct BindSnap {

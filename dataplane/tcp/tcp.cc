@@ -104,7 +104,7 @@ Tcb* TcpStack::NewTcb(const FlowKey& key) noexcept {
   t->key = key;
   t->in_use = true;
   t->rtt = RttEstimator(cfg_.rtt);
-  t->cc.Init(536);
+  t->cc.Init(536, cfg_.congestion);
   ++nconns_;
   counters_->Set(Counter::tcp_connections, nconns_);
   return t;
@@ -115,6 +115,7 @@ void TcpStack::FreeTcb(Tcb* t, CloseReason why, bool notify) noexcept {
   if (t->state == State::kSynReceived && t->passive && half_open_ > 0) --half_open_;
   wheel_->Cancel(&t->rtx_timer);
   wheel_->Cancel(&t->ack_timer);
+  wheel_->Cancel(&t->ka_timer);
   TimeWaitUnlink(t);
   while (t->sq_head) {
     rte_mbuf* d = t->sq_head;
@@ -260,6 +261,51 @@ void TcpStack::Shutdown(ConnId c) noexcept {
   Output(t);
 }
 
+void TcpStack::SetKeepalive(ConnId c, uint32_t idle_ms, uint32_t intvl_ms, uint8_t count) noexcept {
+  Tcb* t = &tcbs_[c];
+  if (!t->in_use) return;
+  t->ka_idle_ms = idle_ms;
+  t->ka_intvl_ms = intvl_ms ? intvl_ms : 1;
+  t->ka_cnt = count;
+  t->ka_probes = 0;
+  t->last_rcv_ms = wheel_->now();
+  if (idle_ms == 0) {
+    wheel_->Cancel(&t->ka_timer);
+    return;
+  }
+  wheel_->Arm(&t->ka_timer, wheel_->now() + idle_ms);
+}
+
+// Linux's tcp_keepalive_timer: while data is in flight or the window is probed, the
+// retransmission timer watches the peer; otherwise a probe (SEG.SEQ = SND.UNA - 1, no data:
+// the peer must answer with an ACK) once the peer has been silent for the idle time, and
+// again every interval, until `count` probes went unanswered.
+void TcpStack::OnKeepaliveTimer(Tcb* t) noexcept {
+  if (t->ka_idle_ms == 0 || (t->state != State::kEstablished && t->state != State::kCloseWait)) {
+    return;
+  }
+  const uint64_t now_ms = wheel_->now();
+  if (t->snd_una != t->snd_max || t->persist) {
+    t->ka_probes = 0;
+    wheel_->Arm(&t->ka_timer, now_ms + t->ka_idle_ms);
+    return;
+  }
+  if (now_ms - t->last_rcv_ms < t->ka_idle_ms) {
+    wheel_->Arm(&t->ka_timer, t->last_rcv_ms + t->ka_idle_ms);
+    return;
+  }
+  if (t->ka_probes >= t->ka_cnt) {
+    counters_->Inc(Counter::tcp_keepalive_drops);
+    SendResetFor(t->key, t->snd_nxt, t->rcv_nxt, true);
+    FreeTcb(t, CloseReason::kTimeout, true);
+    return;
+  }
+  ++t->ka_probes;
+  counters_->Inc(Counter::tcp_keepalive_probes);
+  SendData(t, t->snd_una - 1, 0, false);
+  wheel_->Arm(&t->ka_timer, now_ms + t->ka_intvl_ms);
+}
+
 void TcpStack::Abort(ConnId c) noexcept {
   Tcb* t = &tcbs_[c];
   // TIME_WAIT: the user was told the connection closed; the TCB only guards the 4-tuple.
@@ -272,18 +318,17 @@ void TcpStack::Abort(ConnId c) noexcept {
 
 void TcpStack::Tick() noexcept {
   wheel_->Advance(now_us_ / 1000, [this](TimerNode* n) {
-    // Both timers live inside the Tcb: recover it from the node's address.
+    // The timers live inside the Tcb: recover it from the node's address.
     auto* raw = reinterpret_cast<char*>(n);
     if (n->expiry == 0) return;
-    Tcb* t = nullptr;
-    bool is_ack = false;
     const ptrdiff_t off = raw - reinterpret_cast<char*>(tcbs_);
     const ptrdiff_t idx = off / static_cast<ptrdiff_t>(sizeof(Tcb));
-    t = &tcbs_[idx];
-    is_ack = n == &t->ack_timer;
+    Tcb* t = &tcbs_[idx];
     if (!t->in_use) return;
-    if (is_ack) {
+    if (n == &t->ack_timer) {
       OnAckTimer(t);
+    } else if (n == &t->ka_timer) {
+      OnKeepaliveTimer(t);
     } else {
       OnRtxTimer(t);
     }

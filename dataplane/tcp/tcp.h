@@ -84,6 +84,7 @@ struct StackConfig {
   uint8_t max_retries = 15;
   bool timestamps = true;
   bool sack = true;
+  CcAlgo congestion = CcAlgo::kCubic;
   uint8_t wscale = 7;
   SipKey isn_key;
   SipKey cookie_key;
@@ -110,6 +111,7 @@ Seq AckSeq(const Tcb& t);
 struct Tcb {
   TimerNode rtx_timer;  // retransmission, persist, SYN, TIME_WAIT and FIN_WAIT_2 timeouts
   TimerNode ack_timer;  // delayed ACK
+  TimerNode ka_timer;   // keep-alive (armed only when SetKeepalive turned it on)
   FlowKey key;
   State state = State::kClosed;
   bool passive = false;
@@ -147,7 +149,7 @@ struct Tcb {
   uint8_t nooo = 0;
   // Loss recovery.
   RttEstimator rtt;
-  NewReno cc;
+  CongestionControl cc;
   SackScoreboard sb;
   uint8_t dupacks = 0;
   uint8_t retries = 0;
@@ -159,6 +161,11 @@ struct Tcb {
   bool ack_now = false;
   uint8_t unacked_segs = 0;
   bool persist = false;
+  // Keep-alive (RFC 9293 section 3.8.4, RFC 1122 section 4.2.3.6): off when ka_idle_ms is 0.
+  uint32_t ka_idle_ms = 0, ka_intvl_ms = 0;
+  uint8_t ka_cnt = 0;
+  uint8_t ka_probes = 0;     // probes sent since the peer was last heard
+  uint64_t last_rcv_ms = 0;  // when an acceptable segment last arrived (the wheel's clock)
   // TIME_WAIT list, oldest first: the entries yield to new connections when the table is
   // full (a bounded TIME_WAIT table, as Linux's tcp_max_tw_buckets).
   bool in_tw_list = false;
@@ -201,7 +208,12 @@ class TcpStack {
   void WantWritable(ConnId c) noexcept { tcbs_[c].want_writable = true; }
   void Consumed(ConnId c, uint32_t bytes) noexcept;
   void Shutdown(ConnId c) noexcept;  // half-close: FIN after the queued data
-  void Abort(ConnId c) noexcept;     // RST, then OnClosed(kAborted)
+  // Keep-alive probes after `idle_ms` without a segment from the peer, then every
+  // `intvl_ms`; after `count` unanswered probes the connection is reset and closed with
+  // CloseReason::kTimeout (Linux's SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT).
+  // idle_ms 0 turns them off. Established or CLOSE_WAIT connections only.
+  void SetKeepalive(ConnId c, uint32_t idle_ms, uint32_t intvl_ms, uint8_t count) noexcept;
+  void Abort(ConnId c) noexcept;  // RST, then OnClosed(kAborted)
 
   State state(ConnId c) const { return tcbs_[c].state; }
   const Tcb& tcb(ConnId c) const { return tcbs_[c]; }
@@ -252,6 +264,7 @@ class TcpStack {
   void ArmRtx(Tcb* t, uint64_t after_us) noexcept;
   void OnRtxTimer(Tcb* t) noexcept;
   void OnAckTimer(Tcb* t) noexcept;
+  void OnKeepaliveTimer(Tcb* t) noexcept;
   void EnterTimeWait(Tcb* t) noexcept;
   void TimeWaitUnlink(Tcb* t) noexcept;
   bool RecycleTimeWait() noexcept;  // frees the oldest TIME_WAIT connection, if any

@@ -112,7 +112,7 @@ void TcpStack::NegotiateOptions(Tcb* t, const Segment& seg) noexcept {
   t->ts_ok = seg.opt.has_timestamp && cfg_.timestamps;
   if (t->ts_ok) t->ts_recent = seg.opt.ts_val;
   t->sack_ok = seg.opt.sack_permitted && cfg_.sack;
-  t->cc.Init(t->snd_mss);
+  t->cc.Init(t->snd_mss, cfg_.congestion);
 }
 
 // LISTEN (section 3.10.7.2), with SYN cookies (RFC 4987) when the SYN queue is full.
@@ -150,7 +150,7 @@ void TcpStack::InputListen(rte_mbuf* m, const FlowKey& key, const Segment& seg,
     t->sack_ok = co.sack_permitted && seg.opt.has_timestamp;
     t->ts_ok = seg.opt.has_timestamp && cfg_.timestamps;
     if (t->ts_ok) t->ts_recent = seg.opt.ts_val;
-    t->cc.Init(t->snd_mss);
+    t->cc.Init(t->snd_mss, cfg_.congestion);
     t->snd_wnd = static_cast<uint32_t>(seg.wnd) << t->snd_wscale;
     t->max_snd_wnd = t->snd_wnd;
     t->snd_wl1 = seg.seq;
@@ -326,6 +326,9 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
     rte_pktmbuf_free(m);
     return;
   }
+  // The peer is alive (keep-alive, RFC 1122 section 4.2.3.6).
+  t->last_rcv_ms = wheel_->now();
+  t->ka_probes = 0;
   // Trim what lies before RCV.NXT (a retransmission overlapping received data).
   if (SeqLt(seg.seq, t->rcv_nxt)) {
     const uint32_t dup = t->rcv_nxt - seg.seq;
@@ -421,7 +424,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     t->snd_una = seg.ack;
     if (SeqLt(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
     t->retries = 0;
-    // Congestion control: NewReno (RFC 6582).
+    // Congestion control: recovery as NewReno (RFC 6582), growth by the controller.
     if (t->cc.in_recovery()) {
       if (SeqGe(seg.ack, t->recover)) {
         t->cc.ExitRecovery();
@@ -443,7 +446,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       }
     } else {
       t->dupacks = 0;
-      t->cc.OnAck(acked);
+      t->cc.OnAck(acked, now_us_, t->rtt.srtt_us());
     }
     if (t->snd_una == t->snd_max) {
       wheel_->Cancel(&t->rtx_timer);

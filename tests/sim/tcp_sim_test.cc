@@ -54,6 +54,7 @@ class Endpoint : public SegmentSink, public TcpUser {
   ConnId conn = kNoConn;
   uint64_t sent = 0, received = 0;
   bool peer_closed = false, closed = false, shut = false, corrupt_data = false;
+  bool hold_open = false;  // never shut down (keep-alive tests)
   CloseReason close_reason = CloseReason::kNormal;
   std::string error;
 
@@ -109,7 +110,7 @@ class Endpoint : public SegmentSink, public TcpUser {
       }
       sent += len;
     }
-    if (!shut) {
+    if (!shut && !hold_open) {
       shut = true;
       stack.Shutdown(conn);
     }
@@ -138,9 +139,15 @@ class Wire {
   Endpoint* ends[2] = {nullptr, nullptr};
   uint64_t now_us = 0;
   uint64_t sent = 0, dropped = 0, duplicated = 0, corrupted = 0;
+  bool cut = false;  // the link is down: everything is dropped
 
   void Send(int from, rte_mbuf* m, const FlowKey& key) {
     ++sent;
+    if (cut) {
+      ++dropped;
+      rte_pktmbuf_free(m);
+      return;
+    }
     FlowKey rx;  // swap the point of view
     std::memcpy(rx.local_addr, key.remote_addr, 16);
     std::memcpy(rx.remote_addr, key.local_addr, 16);
@@ -360,6 +367,71 @@ TEST(TcpSim, SeedsTransferBothWaysAndCloseCleanly) {
     }
   }
   EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+}
+
+// Keep-alive (RFC 1122 section 4.2.3.6): an idle connection is probed after the idle time
+// and stays up while the peer answers; when the peer vanishes, `count` unanswered probes
+// close it with a timeout, and the peer that never heard the reset stays established.
+TEST(TcpSim, KeepaliveProbesAnIdlePeerAndClosesWhenItVanishes) {
+  Wire wire(7, Impairments{});
+  auto a = std::make_unique<Endpoint>(&wire, 0, 0, 0, 1, 2);
+  auto b = std::make_unique<Endpoint>(&wire, 1, 0, 0, 2, 1);
+  a->hold_open = b->hold_open = true;
+  wire.ends[0] = a.get();
+  wire.ends[1] = b.get();
+  StackConfig cfg;
+  cfg.max_conns = 16;
+  ASSERT_TRUE(
+      a->stack.Init("sim_ka_a", cfg, a.get(), a.get(), Pool(), &a->counters, SOCKET_ID_ANY));
+  ASSERT_TRUE(
+      b->stack.Init("sim_ka_b", cfg, b.get(), b.get(), Pool(), &b->counters, SOCKET_ID_ANY));
+  FlowKey server;
+  server.local_addr[3] = 2;
+  server.local_port = __builtin_bswap16(7);
+  b->stack.Listen(server, 7);
+  FlowKey k;
+  k.local_addr[3] = 1;
+  std::memcpy(k.remote_addr, server.local_addr, 16);
+  k.local_port = __builtin_bswap16(40001);
+  k.remote_port = server.local_port;
+  a->conn = a->stack.Connect(k);
+  auto run_until = [&](uint64_t until_us) {
+    for (; wire.now_us < until_us; wire.now_us += 500) {
+      wire.Deliver();
+      for (Endpoint* e : {a.get(), b.get()}) {
+        e->stack.SetNow(wire.now_us);
+        e->stack.Tick();
+      }
+      if (a->closed) return;
+    }
+  };
+  run_until(100'000);
+  ASSERT_EQ(a->stack.state(a->conn), State::kEstablished);
+  ASSERT_NE(b->conn, kNoConn);
+  a->stack.SetKeepalive(a->conn, 1000, 500, 3);
+  const auto probes = [&] { return a->counters.Get(counters::Counter::tcp_keepalive_probes); };
+
+  // 10 idle seconds with a peer that answers: a probe about every second, nothing closes.
+  run_until(10'100'000);
+  EXPECT_GE(probes(), 8u);
+  EXPECT_LE(probes(), 10u);
+  EXPECT_FALSE(a->closed);
+  EXPECT_EQ(a->stack.state(a->conn), State::kEstablished);
+  EXPECT_EQ(b->stack.state(b->conn), State::kEstablished);
+
+  // The peer vanishes: the first probe after the idle time and two more, one interval
+  // apart, go unanswered; one interval after the third the connection is closed.
+  const uint64_t before = probes();
+  const uint64_t cut_at = wire.now_us;
+  wire.cut = true;
+  run_until(cut_at + 10'000'000);
+  ASSERT_TRUE(a->closed);
+  EXPECT_EQ(a->close_reason, CloseReason::kTimeout);
+  EXPECT_EQ(probes() - before, 3u);
+  EXPECT_EQ(a->counters.Get(counters::Counter::tcp_keepalive_drops), 1u);
+  EXPECT_LE(wire.now_us - cut_at, 3'100'000u);  // idle 1 s + 3 intervals, from the last ACK
+  EXPECT_EQ(b->stack.state(b->conn), State::kEstablished);
+  wire.FreeAll();
 }
 
 }  // namespace

@@ -257,6 +257,47 @@ TEST(ConfigProxy, ProxySettingsDefaults) {
             "closed.");
 }
 
+// option clitcpka / srvtcpka / tcpka and their -idle/-intvl/-cnt: each side where the section
+// has it, inherited from defaults, times in seconds unless a unit is given.
+TEST(ConfigProxy, TcpKeepalives) {
+  const ParseOutcome o = Clean(
+      "defaults ka\n    timeout client 30s\n    timeout connect 5s\n    timeout server 30s\n"
+      "    option tcpka\n    srvtcpka-idle 90\n"
+      "frontend fe from ka\n    bind 10.0.0.1:80\n    default_backend be\n"
+      "    clitcpka-idle 500ms\n    clitcpka-intvl 2\n    clitcpka-cnt 4\n"
+      "backend be from ka\n    srvtcpka-cnt 3\n    server s1 10.0.0.2:80\n"
+      "listen l\n    bind 10.0.0.1:81\n    option clitcpka\n    server s 10.0.0.3:80\n");
+  ASSERT_EQ(o.config.proxies.size(), 3u);
+  const ProxyConfig& fe = o.config.proxies[0];
+  EXPECT_TRUE(fe.clitcpka.on);
+  EXPECT_EQ(fe.clitcpka.idle_ms, 500u);
+  EXPECT_EQ(fe.clitcpka.intvl_ms, 2000u);
+  EXPECT_EQ(fe.clitcpka.cnt, 4u);
+  const ProxyConfig& be = o.config.proxies[1];
+  EXPECT_TRUE(be.srvtcpka.on);
+  EXPECT_EQ(be.srvtcpka.idle_ms, 90'000u);
+  EXPECT_EQ(be.srvtcpka.intvl_ms, 0u);  // Linux's default, filled in the snapshot
+  EXPECT_EQ(be.srvtcpka.cnt, 3u);
+  const ProxyConfig& l = o.config.proxies[2];  // from the last defaults section, as HAProxy
+  EXPECT_TRUE(l.clitcpka.on);
+  EXPECT_TRUE(l.srvtcpka.on);
+  EXPECT_EQ(l.srvtcpka.idle_ms, 90'000u);
+  const ParseOutcome off =
+      Clean(kPair + std::string("    option srvtcpka\n    no option srvtcpka\n"));
+  EXPECT_FALSE(off.config.proxies[1].srvtcpka.on);
+
+  ExpectWarning(WithFrontendLine("srvtcpka-idle 10"), 12, "srvtcpka-idle",
+                "'srvtcpka-idle' ignored because frontend 'fe' has no backend capability.");
+  ExpectAlert(WithFrontendLine("clitcpka-idle 0"), 12, "clitcpka-idle",
+              "'clitcpka-idle' expects a time such as 30 (seconds), 500ms or 2m, between 1ms "
+              "and 32767s, got '0'.");
+  ExpectAlert(WithFrontendLine("clitcpka-idle soon"), 12, "clitcpka-idle",
+              "'clitcpka-idle' expects a time such as 30 (seconds), 500ms or 2m, between 1ms "
+              "and 32767s, got 'soon'.");
+  ExpectAlert(WithFrontendLine("option clitcpka now"), 12, "option",
+              "'option clitcpka' takes no argument in sluice, got 'now'.");
+}
+
 TEST(ConfigProxy, ExampleFileLoadsClean) {
   namespace fs = std::filesystem;
   fs::path path =
@@ -923,8 +964,8 @@ TEST(ConfigProxyOptions, Errors) {
   ExpectBackendAlert("option", "option", "'option' expects an option name.");
   ExpectBackendAlert("no option", "no", "'no option' expects an option name.");
   ExpectBackendAlert("no way", "no", "'no' expects 'option' or 'log', got 'way'.");
-  ExpectWarning("backend be\n    option tcpka\n    server s 10.0.0.2:1\n", 10, "option",
-                "'option tcpka' is not supported yet by sluice, ignored.");
+  ExpectWarning("backend be\n    option forwardfor\n    server s 10.0.0.2:1\n", 10, "option",
+                "'option forwardfor' is not supported yet by sluice, ignored.");
   ExpectWarning("backend be\n    no option prefer-last-server\n    server s 10.0.0.2:1\n", 10, "no",
                 "'no option prefer-last-server' is not supported yet by sluice, ignored.");
   ExpectWarning("backend be\n    option splice-auto\n    server s 10.0.0.2:1\n", 10, "option",

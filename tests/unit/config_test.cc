@@ -299,8 +299,8 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
     }
     return nullptr;
   };
-  for (const char* kw : {"log-send-hostname", "chroot", "stats socket", "user", "group",
-                         "daemon", "pidfile", "cpu-map", "ulimit-n", "tune.ssl.default-dh-param",
+  for (const char* kw : {"log-send-hostname", "chroot", "stats socket", "user", "group", "daemon",
+                         "pidfile", "cpu-map", "ulimit-n", "tune.ssl.default-dh-param",
                          "tune.bufsize", "ca-base", "crt-base", "ssl-default-bind-ciphers",
                          "ssl-default-bind-options", "hard-stop-after", "spread-checks"}) {
     const Diagnostic* w = find(kw);
@@ -450,8 +450,8 @@ TEST(ConfigErrors, UnsupportedSectionsAlertOnceAndSkipTheirBody) {
   EXPECT_EQ(o.config.global.maxconn, 100u);
   EXPECT_EQ(o.config.dataplane.ports.size(), 1u);
 
-  for (const char* section : {"peers", "resolvers", "userlist", "cache", "program",
-                              "http-errors", "ring", "mailers"}) {
+  for (const char* section :
+       {"peers", "resolvers", "userlist", "cache", "program", "http-errors", "ring", "mailers"}) {
     ExpectOneAlert(std::string(kBase) + section + " x\n  foo \"unterminated\n  bar\n", 4, section,
                    "section '" + std::string(section) + "' is not supported yet");
   }
@@ -664,11 +664,17 @@ TEST(ConfigDataplane, ScalarValues) {
   EXPECT_EQ(dp.file_prefix, "A_b-9");
   const ParseOutcome on = ParseText(std::string(kBase) + "    hugepages on\n", "t.cfg");
   EXPECT_EQ(on.config.dataplane.hugepages, HugePages::kOn);
+  EXPECT_FALSE(dp.tcp_newreno);  // CUBIC unless told
+  const ParseOutcome reno = ParseText(std::string(kBase) + "    tcp-congestion newreno\n", "t.cfg");
+  ASSERT_FALSE(reno.HasErrors()) << Dump(reno);
+  EXPECT_TRUE(reno.config.dataplane.tcp_newreno);
 }
 
 TEST(ConfigDataplane, OtherScalarErrors) {
   ExpectDataplaneAlert("    hugepages maybe", "hugepages",
                        "'hugepages' expects 'auto', 'on' or 'off', got 'maybe'.");
+  ExpectDataplaneAlert("    tcp-congestion bbr", "tcp-congestion",
+                       "'tcp-congestion' expects 'cubic' or 'newreno', got 'bbr'.");
   ExpectDataplaneAlert("    dispatch-ring 1000", "dispatch-ring",
                        "'dispatch-ring' expects a power of two between 64 and 65536, got "
                        "'1000'.");

@@ -2,6 +2,7 @@
 // timer wheel, SipHash, ISNs and SYN cookies.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -275,6 +276,17 @@ TEST(SynCookieTest, RoundTripKeepsMssAndOptions) {
   SynCookies::DecodeTsOptions(SynCookies::EncodeTsOptions(0, CookieOptions{}), &back);
   EXPECT_FALSE(back.has_wscale);
   EXPECT_FALSE(back.sack_permitted);
+  // The encoded timestamp is never ahead of the clock (PAWS at the peer), and less than 32
+  // behind it, for every low-bit pattern of the clock and wrapping around zero.
+  for (uint32_t now : {0u, 5u, 31u, 32u, 1000u, 1007u, 0xffffffe3u, 0xffffffffu}) {
+    for (const CookieOptions& o : {in, CookieOptions{}, CookieOptions{536, false, 0, true}}) {
+      const uint32_t ts = SynCookies::EncodeTsOptions(now, o);
+      EXPECT_LT(now - ts, 32u) << now;
+      SynCookies::DecodeTsOptions(ts, &back);
+      EXPECT_EQ(back.sack_permitted, o.sack_permitted);
+      EXPECT_EQ(back.has_wscale, o.has_wscale);
+    }
+  }
 }
 
 TEST(SynCookieTest, RandomAcksAreAlmostNeverAccepted) {
@@ -381,6 +393,79 @@ TEST(NewRenoTest, SlowStartCongestionAvoidanceRecoveryAndRto) {
   cc.OnRto(3000);
   EXPECT_EQ(cc.cwnd(), 1460u);
   EXPECT_EQ(cc.ssthresh(), 2920u);  // at least 2 SMSS
+}
+
+// --- CUBIC: RFC 9438 ---
+// Drives a Cubic window in avoidance with one ACK per segment, `rtt_ms` apart per window,
+// for `seconds`; returns the window (in segments) at the end.
+double RunCubic(Cubic& cc, uint64_t* now_us, double seconds, uint32_t rtt_ms) {
+  const uint64_t end = *now_us + static_cast<uint64_t>(seconds * 1e6);
+  while (*now_us < end) {
+    const uint32_t segs = cc.cwnd() / 1000;
+    for (uint32_t i = 0; i < segs; ++i) cc.OnAck(1000, *now_us, rtt_ms * 1000);
+    *now_us += rtt_ms * 1000ull;
+  }
+  return cc.cwnd() / 1000.0;
+}
+
+TEST(CubicTest, ReductionKAndTheCubicCurve) {
+  Cubic cc;
+  cc.Init(1000);
+  EXPECT_EQ(cc.cwnd(), 10000u);
+  uint64_t now = 1'000'000;
+  cc.OnAck(1000, now, 100'000);  // slow start as RFC 5681
+  EXPECT_EQ(cc.cwnd(), 11000u);
+  // Grow to 100 segments, then a loss with 100 segments in flight: beta = 0.7 (4.6).
+  while (cc.cwnd() < 100'000) cc.OnAck(1000, now, 100'000);
+  cc.EnterRecovery(cc.cwnd());
+  EXPECT_NEAR(cc.cwnd(), 0.7 * 100'000, 1000);
+  EXPECT_NEAR(cc.w_max(), 100.0, 1.0);
+  cc.ExitRecovery();
+  // K = cbrt(W_max (1 - beta) / C) = cbrt(75) = 4.22 s (equation 2).
+  cc.OnAck(1000, now, 100'000);
+  EXPECT_NEAR(cc.k(), std::cbrt(100.0 * 0.3 / 0.4), 0.1);
+  // Concave: most of the way back to W_max by K, flat around it, then convex beyond.
+  const double at_half_k = RunCubic(cc, &now, 2.1, 100);
+  EXPECT_GT(at_half_k, 85.0);
+  EXPECT_LT(at_half_k, 99.0);
+  const double at_k = RunCubic(cc, &now, 2.1, 100);
+  EXPECT_NEAR(at_k, 100.0, 3.0);
+  const double later = RunCubic(cc, &now, 3.0, 100);
+  // W_cubic(K + 3 s + RTT) = 0.4 * 3.1^3 + 100 = 111.9: the convex region.
+  EXPECT_NEAR(later, 111.9, 4.0);
+}
+
+TEST(CubicTest, FastConvergenceAndRenoFriendlyRegion) {
+  Cubic cc;
+  cc.Init(1000);
+  uint64_t now = 1'000'000;
+  while (cc.cwnd() < 100'000) cc.OnAck(1000, now, 10'000);
+  cc.EnterRecovery(cc.cwnd());
+  cc.ExitRecovery();
+  // A second loss below the previous W_max releases bandwidth: W_max = W (1 + beta) / 2.
+  const double w = cc.cwnd() / 1000.0;
+  cc.EnterRecovery(cc.cwnd());
+  EXPECT_NEAR(cc.w_max(), w * 1.7 / 2, 0.5);
+  cc.ExitRecovery();
+  // With a 1 ms RTT, Reno's additive increase (alpha = 0.53 segments per window here) is
+  // ahead of the cubic curve for the first seconds: W_est sets the window (4.3).
+  const double start = cc.cwnd() / 1000.0;
+  const double after = RunCubic(cc, &now, 0.5, 1);
+  EXPECT_GT(after - start, 0.9 * Cubic::kAlpha * 500);  // about alpha per RTT, 500 RTTs
+  EXPECT_GT(after, start);
+  cc.OnRto(10'000);
+  EXPECT_EQ(cc.cwnd(), 1000u);
+  EXPECT_EQ(cc.ssthresh(), 7000u);
+}
+
+TEST(CongestionControlTest, TheConfiguredControllerAnswers) {
+  CongestionControl reno, cubic;
+  reno.Init(1000, CcAlgo::kNewReno);
+  cubic.Init(1000, CcAlgo::kCubic);
+  reno.EnterRecovery(100'000);
+  cubic.EnterRecovery(100'000);
+  EXPECT_EQ(reno.cwnd(), 50'000u);   // NewReno halves
+  EXPECT_EQ(cubic.cwnd(), 70'000u);  // CUBIC keeps 0.7
 }
 
 }  // namespace
