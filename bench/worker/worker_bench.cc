@@ -311,7 +311,8 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
         if (!sent) break;
       }
     } else if (workload == Workload::kCrr) {
-      while (in_progress < depth) {
+      // At most 256 new connections per round: the client's transmit buffer holds 512.
+      for (unsigned n = 0; in_progress < depth && n < 256; ++n) {
         if (Open() == tcp::kNoConn) break;
         ++in_progress;
       }
@@ -555,7 +556,8 @@ int main(int argc, char** argv) {
     n.steering = net::FlowSteering(1, 1024, 65535);
     n.tsc_hz = rte_get_tsc_hz();
   }
-  const uint32_t worker_conns = static_cast<uint32_t>(2 * pairs + 4096);
+  // Slack for TIME_WAIT entries and a load factor the cuckoo hash inserts into easily.
+  const uint32_t worker_conns = static_cast<uint32_t>(2 * pairs + 4096 + pairs / 4);
   const double heap_before = HeapBytes();
   w.Start("bw_w", pool, worker_conns, true);
   const double worker_heap = HeapBytes() - heap_before;
@@ -671,7 +673,8 @@ int main(int argc, char** argv) {
       "\"busy_ns\":%.0f,\"busy_polls\":%lu,\"ns_per_txn\":%.1f,\"gbps\":%.3f,"
       "\"sessions\":%u,\"worker_table_bytes\":%.0f,\"worker_max_conns\":%u,"
       "\"idle_mbufs\":%u,\"mbuf_bytes\":%.0f,\"client_errors\":%lu,\"client_closed_early\":%lu,"
-      "\"tx_drops\":%lu,\"virtual_us\":%lu,\"tcp_retrans_segs\":%lu}\n",
+      "\"tx_drops\":%lu,\"virtual_us\":%lu,\"tcp_retrans_segs\":%lu,"
+      "\"worker_drops\":%lu,\"backend_drops\":%lu}\n",
       wl, opt.conns, depth, static_cast<unsigned long>(txns), static_cast<unsigned long>(bytes),
       busy_ns, static_cast<unsigned long>(busy_polls),
       txns ? busy_ns / static_cast<double>(txns) : 0.0,
@@ -679,7 +682,22 @@ int main(int argc, char** argv) {
       worker_conns, in_use_idle, mbuf_elt, static_cast<unsigned long>(cli.errors),
       static_cast<unsigned long>(cli.closed_early), static_cast<unsigned long>(cli.tx_drops),
       static_cast<unsigned long>(now_us - v_start),
-      static_cast<unsigned long>(w.counters->Get(counters::Counter::tcp_retrans_segs)));
+      static_cast<unsigned long>(w.counters->Get(counters::Counter::tcp_retrans_segs)),
+      static_cast<unsigned long>(w.counters->DropsTotal()),
+      static_cast<unsigned long>(s.counters->DropsTotal()));
+  if (std::getenv("BENCH_WORKER_COUNTERS")) {  // every non-zero counter of the three hosts
+    const counters::WorkerCounters* all[] = {w.counters.get(), s.counters.get(),
+                                             &cli.tcp().counters()};
+    const char* names[] = {"worker", "backend", "client"};
+    for (int h = 0; h < 3; ++h) {
+      for (size_t i = 0; i < counters::kNumCounters; ++i) {
+        if (!all[h]->Get(i)) continue;
+        const std::string_view n = counters::kCounterInfo[i].name;
+        std::fprintf(stderr, "%s %.*s %lu\n", names[h], static_cast<int>(n.size()), n.data(),
+                     static_cast<unsigned long>(all[h]->Get(i)));
+      }
+    }
+  }
   std::fflush(stdout);
   // The EAL's memory goes with the process; only its runtime directory needs removing.
   std::error_code ec;
