@@ -9,6 +9,15 @@
 
 namespace sluice::tcp {
 
+// No window grows past this (1 GiB): far above any window a peer can advertise (65535 << 14)
+// plus what is in flight, and it keeps a 32-bit window from wrapping when a long transfer
+// never sees a loss (as Linux's snd_cwnd_clamp).
+inline constexpr uint32_t kMaxCwnd = 1u << 30;
+
+inline uint32_t GrowCwnd(uint32_t cwnd, uint32_t by) {
+  return by >= kMaxCwnd || cwnd >= kMaxCwnd - by ? kMaxCwnd : cwnd + by;
+}
+
 class NewReno {
  public:
   // RFC 5681 section 3.1 (IW per RFC 6928's 10 segments, capped by 14600 bytes as there).
@@ -28,13 +37,13 @@ class NewReno {
   void OnAck(uint32_t acked) noexcept {
     if (in_recovery_) return;
     if (cwnd_ < ssthresh_) {
-      cwnd_ += acked < 2 * smss_ ? acked : 2 * smss_;
+      cwnd_ = GrowCwnd(cwnd_, acked < 2 * smss_ ? acked : 2 * smss_);
       return;
     }
     bytes_acked_ += acked;
     if (bytes_acked_ >= cwnd_) {
       bytes_acked_ -= cwnd_;
-      cwnd_ += smss_;
+      cwnd_ = GrowCwnd(cwnd_, smss_);
     }
   }
   // Loss detected by duplicate ACKs or SACK (RFC 5681 section 3.2 step 2, RFC 6675 5.1).
@@ -97,7 +106,7 @@ class Cubic {
   void OnAck(uint32_t acked, uint64_t now_us, uint32_t srtt_us) noexcept {
     if (in_recovery_) return;
     if (cwnd_ < ssthresh_) {  // slow start (RFC 5681, ABC with L = 2 SMSS)
-      cwnd_ += acked < 2 * smss_ ? acked : 2 * smss_;
+      cwnd_ = GrowCwnd(cwnd_, acked < 2 * smss_ ? acked : 2 * smss_);
       return;
     }
     const double cwnd_seg = static_cast<double>(cwnd_) / smss_;
@@ -131,7 +140,7 @@ class Cubic {
     const double grow = (target_seg - cwnd_seg) * smss_;
     if (grow > 0) {
       bytes_acked_ += static_cast<uint32_t>(grow * 1024);
-      cwnd_ += bytes_acked_ / 1024;
+      cwnd_ = GrowCwnd(cwnd_, bytes_acked_ / 1024);
       bytes_acked_ %= 1024;
     }
   }

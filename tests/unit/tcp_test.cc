@@ -458,6 +458,23 @@ TEST(CubicTest, FastConvergenceAndRenoFriendlyRegion) {
   EXPECT_EQ(cc.ssthresh(), 7000u);
 }
 
+// A transfer that never loses a segment acknowledges more than 4 GiB in slow start: the
+// window stops at its clamp instead of wrapping to a few bytes (found by bench_tcp, where
+// the stream stalled after exactly 2^32 bytes).
+TEST(CongestionControlTest, TheWindowNeverWrapsOnALosslessTransfer) {
+  for (CcAlgo algo : {CcAlgo::kCubic, CcAlgo::kNewReno}) {
+    CongestionControl cc;
+    cc.Init(1448, algo);
+    uint64_t now = 1'000'000;
+    for (uint64_t acked = 0; acked < (5ull << 30); acked += 2 * 1448) {
+      cc.OnAck(2 * 1448, now, 100);
+      ASSERT_GE(cc.cwnd(), 14480u) << static_cast<int>(algo) << " after " << acked;
+      now += 1;
+    }
+    EXPECT_EQ(cc.cwnd(), kMaxCwnd);
+  }
+}
+
 TEST(CongestionControlTest, TheConfiguredControllerAnswers) {
   CongestionControl reno, cubic;
   reno.Init(1000, CcAlgo::kNewReno);
