@@ -1,13 +1,15 @@
 // The TCP stack in memory: two stacks joined by a lossless in-process wire, one thread.
 //   BM_TcpBulk        one-way bulk transfer; bytes/s is Gbit/s per core for both stacks
 //   BM_TcpConnection  connect, 64 B request, 64 B response, close (both sides' cycles)
-// Figures count both endpoints' work, so one stack's share is about half.
+//   BM_TcpSegmentOut, BM_TcpSegmentIn: one stack's cost per segment sent or received
+// The first two count both endpoints' work, so one stack's share is about half.
 #include <benchmark/benchmark.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -161,6 +163,69 @@ void BM_TcpConnection(benchmark::State& state) {
   state.counters["requests_served"] = static_cast<double>(p.b.received / 64);
 }
 BENCHMARK(BM_TcpConnection)->MinTime(1.0);
+
+// One 1448-byte segment through one stack, timed alone (the rest of the exchange is not):
+//   BM_TcpSegmentOut  Send() of 1448 bytes on an established connection: queueing, building
+//                     the segment (header, options, payload copy, checksum) and handing it on
+//   BM_TcpSegmentIn   Input() of that segment at the receiver: lookup, checks, delivery to
+//                     the user, and the ACK it sends for every second segment
+Pair* Established() {
+  auto* p = new Pair;
+  p->b.reply_64 = false;
+  p->a.stack.Connect(p->Key(40001));
+  p->Run();
+  return p;
+}
+
+rte_mbuf* Payload(uint16_t len) {
+  rte_mbuf* m = rte_pktmbuf_alloc(Pool());
+  if (m) rte_pktmbuf_append(m, len);
+  return m;
+}
+
+void BM_TcpSegmentOut(benchmark::State& state) {
+  Pair* p = Established();
+  uint64_t failed = 0;
+  for (auto _ : state) {
+    rte_mbuf* m = Payload(1448);
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool ok = p->a.stack.Send(p->a.conn, m);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!ok) {
+      rte_pktmbuf_free(m);
+      ++failed;
+    }
+    p->Run();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  state.counters["bytes_delivered"] = static_cast<double>(p->b.received);
+  state.counters["send_failures"] = static_cast<double>(failed);
+  delete p;
+}
+BENCHMARK(BM_TcpSegmentOut)->UseManualTime()->MinTime(0.5);
+
+void BM_TcpSegmentIn(benchmark::State& state) {
+  Pair* p = Established();
+  for (auto _ : state) {
+    rte_mbuf* m = Payload(1448);
+    if (!p->a.stack.Send(p->a.conn, m)) rte_pktmbuf_free(m);
+    double seconds = 0;
+    while (!p->wire.empty()) {
+      auto [to, item] = p->wire.front();
+      p->wire.pop_front();
+      End& e = to ? p->b : p->a;
+      e.stack.SetNow(p->now_us);
+      const auto t0 = std::chrono::steady_clock::now();
+      e.stack.Input(item.first, item.second);
+      if (to)
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    state.SetIterationTime(seconds);
+  }
+  state.counters["bytes_delivered"] = static_cast<double>(p->b.received);
+  delete p;
+}
+BENCHMARK(BM_TcpSegmentIn)->UseManualTime()->MinTime(0.5);
 
 }  // namespace
 
