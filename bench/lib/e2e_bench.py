@@ -693,7 +693,10 @@ def take_lock(log):
     cores would spoil the figures. Returns the open file holding the lock, or None when an
     ancestor (e.g. `flock /tmp/sluice-build.lock bench/run`) holds it already."""
     import fcntl
-    if lock_held_by_ancestor(LOCK_FILE):
+    # scripts/dev/lock.sh exports SLUICE_BUILD_LOCKED to everything under a holder (the
+    # lock's owner in /proc/locks is the `flock` command that took it, not a shell we descend
+    # from, so the ancestry check alone misses scripts/test).
+    if os.environ.get("SLUICE_BUILD_LOCKED") or lock_held_by_ancestor(LOCK_FILE):
         return None
     f = open(LOCK_FILE, "a")
     next_log = time.monotonic()
