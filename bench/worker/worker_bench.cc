@@ -83,6 +83,8 @@ double HeapBytes() {
 }
 
 // A ring ethdev pair end: frames tx'd on one end are rx'd on the other.
+bool g_multi_seg = true;  // every ring port takes multi-segment frames (zero-copy transmit)
+
 uint16_t MakePort(const char* name, rte_ring* rx, rte_ring* tx, rte_mempool* pool) {
   const int id = rte_eth_from_rings(name, &rx, 1, &tx, 1, static_cast<unsigned>(rte_socket_id()));
   if (id < 0) {
@@ -91,6 +93,13 @@ uint16_t MakePort(const char* name, rte_ring* rx, rte_ring* tx, rte_mempool* poo
   }
   const auto pid = static_cast<uint16_t>(id);
   rte_eth_conf conf{};
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(pid, &info) == 0 &&
+      (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  } else {
+    g_multi_seg = false;
+  }
   if (rte_eth_dev_configure(pid, 1, 1, &conf) != 0 ||
       rte_eth_rx_queue_setup(pid, 0, 1024, rte_socket_id(), nullptr, pool) != 0 ||
       rte_eth_tx_queue_setup(pid, 0, 1024, rte_socket_id(), nullptr) != 0 ||
@@ -178,6 +187,7 @@ struct WorkerParts {
     s.tcp.max_conns = max_conns;
     s.tcp.isn_key = tcp::SipKey{0x1234, 0x5678};
     s.tcp.cookie_key = tcp::SipKey{0x9abc, 0xdef0};
+    s.tcp.zero_copy_tx = g_multi_seg;  // as the appliance decides it
     s.services = services.data();
     s.nservices = static_cast<unsigned>(services.size());
     s.local_port_min = 1024;

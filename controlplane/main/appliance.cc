@@ -196,6 +196,12 @@ Result<bool> Appliance::InitPorts() {
                    " rx queues, fewer than the " + std::to_string(nworkers_) + " workers"};
     }
     rte_eth_conf conf{};
+    // Zero-copy transmit chains a header mbuf to the payload's: every port must take it.
+    if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+      conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    } else {
+      multi_seg_tx_ = false;
+    }
     const auto q = static_cast<uint16_t>(nworkers_);
     int rc = rte_eth_dev_configure(pid, q, q, &conf);
     if (rc != 0) return Error{"port '" + pc.name + "': configure failed: " + rte_strerror(-rc)};
@@ -325,6 +331,7 @@ Result<bool> Appliance::InitWorkers() {
   tcp_cfg.cookie_key = tcp::SipKey{keys[2], keys[3]};
   tcp_cfg.max_conns = dp.tcp_max_conns;
   tcp_cfg.congestion = dp.tcp_newreno ? tcp::CcAlgo::kNewReno : tcp::CcAlgo::kCubic;
+  tcp_cfg.zero_copy_tx = multi_seg_tx_ && !port_ids_.empty();
   // Test services: one listener per service and address of its port.
   services_.clear();
   for (const auto& pc : dp.ports) {

@@ -80,6 +80,7 @@ class Appliance {
   std::atomic<bool> stop_{false};
   rte_mempool* pool_ = nullptr;
   std::vector<uint16_t> port_ids_;
+  bool multi_seg_tx_ = true;  // every port transmits multi-segment frames
   std::vector<bool> port_started_;
   std::unique_ptr<net::NetConfig> net_;
   std::vector<std::unique_ptr<counters::WorkerCounters>> counters_;

@@ -26,7 +26,11 @@ void NetStack::Drop(rte_mbuf* m, Counter reason) noexcept {
 }
 
 void NetStack::Input(rte_mbuf* m, uint16_t port, bool learn_only) noexcept {
-  if (m->nb_segs != 1) return Drop(m, Counter::eth_drop_segmented);
+  // Frames in several mbufs (a peer's zero-copy transmit over an in-memory port, scattered
+  // receive) are made contiguous when the first mbuf has room; the layers above expect one.
+  if (m->nb_segs != 1 && rte_pktmbuf_linearize(m) != 0) {
+    return Drop(m, Counter::eth_drop_segmented);
+  }
   const uint32_t len = m->data_len;
   if (len < sizeof(rte_ether_hdr)) return Drop(m, Counter::eth_drop_short);
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);

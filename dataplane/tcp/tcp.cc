@@ -5,6 +5,7 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include <cstddef>
 #include <new>
@@ -39,6 +40,13 @@ bool TcpStack::Init(const char* name, const StackConfig& cfg, SegmentSink* sink,
   pool_ = pool;
   counters_ = counters;
   isn_ = IsnGenerator(cfg.isn_key);
+  // Process-wide names: every stack gets the same field and flag.
+  static const rte_mbuf_dynfield kSumField = {"sluice_tcp_payload_sum", sizeof(uint32_t),
+                                              alignof(uint32_t), 0};
+  static const rte_mbuf_dynflag kSumFlag = {"sluice_tcp_payload_sum_ok", 0};
+  sum_offset_ = rte_mbuf_dynfield_register(&kSumField);
+  const int bit = rte_mbuf_dynflag_register(&kSumFlag);
+  sum_flag_ = sum_offset_ >= 0 && bit >= 0 ? 1ull << bit : 0;
   cookies_ = SynCookies(cfg.cookie_key);
   rte_hash_parameters params{};
   params.name = name;

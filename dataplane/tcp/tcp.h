@@ -85,6 +85,9 @@ struct StackConfig {
   bool timestamps = true;
   bool sack = true;
   CcAlgo congestion = CcAlgo::kCubic;
+  // Send payloads by reference (header mbuf + indirect mbuf) where it fits: only when every
+  // port transmits multi-segment frames (RTE_ETH_TX_OFFLOAD_MULTI_SEGS).
+  bool zero_copy_tx = false;
   uint8_t wscale = 7;
   SipKey isn_key;
   SipKey cookie_key;
@@ -92,7 +95,10 @@ struct StackConfig {
 };
 
 inline constexpr unsigned kSendRing = 512;  // mbufs queued per connection
-inline constexpr unsigned kOooMax = 32;     // out-of-order segments kept per connection
+// Payloads from this size on go out by reference when StackConfig::zero_copy_tx allows;
+// smaller ones are copied (a copy of a few hundred bytes costs less than a second mbuf).
+inline constexpr uint32_t kZeroCopyMinPayload = 512;
+inline constexpr unsigned kOooMax = 32;  // out-of-order segments kept per connection
 inline constexpr unsigned kMaxListeners = 64;
 
 struct OooSegment {
@@ -285,6 +291,12 @@ class TcpStack {
   TimerWheel<4096>* wheel_ = nullptr;  // 1 ms ticks, in DPDK memory (96 KiB)
   IsnGenerator isn_{SipKey{}};
   SynCookies cookies_{SipKey{}};
+  // The payload's one's-complement sum, kept in a dynamic mbuf field by Input when it
+  // verifies a segment, so a payload sent on unchanged (the proxy, echo) is not read again
+  // for its checksum. -1 / 0: no field registered (then every payload is summed).
+  int sum_offset_ = -1;
+  uint64_t sum_flag_ = 0;
+  bool StoredSum(const rte_mbuf* d, uint32_t* sum) const noexcept;
 };
 
 }  // namespace sluice::tcp

@@ -2,6 +2,7 @@
 // (challenge ACKs) and RFC 2018/6675 (SACK) where they apply.
 #include <rte_hash.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_inl.h"
@@ -65,10 +66,20 @@ void TcpStack::Input(rte_mbuf* m, const FlowKey& key) noexcept {
     rte_pktmbuf_free(m);
     return;
   }
-  if (SegmentSum(key.remote_addr, key.local_addr, key.is_v6, h, total) != 0xffff) {
+  // Header and payload summed apart (the header is a multiple of 4 bytes long, so the two
+  // add up to the segment's sum): the payload's is kept for sending it on unchanged.
+  const uint32_t hsum = __rte_raw_cksum(
+      h, seg.hdr_len, PseudoHeaderSum(key.remote_addr, key.local_addr, key.is_v6, total));
+  const uint32_t psum = __rte_raw_cksum(h + seg.hdr_len, total - seg.hdr_len, 0);
+  if (__rte_raw_cksum_reduce(__rte_raw_cksum_reduce(hsum) + __rte_raw_cksum_reduce(psum)) !=
+      0xffff) {
     counters_->Inc(Counter::tcp_drop_bad_checksum);
     rte_pktmbuf_free(m);
     return;
+  }
+  if (sum_flag_) {
+    *RTE_MBUF_DYNFIELD(m, sum_offset_, uint32_t*) = psum;
+    m->ol_flags |= sum_flag_;
   }
   if (ParseOptions(h + kTcpHeaderLen, seg.hdr_len - kTcpHeaderLen, &seg.opt) !=
       OptionsStatus::kOk) {
@@ -336,10 +347,12 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
       seg.seq += seg.len;
       seg.len = 0;
       rte_pktmbuf_trim(m, static_cast<uint16_t>(m->data_len));
+      m->ol_flags &= ~sum_flag_;  // the stored sum no longer covers the payload
       if (seg.Has(kFin) && seg.seq != t->rcv_nxt) seg.flags &= static_cast<uint8_t>(~kFin);
       t->ack_now = true;  // a duplicate: the peer needs to hear where we are
     } else {
       rte_pktmbuf_adj(m, static_cast<uint16_t>(dup));
+      m->ol_flags &= ~sum_flag_;
       seg.seq += dup;
       seg.len -= dup;
     }
@@ -349,6 +362,7 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
   if (seg.len > 0 && SeqGt(seg.seq + seg.len, wnd_end)) {
     const uint32_t excess = (seg.seq + seg.len) - wnd_end;
     rte_pktmbuf_trim(m, static_cast<uint16_t>(excess > seg.len ? seg.len : excess));
+    m->ol_flags &= ~sum_flag_;
     seg.len -= excess > seg.len ? seg.len : excess;
     seg.flags &= static_cast<uint8_t>(~kFin);
     t->ack_now = true;
@@ -582,6 +596,7 @@ void TcpStack::DrainOoo(Tcb* t) noexcept {
       continue;
     }
     rte_pktmbuf_adj(s.m, static_cast<uint16_t>(skip));
+    if (skip) s.m->ol_flags &= ~sum_flag_;
     const uint32_t len = s.len - skip;
     t->rcv_nxt += len;
     t->user_held += len;

@@ -1,5 +1,6 @@
 // Fast path: segment output (RFC 9293 section 3.8 and 3.10), retransmission and timers.
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include <cstring>
 
@@ -44,6 +45,12 @@ uint16_t TcpStack::AdvertisedWindow(Tcb* t) noexcept {
   return static_cast<uint16_t>(wnd >> t->rcv_wscale);
 }
 
+bool TcpStack::StoredSum(const rte_mbuf* d, uint32_t* sum) const noexcept {
+  if (!(d->ol_flags & sum_flag_) || !sum_flag_) return false;
+  *sum = *RTE_MBUF_DYNFIELD(d, sum_offset_, const uint32_t*);
+  return true;
+}
+
 rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq ack, uint8_t flags,
                                  uint16_t window, const TcpOptions& opt,
                                  uint32_t payload_len) noexcept {
@@ -55,10 +62,50 @@ rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq 
   uint8_t optbuf[kMaxOptionsLen];
   const size_t optlen = BuildOptions(opt, optbuf, sizeof optbuf);
   const uint32_t hdr = kTcpHeaderLen + static_cast<uint32_t>(optlen);
+  // The payload, bytes [seq, seq + len) of the send queue: new data starts where the last
+  // segment ended (the cursor); retransmissions start from the head.
+  rte_mbuf* d = nullptr;
+  Seq d_seq = 0;  // sequence number of d's first byte
+  uint32_t skip = 0;
+  if (payload_len > 0 && t) {
+    d = t->sq_head;
+    d_seq = t->snd_una - t->sq_head_off;
+    if (t->sq_cur && SeqGe(seq, t->sq_cur_seq)) {
+      d = t->sq_cur;
+      d_seq = t->sq_cur_seq;
+    }
+    skip = seq - d_seq;
+    while (d && skip >= d->data_len) {
+      skip -= d->data_len;
+      d_seq += d->data_len;
+      d = d->next;
+    }
+  }
+  // A payload that is exactly one received mbuf, unchanged, has its sum already.
+  uint32_t psum = 0;
+  const bool stored = d && skip == 0 && payload_len == d->data_len && StoredSum(d, &psum);
+  // Zero-copy where it fits: the payload is one stretch of one queued mbuf, large enough
+  // that a reference costs less than a copy, and every port takes multi-segment frames. The
+  // segment is then the header mbuf chained to an indirect mbuf on the queued data, which
+  // stays valid while the NIC holds it (reference count) even if acknowledged meanwhile.
+  rte_mbuf* ref = nullptr;
+  if (cfg_.zero_copy_tx && d && payload_len >= kZeroCopyMinPayload &&
+      skip + payload_len <= d->data_len) {
+    ref = rte_pktmbuf_alloc(pool_);
+    if (ref) {
+      rte_pktmbuf_attach(ref, d);
+      rte_pktmbuf_adj(ref, static_cast<uint16_t>(skip));
+      rte_pktmbuf_trim(ref, static_cast<uint16_t>(ref->data_len - payload_len));
+      t->sq_cur = d;
+      t->sq_cur_seq = d_seq;
+    }
+  }
+  const uint32_t inline_len = ref ? 0 : payload_len;
   auto* h =
-      reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(hdr + payload_len)));
+      reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(hdr + inline_len)));
   if (!h) {
     rte_pktmbuf_free(m);
+    if (ref) rte_pktmbuf_free(ref);
     counters_->Inc(Counter::tcp_drop_no_mbuf);
     return nullptr;
   }
@@ -72,23 +119,9 @@ rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq 
   St16(h + 16, 0);
   St16(h + 18, 0);
   std::memcpy(h + kTcpHeaderLen, optbuf, optlen);
-  if (payload_len > 0 && t) {
-    // Copy the payload from the send queue: bytes [seq, seq + len). New data starts where
-    // the last segment ended (the cursor); retransmissions start from the head.
-    rte_mbuf* d = t->sq_head;
-    Seq d_seq = t->snd_una - t->sq_head_off;  // sequence number of d's first byte
-    if (t->sq_cur && SeqGe(seq, t->sq_cur_seq)) {
-      d = t->sq_cur;
-      d_seq = t->sq_cur_seq;
-    }
-    uint32_t skip = seq - d_seq;
-    while (d && skip >= d->data_len) {
-      skip -= d->data_len;
-      d_seq += d->data_len;
-      d = d->next;
-    }
+  if (inline_len > 0) {  // copy the payload behind the header
     uint8_t* dst = h + hdr;
-    uint32_t left = payload_len;
+    uint32_t left = inline_len;
     while (d && left > 0) {
       const uint32_t take = d->data_len - skip < left ? d->data_len - skip : left;
       std::memcpy(dst, rte_pktmbuf_mtod_offset(d, const uint8_t*, skip), take);
@@ -103,8 +136,22 @@ rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq 
       }
     }
   }
-  const uint16_t sum = SegmentSum(key.local_addr, key.remote_addr, key.is_v6, h, hdr + payload_len);
-  const uint16_t csum = static_cast<uint16_t>(~sum);
+  // The header is a multiple of 4 bytes long, so the payload's sum adds on as it is.
+  uint32_t sum = PseudoHeaderSum(key.local_addr, key.remote_addr, key.is_v6, hdr + payload_len);
+  if (stored) {
+    sum = __rte_raw_cksum_reduce(sum) + __rte_raw_cksum_reduce(psum);
+    sum = __rte_raw_cksum(h, hdr, sum);
+  } else {
+    sum = __rte_raw_cksum(h, hdr + inline_len, sum);
+  }
+  if (ref) {
+    if (!stored) sum = __rte_raw_cksum(rte_pktmbuf_mtod(ref, const void*), payload_len, sum);
+    m->next = ref;
+    m->nb_segs = 2;
+    m->pkt_len += payload_len;
+    counters_->Inc(Counter::tcp_zero_copy_segs);
+  }
+  const auto csum = static_cast<uint16_t>(~__rte_raw_cksum_reduce(sum));
   std::memcpy(h + 16, &csum, 2);  // the sum is computed in memory order: store it as is
   return m;
 }
