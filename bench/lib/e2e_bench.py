@@ -43,8 +43,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+try:
+    from lib.haproxy_bench import run_marked  # imported by bench/run
+except ImportError:
+    from haproxy_bench import run_marked  # run as a script from bench/lib
 
 HAPROXY = "/usr/sbin/haproxy"
 PROXY_CPU = "1"
@@ -429,35 +433,14 @@ class Bench:
                         "--target", FRONT, "--conns", str(conns),
                         "--duration", str(seconds or self.seconds),
                         "--warmup", str(self.warmup), "--marks"]
-        p = self.procs.start(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        excl = set(ours) | {q.pid for q in self.procs.live} | {os.getpid()}
-
         def snap():
             # The proxy first (the figure), then the clock, then the slower /proc scan.
+            excl = set(ours) | {q.pid for q in self.procs.live} | {os.getpid()}
             v = sample()
             return v, time.monotonic(), user_procs_cpu_ticks(excl), cpu_busy_ticks()
 
-        dog = threading.Timer(self.warmup + self.seconds + 30, p.kill)
-        dog.start()
-        start = end = None
-        other = []
-        try:
-            for line in p.stderr:
-                mark = line.strip()
-                if mark == "window start":
-                    start = snap()
-                elif mark == "window end":
-                    end = snap()
-                else:
-                    other.append(line)
-            out = p.stdout.read()
-            rc = p.wait()
-        finally:
-            dog.cancel()
-            self.procs.stop(p)
-        if rc != 0 or start is None or end is None:
-            raise RuntimeError(f"sl-loadgen client {mode} failed (rc {rc}): {''.join(other)}")
-        res = json.loads(out)
+        res, start, end = run_marked(self.procs, cmd, snap,
+                                     self.warmup + (seconds or self.seconds) + 30)
         window = end[1] - start[1]
         foreign = sum(t - start[2].get(q, 0) for q, t in end[2].items()) / CLK_TCK / window
         # How busy each CPU was (kernel included): shows which side limits the rate.

@@ -300,35 +300,15 @@ class _Bench:
         if src:
             cmd += ["--src", ",".join(src)]
         pid = self.haproxy.pid
-        p = self.procs.start(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        ours = {pid, p.pid, os.getpid()} | set(self.backend_pids)
+        ours = {pid, os.getpid()} | set(self.backend_pids)
 
         def sample():
-            # HAProxy first: it is the figure; the scan only detects competing load.
-            return cpu_ns(pid), time.monotonic(), user_tasks_cpu_ns(ours)
+            # HAProxy first: it is the figure; the scan only detects competing load. The
+            # client itself is one of the live processes, so it is left out too.
+            return (cpu_ns(pid), time.monotonic(),
+                    user_tasks_cpu_ns(ours | {q.pid for q in self.procs.procs}))
 
-        watchdog = threading.Timer(warmup + seconds + 30, p.kill)
-        watchdog.start()
-        try:
-            start = end = None
-            other = []
-            for line in p.stderr:
-                mark = line.strip()
-                if mark == "window start":
-                    start = sample()
-                elif mark == "window end":
-                    end = sample()
-                else:
-                    other.append(line)
-            out = p.stdout.read()
-            rc = p.wait()
-        finally:
-            watchdog.cancel()
-            self.procs.stop(p)
-        if rc != 0 or start is None or end is None:
-            raise RuntimeError(f"sl-loadgen client {mode} failed (rc {rc}): {''.join(other)}")
-        res = json.loads(out)
+        res, start, end = run_marked(self.procs, cmd, sample, warmup + seconds + 30)
         window_ns = (end[1] - start[1]) * 1e9
         res["haproxy_cpu_ns"] = end[0] - start[0]
         res["haproxy_util"] = res["haproxy_cpu_ns"] / window_ns
@@ -392,6 +372,36 @@ class _Bench:
         finally:
             self.procs.stop(p)
         return rss1 - rss0, slab1 - slab0
+
+
+def run_marked(procs, cmd, sample, timeout):
+    """Runs `sl-loadgen client ... --marks` and calls sample() when it prints "window start"
+    and "window end" on stderr, so what is sampled (a proxy's CPU, the clock) covers exactly
+    the window the client counts. Returns (client JSON, start sample, end sample). Shared by
+    this module and e2e_bench."""
+    p = procs.start(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(timeout, p.kill)
+    watchdog.start()
+    start = end = None
+    other = []
+    try:
+        for line in p.stderr:
+            mark = line.strip()
+            if mark == "window start":
+                start = sample()
+            elif mark == "window end":
+                end = sample()
+            else:
+                other.append(line)
+        out = p.stdout.read()
+        rc = p.wait()
+    finally:
+        watchdog.cancel()
+        procs.stop(p)
+    if rc != 0 or start is None or end is None:
+        raise RuntimeError(f"sl-loadgen client failed (rc {rc}): {''.join(other)}")
+    return json.loads(out), start, end
 
 
 def _read_line(pipe, timeout):

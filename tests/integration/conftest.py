@@ -56,6 +56,24 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+def admin_cli(cmd):
+    """One Runtime API command on the testbed's admin socket, sent with socat as operators
+    do; returns the answer's text."""
+    p = subprocess.run(["socat", "-t", "5", "stdio",
+                        f"unix-connect:{os.path.join(STATE_DIR, 'admin.sock')}"],
+                       input=cmd + "\n", capture_output=True, text=True, timeout=30, check=True)
+    return p.stdout
+
+
+def stat_scur(px, sv):
+    """The current sessions (scur) of proxy `px`, server or FRONTEND/BACKEND `sv`."""
+    for line in admin_cli("show stat").splitlines():
+        f = line.split(",")
+        if f[:2] == [px, sv]:
+            return int(f[4])
+    raise AssertionError(f"no {px}/{sv} in show stat")
+
+
 def run(cmd, check=True, timeout=120, **kw):
     """Runs a command (list), returns CompletedProcess with text stdout/stderr."""
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,

@@ -6,37 +6,23 @@ after 1 s + 2 probes + 1 s, and its session ends."""
 
 import os
 import re
-import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import NS_CLIENT, NS_SERVER, ROOT, STATE_DIR, run
+from conftest import NS_CLIENT, NS_SERVER, ROOT, run
+from conftest import admin_cli as cli
+from conftest import stat_scur as scur
 
 TESTBED_CONFIG = "tests/fixtures/proxy-keepalive.cfg"
 TOOLS = os.path.join(ROOT, "tests/integration/tools")
-SOCK = os.path.join(STATE_DIR, "admin.sock")
-
-
-def cli(cmd):
-    p = subprocess.run(["socat", "-t", "5", "stdio", f"unix-connect:{SOCK}"], input=cmd + "\n",
-                       capture_output=True, text=True, timeout=30, check=True)
-    return p.stdout
 
 
 def activity(name):
     m = re.search(rf"^{name}: (\d+)", cli("show activity"), re.M)
     assert m, f"no {name} in show activity"
     return int(m.group(1))
-
-
-def scur(px, sv):
-    for line in cli("show stat").splitlines():
-        f = line.split(",")
-        if f[:2] == [px, sv]:
-            return int(f[4])
-    raise AssertionError(f"no {px}/{sv} in show stat")
 
 
 @pytest.fixture(scope="module")
