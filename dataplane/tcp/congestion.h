@@ -18,12 +18,21 @@ inline uint32_t GrowCwnd(uint32_t cwnd, uint32_t by) {
   return by >= kMaxCwnd || cwnd >= kMaxCwnd - by ? kMaxCwnd : cwnd + by;
 }
 
+// Shared by every controller. RFC 5681 section 3.1 with RFC 6928's initial window: 10
+// segments, capped by 14600 bytes (at least 2 segments).
+inline uint32_t InitialWindow(uint32_t smss) {
+  return smss * 10 < 14600 ? smss * 10 : (14600 > 2 * smss ? 14600 : 2 * smss);
+}
+// Slow start with appropriate byte counting (RFC 3465, L = 2 SMSS).
+inline uint32_t SlowStartStep(uint32_t cwnd, uint32_t acked, uint32_t smss) {
+  return GrowCwnd(cwnd, acked < 2 * smss ? acked : 2 * smss);
+}
+
 class NewReno {
  public:
-  // RFC 5681 section 3.1 (IW per RFC 6928's 10 segments, capped by 14600 bytes as there).
   void Init(uint32_t smss) noexcept {
     smss_ = smss;
-    cwnd_ = smss * 10 < 14600 ? smss * 10 : (14600 > 2 * smss ? 14600 : 2 * smss);
+    cwnd_ = InitialWindow(smss);
     ssthresh_ = UINT32_MAX;
     in_recovery_ = false;
     bytes_acked_ = 0;
@@ -37,7 +46,7 @@ class NewReno {
   void OnAck(uint32_t acked) noexcept {
     if (in_recovery_) return;
     if (cwnd_ < ssthresh_) {
-      cwnd_ = GrowCwnd(cwnd_, acked < 2 * smss_ ? acked : 2 * smss_);
+      cwnd_ = SlowStartStep(cwnd_, acked, smss_);
       return;
     }
     bytes_acked_ += acked;
@@ -90,7 +99,7 @@ class Cubic {
 
   void Init(uint32_t smss) noexcept {
     smss_ = smss;
-    cwnd_ = smss * 10 < 14600 ? smss * 10 : (14600 > 2 * smss ? 14600 : 2 * smss);
+    cwnd_ = InitialWindow(smss);
     ssthresh_ = UINT32_MAX;
     in_recovery_ = false;
     w_max_ = 0;
@@ -106,7 +115,7 @@ class Cubic {
   void OnAck(uint32_t acked, uint64_t now_us, uint32_t srtt_us) noexcept {
     if (in_recovery_) return;
     if (cwnd_ < ssthresh_) {  // slow start (RFC 5681, ABC with L = 2 SMSS)
-      cwnd_ = GrowCwnd(cwnd_, acked < 2 * smss_ ? acked : 2 * smss_);
+      cwnd_ = SlowStartStep(cwnd_, acked, smss_);
       return;
     }
     const double cwnd_seg = static_cast<double>(cwnd_) / smss_;
