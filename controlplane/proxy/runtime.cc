@@ -80,8 +80,7 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       b.httpchk = p.httpchk;
       b.httpchk_request =
           p.httpchk_method + " " + p.httpchk_uri + " " + p.httpchk_version + "\r\n\r\n";
-      b.expect_status =
-          p.expect_status.empty() ? 0 : static_cast<uint16_t>(p.expect_status.front());
+      for (const unsigned code : p.expect_status) b.expect_status.Add(code);
       b.last_change_s = now_s;
       b.log_targets = ExpandLogs(p.logs, cfg.global.logs);
       const auto bi = static_cast<uint32_t>(backends_.size());

@@ -60,7 +60,7 @@ struct BackendRt {
   config::ProxyConfig::Keepalive tcpka;  // option srvtcpka
   bool httpchk = false;
   std::string httpchk_request;
-  uint16_t expect_status = 0;
+  proxy::StatusSet expect_status;
   uint64_t last_change_s = 0;
   uint64_t down_since_s = 0;
   uint64_t downtime_s = 0;

@@ -142,7 +142,7 @@ void Proxy::CheckData(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
   const uint32_t code =
       static_cast<uint32_t>((r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0'));
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
-  const bool ok = be.expect_status ? code == be.expect_status : code >= 200 && code < 400;
+  const bool ok = be.expect_status.Accepts(code);
   FinishCheck(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, code);
 }
 

@@ -26,6 +26,38 @@ inline constexpr uint32_t kNoServer = UINT32_MAX;
 
 enum class Algo : uint8_t { kRoundRobin, kStaticRr, kLeastConn, kFirst, kSource };
 
+// The HTTP status codes a health check accepts (`http-check expect status 200,301-302`): one
+// bit per code from 100 to 599. Empty means HAProxy's default, any 2xx or 3xx.
+class StatusSet {
+ public:
+  static constexpr unsigned kMin = 100, kMax = 599;
+  void Add(unsigned code) noexcept {
+    if (code >= kMin && code <= kMax)
+      bits_[(code - kMin) / 64] |= uint64_t{1} << ((code - kMin) % 64);
+  }
+  void AddRange(unsigned lo, unsigned hi) noexcept {
+    for (unsigned c = lo; c <= hi && c <= kMax; ++c) Add(c);
+  }
+  bool empty() const noexcept {
+    for (const uint64_t w : bits_) {
+      if (w) return false;
+    }
+    return true;
+  }
+  bool Contains(unsigned code) const noexcept {
+    if (code < kMin || code > kMax) return false;
+    return (bits_[(code - kMin) / 64] >> ((code - kMin) % 64)) & 1;
+  }
+  // What a check answer with this code means: listed, or (nothing listed) 2xx or 3xx.
+  bool Accepts(unsigned code) const noexcept {
+    return empty() ? code >= 200 && code < 400 : Contains(code);
+  }
+  bool operator==(const StatusSet&) const = default;
+
+ private:
+  uint64_t bits_[(kMax - kMin) / 64 + 1] = {};
+};
+
 struct ServerSnap {
   uint32_t backend = 0;  // index in backends
   uint8_t addr[16] = {};
@@ -61,7 +93,7 @@ struct BackendSnap {
   uint8_t retries = 3;
   bool redispatch = false;
   bool httpchk = false;
-  uint16_t expect_status = 0;      // 0: any 2xx or 3xx
+  StatusSet expect_status;         // http-check expect status
   char httpchk_request[256] = {};  // the whole request, CRLF-terminated
   uint16_t httpchk_request_len = 0;
   KeepaliveSnap ka;  // option srvtcpka

@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """A test backend server for the proxy tests, run in sl-server.
 
-    backend.py ADDR PORT NAME [--mode echo|http]
+    backend.py ADDR PORT NAME [--mode echo|http|reset|stall] [--status CODE]
 
 echo (default): on each connection sends "NAME\\n", then echoes everything until the
 client closes (half-close honoured), then closes. http: answers every request with
-"HTTP/1.0 200 OK" and a body "NAME\\n" (used by `option httpchk`). reset: resets every
-connection at once (SO_LINGER 0). stall: keeps every connection open, never reads or writes.
-Threads per connection; prints "ready" once listening."""
+"HTTP/1.0 200" (or --status CODE) and a body "NAME\\n" (used by `option httpchk`). reset:
+resets every connection at once (SO_LINGER 0). stall: keeps every connection open, never
+reads or writes. Threads per connection; prints "ready" once listening."""
 
 import socket
 import struct
@@ -30,7 +30,7 @@ def serve_echo(conn, name):
         conn.close()
 
 
-def serve_http(conn, name):
+def serve_http(conn, name, status=200):
     try:
         buf = b""
         while b"\r\n\r\n" not in buf:
@@ -39,7 +39,8 @@ def serve_http(conn, name):
                 return
             buf += data
         body = name.encode() + b"\n"
-        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        head = b"HTTP/1.0 %d Status\r\nContent-Length: %d\r\n\r\n" % (status, len(body))
+        conn.sendall(head + body)
     except OSError:
         pass
     finally:
@@ -48,7 +49,9 @@ def serve_http(conn, name):
 
 def main():
     addr, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    mode = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--mode" else "echo"
+    opts = dict(zip(sys.argv[4::2], sys.argv[5::2]))
+    mode = opts.get("--mode", "echo")
+    status = int(opts.get("--status", "200"))
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -65,7 +68,8 @@ def main():
         elif mode == "stall":
             stalled.append(conn)
         else:
-            threading.Thread(target=handler, args=(conn, name), daemon=True).start()
+            args = (conn, name, status) if mode == "http" else (conn, name)
+            threading.Thread(target=handler, args=args, daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,63 @@
+"""`http-check expect status` with a list of codes and ranges (issue 11): real HTTP servers in
+sl-server answer the checks with fixed status codes, and `show stat` must show each server
+UP or DOWN as HAProxy 2.6 would, with L7OK or L7STS and the code. tests/fixtures/
+http-check.cfg: be_list expects 200,301-302; be_default expects nothing (2xx or 3xx pass)."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import NS_SERVER, ROOT
+from conftest import admin_cli as cli
+
+TESTBED_CONFIG = "tests/fixtures/http-check.cfg"
+TOOLS = os.path.join(ROOT, "tests/integration/tools")
+CODES = (200, 204, 301, 302, 303, 404)
+WANT = {
+    ("be_list", "s200"): ("UP", "L7OK", "200"),
+    ("be_list", "s301"): ("UP", "L7OK", "301"),
+    ("be_list", "s302"): ("UP", "L7OK", "302"),
+    ("be_list", "s303"): ("DOWN", "L7STS", "303"),
+    ("be_list", "s404"): ("DOWN", "L7STS", "404"),
+    ("be_default", "s204"): ("UP", "L7OK", "204"),
+    ("be_default", "s303"): ("UP", "L7OK", "303"),
+    ("be_default", "s404"): ("DOWN", "L7STS", "404"),
+}
+
+
+@pytest.fixture(scope="module")
+def http_servers(testbed):
+    procs = []
+    for code in CODES:
+        p = subprocess.Popen(
+            ["ip", "netns", "exec", NS_SERVER, "/usr/bin/python3",
+             os.path.join(TOOLS, "backend.py"), "10.10.2.11", str(9000 + code), f"c{code}",
+             "--mode", "http", "--status", str(code)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        procs.append(p)
+    yield
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def rows():
+    lines = [l for l in cli("show stat").split("\n") if l]
+    header = lines[0][2:].split(",")
+    return {tuple(l.split(",")[:2]): dict(zip(header, l.split(","))) for l in lines[1:]}
+
+
+@pytest.mark.sanitizer
+def test_expect_status_list_and_ranges(http_servers):
+    deadline = time.monotonic() + 20
+    got = {}
+    while time.monotonic() < deadline:
+        r = rows()
+        got = {k: (r[k]["status"], r[k]["check_status"], r[k]["check_code"]) for k in WANT}
+        if got == WANT:
+            break
+        time.sleep(0.3)
+    assert got == WANT
