@@ -4,8 +4,6 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
-#include <thread>
-
 namespace sluice::publish {
 
 namespace {
@@ -22,6 +20,9 @@ void RcuDomain::Close() {
     // Readers have stopped by now (the owner joins them first): everything can go.
     while (pending() > 0 && Reclaim() > 0) {
     }
+    for (const Overflow& o : overflow_) o.deleter(o.obj);
+    freed_ += overflow_.size();
+    overflow_.clear();
     rte_rcu_qsbr_dq_delete(dq_);
     dq_ = nullptr;
   }
@@ -75,15 +76,22 @@ void RcuDomain::FreeRetired(void* p, void* e, unsigned n) {
 void RcuDomain::Retire(void* obj, void (*deleter)(void*)) {
   Retired r{obj, deleter};
   ++retired_;
-  while (rte_rcu_qsbr_dq_enqueue(dq_, &r) != 0) {
-    // Full: free what the readers are done with, then yield to them.
-    if (Reclaim() == 0) std::this_thread::yield();
-  }
+  if (overflow_.empty() && rte_rcu_qsbr_dq_enqueue(dq_, &r) == 0) return;
+  // Full (rte_rcu_qsbr_dq_enqueue has already reclaimed what it could): the object waits
+  // in the overflow list for its own grace period.
+  overflow_.push_back({obj, deleter, rte_rcu_qsbr_start(qsbr_)});
 }
 
 unsigned RcuDomain::Reclaim() {
   unsigned freed = 0, pending = 0, available = 0;
   rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, &freed, &pending, &available);
+  // Tokens grow with time: stop at the first object still in its grace period.
+  while (!overflow_.empty() && rte_rcu_qsbr_check(qsbr_, overflow_.front().token, false) == 1) {
+    overflow_.front().deleter(overflow_.front().obj);
+    overflow_.pop_front();
+    ++freed_;
+    ++freed;
+  }
   return freed;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -34,14 +35,16 @@ class RcuDomain {
   void ReaderOnline(unsigned id);
   void ReaderOffline(unsigned id);
 
-  // Frees `obj` with `deleter` after the current grace period. Never blocks for long: when
-  // the queue is full it reclaims what it can and, failing that, waits for the grace period
-  // (bounded by the readers' loop time).
+  // Frees `obj` with `deleter` after the current grace period. Never waits: when the defer
+  // queue is full, the object goes to an overflow list with its own grace-period token,
+  // freed by a later Reclaim() (a stalled reader delays freeing, never the control loop).
   void Retire(void* obj, void (*deleter)(void*));
   // Frees what is safe to free now; returns how many objects were freed.
   unsigned Reclaim();
   // Objects retired but not yet freed.
   uint64_t pending() const { return retired_ - freed_; }
+  // Of those, the ones waiting in the overflow list.
+  size_t overflowed() const { return overflow_.size(); }
 
   // Grace-period tokens, for measuring publication latency.
   uint64_t Start();
@@ -69,6 +72,12 @@ class RcuDomain {
   uint32_t max_readers_ = 0;
   uint64_t retired_ = 0;
   uint64_t freed_ = 0;
+  struct Overflow {
+    void* obj;
+    void (*deleter)(void*);
+    uint64_t token;
+  };
+  std::deque<Overflow> overflow_;  // retired while the defer queue was full, oldest first
 };
 
 }  // namespace sluice::publish

@@ -104,5 +104,28 @@ TEST(RcuTest, ARetiredObjectWaitsForEveryOnlineReader) {
   EXPECT_EQ(g_deleted.load(), 2u);
 }
 
+// A reader that stops passing quiescent states fills the defer queue; retiring more must not
+// wait for it (the control loop would stall): the extra objects wait in the overflow list and
+// are freed, oldest first, once the reader moves on.
+TEST(RcuTest, RetireNeverWaitsWhenTheQueueIsFull) {
+  RcuDomain rcu;
+  ASSERT_TRUE(rcu.Init("rcu_full", 1, 8).ok());
+  snapshot::RcuSlot<TestSnapshot> slot;
+  g_deleted = 0;
+  rcu.ReaderOnline(0);
+  for (uint64_t v = 1; v <= 40; ++v) rcu.Publish(slot, std::make_unique<TestSnapshot>(v));
+  EXPECT_EQ(rcu.pending(), 39u);
+  EXPECT_GT(rcu.overflowed(), 0u);
+  EXPECT_EQ(rcu.Reclaim(), 0u);  // the reader still may hold any of them
+  EXPECT_EQ(g_deleted.load(), 0u);
+  rte_rcu_qsbr_quiescent(rcu.qsbr(), 0);
+  EXPECT_EQ(rcu.Reclaim(), 39u);
+  EXPECT_EQ(rcu.overflowed(), 0u);
+  EXPECT_EQ(slot.Load()->version, 40u);
+  rcu.ReaderOffline(0);
+  rcu.Drain(slot);
+  EXPECT_EQ(g_deleted.load(), 40u);
+}
+
 }  // namespace
 }  // namespace sluice::publish
