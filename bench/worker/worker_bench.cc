@@ -443,7 +443,9 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
 std::unique_ptr<snapshot::Snapshot> ProxySnapshot() {
   auto snap = std::make_unique<snapshot::Snapshot>();
   snap->version = 1;
-  proxy::ProxyConfigSnap& p = snap->proxy;
+  auto part = std::make_shared<proxy::ProxyConfigSnap>();
+  part->generation = 1;
+  proxy::ProxyConfigSnap& p = *part;
   proxy::FrontendSnap fe;
   fe.backend = 0;
   fe.client_ms = 30'000;
@@ -466,7 +468,11 @@ std::unique_ptr<snapshot::Snapshot> ProxySnapshot() {
   const uint32_t fa = V4(10, 1, 0, 1);
   std::memcpy(b.local.local_addr, &fa, 4);
   b.local.local_port = __builtin_bswap16(kFrontPort);
-  p.binds.push_back(b);
+  auto listeners = std::make_shared<proxy::ListenerSnap>();
+  listeners->generation = 2;
+  listeners->binds.push_back(b);
+  snap->proxy = std::move(part);
+  snap->listeners = std::move(listeners);
   return snap;
 }
 

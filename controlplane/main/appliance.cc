@@ -123,15 +123,6 @@ void Appliance::Poll() {
   }
 }
 
-bool Appliance::Broadcast(proxy::Command cmd, uint64_t arg) {
-  bool ok = true;
-  for (rte_ring* r : command_rings_) {
-    void* v = reinterpret_cast<void*>(lcore::WorkerCommand::Encode(cmd, arg));
-    if (rte_ring_enqueue(r, v) != 0) ok = false;
-  }
-  return ok;
-}
-
 Appliance::~Appliance() { Stop(); }
 
 static bool HugepagesFree() {
@@ -284,10 +275,23 @@ Result<bool> Appliance::InitNetConfig() {
   return true;
 }
 
-uint64_t Appliance::PublishSnapshot() {
+uint64_t Appliance::PublishSnapshot(unsigned parts) {
+  if ((parts & kProxyPart) || !proxy_part_) {
+    auto p = std::make_shared<proxy::ProxyConfigSnap>();
+    proxy_.Fill(p.get());
+    p->generation = ++part_generation_;
+    proxy_part_ = std::move(p);
+  }
+  if ((parts & kListenersPart) || !listeners_part_) {
+    auto l = std::make_shared<proxy::ListenerSnap>();
+    proxy_.Fill(l.get());
+    l->generation = ++part_generation_;
+    listeners_part_ = std::move(l);
+  }
   auto next = std::make_unique<snapshot::Snapshot>();
   next->version = ++snapshot_version_;
-  proxy_.Fill(&next->proxy);
+  next->proxy = proxy_part_;
+  next->listeners = listeners_part_;
   rcu_.Publish(snapshots_, std::move(next));
   return snapshot_version_;
 }
@@ -315,11 +319,8 @@ Result<bool> Appliance::InitWorkers() {
     if (!rings_[w]) return Error{"cannot create the dispatch ring"};
     stats_.push_back(std::make_unique<proxy::ProxyStats>());
     stats_view_.push_back(stats_.back().get());
-    const std::string cname = "sl_cmd" + std::to_string(w);
-    command_rings_.push_back(rte_ring_create(cname.c_str(), 64, static_cast<int>(rte_socket_id()),
-                                             RING_F_SP_ENQ | RING_F_SC_DEQ));
-    if (!command_rings_.back()) return Error{"cannot create the command ring"};
   }
+  if (auto r = requests_.Init("sl", nworkers_, kRequestDepth); !r) return r;
   // TCP: keys for initial sequence numbers and SYN cookies from the kernel's CSPRNG
   // (RFC 6528 section 3), shared by the workers so any of them can check a cookie.
   tcp::StackConfig tcp_cfg;
@@ -372,7 +373,8 @@ Result<bool> Appliance::InitWorkers() {
     s.local_port_min = dp.local_port_min;
     s.local_port_max = dp.local_port_max;
     s.proxy_stats = stats_[w].get();
-    s.commands = command_rings_[w];
+    s.requests = requests_.requests(w);
+    s.replies = requests_.replies(w);
     workers_.push_back(std::make_unique<lcore::Worker>(s));
     if (!workers_.back()->Init()) {
       return Error{"cannot create worker " + std::to_string(w) + "'s TCP tables (" +
@@ -417,8 +419,7 @@ void Appliance::Stop() {
     rte_ring_free(r);
   }
   rings_.clear();
-  for (auto* r : command_rings_) rte_ring_free(r);
-  command_rings_.clear();
+  requests_.Close();
   neighbours_.clear();
   if (net_) net::FreeRouteTables(*net_);
   if (pool_) {

@@ -12,6 +12,7 @@
 #include "controlplane/main/log_writer.h"
 #include "controlplane/proxy/runtime.h"
 #include "controlplane/publish/rcu.h"
+#include "controlplane/publish/requests.h"
 #include "dataplane/base/result.h"
 #include "dataplane/counters/counters.h"
 #include "dataplane/lcore/worker.h"
@@ -31,6 +32,18 @@ std::vector<std::string> BuildEalArgs(const config::Config& cfg, unsigned cpus,
 // PCI address.
 std::string DeviceName(const config::PortConfig& port);
 
+// The control loop's own figures (controlplane/main/main.cc), read by telemetry
+// (/sluice/control): iterations, and the longest one's work in microseconds (the time
+// spent between two waits, the wait itself excluded). Written by the control thread only.
+struct ControlLoopStats {
+  std::atomic<uint64_t> loops{0};
+  std::atomic<uint64_t> max_us{0};
+  void Record(uint64_t us) {
+    loops.store(loops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (us > max_us.load(std::memory_order_relaxed)) max_us.store(us, std::memory_order_relaxed);
+  }
+};
+
 class Appliance {
  public:
   explicit Appliance(config::Config cfg);
@@ -45,8 +58,12 @@ class Appliance {
   // The packet (mbuf) pool: every buffer the data plane holds comes from it.
   const rte_mempool* pool() const { return pool_; }
 
-  // Publishes a new configuration snapshot (version = previous + 1) and returns its version.
-  uint64_t PublishSnapshot();
+  // The snapshot parts a change may touch (dataplane/snapshot/snapshot.h).
+  enum Part : unsigned { kProxyPart = 1, kListenersPart = 2, kAllParts = 3 };
+  // Publishes a new snapshot root (version = previous + 1) in which the parts named in
+  // `parts` are rebuilt from the live state with a new generation and the others are the
+  // previous root's; returns the root's version.
+  uint64_t PublishSnapshot(unsigned parts = kAllParts);
   // Frees snapshots whose grace period has ended; call periodically.
   void Reclaim() { rcu_.Reclaim(); }
   publish::RcuDomain& rcu() { return rcu_; }
@@ -59,8 +76,12 @@ class Appliance {
   // Periodic work of the control loop: health-check results become server states (a new
   // snapshot when one changed; the changes are logged to stderr as HAProxy does).
   void Poll();
-  // Sends a command to every worker's command ring (false if a ring is full).
-  bool Broadcast(proxy::Command cmd, uint64_t arg);
+  // Requests to the workers and their replies (controlplane/publish/requests.h).
+  publish::RequestHub& requests() { return requests_; }
+  const publish::RequestHub& requests() const { return requests_; }
+  ControlLoopStats& control_stats() { return control_stats_; }
+  const ControlLoopStats& control_stats() const { return control_stats_; }
+  static constexpr unsigned kRequestDepth = 64;  // requests in flight per worker
   // Seconds since start (monotonic), the clock of state-change times.
   uint64_t NowSeconds() const;
   // The workers' clock (TSC) in microseconds and milliseconds: the time base of their
@@ -91,11 +112,15 @@ class Appliance {
   publish::RcuDomain rcu_;
   snapshot::SnapshotSlot snapshots_;
   uint64_t snapshot_version_ = 0;
+  uint64_t part_generation_ = 0;
+  std::shared_ptr<const proxy::ProxyConfigSnap> proxy_part_;
+  std::shared_ptr<const proxy::ListenerSnap> listeners_part_;
   cp::ProxyRuntime proxy_;
   LogWriter logs_;
   std::vector<std::unique_ptr<proxy::ProxyStats>> stats_;
   std::vector<const proxy::ProxyStats*> stats_view_;
-  std::vector<rte_ring*> command_rings_;
+  publish::RequestHub requests_;
+  ControlLoopStats control_stats_;
   uint64_t start_ns_ = 0;
 };
 

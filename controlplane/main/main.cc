@@ -3,6 +3,7 @@
 //   sluice -c -f FILE              check the configuration only, as `haproxy -c` does
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -20,6 +21,12 @@
 #include "runtime-api/server/server.h"
 
 namespace {
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 void Usage(FILE* out) {
   std::fprintf(out,
@@ -65,12 +72,18 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
     sigwait(&stop_signals, &sig);
     return sig;
   }
+  sluice::app::ControlLoopStats& stats = app.control_stats();
   for (;;) {
     pollfd fds[2] = {{sfd, POLLIN, 0}, {cli.fd(), POLLIN, 0}};
     int timeout_ms = 100;
     const int cli_due = cli.NextTimeoutMs();
     if (cli_due >= 0 && cli_due < timeout_ms) timeout_ms = cli_due;
-    const int n = poll(fds, 2, timeout_ms);
+    // A command waiting for the workers' replies is looked at again after 100 us: the loop
+    // never sleeps on a reply, and other clients wake it as usual.
+    timespec wait{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+    if (cli.waiting() || app.requests().in_flight() > 0) wait = {0, 100000};
+    const int n = ppoll(fds, 2, &wait, nullptr);
+    const uint64_t work_start_ns = MonotonicNs();
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
       if (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
@@ -78,9 +91,11 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
         return static_cast<int>(info.ssi_signo);
       }
     }
+    app.requests().Poll();
     cli.RunOnce(0);
     app.Poll();
     app.Reclaim();
+    stats.Record((MonotonicNs() - work_start_ns) / 1000);
   }
 }
 

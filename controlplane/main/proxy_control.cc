@@ -3,8 +3,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
+#include <cstring>
 
 #include "dataplane/net/addr_text.h"
 
@@ -317,53 +316,115 @@ void ProxyCliControl::Clear(bool all) {
   app_.proxy().ClearRateMaxima();
 }
 
-void ProxyCliControl::Sessions(std::vector<cli::SessionView>* out) {
-  out->clear();
-  cp::ProxyRuntime& rt = app_.proxy();
-  const auto& st = app_.proxy_stats();
-  const uint64_t seq = ++dump_seq_;
-  app_.Broadcast(proxy::Command::kDumpSessions, seq);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-  for (const auto* s : st) {
-    while (s->dump.seq.load(std::memory_order_acquire) != seq &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+namespace {
+
+// Session records one show-sess reply carries at most (a slice, about 56 KiB).
+constexpr uint32_t kSessionSlice = 512;
+
+// `show sess`: one request in flight per worker, each reply a slice of its session table;
+// the next slice is asked for as soon as a reply is taken, before it is rendered.
+class WorkerSessionStream final : public cli::SessionStream {
+ public:
+  WorkerSessionStream(Appliance& app, uint64_t id) : app_(app), id_(id) {
+    const unsigned n = app_.requests().workers();
+    for (unsigned w = 0; w < n; ++w) {
+      // A session id names its worker (proxy.h): ask that one only.
+      if (id_ != 0 && id_ % n != w) continue;
+      flights_.push_back(Ask(w, 0));
     }
   }
-  timeval tv{};
-  gettimeofday(&tv, nullptr);
-  const int64_t now_us = static_cast<int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec;
-  uint32_t serial = 0;
-  for (const auto* s : st) {
-    if (s->dump.seq.load(std::memory_order_acquire) != seq) continue;  // worker too slow
-    for (uint32_t i = 0; i < s->dump.n; ++i) {
-      const proxy::SessionInfo& e = s->dump.sessions[i];
-      cli::SessionView v;
-      v.id = e.uid;
-      v.serial = ++serial;
-      v.proto = e.is_v6 ? "tcpv6" : "tcpv4";
-      v.src = {AddrText(e.client_addr, e.is_v6), e.client_port};
-      v.dst = {AddrText(e.front_addr, e.is_v6), e.front_port};
-      if (e.frontend < rt.frontends().size()) {
-        v.frontend = rt.frontends()[e.frontend].name;
-        v.frontend_iid = rt.frontends()[e.frontend].id;
+
+  cli::Gather Next(std::vector<cli::SessionView>* out) override {
+    app_.requests().Poll();
+    bool got = false;
+    for (auto& f : flights_) {
+      if (!f || !f->answered) continue;
+      const base::Request r = f->req;
+      const publish::RequestHub::Ref done = std::move(f);
+      if (!r.done) f = Ask(r.worker, r.cursor);
+      for (uint32_t i = 0; i < r.count; ++i) {
+        proxy::SessionInfo e;
+        std::memcpy(&e, done->payload.get() + i * sizeof e, sizeof e);
+        out->push_back(View(e));
       }
-      v.listener_id = 1;
-      if (e.backend < rt.backends().size()) {
-        v.backend = rt.backends()[e.backend].name;
-        v.backend_iid = rt.backends()[e.backend].id;
-      }
-      if (e.server < rt.servers().size() && e.server_port != 0) {
-        v.server = rt.servers()[e.server].name;
-        v.server_sid = rt.servers()[e.server].id;
-        v.backend_src = {AddrText(e.local_addr, e.server_v6), e.local_port};
-        v.server_dst = {AddrText(e.server_addr, e.server_v6), e.server_port};
-      }
-      v.age_s = static_cast<uint32_t>(e.age_ms / 1000);
-      v.accept_time_us = now_us - static_cast<int64_t>(e.age_ms) * 1000;
-      out->push_back(std::move(v));
+      got = got || r.count > 0;
     }
+    const bool all_done = std::all_of(flights_.begin(), flights_.end(),
+                                      [](const publish::RequestHub::Ref& f) { return !f; });
+    if (all_done) return cli::Gather::kDone;
+    return got ? cli::Gather::kMore : cli::Gather::kWait;
   }
+
+ private:
+  publish::RequestHub::Ref Ask(unsigned worker, uint64_t cursor) {
+    return app_.requests().Send(worker, base::Op::kShowSessions, id_, cursor,
+                                kSessionSlice * sizeof(proxy::SessionInfo));
+  }
+
+  cli::SessionView View(const proxy::SessionInfo& e) {
+    const cp::ProxyRuntime& rt = app_.proxy();
+    cli::SessionView v;
+    v.id = e.uid;
+    v.serial = ++serial_;
+    v.proto = e.is_v6 ? "tcpv6" : "tcpv4";
+    v.src = {AddrText(e.client_addr, e.is_v6), e.client_port};
+    v.dst = {AddrText(e.front_addr, e.is_v6), e.front_port};
+    if (e.frontend < rt.frontends().size()) {
+      v.frontend = rt.frontends()[e.frontend].name;
+      v.frontend_iid = rt.frontends()[e.frontend].id;
+    }
+    v.listener_id = 1;
+    if (e.backend < rt.backends().size()) {
+      v.backend = rt.backends()[e.backend].name;
+      v.backend_iid = rt.backends()[e.backend].id;
+    }
+    if (e.server < rt.servers().size() && e.server_port != 0) {
+      v.server = rt.servers()[e.server].name;
+      v.server_sid = rt.servers()[e.server].id;
+      v.backend_src = {AddrText(e.local_addr, e.server_v6), e.local_port};
+      v.server_dst = {AddrText(e.server_addr, e.server_v6), e.server_port};
+    }
+    v.age_s = static_cast<uint32_t>(e.age_ms / 1000);
+    timeval tv{};
+    gettimeofday(&tv, nullptr);
+    const int64_t now_us = static_cast<int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec;
+    v.accept_time_us = now_us - static_cast<int64_t>(e.age_ms) * 1000;
+    return v;
+  }
+
+  Appliance& app_;
+  uint64_t id_;
+  std::vector<publish::RequestHub::Ref> flights_;  // per worker asked; null once done
+  uint32_t serial_ = 0;
+};
+
+// `shutdown session`: the kill request to the session's worker.
+class KillAnswer final : public cli::PendingAnswer {
+ public:
+  explicit KillAnswer(publish::RequestHub::Ref ref, publish::RequestHub& hub)
+      : ref_(std::move(ref)), hub_(hub) {}
+  cli::Gather Poll(std::string* error) override {
+    hub_.Poll();
+    if (!ref_->answered) return cli::Gather::kWait;
+    if (ref_->req.count == 0) *error = "No such session (use 'show sess').\n";
+    return cli::Gather::kDone;
+  }
+
+ private:
+  publish::RequestHub::Ref ref_;
+  publish::RequestHub& hub_;
+};
+
+}  // namespace
+
+std::unique_ptr<cli::SessionStream> ProxyCliControl::Sessions(uint64_t id) {
+  return std::make_unique<WorkerSessionStream>(app_, id);
+}
+
+std::unique_ptr<cli::PendingAnswer> ProxyCliControl::ShutdownSession(uint64_t id) {
+  publish::RequestHub& hub = app_.requests();
+  const unsigned worker = hub.workers() ? static_cast<unsigned>(id % hub.workers()) : 0;
+  return std::make_unique<KillAnswer>(hub.Send(worker, base::Op::kShutdownSession, id), hub);
 }
 
 std::string ProxyCliControl::SetServerAdmin(size_t proxy, size_t server, cli::ServerAdminOp op) {
@@ -486,8 +547,11 @@ std::string ProxyCliControl::SetServerCheckEnabled(size_t proxy, size_t server, 
 std::string ProxyCliControl::ShutdownServerSessions(size_t proxy, size_t server) {
   cp::ServerRt* s = Server(proxy, server);
   if (!s) return "No such server.\n";
-  app_.Broadcast(proxy::Command::kKillServerSessions,
-                 static_cast<uint64_t>(s - app_.proxy().servers().data()));
+  // Carried out by every worker; nobody waits for the replies (haproxy answers nothing).
+  const auto index = static_cast<uint64_t>(s - app_.proxy().servers().data());
+  for (unsigned w = 0; w < app_.requests().workers(); ++w) {
+    app_.requests().Send(w, base::Op::kShutdownServerSessions, index);
+  }
   return "";
 }
 
@@ -508,7 +572,7 @@ std::string ProxyCliControl::SetFrontend(size_t proxy, cli::FrontendOp op) {
       f.stopped = true;
       break;
   }
-  Publish();
+  Publish(Appliance::kListenersPart);
   return "";
 }
 
@@ -533,11 +597,6 @@ std::string ProxyCliControl::SetRateLimit(cli::RateLimit limit, uint64_t value) 
     app_.proxy().rate_limit_cps = static_cast<uint32_t>(value > UINT32_MAX ? UINT32_MAX : value);
     Publish();
   }
-  return "";
-}
-
-std::string ProxyCliControl::ShutdownSession(uint64_t id) {
-  app_.Broadcast(proxy::Command::kKillSession, id);
   return "";
 }
 

@@ -21,7 +21,7 @@ class ProxyCliControl final : public cli::ProxyControl {
   explicit ProxyCliControl(Appliance& app) : app_(app) {}
 
   void Proxies(std::vector<cli::ProxyView>* out) override;
-  void Sessions(std::vector<cli::SessionView>* out) override;
+  std::unique_ptr<cli::SessionStream> Sessions(uint64_t id) override;
   std::string SetServerAdmin(size_t proxy, size_t server, cli::ServerAdminOp op) override;
   std::string SetServerHealth(size_t proxy, size_t server, cli::ServerHealthOp op) override;
   std::string SetServerWeight(size_t proxy, size_t server, uint32_t weight) override;
@@ -36,18 +36,18 @@ class ProxyCliControl final : public cli::ProxyControl {
   std::string SetFrontendMaxconn(size_t proxy, uint32_t maxconn) override;
   std::string SetGlobalMaxconn(uint32_t maxconn) override;
   std::string SetRateLimit(cli::RateLimit limit, uint64_t value) override;
-  std::string ShutdownSession(uint64_t id) override;
+  std::unique_ptr<cli::PendingAnswer> ShutdownSession(uint64_t id) override;
   // `clear counters` (maxima and rate maxima) and `clear counters all` (every cumulative
   // counter too): applied to the views, the workers' counters keep their single writer.
   void Clear(bool all);
 
  private:
   cp::ServerRt* Server(size_t proxy, size_t server);
-  void Publish() { app_.PublishSnapshot(); }
+  // Every change but the frontends' open/paused state touches the proxy part only.
+  void Publish(unsigned parts = Appliance::kProxyPart) { app_.PublishSnapshot(parts); }
   void RawProxies(std::vector<cli::ProxyView>* out);
 
   Appliance& app_;
-  uint64_t dump_seq_ = 0;
   std::vector<cli::ProxyView> base_;   // totals at the last `clear counters all`
   std::vector<cli::ProxyView> peaks_;  // maxima since the last clear
 };

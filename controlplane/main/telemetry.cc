@@ -3,6 +3,7 @@
 //   /sluice/counters        every counter, summed over the workers
 //   /sluice/worker,N        worker N's counters
 //   /sluice/owner,IP        the worker owning flows from client IP (DESIGN.md section 2)
+//   /sluice/control         the control loop: iterations and the longest one's work (us)
 // Callbacks run on DPDK's telemetry thread; they only read (relaxed loads) and hold a mutex
 // against the control plane tearing the appliance down. No worker ever takes it.
 #include <rte_telemetry.h>
@@ -63,6 +64,16 @@ int HandleOwner(const char*, const char* params, rte_tel_data* d) {
   return 0;
 }
 
+int HandleControl(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard lock(g_mu);
+  if (!g_app) return -1;
+  const ControlLoopStats& s = g_app->control_stats();
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_u64(d, "loops", s.loops.load(std::memory_order_relaxed));
+  rte_tel_data_add_dict_u64(d, "loop_max_us", s.max_us.load(std::memory_order_relaxed));
+  return 0;
+}
+
 int HandleInfo(const char*, const char*, rte_tel_data* d) {
   std::lock_guard lock(g_mu);
   if (!g_app) return -1;
@@ -88,6 +99,8 @@ void RegisterTelemetry() {
                              "Counters summed over the workers. No parameters");
   rte_telemetry_register_cmd("/sluice/worker", HandleWorker,
                              "Counters of one worker. Parameters: int worker");
+  rte_telemetry_register_cmd("/sluice/control", HandleControl,
+                             "Control loop: loops, loop_max_us. No parameters");
   rte_telemetry_register_cmd("/sluice/owner", HandleOwner,
                              "Worker owning the flows of a client. Parameters: IP address");
 }

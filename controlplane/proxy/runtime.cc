@@ -148,35 +148,38 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
   }
 }
 
+void ProxyRuntime::Fill(proxy::ListenerSnap* out) const {
+  out->binds.clear();
+  for (uint32_t fi = 0; fi < frontends_.size(); ++fi) {
+    const FrontendRt& f = frontends_[fi];
+    for (const config::BindConfig& b : f.binds) {
+      proxy::BindSnap bs;
+      if (!b.any) net::ToBytes(b.addr, bs.local.local_addr);
+      bs.local.is_v6 = b.addr.is_v6;
+      bs.local.local_port = __builtin_bswap16(b.port);  // network order
+      bs.frontend = fi;
+      bs.open = f.enabled && !f.stopped;
+      out->binds.push_back(bs);
+    }
+  }
+}
+
 void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   out->global_maxconn = WorkerShare(global_maxconn, nworkers_);
   out->rate_limit_cps = WorkerShare(rate_limit_cps, nworkers_);
   out->frontends.clear();
   out->backends.clear();
   out->servers.clear();
-  out->binds.clear();
   for (const FrontendRt& f : frontends_) {
     proxy::FrontendSnap fs;
     fs.backend = f.backend < 0 ? UINT32_MAX : static_cast<uint32_t>(f.backend);
-    fs.enabled = f.enabled && !f.stopped;
     fs.maxconn = WorkerShare(f.maxconn, nworkers_);
     fs.client_ms = f.client_ms;
     fs.ka = ToKeepaliveSnap(f.tcpka);
     fs.log = f.log_targets.empty()  ? proxy::LogMode::kNone
              : f.log_format.empty() ? proxy::LogMode::kConnect
                                     : proxy::LogMode::kSession;
-    const auto fi = static_cast<uint32_t>(out->frontends.size());
     out->frontends.push_back(fs);
-    for (const config::BindConfig& b : f.binds) {
-      proxy::BindSnap bs;
-      if (!b.any) {
-        net::ToBytes(b.addr, bs.local.local_addr);
-      }
-      bs.local.is_v6 = b.addr.is_v6;
-      bs.local.local_port = __builtin_bswap16(b.port);  // network order
-      bs.frontend = fi;
-      out->binds.push_back(bs);
-    }
   }
   for (const BackendRt& b : backends_) {
     proxy::BackendSnap bs;

@@ -110,8 +110,10 @@ class ProxyRuntime {
   // per-worker shares.
   void Load(const config::Config& cfg, unsigned nworkers, uint64_t now_s);
 
-  // The snapshot content for the workers, from the live state.
+  // The snapshot parts for the workers, from the live state (generations are the
+  // publisher's).
   void Fill(proxy::ProxyConfigSnap* out) const;
+  void Fill(proxy::ListenerSnap* out) const;
 
   // Reads the health-check results in the workers' stats blocks and updates the servers'
   // operational state. Returns true when something changed (publish a new snapshot), with

@@ -1,4 +1,4 @@
-// Assertions (STYLE rule 15). LB_ASSERT is checked in debug builds only; LB_RELEASE_ASSERT
+// Assertions (STYLE rule 11). LB_ASSERT is checked in debug builds only; LB_RELEASE_ASSERT
 // and LB_BUG are always checked and abort: they guard invariants whose breach would corrupt
 // state. None of them allocates or throws.
 #pragma once

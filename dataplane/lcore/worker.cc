@@ -57,7 +57,8 @@ bool Worker::Init() {
 
 void Worker::SetSnapshot(const snapshot::Snapshot* snap) noexcept {
   if (!s_.proxy_stats) return;
-  proxy_.SetConfig(snap ? &snap->proxy : nullptr, snap ? snap->version : 0);
+  if (!snap) return proxy_.SetConfig(nullptr, nullptr);
+  proxy_.SetConfig(snap->proxy.get(), snap->listeners.get());
 }
 
 void Worker::OnAccepted(tcp::ConnId c, uint32_t tag) noexcept {
@@ -90,13 +91,16 @@ void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
   services_.OnClosed(c, why);
 }
 
-unsigned Worker::DrainCommands() noexcept {
-  if (!s_.commands) return 0;
-  void* cmds[8];
-  const unsigned n = rte_ring_dequeue_burst(s_.commands, cmds, 8, nullptr);
+unsigned Worker::ServeRequests() noexcept {
+  if (!s_.requests) return 0;
+  void* reqs[kRequestBurst];
+  const unsigned n = rte_ring_dequeue_burst(s_.requests, reqs, kRequestBurst, nullptr);
   for (unsigned i = 0; i < n; ++i) {
-    const auto v = reinterpret_cast<uintptr_t>(cmds[i]);
-    proxy_.Execute(static_cast<proxy::Command>(v & 0xff), v >> 8);
+    auto* r = static_cast<base::Request*>(reqs[i]);
+    proxy_.Serve(*r);  // every op so far is the proxy's
+    s_.counters->Inc(counters::Counter::requests_served);
+    // Cannot fail: the control plane keeps fewer requests in flight than `replies` holds.
+    if (rte_ring_enqueue(s_.replies, r) != 0) s_.counters->Inc(counters::Counter::requests_lost);
   }
   return n;
 }
@@ -203,7 +207,7 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
   if (s_.nworkers > 1) handled += DrainRing();
   tcp_.Tick();
   if (s_.proxy_stats) proxy_.Tick();
-  handled += DrainCommands();
+  handled += ServeRequests();
   if (now_tsc >= next_tick_tsc_) {
     stack_.Tick();
     next_tick_tsc_ = now_tsc + tick_interval_tsc_;

@@ -48,16 +48,17 @@ struct WorkerSetup {
   uint16_t local_port_min = 32768;  // ports for connections to servers (DESIGN.md section 2)
   uint16_t local_port_max = 60999;
   proxy::ProxyStats* proxy_stats = nullptr;  // this worker's block
-  rte_ring* commands = nullptr;              // control plane -> worker: WorkerCommand, by value
+  // Request/reply rings (dataplane/base/request.h): the control plane enqueues base::Request
+  // pointers on `requests`, the worker carries each out and enqueues it on `replies`. Both
+  // single-producer single-consumer; `replies` is at least as large as `requests`, so
+  // the worker never finds it full.
+  rte_ring* requests = nullptr;
+  rte_ring* replies = nullptr;
 };
 
-// A command from the control plane (`shutdown session`, `shutdown sessions server`), sent
-// through the worker's command ring as an encoded pointer-sized value.
-struct WorkerCommand {
-  static uintptr_t Encode(proxy::Command cmd, uint64_t arg) {
-    return (static_cast<uintptr_t>(arg) << 8) | static_cast<uintptr_t>(cmd);
-  }
-};
+// Requests carried out per loop iteration at most (each is itself bounded, see
+// proxy::kShowSessionsScan).
+inline constexpr unsigned kRequestBurst = 4;
 
 class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp::TcpUser {
  public:
@@ -91,7 +92,7 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
  private:
   void Handle(rte_mbuf* m, uint16_t port_index) noexcept;
   unsigned DrainRing() noexcept;
-  unsigned DrainCommands() noexcept;
+  unsigned ServeRequests() noexcept;
   void Flush() noexcept;
 
   WorkerSetup s_;

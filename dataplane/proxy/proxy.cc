@@ -94,27 +94,33 @@ bool Proxy::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::
   return true;
 }
 
-void Proxy::SetConfig(const ProxyConfigSnap* cfg, uint64_t version) noexcept {
+void Proxy::SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners) noexcept {
   cfg_ = cfg;
-  if (version == version_ || !cfg) return;
-  version_ = version;
-  balancer_.Reset();
-  ReconcileListeners();
-  ScheduleChecks();
-  for (uint32_t b = 0; b < cfg->backends.size() && b < kMaxBackends; ++b) ServeQueue(b);
+  listeners_ = listeners;
+  if (!cfg || !listeners) return;
+  if (cfg->generation != cfg_generation_) {
+    cfg_generation_ = cfg->generation;
+    balancer_.Reset();
+    ScheduleChecks();
+    for (uint32_t b = 0; b < cfg->backends.size() && b < kMaxBackends; ++b) ServeQueue(b);
+  }
+  if (listeners->generation != listeners_generation_) {
+    listeners_generation_ = listeners->generation;
+    ReconcileListeners();
+  }
 }
 
 void Proxy::ReconcileListeners() noexcept {
-  const uint32_t n = static_cast<uint32_t>(cfg_->binds.size());
+  const auto& binds = listeners_->binds;
+  const uint32_t n = static_cast<uint32_t>(binds.size());
   for (uint32_t i = 0; i < tcp::kMaxListeners; ++i) {
-    const bool want = i < n && cfg_->binds[i].frontend < cfg_->frontends.size() &&
-                      cfg_->frontends[cfg_->binds[i].frontend].enabled;
+    const bool want = i < n && binds[i].open && binds[i].frontend < cfg_->frontends.size();
     if (listening_[i] && !want) {
       tcp_->Unlisten(listened_[i]);
       listening_[i] = false;
     } else if (!listening_[i] && want) {
-      if (tcp_->Listen(cfg_->binds[i].local, kBindTagBase + i)) {
-        listened_[i] = cfg_->binds[i].local;
+      if (tcp_->Listen(binds[i].local, kBindTagBase + i)) {
+        listened_[i] = binds[i].local;
         listening_[i] = true;
       } else {
         tcp_->counters().Inc(counters::Counter::proxy_drop_listener_table_full);
@@ -136,11 +142,13 @@ uint32_t Proxy::NewSession() noexcept {
 
 void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   const uint32_t bi = tag - kBindTagBase;
-  if (!cfg_ || bi >= cfg_->binds.size()) {
+  if (!cfg_ || !listeners_ || bi >= listeners_->binds.size() ||
+      listeners_->binds[bi].frontend >= cfg_->frontends.size()) {
     tcp_->Abort(c);
     return;
   }
-  const uint32_t fe = cfg_->binds[bi].frontend;
+  const BindSnap& bind = listeners_->binds[bi];
+  const uint32_t fe = bind.frontend;
   const FrontendSnap& f = cfg_->frontends[fe];
   FrontendStats& fs = s_.stats->frontends[fe];
   if (cfg_->rate_limit_cps && !RateAllows(cfg_->rate_limit_cps)) {
@@ -149,7 +157,7 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
     tcp_->Abort(c);
     return;
   }
-  if (!f.enabled || (f.maxconn && fs.cur.Get() >= f.maxconn) ||
+  if (!bind.open || (f.maxconn && fs.cur.Get() >= f.maxconn) ||
       (cfg_->global_maxconn && nsessions_ >= cfg_->global_maxconn)) {
     fs.denied.Add();
     tcp_->counters().Inc(counters::Counter::proxy_drop_maxconn);
@@ -682,14 +690,16 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   ring.head.store(head + 1, std::memory_order_release);
 }
 
-void Proxy::DumpSessions(uint64_t seq) noexcept {
-  SessionDump& d = s_.stats->dump;
+void Proxy::ShowSessions(base::Request& r) noexcept {
   const uint64_t now = tcp_->now_us();
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < max_sessions_ && n < kMaxDumpedSessions; ++i) {
+  const uint32_t room = r.capacity / sizeof(SessionInfo);
+  uint64_t i = r.cursor;
+  const uint64_t scan_end =
+      i + kShowSessionsScan < max_sessions_ ? i + kShowSessionsScan : max_sessions_;
+  for (; i < scan_end && r.count < room; ++i) {
     const Session& s = sessions_[i];
-    if (s.phase == Phase::kFree) continue;
-    SessionInfo& e = d.sessions[n++];
+    if (s.phase == Phase::kFree || (r.arg != 0 && s.uid != r.arg)) continue;
+    SessionInfo e;
     std::memset(&e, 0, sizeof e);
     e.uid = s.uid;
     if (s.cli != kNoConn) {
@@ -712,20 +722,38 @@ void Proxy::DumpSessions(uint64_t seq) noexcept {
     e.backend = s.backend;
     e.server = s.server;
     e.age_ms = (now - s.accept_us) / 1000;
+    // The payload is a byte buffer of the control plane's: copied, never cast.
+    std::memcpy(r.payload + r.used, &e, sizeof e);
+    r.used += sizeof e;
+    ++r.count;
   }
-  d.n = n;
-  d.total = nsessions_;
-  d.seq.store(seq, std::memory_order_release);
+  r.cursor = i;
+  r.done = i >= max_sessions_;
 }
 
-void Proxy::Execute(Command cmd, uint64_t arg) noexcept {
-  if (cmd == Command::kDumpSessions) return DumpSessions(arg);
+void Proxy::Serve(base::Request& r) noexcept {
+  r.count = 0;
+  r.used = 0;
+  r.done = true;
+  r.status = base::ReplyStatus::kOk;
+  switch (r.op) {
+    case base::Op::kShowSessions:
+      return ShowSessions(r);
+    case base::Op::kShutdownSession:
+    case base::Op::kShutdownServerSessions:
+      break;
+    default:
+      r.status = base::ReplyStatus::kUnknownOp;
+      return;
+  }
+  const bool by_server = r.op == base::Op::kShutdownServerSessions;
   for (uint32_t i = 0; i < max_sessions_; ++i) {
     Session& s = sessions_[i];
     if (s.phase == Phase::kFree) continue;
-    if ((cmd == Command::kKillSession && s.uid == arg) ||
-        (cmd == Command::kKillServerSessions && s.server == arg)) {
+    if (by_server ? s.server == r.arg : s.uid == r.arg) {
       KillSession(i, 'K');
+      ++r.count;
+      if (!by_server) return;
     }
   }
 }

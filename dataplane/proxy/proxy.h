@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "dataplane/base/request.h"
 #include "dataplane/proxy/balance.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/tcp/tcp.h"
@@ -42,8 +43,9 @@ struct MbufFifo {
   void Clear() noexcept;
 };
 
-// Commands the control plane sends through the worker's command ring.
-enum class Command : uint8_t { kKillSession, kKillServerSessions, kDumpSessions };
+// Sessions looked at per kShowSessions request, whatever the payload holds: bounds the
+// work one request adds to a loop iteration.
+inline constexpr uint32_t kShowSessionsScan = 8192;
 
 class Proxy {
  public:
@@ -65,12 +67,16 @@ class Proxy {
   bool Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::NetStack* net,
             int socket_id);
 
-  // Once per loop iteration, before any event: the configuration of this iteration. A new
-  // version reconciles the listeners and the health-check schedule.
-  void SetConfig(const ProxyConfigSnap* cfg, uint64_t version) noexcept;
+  // Once per loop iteration, before any event: the configuration parts of this iteration.
+  // A new generation of `cfg` restarts the balancer rotation, reschedules the health checks
+  // and serves the queues; a new generation of `listeners` reconciles the listeners. Nothing
+  // else is done for an unchanged part.
+  void SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners) noexcept;
   // Runs due session timers and health checks (after the TCP stack's clock is set).
   void Tick() noexcept;
-  void Execute(Command cmd, uint64_t arg) noexcept;
+  // Carries out a request of the control plane (base::Op::kShowSessions,
+  // kShutdownSession, kShutdownServerSessions) and writes its reply fields.
+  void Serve(base::Request& r) noexcept;
 
   // TCP events routed here by the worker: accepted connections whose tag is >= kBindTagBase,
   // and every event of a connection Owns() says is ours.
@@ -157,7 +163,7 @@ class Proxy {
   void OnSessionTimer(uint32_t si) noexcept;
   bool PickLocalPort(tcp::FlowKey* key) noexcept;
   void ReconcileListeners() noexcept;
-  void DumpSessions(uint64_t seq) noexcept;
+  void ShowSessions(base::Request& r) noexcept;
   void Log(const Session& s, bool connect_only) noexcept;
 
   // Health checks (proxy_check.cc).
@@ -172,7 +178,9 @@ class Proxy {
   tcp::TcpStack* tcp_ = nullptr;
   net::NetStack* net_ = nullptr;
   const ProxyConfigSnap* cfg_ = nullptr;
-  uint64_t version_ = 0;
+  const ListenerSnap* listeners_ = nullptr;
+  uint64_t cfg_generation_ = 0;
+  uint64_t listeners_generation_ = 0;
   Session* sessions_ = nullptr;
   uint32_t max_sessions_ = 0;
   uint32_t nsessions_ = 0;

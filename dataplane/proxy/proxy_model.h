@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/snapshot/snapshot.h"
 #include "dataplane/tcp/syncookie.h"
 
 namespace sluice::proxy {
@@ -108,7 +109,6 @@ enum class LogMode : uint8_t {
 struct FrontendSnap {
   uint32_t backend = 0;  // index in backends; UINT32_MAX: none
   LogMode log = LogMode::kNone;
-  bool enabled = true;   // disabled or shut down: its binds are not listened on
   uint32_t maxconn = 0;  // this worker's share; 0 = unlimited
   uint32_t client_ms = 0;
   KeepaliveSnap ka;  // option clitcpka
@@ -117,15 +117,21 @@ struct FrontendSnap {
 struct BindSnap {
   tcp::FlowKey local;  // local address (0 = any) and port
   uint32_t frontend = 0;
+  bool open = true;  // the frontend is enabled: listened on, and accepted connections kept
 };
 
-struct ProxyConfigSnap {
+// The snapshot part "proxy" (dataplane/snapshot/snapshot.h).
+struct ProxyConfigSnap : snapshot::Part {
   std::vector<FrontendSnap> frontends;
   std::vector<BackendSnap> backends;
   std::vector<ServerSnap> servers;
-  std::vector<BindSnap> binds;
   uint32_t global_maxconn = 0;  // this worker's share; 0 = unlimited
   uint32_t rate_limit_cps = 0;  // this worker's share of connections per second; 0 = none
+};
+
+// The snapshot part "listeners": a bind's index is its listener tag - kBindTagBase.
+struct ListenerSnap : snapshot::Part {
+  std::vector<BindSnap> binds;
 };
 
 // A statistic written by one worker and read by anyone.
@@ -184,8 +190,8 @@ struct ServerStats {
   Stat check_count;   // checks completed
 };
 
-// `show sess`: on request (Command::kDumpSessions) a worker writes its sessions here, then
-// publishes `seq` with release; the control plane reads them after an acquire load of seq.
+// One session as `show sess` sees it: the payload records of a base::Op::kShowSessions
+// reply (dataplane/base/request.h), written by the session's worker.
 struct SessionInfo {
   uint64_t uid;
   uint8_t client_addr[16];
@@ -196,13 +202,6 @@ struct SessionInfo {
   bool is_v6, server_v6;
   uint32_t frontend, backend, server;
   uint64_t age_ms;
-};
-inline constexpr uint32_t kMaxDumpedSessions = 1024;
-struct SessionDump {
-  std::atomic<uint64_t> seq{0};
-  uint32_t n = 0;
-  uint32_t total = 0;  // sessions the worker had (n <= kMaxDumpedSessions of them)
-  SessionInfo sessions[kMaxDumpedSessions];
 };
 
 // One log line's worth of a session, written by its worker when the session ends (or is
@@ -234,7 +233,6 @@ struct ProxyStats {
   FrontendStats frontends[kMaxFrontends];
   BackendStats backends[kMaxBackends];
   ServerStats servers[kMaxServers];
-  SessionDump dump;
   LogRing log;
 };
 

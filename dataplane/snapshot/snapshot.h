@@ -1,22 +1,44 @@
-// The immutable configuration snapshot the workers read (DESIGN.md section 1, AESTHETICS
-// practice 4), and the slot through which the control plane publishes it. A worker loads the
-// pointer once per loop iteration and reports a quiescent state at the top of the next one;
-// the control plane frees a replaced snapshot only after every worker has done so (RCU QSBR,
-// controlplane/publish). No lock and no reference count on the packet path.
+// The immutable configuration the workers read (DESIGN.md sections 1 and 8, AESTHETICS
+// practice 4), and the slot through which the control plane publishes it.
+//
+// The snapshot is a root of independently published parts. Each part is immutable once
+// published and carries the generation it was built at; a change builds only the parts it
+// touches and publishes a new root that shares every other part with the previous one, so a
+// worker compares generations and reacts only to what changed (a frontend paused never
+// resets load balancing; a weight changed never reconciles listeners), and a large part is
+// never copied because a small one changed. Today's parts:
+//   proxy      frontends, backends and servers: weights, states, timeouts, checks
+//              (proxy::ProxyConfigSnap, dataplane/proxy/proxy_model.h)
+//   listeners  the binds and whether each is open (proxy::ListenerSnap)
+// Pattern sets, stick tables and TLS objects join as parts of their own.
+//
+// A worker loads the root once per loop iteration and reports a quiescent state at the top
+// of the next one; the control plane frees a replaced root only after every worker has done
+// so (RCU QSBR, controlplane/publish), and a part dies with the last root that holds it. The
+// workers only read raw pointers (`.get()`): the reference counts are the control plane's
+// alone. This header knows the parts by name only, so it depends on nothing above it.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
-#include "dataplane/proxy/proxy_model.h"
+namespace sluice::proxy {
+struct ProxyConfigSnap;
+struct ListenerSnap;
+}  // namespace sluice::proxy
 
 namespace sluice::snapshot {
 
-// Grows with the features: servers, weights and states, maps, ACLs... Everything in it is
-// immutable once published.
+// What every part carries: the generation it was built at (unique across parts; 0: none).
+struct Part {
+  uint64_t generation = 0;
+};
+
 struct Snapshot {
-  uint64_t version = 0;
-  proxy::ProxyConfigSnap proxy;  // frontends, backends, servers and their states
+  uint64_t version = 0;  // of the root: every publication
+  std::shared_ptr<const proxy::ProxyConfigSnap> proxy;
+  std::shared_ptr<const proxy::ListenerSnap> listeners;
 };
 
 template <class T>

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -193,6 +194,26 @@ struct SessionView {
   int64_t accept_time_us = 0;  // Unix time
 };
 
+// How far an answer gathered from the workers is (request/reply rings): kWait while replies
+// are missing (nothing new; ask again on a later loop iteration), kMore when items arrived
+// and others will follow, kDone when nothing follows what was returned.
+enum class Gather { kWait, kMore, kDone };
+
+class SessionStream {
+ public:
+  virtual ~SessionStream() = default;
+  // Appends the sessions that arrived since the last call.
+  virtual Gather Next(std::vector<SessionView>* out) = 0;
+};
+
+// A command the workers carry out: kWait until they answered, then kDone with the error
+// message in *error (empty: success).
+class PendingAnswer {
+ public:
+  virtual ~PendingAnswer() = default;
+  virtual Gather Poll(std::string* error) = 0;
+};
+
 enum class ServerAdminOp { kReady, kDrain, kMaint };
 enum class ServerHealthOp { kUp, kStopping, kDown };
 enum class FrontendOp { kPause, kResume, kShutdown };
@@ -208,8 +229,9 @@ class ProxyControl {
 
   // A fresh snapshot: every frontend, backend and listen section, in configuration order.
   virtual void Proxies(std::vector<ProxyView>* out) = 0;
-  // A fresh snapshot of the live sessions.
-  virtual void Sessions(std::vector<SessionView>* out) = 0;
+  // The live sessions (id 0) or the one session `id`, gathered from the workers in slices
+  // while the control loop goes on serving others (never null).
+  virtual std::unique_ptr<SessionStream> Sessions(uint64_t id) = 0;
 
   // `set server B/S state ready|drain|maint`, `enable|disable server B/S`. haproxy's
   // semantics: ready clears forced maint and drain, drain sets drain and clears maint, maint
@@ -246,8 +268,9 @@ class ProxyControl {
   // `set rate-limit connections|sessions|ssl-sessions global N` (per second, 0: none) and
   // `http-compression global N` (given here in bytes per second: N kB/s * 1024).
   virtual std::string SetRateLimit(RateLimit limit, uint64_t value) = 0;
-  // `shutdown session ID`: called for an id of the last Sessions() snapshot.
-  virtual std::string ShutdownSession(uint64_t id) = 0;
+  // `shutdown session ID`: kills the session on its worker; the answer says
+  // "No such session (use 'show sess').\n" when the worker has none with that id.
+  virtual std::unique_ptr<PendingAnswer> ShutdownSession(uint64_t id) = 0;
 };
 
 }  // namespace sluice::cli

@@ -78,44 +78,84 @@ std::string FullDump(const SessionView& s, const std::vector<ProxyView>& proxies
   return out;
 }
 
+// Streams the sessions as the workers' replies arrive (ProxyControl::Sessions): prints what
+// it has, waits (kWait) while replies are missing, and never holds more than one slice.
 class ShowSessDump final : public Dump {
  public:
-  ShowSessDump(std::vector<SessionView> sessions, std::vector<ProxyView> proxies, bool full)
-      : sessions_(std::move(sessions)), proxies_(std::move(proxies)), full_(full) {}
+  enum class Form { kShort, kFull, kOne };
+  ShowSessDump(std::unique_ptr<SessionStream> stream, std::vector<ProxyView> proxies, Form form)
+      : stream_(std::move(stream)), proxies_(std::move(proxies)), form_(form) {}
 
   DumpStatus Step(Writer& out) override {
-    for (; next_ < sessions_.size(); ++next_) {
-      const SessionView& s = sessions_[next_];
-      if (!out.Put(full_ ? FullDump(s, proxies_) : ShortLine(s))) return DumpStatus::kMore;
+    for (;;) {
+      for (; next_ < pending_.size(); ++next_) {
+        const SessionView& s = pending_[next_];
+        if (!out.Put(form_ == Form::kShort ? ShortLine(s) : FullDump(s, proxies_))) {
+          return DumpStatus::kMore;
+        }
+        ++printed_;
+      }
+      pending_.clear();
+      next_ = 0;
+      if (done_) break;
+      const Gather g = stream_->Next(&pending_);
+      if (g == Gather::kDone) done_ = true;
+      if (g == Gather::kWait) return DumpStatus::kWait;
+    }
+    // Data, not a message: haproxy writes it from the dump, without a severity prefix.
+    if (form_ == Form::kOne && printed_ == 0 && !out.Put("Session not found.\n")) {
+      return DumpStatus::kMore;
     }
     return DumpStatus::kDone;
   }
 
  private:
-  std::vector<SessionView> sessions_;
+  std::unique_ptr<SessionStream> stream_;
   std::vector<ProxyView> proxies_;
-  bool full_;
+  Form form_;
+  std::vector<SessionView> pending_;
   size_t next_ = 0;
+  uint64_t printed_ = 0;
+  bool done_ = false;
+};
+
+// Waits for the workers' answer to a command, then prints its error message, if any.
+class PendingDump final : public Dump {
+ public:
+  PendingDump(std::unique_ptr<PendingAnswer> pending, const Session& session)
+      : pending_(std::move(pending)), session_(session) {}
+
+  DumpStatus Step(Writer& out) override {
+    if (!answered_) {
+      if (pending_->Poll(&error_) == Gather::kWait) return DumpStatus::kWait;
+      answered_ = true;
+    }
+    if (error_.empty()) return DumpStatus::kDone;
+    return out.Put(WithSeverity(session_, Severity::kErr, error_)) ? DumpStatus::kDone
+                                                                   : DumpStatus::kMore;
+  }
+
+ private:
+  std::unique_ptr<PendingAnswer> pending_;
+  const Session& session_;
+  std::string error_;
+  bool answered_ = false;
 };
 
 // show sess [<id>|all]
 std::unique_ptr<Dump> ShowSess(Call& call) {
   ProxySnapshot snap = TakeProxySnapshot(call.appliance);
-  std::vector<SessionView> sessions;
-  if (snap.control != nullptr) snap.control->Sessions(&sessions);
   const std::string_view arg = Arg(call, 2);
-  if (arg == "all") {
-    return std::make_unique<ShowSessDump>(std::move(sessions), std::move(snap.proxies), true);
+  const bool all = arg == "all";
+  const uint64_t id = all || arg.empty() ? 0 : ParseId(arg);
+  const auto form = all       ? ShowSessDump::Form::kFull
+                    : id == 0 ? ShowSessDump::Form::kShort
+                              : ShowSessDump::Form::kOne;
+  if (snap.control == nullptr) {
+    return form == ShowSessDump::Form::kOne ? std::make_unique<TextDump>("Session not found.\n")
+                                            : nullptr;
   }
-  const uint64_t id = arg.empty() ? 0 : ParseId(arg);
-  if (id == 0) {
-    return std::make_unique<ShowSessDump>(std::move(sessions), std::move(snap.proxies), false);
-  }
-  for (const SessionView& s : sessions) {
-    if (s.id == id) return std::make_unique<TextDump>(FullDump(s, snap.proxies));
-  }
-  // Data, not a message: haproxy writes it from the dump, without a severity prefix.
-  return std::make_unique<TextDump>("Session not found.\n");
+  return std::make_unique<ShowSessDump>(snap.control->Sessions(id), std::move(snap.proxies), form);
 }
 
 // shutdown session <id>
@@ -126,16 +166,11 @@ std::unique_ptr<Dump> ShutdownSession(Call& call) {
     return nullptr;
   }
   ProxyControl* control = call.appliance.Proxy();
-  std::vector<SessionView> sessions;
-  if (control != nullptr) control->Sessions(&sessions);
-  for (const SessionView& s : sessions) {
-    if (s.id != id) continue;
-    const std::string error = control->ShutdownSession(id);
-    if (!error.empty()) call.Error(error);
+  if (control == nullptr) {
+    call.Error("No such session (use 'show sess').\n");
     return nullptr;
   }
-  call.Error("No such session (use 'show sess').\n");
-  return nullptr;
+  return std::make_unique<PendingDump>(control->ShutdownSession(id), call.session);
 }
 
 constexpr CommandRow kSessCommands[] = {

@@ -193,4 +193,17 @@ std::string Registry::Usage(std::span<const std::string> args, bool is_help) con
   return text;
 }
 
+std::string WithSeverity(const Session& session, Severity severity, std::string_view text) {
+  std::string out;
+  if (session.severity_output == SeverityOutput::kNumber) {
+    out = "[" + std::to_string(static_cast<int>(severity)) + "]: ";
+  } else if (session.severity_output == SeverityOutput::kString) {
+    static constexpr const char* kNames[] = {"emerg",   "alert",  "crit", "err",
+                                             "warning", "notice", "info", "debug"};
+    out = std::string("[") + kNames[static_cast<int>(severity)] + "]: ";
+  }
+  out += text;
+  return out;
+}
+
 }  // namespace sluice::cli

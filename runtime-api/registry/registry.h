@@ -35,11 +35,14 @@ struct Session {
   bool experimental = false;    // experimental-mode
 };
 
-enum class DumpStatus { kDone, kMore };
+enum class DumpStatus { kDone, kMore, kWait };
 
 // The resumable part of a command (haproxy's io_handler + io_release): Step() writes records
 // with Writer::Put and returns kMore when one does not fit; it is called again, with the same
-// state, when the client has drained the output. The destructor is the release step.
+// state, when the client has drained the output. It returns kWait when it waits for the
+// workers' replies (request/reply rings): the server calls it again on a later iteration of
+// the control loop, which meanwhile serves every other client. The destructor is the
+// release step.
 class Dump {
  public:
   virtual ~Dump() = default;
@@ -81,6 +84,9 @@ struct Call {
   // HAProxy's answer to a session below `needed`; returns false then.
   bool NeedLevel(Level needed);
 };
+
+// A message as the session prints it: prefixed with its severity per `set severity-output`.
+std::string WithSeverity(const Session& session, Severity severity, std::string_view text);
 
 using ParseFn = std::unique_ptr<Dump> (*)(Call& call);
 

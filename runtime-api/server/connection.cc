@@ -27,10 +27,16 @@ bool Connection::TakeLine(std::string& line) {
 }
 
 void Connection::Pump() {
+  waiting_ = false;
   while (!closing_) {
     Writer out(out_, limits_.output_bytes);
     if (dump_) {
-      if (dump_->Step(out) == DumpStatus::kMore) return;
+      const DumpStatus st = dump_->Step(out);
+      if (st == DumpStatus::kMore) return;
+      if (st == DumpStatus::kWait) {
+        waiting_ = true;
+        return;
+      }
       dump_.reset();
       FinishCommand(out);
       continue;
@@ -104,16 +110,7 @@ void Connection::RunNext(Writer& out) {
     dump_ = row->parse(call);
   }
   if (!dump_ && !call.message.empty()) {
-    std::string text;
-    if (session_.severity_output == SeverityOutput::kNumber) {
-      text = "[" + std::to_string(static_cast<int>(call.severity)) + "]: ";
-    } else if (session_.severity_output == SeverityOutput::kString) {
-      static constexpr const char* kNames[] = {"emerg",   "alert",  "crit", "err",
-                                               "warning", "notice", "info", "debug"};
-      text = std::string("[") + kNames[static_cast<int>(call.severity)] + "]: ";
-    }
-    text += call.message;
-    dump_ = std::make_unique<TextDump>(std::move(text));
+    dump_ = std::make_unique<TextDump>(WithSeverity(session_, call.severity, call.message));
   }
   if (!dump_) FinishCommand(out);
 }

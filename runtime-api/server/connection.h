@@ -36,6 +36,9 @@ class Connection {
   std::string& output() { return out_; }
   // True once the connection is to be closed as soon as output() is empty.
   bool closing() const { return closing_; }
+  // True when the running command waits for the workers: Pump() again soon, even with no
+  // input and no output drained.
+  bool waiting() const { return waiting_; }
   const Session& session() const { return session_; }
 
  private:
@@ -56,6 +59,7 @@ class Connection {
   std::string in_;
   std::string out_;
   bool eof_ = false;
+  bool waiting_ = false;
   bool closing_ = false;
   std::deque<Command> queue_;  // the commands of the current line
   std::unique_ptr<Dump> dump_;

@@ -197,6 +197,10 @@ void CliServer::RunOnce(int timeout_ms) {
       Service(id, events[i].events);
     }
   }
+  if (!waiting_.empty()) {
+    const std::vector<uint64_t> ids(waiting_.begin(), waiting_.end());
+    for (const uint64_t id : ids) Update(id);
+  }
   const int64_t now = NowMs();
   std::vector<uint64_t> expired;
   for (const auto& [id, c] : conns_) {
@@ -260,6 +264,11 @@ void CliServer::Update(uint64_t id) {
     CloseConn(id);
     return;
   }
+  if (c.proto->waiting()) {
+    waiting_.insert(id);
+  } else {
+    waiting_.erase(id);
+  }
   uint32_t want = EPOLLRDHUP;
   if (c.proto->WantsInput()) want |= EPOLLIN;
   if (!out.empty()) want |= EPOLLOUT;
@@ -287,6 +296,7 @@ void CliServer::CloseConn(uint64_t id) {
   }
   close(fd);
   conns_.erase(it);
+  waiting_.erase(id);
   if (conns_.size() < limits_.maxconn) PauseListeners(false);
 }
 

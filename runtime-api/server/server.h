@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "dataplane/base/result.h"
@@ -69,6 +70,9 @@ class CliServer {
   void RunOnce(int timeout_ms);
   // Milliseconds until the next idle timeout is due (-1: none).
   int NextTimeoutMs() const;
+  // True while a connection's command waits for the workers' replies: call RunOnce again
+  // soon (it pumps those connections each time) rather than after NextTimeoutMs().
+  bool waiting() const { return !waiting_.empty(); }
   // Closes connections and listeners and removes the unix socket files.
   void Close();
 
@@ -104,6 +108,7 @@ class CliServer {
   int epoll_fd_ = -1;
   std::vector<Listener> listeners_;
   std::unordered_map<uint64_t, Conn> conns_;
+  std::unordered_set<uint64_t> waiting_;  // connections whose dump waits for the workers
   uint64_t next_id_ = 1;
 };
 

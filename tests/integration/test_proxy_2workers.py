@@ -93,3 +93,35 @@ def test_nothing_left_behind(setup):
         time.sleep(0.2)
     assert stat("fe_main", "FRONTEND", "scur") == "0"
     assert stat("be_app", "BACKEND", "scur") == "0"
+
+
+def test_show_and_shutdown_sessions_of_both_workers(setup):
+    """show sess gathers the sessions of both workers through the request/reply rings;
+    shutdown session reaches the worker that owns the id, and only that session ends."""
+    import re
+    import threading
+    results = {}
+
+    def hold(src):
+        results[src] = client(src, "hold", "10.10.1.1", 8080, 4)
+
+    threads = [threading.Thread(target=hold, args=(src,)) for src in CLIENTS]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 5
+    sess = {}
+    while time.monotonic() < deadline and len(sess) < 2:
+        sess = {src: sid for sid, src in re.findall(
+            r"^(0x[0-9a-f]+): proto=tcpv4 src=(10\.10\.1\.[34]):\d+ fe=fe_main be=be_app",
+            cli("show sess"), re.M)}
+        time.sleep(0.1)
+    assert set(sess) == set(CLIENTS), cli("show sess")
+    # Each id names its worker: the detailed form comes from that worker alone.
+    for src, sid in sess.items():
+        assert f" source={src}:" in cli(f"show sess {sid}").splitlines()[0]
+    assert cli("shutdown session 0x7fffffff0") == "No such session (use 'show sess').\n\n"
+    for sid in sess.values():
+        assert cli(f"shutdown session {sid}") == "\n"
+    for t in threads:
+        t.join()
+    assert all(r["closed_early"] for r in results.values()), results

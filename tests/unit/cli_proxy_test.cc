@@ -14,11 +14,57 @@
 namespace sluice::cli {
 namespace {
 
+// Sessions handed out as workers would: a wait before each one, one session a slice.
+class FakeSessionStream : public SessionStream {
+ public:
+  FakeSessionStream(std::vector<SessionView> all, int* waits)
+      : all_(std::move(all)), waits_(waits) {}
+  Gather Next(std::vector<SessionView>* out) override {
+    if (next_ == all_.size()) return Gather::kDone;
+    if ((wait_ = !wait_)) {
+      ++*waits_;
+      return Gather::kWait;
+    }
+    out->push_back(all_[next_++]);
+    return next_ == all_.size() ? Gather::kDone : Gather::kMore;
+  }
+
+ private:
+  std::vector<SessionView> all_;
+  int* waits_;
+  size_t next_ = 0;
+  bool wait_ = false;
+};
+
+// A kill answered after one wait.
+class FakeKill : public PendingAnswer {
+ public:
+  explicit FakeKill(bool found) : found_(found) {}
+  Gather Poll(std::string* error) override {
+    if (!polled_) {
+      polled_ = true;
+      return Gather::kWait;
+    }
+    if (!found_) *error = "No such session (use 'show sess').\n";
+    return Gather::kDone;
+  }
+
+ private:
+  bool found_;
+  bool polled_ = false;
+};
+
 // HAProxy-like semantics on plain views, enough to replay the transcripts' sequences.
 class FakeProxyControl : public ProxyControl {
  public:
   void Proxies(std::vector<ProxyView>* out) override { *out = proxies; }
-  void Sessions(std::vector<SessionView>* out) override { *out = sessions; }
+  std::unique_ptr<SessionStream> Sessions(uint64_t id) override {
+    std::vector<SessionView> picked;
+    for (const SessionView& s : sessions) {
+      if (id == 0 || s.id == id) picked.push_back(s);
+    }
+    return std::make_unique<FakeSessionStream>(std::move(picked), &waits);
+  }
 
   std::string SetServerAdmin(size_t px, size_t sv, ServerAdminOp op) override {
     ServerView& s = proxies[px].servers[sv];
@@ -98,9 +144,9 @@ class FakeProxyControl : public ProxyControl {
     rate_limits[static_cast<int>(limit)] = value;
     return "";
   }
-  std::string ShutdownSession(uint64_t id) override {
-    std::erase_if(sessions, [&](const SessionView& s) { return s.id == id; });
-    return "";
+  std::unique_ptr<PendingAnswer> ShutdownSession(uint64_t id) override {
+    return std::make_unique<FakeKill>(
+        std::erase_if(sessions, [&](const SessionView& s) { return s.id == id; }) > 0);
   }
 
   std::vector<ProxyView> proxies;
@@ -108,6 +154,7 @@ class FakeProxyControl : public ProxyControl {
   uint32_t global_maxconn = 9983;
   uint64_t rate_limits[4] = {};
   int addr_changes = 0;
+  int waits = 0;  // kWait answers given by session streams
 };
 
 ServerView LabServer(const std::string& name, uint32_t sid, uint16_t port, uint32_t weight) {
@@ -286,7 +333,7 @@ class CliProxy : public ::testing::Test {
     std::string all;
     for (int i = 0; i < 1000000; ++i) {
       c.Pump();
-      if (c.output().empty()) break;
+      if (c.output().empty() && !c.waiting()) break;
       all += c.output();
       c.output().clear();
     }
@@ -661,6 +708,7 @@ TEST_F(CliProxy, Sessions) {
   setenv("TZ", "UTC", 1);
   tzset();
   const std::string list = Run("show sess");
+  EXPECT_EQ(appliance_.control.waits, 2);  // the dump waited for each slice and resumed
   EXPECT_EQ(list,
             "0x7f7ea8047d90: proto=tcpv4 src=127.0.0.1:34816 fe=fe_main be=be_app srv=s1 "
             "age=1s\n"

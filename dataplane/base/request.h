@@ -1,0 +1,43 @@
+// Request/reply messages between the control plane and the workers (DESIGN.md section 8,
+// AESTHETICS practice 5). The control plane owns every Request and its payload buffer: it
+// fills the request, puts a pointer to it on the worker's request ring, and keeps it alive
+// until the pointer comes back on that worker's reply ring. In between, the worker alone
+// writes the reply fields and the payload. Dumps are sliced: a reply carries at most what
+// the payload holds and a cursor where the next request resumes, so a worker never spends
+// more than one bounded slice of a loop iteration on a request, however large its tables.
+#pragma once
+
+#include <cstdint>
+
+namespace sluice::base {
+
+enum class Op : uint16_t {
+  // `show sess`: arg = session id (0: every session); cursor = first session slot to look
+  // at. Reply: `count` proxy::SessionInfo records in the payload, `cursor` the next slot,
+  // `done` once the table's end was reached.
+  kShowSessions,
+  // `shutdown session`: arg = session id. Reply: count = 1 when it was found and killed.
+  kShutdownSession,
+  // `shutdown sessions server`: arg = server index. Reply: count = sessions killed.
+  kShutdownServerSessions,
+};
+
+enum class ReplyStatus : uint8_t { kOk, kUnknownOp };
+
+struct Request {
+  // Written by the control plane before the request is sent.
+  uint64_t id = 0;  // unique per control plane, echoed back
+  Op op = Op::kShowSessions;
+  uint16_t worker = 0;  // the worker it is sent to
+  uint64_t arg = 0;
+  uint64_t cursor = 0;  // where a sliced dump resumes; the reply writes the next one
+  uint8_t* payload = nullptr;
+  uint32_t capacity = 0;  // payload bytes
+  // Written by the worker.
+  uint32_t used = 0;  // payload bytes written
+  uint32_t count = 0;
+  bool done = false;
+  ReplyStatus status = ReplyStatus::kOk;
+};
+
+}  // namespace sluice::base
