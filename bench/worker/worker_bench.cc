@@ -470,7 +470,7 @@ std::unique_ptr<snapshot::Snapshot> ProxySnapshot() {
   b.local.local_port = __builtin_bswap16(kFrontPort);
   auto listeners = std::make_shared<proxy::ListenerSnap>();
   listeners->generation = 2;
-  listeners->binds.push_back(b);
+  listeners->binds[listeners->nbinds++] = b;
   snap->proxy = std::move(part);
   snap->listeners = std::move(listeners);
   return snap;

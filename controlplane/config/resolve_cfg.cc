@@ -123,6 +123,18 @@ void CheckBinds(ParseContext& ctx) {
   const auto& proxies = ctx.config.proxies;
   const DataplaneConfig& dp = ctx.config.dataplane;
   std::map<std::string, std::pair<size_t, const BindConfig*>> seen;
+  size_t total = 0;
+  for (size_t i = 0; i < proxies.size(); ++i) {
+    for (const BindConfig& b : proxies[i].binds) {
+      if (++total == kMaxBinds + 1) {
+        ctx.AddAt(Severity::kAlert, b.file, b.line, "bind",
+                  "'bind' " + EndpointText(b.addr, b.any, b.port) + " of " + Label(proxies[i]) +
+                      ": sluice listens on at most " + std::to_string(kMaxBinds) +
+                      " addresses and ports over all frontends (a port range counts each "
+                      "port).");
+      }
+    }
+  }
   for (size_t i = 0; i < proxies.size(); ++i) {
     if (proxies[i].disabled) continue;
     for (const BindConfig& b : proxies[i].binds) {

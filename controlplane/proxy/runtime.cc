@@ -148,8 +148,10 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
   }
 }
 
+static_assert(config::kMaxBinds == tcp::kMaxListeners);
+
 void ProxyRuntime::Fill(proxy::ListenerSnap* out) const {
-  out->binds.clear();
+  out->nbinds = 0;
   for (uint32_t fi = 0; fi < frontends_.size(); ++fi) {
     const FrontendRt& f = frontends_[fi];
     for (const config::BindConfig& b : f.binds) {
@@ -159,7 +161,7 @@ void ProxyRuntime::Fill(proxy::ListenerSnap* out) const {
       bs.local.local_port = __builtin_bswap16(b.port);  // network order
       bs.frontend = fi;
       bs.open = f.enabled && !f.stopped;
-      out->binds.push_back(bs);
+      if (out->nbinds < tcp::kMaxListeners) out->binds[out->nbinds++] = bs;
     }
   }
 }

@@ -57,8 +57,8 @@ bool Worker::Init() {
 
 void Worker::SetSnapshot(const snapshot::Snapshot* snap) noexcept {
   if (!s_.proxy_stats) return;
-  if (!snap) return proxy_.SetConfig(nullptr, nullptr);
-  proxy_.SetConfig(snap->proxy.get(), snap->listeners.get());
+  if (!snap) return proxy_.SetConfig(nullptr, nullptr, 0);
+  proxy_.SetConfig(snap->proxy.get(), snap->listeners.get(), snap->version);
 }
 
 void Worker::OnAccepted(tcp::ConnId c, uint32_t tag) noexcept {

@@ -94,10 +94,17 @@ bool Proxy::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::
   return true;
 }
 
-void Proxy::SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners) noexcept {
+void Proxy::SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners,
+                      uint64_t version) noexcept {
+  if (!cfg || !listeners) {  // both or neither
+    cfg = nullptr;
+    listeners = nullptr;
+  }
   cfg_ = cfg;
   listeners_ = listeners;
-  if (!cfg || !listeners) return;
+  // The same root as last iteration (almost always): nothing to compare.
+  if (version == version_ || !cfg) return;
+  version_ = version;
   if (cfg->generation != cfg_generation_) {
     cfg_generation_ = cfg->generation;
     balancer_.Reset();
@@ -111,8 +118,8 @@ void Proxy::SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners)
 }
 
 void Proxy::ReconcileListeners() noexcept {
-  const auto& binds = listeners_->binds;
-  const uint32_t n = static_cast<uint32_t>(binds.size());
+  const BindSnap* binds = listeners_->binds;
+  const uint32_t n = listeners_->nbinds;
   for (uint32_t i = 0; i < tcp::kMaxListeners; ++i) {
     const bool want = i < n && binds[i].open && binds[i].frontend < cfg_->frontends.size();
     if (listening_[i] && !want) {
@@ -142,13 +149,14 @@ uint32_t Proxy::NewSession() noexcept {
 
 void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   const uint32_t bi = tag - kBindTagBase;
-  if (!cfg_ || !listeners_ || bi >= listeners_->binds.size() ||
-      listeners_->binds[bi].frontend >= cfg_->frontends.size()) {
+  // listeners_ is null exactly when cfg_ is, and a bind's frontend is always one of cfg_'s
+  // (the control plane builds both parts from one state).
+  if (!listeners_ || bi >= listeners_->nbinds) {
     tcp_->Abort(c);
     return;
   }
-  const BindSnap& bind = listeners_->binds[bi];
-  const uint32_t fe = bind.frontend;
+  const uint32_t fe = listeners_->binds[bi].frontend;
+  const bool open = listeners_->binds[bi].open;
   const FrontendSnap& f = cfg_->frontends[fe];
   FrontendStats& fs = s_.stats->frontends[fe];
   if (cfg_->rate_limit_cps && !RateAllows(cfg_->rate_limit_cps)) {
@@ -157,7 +165,7 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
     tcp_->Abort(c);
     return;
   }
-  if (!bind.open || (f.maxconn && fs.cur.Get() >= f.maxconn) ||
+  if (!open || (f.maxconn && fs.cur.Get() >= f.maxconn) ||
       (cfg_->global_maxconn && nsessions_ >= cfg_->global_maxconn)) {
     fs.denied.Add();
     tcp_->counters().Inc(counters::Counter::proxy_drop_maxconn);

@@ -71,7 +71,9 @@ class Proxy {
   // A new generation of `cfg` restarts the balancer rotation, reschedules the health checks
   // and serves the queues; a new generation of `listeners` reconciles the listeners. Nothing
   // else is done for an unchanged part.
-  void SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners) noexcept;
+  // `version` is the root's: an unchanged root is the whole check.
+  void SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners,
+                 uint64_t version) noexcept;
   // Runs due session timers and health checks (after the TCP stack's clock is set).
   void Tick() noexcept;
   // Carries out a request of the control plane (base::Op::kShowSessions,
@@ -178,7 +180,8 @@ class Proxy {
   tcp::TcpStack* tcp_ = nullptr;
   net::NetStack* net_ = nullptr;
   const ProxyConfigSnap* cfg_ = nullptr;
-  const ListenerSnap* listeners_ = nullptr;
+  const ListenerSnap* listeners_ = nullptr;  // null exactly when cfg_ is
+  uint64_t version_ = 0;
   uint64_t cfg_generation_ = 0;
   uint64_t listeners_generation_ = 0;
   Session* sessions_ = nullptr;

@@ -17,6 +17,7 @@
 
 #include "dataplane/snapshot/snapshot.h"
 #include "dataplane/tcp/syncookie.h"
+#include "dataplane/tcp/tcp.h"
 
 namespace sluice::proxy {
 
@@ -129,9 +130,11 @@ struct ProxyConfigSnap : snapshot::Part {
   uint32_t rate_limit_cps = 0;  // this worker's share of connections per second; 0 = none
 };
 
-// The snapshot part "listeners": a bind's index is its listener tag - kBindTagBase.
+// The snapshot part "listeners": a bind's index is its listener tag - kBindTagBase. A fixed
+// array (the TCP stack's listener table bounds it): nothing to follow on accept.
 struct ListenerSnap : snapshot::Part {
-  std::vector<BindSnap> binds;
+  BindSnap binds[tcp::kMaxListeners];
+  uint32_t nbinds = 0;  // more binds than that are a configuration error (config::kMaxBinds)
 };
 
 // A statistic written by one worker and read by anyone.

@@ -522,6 +522,10 @@ TEST(ConfigProxyBind, Errors) {
        "(8000-8010) between 1 and 65535, got 'http'.");
   bind("bind 10.0.0.1:1-2000",
        "'bind' '10.0.0.1:1-2000' gives more than 1024 addresses and ports; split it.");
+  // The workers' listener table holds 64: the 65th address:port is an error, on its line.
+  bind("bind 10.0.0.1:1000-1064",
+       "'bind' 10.0.0.1:1064 of frontend 'fe': sluice listens on at most 64 addresses and "
+       "ports over all frontends (a port range counts each port).");
   bind("bind www.example.com:80",
        "'bind' 'www.example.com:80': 'www.example.com' is not an IP address and sluice has no "
        "DNS resolver; write an address.");
