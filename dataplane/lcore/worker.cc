@@ -3,11 +3,13 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
 #include <rte_ring.h>
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 namespace sluice::lcore {
 
@@ -27,10 +29,21 @@ Worker::Worker(const WorkerSetup& setup)
   tsc_per_us_ = s_.net->tsc_hz / 1'000'000 ? s_.net->tsc_hz / 1'000'000 : 1;
 }
 
+Worker::TimersMemory::~TimersMemory() {
+  if (p) {
+    p->~TimerWheel();
+    rte_free(p);
+  }
+}
+
 bool Worker::Init() {
   char name[32];
+  std::snprintf(name, sizeof name, "%s_timers%u", s_.name, s_.id);
+  void* wmem = rte_zmalloc_socket(name, sizeof(base::Timers), 64, SOCKET_ID_ANY);
+  if (!wmem) return false;
+  timers_ = timers_mem_.p = new (wmem) base::Timers(0);
   std::snprintf(name, sizeof name, "%s_tcp%u", s_.name, s_.id);
-  if (!tcp_.Init(name, s_.tcp, this, this, s_.pool, s_.counters, SOCKET_ID_ANY)) {
+  if (!tcp_.Init(name, s_.tcp, this, this, s_.pool, s_.counters, SOCKET_ID_ANY, timers_)) {
     return false;
   }
   std::snprintf(name, sizeof name, "%s_svc%u", s_.name, s_.id);
@@ -49,6 +62,7 @@ bool Worker::Init() {
     ps.max_conns = s_.tcp.max_conns;
     ps.stats = s_.proxy_stats;
     ps.pool = s_.pool;
+    ps.timers = timers_;
     std::snprintf(name, sizeof name, "%s_proxy%u", s_.name, s_.id);
     if (!proxy_.Init(name, ps, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
   }
@@ -205,8 +219,14 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
     Flush();
   }
   if (s_.nworkers > 1) handled += DrainRing();
-  tcp_.Tick();
-  if (s_.proxy_stats) proxy_.Tick();
+  // Every module's due timers, in expiry order (1 ms ticks of the TCP clock).
+  timers_->Advance(tcp_.now_us() / 1000, [this](base::TimerNode* n) {
+    if (n->owner == base::kTimerTcp) {
+      tcp_.OnTimer(n);
+    } else {
+      proxy_.OnTimer(n);
+    }
+  });
   handled += ServeRequests();
   if (now_tsc >= next_tick_tsc_) {
     stack_.Tick();

@@ -95,7 +95,16 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   unsigned ServeRequests() noexcept;
   void Flush() noexcept;
 
+  // The worker's one timer wheel, in DPDK memory. Declared before the modules so it is freed
+  // after them: their destructors still cancel their timers.
+  struct TimersMemory {
+    base::Timers* p = nullptr;
+    ~TimersMemory();
+  };
+
   WorkerSetup s_;
+  TimersMemory timers_mem_;
+  base::Timers* timers_ = nullptr;  // timers_mem_.p once Init ran
   net::NetStack stack_;
   tcp::TcpStack tcp_;
   services::TestServices services_;

@@ -62,10 +62,6 @@ Proxy::~Proxy() {
   rte_free(free_);
   rte_free(refs_);
   rte_free(checks_);
-  if (wheel_) {
-    wheel_->~TimerWheel();
-    rte_free(wheel_);
-  }
 }
 
 bool Proxy::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::NetStack* net,
@@ -83,14 +79,13 @@ bool Proxy::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::
       static_cast<uint32_t*>(rte_zmalloc_socket(name, sizeof(uint32_t) * nrefs_, 64, socket_id));
   checks_ =
       static_cast<Check*>(rte_zmalloc_socket(name, sizeof(Check) * kMaxServers, 64, socket_id));
-  void* wmem = rte_zmalloc_socket(name, sizeof(tcp::TimerWheel<4096>), 64, socket_id);
-  if (!sessions_ || !free_ || !refs_ || !checks_ || !wmem || !setup.stats) return false;
+  if (!sessions_ || !free_ || !refs_ || !checks_ || !setup.timers || !setup.stats) return false;
   for (uint32_t i = 0; i < max_sessions_; ++i) new (&sessions_[i]) Session();
   for (uint32_t i = 0; i < kMaxServers; ++i) new (&checks_[i]) Check();
   // Lowest indices first: the stack is popped from the end.
   for (uint32_t i = 0; i < max_sessions_; ++i) free_[i] = max_sessions_ - 1 - i;
   nfree_ = max_sessions_;
-  wheel_ = new (wmem) tcp::TimerWheel<4096>(tcp_->now_us() / 1000);
+  wheel_ = setup.timers;
   return true;
 }
 
@@ -766,17 +761,16 @@ void Proxy::Serve(base::Request& r) noexcept {
   }
 }
 
-void Proxy::Tick() noexcept {
-  wheel_->Advance(tcp_->now_us() / 1000, [this](tcp::TimerNode* n) {
-    const auto* raw = reinterpret_cast<const char*>(n);
-    const auto* sbase = reinterpret_cast<const char*>(sessions_);
-    const auto* cbase = reinterpret_cast<const char*>(checks_);
-    if (raw >= sbase && raw < sbase + sizeof(Session) * max_sessions_) {
-      OnSessionTimer(static_cast<uint32_t>((raw - sbase) / sizeof(Session)));
-    } else if (raw >= cbase && raw < cbase + sizeof(Check) * kMaxServers) {
-      OnCheckTimer(static_cast<uint32_t>((raw - cbase) / sizeof(Check)));
-    }
-  });
+void Proxy::OnTimer(base::TimerNode* n) noexcept {
+  // The nodes live inside the session and check tables: recover the index from the address.
+  const auto* raw = reinterpret_cast<const char*>(n);
+  if (n->owner == base::kTimerSession) {
+    const auto* base = reinterpret_cast<const char*>(sessions_);
+    OnSessionTimer(static_cast<uint32_t>((raw - base) / sizeof(Session)));
+  } else {
+    const auto* base = reinterpret_cast<const char*>(checks_);
+    OnCheckTimer(static_cast<uint32_t>((raw - base) / sizeof(Check)));
+  }
 }
 
 }  // namespace sluice::proxy

@@ -61,9 +61,10 @@ class Proxy {
     uint16_t local_port_max = 60999;
     uint32_t max_conns = 4096;  // the TCP stack's table size
     ProxyStats* stats = nullptr;
-    rte_mempool* pool = nullptr;  // for health-check requests
+    rte_mempool* pool = nullptr;    // for health-check requests
+    base::Timers* timers = nullptr;  // the worker's wheel (1 ms ticks of the TCP clock)
   };
-  // Start-up only (allocates the session table and the timer wheel).
+  // Start-up only (allocates the session table).
   bool Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::NetStack* net,
             int socket_id);
 
@@ -74,8 +75,8 @@ class Proxy {
   // `version` is the root's: an unchanged root is the whole check.
   void SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners,
                  uint64_t version) noexcept;
-  // Runs due session timers and health checks (after the TCP stack's clock is set).
-  void Tick() noexcept;
+  // A due node of the worker's wheel whose owner is base::kTimerSession or kTimerCheck.
+  void OnTimer(base::TimerNode* n) noexcept;
   // Carries out a request of the control plane (base::Op::kShowSessions,
   // kShutdownSession, kShutdownServerSessions) and writes its reply fields.
   void Serve(base::Request& r) noexcept;
@@ -95,7 +96,7 @@ class Proxy {
  private:
   enum class Phase : uint8_t { kFree, kQueued, kConnecting, kEstablished };
   struct Session {
-    tcp::TimerNode timer;
+    base::TimerNode timer{base::kTimerSession};
     uint64_t uid = 0;
     tcp::ConnId cli = tcp::kNoConn;
     tcp::ConnId srv = tcp::kNoConn;
@@ -120,7 +121,7 @@ class Proxy {
     tcp::FlowKey srv_key;  // the last server connection's (local port 0: none)
   };
   struct Check {
-    tcp::TimerNode timer;
+    base::TimerNode timer{base::kTimerCheck};
     tcp::ConnId conn = tcp::kNoConn;
     uint64_t start_us = 0;
     uint32_t epoch = UINT32_MAX;
@@ -194,7 +195,7 @@ class Proxy {
   Check* checks_ = nullptr;  // kMaxServers
   Queue queues_[kMaxBackends];
   Balancer balancer_;
-  tcp::TimerWheel<4096>* wheel_ = nullptr;
+  base::Timers* wheel_ = nullptr;  // the worker's
   bool listening_[tcp::kMaxListeners] = {};
   tcp::FlowKey listened_[tcp::kMaxListeners] = {};
   uint32_t nlistened_ = 0;

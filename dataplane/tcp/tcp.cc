@@ -25,7 +25,7 @@ TcpStack::~TcpStack() {
     }
     rte_free(tcbs_);
   }
-  if (wheel_) {
+  if (wheel_ && own_wheel_) {
     wheel_->~TimerWheel();
     rte_free(wheel_);
   }
@@ -33,7 +33,8 @@ TcpStack::~TcpStack() {
 }
 
 bool TcpStack::Init(const char* name, const StackConfig& cfg, SegmentSink* sink, TcpUser* user,
-                    rte_mempool* pool, counters::WorkerCounters* counters, int socket_id) {
+                    rte_mempool* pool, counters::WorkerCounters* counters, int socket_id,
+                    base::Timers* timers) {
   cfg_ = cfg;
   sink_ = sink;
   user_ = user;
@@ -61,9 +62,14 @@ bool TcpStack::Init(const char* name, const StackConfig& cfg, SegmentSink* sink,
   if (!mem) return false;
   tcbs_ = static_cast<Tcb*>(mem);
   for (uint32_t i = 0; i <= cfg.max_conns; ++i) new (&tcbs_[i]) Tcb();
-  void* wmem = rte_zmalloc_socket(name, sizeof(TimerWheel<4096>), 64, socket_id);
+  if (timers) {
+    wheel_ = timers;
+    return true;
+  }
+  void* wmem = rte_zmalloc_socket(name, sizeof(base::Timers), 64, socket_id);
   if (!wmem) return false;
-  wheel_ = new (wmem) TimerWheel<4096>(now_us_ / 1000);
+  wheel_ = new (wmem) base::Timers(now_us_ / 1000);
+  own_wheel_ = true;
   return true;
 }
 
@@ -325,22 +331,24 @@ void TcpStack::Abort(ConnId c) noexcept {
 }
 
 void TcpStack::Tick() noexcept {
-  wheel_->Advance(now_us_ / 1000, [this](TimerNode* n) {
-    // The timers live inside the Tcb: recover it from the node's address.
-    auto* raw = reinterpret_cast<char*>(n);
-    if (n->expiry == 0) return;
-    const ptrdiff_t off = raw - reinterpret_cast<char*>(tcbs_);
-    const ptrdiff_t idx = off / static_cast<ptrdiff_t>(sizeof(Tcb));
-    Tcb* t = &tcbs_[idx];
-    if (!t->in_use) return;
-    if (n == &t->ack_timer) {
-      OnAckTimer(t);
-    } else if (n == &t->ka_timer) {
-      OnKeepaliveTimer(t);
-    } else {
-      OnRtxTimer(t);
-    }
-  });
+  if (own_wheel_) wheel_->Advance(now_us_ / 1000, [this](base::TimerNode* n) { OnTimer(n); });
+}
+
+void TcpStack::OnTimer(base::TimerNode* n) noexcept {
+  // The timers live inside the Tcb: recover it from the node's address.
+  auto* raw = reinterpret_cast<char*>(n);
+  if (n->expiry == 0) return;
+  const ptrdiff_t off = raw - reinterpret_cast<char*>(tcbs_);
+  const ptrdiff_t idx = off / static_cast<ptrdiff_t>(sizeof(Tcb));
+  Tcb* t = &tcbs_[idx];
+  if (!t->in_use) return;
+  if (n == &t->ack_timer) {
+    OnAckTimer(t);
+  } else if (n == &t->ka_timer) {
+    OnKeepaliveTimer(t);
+  } else {
+    OnRtxTimer(t);
+  }
 }
 
 }  // namespace sluice::tcp

@@ -16,7 +16,7 @@
 #include "dataplane/tcp/sack.h"
 #include "dataplane/tcp/syncookie.h"
 #include "dataplane/tcp/tcp_seq.h"
-#include "dataplane/tcp/timer_wheel.h"
+#include "dataplane/base/timer_wheel.h"
 
 struct rte_hash;
 struct rte_mbuf;
@@ -115,9 +115,10 @@ uint32_t MaxSegmentData(const Tcb& t);
 Seq AckSeq(const Tcb& t);
 
 struct Tcb {
-  TimerNode rtx_timer;  // retransmission, persist, SYN, TIME_WAIT and FIN_WAIT_2 timeouts
-  TimerNode ack_timer;  // delayed ACK
-  TimerNode ka_timer;   // keep-alive (armed only when SetKeepalive turned it on)
+  // retransmission, persist, SYN, TIME_WAIT and FIN_WAIT_2 timeouts
+  base::TimerNode rtx_timer{base::kTimerTcp};
+  base::TimerNode ack_timer{base::kTimerTcp};  // delayed ACK
+  base::TimerNode ka_timer{base::kTimerTcp};   // keep-alive (armed only by SetKeepalive)
   FlowKey key;
   State state = State::kClosed;
   bool passive = false;
@@ -185,14 +186,20 @@ class TcpStack {
   TcpStack& operator=(const TcpStack&) = delete;
   ~TcpStack();
 
-  // Start-up only (allocates). `name` must be unique in the process.
+  // Start-up only (allocates). `name` must be unique in the process. `timers`: the
+  // worker's wheel, which the worker advances, handing this stack's nodes
+  // (base::kTimerTcp) to OnTimer; null: the stack runs a wheel of its own, advanced by
+  // Tick() (tests and benches that drive a stack alone).
   bool Init(const char* name, const StackConfig& cfg, SegmentSink* sink, TcpUser* user,
-            rte_mempool* pool, counters::WorkerCounters* counters, int socket_id);
+            rte_mempool* pool, counters::WorkerCounters* counters, int socket_id,
+            base::Timers* timers = nullptr);
 
   void SetNow(uint64_t now_us) noexcept { now_us_ = now_us; }
   uint64_t now_us() const { return now_us_; }
-  // Runs due timers.
+  // Runs due timers of the stack's own wheel (nothing when it shares the worker's).
   void Tick() noexcept;
+  // A due node of this stack's (owner base::kTimerTcp), from whoever advances the wheel.
+  void OnTimer(base::TimerNode* n) noexcept;
 
   // One received segment (`m` starts at the TCP header; the stack owns it). `key` is from
   // our point of view: local = the packet's destination.
@@ -288,7 +295,8 @@ class TcpStack {
   uint32_t tw_head_ = UINT32_MAX, tw_tail_ = UINT32_MAX;
   Listener listeners_[kMaxListeners] = {};
   uint64_t now_us_ = 0;
-  TimerWheel<4096>* wheel_ = nullptr;  // 1 ms ticks, in DPDK memory (96 KiB)
+  base::Timers* wheel_ = nullptr;  // 1 ms ticks (96 KiB): the worker's, or own_wheel_
+  bool own_wheel_ = false;        // allocated by Init, advanced by Tick
   IsnGenerator isn_{SipKey{}};
   SynCookies cookies_{SipKey{}};
   // The payload's one's-complement sum, kept in a dynamic mbuf field by Input when it

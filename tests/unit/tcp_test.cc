@@ -15,10 +15,13 @@
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_options.h"
 #include "dataplane/tcp/tcp_seq.h"
-#include "dataplane/tcp/timer_wheel.h"
+#include "dataplane/base/timer_wheel.h"
 
 namespace sluice::tcp {
 namespace {
+
+using base::TimerNode;
+using base::TimerWheel;
 
 // --- Pure ACKs stay inside the peer's window (RFC 9293 section 3.10.7.4) ---
 

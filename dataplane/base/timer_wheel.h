@@ -1,18 +1,34 @@
 // A per-worker hashed timer wheel (DESIGN.md section 3): intrusive nodes, O(1) arm and
 // cancel, expiry processed tick by tick. No allocation; the owner of a node owns its memory.
-// Ticks are whatever unit the caller chooses (the TCP stack uses 1 ms of its clock).
+// Ticks are whatever unit the caller chooses.
+//
+// One wheel per worker (`Timers`, 1 ms ticks of the worker's clock) serves every module: the
+// worker advances it once per loop iteration and hands each due node to the module its
+// `owner` names (dataplane/lcore/worker.cc). A module standing alone (the TCP stack in unit
+// and simulation tests) may run a wheel of its own the same way.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-namespace sluice::tcp {
+namespace sluice::base {
+
+// Which module a timer node belongs to: the worker routes due nodes by it.
+enum TimerOwner : uint8_t {
+  kTimerNone = 0,
+  kTimerTcp = 1,      // tcp::Tcb's retransmission, delayed-ACK and keep-alive timers
+  kTimerSession = 2,  // proxy sessions' timeouts
+  kTimerCheck = 3,    // health checks' schedule and timeouts
+};
 
 struct TimerNode {
+  TimerNode() = default;
+  explicit TimerNode(TimerOwner o) : owner(o) {}
   TimerNode* prev = nullptr;
   TimerNode* next = nullptr;
   uint64_t expiry = 0;
   bool armed = false;
+  TimerOwner owner = kTimerNone;
 };
 
 template <size_t kSlots>
@@ -94,4 +110,8 @@ class TimerWheel {
   TimerNode slots_[kSlots];
 };
 
-}  // namespace sluice::tcp
+// The worker's wheel: 1 ms ticks, 4096 slots (a turn of about 4 s; later expiries wait in
+// their slot for their turn).
+using Timers = TimerWheel<4096>;
+
+}  // namespace sluice::base
