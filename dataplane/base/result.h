@@ -9,7 +9,7 @@
 namespace sluice::base {
 
 struct Error {
-  std::string message;
+  std::string message;  // slow path: start-up and control-plane errors only
 };
 
 template <class T>
@@ -25,6 +25,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
   const T& operator*() const { return value(); }
+  // slow path: start-up and control-plane errors only
   const std::string& error() const { return std::get<1>(v_).message; }
 
  private:

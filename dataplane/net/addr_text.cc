@@ -1,5 +1,5 @@
-// Slow path: text forms of addresses, for configuration and telemetry. Exceptions-free but
-// builds strings; never called from the packet path.
+// Slow path. Text forms of addresses, for configuration and telemetry. Exceptions-free but
+// builds strings; never called from the packet path (FILE_EXEMPT of scripts/dev/tidy.py).
 #include <arpa/inet.h>
 
 #include <cstdio>

@@ -1,5 +1,5 @@
-// Slow path: text forms of addresses, for the configuration, telemetry and tests. These
-// build std::string and are never called per packet.
+// Slow path. Text forms of addresses, for the configuration, telemetry and tests. The
+// ToString functions build std::string and are never called per packet.
 #pragma once
 
 #include <optional>
@@ -16,10 +16,10 @@ std::optional<IpAddr> ParseIp(std::string_view text);
 // "A/LEN"; without "/LEN" the host length (32 or 128) when `allow_host` is set.
 std::optional<IpPrefix> ParsePrefix(std::string_view text, bool allow_host);
 std::optional<MacAddr> ParseMac(std::string_view text);
-std::string ToString(const Ipv4Addr& a);
-std::string ToString(const Ipv6Addr& a);
-std::string ToString(const IpAddr& a);
-std::string ToString(const IpPrefix& p);
-std::string ToString(const MacAddr& m);
+std::string ToString(const Ipv4Addr& a);  // slow path: text for config and logs
+std::string ToString(const Ipv6Addr& a);  // slow path: text for config and logs
+std::string ToString(const IpAddr& a);    // slow path: text for config and logs
+std::string ToString(const IpPrefix& p);  // slow path: text for config and logs
+std::string ToString(const MacAddr& m);   // slow path: text for config and logs
 
 }  // namespace sluice::net

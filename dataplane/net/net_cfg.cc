@@ -1,4 +1,5 @@
-// Slow path: the routing tables, built once at start-up before the workers run.
+// Slow path. The routing tables, built once at start-up before the workers run
+// (FILE_EXEMPT of scripts/dev/tidy.py).
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 

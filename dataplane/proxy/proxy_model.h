@@ -1,6 +1,6 @@
-// The TCP proxy's shared vocabulary (DESIGN.md section 1). Slow path for the vectors of
-// ProxyConfigSnap only: the control plane fills them before publishing; workers never grow
-// them, they only index them (rule zero of STYLE.md, S3).
+// The TCP proxy's shared vocabulary (DESIGN.md section 1). The vectors of ProxyConfigSnap
+// carry `slow path:` markers (STYLE rule 6): the control plane fills them before publishing;
+// workers never grow them, they only index them.
 //
 //  - ProxyConfigSnap: frontends, backends and servers as the control plane last published
 //    them (part of the RCU snapshot; immutable once published). Indices are stable for the
@@ -123,8 +123,11 @@ struct BindSnap {
 
 // The snapshot part "proxy" (dataplane/snapshot/snapshot.h).
 struct ProxyConfigSnap : snapshot::Part {
+  // slow path: the control plane fills it before publication; workers only index it
   std::vector<FrontendSnap> frontends;
+  // slow path: the control plane fills it before publication; workers only index it
   std::vector<BackendSnap> backends;
+  // slow path: the control plane fills it before publication; workers only index it
   std::vector<ServerSnap> servers;
   uint32_t global_maxconn = 0;  // this worker's share; 0 = unlimited
   uint32_t rate_limit_cps = 0;  // this worker's share of connections per second; 0 = none
