@@ -53,26 +53,42 @@ bool Worker::Init() {
     if (!tcp_.Listen(s_.services[i].local, i)) return false;
   }
   stack_.SetL4(this);
+  conn::Conns::Setup cs;
+  cs.worker = s_.id;
+  cs.nworkers = s_.nworkers;
+  cs.local_port_min = s_.local_port_min;
+  cs.local_port_max = s_.local_port_max;
+  cs.max_conns = s_.tcp.max_conns;
+  std::snprintf(name, sizeof name, "%s_conns%u", s_.name, s_.id);
+  if (!conns_.Init(name, cs, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
   if (s_.proxy_stats) {
     proxy::Proxy::Setup ps;
     ps.worker = s_.id;
     ps.nworkers = s_.nworkers;
-    ps.local_port_min = s_.local_port_min;
-    ps.local_port_max = s_.local_port_max;
     ps.max_conns = s_.tcp.max_conns;
     ps.stats = s_.proxy_stats;
-    ps.pool = s_.pool;
     ps.timers = timers_;
     std::snprintf(name, sizeof name, "%s_proxy%u", s_.name, s_.id);
-    if (!proxy_.Init(name, ps, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
+    if (!proxy_.Init(name, ps, &conns_, SOCKET_ID_ANY)) return false;
+    check::HealthChecks::Setup hs;
+    hs.worker = s_.id;
+    hs.stats = s_.proxy_stats;
+    hs.pool = s_.pool;
+    hs.timers = timers_;
+    std::snprintf(name, sizeof name, "%s_checks%u", s_.name, s_.id);
+    if (!checks_.Init(name, hs, &conns_, SOCKET_ID_ANY)) return false;
   }
   return true;
 }
 
 void Worker::SetSnapshot(const snapshot::Snapshot* snap) noexcept {
   if (!s_.proxy_stats) return;
-  if (!snap) return proxy_.SetConfig(nullptr, nullptr, 0);
+  if (!snap) {
+    checks_.SetConfig(nullptr);
+    return proxy_.SetConfig(nullptr, nullptr, 0);
+  }
   proxy_.SetConfig(snap->proxy.get(), snap->listeners.get(), snap->version);
+  checks_.SetConfig(snap->proxy.get());
 }
 
 void Worker::OnAccepted(tcp::ConnId c, uint32_t tag) noexcept {
@@ -80,28 +96,39 @@ void Worker::OnAccepted(tcp::ConnId c, uint32_t tag) noexcept {
   services_.OnAccepted(c, tag);
 }
 
+// Events go by the connection's role (conn::Conns): proxy sessions first, the common case.
 void Worker::OnConnected(tcp::ConnId c) noexcept {
-  if (proxy_.Owns(c)) return proxy_.OnConnected(c);
+  const conn::Role r = conns_.RoleOf(c);
+  if (conn::Conns::IsSession(r)) return proxy_.OnConnected(c);
+  if (r == conn::kCheck) return checks_.OnConnected(c);
   services_.OnConnected(c);
 }
 
 void Worker::OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
-  if (proxy_.Owns(c)) return proxy_.OnData(c, data, len);
+  const conn::Role r = conns_.RoleOf(c);
+  if (conn::Conns::IsSession(r)) return proxy_.OnData(c, data, len);
+  if (r == conn::kCheck) return checks_.OnData(c, data, len);
   services_.OnData(c, data, len);
 }
 
 void Worker::OnWritable(tcp::ConnId c) noexcept {
-  if (proxy_.Owns(c)) return proxy_.OnWritable(c);
+  const conn::Role r = conns_.RoleOf(c);
+  if (conn::Conns::IsSession(r)) return proxy_.OnWritable(c);
+  if (r == conn::kCheck) return;  // a check's request is one small segment
   services_.OnWritable(c);
 }
 
 void Worker::OnPeerClosed(tcp::ConnId c) noexcept {
-  if (proxy_.Owns(c)) return proxy_.OnPeerClosed(c);
+  const conn::Role r = conns_.RoleOf(c);
+  if (conn::Conns::IsSession(r)) return proxy_.OnPeerClosed(c);
+  if (r == conn::kCheck) return;  // the answer so far decides; the check ends on its close
   services_.OnPeerClosed(c);
 }
 
 void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
-  if (proxy_.Owns(c)) return proxy_.OnClosed(c, why);
+  const conn::Role r = conns_.RoleOf(c);
+  if (conn::Conns::IsSession(r)) return proxy_.OnClosed(c, why);
+  if (r == conn::kCheck) return checks_.OnClosed(c, why);
   services_.OnClosed(c, why);
 }
 
@@ -221,10 +248,15 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
   if (s_.nworkers > 1) handled += DrainRing();
   // Every module's due timers, in expiry order (1 ms ticks of the TCP clock).
   timers_->Advance(tcp_.now_us() / 1000, [this](base::TimerNode* n) {
-    if (n->owner == base::kTimerTcp) {
-      tcp_.OnTimer(n);
-    } else {
-      proxy_.OnTimer(n);
+    switch (n->owner) {
+      case base::kTimerTcp:
+        return tcp_.OnTimer(n);
+      case base::kTimerSession:
+        return proxy_.OnTimer(n);
+      case base::kTimerCheck:
+        return checks_.OnTimer(n);
+      case base::kTimerNone:
+        return;
     }
   });
   handled += ServeRequests();

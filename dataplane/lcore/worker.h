@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/check/check.h"
+#include "dataplane/conn/conn.h"
 #include "dataplane/counters/counters.h"
 #include "dataplane/net/net.h"
 #include "dataplane/proxy/proxy.h"
@@ -77,8 +79,9 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   void TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept override;
   void SendSegment(rte_mbuf* m, const tcp::FlowKey& key) noexcept override;
 
-  // tcp::TcpUser: events go to the proxy for its connections and binds, else to the test
-  // services.
+  // tcp::TcpUser: events go to the owner conn::Conns names for the connection (proxy
+  // sessions, health checks), accepts on the proxy's binds to the proxy, the rest to the
+  // test services.
   void OnAccepted(tcp::ConnId c, uint32_t tag) noexcept override;
   void OnConnected(tcp::ConnId c) noexcept override;
   void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept override;
@@ -108,7 +111,9 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   net::NetStack stack_;
   tcp::TcpStack tcp_;
   services::TestServices services_;
+  conn::Conns conns_;
   proxy::Proxy proxy_;
+  check::HealthChecks checks_;
   uint64_t tsc_per_us_ = 1;
   uint64_t next_tick_tsc_ = 0;
   uint64_t tick_interval_tsc_ = 0;

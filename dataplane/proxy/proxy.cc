@@ -1,8 +1,8 @@
 // Sessions: accept, server choice, connect with retries, queues, splicing, timeouts, close.
 //
 // Re-entrancy rule: Abort() and Shutdown() may call OnClosed() for the connection at once.
-// Before the proxy aborts one of its own connections it clears that connection's reference
-// (refs_), so the callback finds nothing and the caller finishes the session itself.
+// Before the proxy aborts one of its own connections it detaches it (conn::Conns::
+// AbortDetached), so the callback finds nothing and the caller finishes the session itself.
 #include "dataplane/proxy/proxy.h"
 
 #include <rte_byteorder.h>
@@ -60,28 +60,19 @@ Proxy::~Proxy() {
     rte_free(sessions_);
   }
   rte_free(free_);
-  rte_free(refs_);
-  rte_free(checks_);
 }
 
-bool Proxy::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::NetStack* net,
-                 int socket_id) {
+bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id) {
   s_ = setup;
-  tcp_ = tcp;
-  net_ = net;
+  conns_ = conns;
+  tcp_ = &conns->tcp();
   max_sessions_ = setup.max_conns;
-  nrefs_ = setup.max_conns + 1;
   sessions_ = static_cast<Session*>(
       rte_zmalloc_socket(name, sizeof(Session) * max_sessions_, 64, socket_id));
   free_ = static_cast<uint32_t*>(
       rte_zmalloc_socket(name, sizeof(uint32_t) * max_sessions_, 64, socket_id));
-  refs_ =
-      static_cast<uint32_t*>(rte_zmalloc_socket(name, sizeof(uint32_t) * nrefs_, 64, socket_id));
-  checks_ =
-      static_cast<Check*>(rte_zmalloc_socket(name, sizeof(Check) * kMaxServers, 64, socket_id));
-  if (!sessions_ || !free_ || !refs_ || !checks_ || !setup.timers || !setup.stats) return false;
+  if (!sessions_ || !free_ || !setup.timers || !setup.stats) return false;
   for (uint32_t i = 0; i < max_sessions_; ++i) new (&sessions_[i]) Session();
-  for (uint32_t i = 0; i < kMaxServers; ++i) new (&checks_[i]) Check();
   // Lowest indices first: the stack is popped from the end.
   for (uint32_t i = 0; i < max_sessions_; ++i) free_[i] = max_sessions_ - 1 - i;
   nfree_ = max_sessions_;
@@ -103,7 +94,6 @@ void Proxy::SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners,
   if (cfg->generation != cfg_generation_) {
     cfg_generation_ = cfg->generation;
     balancer_.Reset();
-    ScheduleChecks();
     for (uint32_t b = 0; b < cfg->backends.size() && b < kMaxBackends; ++b) ServeQueue(b);
   }
   if (listeners->generation != listeners_generation_) {
@@ -147,7 +137,7 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   // listeners_ is null exactly when cfg_ is, and a bind's frontend is always one of cfg_'s
   // (the control plane builds both parts from one state).
   if (!listeners_ || bi >= listeners_->nbinds) {
-    tcp_->Abort(c);
+    conns_->Abort(c);
     return;
   }
   const uint32_t fe = listeners_->binds[bi].frontend;
@@ -157,27 +147,27 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   if (cfg_->rate_limit_cps && !RateAllows(cfg_->rate_limit_cps)) {
     fs.denied.Add();
     tcp_->counters().Inc(counters::Counter::proxy_drop_rate_limit);
-    tcp_->Abort(c);
+    conns_->Abort(c);
     return;
   }
   if (!open || (f.maxconn && fs.cur.Get() >= f.maxconn) ||
       (cfg_->global_maxconn && nsessions_ >= cfg_->global_maxconn)) {
     fs.denied.Add();
     tcp_->counters().Inc(counters::Counter::proxy_drop_maxconn);
-    tcp_->Abort(c);
+    conns_->Abort(c);
     return;
   }
   const uint32_t si = NewSession();
   if (si == UINT32_MAX) {
     fs.errors.Add();
     tcp_->counters().Inc(counters::Counter::proxy_drop_session_table_full);
-    tcp_->Abort(c);
+    conns_->Abort(c);
     return;
   }
   Session& s = sessions_[si];
   const uint64_t now = tcp_->now_us();
   s.cli = c;
-  SetRef(c, Ref(si, kClient));
+  conns_->Attach(c, conn::kClient, si);
   if (f.ka.idle_ms) tcp_->SetKeepalive(c, f.ka.idle_ms, f.ka.intvl_ms, f.ka.cnt);
   s.frontend = fe;
   s.backend = f.backend;
@@ -198,14 +188,6 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   s.retries_left = cfg_->backends[s.backend].retries;
   s.phase = Phase::kConnecting;  // until a server is chosen or the session queues
   Dispatch(si);
-}
-
-void Proxy::AbortMuted(ConnId* c) noexcept {
-  if (*c == kNoConn) return;
-  const ConnId conn = *c;
-  *c = kNoConn;
-  SetRef(conn, 0);  // its OnClosed finds nothing: the caller finishes what it owned
-  tcp_->Abort(conn);
 }
 
 uint32_t Proxy::PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept {
@@ -241,41 +223,16 @@ void Proxy::Dispatch(uint32_t si) noexcept {
   CloseClient(si, 'S', 'C');  // no server available
 }
 
-bool Proxy::PickLocalPort(tcp::FlowKey* key) noexcept {
-  const uint32_t lo = s_.local_port_min + s_.worker;
-  if (lo > s_.local_port_max) return false;
-  const uint32_t count = (s_.local_port_max - lo) / s_.nworkers + 1;
-  // A bounded walk (each try is one hash lookup): with many connections per server and
-  // TIME_WAIT entries, used ports come in runs, so the walk is long enough to cross them and
-  // short enough to keep a worst-case connect under about 0.1 ms.
-  const uint32_t max_tries = count < 1024 ? count : 1024;
-  for (unsigned tries = 0; tries < max_tries; ++tries) {
-    const uint32_t port = lo + (next_port_++ % count) * s_.nworkers;
-    key->local_port = rte_cpu_to_be_16(static_cast<uint16_t>(port));
-    if (!tcp_->InUse(*key)) return true;
-  }
-  tcp_->counters().Inc(counters::Counter::proxy_drop_no_local_port);
-  return false;
-}
-
 bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   Session& s = sessions_[si];
   const ServerSnap& sv = cfg_->servers[server];
   s.server = server;
   tcp::FlowKey key;
-  std::memcpy(key.remote_addr, sv.addr, 16);
-  key.remote_port = rte_cpu_to_be_16(sv.port);
-  key.is_v6 = sv.is_v6;
-  if (!net_->SourceFor(sv.addr, sv.is_v6, key.local_addr)) {
-    tcp_->counters().Inc(counters::Counter::proxy_drop_no_route);
-    return false;
-  }
-  if (!PickLocalPort(&key)) return false;
-  const ConnId c = tcp_->Connect(key);
+  const ConnId c =
+      conns_->Connect(sv.addr, sv.is_v6, rte_cpu_to_be_16(sv.port), conn::kServer, si, &key);
   if (c == kNoConn) return false;
   s.srv = c;
   s.srv_key = key;
-  SetRef(c, Ref(si, kServer));
   s.phase = Phase::kConnecting;
   s.connect_us = tcp_->now_us();
   ServerStats& ss = s_.stats->servers[server];
@@ -399,7 +356,7 @@ void Proxy::Flush(uint32_t si, bool to_server) noexcept {
   const ConnId dst = to_server ? s.srv : s.cli;
   MbufFifo& fifo = to_server ? s.to_srv : s.to_cli;
   if (dst == kNoConn) {
-    if (src != kNoConn) tcp_->Consumed(src, fifo.bytes);
+    if (src != kNoConn) conns_->Consumed(src, fifo.bytes);
     fifo.Clear();
     return;
   }
@@ -408,29 +365,29 @@ void Proxy::Flush(uint32_t si, bool to_server) noexcept {
     rte_mbuf* next = seg->next;
     seg->next = nullptr;
     const uint32_t len = seg->data_len;
-    if (!tcp_->Send(dst, seg)) {  // the send queue is full: OnWritable resumes
+    if (!conns_->Send(dst, seg)) {  // the send queue is full: OnWritable resumes
       seg->next = next;
       return;
     }
     fifo.head = next;
     if (!next) fifo.tail = nullptr;
     fifo.bytes -= len;
-    if (src != kNoConn) tcp_->Consumed(src, len);
+    if (src != kNoConn) conns_->Consumed(src, len);
   }
   // Everything passed on: pass the half-close on too.
   if (to_server && s.cli_eof && !s.srv_shut) {
     s.srv_shut = true;
-    tcp_->Shutdown(dst);
+    conns_->Shutdown(dst);
   } else if (!to_server && s.srv_eof && !s.cli_shut) {
     s.cli_shut = true;
-    tcp_->Shutdown(dst);
+    conns_->Shutdown(dst);
   }
 }
 
 void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
   Session& s = sessions_[si];
   if (s.term.cause == '-') s.term = TermState{cause, phase};
-  AbortMuted(&s.cli);
+  conns_->AbortDetached(&s.cli);
   KillSession(si, cause);
 }
 
@@ -440,8 +397,8 @@ void Proxy::KillSession(uint32_t si, char cause) noexcept {
     const char phase = s.phase == Phase::kQueued ? 'Q' : s.phase == Phase::kConnecting ? 'C' : 'D';
     s.term = TermState{cause, phase};
   }
-  AbortMuted(&s.srv);
-  AbortMuted(&s.cli);
+  conns_->AbortDetached(&s.srv);
+  conns_->AbortDetached(&s.cli);
   MaybeFinish(si);
 }
 
@@ -533,7 +490,7 @@ void Proxy::OnSessionTimer(uint32_t si) noexcept {
       CloseClient(si, cause, 'Q');
       return;
     case Phase::kConnecting:  // drop this attempt and retry
-      AbortMuted(&s.srv);
+      conns_->AbortDetached(&s.srv);
       ConnectFailed(si, true);
       return;
     case Phase::kEstablished:
@@ -545,9 +502,7 @@ void Proxy::OnSessionTimer(uint32_t si) noexcept {
 }
 
 void Proxy::OnConnected(ConnId c) noexcept {
-  const uint32_t ref = refs_[c];
-  const uint32_t idx = ref >> 2;
-  if ((ref & 3) == kCheck) return CheckConnected(idx);
+  const uint32_t idx = conns_->IndexOf(c);
   Session& s = sessions_[idx];
   const uint64_t now = tcp_->now_us();
   s.phase = Phase::kEstablished;
@@ -561,13 +516,11 @@ void Proxy::OnConnected(ConnId c) noexcept {
 }
 
 void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
-  const uint32_t ref = refs_[c];
-  const uint32_t idx = ref >> 2;
-  const uint32_t role = ref & 3;
-  if (role == kCheck) return CheckData(idx, data, len);
+  const uint32_t ref = conns_->Ref(c);
+  const uint32_t idx = conn::Conns::IndexOfRef(ref);
   Session& s = sessions_[idx];
   const uint64_t now = tcp_->now_us();
-  if (role == kClient) {
+  if (conn::Conns::RoleOfRef(ref) == conn::kClient) {
     s.last_cli_us = now;
     s.bytes_in += len;
     s_.stats->frontends[s.frontend].bin.Add(len);
@@ -587,18 +540,15 @@ void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
 }
 
 void Proxy::OnWritable(ConnId c) noexcept {
-  const uint32_t ref = refs_[c];
-  if ((ref & 3) == kCheck) return;
-  Flush(ref >> 2, (ref & 3) == kServer);
+  const uint32_t ref = conns_->Ref(c);
+  Flush(conn::Conns::IndexOfRef(ref), conn::Conns::RoleOfRef(ref) == conn::kServer);
 }
 
 void Proxy::OnPeerClosed(ConnId c) noexcept {
-  const uint32_t ref = refs_[c];
-  const uint32_t idx = ref >> 2;
-  const uint32_t role = ref & 3;
-  if (role == kCheck) return;
+  const uint32_t ref = conns_->Ref(c);
+  const uint32_t idx = conn::Conns::IndexOfRef(ref);
   Session& s = sessions_[idx];
-  if (role == kClient) {
+  if (conn::Conns::RoleOfRef(ref) == conn::kClient) {
     s.cli_eof = true;
     if (s.phase == Phase::kEstablished) Flush(idx, true);
   } else {
@@ -608,24 +558,13 @@ void Proxy::OnPeerClosed(ConnId c) noexcept {
 }
 
 void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
-  const uint32_t ref = refs_[c];
-  const uint32_t idx = ref >> 2;
-  const uint32_t role = ref & 3;
-  SetRef(c, 0);
-  if (role == kCheck) {
-    Check& k = checks_[idx];
-    k.conn = kNoConn;
-    const bool timeout = why == tcp::CloseReason::kTimeout;
-    if (!k.connected) {
-      FinishCheck(idx, timeout ? CheckStatus::kL4Tout : CheckStatus::kL4Con, 0);
-    } else {
-      FinishCheck(idx, CheckStatus::kL7Rsp, 0);
-    }
-    return;
-  }
+  const uint32_t ref = conns_->Ref(c);
+  const uint32_t idx = conn::Conns::IndexOfRef(ref);
+  const conn::Role role = conn::Conns::RoleOfRef(ref);
+  conns_->Detach(c);
   Session& s = sessions_[idx];
   const bool abnormal = why != tcp::CloseReason::kNormal;
-  if (role == kClient) {
+  if (role == conn::kClient) {
     s.cli = kNoConn;
     if (abnormal) return KillSession(idx, 'C');
     // A normal close: both directions are done on the client side.
@@ -638,7 +577,7 @@ void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   // The server side is done; what it sent may still be on its way to the client.
   if (s.to_cli.bytes == 0 && !s.cli_shut && s.cli != kNoConn) {
     s.cli_shut = true;
-    tcp_->Shutdown(s.cli);
+    conns_->Shutdown(s.cli);
   }
   MaybeFinish(idx);
 }
@@ -762,15 +701,10 @@ void Proxy::Serve(base::Request& r) noexcept {
 }
 
 void Proxy::OnTimer(base::TimerNode* n) noexcept {
-  // The nodes live inside the session and check tables: recover the index from the address.
+  // The nodes live inside the session table: recover the index from the address.
   const auto* raw = reinterpret_cast<const char*>(n);
-  if (n->owner == base::kTimerSession) {
-    const auto* base = reinterpret_cast<const char*>(sessions_);
-    OnSessionTimer(static_cast<uint32_t>((raw - base) / sizeof(Session)));
-  } else {
-    const auto* base = reinterpret_cast<const char*>(checks_);
-    OnCheckTimer(static_cast<uint32_t>((raw - base) / sizeof(Check)));
-  }
+  const auto* base = reinterpret_cast<const char*>(sessions_);
+  OnSessionTimer(static_cast<uint32_t>((raw - base) / static_cast<ptrdiff_t>(sizeof(Session))));
 }
 
 }  // namespace sluice::proxy

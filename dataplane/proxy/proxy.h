@@ -1,9 +1,9 @@
 // The TCP-mode full proxy of one worker: it accepts client connections on the frontends'
-// binds, picks a server (balance.h), opens the server connection from a local port this
-// worker owns (DESIGN.md section 2) and splices the two through the TCP stack with bounded
+// binds, picks a server (balance.h), opens the server connection through conn::Conns (a
+// local port this worker owns, DESIGN.md section 2) and splices the two with bounded
 // buffers and back-pressure both ways; it enforces timeouts, retries and redispatches failed
-// connects, queues sessions when servers are at maxconn, and runs the health checks of the
-// servers assigned to this worker. Everything it reads of the configuration comes from the
+// connects, and queues sessions when servers are at maxconn. Health checks are their own
+// module (dataplane/check). Everything it reads of the configuration comes from the
 // snapshot of the current loop iteration; everything it writes that others read is in its
 // own ProxyStats block. No heap allocation, no locks, no system calls after Init.
 #pragma once
@@ -11,16 +11,12 @@
 #include <cstdint>
 
 #include "dataplane/base/request.h"
+#include "dataplane/conn/conn.h"
 #include "dataplane/proxy/balance.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/tcp/tcp.h"
 
 struct rte_mbuf;
-struct rte_mempool;
-
-namespace sluice::net {
-class NetStack;
-}
 
 namespace sluice::proxy {
 
@@ -57,33 +53,28 @@ class Proxy {
   struct Setup {
     uint16_t worker = 0;
     uint16_t nworkers = 1;
-    uint16_t local_port_min = 32768;
-    uint16_t local_port_max = 60999;
     uint32_t max_conns = 4096;  // the TCP stack's table size
     ProxyStats* stats = nullptr;
-    rte_mempool* pool = nullptr;    // for health-check requests
     base::Timers* timers = nullptr;  // the worker's wheel (1 ms ticks of the TCP clock)
   };
   // Start-up only (allocates the session table).
-  bool Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::NetStack* net,
-            int socket_id);
+  bool Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id);
 
   // Once per loop iteration, before any event: the configuration parts of this iteration.
-  // A new generation of `cfg` restarts the balancer rotation, reschedules the health checks
-  // and serves the queues; a new generation of `listeners` reconciles the listeners. Nothing
-  // else is done for an unchanged part.
+  // A new generation of `cfg` restarts the balancer rotation and serves the queues; a new
+  // generation of `listeners` reconciles the listeners. Nothing else is done for an
+  // unchanged part.
   // `version` is the root's: an unchanged root is the whole check.
   void SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners,
                  uint64_t version) noexcept;
-  // A due node of the worker's wheel whose owner is base::kTimerSession or kTimerCheck.
+  // A due node of the worker's wheel whose owner is base::kTimerSession.
   void OnTimer(base::TimerNode* n) noexcept;
   // Carries out a request of the control plane (base::Op::kShowSessions,
   // kShutdownSession, kShutdownServerSessions) and writes its reply fields.
   void Serve(base::Request& r) noexcept;
 
   // TCP events routed here by the worker: accepted connections whose tag is >= kBindTagBase,
-  // and every event of a connection Owns() says is ours.
-  bool Owns(tcp::ConnId c) const { return c < nrefs_ && refs_[c] != 0; }
+  // and every event of a connection whose role (conn::Conns) is kClient or kServer.
   void OnAccepted(tcp::ConnId c, uint32_t tag) noexcept;
   void OnConnected(tcp::ConnId c) noexcept;
   void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept;
@@ -120,31 +111,9 @@ class Proxy {
     tcp::FlowKey cli_key;  // kept for the log once the connections are gone
     tcp::FlowKey srv_key;  // the last server connection's (local port 0: none)
   };
-  struct Check {
-    base::TimerNode timer{base::kTimerCheck};
-    tcp::ConnId conn = tcp::kNoConn;
-    uint64_t start_us = 0;
-    uint32_t epoch = UINT32_MAX;
-    bool scheduled = false;
-    bool sent = false;
-    bool connected = false;
-    uint8_t health = 0;
-    bool up = true;
-    char resp[16] = {};
-    uint8_t resp_len = 0;
-  };
   struct Queue {
     uint32_t head = UINT32_MAX, tail = UINT32_MAX, len = 0;
   };
-  enum Role : uint32_t { kNone = 0, kClient = 1, kServer = 2, kCheck = 3 };
-
-  static uint32_t Ref(uint32_t index, Role role) { return (index << 2) | role; }
-  void SetRef(tcp::ConnId c, uint32_t ref) noexcept {
-    if (c < nrefs_) refs_[c] = ref;
-  }
-
-  // Aborts *c with its callbacks muted and clears *c (see proxy.cc on re-entrancy).
-  void AbortMuted(tcp::ConnId* c) noexcept;
   // Sessions (proxy.cc).
   uint32_t NewSession() noexcept;
   uint32_t PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept;
@@ -164,22 +133,13 @@ class Proxy {
   uint64_t DeadlineUs(const Session& s, char* cause) const noexcept;
   void ArmSessionTimer(uint32_t si) noexcept;
   void OnSessionTimer(uint32_t si) noexcept;
-  bool PickLocalPort(tcp::FlowKey* key) noexcept;
   void ReconcileListeners() noexcept;
   void ShowSessions(base::Request& r) noexcept;
   void Log(const Session& s, bool connect_only) noexcept;
 
-  // Health checks (proxy_check.cc).
-  void ScheduleChecks() noexcept;
-  void StartCheck(uint32_t server) noexcept;
-  void FinishCheck(uint32_t server, CheckStatus status, uint32_t code) noexcept;
-  void CheckConnected(uint32_t server) noexcept;
-  void CheckData(uint32_t server, rte_mbuf* data, uint32_t len) noexcept;
-  void OnCheckTimer(uint32_t server) noexcept;
-
   Setup s_;
-  tcp::TcpStack* tcp_ = nullptr;
-  net::NetStack* net_ = nullptr;
+  conn::Conns* conns_ = nullptr;
+  tcp::TcpStack* tcp_ = nullptr;  // conns_->tcp(): the clock, keep-alives, flow keys
   const ProxyConfigSnap* cfg_ = nullptr;
   const ListenerSnap* listeners_ = nullptr;  // null exactly when cfg_ is
   uint64_t version_ = 0;
@@ -190,16 +150,12 @@ class Proxy {
   uint32_t nsessions_ = 0;
   uint32_t* free_ = nullptr;  // stack of free session indices
   uint32_t nfree_ = 0;
-  uint32_t* refs_ = nullptr;  // per connection id: Ref(index, role) or 0
-  uint32_t nrefs_ = 0;
-  Check* checks_ = nullptr;  // kMaxServers
   Queue queues_[kMaxBackends];
   Balancer balancer_;
   base::Timers* wheel_ = nullptr;  // the worker's
   bool listening_[tcp::kMaxListeners] = {};
   tcp::FlowKey listened_[tcp::kMaxListeners] = {};
   uint32_t nlistened_ = 0;
-  uint16_t next_port_ = 0;
   uint64_t next_uid_ = 1;
   uint64_t rate_window_ms_ = 0;
   uint32_t rate_count_ = 0;

@@ -45,17 +45,21 @@ EXTENSIONS = (".h", ".cc", ".def")
 # modules sharing a layer are peers and do not include each other. Derived from the include
 # graph of the tree (scripts/dev/layers.py --graph) and the target layout
 # (../shared/AESTHETICS.md): counters and net include nothing but lower layers; tcp sits
-# above net (TCP runs over IP, though today it uses only counters); services (the TCP test
-# services) and proxy both stand on tcp; lcore dispatches to all of them. snapshot is put
-# where rule L3 wants it, right above base, although today it still includes proxy (see
-# EXEMPT). platform (EAL/ethdev, Clock and PacketIo seams) is the target layout's and is
-# placed before it exists. A new dataplane module fails L6 until it is given a layer here.
+# above net (TCP runs over IP, though today it uses only counters); conn (the endpoint
+# layer: connection routing, outgoing connections) stands on tcp and net; services (the TCP
+# test services) and proxy stand on it; check (health checks) reads the proxy's snapshot
+# part and stats; lcore dispatches to all of them. snapshot sits right above base (rule
+# L3): it knows the parts above it by forward declaration only. platform (EAL/ethdev, Clock
+# and PacketIo seams) is the target layout's and is placed before it exists. A new dataplane
+# module fails L6 until it is given a layer here.
 LAYERS = [
     ("base",),
     ("platform", "counters", "snapshot"),
     ("net",),
     ("tcp",),
+    ("conn",),
     ("services", "proxy"),
+    ("check",),
     ("lcore",),
 ]
 

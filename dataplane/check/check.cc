@@ -1,33 +1,80 @@
-// Health checks of the servers assigned to this worker (ServerSnap::check_worker): a TCP
-// connect (L4) or, with `option httpchk`, an HTTP request whose status line is checked (L7),
-// every `inter` (`fastinter` while the state is changing, `downinter` when down). Rise/fall
-// counting follows HAProxy: health runs from 0 to rise + fall - 1; a server is UP from
-// `rise` and goes DOWN when a failure finds health at `rise` or below. Results go to this
-// worker's ServerStats; the control plane turns check_up into the servers' state.
+// Health checks (check.h).
+#include "dataplane/check/check.h"
+
 #include <rte_byteorder.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include <cstring>
+#include <new>
 
-#include "dataplane/net/net.h"
-#include "dataplane/proxy/proxy.h"
+namespace sluice::check {
 
-namespace sluice::proxy {
+using conn::ConnId;
+using conn::kNoConn;
+using proxy::BackendSnap;
+using proxy::CheckStatus;
+using proxy::kMaxServers;
+using proxy::ServerSnap;
+using proxy::ServerStats;
 
-using tcp::ConnId;
-using tcp::kNoConn;
+HealthChecks::~HealthChecks() { rte_free(checks_); }
 
-void Proxy::ScheduleChecks() noexcept {
-  const uint64_t now_ms = tcp_->now_us() / 1000;
+bool HealthChecks::Init(const char* name, const Setup& setup, conn::Conns* conns,
+                        int socket_id) {
+  s_ = setup;
+  conns_ = conns;
+  checks_ =
+      static_cast<Check*>(rte_zmalloc_socket(name, sizeof(Check) * kMaxServers, 64, socket_id));
+  if (!checks_ || !setup.stats || !setup.timers) return false;
+  for (uint32_t i = 0; i < kMaxServers; ++i) new (&checks_[i]) Check();
+  return true;
+}
+
+void HealthChecks::SetConfig(const proxy::ProxyConfigSnap* cfg) noexcept {
+  cfg_ = cfg;
+  if (!cfg || !checks_ || cfg->generation == generation_) return;
+  generation_ = cfg->generation;
+  Schedule();
+}
+
+void HealthChecks::OnTimer(base::TimerNode* n) noexcept {
+  // The nodes live inside the check table: recover the server from the address.
+  const auto* raw = reinterpret_cast<const char*>(n);
+  OnCheckTimer(static_cast<uint32_t>((raw - reinterpret_cast<const char*>(checks_)) /
+                                     static_cast<ptrdiff_t>(sizeof(Check))));
+}
+
+void HealthChecks::OnConnected(ConnId c) noexcept { Connected(conns_->IndexOf(c)); }
+
+void HealthChecks::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
+  Data(conns_->IndexOf(c), data, len);
+}
+
+void HealthChecks::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
+  const uint32_t server = conns_->IndexOf(c);
+  conns_->Detach(c);
+  Check& k = checks_[server];
+  k.conn = kNoConn;
+  if (!k.connected) {
+    Finish(server, why == tcp::CloseReason::kTimeout ? CheckStatus::kL4Tout : CheckStatus::kL4Con,
+           0);
+  } else {
+    Finish(server, CheckStatus::kL7Rsp, 0);
+  }
+}
+
+void HealthChecks::Schedule() noexcept {
+  const uint64_t now_ms = now_us() / 1000;
   for (uint32_t i = 0; i < kMaxServers; ++i) {
     Check& k = checks_[i];
     const bool mine = i < cfg_->servers.size() && cfg_->servers[i].check &&
                       cfg_->servers[i].check_worker == s_.worker;
     if (!mine) {
       if (k.scheduled) {
-        wheel_->Cancel(&k.timer);
+        s_.timers->Cancel(&k.timer);
         k.scheduled = false;
-        AbortMuted(&k.conn);
+        conns_->AbortDetached(&k.conn);
       }
       continue;
     }
@@ -42,86 +89,80 @@ void Proxy::ScheduleChecks() noexcept {
       ss.check_health.Set(k.health);
       ss.check_up.Set(k.up ? 1 : 0);
       ss.check_epoch.Set(k.epoch);
-      AbortMuted(&k.conn);
+      conns_->AbortDetached(&k.conn);
       // Spread the first checks of many servers over the interval.
-      wheel_->Arm(&k.timer, now_ms + 1 + (i * 37) % (sv.inter_ms ? sv.inter_ms : 1000));
+      s_.timers->Arm(&k.timer, now_ms + 1 + (i * 37) % (sv.inter_ms ? sv.inter_ms : 1000));
       k.scheduled = true;
     } else if (!k.scheduled) {
-      wheel_->Arm(&k.timer, now_ms + 1);
+      s_.timers->Arm(&k.timer, now_ms + 1);
       k.scheduled = true;
     }
   }
 }
 
-void Proxy::StartCheck(uint32_t server) noexcept {
+void HealthChecks::Start(uint32_t server) noexcept {
   Check& k = checks_[server];
   const ServerSnap& sv = cfg_->servers[server];
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
-  k.start_us = tcp_->now_us();
+  k.start_us = now_us();
   k.sent = k.connected = false;
   k.resp_len = 0;
   tcp::FlowKey key;
-  std::memcpy(key.remote_addr, sv.check_addr, 16);
-  key.remote_port = rte_cpu_to_be_16(sv.check_port);
-  key.is_v6 = sv.is_v6;
-  ConnId c = kNoConn;
-  if (net_->SourceFor(sv.check_addr, sv.is_v6, key.local_addr) && PickLocalPort(&key)) {
-    c = tcp_->Connect(key);
-  }
+  const ConnId c = conns_->Connect(sv.check_addr, sv.is_v6, rte_cpu_to_be_16(sv.check_port),
+                                   conn::kCheck, server, &key);
   if (c == kNoConn) {
-    FinishCheck(server, CheckStatus::kSockErr, 0);
+    Finish(server, CheckStatus::kSockErr, 0);
     return;
   }
   k.conn = c;
-  SetRef(c, Ref(server, kCheck));
   // `timeout check` bounds the whole check once connected, `inter` the connect (HAProxy
   // uses min(timeout connect, inter) for the connect part).
   uint32_t timeout_ms = sv.inter_ms;
   if (be.check_ms && be.check_ms < timeout_ms) timeout_ms = be.check_ms;
   if (be.connect_ms && be.connect_ms < timeout_ms) timeout_ms = be.connect_ms;
-  wheel_->Arm(&k.timer, (k.start_us / 1000) + (timeout_ms ? timeout_ms : 1000));
+  s_.timers->Arm(&k.timer, (k.start_us / 1000) + (timeout_ms ? timeout_ms : 1000));
 }
 
-void Proxy::OnCheckTimer(uint32_t server) noexcept {
+void HealthChecks::OnCheckTimer(uint32_t server) noexcept {
   Check& k = checks_[server];
   if (!cfg_ || server >= cfg_->servers.size() || !k.scheduled) return;
   if (k.conn != kNoConn) {
-    FinishCheck(server, k.connected ? CheckStatus::kL7Tout : CheckStatus::kL4Tout, 0);
+    Finish(server, k.connected ? CheckStatus::kL7Tout : CheckStatus::kL4Tout, 0);
     return;
   }
-  StartCheck(server);
+  Start(server);
 }
 
-void Proxy::CheckConnected(uint32_t server) noexcept {
+void HealthChecks::Connected(uint32_t server) noexcept {
   Check& k = checks_[server];
   k.connected = true;
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
   if (!be.httpchk) {
-    FinishCheck(server, CheckStatus::kL4Ok, 0);
+    Finish(server, CheckStatus::kL4Ok, 0);
     return;
   }
   rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
   if (!m) {
-    FinishCheck(server, CheckStatus::kSockErr, 0);
+    Finish(server, CheckStatus::kSockErr, 0);
     return;
   }
   const uint16_t len = be.httpchk_request_len;
   char* p = rte_pktmbuf_append(m, len);
   if (!p) {
     rte_pktmbuf_free(m);
-    FinishCheck(server, CheckStatus::kSockErr, 0);
+    Finish(server, CheckStatus::kSockErr, 0);
     return;
   }
   std::memcpy(p, be.httpchk_request, len);
-  if (!tcp_->Send(k.conn, m)) {
+  if (!conns_->Send(k.conn, m)) {
     rte_pktmbuf_free(m);
-    FinishCheck(server, CheckStatus::kSockErr, 0);
+    Finish(server, CheckStatus::kSockErr, 0);
     return;
   }
   k.sent = true;
 }
 
-void Proxy::CheckData(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
+void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
   Check& k = checks_[server];
   for (rte_mbuf* seg = data; seg && k.resp_len < sizeof k.resp - 1; seg = seg->next) {
     const auto* p = rte_pktmbuf_mtod(seg, const char*);
@@ -130,29 +171,29 @@ void Proxy::CheckData(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
     }
   }
   rte_pktmbuf_free(data);
-  tcp_->Consumed(k.conn, len);
+  conns_->Consumed(k.conn, len);
   if (k.resp_len < 12) return;  // "HTTP/1.x NNN"
   const char* r = k.resp;
   const bool http = std::memcmp(r, "HTTP/1.", 7) == 0 && r[8] == ' ' && r[9] >= '0' &&
                     r[9] <= '9' && r[10] >= '0' && r[10] <= '9' && r[11] >= '0' && r[11] <= '9';
   if (!http) {
-    FinishCheck(server, CheckStatus::kL7Rsp, 0);
+    Finish(server, CheckStatus::kL7Rsp, 0);
     return;
   }
   const uint32_t code =
       static_cast<uint32_t>((r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0'));
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
   const bool ok = be.expect_status.Accepts(code);
-  FinishCheck(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, code);
+  Finish(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, code);
 }
 
-void Proxy::FinishCheck(uint32_t server, CheckStatus status, uint32_t code) noexcept {
+void HealthChecks::Finish(uint32_t server, CheckStatus status, uint32_t code) noexcept {
   Check& k = checks_[server];
-  AbortMuted(&k.conn);  // HAProxy closes check connections with a reset too
+  conns_->AbortDetached(&k.conn);  // HAProxy closes check connections with a reset too
   if (!cfg_ || server >= cfg_->servers.size()) return;
   const ServerSnap& sv = cfg_->servers[server];
   ServerStats& ss = s_.stats->servers[server];
-  const uint64_t now = tcp_->now_us();
+  const uint64_t now = now_us();
   ss.check_status.Set(static_cast<uint64_t>(status));
   ss.check_code.Set(code);
   ss.check_duration_ms.Set((now - k.start_us) / 1000);
@@ -182,7 +223,7 @@ void Proxy::FinishCheck(uint32_t server, CheckStatus status, uint32_t code) noex
   if (k.up && k.health < top) next_ms = sv.fastinter_ms;
   if (!k.up) next_ms = k.health == 0 ? sv.downinter_ms : sv.fastinter_ms;
   if (next_ms == 0) next_ms = 1000;
-  wheel_->Arm(&k.timer, now / 1000 + next_ms);
+  s_.timers->Arm(&k.timer, now / 1000 + next_ms);
 }
 
-}  // namespace sluice::proxy
+}  // namespace sluice::check
