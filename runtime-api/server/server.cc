@@ -93,7 +93,7 @@ base::Result<bool> CliServer::OpenUnix(const ListenerConfig& cfg, Listener& l) {
             cfg.gid ? *cfg.gid : static_cast<gid_t>(-1)) != 0) {
     return fail("chown");
   }
-  if (listen(fd, cfg.backlog) != 0) return fail("listen");
+  if (listen(fd, Backlog(cfg)) != 0) return fail("listen");
   if (rename(tmp.c_str(), cfg.path.c_str()) != 0) return fail("rename");
   l.fd = fd;
   l.unix_path = cfg.path;
@@ -128,7 +128,7 @@ base::Result<bool> CliServer::OpenTcp(const ListenerConfig& cfg, Listener& l) {
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, cfg.backlog) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, Backlog(cfg)) != 0) {
     base::Error e = Errno(where);
     close(fd);
     return e;

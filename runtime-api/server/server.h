@@ -39,7 +39,9 @@ struct ListenerConfig {
   std::optional<uid_t> uid;    // unix: owner (`uid`/`user`)
   std::optional<gid_t> gid;    // unix: group (`gid`/`group`)
   Level level = Level::kOperator;  // haproxy's default
-  int backlog = 128;
+  // listen() backlog; 0: the server's maxconn, as HAProxy sizes a listener's backlog from
+  // its frontend's maxconn (a burst of clients up to maxconn never sees EAGAIN).
+  int backlog = 0;
 };
 
 struct ServerLimits {
@@ -95,6 +97,9 @@ class CliServer {
 
   base::Result<bool> OpenUnix(const ListenerConfig& cfg, Listener& l);
   base::Result<bool> OpenTcp(const ListenerConfig& cfg, Listener& l);
+  int Backlog(const ListenerConfig& cfg) const {
+    return cfg.backlog > 0 ? cfg.backlog : static_cast<int>(limits_.maxconn);
+  }
   void Accept(Listener& l);
   void AddConn(int fd, Level level, bool is_unix);
   void Service(uint64_t id, uint32_t events);

@@ -191,3 +191,14 @@ def test_300_clients_and_a_stalled_one():
     stalled.close()
     assert info.startswith(b"Name: ") and elapsed < 2.0, elapsed
     assert len(results) == 300 and all(r == b"admin\n\n" for r in results)
+
+
+def test_listen_backlog_is_maxconn():
+    """The stats socket's listen backlog is its maxconn (500 by default), as HAProxy sizes a
+    listener's backlog from its frontend's maxconn: a burst of clients up to maxconn is never
+    refused with EAGAIN (a backlog of 128 was, with 300 clients connecting at once)."""
+    out = subprocess.run(["ss", "-xlH"], capture_output=True, text=True, check=True).stdout
+    # ss shows the name the socket was bound under: ADMIN + ".<pid>.tmp", renamed after.
+    rows = [l.split() for l in out.splitlines() if ADMIN in l]
+    assert rows, out
+    assert rows[0][3] == "500", rows   # Send-Q of a listening socket: its backlog
