@@ -109,7 +109,7 @@ void Appliance::Poll() {
   logs_.Drain(proxy_, blocks, unix_us - static_cast<int64_t>(NowWorkerUs()));
   proxy_.SampleRates(stats_view_, NowMilliseconds());
   std::vector<cp::StateChange> changes;
-  if (proxy_.PollChecks(stats_view_, NowSeconds(), &changes)) PublishSnapshot();
+  if (proxy_.PollChecks(stats_view_, NowSeconds(), &changes)) PublishSnapshot(kProxyPart);
   // On stderr as HAProxy prints them, and to the backend's log targets at HAProxy's levels:
   // notice when a server comes UP, alert when one goes DOWN, emerg when none is left.
   constexpr uint8_t kEmerg = 0, kAlert = 1, kNotice = 5;

@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "dataplane/net/addr_text.h"
@@ -320,12 +321,16 @@ namespace {
 
 // Session records one show-sess reply carries at most (a slice, about 56 KiB).
 constexpr uint32_t kSessionSlice = 512;
+// How long a command waits for a worker's reply before it answers without it. A worker
+// serves requests every loop iteration: only a stuck worker takes this long.
+constexpr auto kReplyTimeout = std::chrono::seconds(5);
 
 // `show sess`: one request in flight per worker, each reply a slice of its session table;
 // the next slice is asked for as soon as a reply is taken, before it is rendered.
 class WorkerSessionStream final : public cli::SessionStream {
  public:
-  WorkerSessionStream(Appliance& app, uint64_t id) : app_(app), id_(id) {
+  WorkerSessionStream(Appliance& app, uint64_t id)
+      : app_(app), id_(id), deadline_(std::chrono::steady_clock::now() + kReplyTimeout) {
     const unsigned n = app_.requests().workers();
     for (unsigned w = 0; w < n; ++w) {
       // A session id names its worker (proxy.h): ask that one only.
@@ -352,7 +357,14 @@ class WorkerSessionStream final : public cli::SessionStream {
     const bool all_done = std::all_of(flights_.begin(), flights_.end(),
                                       [](const publish::RequestHub::Ref& f) { return !f; });
     if (all_done) return cli::Gather::kDone;
-    return got ? cli::Gather::kMore : cli::Gather::kWait;
+    if (got) {
+      deadline_ = std::chrono::steady_clock::now() + kReplyTimeout;  // progress: wait again
+      return cli::Gather::kMore;
+    }
+    // A stuck worker: list what the others gave (the hub keeps the requests until it
+    // hands them back).
+    if (std::chrono::steady_clock::now() > deadline_) return cli::Gather::kDone;
+    return cli::Gather::kWait;
   }
 
  private:
@@ -365,7 +377,7 @@ class WorkerSessionStream final : public cli::SessionStream {
     const cp::ProxyRuntime& rt = app_.proxy();
     cli::SessionView v;
     v.id = e.uid;
-    v.serial = ++serial_;
+    v.serial = static_cast<uint32_t>(e.serial);
     v.proto = e.is_v6 ? "tcpv6" : "tcpv4";
     v.src = {AddrText(e.client_addr, e.is_v6), e.client_port};
     v.dst = {AddrText(e.front_addr, e.is_v6), e.front_port};
@@ -394,18 +406,24 @@ class WorkerSessionStream final : public cli::SessionStream {
 
   Appliance& app_;
   uint64_t id_;
+  std::chrono::steady_clock::time_point deadline_;
   std::vector<publish::RequestHub::Ref> flights_;  // per worker asked; null once done
-  uint32_t serial_ = 0;
 };
 
 // `shutdown session`: the kill request to the session's worker.
 class KillAnswer final : public cli::PendingAnswer {
  public:
   explicit KillAnswer(publish::RequestHub::Ref ref, publish::RequestHub& hub)
-      : ref_(std::move(ref)), hub_(hub) {}
+      : ref_(std::move(ref)),
+        hub_(hub),
+        deadline_(std::chrono::steady_clock::now() + kReplyTimeout) {}
   cli::Gather Poll(std::string* error) override {
     hub_.Poll();
-    if (!ref_->answered) return cli::Gather::kWait;
+    if (!ref_->answered) {
+      if (std::chrono::steady_clock::now() <= deadline_) return cli::Gather::kWait;
+      *error = "The worker did not answer in time (the kill may still happen).\n";
+      return cli::Gather::kDone;
+    }
     if (ref_->req.count == 0) *error = "No such session (use 'show sess').\n";
     return cli::Gather::kDone;
   }
@@ -413,6 +431,7 @@ class KillAnswer final : public cli::PendingAnswer {
  private:
   publish::RequestHub::Ref ref_;
   publish::RequestHub& hub_;
+  std::chrono::steady_clock::time_point deadline_;
 };
 
 }  // namespace

@@ -65,6 +65,10 @@ class TimerWheel {
   // Moves time to `now` and calls fire(node) for every node whose expiry is reached, in
   // tick order. A node is disarmed before its callback, which may re-arm it. Returns the
   // number fired. A jump of more than one wheel turn visits each slot once.
+  //
+  // The due nodes of a slot first move to a list of their own, where they stay armed and
+  // linked: a callback that cancels or re-arms another due node (a session's end serving the
+  // queue, a TCB rebuilt in place) unlinks it from there cleanly, and it does not fire now.
   template <class Fire>
   size_t Advance(uint64_t now, Fire&& fire) noexcept {
     size_t fired = 0;
@@ -74,21 +78,23 @@ class TimerWheel {
     now_ = now;
     for (uint64_t t = first; t <= now; ++t) {
       TimerNode& head = slots_[t & (kSlots - 1)];
-      // Detach the due nodes first so callbacks re-arming into this slot are not revisited.
-      TimerNode* due = nullptr;
+      TimerNode due;
+      due.prev = due.next = &due;
       for (TimerNode* n = head.next; n != &head;) {
         TimerNode* next = n->next;
         if (n->expiry <= now) {
-          Unlink(n);
-          n->next = due;
-          due = n;
+          n->prev->next = n->next;  // out of the slot, still armed
+          n->next->prev = n->prev;
+          n->prev = due.prev;  // at the tail of `due`: slot order kept
+          n->next = &due;
+          due.prev->next = n;
+          due.prev = n;
         }
         n = next;
       }
-      while (due) {
-        TimerNode* n = due;
-        due = n->next;
-        n->next = n->prev = nullptr;
+      while (due.next != &due) {
+        TimerNode* n = due.next;
+        Unlink(n);
         ++fired;
         fire(n);
       }

@@ -18,7 +18,13 @@ using proxy::kMaxServers;
 using proxy::ServerSnap;
 using proxy::ServerStats;
 
-HealthChecks::~HealthChecks() { rte_free(checks_); }
+HealthChecks::~HealthChecks() {
+  // The wheel is the worker's and outlives the table: no node of ours may stay in it.
+  if (checks_ && s_.timers) {
+    for (uint32_t i = 0; i < kMaxServers; ++i) s_.timers->Cancel(&checks_[i].timer);
+  }
+  rte_free(checks_);
+}
 
 bool HealthChecks::Init(const char* name, const Setup& setup, conn::Conns* conns,
                         int socket_id) {

@@ -54,6 +54,8 @@ void MbufFifo::Clear() noexcept {
 Proxy::~Proxy() {
   if (sessions_) {
     for (uint32_t i = 0; i < max_sessions_; ++i) {
+      // The wheel is the worker's and outlives the table: no node of ours may stay in it.
+      if (wheel_) wheel_->Cancel(&sessions_[i].timer);
       sessions_[i].to_srv.Clear();
       sessions_[i].to_cli.Clear();
     }
@@ -127,7 +129,10 @@ uint32_t Proxy::NewSession() noexcept {
   Session& s = sessions_[si];
   s.~Session();
   new (&s) Session();
-  s.uid = next_uid_++ * s_.nworkers + s_.worker;
+  // The id names the worker (id % workers) and the slot ((id / workers) % slots), so a
+  // request about one session goes to one worker and one slot; the sequence number keeps
+  // ids of one slot apart over time.
+  s.uid = ((next_seq_++ * max_sessions_) + si) * s_.nworkers + s_.worker;
   ++nsessions_;
   return si;
 }
@@ -632,38 +637,59 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   ring.head.store(head + 1, std::memory_order_release);
 }
 
+uint32_t Proxy::SlotOf(uint64_t uid) const noexcept {
+  const uint32_t si = static_cast<uint32_t>((uid / s_.nworkers) % max_sessions_);
+  return sessions_[si].phase != Phase::kFree && sessions_[si].uid == uid ? si : UINT32_MAX;
+}
+
+void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
+  const Session& s = sessions_[si];
+  std::memset(e, 0, sizeof *e);
+  e->uid = s.uid;
+  // A session counter over the workers, as HAProxy's uniq_id (`show sess <id>`'s id=).
+  e->serial = s.uid / s_.nworkers / max_sessions_ * s_.nworkers + s_.worker;
+  if (s.cli != kNoConn) {
+    const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
+    std::memcpy(e->client_addr, k.remote_addr, 16);
+    std::memcpy(e->front_addr, k.local_addr, 16);
+    e->client_port = rte_be_to_cpu_16(k.remote_port);
+    e->front_port = rte_be_to_cpu_16(k.local_port);
+    e->is_v6 = k.is_v6 != 0;
+  }
+  if (s.srv != kNoConn) {
+    const tcp::FlowKey& k = tcp_->tcb(s.srv).key;
+    std::memcpy(e->local_addr, k.local_addr, 16);
+    std::memcpy(e->server_addr, k.remote_addr, 16);
+    e->local_port = rte_be_to_cpu_16(k.local_port);
+    e->server_port = rte_be_to_cpu_16(k.remote_port);
+    e->server_v6 = k.is_v6 != 0;
+  }
+  e->frontend = s.frontend;
+  e->backend = s.backend;
+  e->server = s.server;
+  e->age_ms = (now - s.accept_us) / 1000;
+}
+
 void Proxy::ShowSessions(base::Request& r) noexcept {
   const uint64_t now = tcp_->now_us();
   const uint32_t room = r.capacity / sizeof(SessionInfo);
+  SessionInfo e;
+  if (r.arg != 0) {  // one session: its slot, at once
+    const uint32_t si = SlotOf(r.arg);
+    if (si != UINT32_MAX && room > 0) {
+      Describe(si, now, &e);
+      std::memcpy(r.payload, &e, sizeof e);
+      r.used = sizeof e;
+      r.count = 1;
+    }
+    return;  // done
+  }
   uint64_t i = r.cursor;
   const uint64_t scan_end =
       i + kShowSessionsScan < max_sessions_ ? i + kShowSessionsScan : max_sessions_;
   for (; i < scan_end && r.count < room; ++i) {
-    const Session& s = sessions_[i];
-    if (s.phase == Phase::kFree || (r.arg != 0 && s.uid != r.arg)) continue;
-    SessionInfo e;
-    std::memset(&e, 0, sizeof e);
-    e.uid = s.uid;
-    if (s.cli != kNoConn) {
-      const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
-      std::memcpy(e.client_addr, k.remote_addr, 16);
-      std::memcpy(e.front_addr, k.local_addr, 16);
-      e.client_port = rte_be_to_cpu_16(k.remote_port);
-      e.front_port = rte_be_to_cpu_16(k.local_port);
-      e.is_v6 = k.is_v6 != 0;
-    }
-    if (s.srv != kNoConn) {
-      const tcp::FlowKey& k = tcp_->tcb(s.srv).key;
-      std::memcpy(e.local_addr, k.local_addr, 16);
-      std::memcpy(e.server_addr, k.remote_addr, 16);
-      e.local_port = rte_be_to_cpu_16(k.local_port);
-      e.server_port = rte_be_to_cpu_16(k.remote_port);
-      e.server_v6 = k.is_v6 != 0;
-    }
-    e.frontend = s.frontend;
-    e.backend = s.backend;
-    e.server = s.server;
-    e.age_ms = (now - s.accept_us) / 1000;
+    if (sessions_[i].phase == Phase::kFree) continue;
+    Describe(static_cast<uint32_t>(i), now, &e);
     // The payload is a byte buffer of the control plane's: copied, never cast.
     std::memcpy(r.payload + r.used, &e, sizeof e);
     r.used += sizeof e;
@@ -678,25 +704,40 @@ void Proxy::Serve(base::Request& r) noexcept {
   r.used = 0;
   r.done = true;
   r.status = base::ReplyStatus::kOk;
+  if (!sessions_) {  // no proxy on this worker
+    r.status = base::ReplyStatus::kUnknownOp;
+    return;
+  }
   switch (r.op) {
     case base::Op::kShowSessions:
       return ShowSessions(r);
-    case base::Op::kShutdownSession:
+    case base::Op::kShutdownSession: {
+      const uint32_t si = SlotOf(r.arg);
+      if (si != UINT32_MAX) {
+        KillSession(si, 'K');
+        r.count = 1;
+      }
+      return;
+    }
     case base::Op::kShutdownServerSessions:
       break;
     default:
       r.status = base::ReplyStatus::kUnknownOp;
       return;
   }
-  const bool by_server = r.op == base::Op::kShutdownServerSessions;
+  // Two passes: a kill frees a server slot and may dispatch a queued session to the same
+  // server; only the sessions on it now are killed, as HAProxy does. One walk of the table
+  // (a rare admin command; `show sess` is the sliced one).
   for (uint32_t i = 0; i < max_sessions_; ++i) {
     Session& s = sessions_[i];
-    if (s.phase == Phase::kFree) continue;
-    if (by_server ? s.server == r.arg : s.uid == r.arg) {
-      KillSession(i, 'K');
-      ++r.count;
-      if (!by_server) return;
-    }
+    s.doomed = s.phase != Phase::kFree && s.server == r.arg;
+  }
+  for (uint32_t i = 0; i < max_sessions_; ++i) {
+    if (!sessions_[i].doomed) continue;
+    sessions_[i].doomed = false;
+    if (sessions_[i].phase == Phase::kFree) continue;
+    KillSession(i, 'K');
+    ++r.count;
   }
 }
 

@@ -98,6 +98,7 @@ class Proxy {
     Phase phase = Phase::kFree;
     uint8_t retries_left = 0;
     bool redispatched = false;
+    bool doomed = false;      // marked by `shutdown sessions server`, killed in a second pass
     bool holds_slot = false;  // counted in the server's current connections
     bool cli_eof = false;     // FIN from the client
     bool srv_eof = false;     // FIN from the server
@@ -135,6 +136,9 @@ class Proxy {
   void OnSessionTimer(uint32_t si) noexcept;
   void ReconcileListeners() noexcept;
   void ShowSessions(base::Request& r) noexcept;
+  // The slot of the live session with id `uid`, or UINT32_MAX.
+  uint32_t SlotOf(uint64_t uid) const noexcept;
+  void Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept;
   void Log(const Session& s, bool connect_only) noexcept;
 
   Setup s_;
@@ -156,7 +160,7 @@ class Proxy {
   bool listening_[tcp::kMaxListeners] = {};
   tcp::FlowKey listened_[tcp::kMaxListeners] = {};
   uint32_t nlistened_ = 0;
-  uint64_t next_uid_ = 1;
+  uint64_t next_seq_ = 1;  // session ids: see NewSession
   uint64_t rate_window_ms_ = 0;
   uint32_t rate_count_ = 0;
 };

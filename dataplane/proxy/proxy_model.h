@@ -200,6 +200,7 @@ struct ServerStats {
 // reply (dataplane/base/request.h), written by the session's worker.
 struct SessionInfo {
   uint64_t uid;
+  uint64_t serial;  // a session counter (`show sess <id>`'s id=)
   uint8_t client_addr[16];
   uint8_t front_addr[16];
   uint8_t local_addr[16];  // our end of the server connection

@@ -201,6 +201,42 @@ TEST(TimerWheelTest, FiresAtExpiryInOrderAndSupportsCancelAndRearm) {
   EXPECT_FALSE(a.armed);
 }
 
+// A callback may cancel or re-arm another node that is due in the same tick (a session's
+// end serving the queue; a TCB rebuilt in place): the other node must not fire now, the wheel
+// must stay consistent, and every node after it in the slot must still fire.
+TEST(TimerWheelTest, ACallbackCancelsOrRearmsAnotherDueNode) {
+  TimerWheel<64> w(0);
+  TimerNode a, b, c, d;
+  // One slot, one tick; a node armed later goes first in its slot: a, b, c, d.
+  for (TimerNode* n : {&d, &c, &b, &a}) w.Arm(n, 7);
+  std::vector<TimerNode*> fired;
+  w.Advance(7, [&](TimerNode* n) {
+    fired.push_back(n);
+    if (n == &a) w.Arm(&b, 20);  // re-armed before its turn: fires at 20, not now
+    if (n == &c) w.Cancel(&d);   // cancelled before its turn: never fires
+  });
+  EXPECT_EQ(fired, (std::vector<TimerNode*>{&a, &c}));
+  EXPECT_TRUE(b.armed);
+  EXPECT_FALSE(d.armed);
+  EXPECT_EQ(w.armed(), 1u);
+  fired.clear();
+  w.Arm(&d, 20);
+  w.Advance(20, [&](TimerNode* n) { fired.push_back(n); });
+  EXPECT_EQ(fired.size(), 2u);
+  EXPECT_EQ(w.armed(), 0u);
+  // Re-arming a due node to "now" fires it on the next tick, not twice in this one.
+  w.Arm(&b, 21);
+  w.Arm(&a, 21);  // a first
+  int fires_of_b = 0;
+  w.Advance(21, [&](TimerNode* n) {
+    if (n == &a) w.Arm(&b, w.now());
+    if (n == &b) ++fires_of_b;
+  });
+  EXPECT_EQ(fires_of_b, 0);
+  w.Advance(22, [&](TimerNode* n) { fires_of_b += n == &b; });
+  EXPECT_EQ(fires_of_b, 1);
+}
+
 TEST(TimerWheelTest, ManyTimersAllFireExactlyOnce) {
   TimerWheel<256> w(0);
   std::vector<TimerNode> nodes(10000);
