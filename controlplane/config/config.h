@@ -112,8 +112,8 @@ struct GlobalConfig {
 // `*:80`, `:80` and `0.0.0.0:80` listen on every IPv4 address (any, addr 0.0.0.0);
 // `:::80` and `[::]:80` on every IPv6 address (any, addr ::). A port range or a comma list
 // gives one BindConfig per address and port.
-// Address:port pairs listened on over every frontend (each port of a range counts): the
-// workers' listener table (tcp::kMaxListeners; controlplane/proxy/runtime.cc checks they agree).
+// Address:port pairs listened on over every frontend and test service (each port of a range
+// counts): the workers' listener table (tcp::kMaxListeners; runtime.cc checks they agree).
 inline constexpr size_t kMaxBinds = 64;
 
 struct BindConfig {

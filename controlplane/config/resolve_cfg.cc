@@ -123,15 +123,18 @@ void CheckBinds(ParseContext& ctx) {
   const auto& proxies = ctx.config.proxies;
   const DataplaneConfig& dp = ctx.config.dataplane;
   std::map<std::string, std::pair<size_t, const BindConfig*>> seen;
+  // The test services' listeners (one per service and address of its port) share the
+  // workers' listener table.
   size_t total = 0;
+  for (const PortConfig& pc : dp.ports) total += pc.services.size() * pc.addresses.size();
   for (size_t i = 0; i < proxies.size(); ++i) {
     for (const BindConfig& b : proxies[i].binds) {
       if (++total == kMaxBinds + 1) {
         ctx.AddAt(Severity::kAlert, b.file, b.line, "bind",
                   "'bind' " + EndpointText(b.addr, b.any, b.port) + " of " + Label(proxies[i]) +
                       ": sluice listens on at most " + std::to_string(kMaxBinds) +
-                      " addresses and ports over all frontends (a port range counts each "
-                      "port).");
+                      " addresses and ports over all frontends and services (a port range "
+                      "counts each port).");
       }
     }
   }

@@ -525,7 +525,7 @@ TEST(ConfigProxyBind, Errors) {
   // The workers' listener table holds 64: the 65th address:port is an error, on its line.
   bind("bind 10.0.0.1:1000-1064",
        "'bind' 10.0.0.1:1064 of frontend 'fe': sluice listens on at most 64 addresses and "
-       "ports over all frontends (a port range counts each port).");
+       "ports over all frontends and services (a port range counts each port).");
   bind("bind www.example.com:80",
        "'bind' 'www.example.com:80': 'www.example.com' is not an IP address and sluice has no "
        "DNS resolver; write an address.");
