@@ -17,6 +17,7 @@
 
 #include "dataplane/base/result.h"
 #include "dataplane/net/addr.h"
+#include "dataplane/proxy/algo.h"
 
 namespace sluice::config {
 
@@ -143,7 +144,8 @@ struct ServerConfig {
   int line = 0;
 };
 
-enum class BalanceAlgo { kRoundRobin, kStaticRr, kLeastConn, kFirst, kSource };
+// The workers' own type (dataplane/proxy/algo.h): one enum from the file to the balancer.
+using BalanceAlgo = proxy::Algo;
 
 // A `frontend`, `backend` or `listen` section (mode tcp), with what it inherited from its
 // `defaults` section already applied.

@@ -352,11 +352,6 @@ constexpr std::string_view kBalanceAlgorithms[] = {
 };
 constexpr std::string_view kBalanceWithParens[] = {"hdr(", "random(", "rdp-cookie("};
 
-constexpr std::pair<std::string_view, BalanceAlgo> kSupportedBalance[] = {
-    {"roundrobin", BalanceAlgo::kRoundRobin}, {"static-rr", BalanceAlgo::kStaticRr},
-    {"leastconn", BalanceAlgo::kLeastConn},   {"first", BalanceAlgo::kFirst},
-    {"source", BalanceAlgo::kSource},
-};
 
 void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& algo = args[1];
@@ -372,9 +367,9 @@ void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
         Quoted(algo) + ".");
     return;
   }
-  const auto supported = std::find_if(std::begin(kSupportedBalance), std::end(kSupportedBalance),
-                                      [&](const auto& s) { return s.first == algo; });
-  const bool is_supported = supported != std::end(kSupportedBalance);
+  const auto supported = std::find_if(std::begin(proxy::kAlgoNames), std::end(proxy::kAlgoNames),
+                                      [&](const proxy::AlgoName& s) { return s.name == algo; });
+  const bool is_supported = supported != std::end(proxy::kAlgoNames);
   if (is_supported && args.size() > 2) {
     ctx.Alert("'balance " + algo + "' takes no argument, got " + Quoted(args[2]) + ".");
     return;
@@ -385,7 +380,7 @@ void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
   state.balance = {};
   state.balance_text.clear();
   if (is_supported) {
-    Target(ctx).balance = supported->second;
+    Target(ctx).balance = supported->algo;
   } else if (InDefaults(ctx)) {
     state.balance = Here(ctx);  // refused when a backend uses it
     state.balance_text = "balance " + Join(args, 1);

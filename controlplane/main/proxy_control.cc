@@ -12,56 +12,16 @@ namespace sluice::app {
 
 namespace {
 
-cli::CheckStatus ToCli(proxy::CheckStatus s) {
-  switch (s) {
-    case proxy::CheckStatus::kNone:
-      return cli::CheckStatus::kIni;
-    case proxy::CheckStatus::kL4Ok:
-      return cli::CheckStatus::kL4Ok;
-    case proxy::CheckStatus::kL4Tout:
-      return cli::CheckStatus::kL4Tout;
-    case proxy::CheckStatus::kL4Con:
-      return cli::CheckStatus::kL4Con;
-    case proxy::CheckStatus::kL7Ok:
-      return cli::CheckStatus::kL7Ok;
-    case proxy::CheckStatus::kL7Sts:
-      return cli::CheckStatus::kL7Sts;
-    case proxy::CheckStatus::kL7Rsp:
-      return cli::CheckStatus::kL7Rsp;
-    case proxy::CheckStatus::kL7Tout:
-      return cli::CheckStatus::kL7Tout;
-    case proxy::CheckStatus::kSockErr:
-      return cli::CheckStatus::kSockErr;
-  }
-  return cli::CheckStatus::kUnknown;
-}
-
 // What HAProxy adds as a check's own words (last_chk, the log's "info").
-std::string CheckOutput(proxy::CheckStatus s, uint32_t code) {
+std::string CheckOutput(check::CheckStatus s, uint32_t code) {
   switch (s) {
-    case proxy::CheckStatus::kL4Con:
+    case check::CheckStatus::kL4Con:
       return "Connection refused";
-    case proxy::CheckStatus::kL7Sts:
+    case check::CheckStatus::kL7Sts:
       return "HTTP status check returned code <" + std::to_string(code) + ">";
     default:
       return "";
   }
-}
-
-const char* AlgoName(config::BalanceAlgo a) {
-  switch (a) {
-    case config::BalanceAlgo::kRoundRobin:
-      return "roundrobin";
-    case config::BalanceAlgo::kStaticRr:
-      return "static-rr";
-    case config::BalanceAlgo::kLeastConn:
-      return "leastconn";
-    case config::BalanceAlgo::kFirst:
-      return "first";
-    case config::BalanceAlgo::kSource:
-      return "source";
-  }
-  return "roundrobin";
 }
 
 uint32_t Avg(uint64_t sum, uint64_t n) { return n ? static_cast<uint32_t>(sum / n) : 0; }
@@ -82,7 +42,7 @@ std::vector<std::string> FormatStateChange(const cp::ProxyRuntime& rt, const cp:
   const cp::ServerRt& s = rt.servers()[c.server];
   const std::string& backend = rt.backends()[s.backend].name;
   std::string text = "Server " + backend + "/" + s.name + " is " + (c.up ? "UP" : "DOWN") +
-                     ", reason: " + std::string(cli::GetCheckStatusInfo(ToCli(c.status)).desc);
+                     ", reason: " + std::string(cli::GetCheckStatusInfo(c.status).desc);
   const std::string info = CheckOutput(c.status, c.code);
   if (!info.empty()) text += ", info: \"" + info + "\"";
   text += ", check duration: " + std::to_string(c.duration_ms) + "ms. " + std::to_string(c.active) +
@@ -139,7 +99,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
     if (p.backend >= 0) {
       const cp::BackendRt& b = rt.backends()[p.backend];
       const auto bi = static_cast<size_t>(p.backend);
-      v.algo = AlgoName(b.algo);
+      v.algo = std::string(proxy::NameOf(b.algo));
       v.dynamic_weights = b.algo != config::BalanceAlgo::kStaticRr;
       auto& c = v.backend;
       auto bsum = [&](auto field) {
@@ -199,8 +159,8 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
         if (w < st.size() && s.check_configured) {
           const proxy::ServerStats& cs = st[w]->servers[i];
           const bool current = cs.check_epoch.Get() == s.check_epoch;
-          const auto status = static_cast<proxy::CheckStatus>(cs.check_status.Get());
-          k.status = cs.check_count.Get() ? ToCli(status) : cli::CheckStatus::kIni;
+          const auto status = static_cast<check::CheckStatus>(cs.check_status.Get());
+          k.status = cs.check_count.Get() ? status : cli::CheckStatus::kIni;
           k.code = static_cast<uint32_t>(cs.check_code.Get());
           k.duration_ms = cs.check_duration_ms.Get();
           if (cs.check_count.Get()) {

@@ -35,22 +35,6 @@ std::vector<std::string> ExpandLogs(const std::vector<std::string>& logs,
   return out;
 }
 
-proxy::Algo ToAlgo(config::BalanceAlgo a) {
-  switch (a) {
-    case config::BalanceAlgo::kRoundRobin:
-      return proxy::Algo::kRoundRobin;
-    case config::BalanceAlgo::kStaticRr:
-      return proxy::Algo::kStaticRr;
-    case config::BalanceAlgo::kLeastConn:
-      return proxy::Algo::kLeastConn;
-    case config::BalanceAlgo::kFirst:
-      return proxy::Algo::kFirst;
-    case config::BalanceAlgo::kSource:
-      return proxy::Algo::kSource;
-  }
-  return proxy::Algo::kRoundRobin;
-}
-
 }  // namespace
 
 void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t now_s) {
@@ -185,7 +169,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   }
   for (const BackendRt& b : backends_) {
     proxy::BackendSnap bs;
-    bs.algo = ToAlgo(b.algo);
+    bs.algo = b.algo;
     bs.first_server = b.first_server;
     bs.nservers = b.nservers;
     bs.connect_ms = b.connect_ms;
@@ -271,7 +255,7 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
     }
     const bool up = active + backup > 0;
     changes->push_back(StateChange{static_cast<uint32_t>(i), now_op == OpState::kUp,
-                                   static_cast<proxy::CheckStatus>(ss.check_status.Get()),
+                                   static_cast<check::CheckStatus>(ss.check_status.Get()),
                                    static_cast<uint32_t>(ss.check_code.Get()),
                                    ss.check_duration_ms.Get(), active, backup, b.was_up && !up});
     if (b.was_up && !up) {

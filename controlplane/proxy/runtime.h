@@ -12,6 +12,7 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/proxy/rates.h"
+#include "dataplane/check/check_status.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/snapshot/snapshot.h"
 
@@ -97,7 +98,7 @@ struct ProxyRt {
 struct StateChange {
   uint32_t server;  // index in servers()
   bool up;
-  proxy::CheckStatus status;
+  check::CheckStatus status;
   uint32_t code;
   uint64_t duration_ms;
   unsigned active, backup;  // usable servers left in the backend

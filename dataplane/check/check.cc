@@ -13,7 +13,6 @@ namespace sluice::check {
 using conn::ConnId;
 using conn::kNoConn;
 using proxy::BackendSnap;
-using proxy::CheckStatus;
 using proxy::kMaxServers;
 using proxy::ServerSnap;
 using proxy::ServerStats;

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "dataplane/base/timer_wheel.h"
+#include "dataplane/check/check_status.h"
 #include "dataplane/conn/conn.h"
 #include "dataplane/proxy/proxy_model.h"
 
@@ -67,7 +68,7 @@ class HealthChecks {
   void Connected(uint32_t server) noexcept;
   void Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept;
   void OnCheckTimer(uint32_t server) noexcept;
-  void Finish(uint32_t server, proxy::CheckStatus status, uint32_t code) noexcept;
+  void Finish(uint32_t server, CheckStatus status, uint32_t code) noexcept;
   uint64_t now_us() const noexcept { return conns_->tcp().now_us(); }
 
   Setup s_;

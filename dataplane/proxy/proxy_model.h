@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/proxy/algo.h"
 #include "dataplane/snapshot/snapshot.h"
 #include "dataplane/tcp/syncookie.h"
 #include "dataplane/tcp/tcp.h"
@@ -26,7 +27,6 @@ inline constexpr uint32_t kMaxBackends = 64;
 inline constexpr uint32_t kMaxServers = 1024;
 inline constexpr uint32_t kNoServer = UINT32_MAX;
 
-enum class Algo : uint8_t { kRoundRobin, kStaticRr, kLeastConn, kFirst, kSource };
 
 // The HTTP status codes a health check accepts (`http-check expect status 200,301-302`): one
 // bit per code from 100 to 599. Empty means HAProxy's default, any 2xx or 3xx.
@@ -168,24 +168,11 @@ struct BackendStats {
       lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
 };
 
-// Health-check outcomes (HAProxy's check status names, dataplane side).
-enum class CheckStatus : uint8_t {
-  kNone,  // not checked yet ("INI")
-  kL4Ok,
-  kL4Tout,
-  kL4Con,
-  kL7Ok,
-  kL7Sts,
-  kL7Rsp,
-  kL7Tout,
-  kSockErr,
-};
-
 struct ServerStats {
   Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
       lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
   // Health checks (only in the block of the server's check worker).
-  Stat check_status;  // CheckStatus
+  Stat check_status;  // check::CheckStatus (dataplane/check/check_status.h)
   Stat check_code;    // L7: HTTP status; L4CON: errno-like 111
   Stat check_duration_ms;
   Stat check_health;  // 0 .. rise + fall - 1

@@ -15,33 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/check/check_status.h"
+
 namespace sluice::cli {
 
-// haproxy's enum healthcheck_status. The numbers are what `show servers state` prints in
-// srv_check_status (observed: L4CON 8, L7OK 15).
-enum class CheckStatus : uint8_t {
-  kUnknown = 0,    // UNK
-  kIni = 1,        // INI: no check completed yet
-  kStart = 2,      // haproxy-internal
-  kChecked = 3,    // CHECKED
-  kHana = 4,       // HANA
-  kSockErr = 5,    // SOCKERR
-  kL4Ok = 6,       // L4OK: the TCP connection was accepted
-  kL4Tout = 7,     // L4TOUT
-  kL4Con = 8,      // L4CON: refused or unreachable
-  kL6Ok = 9,       // L6OK
-  kL6Tout = 10,    // L6TOUT
-  kL6Rsp = 11,     // L6RSP
-  kL7Tout = 12,    // L7TOUT
-  kL7Rsp = 13,     // L7RSP
-  kL57Data = 14,   // haproxy-internal: statuses from here on carry a code
-  kL7Ok = 15,      // L7OK
-  kL7OkC = 16,     // L7OKC
-  kL7Sts = 17,     // L7STS
-  kProcErr = 18,   // PROCERR
-  kProcTout = 19,  // PROCTOUT
-  kProcOk = 20,    // PROCOK
-};
+// haproxy's enum healthcheck_status, with its numbers: the workers' own type.
+using CheckStatus = check::CheckStatus;
 
 // haproxy's check_statuses[] row of a status.
 struct CheckStatusInfo {
