@@ -137,6 +137,42 @@ uint32_t Proxy::NewSession() noexcept {
   return si;
 }
 
+void Proxy::RunRequestAnalyzers(uint32_t si) noexcept { AnalyzeRequest(si); }
+
+inline void Proxy::AnalyzeRequest(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  // Each pending analyzer in bit order, as HAProxy's process_stream() walks AN_REQ_*: one
+  // that waits keeps its bit and parks the session (more input, or `timeout client`); one
+  // that closed the session ends the walk.
+  auto run = [&](uint16_t an, AnResult (Proxy::*analyzer)(uint32_t)) {
+    if (!(s.req_an & an)) return true;
+    const AnResult r = (this->*analyzer)(si);
+    if (r == AnResult::kWait) ArmSessionTimer(si);
+    if (r != AnResult::kDone) return false;
+    s.req_an = static_cast<uint16_t>(s.req_an & ~an);
+    return true;
+  };
+  if (!run(kAnReqSwitching, &Proxy::SwitchingRules)) return;
+  // Server selection where the request analyzers finish.
+  s.retries_left = cfg_->backends[s.backend].retries;
+  s.phase = Phase::kConnecting;  // until a server is chosen or the session queues
+  Dispatch(si);
+}
+
+inline Proxy::AnResult Proxy::SwitchingRules(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  s.backend = cfg_->frontends[s.frontend].backend;
+  if (s.backend >= cfg_->backends.size()) {
+    CloseClient(si, 'R', 'R');
+    return AnResult::kClosed;
+  }
+  BackendStats& bs = s_.stats->backends[s.backend];  // counted from here on, as HAProxy
+  bs.cur.Add();
+  bs.max.Max(bs.cur.Get());
+  bs.tot.Add();
+  return AnResult::kDone;
+}
+
 void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   const uint32_t bi = tag - kBindTagBase;
   // listeners_ is null exactly when cfg_ is, and a bind's frontend is always one of cfg_'s
@@ -175,24 +211,15 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   conns_->Attach(c, conn::kClient, si);
   if (f.ka.idle_ms) tcp_->SetKeepalive(c, f.ka.idle_ms, f.ka.intvl_ms, f.ka.cnt);
   s.frontend = fe;
-  s.backend = f.backend;
   s.accept_us = s.last_cli_us = s.last_srv_us = now;
   s.cli_key = tcp_->tcb(c).key;
   fs.cur.Add();
   fs.max.Max(fs.cur.Get());
   fs.tot.Add();
-  if (f.log == LogMode::kConnect) Log(s, true);
-  if (s.backend >= cfg_->backends.size()) {
-    CloseClient(si, 'R', 'R');
-    return;
-  }
-  BackendStats& bs = s_.stats->backends[s.backend];
-  bs.cur.Add();
-  bs.max.Max(bs.cur.Get());
-  bs.tot.Add();
-  s.retries_left = cfg_->backends[s.backend].retries;
-  s.phase = Phase::kConnecting;  // until a server is chosen or the session queues
-  Dispatch(si);
+  if (f.log == LogMode::kConnect) Log(s, true);  // "Connect from": no backend in it
+  s.phase = Phase::kRequest;
+  s.req_an = kTcpModeAnalyzers;
+  AnalyzeRequest(si);
 }
 
 uint32_t Proxy::PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept {
@@ -399,7 +426,10 @@ void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
 void Proxy::KillSession(uint32_t si, char cause) noexcept {
   Session& s = sessions_[si];
   if (s.term.cause == '-') {
-    const char phase = s.phase == Phase::kQueued ? 'Q' : s.phase == Phase::kConnecting ? 'C' : 'D';
+    const char phase = s.phase == Phase::kRequest      ? 'R'
+                       : s.phase == Phase::kQueued     ? 'Q'
+                       : s.phase == Phase::kConnecting ? 'C'
+                                                       : 'D';
     s.term = TermState{cause, phase};
   }
   conns_->AbortDetached(&s.srv);
@@ -444,8 +474,12 @@ void Proxy::MaybeFinish(uint32_t si) noexcept {
 }
 
 uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
-  const BackendSnap& be = cfg_->backends[s.backend];
   auto at = [](uint64_t from_us, uint32_t ms) { return ms ? from_us + 1000ull * ms : UINT64_MAX; };
+  if (s.phase == Phase::kRequest) {  // waiting for the client's request: `timeout client`
+    *cause = 'c';
+    return at(s.last_cli_us, cfg_->frontends[s.frontend].client_ms);
+  }
+  const BackendSnap& be = cfg_->backends[s.backend];
   switch (s.phase) {
     case Phase::kQueued:  // `timeout queue` defaults to `timeout connect` (HAProxy)
       *cause = 's';
@@ -465,6 +499,7 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
       *cause = cli <= srv ? 'c' : 's';
       return cli <= srv ? cli : srv;
     }
+    case Phase::kRequest:
     case Phase::kFree:
       break;
   }
@@ -473,7 +508,7 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
 
 void Proxy::ArmSessionTimer(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  if (!cfg_ || s.backend >= cfg_->backends.size()) return;
+  if (!cfg_ || (s.phase != Phase::kRequest && s.backend >= cfg_->backends.size())) return;
   char cause = '-';
   const uint64_t deadline_us = DeadlineUs(s, &cause);
   if (deadline_us == UINT64_MAX) {
@@ -500,6 +535,9 @@ void Proxy::OnSessionTimer(uint32_t si) noexcept {
       return;
     case Phase::kEstablished:
       KillSession(si, cause);
+      return;
+    case Phase::kRequest:
+      CloseClient(si, cause, 'R');
       return;
     case Phase::kFree:
       return;
@@ -532,7 +570,11 @@ void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
     if (s.backend < kMaxBackends) s_.stats->backends[s.backend].bin.Add(len);
     if (s.server != kNoServer) s_.stats->servers[s.server].bin.Add(len);
     s.to_srv.Push(data);
-    if (s.phase == Phase::kEstablished) Flush(idx, true);
+    if (s.phase == Phase::kEstablished) {
+      Flush(idx, true);
+    } else if (s.phase == Phase::kRequest) {
+      RunRequestAnalyzers(idx);  // an analyzer waiting for the request's bytes
+    }
   } else {
     s.last_srv_us = now;
     s.bytes_out += len;

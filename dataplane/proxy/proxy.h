@@ -85,7 +85,17 @@ class Proxy {
   uint32_t sessions() const { return nsessions_; }
 
  private:
-  enum class Phase : uint8_t { kFree, kQueued, kConnecting, kEstablished };
+  // kRequest: the request analyzers run (no backend or server yet).
+  enum class Phase : uint8_t { kFree, kRequest, kQueued, kConnecting, kEstablished };
+  // Request analyzers (AESTHETICS practice 16; HAProxy's AN_REQ_* bits): Session::req_an
+  // holds the ones still to run, in bit order, each done or waiting for more input. The
+  // frontend's mode picks the set; server selection and connect come where they finish.
+  // tcp-request content rules, the HTTP request parser and http-request rules join here.
+  enum ReqAnalyzer : uint16_t {
+    kAnReqSwitching = 1u << 0,  // the backend: default_backend (use_backend rules later)
+  };
+  static constexpr uint16_t kTcpModeAnalyzers = kAnReqSwitching;
+  enum class AnResult : uint8_t { kDone, kWait, kClosed };
   struct Session {
     base::TimerNode timer{base::kTimerSession};
     uint64_t uid = 0;
@@ -96,6 +106,7 @@ class Proxy {
     uint32_t server = kNoServer;
     uint32_t queue_next = UINT32_MAX;
     Phase phase = Phase::kFree;
+    uint16_t req_an = 0;  // ReqAnalyzer bits still to run
     uint8_t retries_left = 0;
     bool redispatched = false;
     bool doomed = false;      // marked by `shutdown sessions server`, killed in a second pass
@@ -119,6 +130,12 @@ class Proxy {
   uint32_t NewSession() noexcept;
   uint32_t PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept;
   bool RateAllows(uint32_t per_second) noexcept;  // counts one accepted connection
+  // Runs the pending request analyzers; when none is left, picks the server and connects.
+  // AnalyzeRequest is inlined into the accept path (proxy.cc only), so the chain costs no
+  // call per connection; RunRequestAnalyzers is the same, called where input arrives.
+  [[gnu::always_inline]] inline void AnalyzeRequest(uint32_t si) noexcept;
+  [[gnu::noinline]] void RunRequestAnalyzers(uint32_t si) noexcept;
+  [[gnu::always_inline]] inline AnResult SwitchingRules(uint32_t si) noexcept;
   void Dispatch(uint32_t si) noexcept;
   bool ConnectTo(uint32_t si, uint32_t server) noexcept;
   void ConnectFailed(uint32_t si, bool timeout) noexcept;
