@@ -19,6 +19,21 @@ namespace sluice::proxy {
 using tcp::ConnId;
 using tcp::kNoConn;
 
+namespace {
+
+// A flow key's two ends for a log record or a `show sess` line, ports in host order: the
+// peer's (remote) and ours (local).
+void CopyEnds(const tcp::FlowKey& k, uint8_t* remote_addr, uint16_t* remote_port,
+              uint8_t* local_addr, uint16_t* local_port, bool* is_v6) noexcept {
+  std::memcpy(remote_addr, k.remote_addr, 16);
+  std::memcpy(local_addr, k.local_addr, 16);
+  *remote_port = rte_be_to_cpu_16(k.remote_port);
+  *local_port = rte_be_to_cpu_16(k.local_port);
+  *is_v6 = k.is_v6 != 0;
+}
+
+}  // namespace
+
 void MbufFifo::Push(rte_mbuf* chain) noexcept {
   while (chain) {
     rte_mbuf* next = chain->next;
@@ -648,16 +663,8 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   r.tc_ms = s.established_us ? ms(s.connect_us, s.established_us) : -1;
   r.bytes_uploaded = s.bytes_in;
   r.bytes_read = s.bytes_out;
-  std::memcpy(r.client_addr, s.cli_key.remote_addr, 16);
-  std::memcpy(r.front_addr, s.cli_key.local_addr, 16);
-  r.client_port = rte_be_to_cpu_16(s.cli_key.remote_port);
-  r.front_port = rte_be_to_cpu_16(s.cli_key.local_port);
-  r.is_v6 = s.cli_key.is_v6 != 0;
-  std::memcpy(r.local_addr, s.srv_key.local_addr, 16);
-  std::memcpy(r.server_addr, s.srv_key.remote_addr, 16);
-  r.local_port = rte_be_to_cpu_16(s.srv_key.local_port);
-  r.server_port = rte_be_to_cpu_16(s.srv_key.remote_port);
-  r.server_v6 = s.srv_key.is_v6 != 0;
+  CopyEnds(s.cli_key, r.client_addr, &r.client_port, r.front_addr, &r.front_port, &r.is_v6);
+  CopyEnds(s.srv_key, r.server_addr, &r.server_port, r.local_addr, &r.local_port, &r.server_v6);
   r.connect_only = connect_only;
   r.redispatched = s.redispatched;
   r.term_cause = s.term.cause;
@@ -691,20 +698,12 @@ void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
   // A session counter over the workers, as HAProxy's uniq_id (`show sess <id>`'s id=).
   e->serial = s.uid / s_.nworkers / max_sessions_ * s_.nworkers + s_.worker;
   if (s.cli != kNoConn) {
-    const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
-    std::memcpy(e->client_addr, k.remote_addr, 16);
-    std::memcpy(e->front_addr, k.local_addr, 16);
-    e->client_port = rte_be_to_cpu_16(k.remote_port);
-    e->front_port = rte_be_to_cpu_16(k.local_port);
-    e->is_v6 = k.is_v6 != 0;
+    CopyEnds(tcp_->tcb(s.cli).key, e->client_addr, &e->client_port, e->front_addr,
+             &e->front_port, &e->is_v6);
   }
   if (s.srv != kNoConn) {
-    const tcp::FlowKey& k = tcp_->tcb(s.srv).key;
-    std::memcpy(e->local_addr, k.local_addr, 16);
-    std::memcpy(e->server_addr, k.remote_addr, 16);
-    e->local_port = rte_be_to_cpu_16(k.local_port);
-    e->server_port = rte_be_to_cpu_16(k.remote_port);
-    e->server_v6 = k.is_v6 != 0;
+    CopyEnds(tcp_->tcb(s.srv).key, e->server_addr, &e->server_port, e->local_addr,
+             &e->local_port, &e->server_v6);
   }
   e->frontend = s.frontend;
   e->backend = s.backend;

@@ -33,9 +33,9 @@ Runs as the meson tests `layers` and `layers-self-test` (suite `style`).
 import argparse
 import os
 import re
-import subprocess
 import sys
-import tempfile
+
+import selftest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOPS = ("dataplane", "controlplane", "runtime-api")
@@ -253,22 +253,23 @@ def print_graph(edges, layers):
 
 # --- self-test ------------------------------------------------------------------------------
 
+def _text(incs):
+    """A file's text from its includes: "<x>" system, "#..." a line as is, else "x"."""
+    lines = ["#pragma once"]
+    for inc in incs:
+        if inc.startswith("<"):
+            lines.append(f"#include {inc}")
+        elif inc.startswith("#"):
+            lines.append(inc)
+        else:
+            lines.append(f'#include "{inc}"')
+    return "\n".join(lines) + "\n"
+
+
 def _tree(files):
     """A temporary tree: {path: [included paths]}. Returns the TemporaryDirectory."""
-    tmp = tempfile.TemporaryDirectory(prefix="layers-selftest-")
-    for rel, incs in files.items():
-        path = os.path.join(tmp.name, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("#pragma once\n")
-            for inc in incs:
-                if inc.startswith("<"):
-                    f.write(f"#include {inc}\n")
-                elif inc.startswith("#"):
-                    f.write(inc + "\n")
-                else:
-                    f.write(f'#include "{inc}"\n')
-    return tmp
+    return selftest.temp_tree({rel: _text(incs) for rel, incs in files.items()},
+                              "layers-selftest-")
 
 
 def self_test():
@@ -367,20 +368,12 @@ def self_test():
         print("ok   exemption used, stale exemption noted, cycle not exempt")
 
     # The command line: exit 0 on the clean tree, 1 with a violation.
-    for name, extra, want in [("exit status clean", {}, 0),
-                              ("exit status violation",
-                               {"dataplane/base/result.h": ["controlplane/log/log.h"]}, 1)]:
-        files = {k: list(v) for k, v in clean.items()}
-        for k, v in extra.items():
-            files[k].extend(v)
-        with _tree(files) as root:
-            rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--root", root],
-                                stdout=subprocess.DEVNULL, check=False).returncode
-        if rc != want:
-            failures += 1
-            print(f"FAIL {name}: exit {rc}, expected {want}")
-        else:
-            print(f"ok   {name}")
+    violation = {k: list(v) for k, v in clean.items()}
+    violation["dataplane/base/result.h"].append("controlplane/log/log.h")
+    failures += selftest.exit_status_cases(__file__, [
+        ("exit status clean", {k: _text(v) for k, v in clean.items()}, 0),
+        ("exit status violation", {k: _text(v) for k, v in violation.items()}, 1),
+    ], "layers-selftest-")
 
     print(f"layers self-test: {failures} failure(s)")
     return 1 if failures else 0

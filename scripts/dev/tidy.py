@@ -37,9 +37,9 @@ import argparse
 import bisect
 import os
 import re
-import subprocess
 import sys
-import tempfile
+
+import selftest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCES = ("dataplane", "controlplane", "runtime-api", "tests", "bench")
@@ -357,13 +357,7 @@ def check(root, file_exempt=None, pending=None):
 
 def _tree(files):
     """A temporary tree: {path: text}. Returns the TemporaryDirectory."""
-    tmp = tempfile.TemporaryDirectory(prefix="tidy-selftest-")
-    for rel, text in files.items():
-        path = os.path.join(tmp.name, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-    return tmp
+    return selftest.temp_tree(files, "tidy-selftest-")
 
 
 def _src(*lines):
@@ -528,16 +522,10 @@ def self_test():
 
     # The command line: exit 0 on a clean tree, 1 with a violation (the repository's own
     # FILE_EXEMPT and PENDING name no file of these trees).
-    for name, text, want in [("exit status clean", "int F() { return 0; }\n", 0),
-                             ("exit status violation", "void F() { throw 1; }\n", 1)]:
-        with _tree({"dataplane/a/a.cc": text}) as root:
-            rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--root", root],
-                                stdout=subprocess.DEVNULL, check=False).returncode
-        if rc != want:
-            failures += 1
-            print(f"FAIL {name}: exit {rc}, expected {want}")
-        else:
-            print(f"ok   {name}")
+    failures += selftest.exit_status_cases(__file__, [
+        ("exit status clean", {"dataplane/a/a.cc": "int F() { return 0; }\n"}, 0),
+        ("exit status violation", {"dataplane/a/a.cc": "void F() { throw 1; }\n"}, 1),
+    ], "tidy-selftest-")
 
     print(f"tidy self-test: {failures} failure(s)")
     return 1 if failures else 0

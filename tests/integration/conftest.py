@@ -56,6 +56,24 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+def start_backend(addr, port, name, *options):
+    """tools/backend.py on addr:port in sl-server (options: --mode M, --status N), once it
+    says it is ready. Stop it with stop_backends()."""
+    p = subprocess.Popen(
+        ["ip", "netns", "exec", NS_SERVER, "/usr/bin/python3",
+         os.path.join(ROOT, "tests/integration/tools/backend.py"), addr, str(port), name,
+         *map(str, options)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    return p
+
+
+def stop_backends(procs):
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
 def admin_cli(cmd):
     """One Runtime API command on the testbed's admin socket, sent with socat as operators
     do; returns the answer's text."""

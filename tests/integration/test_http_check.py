@@ -3,17 +3,14 @@ sl-server answer the checks with fixed status codes, and `show stat` must show e
 UP or DOWN as HAProxy 2.6 would, with L7OK or L7STS and the code. tests/fixtures/
 http-check.cfg: be_list expects 200,301-302; be_default expects nothing (2xx or 3xx pass)."""
 
-import os
-import subprocess
 import time
 
 import pytest
 
-from conftest import NS_SERVER, ROOT
 from conftest import admin_cli as cli
+from conftest import start_backend, stop_backends
 
 TESTBED_CONFIG = "tests/fixtures/http-check.cfg"
-TOOLS = os.path.join(ROOT, "tests/integration/tools")
 CODES = (200, 204, 301, 302, 303, 404)
 WANT = {
     ("be_list", "s200"): ("UP", "L7OK", "200"),
@@ -29,19 +26,10 @@ WANT = {
 
 @pytest.fixture(scope="module")
 def http_servers(testbed):
-    procs = []
-    for code in CODES:
-        p = subprocess.Popen(
-            ["ip", "netns", "exec", NS_SERVER, "/usr/bin/python3",
-             os.path.join(TOOLS, "backend.py"), "10.10.2.11", str(9000 + code), f"c{code}",
-             "--mode", "http", "--status", str(code)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert p.stdout.readline().strip() == "ready"
-        procs.append(p)
+    procs = [start_backend("10.10.2.11", 9000 + code, f"c{code}", "--mode", "http",
+                           "--status", code) for code in CODES]
     yield
-    for p in procs:
-        p.kill()
-        p.wait()
+    stop_backends(procs)
 
 
 def rows():

@@ -5,13 +5,13 @@ that resets every connection; fe_stall -> a server that never answers (timeouts 
 import json
 import os
 import re
-import subprocess
 import time
 
 import pytest
 
-from conftest import NS_CLIENT, NS_SERVER, ROOT, run
+from conftest import NS_CLIENT, ROOT, run
 from conftest import admin_cli as cli
+from conftest import start_backend, stop_backends
 from conftest import stat_scur as scur
 
 TESTBED_CONFIG = "tests/fixtures/proxy-failures.cfg"
@@ -26,18 +26,10 @@ def info(name):
 
 @pytest.fixture(scope="module")
 def bad_backends(testbed):
-    procs = []
-    for addr, port, mode in (("10.10.2.11", 9001, "reset"), ("10.10.2.12", 9002, "stall")):
-        p = subprocess.Popen(
-            ["ip", "netns", "exec", NS_SERVER, "/usr/bin/python3",
-             os.path.join(TOOLS, "backend.py"), addr, str(port), mode, "--mode", mode],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert p.stdout.readline().strip() == "ready"
-        procs.append(p)
+    procs = [start_backend(addr, port, mode, "--mode", mode)
+             for addr, port, mode in (("10.10.2.11", 9001, "reset"), ("10.10.2.12", 9002, "stall"))]
     yield
-    for p in procs:
-        p.kill()
-        p.wait()
+    stop_backends(procs)
 
 
 def burst(port, n, concurrency, wait):
