@@ -384,7 +384,11 @@ class KillAnswer final : public cli::PendingAnswer {
       *error = "The worker did not answer in time (the kill may still happen).\n";
       return cli::Gather::kDone;
     }
-    if (ref_->req.count == 0) *error = "No such session (use 'show sess').\n";
+    if (ref_->req.status == base::ReplyStatus::kBusy) {
+      *error = "Too many requests are waiting for the workers; try again.\n";
+    } else if (ref_->req.count == 0) {
+      *error = "No such session (use 'show sess').\n";
+    }
     return cli::Gather::kDone;
   }
 

@@ -68,7 +68,15 @@ RequestHub::Ref RequestHub::Send(unsigned worker, base::Op op, uint64_t arg, uin
     in_flight_.erase(ex->req.id);
     return ex;
   }
-  if (!backlog_[worker].empty() || !Enqueue(ex)) backlog_[worker].push_back(ex);
+  if (backlog_[worker].empty() && Enqueue(ex)) return ex;
+  if (backlog_[worker].size() >= kMaxBacklog) {  // a stuck worker: refuse, do not grow
+    ex->req.status = base::ReplyStatus::kBusy;
+    ex->req.done = true;
+    ex->answered = true;
+    in_flight_.erase(ex->req.id);
+    return ex;
+  }
+  backlog_[worker].push_back(ex);
   return ex;
 }
 

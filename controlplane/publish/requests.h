@@ -5,7 +5,8 @@
 // the caller reads the reply whenever it next looks. A caller that goes away (a CLI client
 // that closed mid-dump) just drops its reference: the hub keeps the request alive until the
 // worker has handed it back, then frees it. Sends beyond what a ring takes wait in a backlog
-// of the hub's, flushed by Poll, so callers never see a full ring.
+// of the hub's, flushed by Poll, so callers never see a full ring; that backlog is bounded
+// (kMaxBacklog per worker): past it a request is answered at once with kBusy, never sent.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,8 @@ class RequestHub {
     bool answered = false;
   };
   using Ref = std::shared_ptr<Exchange>;
+
+  static constexpr size_t kMaxBacklog = 4096;  // requests waiting for room, per worker
 
   RequestHub() = default;
   RequestHub(const RequestHub&) = delete;

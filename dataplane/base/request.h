@@ -22,7 +22,8 @@ enum class Op : uint16_t {
   kShutdownServerSessions,
 };
 
-enum class ReplyStatus : uint8_t { kOk, kUnknownOp };
+// kBusy: never sent, the control plane had too many requests waiting for that worker.
+enum class ReplyStatus : uint8_t { kOk, kUnknownOp, kBusy };
 
 struct Request {
   // Written by the control plane before the request is sent.
