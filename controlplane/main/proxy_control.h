@@ -1,7 +1,7 @@
 // Slow path. The Runtime API's proxy commands on the appliance (runtime-api/commands/
 // proxy_view.h): views summed from the workers' statistics blocks, mutations of the live
 // state (controlplane/proxy) followed by a snapshot publication, and session commands sent
-// through the workers' command rings.
+// as requests on the workers' request/reply rings (controlplane/publish/requests.h).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// Sessions: accept, server choice, connect with retries, queues, splicing, timeouts, close.
+// Sessions: accept, request analyzers, server choice, connect with retries, queues,
+// splicing, timeouts, close. Log records and request answers: proxy_report.cc.
 //
 // Re-entrancy rule: Abort() and Shutdown() may call OnClosed() for the connection at once.
 // Before the proxy aborts one of its own connections it detaches it (conn::Conns::
@@ -19,20 +20,6 @@ namespace sluice::proxy {
 using tcp::ConnId;
 using tcp::kNoConn;
 
-namespace {
-
-// A flow key's two ends for a log record or a `show sess` line, ports in host order: the
-// peer's (remote) and ours (local).
-void CopyEnds(const tcp::FlowKey& k, uint8_t* remote_addr, uint16_t* remote_port,
-              uint8_t* local_addr, uint16_t* local_port, bool* is_v6) noexcept {
-  std::memcpy(remote_addr, k.remote_addr, 16);
-  std::memcpy(local_addr, k.local_addr, 16);
-  *remote_port = rte_be_to_cpu_16(k.remote_port);
-  *local_port = rte_be_to_cpu_16(k.local_port);
-  *is_v6 = k.is_v6 != 0;
-}
-
-}  // namespace
 
 void MbufFifo::Push(rte_mbuf* chain) noexcept {
   while (chain) {
@@ -642,144 +629,6 @@ void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
     conns_->Shutdown(s.cli);
   }
   MaybeFinish(idx);
-}
-
-void Proxy::Log(const Session& s, bool connect_only) noexcept {
-  LogRing& ring = s_.stats->log;
-  const uint64_t head = ring.head.load(std::memory_order_relaxed);
-  if (head - ring.tail.load(std::memory_order_acquire) >= kLogRingSize) {
-    ring.dropped.Add();
-    tcp_->counters().Inc(counters::Counter::proxy_drop_log_ring_full);
-    return;
-  }
-  LogRecord& r = ring.records[head & (kLogRingSize - 1)];
-  const uint64_t now = tcp_->now_us();
-  auto ms = [](uint64_t from, uint64_t to) { return static_cast<int32_t>((to - from) / 1000); };
-  r.accept_us = s.accept_us;
-  r.tt_ms = ms(s.accept_us, now);
-  // Tw: time queued (0 when never queued); Tc: the connect that succeeded (-1: none).
-  r.tw_ms = s.queue_us ? ms(s.queue_us, s.connect_us > s.queue_us ? s.connect_us : now) : 0;
-  if (connect_only) r.tw_ms = -1;
-  r.tc_ms = s.established_us ? ms(s.connect_us, s.established_us) : -1;
-  r.bytes_uploaded = s.bytes_in;
-  r.bytes_read = s.bytes_out;
-  CopyEnds(s.cli_key, r.client_addr, &r.client_port, r.front_addr, &r.front_port, &r.is_v6);
-  CopyEnds(s.srv_key, r.server_addr, &r.server_port, r.local_addr, &r.local_port, &r.server_v6);
-  r.connect_only = connect_only;
-  r.redispatched = s.redispatched;
-  r.term_cause = s.term.cause;
-  r.term_phase = s.term.phase;
-  r.frontend = s.frontend;
-  r.backend = s.backend;
-  r.server = s.server;
-  const bool has_be = s.backend < kMaxBackends;
-  r.actconn = nsessions_;
-  r.feconn = static_cast<uint32_t>(s_.stats->frontends[s.frontend].cur.Get());
-  r.beconn = has_be ? static_cast<uint32_t>(s_.stats->backends[s.backend].cur.Get()) : 0;
-  r.srv_conn =
-      s.server != kNoServer ? static_cast<uint32_t>(s_.stats->servers[s.server].cur.Get()) : 0;
-  r.retries = has_be && cfg_ && s.backend < cfg_->backends.size()
-                  ? cfg_->backends[s.backend].retries - s.retries_left
-                  : 0;
-  r.srv_queue = 0;  // no per-server queue: sessions wait in the backend's
-  r.backend_queue = has_be ? queues_[s.backend].len : 0;
-  ring.head.store(head + 1, std::memory_order_release);
-}
-
-uint32_t Proxy::SlotOf(uint64_t uid) const noexcept {
-  const uint32_t si = static_cast<uint32_t>((uid / s_.nworkers) % max_sessions_);
-  return sessions_[si].phase != Phase::kFree && sessions_[si].uid == uid ? si : UINT32_MAX;
-}
-
-void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
-  const Session& s = sessions_[si];
-  std::memset(e, 0, sizeof *e);
-  e->uid = s.uid;
-  // A session counter over the workers, as HAProxy's uniq_id (`show sess <id>`'s id=).
-  e->serial = s.uid / s_.nworkers / max_sessions_ * s_.nworkers + s_.worker;
-  if (s.cli != kNoConn) {
-    CopyEnds(tcp_->tcb(s.cli).key, e->client_addr, &e->client_port, e->front_addr,
-             &e->front_port, &e->is_v6);
-  }
-  if (s.srv != kNoConn) {
-    CopyEnds(tcp_->tcb(s.srv).key, e->server_addr, &e->server_port, e->local_addr,
-             &e->local_port, &e->server_v6);
-  }
-  e->frontend = s.frontend;
-  e->backend = s.backend;
-  e->server = s.server;
-  e->age_ms = (now - s.accept_us) / 1000;
-}
-
-void Proxy::ShowSessions(base::Request& r) noexcept {
-  const uint64_t now = tcp_->now_us();
-  const uint32_t room = r.capacity / sizeof(SessionInfo);
-  SessionInfo e;
-  if (r.arg != 0) {  // one session: its slot, at once
-    const uint32_t si = SlotOf(r.arg);
-    if (si != UINT32_MAX && room > 0) {
-      Describe(si, now, &e);
-      std::memcpy(r.payload, &e, sizeof e);
-      r.used = sizeof e;
-      r.count = 1;
-    }
-    return;  // done
-  }
-  uint64_t i = r.cursor;
-  const uint64_t scan_end =
-      i + kShowSessionsScan < max_sessions_ ? i + kShowSessionsScan : max_sessions_;
-  for (; i < scan_end && r.count < room; ++i) {
-    if (sessions_[i].phase == Phase::kFree) continue;
-    Describe(static_cast<uint32_t>(i), now, &e);
-    // The payload is a byte buffer of the control plane's: copied, never cast.
-    std::memcpy(r.payload + r.used, &e, sizeof e);
-    r.used += sizeof e;
-    ++r.count;
-  }
-  r.cursor = i;
-  r.done = i >= max_sessions_;
-}
-
-void Proxy::Serve(base::Request& r) noexcept {
-  r.count = 0;
-  r.used = 0;
-  r.done = true;
-  r.status = base::ReplyStatus::kOk;
-  if (!sessions_) {  // no proxy on this worker
-    r.status = base::ReplyStatus::kUnknownOp;
-    return;
-  }
-  switch (r.op) {
-    case base::Op::kShowSessions:
-      return ShowSessions(r);
-    case base::Op::kShutdownSession: {
-      const uint32_t si = SlotOf(r.arg);
-      if (si != UINT32_MAX) {
-        KillSession(si, 'K');
-        r.count = 1;
-      }
-      return;
-    }
-    case base::Op::kShutdownServerSessions:
-      break;
-    default:
-      r.status = base::ReplyStatus::kUnknownOp;
-      return;
-  }
-  // Two passes: a kill frees a server slot and may dispatch a queued session to the same
-  // server; only the sessions on it now are killed, as HAProxy does. One walk of the table
-  // (a rare admin command; `show sess` is the sliced one).
-  for (uint32_t i = 0; i < max_sessions_; ++i) {
-    Session& s = sessions_[i];
-    s.doomed = s.phase != Phase::kFree && s.server == r.arg;
-  }
-  for (uint32_t i = 0; i < max_sessions_; ++i) {
-    if (!sessions_[i].doomed) continue;
-    sessions_[i].doomed = false;
-    if (sessions_[i].phase == Phase::kFree) continue;
-    KillSession(i, 'K');
-    ++r.count;
-  }
 }
 
 void Proxy::OnTimer(base::TimerNode* n) noexcept {
