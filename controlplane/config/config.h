@@ -127,6 +127,8 @@ struct BindConfig {
 
 // `server NAME ADDR:PORT [params]` in a backend or listen section; `default-server` lines
 // before it (in the section, else in its defaults section) give the defaults of the params.
+// This is the one model of a server: the control plane's live state (cp::ServerRt) points at
+// it and adds only the Runtime API's overrides.
 struct ServerConfig {
   std::string name;
   uint32_t id = 0;  // 1-based in its backend, or `id N`
@@ -135,7 +137,9 @@ struct ServerConfig {
   unsigned weight = 1;   // 0..256 as haproxy
   unsigned maxconn = 0;  // 0: unlimited
   bool check = false;
-  uint32_t inter_ms = 2000, fastinter_ms = 0, downinter_ms = 0;  // 0: same as inter
+  // fastinter and downinter: 0 while parsing means `inter`; the whole-configuration check
+  // writes the effective values.
+  uint32_t inter_ms = 2000, fastinter_ms = 0, downinter_ms = 0;
   unsigned rise = 2, fall = 3;
   std::optional<uint16_t> check_port;     // `port N`
   std::optional<net::IpAddr> check_addr;  // `addr A`

@@ -160,6 +160,14 @@ void CheckBinds(ParseContext& ctx) {
   }
 }
 
+// The model holds what the workers use: HAProxy's `fastinter` and `downinter` default to
+// `inter`.
+void ResolveCheckTimes(ServerConfig& s) {
+  if (s.inter_ms == 0) s.inter_ms = 2000;
+  if (s.fastinter_ms == 0) s.fastinter_ms = s.inter_ms;
+  if (s.downinter_ms == 0) s.downinter_ms = s.inter_ms;
+}
+
 }  // namespace
 
 void CheckProxies(ParseContext& ctx) {
@@ -172,7 +180,10 @@ void CheckProxies(ParseContext& ctx) {
   }
   CheckBinds(ctx);
   AssignIds(proxies);
-  for (ProxyConfig& p : proxies) AssignIds(p.servers);
+  for (ProxyConfig& p : proxies) {
+    AssignIds(p.servers);
+    for (ServerConfig& s : p.servers) ResolveCheckTimes(s);
+  }
 }
 
 }  // namespace sluice::config

@@ -19,9 +19,9 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
   e.client_port = r.client_port;
   e.frontend_ip = AddrText(r.front_addr, r.is_v6, r.front_port);
   e.frontend_port = r.front_port;
-  if (r.frontend < rt.frontends().size()) e.frontend = rt.frontends()[r.frontend].name;
-  e.backend = r.backend < rt.backends().size() ? rt.backends()[r.backend].name : "<NONE>";
-  e.server = r.server < rt.servers().size() ? rt.servers()[r.server].name : "<NOSRV>";
+  if (r.frontend < rt.frontends().size()) e.frontend = rt.frontends()[r.frontend].name();
+  e.backend = r.backend < rt.backends().size() ? rt.backends()[r.backend].name() : "<NONE>";
+  e.server = r.server < rt.servers().size() ? rt.servers()[r.server].name() : "<NOSRV>";
   e.backend_src_ip = AddrText(r.local_addr, r.server_v6, r.local_port);
   e.backend_src_port = r.local_port;
   e.server_ip = AddrText(r.server_addr, r.server_v6, r.server_port);
@@ -63,8 +63,8 @@ base::Result<bool> LogWriter::Init(const cp::ProxyRuntime& rt) {
   backends_.clear();
   for (const cp::BackendRt& b : rt.backends()) {
     std::vector<int> ids;
-    for (const std::string& line : b.log_targets) {
-      auto id = AddTarget("backend " + b.name, line);
+    for (const std::string& line : rt.LogTargets(*b.conf)) {
+      auto id = AddTarget("backend " + b.name(), line);
       if (!id) return base::Error{id.error()};
       ids.push_back(*id);
     }
@@ -72,13 +72,14 @@ base::Result<bool> LogWriter::Init(const cp::ProxyRuntime& rt) {
   }
   for (const cp::FrontendRt& f : rt.frontends()) {
     FrontendLog fl;
-    if (!f.log_format.empty()) {
+    const std::string format = cp::ProxyRuntime::LogFormat(*f.conf);
+    if (!format.empty()) {
       std::string error;
-      fl.format = log::LogFormat::Compile(f.log_format, &error);
-      if (!fl.format) return base::Error{"frontend " + f.name + ": log-format: " + error};
+      fl.format = log::LogFormat::Compile(format, &error);
+      if (!fl.format) return base::Error{"frontend " + f.name() + ": log-format: " + error};
     }
-    for (const std::string& line : f.log_targets) {
-      auto id = AddTarget("frontend " + f.name, line);
+    for (const std::string& line : rt.LogTargets(*f.conf)) {
+      auto id = AddTarget("frontend " + f.name(), line);
       if (!id) return base::Error{id.error()};
       fl.sinks.push_back(*id);
     }

@@ -40,8 +40,8 @@ std::string AddrText(const uint8_t* a, bool v6) { return net::ToString(net::From
 
 std::vector<std::string> FormatStateChange(const cp::ProxyRuntime& rt, const cp::StateChange& c) {
   const cp::ServerRt& s = rt.servers()[c.server];
-  const std::string& backend = rt.backends()[s.backend].name;
-  std::string text = "Server " + backend + "/" + s.name + " is " + (c.up ? "UP" : "DOWN") +
+  const std::string& backend = rt.backends()[s.backend].name();
+  std::string text = "Server " + backend + "/" + s.name() + " is " + (c.up ? "UP" : "DOWN") +
                      ", reason: " + std::string(cli::GetCheckStatusInfo(c.status).desc);
   const std::string info = CheckOutput(c.status, c.code);
   if (!info.empty()) text += ", info: \"" + info + "\"";
@@ -72,8 +72,8 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
   out->clear();
   for (const cp::ProxyRt& p : rt.proxies()) {
     cli::ProxyView v;
-    v.name = p.name;
-    v.iid = p.id;
+    v.name = p.name();
+    v.iid = p.id();
     v.has_frontend = p.frontend >= 0;
     v.has_backend = p.backend >= 0;
     if (p.frontend >= 0) {
@@ -99,8 +99,8 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
     if (p.backend >= 0) {
       const cp::BackendRt& b = rt.backends()[p.backend];
       const auto bi = static_cast<size_t>(p.backend);
-      v.algo = std::string(proxy::NameOf(b.algo));
-      v.dynamic_weights = b.algo != config::BalanceAlgo::kStaticRr;
+      v.algo = std::string(proxy::NameOf(b.conf->balance));
+      v.dynamic_weights = b.conf->balance != config::BalanceAlgo::kStaticRr;
       auto& c = v.backend;
       auto bsum = [&](auto field) {
         return Sum(st, [&](auto& s) { return (s.backends[bi].*field).Get(); });
@@ -133,11 +133,11 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
           return Sum(st, [&](auto& x) { return (x.servers[i].*field).Get(); });
         };
         cli::ServerView sv;
-        sv.name = s.name;
-        sv.sid = s.id;
+        sv.name = s.name();
+        sv.sid = s.id();
         sv.addr = net::ToString(s.addr);
         sv.port = s.port;
-        sv.backup = s.backup;
+        sv.backup = s.conf->backup;
         sv.forced_maint = s.maint || s.cfg_maint;
         sv.config_maint = s.cfg_maint;
         sv.forced_drain = s.drain;
@@ -145,18 +145,18 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
                       : s.op == cp::OpState::kStopping ? cli::ServerOpState::kStopping
                                                        : cli::ServerOpState::kStopped;
         sv.uweight = s.uweight;
-        sv.iweight = s.iweight;
+        sv.iweight = s.conf->weight;
         sv.eweight = s.uweight;
         sv.maxconn = s.maxconn;
         auto& k = sv.check;
-        k.configured = s.check_configured;
+        k.configured = s.CheckConfigured();
         k.enabled = s.check_enabled;
-        k.rise = s.rise;
-        k.fall = s.fall;
+        k.rise = s.conf->rise;
+        k.fall = s.conf->fall;
         if (s.check_port != s.port) k.port = s.check_port;
         if (!(s.check_addr == s.addr)) k.addr = net::ToString(s.check_addr);
         const size_t w = i % rt.nworkers();
-        if (w < st.size() && s.check_configured) {
+        if (w < st.size() && s.CheckConfigured()) {
           const proxy::ServerStats& cs = st[w]->servers[i];
           const bool current = cs.check_epoch.Get() == s.check_epoch;
           const auto status = static_cast<check::CheckStatus>(cs.check_status.Get());
@@ -169,7 +169,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
           k.health = current ? static_cast<uint32_t>(cs.check_health.Get()) : s.init_health;
           sv.counters.chkfail = cs.check_fails.Get();
         } else {
-          k.health = s.op == cp::OpState::kDown ? 0 : s.rise + s.fall - 1;
+          k.health = s.op == cp::OpState::kDown ? 0 : s.conf->rise + s.conf->fall - 1;
         }
         sv.counters.chkdown = s.down_transitions;
         auto& c = sv.counters;
@@ -342,17 +342,17 @@ class WorkerSessionStream final : public cli::SessionStream {
     v.src = {AddrText(e.client_addr, e.is_v6), e.client_port};
     v.dst = {AddrText(e.front_addr, e.is_v6), e.front_port};
     if (e.frontend < rt.frontends().size()) {
-      v.frontend = rt.frontends()[e.frontend].name;
-      v.frontend_iid = rt.frontends()[e.frontend].id;
+      v.frontend = rt.frontends()[e.frontend].name();
+      v.frontend_iid = rt.frontends()[e.frontend].id();
     }
     v.listener_id = 1;
     if (e.backend < rt.backends().size()) {
-      v.backend = rt.backends()[e.backend].name;
-      v.backend_iid = rt.backends()[e.backend].id;
+      v.backend = rt.backends()[e.backend].name();
+      v.backend_iid = rt.backends()[e.backend].id();
     }
     if (e.server < rt.servers().size() && e.server_port != 0) {
-      v.server = rt.servers()[e.server].name;
-      v.server_sid = rt.servers()[e.server].id;
+      v.server = rt.servers()[e.server].name();
+      v.server_sid = rt.servers()[e.server].id();
       v.backend_src = {AddrText(e.local_addr, e.server_v6), e.local_port};
       v.server_dst = {AddrText(e.server_addr, e.server_v6), e.server_port};
     }
@@ -428,8 +428,8 @@ std::string ProxyCliControl::SetServerAdmin(size_t proxy, size_t server, cli::Se
       break;
   }
   // Leaving maintenance restarts the checks at health = rise (UP, down at the first failure).
-  if (was_maint && !s->InMaint() && s->check_configured) {
-    app_.proxy().RestartChecks(*s, static_cast<uint8_t>(s->rise));
+  if (was_maint && !s->InMaint() && s->CheckConfigured()) {
+    app_.proxy().RestartChecks(*s, static_cast<uint8_t>(s->conf->rise));
     app_.proxy().SetOp(*s, cp::OpState::kUp, app_.NowSeconds());
   }
   s->last_change_s = app_.NowSeconds();
@@ -440,7 +440,7 @@ std::string ProxyCliControl::SetServerAdmin(size_t proxy, size_t server, cli::Se
 std::string ProxyCliControl::SetServerHealth(size_t proxy, size_t server, cli::ServerHealthOp op) {
   cp::ServerRt* s = Server(proxy, server);
   if (!s) return "No such server.\n";
-  const auto top = static_cast<uint8_t>(s->rise + s->fall - 1);
+  const auto top = static_cast<uint8_t>(s->conf->rise + s->conf->fall - 1);
   const uint64_t now = app_.NowSeconds();
   switch (op) {
     case cli::ServerHealthOp::kUp:
@@ -482,7 +482,7 @@ std::string ProxyCliControl::SetServerAddr(size_t proxy, size_t server, const st
     s->port = port;
     if (port_follows) s->check_port = port;
   }
-  if (s->check_configured) {
+  if (s->CheckConfigured()) {
     app_.proxy().RestartChecks(*s, s->op == cp::OpState::kDown ? 0 : s->init_health);
   }
   Publish();
@@ -501,7 +501,7 @@ std::string ProxyCliControl::SetServerCheckAddr(size_t proxy, size_t server,
     s->check_addr = *ip;
   }
   s->check_port = port ? port : s->port;
-  const auto top = static_cast<uint8_t>(s->rise + s->fall - 1);
+  const auto top = static_cast<uint8_t>(s->conf->rise + s->conf->fall - 1);
   app_.proxy().RestartChecks(*s, s->op == cp::OpState::kDown ? 0 : top);
   Publish();
   return "";
@@ -519,7 +519,7 @@ std::string ProxyCliControl::SetServerCheckEnabled(size_t proxy, size_t server, 
   cp::ServerRt* s = Server(proxy, server);
   if (!s) return "No such server.\n";
   if (enabled && !s->check_enabled) {
-    const auto top = static_cast<uint8_t>(s->rise + s->fall - 1);
+    const auto top = static_cast<uint8_t>(s->conf->rise + s->conf->fall - 1);
     app_.proxy().RestartChecks(*s, s->op == cp::OpState::kDown ? 0 : top);
   }
   s->check_enabled = enabled;

@@ -2,6 +2,7 @@
 
 #include "controlplane/log/log.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/net/addr_text.h"
@@ -21,13 +22,13 @@ proxy::KeepaliveSnap ToKeepaliveSnap(const config::ProxyConfig::Keepalive& k) {
   return s;
 }
 
-// A section's `log` lines with `log global` replaced by the global ones.
-std::vector<std::string> ExpandLogs(const std::vector<std::string>& logs,
-                                    const std::vector<std::string>& global) {
+}  // namespace
+
+std::vector<std::string> ProxyRuntime::LogTargets(const config::ProxyConfig& p) const {
   std::vector<std::string> out;
-  for (const std::string& l : logs) {
+  for (const std::string& l : p.logs) {
     if (l == "global") {
-      out.insert(out.end(), global.begin(), global.end());
+      out.insert(out.end(), cfg_->global.logs.begin(), cfg_->global.logs.end());
     } else {
       out.push_back(l);
     }
@@ -35,99 +36,74 @@ std::vector<std::string> ExpandLogs(const std::vector<std::string>& logs,
   return out;
 }
 
-}  // namespace
+std::string ProxyRuntime::LogFormat(const config::ProxyConfig& p) {
+  if (!p.log_format.empty()) return p.log_format;
+  return p.tcplog ? std::string(log::kTcpLogFormat) : std::string();
+}
 
 void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t now_s) {
   nworkers_ = nworkers ? nworkers : 1;
-  global_maxconn = cfg.global.maxconn.value_or(0);
-  std::vector<int> backend_of_proxy(cfg.proxies.size(), -1);
-  for (size_t pi = 0; pi < cfg.proxies.size(); ++pi) {
-    const config::ProxyConfig& p = cfg.proxies[pi];
+  cfg_ = std::make_shared<const config::Config>(cfg);
+  proxies_.clear();
+  frontends_.clear();
+  backends_.clear();
+  servers_.clear();
+  global_maxconn = cfg_->global.maxconn.value_or(0);
+  std::vector<int> backend_of_proxy(cfg_->proxies.size(), -1);
+  for (size_t pi = 0; pi < cfg_->proxies.size(); ++pi) {
+    const config::ProxyConfig& p = cfg_->proxies[pi];
     ProxyRt pr;
-    pr.name = p.name;
-    pr.id = p.id;
+    pr.conf = &p;
     if (p.HasBackend()) {
       BackendRt b;
-      b.name = p.name;
-      b.id = p.id;
+      b.conf = &p;
       b.first_server = static_cast<uint32_t>(servers_.size());
       b.nservers = static_cast<uint32_t>(p.servers.size());
-      b.algo = p.balance;
-      b.connect_ms = p.timeout_connect_ms;
-      b.server_ms = p.timeout_server_ms;
-      b.queue_ms = p.timeout_queue_ms;
-      b.tunnel_ms = p.timeout_tunnel_ms;
-      b.check_ms = p.timeout_check_ms;
-      b.retries = p.retries;
-      b.redispatch = p.redispatch;
-      b.tcpka = p.srvtcpka;
-      b.httpchk = p.httpchk;
-      b.httpchk_request =
-          p.httpchk_method + " " + p.httpchk_uri + " " + p.httpchk_version + "\r\n\r\n";
-      for (const unsigned code : p.expect_status) b.expect_status.Add(code);
       b.last_change_s = now_s;
-      b.log_targets = ExpandLogs(p.logs, cfg.global.logs);
       const auto bi = static_cast<uint32_t>(backends_.size());
       for (const config::ServerConfig& sc : p.servers) {
         ServerRt s;
-        s.name = sc.name;
-        s.id = sc.id;
+        s.conf = &sc;
         s.backend = bi;
         s.addr = sc.addr;
         s.port = sc.port;
         s.check_addr = sc.check_addr.value_or(sc.addr);
         s.check_port = sc.check_port.value_or(sc.port);
-        s.uweight = s.iweight = sc.weight;
+        s.uweight = sc.weight;
         s.maxconn = sc.maxconn;
-        s.backup = sc.backup;
         s.cfg_maint = sc.disabled;
-        s.check_configured = s.check_enabled = sc.check;
-        s.inter_ms = sc.inter_ms ? sc.inter_ms : 2000;
-        s.fastinter_ms = sc.fastinter_ms ? sc.fastinter_ms : s.inter_ms;
-        s.downinter_ms = sc.downinter_ms ? sc.downinter_ms : s.inter_ms;
-        s.rise = sc.rise ? sc.rise : 1;
-        s.fall = sc.fall ? sc.fall : 1;
-        s.init_health = static_cast<uint8_t>(s.rise);
+        s.check_enabled = sc.check;
+        s.init_health = static_cast<uint8_t>(sc.rise);
         s.last_change_s = now_s;
-        s.file = sc.file;
-        s.line = sc.line;
-        servers_.push_back(std::move(s));
+        servers_.push_back(s);
       }
       pr.backend = static_cast<int>(bi);
       backend_of_proxy[pi] = pr.backend;
-      backends_.push_back(std::move(b));
+      backends_.push_back(b);
     }
     if (p.HasFrontend()) {
       FrontendRt f;
-      f.name = p.name;
-      f.id = p.id;
+      f.conf = &p;
       f.enabled = !p.disabled;
       f.stopped = p.disabled;
       f.maxconn = p.maxconn;
-      f.client_ms = p.timeout_client_ms;
-      f.tcpka = p.clitcpka;
-      f.binds = p.binds;
-      f.log_targets = ExpandLogs(p.logs, cfg.global.logs);
-      f.log_format = !p.log_format.empty() ? p.log_format
-                     : p.tcplog            ? std::string(log::kTcpLogFormat)
-                                           : "";
       pr.frontend = static_cast<int>(frontends_.size());
-      frontends_.push_back(std::move(f));
+      frontends_.push_back(f);
     }
-    proxies_.push_back(std::move(pr));
+    proxies_.push_back(pr);
   }
-  fe_rates_.resize(frontends_.size());
-  be_rates_.resize(backends_.size());
-  srv_rates_.resize(servers_.size());
+  fe_rates_.assign(frontends_.size(), RateMeter{});
+  be_rates_.assign(backends_.size(), RateMeter{});
+  srv_rates_.assign(servers_.size(), RateMeter{});
   // default_backend indices name config proxies: map them to backends.
-  for (size_t pi = 0; pi < cfg.proxies.size(); ++pi) {
-    const int fi = proxies_[pi].frontend;
-    if (fi < 0) continue;
-    const int target = cfg.proxies[pi].default_backend_index;
+  for (const ProxyRt& pr : proxies_) {
+    if (pr.frontend < 0) continue;
+    const int target = pr.conf->default_backend_index;
+    FrontendRt& f = frontends_[pr.frontend];
     if (target >= 0 && static_cast<size_t>(target) < backend_of_proxy.size()) {
-      frontends_[fi].backend = backend_of_proxy[target];
-    } else if (proxies_[pi].backend >= 0) {
-      frontends_[fi].backend = proxies_[pi].backend;  // a listen section
+      f.backend = backend_of_proxy[target];
+    } else if (pr.backend >= 0) {
+      f.backend = pr.backend;  // a listen section
     }
   }
 }
@@ -138,7 +114,7 @@ void ProxyRuntime::Fill(proxy::ListenerSnap* out) const {
   out->nbinds = 0;
   for (uint32_t fi = 0; fi < frontends_.size(); ++fi) {
     const FrontendRt& f = frontends_[fi];
-    for (const config::BindConfig& b : f.binds) {
+    for (const config::BindConfig& b : f.conf->binds) {
       proxy::BindSnap bs;
       if (!b.any) net::ToBytes(b.addr, bs.local.local_addr);
       bs.local.is_v6 = b.addr.is_v6;
@@ -160,32 +136,33 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     proxy::FrontendSnap fs;
     fs.backend = f.backend < 0 ? UINT32_MAX : static_cast<uint32_t>(f.backend);
     fs.maxconn = WorkerShare(f.maxconn, nworkers_);
-    fs.client_ms = f.client_ms;
-    fs.ka = ToKeepaliveSnap(f.tcpka);
-    fs.log = f.log_targets.empty()  ? proxy::LogMode::kNone
-             : f.log_format.empty() ? proxy::LogMode::kConnect
-                                    : proxy::LogMode::kSession;
+    fs.client_ms = f.conf->timeout_client_ms;
+    fs.ka = ToKeepaliveSnap(f.conf->clitcpka);
+    fs.log = LogTargets(*f.conf).empty()  ? proxy::LogMode::kNone
+             : LogFormat(*f.conf).empty() ? proxy::LogMode::kConnect
+                                          : proxy::LogMode::kSession;
     out->frontends.push_back(fs);
   }
   for (const BackendRt& b : backends_) {
+    const config::ProxyConfig& c = *b.conf;
     proxy::BackendSnap bs;
-    bs.algo = b.algo;
+    bs.algo = c.balance;
     bs.first_server = b.first_server;
     bs.nservers = b.nservers;
-    bs.connect_ms = b.connect_ms;
-    bs.server_ms = b.server_ms;
-    bs.queue_ms = b.queue_ms;
-    bs.tunnel_ms = b.tunnel_ms;
-    bs.check_ms = b.check_ms;
-    bs.retries = static_cast<uint8_t>(b.retries > 255 ? 255 : b.retries);
-    bs.redispatch = b.redispatch;
-    bs.ka = ToKeepaliveSnap(b.tcpka);
-    bs.httpchk = b.httpchk;
-    bs.expect_status = b.expect_status;
-    const size_t n = b.httpchk_request.size() < sizeof bs.httpchk_request
-                         ? b.httpchk_request.size()
-                         : sizeof bs.httpchk_request;
-    std::memcpy(bs.httpchk_request, b.httpchk_request.data(), n);
+    bs.connect_ms = c.timeout_connect_ms;
+    bs.server_ms = c.timeout_server_ms;
+    bs.queue_ms = c.timeout_queue_ms;
+    bs.tunnel_ms = c.timeout_tunnel_ms;
+    bs.check_ms = c.timeout_check_ms;
+    bs.retries = static_cast<uint8_t>(c.retries > 255 ? 255 : c.retries);
+    bs.redispatch = c.redispatch;
+    bs.ka = ToKeepaliveSnap(c.srvtcpka);
+    bs.httpchk = c.httpchk;
+    for (const unsigned code : c.expect_status) bs.expect_status.Add(code);
+    const std::string request =
+        c.httpchk_method + " " + c.httpchk_uri + " " + c.httpchk_version + "\r\n\r\n";
+    const size_t n = std::min(request.size(), sizeof bs.httpchk_request);
+    std::memcpy(bs.httpchk_request, request.data(), n);
     bs.httpchk_request_len = static_cast<uint16_t>(n);
     out->backends.push_back(bs);
   }
@@ -197,18 +174,18 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     ss.is_v6 = s.addr.is_v6;
     ss.port = s.port;
     ss.weight = s.uweight;
-    ss.iweight = s.iweight;
+    ss.iweight = s.conf->weight;
     ss.maxconn = WorkerShare(s.maxconn, nworkers_);
     ss.usable = !s.InMaint() && !s.drain && s.op == OpState::kUp;
-    ss.backup = s.backup;
-    ss.check = s.check_configured && s.check_enabled;
+    ss.backup = s.conf->backup;
+    ss.check = s.CheckConfigured() && s.check_enabled;
     net::ToBytes(s.check_addr, ss.check_addr);
     ss.check_port = s.check_port;
-    ss.inter_ms = s.inter_ms;
-    ss.fastinter_ms = s.fastinter_ms;
-    ss.downinter_ms = s.downinter_ms;
-    ss.rise = static_cast<uint8_t>(s.rise);
-    ss.fall = static_cast<uint8_t>(s.fall);
+    ss.inter_ms = s.conf->inter_ms;
+    ss.fastinter_ms = s.conf->fastinter_ms;
+    ss.downinter_ms = s.conf->downinter_ms;
+    ss.rise = static_cast<uint8_t>(s.conf->rise);
+    ss.fall = static_cast<uint8_t>(s.conf->fall);
     ss.check_worker = static_cast<uint16_t>(i % nworkers_);
     ss.check_epoch = s.check_epoch;
     ss.init_health = s.init_health;
@@ -238,7 +215,7 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
   bool changed = false;
   for (size_t i = 0; i < servers_.size() && i < proxy::kMaxServers; ++i) {
     ServerRt& s = servers_[i];
-    if (!s.check_configured || !s.check_enabled) continue;
+    if (!s.CheckConfigured() || !s.check_enabled) continue;
     const size_t w = i % nworkers_;
     if (w >= stats.size() || !stats[w]) continue;
     const proxy::ServerStats& ss = stats[w]->servers[i];
@@ -251,7 +228,7 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
     unsigned active = 0, backup = 0;
     for (uint32_t k = b.first_server; k < b.first_server + b.nservers; ++k) {
       const ServerRt& o = servers_[k];
-      if (o.op == OpState::kUp && !o.InMaint()) ++(o.backup ? backup : active);
+      if (o.op == OpState::kUp && !o.InMaint()) ++(o.conf->backup ? backup : active);
     }
     const bool up = active + backup > 0;
     changes->push_back(StateChange{static_cast<uint32_t>(i), now_op == OpState::kUp,
@@ -294,7 +271,7 @@ void ProxyRuntime::SampleRates(const std::vector<const proxy::ProxyStats*>& stat
 
 int ProxyRuntime::FindBackend(const std::string& name) const {
   for (size_t i = 0; i < backends_.size(); ++i) {
-    if (backends_[i].name == name) return static_cast<int>(i);
+    if (backends_[i].name() == name) return static_cast<int>(i);
   }
   return -1;
 }
@@ -303,14 +280,14 @@ int ProxyRuntime::FindServer(int backend, const std::string& name) const {
   if (backend < 0) return -1;
   const BackendRt& b = backends_[backend];
   for (uint32_t i = b.first_server; i < b.first_server + b.nservers; ++i) {
-    if (servers_[i].name == name) return static_cast<int>(i);
+    if (servers_[i].name() == name) return static_cast<int>(i);
   }
   return -1;
 }
 
 int ProxyRuntime::FindFrontend(const std::string& name) const {
   for (size_t i = 0; i < frontends_.size(); ++i) {
-    if (frontends_[i].name == name) return static_cast<int>(i);
+    if (frontends_[i].name() == name) return static_cast<int>(i);
   }
   return -1;
 }

@@ -20,23 +20,29 @@ namespace sluice::cp {
 
 enum class OpState : uint8_t { kDown, kUp, kStopping };
 
+// The live state has one model underneath: the parsed configuration (config::Config, owned by
+// ProxyRuntime and never changed after Load). Each *Rt below points at its section of it and
+// adds only what the Runtime API changes on top (the operator's overrides, which start as the
+// model's values) and the state the control plane derives; everything else is read from the
+// model where it is used. Fill() is the build step: model + overrides -> the workers' parts;
+// the Runtime API's views (app::ProxyCliControl) read the same model and overrides. A new
+// keyword is a keyword table row, a model field, and the line of Fill() (or of the view) that
+// consumes it.
 struct ServerRt {
-  std::string name;
-  uint32_t id = 0;       // sid
-  uint32_t backend = 0;  // index in ProxyRuntime::backends()
+  const config::ServerConfig* conf = nullptr;  // name, id, weight, checks' settings, backup...
+  uint32_t backend = 0;                        // index in ProxyRuntime::backends()
+  // Overrides: `set server ... addr|check-addr|check-port|weight`, `set maxconn server`.
   net::IpAddr addr;
   uint16_t port = 0;
   net::IpAddr check_addr;
   uint16_t check_port = 0;
-  uint32_t uweight = 1, iweight = 1;
+  uint32_t uweight = 1;
   uint32_t maxconn = 0;
-  bool backup = false;
-  // Admin state (HAProxy's SRV_ADMF_*): forced maintenance, config `disabled`, forced drain.
+  // Admin state (HAProxy's SRV_ADMF_*): forced maintenance, the configuration's `disabled`
+  // (conf->disabled until `set server ... state ready|drain` clears it), forced drain.
   bool maint = false, cfg_maint = false, drain = false;
-  // Health checks: configured in the file, switched on/off by enable/disable health.
-  bool check_configured = false, check_enabled = false;
-  uint32_t inter_ms = 2000, fastinter_ms = 2000, downinter_ms = 2000;
-  unsigned rise = 2, fall = 3;
+  bool check_enabled = false;  // `enable|disable health`; checks exist when conf->check
+  // Derived state.
   uint32_t check_epoch = 0;
   uint8_t init_health = 2;
   OpState op = OpState::kUp;
@@ -44,53 +50,47 @@ struct ServerRt {
   uint64_t down_since_s = 0;
   uint64_t downtime_s = 0;
   uint64_t down_transitions = 0;
-  std::string file;
-  int line = 0;
 
+  const std::string& name() const { return conf->name; }
+  uint32_t id() const { return conf->id; }  // sid
   bool InMaint() const { return maint || cfg_maint; }
+  bool CheckConfigured() const { return conf->check; }
 };
 
 struct BackendRt {
-  std::string name;
-  uint32_t id = 0;
+  const config::ProxyConfig* conf = nullptr;
   uint32_t first_server = 0, nservers = 0;
-  config::BalanceAlgo algo = config::BalanceAlgo::kRoundRobin;
-  uint32_t connect_ms = 5000, server_ms = 0, queue_ms = 0, tunnel_ms = 0, check_ms = 0;
-  unsigned retries = 3;
-  bool redispatch = false;
-  config::ProxyConfig::Keepalive tcpka;  // option srvtcpka
-  bool httpchk = false;
-  std::string httpchk_request;
-  proxy::StatusSet expect_status;
+  // Derived state.
   uint64_t last_change_s = 0;
   uint64_t down_since_s = 0;
   uint64_t downtime_s = 0;
   bool was_up = true;
-  std::vector<std::string> log_targets;  // where server state changes are logged
+
+  const std::string& name() const { return conf->name; }
+  uint32_t id() const { return conf->id; }
 };
 
 struct FrontendRt {
-  std::string name;
-  uint32_t id = 0;
-  int backend = -1;
-  bool enabled = true;   // `disable frontend` clears it
-  bool stopped = false;  // `shutdown frontend`: for good
+  const config::ProxyConfig* conf = nullptr;
+  int backend = -1;  // default_backend (or the listen section itself) as an index in backends()
+  // Overrides: `disable|enable frontend`, `shutdown frontend` (for good), `set maxconn
+  // frontend`.
+  bool enabled = true;
+  bool stopped = false;
   uint32_t maxconn = 0;
-  uint32_t client_ms = 0;
-  config::ProxyConfig::Keepalive tcpka;  // option clitcpka
-  std::vector<config::BindConfig> binds;
-  // Logging: the targets (`log` lines, `log global` expanded) and the format; an empty
-  // format with targets means HAProxy's default "Connect from" line at accept.
-  std::vector<std::string> log_targets;
-  std::string log_format;
+
+  const std::string& name() const { return conf->name; }
+  uint32_t id() const { return conf->id; }
 };
 
 // One configured section in file order: a frontend, a backend, or both (listen).
 struct ProxyRt {
-  std::string name;
-  uint32_t id = 0;
+  const config::ProxyConfig* conf = nullptr;
   int frontend = -1;  // index in frontends()
   int backend = -1;   // index in backends()
+
+  const std::string& name() const { return conf->name; }
+  uint32_t id() const { return conf->id; }
 };
 
 // A server state change found in the health-check results, for the log
@@ -107,12 +107,12 @@ struct StateChange {
 
 class ProxyRuntime {
  public:
-  // Builds the live state from the configuration; `nworkers` divides maxconn values into
-  // per-worker shares.
+  // Builds the live state over a copy of the configuration (the model, kept for the
+  // process's life); `nworkers` divides maxconn values into per-worker shares.
   void Load(const config::Config& cfg, unsigned nworkers, uint64_t now_s);
 
-  // The snapshot parts for the workers, from the live state (generations are the
-  // publisher's).
+  // The build step: the snapshot parts for the workers, from the model and the overrides
+  // (generations are the publisher's).
   void Fill(proxy::ProxyConfigSnap* out) const;
   void Fill(proxy::ListenerSnap* out) const;
 
@@ -143,6 +143,12 @@ class ProxyRuntime {
   const std::vector<BackendRt>& backends() const { return backends_; }
   const std::vector<ServerRt>& servers() const { return servers_; }
   unsigned nworkers() const { return nworkers_; }
+  const config::Config& config() const { return *cfg_; }
+  // Where a section's logs go (`log global` replaced by the global section's targets) and
+  // in which format (log-format, else option tcplog's, else empty: HAProxy's "Connect from"
+  // line at accept when there are targets).
+  std::vector<std::string> LogTargets(const config::ProxyConfig& p) const;
+  static std::string LogFormat(const config::ProxyConfig& p);
   uint32_t global_maxconn = 0;
   uint32_t rate_limit_cps = 0;
 
@@ -155,6 +161,7 @@ class ProxyRuntime {
   void SetOp(ServerRt& s, OpState op, uint64_t now_s);
 
  private:
+  std::shared_ptr<const config::Config> cfg_ = std::make_shared<config::Config>();
   std::vector<ProxyRt> proxies_;
   std::vector<FrontendRt> frontends_;
   std::vector<BackendRt> backends_;

@@ -196,8 +196,8 @@ TEST(ConfigProxy, FrontendBackendAndListen) {
   EXPECT_EQ(a.maxconn, 0u);
   EXPECT_FALSE(a.check);
   EXPECT_EQ(a.inter_ms, 2000u);
-  EXPECT_EQ(a.fastinter_ms, 0u);
-  EXPECT_EQ(a.downinter_ms, 0u);
+  EXPECT_EQ(a.fastinter_ms, 2000u);  // `inter`, resolved by the whole-configuration check
+  EXPECT_EQ(a.downinter_ms, 2000u);
   EXPECT_EQ(a.rise, 2u);
   EXPECT_EQ(a.fall, 3u);
   EXPECT_FALSE(a.check_port.has_value());

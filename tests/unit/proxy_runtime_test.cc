@@ -60,5 +60,59 @@ TEST(ProxyRuntime, HttpCheckExpectStatusListReachesTheWorkers) {
   EXPECT_FALSE(dflt.Accepts(404));
 }
 
+// The build step reads the model for what the file said and the overrides for what the
+// Runtime API changed since; a change to one server touches only its own entry.
+TEST(ProxyRuntime, BuildStepTakesTheModelAndTheOverrides) {
+  const config::ParseOutcome o = config::ParseText(
+      std::string(kConfig) +
+          "backend b_tuned\n"
+          "    timeout connect 2s\n"
+          "    retries 5\n"
+          "    server a 10.0.0.4:80 weight 7 maxconn 10 check inter 3s rise 4 fall 5\n"
+          "    server b 10.0.0.5:80 disabled backup\n",
+      "t.cfg");
+  ASSERT_FALSE(o.HasErrors());
+  ProxyRuntime rt;
+  rt.Load(o.config, 2, 0);
+  proxy::ProxyConfigSnap before;
+  rt.Fill(&before);
+  ASSERT_EQ(before.backends.size(), 3u);
+  const proxy::BackendSnap& b = before.backends[2];
+  EXPECT_EQ(b.connect_ms, 2000u);
+  EXPECT_EQ(b.retries, 5);
+  ASSERT_EQ(b.nservers, 2u);
+  const proxy::ServerSnap& a = before.servers[b.first_server];
+  EXPECT_EQ(a.weight, 7u);
+  EXPECT_EQ(a.iweight, 7u);
+  EXPECT_EQ(a.maxconn, 5u);  // each of the 2 workers' share
+  EXPECT_EQ(a.inter_ms, 3000u);
+  EXPECT_EQ(a.fastinter_ms, 3000u);  // `inter` where the file gave none
+  EXPECT_EQ(a.rise, 4);
+  EXPECT_EQ(a.init_health, 4);
+  EXPECT_TRUE(a.check && a.usable);
+  const proxy::ServerSnap& bs = before.servers[b.first_server + 1];
+  EXPECT_FALSE(bs.usable);  // disabled in the file
+  EXPECT_TRUE(bs.backup);
+
+  const int bi = rt.FindBackend("b_tuned");
+  const int si = rt.FindServer(bi, "a");
+  ASSERT_GE(si, 0);
+  ServerRt& s = rt.servers()[si];
+  EXPECT_EQ(s.name(), "a");
+  s.uweight = 3;
+  s.maxconn = 0;
+  s.check_enabled = false;
+  rt.servers()[si + 1].cfg_maint = false;  // `set server b_tuned/b state ready`
+  proxy::ProxyConfigSnap after;
+  rt.Fill(&after);
+  const proxy::ServerSnap& a2 = after.servers[si];
+  EXPECT_EQ(a2.weight, 3u);
+  EXPECT_EQ(a2.iweight, 7u);  // the model's
+  EXPECT_EQ(a2.maxconn, 0u);
+  EXPECT_FALSE(a2.check);
+  EXPECT_TRUE(after.servers[si + 1].usable);
+  EXPECT_EQ(rt.config().proxies[2].servers[0].weight, 7u);  // the model is not changed
+}
+
 }  // namespace
 }  // namespace sluice::cp
