@@ -20,7 +20,6 @@ namespace sluice::proxy {
 using tcp::ConnId;
 using tcp::kNoConn;
 
-
 void MbufFifo::Push(rte_mbuf* chain) noexcept {
   while (chain) {
     rte_mbuf* next = chain->next;
@@ -58,8 +57,8 @@ Proxy::~Proxy() {
     for (uint32_t i = 0; i < max_sessions_; ++i) {
       // The wheel is the worker's and outlives the table: no node of ours may stay in it.
       if (wheel_) wheel_->Cancel(&sessions_[i].timer);
-      sessions_[i].to_srv.Clear();
-      sessions_[i].to_cli.Clear();
+      sessions_[i].strm.to_srv.Clear();
+      sessions_[i].strm.to_cli.Clear();
     }
     rte_free(sessions_);
   }
@@ -147,28 +146,28 @@ inline void Proxy::AnalyzeRequest(uint32_t si) noexcept {
   // that waits keeps its bit and parks the session (more input, or `timeout client`); one
   // that closed the session ends the walk.
   auto run = [&](uint16_t an, AnResult (Proxy::*analyzer)(uint32_t)) {
-    if (!(s.req_an & an)) return true;
+    if (!(s.strm.req_an & an)) return true;
     const AnResult r = (this->*analyzer)(si);
     if (r == AnResult::kWait) ArmSessionTimer(si);
     if (r != AnResult::kDone) return false;
-    s.req_an = static_cast<uint16_t>(s.req_an & ~an);
+    s.strm.req_an = static_cast<uint16_t>(s.strm.req_an & ~an);
     return true;
   };
   if (!run(kAnReqSwitching, &Proxy::SwitchingRules)) return;
   // Server selection where the request analyzers finish.
-  s.retries_left = cfg_->backends[s.backend].retries;
-  s.phase = Phase::kConnecting;  // until a server is chosen or the session queues
+  s.strm.retries_left = cfg_->backends[s.strm.backend].retries;
+  s.strm.phase = Phase::kConnecting;  // until a server is chosen or the session queues
   Dispatch(si);
 }
 
 inline Proxy::AnResult Proxy::SwitchingRules(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  s.backend = cfg_->frontends[s.frontend].backend;
-  if (s.backend >= cfg_->backends.size()) {
+  s.strm.backend = cfg_->frontends[s.frontend].backend;
+  if (s.strm.backend >= cfg_->backends.size()) {
     CloseClient(si, 'R', 'R');
     return AnResult::kClosed;
   }
-  BackendStats& bs = s_.stats->backends[s.backend];  // counted from here on, as HAProxy
+  BackendStats& bs = s_.stats->backends[s.strm.backend];  // counted from here on, as HAProxy
   bs.cur.Add();
   bs.max.Max(bs.cur.Get());
   bs.tot.Add();
@@ -213,21 +212,22 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   conns_->Attach(c, conn::kClient, si);
   if (f.ka.idle_ms) tcp_->SetKeepalive(c, f.ka.idle_ms, f.ka.intvl_ms, f.ka.cnt);
   s.frontend = fe;
-  s.accept_us = s.last_cli_us = s.last_srv_us = now;
+  s.accept_us = s.last_cli_us = s.strm.last_srv_us = now;
   s.cli_key = tcp_->tcb(c).key;
   fs.cur.Add();
   fs.max.Max(fs.cur.Get());
   fs.tot.Add();
   if (f.log == LogMode::kConnect) Log(s, true);  // "Connect from": no backend in it
-  s.phase = Phase::kRequest;
-  s.req_an = kTcpModeAnalyzers;
+  s.strm.phase = Phase::kRequest;
+  s.strm.req_an = kTcpModeAnalyzers;
   AnalyzeRequest(si);
 }
 
 uint32_t Proxy::PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept {
   const Session& s = sessions_[si];
   const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
-  return balancer_.Pick(*cfg_, *s_.stats, s.backend, k.remote_addr, k.is_v6 != 0, exclude, full);
+  return balancer_.Pick(*cfg_, *s_.stats, s.strm.backend, k.remote_addr, k.is_v6 != 0, exclude,
+                        full);
 }
 
 bool Proxy::RateAllows(uint32_t per_second) noexcept {
@@ -260,54 +260,54 @@ void Proxy::Dispatch(uint32_t si) noexcept {
 bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   Session& s = sessions_[si];
   const ServerSnap& sv = cfg_->servers[server];
-  s.server = server;
+  s.strm.server = server;
   tcp::FlowKey key;
   const ConnId c =
       conns_->Connect(sv.addr, sv.is_v6, rte_cpu_to_be_16(sv.port), conn::kServer, si, &key);
   if (c == kNoConn) return false;
-  s.srv = c;
-  s.srv_key = key;
-  s.phase = Phase::kConnecting;
-  s.connect_us = tcp_->now_us();
+  s.strm.srv = c;
+  s.strm.srv_key = key;
+  s.strm.phase = Phase::kConnecting;
+  s.strm.connect_us = tcp_->now_us();
   ServerStats& ss = s_.stats->servers[server];
   ss.cur.Add();
   ss.max.Max(ss.cur.Get());
   ss.tot.Add();
   ss.lbtot.Add();
-  s_.stats->backends[s.backend].lbtot.Add();
-  s.holds_slot = true;
+  s_.stats->backends[s.strm.backend].lbtot.Add();
+  s.strm.holds_slot = true;
   ArmSessionTimer(si);
   return true;
 }
 
 void Proxy::ReleaseServer(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  if (!s.holds_slot) return;
-  s.holds_slot = false;
-  s_.stats->servers[s.server].cur.Sub();
-  ServeQueue(s.backend);
+  if (!s.strm.holds_slot) return;
+  s.strm.holds_slot = false;
+  s_.stats->servers[s.strm.server].cur.Sub();
+  ServeQueue(s.strm.backend);
 }
 
 void Proxy::ConnectFailed(uint32_t si, bool timeout) noexcept {
   Session& s = sessions_[si];
-  const uint32_t failed = s.server;
-  BackendStats& bs = s_.stats->backends[s.backend];
+  const uint32_t failed = s.strm.server;
+  BackendStats& bs = s_.stats->backends[s.strm.backend];
   if (failed != kNoServer) {
     s_.stats->servers[failed].econ.Add();
     bs.econ.Add();
   }
   ReleaseServer(si);
   if (s.cli == kNoConn) return MaybeFinish(si);
-  if (s.retries_left == 0 || failed == kNoServer || !cfg_) {
+  if (s.strm.retries_left == 0 || failed == kNoServer || !cfg_) {
     CloseClient(si, timeout ? 's' : 'S', 'C');
     return;
   }
-  --s.retries_left;
+  --s.strm.retries_left;
   s_.stats->servers[failed].retries.Add();
   bs.retries.Add();
   // Retry the same server while it is usable; with `option redispatch`, another one.
   uint32_t next = failed;
-  const BackendSnap& be = cfg_->backends[s.backend];
+  const BackendSnap& be = cfg_->backends[s.strm.backend];
   if (be.redispatch || !cfg_->servers[failed].usable) {
     bool full = false;
     next = PickServer(si, failed, &full);
@@ -317,7 +317,7 @@ void Proxy::ConnectFailed(uint32_t si, bool timeout) noexcept {
       return;
     }
     if (next != failed) {
-      s.redispatched = true;
+      s.strm.redispatched = true;
       s_.stats->servers[failed].redispatches.Add();
       bs.redispatches.Add();
     }
@@ -327,18 +327,18 @@ void Proxy::ConnectFailed(uint32_t si, bool timeout) noexcept {
 
 void Proxy::Enqueue(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  Queue& q = queues_[s.backend];
-  s.phase = Phase::kQueued;
-  s.queue_us = tcp_->now_us();
-  s.queue_next = UINT32_MAX;
+  Queue& q = queues_[s.strm.backend];
+  s.strm.phase = Phase::kQueued;
+  s.strm.queue_us = tcp_->now_us();
+  s.strm.queue_next = UINT32_MAX;
   if (q.tail == UINT32_MAX) {
     q.head = si;
   } else {
-    sessions_[q.tail].queue_next = si;
+    sessions_[q.tail].strm.queue_next = si;
   }
   q.tail = si;
   ++q.len;
-  BackendStats& bs = s_.stats->backends[s.backend];
+  BackendStats& bs = s_.stats->backends[s.strm.backend];
   bs.qcur.Add();
   bs.qmax.Max(bs.qcur.Get());
   ArmSessionTimer(si);
@@ -346,25 +346,25 @@ void Proxy::Enqueue(uint32_t si) noexcept {
 
 void Proxy::Unqueue(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  if (s.phase != Phase::kQueued) return;
-  Queue& q = queues_[s.backend];
+  if (s.strm.phase != Phase::kQueued) return;
+  Queue& q = queues_[s.strm.backend];
   uint32_t prev = UINT32_MAX;
-  for (uint32_t i = q.head; i != UINT32_MAX; prev = i, i = sessions_[i].queue_next) {
+  for (uint32_t i = q.head; i != UINT32_MAX; prev = i, i = sessions_[i].strm.queue_next) {
     if (i != si) continue;
     if (prev == UINT32_MAX) {
-      q.head = s.queue_next;
+      q.head = s.strm.queue_next;
     } else {
-      sessions_[prev].queue_next = s.queue_next;
+      sessions_[prev].strm.queue_next = s.strm.queue_next;
     }
     if (q.tail == si) q.tail = prev;
     --q.len;
     break;
   }
-  s.queue_next = UINT32_MAX;
-  s.phase = Phase::kConnecting;
-  BackendStats& bs = s_.stats->backends[s.backend];
+  s.strm.queue_next = UINT32_MAX;
+  s.strm.phase = Phase::kConnecting;
+  BackendStats& bs = s_.stats->backends[s.strm.backend];
   bs.qcur.Sub();
-  bs.qtime_ms_sum.Add((tcp_->now_us() - s.queue_us) / 1000);
+  bs.qtime_ms_sum.Add((tcp_->now_us() - s.strm.queue_us) / 1000);
 }
 
 void Proxy::ServeQueue(uint32_t backend) noexcept {
@@ -384,11 +384,11 @@ void Proxy::ServeQueue(uint32_t backend) noexcept {
   }
 }
 
-void Proxy::Flush(uint32_t si, bool to_server) noexcept {
+void Proxy::Forward(uint32_t si, bool to_server) noexcept {
   Session& s = sessions_[si];
-  const ConnId src = to_server ? s.cli : s.srv;
-  const ConnId dst = to_server ? s.srv : s.cli;
-  MbufFifo& fifo = to_server ? s.to_srv : s.to_cli;
+  const ConnId src = to_server ? s.cli : s.strm.srv;
+  const ConnId dst = to_server ? s.strm.srv : s.cli;
+  MbufFifo& fifo = to_server ? s.strm.to_srv : s.strm.to_cli;
   if (dst == kNoConn) {
     if (src != kNoConn) conns_->Consumed(src, fifo.bytes);
     fifo.Clear();
@@ -409,10 +409,10 @@ void Proxy::Flush(uint32_t si, bool to_server) noexcept {
     if (src != kNoConn) conns_->Consumed(src, len);
   }
   // Everything passed on: pass the half-close on too.
-  if (to_server && s.cli_eof && !s.srv_shut) {
-    s.srv_shut = true;
+  if (to_server && s.cli_eof && !s.strm.srv_shut) {
+    s.strm.srv_shut = true;
     conns_->Shutdown(dst);
-  } else if (!to_server && s.srv_eof && !s.cli_shut) {
+  } else if (!to_server && s.strm.srv_eof && !s.cli_shut) {
     s.cli_shut = true;
     conns_->Shutdown(dst);
   }
@@ -420,78 +420,86 @@ void Proxy::Flush(uint32_t si, bool to_server) noexcept {
 
 void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
   Session& s = sessions_[si];
-  if (s.term.cause == '-') s.term = TermState{cause, phase};
+  if (s.strm.term.cause == '-') s.strm.term = TermState{cause, phase};
   conns_->AbortDetached(&s.cli);
   KillSession(si, cause);
 }
 
 void Proxy::KillSession(uint32_t si, char cause) noexcept {
   Session& s = sessions_[si];
-  if (s.term.cause == '-') {
-    const char phase = s.phase == Phase::kRequest      ? 'R'
-                       : s.phase == Phase::kQueued     ? 'Q'
-                       : s.phase == Phase::kConnecting ? 'C'
-                                                       : 'D';
-    s.term = TermState{cause, phase};
+  if (s.strm.term.cause == '-') {
+    const char phase = s.strm.phase == Phase::kRequest      ? 'R'
+                       : s.strm.phase == Phase::kQueued     ? 'Q'
+                       : s.strm.phase == Phase::kConnecting ? 'C'
+                                                            : 'D';
+    s.strm.term = TermState{cause, phase};
   }
-  conns_->AbortDetached(&s.srv);
+  conns_->AbortDetached(&s.strm.srv);
   conns_->AbortDetached(&s.cli);
   MaybeFinish(si);
 }
 
+// A session ends when both its connections are gone: first its stream (the log line, the
+// backend's and server's counters, the buffers), then the session itself (the frontend's
+// count and the slot), and last the server slot it held, so that a queued session may take
+// it.
 void Proxy::MaybeFinish(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  if (s.phase == Phase::kFree || s.cli != kNoConn || s.srv != kNoConn) return;
-  const uint64_t now = tcp_->now_us();
+  if (s.strm.phase == Phase::kFree || s.cli != kNoConn || s.strm.srv != kNoConn) return;
   Unqueue(si);
   wheel_->Cancel(&s.timer);
   if (cfg_ && s.frontend < cfg_->frontends.size() &&
       cfg_->frontends[s.frontend].log == LogMode::kSession) {
     Log(s, false);
   }
-  FrontendStats& fs = s_.stats->frontends[s.frontend];
-  fs.cur.Sub();
-  if (s.backend < kMaxBackends && cfg_ && s.backend < cfg_->backends.size()) {
-    BackendStats& bs = s_.stats->backends[s.backend];
-    bs.cur.Sub();
-    bs.ttime_ms_sum.Add((now - s.accept_us) / 1000);
-    bs.timed.Add();
-    if (s.term.cause == 'C') bs.cli_abrt.Add();
-    if (s.term.cause == 'S' && s.term.phase == 'D') bs.srv_abrt.Add();
-    if (s.server != kNoServer) {
-      ServerStats& ss = s_.stats->servers[s.server];
-      if (s.term.cause == 'C') ss.cli_abrt.Add();
-      if (s.term.cause == 'S' && s.term.phase == 'D') ss.srv_abrt.Add();
-      ss.ttime_ms_sum.Add((now - s.accept_us) / 1000);
-      ss.timed.Add();
-      ss.last_sess_ms.Set(now / 1000);
-    }
-  }
-  s.to_srv.Clear();
-  s.to_cli.Clear();
-  s.phase = Phase::kFree;  // before the queue is served: nothing may pick it up again
+  s_.stats->frontends[s.frontend].cur.Sub();
+  FinishStream(s);
+  s.strm.phase = Phase::kFree;  // before the queue is served: nothing may pick it up again
   --nsessions_;
   free_[nfree_++] = si;
   ReleaseServer(si);
 }
 
+inline void Proxy::FinishStream(Session& s) noexcept {
+  Stream& t = s.strm;
+  const uint64_t now = tcp_->now_us();
+  if (t.backend < kMaxBackends && cfg_ && t.backend < cfg_->backends.size()) {
+    BackendStats& bs = s_.stats->backends[t.backend];
+    bs.cur.Sub();
+    bs.ttime_ms_sum.Add((now - s.accept_us) / 1000);
+    bs.timed.Add();
+    if (t.term.cause == 'C') bs.cli_abrt.Add();
+    if (t.term.cause == 'S' && t.term.phase == 'D') bs.srv_abrt.Add();
+    if (t.server != kNoServer) {
+      ServerStats& ss = s_.stats->servers[t.server];
+      if (t.term.cause == 'C') ss.cli_abrt.Add();
+      if (t.term.cause == 'S' && t.term.phase == 'D') ss.srv_abrt.Add();
+      ss.ttime_ms_sum.Add((now - s.accept_us) / 1000);
+      ss.timed.Add();
+      ss.last_sess_ms.Set(now / 1000);
+    }
+  }
+  t.to_srv.Clear();
+  t.to_cli.Clear();
+}
+
 uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
   auto at = [](uint64_t from_us, uint32_t ms) { return ms ? from_us + 1000ull * ms : UINT64_MAX; };
-  if (s.phase == Phase::kRequest) {  // waiting for the client's request: `timeout client`
+  if (s.strm.phase == Phase::kRequest) {  // waiting for the client's request: `timeout client`
     *cause = 'c';
     return at(s.last_cli_us, cfg_->frontends[s.frontend].client_ms);
   }
-  const BackendSnap& be = cfg_->backends[s.backend];
-  switch (s.phase) {
+  const BackendSnap& be = cfg_->backends[s.strm.backend];
+  switch (s.strm.phase) {
     case Phase::kQueued:  // `timeout queue` defaults to `timeout connect` (HAProxy)
       *cause = 's';
-      return at(s.queue_us, be.queue_ms ? be.queue_ms : be.connect_ms);
+      return at(s.strm.queue_us, be.queue_ms ? be.queue_ms : be.connect_ms);
     case Phase::kConnecting:  // no `timeout connect`: the stack's SYN retries bound it
       *cause = 's';
-      return at(s.connect_us, be.connect_ms);
+      return at(s.strm.connect_us, be.connect_ms);
     case Phase::kEstablished: {
       // Both directions idle: `timeout tunnel` when set, else the first of client/server.
-      const uint64_t last = s.last_cli_us > s.last_srv_us ? s.last_cli_us : s.last_srv_us;
+      const uint64_t last = s.last_cli_us > s.strm.last_srv_us ? s.last_cli_us : s.strm.last_srv_us;
       if (be.tunnel_ms) {
         *cause = 'c';
         return at(last, be.tunnel_ms);
@@ -510,7 +518,7 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
 
 void Proxy::ArmSessionTimer(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  if (!cfg_ || (s.phase != Phase::kRequest && s.backend >= cfg_->backends.size())) return;
+  if (!cfg_ || (s.strm.phase != Phase::kRequest && s.strm.backend >= cfg_->backends.size())) return;
   char cause = '-';
   const uint64_t deadline_us = DeadlineUs(s, &cause);
   if (deadline_us == UINT64_MAX) {
@@ -522,17 +530,17 @@ void Proxy::ArmSessionTimer(uint32_t si) noexcept {
 
 void Proxy::OnSessionTimer(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  if (s.phase == Phase::kFree || !cfg_) return;
+  if (s.strm.phase == Phase::kFree || !cfg_) return;
   char cause = '-';
   // Activity since the timer was armed moves the deadline: the timer is re-armed lazily.
   if (tcp_->now_us() < DeadlineUs(s, &cause)) return ArmSessionTimer(si);
-  switch (s.phase) {
+  switch (s.strm.phase) {
     case Phase::kQueued:
       Unqueue(si);
       CloseClient(si, cause, 'Q');
       return;
     case Phase::kConnecting:  // drop this attempt and retry
-      conns_->AbortDetached(&s.srv);
+      conns_->AbortDetached(&s.strm.srv);
       ConnectFailed(si, true);
       return;
     case Phase::kEstablished:
@@ -550,14 +558,14 @@ void Proxy::OnConnected(ConnId c) noexcept {
   const uint32_t idx = conns_->IndexOf(c);
   Session& s = sessions_[idx];
   const uint64_t now = tcp_->now_us();
-  s.phase = Phase::kEstablished;
-  s.established_us = s.last_srv_us = now;
-  const KeepaliveSnap& ka = cfg_->backends[s.backend].ka;
+  s.strm.phase = Phase::kEstablished;
+  s.strm.established_us = s.strm.last_srv_us = now;
+  const KeepaliveSnap& ka = cfg_->backends[s.strm.backend].ka;
   if (ka.idle_ms) tcp_->SetKeepalive(c, ka.idle_ms, ka.intvl_ms, ka.cnt);
-  s_.stats->backends[s.backend].ctime_ms_sum.Add((now - s.connect_us) / 1000);
-  s_.stats->servers[s.server].ctime_ms_sum.Add((now - s.connect_us) / 1000);
+  s_.stats->backends[s.strm.backend].ctime_ms_sum.Add((now - s.strm.connect_us) / 1000);
+  s_.stats->servers[s.strm.server].ctime_ms_sum.Add((now - s.strm.connect_us) / 1000);
   ArmSessionTimer(idx);
-  Flush(idx, true);
+  Forward(idx, true);
 }
 
 void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
@@ -567,30 +575,30 @@ void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   const uint64_t now = tcp_->now_us();
   if (conn::Conns::RoleOfRef(ref) == conn::kClient) {
     s.last_cli_us = now;
-    s.bytes_in += len;
+    s.strm.bytes_in += len;
     s_.stats->frontends[s.frontend].bin.Add(len);
-    if (s.backend < kMaxBackends) s_.stats->backends[s.backend].bin.Add(len);
-    if (s.server != kNoServer) s_.stats->servers[s.server].bin.Add(len);
-    s.to_srv.Push(data);
-    if (s.phase == Phase::kEstablished) {
-      Flush(idx, true);
-    } else if (s.phase == Phase::kRequest) {
+    if (s.strm.backend < kMaxBackends) s_.stats->backends[s.strm.backend].bin.Add(len);
+    if (s.strm.server != kNoServer) s_.stats->servers[s.strm.server].bin.Add(len);
+    s.strm.to_srv.Push(data);
+    if (s.strm.phase == Phase::kEstablished) {
+      Forward(idx, true);
+    } else if (s.strm.phase == Phase::kRequest) {
       RunRequestAnalyzers(idx);  // an analyzer waiting for the request's bytes
     }
   } else {
-    s.last_srv_us = now;
-    s.bytes_out += len;
+    s.strm.last_srv_us = now;
+    s.strm.bytes_out += len;
     s_.stats->frontends[s.frontend].bout.Add(len);
-    s_.stats->backends[s.backend].bout.Add(len);
-    s_.stats->servers[s.server].bout.Add(len);
-    s.to_cli.Push(data);
-    Flush(idx, false);
+    s_.stats->backends[s.strm.backend].bout.Add(len);
+    s_.stats->servers[s.strm.server].bout.Add(len);
+    s.strm.to_cli.Push(data);
+    Forward(idx, false);
   }
 }
 
 void Proxy::OnWritable(ConnId c) noexcept {
   const uint32_t ref = conns_->Ref(c);
-  Flush(conn::Conns::IndexOfRef(ref), conn::Conns::RoleOfRef(ref) == conn::kServer);
+  Forward(conn::Conns::IndexOfRef(ref), conn::Conns::RoleOfRef(ref) == conn::kServer);
 }
 
 void Proxy::OnPeerClosed(ConnId c) noexcept {
@@ -599,10 +607,10 @@ void Proxy::OnPeerClosed(ConnId c) noexcept {
   Session& s = sessions_[idx];
   if (conn::Conns::RoleOfRef(ref) == conn::kClient) {
     s.cli_eof = true;
-    if (s.phase == Phase::kEstablished) Flush(idx, true);
+    if (s.strm.phase == Phase::kEstablished) Forward(idx, true);
   } else {
-    s.srv_eof = true;
-    Flush(idx, false);
+    s.strm.srv_eof = true;
+    Forward(idx, false);
   }
 }
 
@@ -617,14 +625,15 @@ void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
     s.cli = kNoConn;
     if (abnormal) return KillSession(idx, 'C');
     // A normal close: both directions are done on the client side.
-    if (s.srv != kNoConn && s.phase != Phase::kEstablished) return KillSession(idx, 'C');
+    if (s.strm.srv != kNoConn && s.strm.phase != Phase::kEstablished) return KillSession(idx, 'C');
     return MaybeFinish(idx);
   }
-  s.srv = kNoConn;
-  if (s.phase == Phase::kConnecting) return ConnectFailed(idx, why == tcp::CloseReason::kTimeout);
+  s.strm.srv = kNoConn;
+  if (s.strm.phase == Phase::kConnecting)
+    return ConnectFailed(idx, why == tcp::CloseReason::kTimeout);
   if (abnormal) return KillSession(idx, 'S');
   // The server side is done; what it sent may still be on its way to the client.
-  if (s.to_cli.bytes == 0 && !s.cli_shut && s.cli != kNoConn) {
+  if (s.strm.to_cli.bytes == 0 && !s.cli_shut && s.cli != kNoConn) {
     s.cli_shut = true;
     conns_->Shutdown(s.cli);
   }

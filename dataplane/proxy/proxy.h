@@ -1,11 +1,13 @@
 // The TCP-mode full proxy of one worker: it accepts client connections on the frontends'
-// binds, picks a server (balance.h), opens the server connection through conn::Conns (a
-// local port this worker owns, DESIGN.md section 2) and splices the two with bounded
-// buffers and back-pressure both ways; it enforces timeouts, retries and redispatches failed
-// connects, and queues sessions when servers are at maxconn. Health checks are their own
-// module (dataplane/check). Everything it reads of the configuration comes from the
-// snapshot of the current loop iteration; everything it writes that others read is in its
-// own ProxyStats block. No heap allocation, no locks, no system calls after Init.
+// binds into sessions (the client side), runs each session's stream (the server side)
+// through the request analyzers, picks a server (balance.h) where they finish, opens the
+// server connection through conn::Conns (a local port this worker owns, DESIGN.md section 2)
+// and forwards between the two with bounded buffers and back-pressure both ways; it enforces
+// timeouts, retries and redispatches failed connects, and queues sessions when servers are at
+// maxconn. Health checks are their own module (dataplane/check). Everything it reads of the
+// configuration comes from the snapshot of the current loop iteration; everything it writes that
+// others read is in its own ProxyStats block. No heap allocation, no locks, no system calls after
+// Init.
 #pragma once
 
 #include <cstdint>
@@ -96,32 +98,45 @@ class Proxy {
   };
   static constexpr uint16_t kTcpModeAnalyzers = kAnReqSwitching;
   enum class AnResult : uint8_t { kDone, kWait, kClosed };
-  struct Session {
-    base::TimerNode timer{base::kTimerSession};
-    uint64_t uid = 0;
-    tcp::ConnId cli = tcp::kNoConn;
-    tcp::ConnId srv = tcp::kNoConn;
-    uint32_t frontend = 0;
+  // A stream: one request and its answer, from the request analyzers to the end of the
+  // splice (HAProxy's stream). It owns the server side: the backend, the server, the server
+  // connection, the queue link, the two buffers and the termination state. In TCP mode a
+  // session runs exactly one stream and ends with it; HTTP keep-alive will start the next
+  // one in place (FinishStream, then NewStream). phase kFree: no stream runs, and then the
+  // session's slot is free.
+  struct Stream {
     uint32_t backend = UINT32_MAX;
     uint32_t server = kNoServer;
-    uint32_t queue_next = UINT32_MAX;
+    uint32_t queue_next = UINT32_MAX;  // the next session in the backend's queue
+    tcp::ConnId srv = tcp::kNoConn;
     Phase phase = Phase::kFree;
     uint16_t req_an = 0;  // ReqAnalyzer bits still to run
     uint8_t retries_left = 0;
     bool redispatched = false;
-    bool doomed = false;      // marked by `shutdown sessions server`, killed in a second pass
     bool holds_slot = false;  // counted in the server's current connections
-    bool cli_eof = false;     // FIN from the client
     bool srv_eof = false;     // FIN from the server
-    bool cli_shut = false;    // FIN sent to the client
     bool srv_shut = false;    // FIN sent to the server
     TermState term;
     MbufFifo to_srv, to_cli;
-    uint64_t accept_us = 0, queue_us = 0, connect_us = 0, established_us = 0;
-    uint64_t last_cli_us = 0, last_srv_us = 0;
+    uint64_t queue_us = 0, connect_us = 0, established_us = 0;
+    uint64_t last_srv_us = 0;
     uint64_t bytes_in = 0, bytes_out = 0;
-    tcp::FlowKey cli_key;  // kept for the log once the connections are gone
     tcp::FlowKey srv_key;  // the last server connection's (local port 0: none)
+  };
+  // A session: one accepted client connection (HAProxy's session), its frontend, its timer,
+  // and the stream it runs. The client endpoint belongs to the session, so it outlives any
+  // one stream.
+  struct Session {
+    base::TimerNode timer{base::kTimerSession};
+    uint64_t uid = 0;
+    tcp::ConnId cli = tcp::kNoConn;
+    uint32_t frontend = 0;
+    bool doomed = false;    // marked by `shutdown sessions server`, killed in a second pass
+    bool cli_eof = false;   // FIN from the client
+    bool cli_shut = false;  // FIN sent to the client
+    uint64_t accept_us = 0, last_cli_us = 0;
+    tcp::FlowKey cli_key;  // kept for the log once the connection is gone
+    Stream strm;
   };
   struct Queue {
     uint32_t head = UINT32_MAX, tail = UINT32_MAX, len = 0;
@@ -143,10 +158,15 @@ class Proxy {
   void Unqueue(uint32_t si) noexcept;
   void ServeQueue(uint32_t backend) noexcept;
   void ReleaseServer(uint32_t si) noexcept;
-  void Flush(uint32_t si, bool to_server) noexcept;
+  // The TCP-mode stream analyzer once the request analyzers are done: forwards what waits in
+  // one direction, byte for byte, and passes a half-close on (HAProxy's tcp mode forwards
+  // forever). HTTP mode puts its message analyzers in front of it.
+  void Forward(uint32_t si, bool to_server) noexcept;
   void CloseClient(uint32_t si, char cause, char phase) noexcept;
   void KillSession(uint32_t si, char cause) noexcept;
   void MaybeFinish(uint32_t si) noexcept;
+  // The stream's end: counters of its backend and server, its buffers (proxy.cc only).
+  [[gnu::always_inline]] inline void FinishStream(Session& s) noexcept;
   // When the session's current phase times out (UINT64_MAX: never) and whose timeout it is.
   uint64_t DeadlineUs(const Session& s, char* cause) const noexcept;
   void ArmSessionTimer(uint32_t si) noexcept;

@@ -27,6 +27,7 @@ void CopyEnds(const tcp::FlowKey& k, uint8_t* remote_addr, uint16_t* remote_port
 }  // namespace
 
 void Proxy::Log(const Session& s, bool connect_only) noexcept {
+  const Stream& t = s.strm;
   LogRing& ring = s_.stats->log;
   const uint64_t head = ring.head.load(std::memory_order_relaxed);
   if (head - ring.tail.load(std::memory_order_acquire) >= kLogRingSize) {
@@ -40,56 +41,57 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   r.accept_us = s.accept_us;
   r.tt_ms = ms(s.accept_us, now);
   // Tw: time queued (0 when never queued); Tc: the connect that succeeded (-1: none).
-  r.tw_ms = s.queue_us ? ms(s.queue_us, s.connect_us > s.queue_us ? s.connect_us : now) : 0;
+  r.tw_ms = t.queue_us ? ms(t.queue_us, t.connect_us > t.queue_us ? t.connect_us : now) : 0;
   if (connect_only) r.tw_ms = -1;
-  r.tc_ms = s.established_us ? ms(s.connect_us, s.established_us) : -1;
-  r.bytes_uploaded = s.bytes_in;
-  r.bytes_read = s.bytes_out;
+  r.tc_ms = t.established_us ? ms(t.connect_us, t.established_us) : -1;
+  r.bytes_uploaded = t.bytes_in;
+  r.bytes_read = t.bytes_out;
   CopyEnds(s.cli_key, r.client_addr, &r.client_port, r.front_addr, &r.front_port, &r.is_v6);
-  CopyEnds(s.srv_key, r.server_addr, &r.server_port, r.local_addr, &r.local_port, &r.server_v6);
+  CopyEnds(t.srv_key, r.server_addr, &r.server_port, r.local_addr, &r.local_port, &r.server_v6);
   r.connect_only = connect_only;
-  r.redispatched = s.redispatched;
-  r.term_cause = s.term.cause;
-  r.term_phase = s.term.phase;
+  r.redispatched = t.redispatched;
+  r.term_cause = t.term.cause;
+  r.term_phase = t.term.phase;
   r.frontend = s.frontend;
-  r.backend = s.backend;
-  r.server = s.server;
-  const bool has_be = s.backend < kMaxBackends;
+  r.backend = t.backend;
+  r.server = t.server;
+  const bool has_be = t.backend < kMaxBackends;
   r.actconn = nsessions_;
   r.feconn = static_cast<uint32_t>(s_.stats->frontends[s.frontend].cur.Get());
-  r.beconn = has_be ? static_cast<uint32_t>(s_.stats->backends[s.backend].cur.Get()) : 0;
+  r.beconn = has_be ? static_cast<uint32_t>(s_.stats->backends[t.backend].cur.Get()) : 0;
   r.srv_conn =
-      s.server != kNoServer ? static_cast<uint32_t>(s_.stats->servers[s.server].cur.Get()) : 0;
-  r.retries = has_be && cfg_ && s.backend < cfg_->backends.size()
-                  ? cfg_->backends[s.backend].retries - s.retries_left
+      t.server != kNoServer ? static_cast<uint32_t>(s_.stats->servers[t.server].cur.Get()) : 0;
+  r.retries = has_be && cfg_ && t.backend < cfg_->backends.size()
+                  ? cfg_->backends[t.backend].retries - t.retries_left
                   : 0;
   r.srv_queue = 0;  // no per-server queue: sessions wait in the backend's
-  r.backend_queue = has_be ? queues_[s.backend].len : 0;
+  r.backend_queue = has_be ? queues_[t.backend].len : 0;
   ring.head.store(head + 1, std::memory_order_release);
 }
 
 uint32_t Proxy::SlotOf(uint64_t uid) const noexcept {
   const uint32_t si = static_cast<uint32_t>((uid / s_.nworkers) % max_sessions_);
-  return sessions_[si].phase != Phase::kFree && sessions_[si].uid == uid ? si : UINT32_MAX;
+  return sessions_[si].strm.phase != Phase::kFree && sessions_[si].uid == uid ? si : UINT32_MAX;
 }
 
 void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
   const Session& s = sessions_[si];
+  const Stream& t = s.strm;
   std::memset(e, 0, sizeof *e);
   e->uid = s.uid;
   // A session counter over the workers, as HAProxy's uniq_id (`show sess <id>`'s id=).
   e->serial = s.uid / s_.nworkers / max_sessions_ * s_.nworkers + s_.worker;
   if (s.cli != kNoConn) {
-    CopyEnds(tcp_->tcb(s.cli).key, e->client_addr, &e->client_port, e->front_addr,
-             &e->front_port, &e->is_v6);
+    CopyEnds(tcp_->tcb(s.cli).key, e->client_addr, &e->client_port, e->front_addr, &e->front_port,
+             &e->is_v6);
   }
-  if (s.srv != kNoConn) {
-    CopyEnds(tcp_->tcb(s.srv).key, e->server_addr, &e->server_port, e->local_addr,
-             &e->local_port, &e->server_v6);
+  if (t.srv != kNoConn) {
+    CopyEnds(tcp_->tcb(t.srv).key, e->server_addr, &e->server_port, e->local_addr, &e->local_port,
+             &e->server_v6);
   }
   e->frontend = s.frontend;
-  e->backend = s.backend;
-  e->server = s.server;
+  e->backend = t.backend;
+  e->server = t.server;
   e->age_ms = (now - s.accept_us) / 1000;
 }
 
@@ -111,7 +113,7 @@ void Proxy::ShowSessions(base::Request& r) noexcept {
   const uint64_t scan_end =
       i + kShowSessionsScan < max_sessions_ ? i + kShowSessionsScan : max_sessions_;
   for (; i < scan_end && r.count < room; ++i) {
-    if (sessions_[i].phase == Phase::kFree) continue;
+    if (sessions_[i].strm.phase == Phase::kFree) continue;
     Describe(static_cast<uint32_t>(i), now, &e);
     // The payload is a byte buffer of the control plane's: copied, never cast.
     std::memcpy(r.payload + r.used, &e, sizeof e);
@@ -153,12 +155,12 @@ void Proxy::Serve(base::Request& r) noexcept {
   // (a rare admin command; `show sess` is the sliced one).
   for (uint32_t i = 0; i < max_sessions_; ++i) {
     Session& s = sessions_[i];
-    s.doomed = s.phase != Phase::kFree && s.server == r.arg;
+    s.doomed = s.strm.phase != Phase::kFree && s.strm.server == r.arg;
   }
   for (uint32_t i = 0; i < max_sessions_; ++i) {
     if (!sessions_[i].doomed) continue;
     sessions_[i].doomed = false;
-    if (sessions_[i].phase == Phase::kFree) continue;
+    if (sessions_[i].strm.phase == Phase::kFree) continue;
     KillSession(i, 'K');
     ++r.count;
   }
