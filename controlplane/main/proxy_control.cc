@@ -186,7 +186,8 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
         c.cli_abrt = ssum(&proxy::ServerStats::cli_abrt);
         c.srv_abrt = ssum(&proxy::ServerStats::srv_abrt);
         c.lbtot = ssum(&proxy::ServerStats::lbtot);
-        c.connect = c.lbtot;
+        c.reuse = ssum(&proxy::ServerStats::reuse);
+        c.connect = c.lbtot - c.reuse;
         c.rate = rt.server_rate(i).rate();
         c.rate_max = rt.server_rate(i).max();
         const uint64_t timed = ssum(&proxy::ServerStats::timed);
@@ -205,9 +206,14 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
             s.downtime_s + (s.op == cp::OpState::kDown ? now_s - s.down_since_s : 0));
         v.servers.push_back(std::move(sv));
       }
-      uint64_t chkdown = 0;
-      for (const auto& sv : v.servers) chkdown += sv.counters.chkdown;
+      uint64_t chkdown = 0, reuse = 0;
+      for (const auto& sv : v.servers) {
+        chkdown += sv.counters.chkdown;
+        reuse += sv.counters.reuse;
+      }
       c.chkdown = chkdown;
+      c.reuse = reuse;
+      c.connect = c.lbtot - reuse;
     }
     out->push_back(std::move(v));
   }

@@ -20,7 +20,42 @@ bool Conns::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::
   nrefs_ = setup.max_conns + 1;
   refs_ =
       static_cast<uint32_t*>(rte_zmalloc_socket(name, sizeof(uint32_t) * nrefs_, 64, socket_id));
-  return refs_ != nullptr;
+  return refs_ != nullptr && pool_.Init(name, setup.idle_conns, setup.nservers, socket_id);
+}
+
+void Conns::Park(ConnId c, uint32_t server) noexcept {
+  const uint32_t slot = pool_.Park(server, c, tcp_->now_us());
+  if (slot == IdlePool::kNone) {
+    tcp_->counters().Inc(counters::Counter::conn_idle_pool_full);
+    AbortDetached(&c);
+    return;
+  }
+  Attach(c, kIdle, slot);
+  tcp_->counters().Inc(counters::Counter::conn_idle_parked);
+}
+
+ConnId Conns::TakeIdle(uint32_t server, Role role, uint32_t index) noexcept {
+  const ConnId c = pool_.Take(server);
+  if (c == kNoConn) return kNoConn;
+  Attach(c, role, index);
+  tcp_->counters().Inc(counters::Counter::conn_idle_reused);
+  return c;
+}
+
+void Conns::OnIdleEvent(ConnId c, bool closed) noexcept {
+  if (pool_.Remove(IndexOf(c), c)) tcp_->counters().Inc(counters::Counter::conn_idle_lost);
+  if (closed) return Detach(c);
+  AbortDetached(&c);
+}
+
+void Conns::PurgeIdle() noexcept {
+  const uint64_t now = tcp_->now_us();
+  if (now < kIdleMaxUs) return;
+  for (ConnId c = pool_.TakeExpired(now - kIdleMaxUs); c != kNoConn;
+       c = pool_.TakeExpired(now - kIdleMaxUs)) {
+    tcp_->counters().Inc(counters::Counter::conn_idle_purged);
+    AbortDetached(&c);
+  }
 }
 
 bool Conns::PickLocalPort(tcp::FlowKey* key) noexcept {

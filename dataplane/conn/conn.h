@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "dataplane/base/assert.h"
+#include "dataplane/conn/idle_pool.h"
 #include "dataplane/tcp/tcp.h"
 
 struct rte_mbuf;
@@ -33,7 +34,12 @@ enum Role : uint32_t {
   kClient = 1,  // a proxy session's client side
   kServer = 2,  // a proxy session's server side
   kCheck = 3,   // a health check's
+  kIdle = 4,    // an idle server connection in the pool (index: its pool slot)
 };
+
+// How long a parked server connection stays in the pool unused (HAProxy's
+// `pool-purge-delay` default, 5 s) before it is closed.
+inline constexpr uint64_t kIdleMaxUs = 5'000'000;
 
 class Conns {
  public:
@@ -43,6 +49,8 @@ class Conns {
     uint16_t local_port_min = 32768;  // outgoing connections' local ports (DESIGN.md section 2)
     uint16_t local_port_max = 60999;
     uint32_t max_conns = 4096;  // the TCP stack's table size
+    uint32_t idle_conns = 1024;  // the pool of idle server connections' bound
+    uint32_t nservers = 1;       // server indices the pool takes: 0 .. nservers - 1
   };
 
   Conns() = default;
@@ -59,14 +67,14 @@ class Conns {
     LB_ASSERT(c < nrefs_);
     return refs_[c];
   }
-  static Role RoleOfRef(uint32_t ref) noexcept { return static_cast<Role>(ref & 3); }
-  static uint32_t IndexOfRef(uint32_t ref) noexcept { return ref >> 2; }
+  static Role RoleOfRef(uint32_t ref) noexcept { return static_cast<Role>(ref & 7); }
+  static uint32_t IndexOfRef(uint32_t ref) noexcept { return ref >> 3; }
   Role RoleOf(ConnId c) const noexcept { return RoleOfRef(Ref(c)); }
   uint32_t IndexOf(ConnId c) const noexcept { return IndexOfRef(Ref(c)); }
   // A proxy session's side (kClient or kServer).
   static bool IsSession(Role r) noexcept { return r == kClient || r == kServer; }
   void Attach(ConnId c, Role role, uint32_t index) noexcept {
-    if (c < nrefs_) refs_[c] = (index << 2) | role;
+    if (c < nrefs_) refs_[c] = (index << 3) | role;
   }
   void Detach(ConnId c) noexcept {
     if (c < nrefs_) refs_[c] = 0;
@@ -93,6 +101,22 @@ class Conns {
   void Consumed(ConnId c, uint32_t bytes) noexcept { tcp_->Consumed(c, bytes); }
   void Shutdown(ConnId c) noexcept { tcp_->Shutdown(c); }
 
+  // The pool of idle server connections (idle_pool.h). A stream that ends with its server
+  // connection able to carry another request parks it (nothing in flight, still attached
+  // to the stream): it becomes kIdle, or is reset when the pool is full. A stream about to
+  // connect takes one first, attached to (role, index); kNoConn when there is none. TCP-mode
+  // streams never park (a byte stream has no end of message to reuse after, as in
+  // HAProxy); HTTP keep-alive towards servers does.
+  void Park(ConnId c, uint32_t server) noexcept;
+  ConnId TakeIdle(uint32_t server, Role role, uint32_t index) noexcept;
+  bool HasIdle() const noexcept { return pool_.size() != 0; }
+  // Any event of a parked connection (data, the peer's FIN, a close) takes it out of the
+  // pool; it is reset unless `closed` says it is gone already. Counted.
+  void OnIdleEvent(ConnId c, bool closed) noexcept;
+  // Resets the connections idle longer than kIdleMaxUs (the worker calls it periodically).
+  void PurgeIdle() noexcept;
+  const IdlePool& pool() const noexcept { return pool_; }
+
   tcp::TcpStack& tcp() { return *tcp_; }
 
  private:
@@ -101,9 +125,10 @@ class Conns {
   Setup s_;
   tcp::TcpStack* tcp_ = nullptr;
   net::NetStack* net_ = nullptr;
-  uint32_t* refs_ = nullptr;  // per connection id: (index << 2) | role, 0 when not ours
+  uint32_t* refs_ = nullptr;  // per connection id: (index << 3) | role, 0 when not ours
   uint32_t nrefs_ = 0;
   uint16_t next_port_ = 0;
+  IdlePool pool_;
 };
 
 }  // namespace sluice::conn

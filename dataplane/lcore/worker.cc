@@ -59,6 +59,8 @@ bool Worker::Init() {
   cs.local_port_min = s_.local_port_min;
   cs.local_port_max = s_.local_port_max;
   cs.max_conns = s_.tcp.max_conns;
+  cs.idle_conns = s_.tcp.max_conns / 4;  // idle server connections kept for reuse
+  cs.nservers = proxy::kMaxServers;
   std::snprintf(name, sizeof name, "%s_conns%u", s_.name, s_.id);
   if (!conns_.Init(name, cs, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
   if (s_.proxy_stats) {
@@ -108,13 +110,20 @@ void Worker::OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnData(c, data, len);
   if (r == conn::kCheck) return checks_.OnData(c, data, len);
+  if (r == conn::kIdle) return IdleSpoke(c, data);
   services_.OnData(c, data, len);
+}
+
+// An idle server connection may not speak: what it sent is dropped, and the connection too.
+void Worker::IdleSpoke(tcp::ConnId c, rte_mbuf* data) noexcept {
+  rte_pktmbuf_free(data);
+  conns_.OnIdleEvent(c, false);
 }
 
 void Worker::OnWritable(tcp::ConnId c) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnWritable(c);
-  if (r == conn::kCheck) return;  // a check's request is one small segment
+  if (r == conn::kCheck || r == conn::kIdle) return;  // a check's request is one segment
   services_.OnWritable(c);
 }
 
@@ -122,6 +131,7 @@ void Worker::OnPeerClosed(tcp::ConnId c) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnPeerClosed(c);
   if (r == conn::kCheck) return;  // the answer so far decides; the check ends on its close
+  if (r == conn::kIdle) return conns_.OnIdleEvent(c, false);
   services_.OnPeerClosed(c);
 }
 
@@ -129,6 +139,7 @@ void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnClosed(c, why);
   if (r == conn::kCheck) return checks_.OnClosed(c, why);
+  if (r == conn::kIdle) return conns_.OnIdleEvent(c, true);
   services_.OnClosed(c, why);
 }
 
@@ -262,6 +273,7 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
   handled += ServeRequests();
   if (now_tsc >= next_tick_tsc_) {
     stack_.Tick();
+    if (conns_.HasIdle()) conns_.PurgeIdle();
     next_tick_tsc_ = now_tsc + tick_interval_tsc_;
   }
   Flush();

@@ -85,6 +85,7 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   void OnAccepted(tcp::ConnId c, uint32_t tag) noexcept override;
   void OnConnected(tcp::ConnId c) noexcept override;
   void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept override;
+  [[gnu::noinline, gnu::cold]] void IdleSpoke(tcp::ConnId c, rte_mbuf* data) noexcept;
   void OnWritable(tcp::ConnId c) noexcept override;
   void OnPeerClosed(tcp::ConnId c) noexcept override;
   void OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept override;

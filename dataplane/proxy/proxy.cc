@@ -41,7 +41,7 @@ void MbufFifo::Push(rte_mbuf* chain) noexcept {
   }
 }
 
-void MbufFifo::Clear() noexcept {
+void MbufFifo::FreeAll() noexcept {
   while (head) {
     rte_mbuf* next = head->next;
     head->next = nullptr;
@@ -261,6 +261,9 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   Session& s = sessions_[si];
   const ServerSnap& sv = cfg_->servers[server];
   s.strm.server = server;
+  // An idle connection to this server first (the worker's pool; only streams that can
+  // reuse one ever park one there), else a new one.
+  if (conns_->HasIdle() && TakeIdle(si, server)) return true;
   tcp::FlowKey key;
   const ConnId c =
       conns_->Connect(sv.addr, sv.is_v6, rte_cpu_to_be_16(sv.port), conn::kServer, si, &key);
@@ -269,15 +272,42 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   s.strm.srv_key = key;
   s.strm.phase = Phase::kConnecting;
   s.strm.connect_us = tcp_->now_us();
-  ServerStats& ss = s_.stats->servers[server];
+  CountServerPick(s);
+  ArmSessionTimer(si);
+  return true;
+}
+
+inline void Proxy::CountServerPick(Session& s) noexcept {
+  ServerStats& ss = s_.stats->servers[s.strm.server];
   ss.cur.Add();
   ss.max.Max(ss.cur.Get());
   ss.tot.Add();
   ss.lbtot.Add();
   s_.stats->backends[s.strm.backend].lbtot.Add();
   s.strm.holds_slot = true;
-  ArmSessionTimer(si);
-  return true;
+}
+
+bool Proxy::TakeIdle(uint32_t si, uint32_t server) noexcept {
+  Session& s = sessions_[si];
+  const ServerSnap& sv = cfg_->servers[server];
+  for (ConnId c = conns_->TakeIdle(server, conn::kServer, si); c != kNoConn;
+       c = conns_->TakeIdle(server, conn::kServer, si)) {
+    const tcp::FlowKey& key = tcp_->tcb(c).key;
+    // Parked before `set server addr`: not this server any more.
+    if (std::memcmp(key.remote_addr, sv.addr, 16) != 0 ||
+        key.remote_port != rte_cpu_to_be_16(sv.port)) {
+      conns_->AbortDetached(&c);
+      continue;
+    }
+    s.strm.srv = c;
+    s.strm.srv_key = key;
+    s.strm.connect_us = tcp_->now_us();
+    CountServerPick(s);
+    s_.stats->servers[server].reuse.Add();
+    Established(si);
+    return true;
+  }
+  return false;
 }
 
 void Proxy::ReleaseServer(uint32_t si) noexcept {
@@ -554,9 +584,11 @@ void Proxy::OnSessionTimer(uint32_t si) noexcept {
   }
 }
 
-void Proxy::OnConnected(ConnId c) noexcept {
-  const uint32_t idx = conns_->IndexOf(c);
+void Proxy::OnConnected(ConnId c) noexcept { Established(conns_->IndexOf(c)); }
+
+inline void Proxy::Established(uint32_t idx) noexcept {
   Session& s = sessions_[idx];
+  const ConnId c = s.strm.srv;
   const uint64_t now = tcp_->now_us();
   s.strm.phase = Phase::kEstablished;
   s.strm.established_us = s.strm.last_srv_us = now;

@@ -38,7 +38,12 @@ struct MbufFifo {
   rte_mbuf* tail = nullptr;
   uint32_t bytes = 0;
   void Push(rte_mbuf* chain) noexcept;
-  void Clear() noexcept;
+  void Clear() noexcept {
+    if (head) FreeAll();  // usually empty when a stream ends: no call
+  }
+
+ private:
+  void FreeAll() noexcept;
 };
 
 // Sessions looked at per kShowSessions request, whatever the payload holds: bounds the
@@ -153,6 +158,12 @@ class Proxy {
   [[gnu::always_inline]] inline AnResult SwitchingRules(uint32_t si) noexcept;
   void Dispatch(uint32_t si) noexcept;
   bool ConnectTo(uint32_t si, uint32_t server) noexcept;
+  // Takes an idle connection to `server` from the worker's pool (conn::Conns) for the
+  // stream; false when none fits.
+  [[gnu::noinline]] bool TakeIdle(uint32_t si, uint32_t server) noexcept;
+  [[gnu::always_inline]] inline void CountServerPick(Session& s) noexcept;
+  // The server connection is up (connected, or taken from the pool): forwarding starts.
+  [[gnu::always_inline]] inline void Established(uint32_t si) noexcept;
   void ConnectFailed(uint32_t si, bool timeout) noexcept;
   void Enqueue(uint32_t si) noexcept;
   void Unqueue(uint32_t si) noexcept;

@@ -171,6 +171,7 @@ struct BackendStats {
 struct ServerStats {
   Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
       lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
+  Stat reuse;  // streams given an idle connection from the pool instead of a new connect
   // Health checks (only in the block of the server's check worker).
   Stat check_status;  // check::CheckStatus (dataplane/check/check_status.h)
   Stat check_code;    // L7: HTTP status; L4CON: errno-like 111
