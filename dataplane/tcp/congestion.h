@@ -179,8 +179,11 @@ class Cubic {
   void Reduce(uint32_t flight) noexcept {
     const double cwnd_seg = static_cast<double>(cwnd_) / smss_;
     w_max_ = cwnd_seg < w_max_ ? cwnd_seg * (1 + kBeta) / 2 : cwnd_seg;  // fast convergence
-    // ssthresh from the data in flight (RFC 9438 section 4.6 allows it, as RFC 5681 does).
-    const auto reduced = static_cast<uint32_t>(flight * kBeta);
+    // ssthresh from cwnd, as Linux (RFC 9438 section 4.6 allows it when cwnd does not grow
+    // while the sender is not limited by it: ProcessAck sees to that), or from the flight
+    // when it is larger. From the flight alone, a loss found after a stall (a probe, a
+    // delayed ACK) would take the window down to two segments.
+    const auto reduced = static_cast<uint32_t>((flight > cwnd_ ? flight : cwnd_) * kBeta);
     ssthresh_ = reduced > 2 * smss_ ? reduced : 2 * smss_;
     epoch_us_ = 0;
     bytes_acked_ = 0;

@@ -191,6 +191,7 @@ ConnId TcpStack::Connect(const FlowKey& key) noexcept {
   counters_->Inc(Counter::tcp_active_opens);
   t->iss = isn_.Isn(key, now_us_);
   t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+  t->recover = t->high_rxt = t->rxt_mark = t->snd_una;  // no recovery point yet (RFC 6582)
   t->state = State::kSynSent;
   SendSyn(t);
   return Id(t);

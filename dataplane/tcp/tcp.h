@@ -10,13 +10,13 @@
 
 #include <cstdint>
 
+#include "dataplane/base/timer_wheel.h"
 #include "dataplane/counters/counters.h"
 #include "dataplane/tcp/congestion.h"
 #include "dataplane/tcp/rtt.h"
 #include "dataplane/tcp/sack.h"
 #include "dataplane/tcp/syncookie.h"
 #include "dataplane/tcp/tcp_seq.h"
-#include "dataplane/base/timer_wheel.h"
 
 struct rte_hash;
 struct rte_mbuf;
@@ -107,6 +107,11 @@ struct OooSegment {
   rte_mbuf* m;
 };
 
+// What a connection's retransmission timer runs for while data is outstanding: the
+// retransmission timeout, a tail loss probe (RFC 8985 section 7) or the reordering window
+// of SACK loss detection (section 6.3).
+enum RtxKind : uint8_t { kRtxRto = 0, kRtxProbe = 1, kRtxReorder = 2 };
+
 struct Tcb;
 // Payload bytes per segment: the MSS less the options every segment carries (RFC 9293
 // section 3.7.1: the MSS counts data only, options come out of it).
@@ -150,6 +155,8 @@ struct Tcb {
   uint32_t snd_bytes = 0;
   bool fin_queued = false;  // Shutdown() called: FIN after the queued data
   bool fin_received = false;
+  bool ooo_fin = false;  // a FIN arrived beyond RCV.NXT: processed when the data before it is
+  Seq ooo_fin_seq = 0;
   bool want_writable = false;
   // Out-of-order receive queue, sorted by sequence.
   OooSegment ooo[kOooMax];
@@ -162,7 +169,21 @@ struct Tcb {
   uint8_t retries = 0;
   Seq recover = 0;
   Seq high_rxt = 0;
-  bool timing = false;  // an RTT sample in progress (no timestamps)
+  // SACK loss recovery (tcp_recovery.cc, docs/tcp.md "Loss recovery").
+  uint8_t rtx_kind = 0;        // what rtx_timer runs for while data is outstanding: RtxKind
+  bool sack_recovery = false;  // in recovery on a SACK connection (cc.in_recovery() too)
+  bool reordering = false;     // a hole was filled by data sent before the SACKs above it
+  bool tlp_out = false;        // a tail loss probe is unanswered
+  Seq tlp_end = 0;             // the end of the probe's data
+  Seq rxt_mark = 0;            // SND.MAX when the last retransmission of this recovery left
+  uint64_t rxt_us = 0;         // when the segment at rxt_una was last resent (0: not in this pass)
+  Seq rxt_una = 0;
+  Seq rxt_snd_max = 0;  // SND.MAX then: what was sent before that retransmission
+  Seq lost_end = 0;     // in recovery, every byte below it not SACKed is lost
+  uint32_t sacked = 0;  // bytes the scoreboard holds above SND.UNA
+  uint32_t prr_delivered = 0, prr_out = 0, recover_fs = 0;  // PRR (RFC 6937)
+  uint32_t prr_budget = 0;  // bytes recovery may still send after this ACK
+  bool timing = false;      // an RTT sample in progress (no timestamps)
   Seq timed_seq = 0;
   uint64_t timed_us = 0;
   bool ack_now = false;
@@ -261,10 +282,13 @@ class TcpStack {
 
   // Output (tcp_output.cc).
   void Output(Tcb* t) noexcept;  // sends what window and data allow, and pending ACKs
+  template <bool kLoss>
+  void SendLoop(Tcb* t) noexcept;  // kLoss: SACK information or recovery to honour
   bool SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept;
   void SendSyn(Tcb* t) noexcept;
   void SendAck(Tcb* t) noexcept;
   void SendFin(Tcb* t) noexcept;
+  void ResendFin(Tcb* t) noexcept;  // the FIN already sent (SND.MAX - 1), again
   void SendChallengeAck(Tcb* t) noexcept;
   void SendResetFor(const FlowKey& key, Seq seq, Seq ack, bool with_ack) noexcept;
   void SendCookieSynAck(const FlowKey& key, const Segment& seg) noexcept;
@@ -275,6 +299,32 @@ class TcpStack {
   void FillTsOption(const Tcb* t, TcpOptions* opt) const noexcept;
   void TrimAcked(Tcb* t, uint32_t bytes) noexcept;
   void ArmRtx(Tcb* t, uint64_t after_us) noexcept;
+  void SkipSacked(Tcb* t) noexcept;
+  uint32_t UpToSacked(const Tcb* t, uint32_t len) const noexcept;
+  // SACK loss recovery (tcp_recovery.cc).
+  // The retransmission timer with data outstanding: a tail loss probe when it may run,
+  // else the RTO.
+  void ArmLossTimer(Tcb* t) noexcept;
+  // After an ACK on a SACK connection with SACK information or in recovery: finds losses
+  // (enters recovery), finds lost retransmissions, and sets what recovery may send now
+  // (PRR). `delivered`: bytes newly acknowledged or SACKed by this ACK.
+  void SackRecovery(Tcb* t, uint32_t delivered) noexcept;
+  void EnterSackRecovery(Tcb* t) noexcept;
+  // The bytes recovery sends on this ACK: lost holes first, then new data (RFC 6675 NextSeg
+  // rules 1 and 2), within prr_budget. Called by Output.
+  void RecoveryOutput(Tcb* t) noexcept;
+  // The first byte range from `from` on that recovery counts lost: a hole below the highest
+  // SACK, or data below lost_end not SACKed.
+  bool NextLost(const Tcb* t, Seq from, Seq* start, uint32_t* len) const noexcept;
+  // RFC 6675 pipe at hole granularity: bytes neither SACKed nor lost-and-not-resent.
+  uint32_t RecoveryPipe(const Tcb* t) const noexcept;
+  void SendLossProbe(Tcb* t) noexcept;
+  // A retransmission of this recovery is lost (RACK's tests, tcp_recovery.cc); when it
+  // cannot tell yet, arms the reordering timer for when it can.
+  bool LostRetransmission(Tcb* t) noexcept;
+  uint64_t RetransmitWindowUs(const Tcb* t) const noexcept;
+  uint64_t ReorderWindowUs(const Tcb* t) const noexcept;
+  void OnReorderTimer(Tcb* t) noexcept;
   void OnRtxTimer(Tcb* t) noexcept;
   void OnAckTimer(Tcb* t) noexcept;
   void OnKeepaliveTimer(Tcb* t) noexcept;
@@ -296,7 +346,7 @@ class TcpStack {
   Listener listeners_[kMaxListeners] = {};
   uint64_t now_us_ = 0;
   base::Timers* wheel_ = nullptr;  // 1 ms ticks (96 KiB): the worker's, or own_wheel_
-  bool own_wheel_ = false;        // allocated by Init, advanced by Tick
+  bool own_wheel_ = false;         // allocated by Init, advanced by Tick
   IsnGenerator isn_{SipKey{}};
   SynCookies cookies_{SipKey{}};
   // The payload's one's-complement sum, kept in a dynamic mbuf field by Input when it

@@ -6,6 +6,7 @@
 
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_inl.h"
+#include "dataplane/tcp/tcp_loss_inl.h"
 
 namespace sluice::tcp {
 
@@ -154,6 +155,7 @@ void TcpStack::InputListen(rte_mbuf* m, const FlowKey& key, const Segment& seg,
     t->rcv_adv = seg.seq + (cfg_.rcv_buf < 65535 ? cfg_.rcv_buf : 65535);
     t->iss = seg.ack - 1;
     t->snd_una = t->snd_nxt = t->snd_max = seg.ack;
+    t->recover = t->high_rxt = t->rxt_mark = t->snd_una;  // no recovery point yet (RFC 6582)
     t->snd_mss = co.mss < cfg_.mss ? co.mss : cfg_.mss;
     t->ws_ok = co.has_wscale;
     t->snd_wscale = co.has_wscale ? co.wscale : 0;
@@ -190,6 +192,7 @@ void TcpStack::InputListen(rte_mbuf* m, const FlowKey& key, const Segment& seg,
   NegotiateOptions(t, seg);
   t->iss = isn_.Isn(key, now_us_);
   t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+  t->recover = t->high_rxt = t->rxt_mark = t->snd_una;  // no recovery point yet (RFC 6582)
   t->snd_wnd = seg.wnd;  // never scaled in a SYN (RFC 7323 section 2.2)
   t->snd_wl1 = seg.seq;
   t->snd_wl2 = 0;
@@ -402,7 +405,19 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
   }
   ProcessData(m, t, seg);
   if (!t->in_use) return;
-  if (seg.Has(kFin) && seg.seq + seg.len == t->rcv_nxt && !t->fin_received) ProcessFin(t);
+  if (!t->fin_received) {
+    // A FIN beyond RCV.NXT is kept, as its data is (RFC 9293 section 3.10.7.4: segments are
+    // processed in sequence; Linux's out-of-order queue keeps FINs too), so a sender whose
+    // FIN overtook a lost segment need not time out to send it again.
+    if (seg.Has(kFin) && SeqGt(seg.seq + seg.len, t->rcv_nxt)) {
+      t->ooo_fin = true;
+      t->ooo_fin_seq = seg.seq + seg.len;
+    }
+    if ((seg.Has(kFin) && seg.seq + seg.len == t->rcv_nxt) ||
+        (t->ooo_fin && t->ooo_fin_seq == t->rcv_nxt)) {
+      ProcessFin(t);
+    }
+  }
   if (!t->in_use) return;
   Output(t);
 }
@@ -418,18 +433,33 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     SendChallengeAck(t);
     return false;
   }
-  if (t->sack_ok && seg.opt.nsack > 0) {
-    t->sb.Update(seg.ack, t->snd_max, seg.opt.sack, seg.opt.nsack);
+  // RACK's reordering test (RFC 8985 section 6.2 step 3, without per-segment times): the
+  // cumulative ACK passes a hole below SACKed data that was never resent, so the segments
+  // there arrived after later ones did.
+  if (t->sb.ranges() > 0 && SeqGt(seg.ack, t->snd_una) && SeqGe(t->snd_una, t->recover) &&
+      (!t->sack_recovery || SeqLe(t->high_rxt, t->snd_una))) {
+    t->reordering = true;
   }
+  if (t->sack_ok && (seg.opt.nsack > 0 || t->sb.ranges() > 0)) {
+    // Also without blocks: what the cumulative ACK passed leaves the scoreboard.
+    t->sb.Update(SeqGt(seg.ack, t->snd_una) ? seg.ack : t->snd_una, t->snd_max, seg.opt.sack,
+                 seg.opt.nsack);
+  }
+  const Seq una_before = t->snd_una;
   const uint32_t win = static_cast<uint32_t>(seg.wnd) << t->snd_wscale;
   if (SeqGt(seg.ack, t->snd_una)) {
     uint32_t acked = seg.ack - t->snd_una;
-    // RTT (RFC 6298 with Karn's rule; with timestamps, RFC 7323 section 4).
-    if (t->ts_ok && seg.opt.has_timestamp && seg.opt.ts_ecr != 0) {
-      t->rtt.Sample((TsNow() - seg.opt.ts_ecr) * 1000u);
-    } else if (t->timing && SeqGt(seg.ack, t->timed_seq)) {
+    // RTT (RFC 6298 with Karn's rule; with timestamps, RFC 7323 section 4). One segment per
+    // round trip is timed in microseconds, timestamps or not; the timestamps' millisecond
+    // clock adds samples only where it can tell them apart (2 ms and more), so a LAN's
+    // round trip is not read as 0 or 1 ms (the reordering window and the probe timeout are
+    // fractions and multiples of it).
+    if (t->timing && SeqGt(seg.ack, t->timed_seq)) {
       t->rtt.Sample(static_cast<uint32_t>(now_us_ - t->timed_us));
       t->timing = false;
+    } else if (t->ts_ok && seg.opt.has_timestamp && seg.opt.ts_ecr != 0 &&
+               TsNow() - seg.opt.ts_ecr >= 2) {
+      t->rtt.Sample((TsNow() - seg.opt.ts_ecr) * 1000u);
     }
     // Our FIN occupies one sequence number beyond the data.
     const bool fin_acked = t->fin_queued && seg.ack == t->snd_una + t->snd_bytes + 1;
@@ -438,12 +468,21 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     t->snd_una = seg.ack;
     if (SeqLt(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
     t->retries = 0;
-    // Congestion control: recovery as NewReno (RFC 6582), growth by the controller.
+    if (t->tlp_out && SeqGe(seg.ack, t->tlp_end)) {  // the probe arrived
+      t->tlp_out = false;
+      // It left after our FIN: an ACK for it short of the FIN means the peer dropped the FIN
+      // out of order, and only a timeout would send it again.
+      if (t->fin_queued && t->snd_bytes == 0 && seg.ack == t->snd_max - 1) ResendFin(t);
+    }
+    // Congestion control: recovery as NewReno (RFC 6582) without SACK, RFC 6675 with PRR
+    // with it (SackRecovery), growth by the controller.
     if (t->cc.in_recovery()) {
       if (SeqGe(seg.ack, t->recover)) {
         t->cc.ExitRecovery();
+        t->sack_recovery = false;
         t->dupacks = 0;
-      } else {
+        counters_->Inc(Counter::tcp_recoveries_done);
+      } else if (!t->sack_ok) {
         // Partial ACK: retransmit the next hole at once.
         Seq start = t->snd_una;
         uint32_t len = MaxSegmentData(*t);
@@ -460,13 +499,19 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       }
     } else {
       t->dupacks = 0;
-      t->cc.OnAck(acked, now_us_, t->rtt.srtt_us());
+      // The window grows only while it is what limits the sender (RFC 9438 section 4.6
+      // asks for it where ssthresh comes from cwnd; Linux's tcp_is_cwnd_limited): a
+      // flight short of it by more than a segment (idle, or the application or the
+      // peer's window limiting) leaves it as it is.
+      if (t->snd_max - una_before + t->snd_mss >= t->cc.cwnd()) {
+        t->cc.OnAck(acked, now_us_, t->rtt.srtt_us());
+      }
     }
     if (t->snd_una == t->snd_max) {
       wheel_->Cancel(&t->rtx_timer);
       t->persist = false;
     } else {
-      ArmRtx(t, t->rtt.Rto());
+      ArmLossTimer(t);
     }
     if (fin_acked) {
       switch (t->state) {
@@ -504,8 +549,10 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     const bool nothing_new = t->snd_bytes <= t->snd_max - t->snd_una;
     uint8_t dupthresh = 3;
     if (nothing_new && outstanding < 4) dupthresh = outstanding > 1 ? outstanding - 1 : 1;
-    ++t->dupacks;
-    if (t->dupacks >= dupthresh && !t->cc.in_recovery() && SeqGt(t->snd_una, t->recover)) {
+    if (t->dupacks < 255) ++t->dupacks;
+    if (t->sack_ok) {
+      // SACK connections find losses in SackRecovery, duplicate or not.
+    } else if (t->dupacks >= dupthresh && !t->cc.in_recovery() && SeqGt(t->snd_una, t->recover)) {
       t->recover = t->snd_max;
       t->cc.EnterRecovery(t->snd_max - t->snd_una);
       const uint32_t avail = t->snd_bytes;
@@ -516,16 +563,6 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
         counters_->Inc(Counter::tcp_retrans_segs);
       }
       ArmRtx(t, t->rtt.Rto());
-    } else if (t->cc.in_recovery() && t->sack_ok) {
-      // SACK-driven: retransmit the next lost hole (RFC 6675 NextSeg rule 1, simplified).
-      Seq start;
-      uint32_t len;
-      if (t->sb.NextHole(SeqMax(t->high_rxt, t->snd_una), &start, &len) &&
-          t->sb.IsLost(start, t->snd_mss)) {
-        if (len > MaxSegmentData(*t)) len = MaxSegmentData(*t);
-        SendData(t, start, len, true);
-        counters_->Inc(Counter::tcp_retrans_segs);
-      }
     }
   }
   // Window update (section 3.10.7.4, SND.WL1/WL2 rule).
@@ -539,6 +576,17 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       wheel_->Cancel(&t->rtx_timer);
       if (t->snd_una != t->snd_max) ArmRtx(t, t->rtt.Rto());
     }
+  }
+  // SACK information or a recovery (neither without SACK): loss detection and PRR.
+  if (t->sb.ranges() || t->sack_recovery) {
+    // Bytes this ACK delivered (RFC 6937 DeliveredData): acknowledged plus newly SACKed.
+    const uint32_t sacked_before = t->sacked;
+    t->sacked = t->sb.ranges() ? t->sb.SackedAbove(t->snd_una) : 0;
+    const int64_t delivered = static_cast<int64_t>(t->snd_una - una_before) + t->sacked -
+                              static_cast<int64_t>(sacked_before);
+    SackRecovery(t, delivered > 0 ? static_cast<uint32_t>(delivered) : 0);
+  } else {
+    t->sacked = 0;
   }
   return true;
 }

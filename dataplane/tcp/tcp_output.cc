@@ -6,6 +6,7 @@
 
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_inl.h"
+#include "dataplane/tcp/tcp_loss_inl.h"
 
 namespace sluice::tcp {
 
@@ -187,7 +188,7 @@ bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
   if (rexmit) {
     if (SeqGt(seq + len, t->high_rxt)) t->high_rxt = seq + len;
     if (t->timing && SeqLe(seq, t->timed_seq)) t->timing = false;  // Karn
-  } else if (!t->timing && !t->ts_ok && len > 0) {
+  } else if (!t->timing && len > 0) {
     t->timing = true;
     t->timed_seq = seq;
     t->timed_us = now_us_;
@@ -261,6 +262,17 @@ void TcpStack::SendFin(Tcb* t) noexcept {
   if (m) Transmit(m, t->key);
 }
 
+void TcpStack::ResendFin(Tcb* t) noexcept {
+  TcpOptions opt;
+  FillTsOption(t, &opt);
+  rte_mbuf* m =
+      BuildSegment(t, t->key, t->snd_max - 1, t->rcv_nxt, kFin | kAck, AdvertisedWindow(t), opt, 0);
+  t->last_ack_sent = t->rcv_nxt;
+  t->ack_now = false;
+  counters_->Inc(Counter::tcp_retrans_segs);
+  if (m) Transmit(m, t->key);
+}
+
 void TcpStack::SendResetFor(const FlowKey& key, Seq seq, Seq ack, bool with_ack) noexcept {
   counters_->Inc(Counter::tcp_out_rsts);
   TcpOptions none;
@@ -274,52 +286,73 @@ void TcpStack::Output(Tcb* t) noexcept {
                         t->state == State::kFinWait1 || t->state == State::kClosing ||
                         t->state == State::kLastAck;
   if (can_send) {
-    for (int guard = 0; guard < 1024; ++guard) {
-      const uint32_t in_flight = t->snd_nxt - t->snd_una;
-      const uint32_t sent_data = in_flight > t->snd_bytes ? t->snd_bytes : in_flight;
-      const uint32_t unsent = t->snd_bytes - sent_data;
-      uint32_t cwnd = t->cc.cwnd();
-      // Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
-      // out, so that a small window still yields the three duplicates fast retransmit needs.
-      if (!t->cc.in_recovery() && t->dupacks > 0 && t->dupacks < 3) {
-        cwnd += t->dupacks * MaxSegmentData(*t);
-      }
-      uint32_t wnd = t->snd_wnd < cwnd ? t->snd_wnd : cwnd;
-      const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
-      if (unsent > 0 && usable > 0) {
-        const uint32_t max_data = MaxSegmentData(*t);
-        uint32_t len = unsent < max_data ? unsent : max_data;
-        if (len > usable) {
-          // Sender silly window avoidance (RFC 9293 3.8.6.2.1): wait for a useful window
-          // unless nothing is in flight.
-          if (in_flight > 0 && usable < max_data) break;
-          len = usable;
-        }
-        if (!SendData(t, t->snd_nxt, len, false)) break;
-        t->snd_nxt += len;
-        if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
-        if (!t->rtx_timer.armed || t->persist) {
-          t->persist = false;
-          ArmRtx(t, t->rtt.Rto());
-        }
-        continue;
-      }
-      // FIN once all data is out (it needs no window).
-      const Seq fin_seq = t->snd_una + t->snd_bytes;
-      if (t->fin_queued && unsent == 0 && t->snd_nxt == fin_seq &&
-          (t->state == State::kFinWait1 || t->state == State::kLastAck ||
-           t->state == State::kClosing)) {
-        SendFin(t);
-        continue;
-      }
-      if (unsent > 0 && t->snd_wnd == 0 && in_flight == 0 && !t->rtx_timer.armed) {
-        t->persist = true;  // zero window: probe it (RFC 9293 3.8.6.1)
-        ArmRtx(t, t->rtt.Rto());
-      }
-      break;
+    // `sacked` mirrors the scoreboard (ProcessAck keeps it): without SACK information or
+    // recovery, the send loop is compiled without either.
+    if (__builtin_expect(t->sacked != 0 || t->sack_recovery, 0)) {
+      SendLoop<true>(t);
+    } else {
+      SendLoop<false>(t);
     }
   }
   if (t->ack_now) SendAck(t);
+}
+
+template <bool kLoss>
+void TcpStack::SendLoop(Tcb* t) noexcept {
+  // SACK recovery sends what PRR allows (tcp_recovery.cc); only the FIN goes below.
+  const bool sack_recovery = kLoss && t->sack_recovery;
+  if (sack_recovery) RecoveryOutput(t);
+  bool sent = false;
+  for (int guard = 0; guard < 1024; ++guard) {
+    // After a timeout: SACKed bytes are not sent again.
+    if (kLoss && SeqLt(t->snd_nxt, t->snd_max)) SkipSacked(t);
+    const uint32_t in_flight = t->snd_nxt - t->snd_una;
+    const uint32_t sent_data = in_flight > t->snd_bytes ? t->snd_bytes : in_flight;
+    const uint32_t unsent = t->snd_bytes - sent_data;
+    uint32_t cwnd = t->cc.cwnd();
+    // Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
+    // out, so that a small window still yields the three duplicates fast retransmit needs.
+    if (t->dupacks > 0 && t->dupacks < 3 && !t->cc.in_recovery()) {
+      cwnd += t->dupacks * MaxSegmentData(*t);
+    }
+    uint32_t wnd = t->snd_wnd < cwnd ? t->snd_wnd : cwnd;
+    const uint32_t usable = wnd > in_flight && !sack_recovery ? wnd - in_flight : 0;
+    if (unsent > 0 && usable > 0) {
+      const uint32_t max_data = MaxSegmentData(*t);
+      uint32_t len = unsent < max_data ? unsent : max_data;
+      if (len > usable) {
+        // Sender silly window avoidance (RFC 9293 3.8.6.2.1): wait for a useful window
+        // unless nothing is in flight.
+        if (in_flight > 0 && usable < max_data) break;
+        len = usable;
+      }
+      if (kLoss && SeqLt(t->snd_nxt, t->snd_max)) len = UpToSacked(t, len);
+      if (!SendData(t, t->snd_nxt, len, false)) break;
+      t->snd_nxt += len;
+      if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+      sent = true;
+      continue;
+    }
+    // FIN once all data is out (it needs no window).
+    const Seq fin_seq = t->snd_una + t->snd_bytes;
+    if (t->fin_queued && unsent == 0 && t->snd_nxt == fin_seq &&
+        (t->state == State::kFinWait1 || t->state == State::kLastAck ||
+         t->state == State::kClosing)) {
+      SendFin(t);
+      continue;
+    }
+    if (unsent > 0 && t->snd_wnd == 0 && in_flight == 0 && !t->rtx_timer.armed) {
+      t->persist = true;  // zero window: probe it (RFC 9293 3.8.6.1)
+      ArmRtx(t, t->rtt.Rto());
+    }
+    break;
+  }
+  // New data out: the timer if none runs, and a probe timer restarts from the end of the
+  // burst (RFC 8985 section 7.2), when the flight it is computed from is complete.
+  if (sent && (!t->rtx_timer.armed || t->persist || t->rtx_kind == kRtxProbe)) {
+    t->persist = false;
+    ArmLossTimer(t);
+  }
 }
 
 void TcpStack::TrimAcked(Tcb* t, uint32_t bytes) noexcept {
@@ -345,6 +378,34 @@ void TcpStack::TrimAcked(Tcb* t, uint32_t bytes) noexcept {
 void TcpStack::ArmRtx(Tcb* t, uint64_t after_us) noexcept {
   const uint64_t ms = (after_us + 999) / 1000;
   wheel_->Arm(&t->rtx_timer, wheel_->now() + (ms ? ms : 1));
+  t->rtx_kind = kRtxRto;
+}
+
+// After a timeout SND.NXT went back to SND.UNA: what the peer SACKed is not sent again
+// (RFC 6675 section 5.1 keeps the scoreboard across a timeout).
+void TcpStack::SkipSacked(Tcb* t) noexcept {
+  // The segment at SND.UNA goes again whatever the scoreboard says: SACK is advisory (RFC
+  // 2018 section 8), and a range that starts there means the ACK that passed it was lost.
+  // Skipping it could leave a timeout with nothing to send, and nothing to elicit an ACK.
+  if (t->snd_nxt == t->snd_una) return;
+  const Seq data_end = t->snd_una + t->snd_bytes;
+  for (unsigned i = 0; i < t->sb.ranges(); ++i) {
+    const SackBlock& r = t->sb.range(i);
+    if (SeqGe(t->snd_nxt, r.left) && SeqLt(t->snd_nxt, r.right)) {
+      t->snd_nxt = SeqLt(r.right, data_end) ? r.right : data_end;
+    }
+  }
+}
+
+uint32_t TcpStack::UpToSacked(const Tcb* t, uint32_t len) const noexcept {
+  for (unsigned i = 0; i < t->sb.ranges(); ++i) {
+    const SackBlock& r = t->sb.range(i);
+    if (SeqGt(r.left, t->snd_nxt)) {
+      const uint32_t gap = r.left - t->snd_nxt;
+      return gap < len ? gap : len;
+    }
+  }
+  return len;
 }
 
 void TcpStack::EnterTimeWait(Tcb* t) noexcept {
@@ -418,6 +479,8 @@ void TcpStack::OnRtxTimer(Tcb* t) noexcept {
     return;
   }
   if (t->snd_una == t->snd_max) return;  // nothing outstanding
+  if (t->rtx_kind == kRtxProbe) return SendLossProbe(t);
+  if (t->rtx_kind == kRtxReorder) return OnReorderTimer(t);
   if (++t->retries > cfg_.max_retries) {
     counters_->Inc(Counter::tcp_timeouts);
     SendResetFor(t->key, t->snd_nxt, t->rcv_nxt, true);
@@ -428,14 +491,16 @@ void TcpStack::OnRtxTimer(Tcb* t) noexcept {
   // go back to SND.UNA.
   counters_->Inc(Counter::tcp_rto_expired);
   t->cc.OnRto(t->snd_max - t->snd_una);
+  t->sack_recovery = false;
   t->rtt.Backoff();
   t->timing = false;
   t->dupacks = 0;
-  // With SACK a new loss may start fast recovery again before SND.UNA passes the old
-  // recovery point (RFC 6675 section 5.1 keeps using SACK information after a timeout).
-  t->recover = t->sack_ok ? t->snd_una : t->snd_max;
+  // Everything out is resent from SND.UNA, skipping what the peer SACKed (the scoreboard
+  // stays, RFC 6675 section 5.1); no fast recovery starts before SND.UNA passes what was
+  // out, so the timeout's reduction is the only one.
+  t->recover = t->snd_max;
   t->high_rxt = t->snd_una;
-  t->sb.Reset();
+  t->tlp_out = false;
   t->snd_nxt = t->snd_una;
   counters_->Inc(Counter::tcp_retrans_segs);
   ArmRtx(t, t->rtt.Rto());

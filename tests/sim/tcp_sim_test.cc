@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -153,6 +154,9 @@ class Wire {
   uint64_t now_us = 0;
   uint64_t sent = 0, dropped = 0, duplicated = 0, corrupted = 0, chained = 0;
   bool cut = false;  // the link is down: everything is dropped
+  // Targeted loss: a segment from `from` (starting at its TCP header) for which it returns
+  // true is dropped.
+  std::function<bool(int from, const rte_mbuf* m)> drop_if;
 
   void Send(int from, rte_mbuf* m, const FlowKey& key) {
     ++sent;
@@ -166,7 +170,7 @@ class Wire {
         return;
       }
     }
-    if (cut) {
+    if (cut || (drop_if && drop_if(from, m))) {
       ++dropped;
       rte_pktmbuf_free(m);
       return;
@@ -242,6 +246,24 @@ struct Outcome {
   std::string why;
 };
 
+// SLUICE_SIM_TRACE=1: the sender's recovery state whenever it changes (debugging aid).
+void Trace(Endpoint& e, uint64_t now_us) {
+  if (e.conn == kNoConn || !e.stack.Open(e.conn)) return;
+  const Tcb& t = e.stack.tcb(e.conn);
+  static std::string last;
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "%s una=%u nxt=%u max=%u bytes=%u rec=%d ranges=%u kind=%u tlp=%d cwnd=%u "
+                "hrxt=%u budget=%u srtt=%u armed=%d",
+                StateName(t.state), t.snd_una - t.iss, t.snd_nxt - t.iss, t.snd_max - t.iss,
+                t.snd_bytes, t.cc.in_recovery(), t.sb.ranges(), t.rtx_kind, t.tlp_out, t.cc.cwnd(),
+                t.high_rxt - t.iss, t.prr_budget, t.rtt.srtt_us(), t.rtx_timer.armed);
+  if (last != buf) {
+    std::fprintf(stderr, "%8.1f ms side %d %s\n", now_us / 1000.0, e.side(), buf);
+    last = buf;
+  }
+}
+
 Outcome RunSeed(uint64_t seed, bool verbose, bool zero_copy = false,
                 uint64_t* zero_copy_segs = nullptr, bool echo = false) {
   std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + 1);
@@ -304,7 +326,9 @@ Outcome RunSeed(uint64_t seed, bool verbose, bool zero_copy = false,
 
   const uint64_t limit_us = 600ull * 1000 * 1000;  // 10 virtual minutes
   Outcome out;
+  const bool trace = std::getenv("SLUICE_SIM_TRACE") != nullptr;
   for (wire.now_us = 0; wire.now_us < limit_us; wire.now_us += 500) {
+    if (trace) Trace(std::getenv("SLUICE_SIM_TRACE")[0] == 'b' ? *b : *a, wire.now_us);
     wire.Deliver();
     for (Endpoint* e : {a.get(), b.get()}) {
       e->stack.SetNow(wire.now_us);
@@ -437,6 +461,246 @@ TEST(TcpSim, EchoedMbufsKeepTheirChecksumsRight) {
       if (failures >= 5) break;
     }
   }
+  EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+}
+
+// Loss recovery scenarios (RFC 8985, RFC 6675): a one-way transfer over a clean path with
+// an RTT of 10 to 100 ms and one targeted loss pattern; each must be repaired without a
+// retransmission timeout.
+enum class Loss { kTail, kLostRetransmit, kBurst };
+
+struct ScenarioResult {
+  bool ok = false;
+  std::string why;
+  uint64_t rto = 0, probes = 0, lost_rexmits = 0, recoveries = 0, dropped = 0;
+  double seconds = 0;
+};
+
+ScenarioResult RunScenario(uint64_t seed, Loss loss) {
+  std::mt19937_64 rng(seed * 0x2545f4914f6cdd1dull + 7);
+  Impairments imp;
+  imp.delay_us = 5000 + rng() % 45000;  // one way: RTT 10-100 ms
+  const uint64_t bytes = loss == Loss::kTail ? 20000 + rng() % 60000 : 300000 + rng() % 300000;
+  const unsigned tail = 1 + static_cast<unsigned>(rng() % 3);   // segments lost at the end
+  const uint64_t target = 60000 + rng() % 100000;               // a byte in the middle
+  const unsigned burst = 2 + static_cast<unsigned>(rng() % 9);  // segments lost in a row
+  Wire wire(seed, imp);
+  auto a = std::make_unique<Endpoint>(&wire, 0, bytes, 0, 1, 2);
+  auto b = std::make_unique<Endpoint>(&wire, 1, 0, bytes, 2, 1);
+  wire.ends[0] = a.get();
+  wire.ends[1] = b.get();
+  // The client's data by offset from its first data byte: how far it has been sent, and how
+  // often the target byte left.
+  Seq isn = 0;
+  bool have_isn = false;
+  uint64_t sent_end = 0;
+  unsigned target_sends = 0;
+  wire.drop_if = [&](int from, const rte_mbuf* m) {
+    if (from != 0) return false;
+    const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
+    const Seq seq = static_cast<Seq>(h[4]) << 24 | static_cast<Seq>(h[5]) << 16 |
+                    static_cast<Seq>(h[6]) << 8 | h[7];
+    if (h[13] & 0x02) {  // SYN
+      isn = seq;
+      have_isn = true;
+      return false;
+    }
+    const uint32_t len = m->pkt_len - (h[12] >> 4) * 4u;
+    if (!have_isn || len == 0) return false;
+    const uint32_t off = seq - isn - 1;
+    const bool first = off + len > sent_end;  // new data (a probe may carry some)
+    if (first) sent_end = off + len;
+    switch (loss) {
+      case Loss::kTail:  // the first transmission of the last segments
+        return first && off + len > bytes - tail * 1400ull;
+      case Loss::kLostRetransmit:  // a segment and its first retransmission
+        return off <= target && target < off + len && ++target_sends <= 2;
+      case Loss::kBurst:  // several segments in a row, once
+        return first && off + len > target && off < target + burst * 1400ull;
+    }
+    return false;
+  };
+  StackConfig cfg;
+  cfg.max_conns = 16;
+  cfg.sack = true;
+  cfg.timestamps = true;
+  cfg.wscale = 7;
+  cfg.rcv_buf = 1 << 20;
+  cfg.snd_buf = 1 << 20;
+  cfg.isn_key = SipKey{seed, 3};
+  static int n = 0;
+  const std::string na = "scn_a" + std::to_string(n), nb = "scn_b" + std::to_string(n);
+  ++n;
+  ScenarioResult r;
+  if (!a->stack.Init(na.c_str(), cfg, a.get(), a.get(), Pool(), &a->counters, SOCKET_ID_ANY) ||
+      !b->stack.Init(nb.c_str(), cfg, b.get(), b.get(), Pool(), &b->counters, SOCKET_ID_ANY)) {
+    r.why = "init failed";
+    return r;
+  }
+  FlowKey server;
+  server.local_addr[3] = 2;
+  server.local_port = __builtin_bswap16(80);
+  b->stack.Listen(server, 80);
+  FlowKey k;
+  k.local_addr[3] = 1;
+  std::memcpy(k.remote_addr, server.local_addr, 16);
+  k.local_port = __builtin_bswap16(41000);
+  k.remote_port = server.local_port;
+  a->conn = a->stack.Connect(k);
+  const bool trace = std::getenv("SLUICE_SIM_TRACE") != nullptr;
+  for (wire.now_us = 0; wire.now_us < 60'000'000; wire.now_us += 250) {
+    if (trace) Trace(std::getenv("SLUICE_SIM_TRACE")[0] == 'b' ? *b : *a, wire.now_us);
+    wire.Deliver();
+    for (Endpoint* e : {a.get(), b.get()}) {
+      e->stack.SetNow(wire.now_us);
+      e->stack.Tick();
+      e->Pump();
+    }
+    if (b->received == bytes && b->peer_closed && wire.in_flight() == 0) break;
+  }
+  using counters::Counter;
+  r.rto = a->counters.Get(Counter::tcp_rto_expired);
+  r.probes = a->counters.Get(Counter::tcp_loss_probes);
+  r.lost_rexmits = a->counters.Get(Counter::tcp_lost_retransmits);
+  r.recoveries = a->counters.Get(Counter::tcp_sack_recoveries);
+  r.dropped = wire.dropped;
+  r.seconds = wire.now_us / 1e6;
+  if (b->received != bytes || b->corrupt_data) {
+    r.why = "server got " + std::to_string(b->received) + "/" + std::to_string(bytes);
+  } else if (!b->peer_closed) {
+    r.why = "the FIN was not delivered";
+  }
+  // Done with the data: whatever is left of the connections goes.
+  if (a->stack.Open(a->conn)) a->stack.Abort(a->conn);
+  if (b->conn != kNoConn && b->stack.Open(b->conn)) b->stack.Abort(b->conn);
+  wire.FreeAll();
+  r.ok = r.why.empty();
+  return r;
+}
+
+std::string Describe(uint64_t seed, const ScenarioResult& r) {
+  return "seed=" + std::to_string(seed) + " " + r.why + " rto=" + std::to_string(r.rto) +
+         " probes=" + std::to_string(r.probes) + " lost_rexmits=" + std::to_string(r.lost_rexmits) +
+         " recoveries=" + std::to_string(r.recoveries) + " dropped=" + std::to_string(r.dropped) +
+         " t=" + std::to_string(r.seconds);
+}
+
+// A lost tail (1-3 segments, no duplicate ACK can follow): the probe's SACK shows the hole.
+uint64_t FirstSeed() {
+  const char* one = std::getenv("SLUICE_SIM_SEED");
+  return one ? std::strtoull(one, nullptr, 10) : 1;
+}
+uint64_t LastSeed() {
+  const char* one = std::getenv("SLUICE_SIM_SEED");
+  return one ? std::strtoull(one, nullptr, 10) : 200;
+}
+
+TEST(TcpSimRecovery, TailLossIsRepairedByAProbeNotATimeout) {
+  for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
+    const ScenarioResult r = RunScenario(seed, Loss::kTail);
+    ASSERT_TRUE(r.ok) << Describe(seed, r);
+    EXPECT_GT(r.dropped, 0u) << Describe(seed, r);
+    EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
+    EXPECT_GE(r.probes, 1u) << Describe(seed, r);
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+}
+
+// A retransmission lost too: data sent after it is SACKed, so it goes again in the same
+// recovery.
+TEST(TcpSimRecovery, LostRetransmissionIsSentAgainWithoutATimeout) {
+  for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
+    const ScenarioResult r = RunScenario(seed, Loss::kLostRetransmit);
+    ASSERT_TRUE(r.ok) << Describe(seed, r);
+    EXPECT_EQ(r.dropped, 2u) << Describe(seed, r);
+    EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
+    EXPECT_GE(r.lost_rexmits, 1u) << Describe(seed, r);
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+}
+
+// Up to ten segments in a row lost in a large window: one recovery repairs them all. The
+// receiving stack keeps 32 out-of-order segments (kOooMax) and drops what comes beyond them
+// while the hole is open, so new data sent during the recovery can be lost too: a second
+// recovery, for data of a later window, is allowed; a timeout is not.
+TEST(TcpSimRecovery, BurstLossIsRepairedWithoutATimeout) {
+  for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
+    const ScenarioResult r = RunScenario(seed, Loss::kBurst);
+    ASSERT_TRUE(r.ok) << Describe(seed, r);
+    EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
+    EXPECT_GE(r.recoveries, 1u) << Describe(seed, r);
+    EXPECT_LE(r.recoveries, 2u) << Describe(seed, r);
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+}
+
+// Reordering without loss (2-22% of segments delayed by one to four more one-way delays,
+// up to two round trips): whatever the stack resends is spurious. Once it has seen a hole
+// filled late, RACK's reordering window (a round trip) decides instead of DupThresh, which
+// keeps it to a few percent (DupThresh alone resent one segment in six here); reordering by
+// more than the window still costs a retransmission, as in RACK. No storm, no timeout.
+TEST(TcpSimRecovery, ReorderingAloneCausesFewRetransmissions) {
+  uint64_t segs = 0, retrans = 0, rto = 0, recoveries = 0, reo = 0, lost_rexmits = 0;
+  for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
+    std::mt19937_64 rng(seed * 0x51ed27u + 3);
+    Impairments imp;
+    imp.delay_us = 1000 + rng() % 30000;
+    imp.jitter_us = rng() % 2000;
+    imp.reorder = 0.02 + (rng() % 200) / 1000.0;
+    Wire wire(seed, imp);
+    const uint64_t bytes = 200000 + rng() % 300000;
+    auto a = std::make_unique<Endpoint>(&wire, 0, bytes, 0, 1, 2);
+    auto b = std::make_unique<Endpoint>(&wire, 1, 0, bytes, 2, 1);
+    wire.ends[0] = a.get();
+    wire.ends[1] = b.get();
+    StackConfig cfg;
+    cfg.max_conns = 16;
+    cfg.rcv_buf = 1 << 20;
+    static int n = 0;
+    const std::string na = "ro_a" + std::to_string(n), nb = "ro_b" + std::to_string(n);
+    ++n;
+    ASSERT_TRUE(
+        a->stack.Init(na.c_str(), cfg, a.get(), a.get(), Pool(), &a->counters, SOCKET_ID_ANY));
+    ASSERT_TRUE(
+        b->stack.Init(nb.c_str(), cfg, b.get(), b.get(), Pool(), &b->counters, SOCKET_ID_ANY));
+    FlowKey server;
+    server.local_addr[3] = 2;
+    server.local_port = __builtin_bswap16(80);
+    b->stack.Listen(server, 80);
+    FlowKey k;
+    k.local_addr[3] = 1;
+    std::memcpy(k.remote_addr, server.local_addr, 16);
+    k.local_port = __builtin_bswap16(42000);
+    k.remote_port = server.local_port;
+    a->conn = a->stack.Connect(k);
+    for (wire.now_us = 0; wire.now_us < 60'000'000; wire.now_us += 250) {
+      wire.Deliver();
+      for (Endpoint* e : {a.get(), b.get()}) {
+        e->stack.SetNow(wire.now_us);
+        e->stack.Tick();
+        e->Pump();
+      }
+      if (b->received == bytes && b->peer_closed && wire.in_flight() == 0) break;
+    }
+    ASSERT_EQ(b->received, bytes) << "seed=" << seed;
+    segs += a->counters.Get(counters::Counter::tcp_segs_out);
+    retrans += a->counters.Get(counters::Counter::tcp_retrans_segs);
+    rto += a->counters.Get(counters::Counter::tcp_rto_expired);
+    recoveries += a->counters.Get(counters::Counter::tcp_sack_recoveries);
+    reo += a->counters.Get(counters::Counter::tcp_reo_timeouts);
+    lost_rexmits += a->counters.Get(counters::Counter::tcp_lost_retransmits);
+    if (a->stack.Open(a->conn)) a->stack.Abort(a->conn);
+    if (b->conn != kNoConn && b->stack.Open(b->conn)) b->stack.Abort(b->conn);
+    wire.FreeAll();
+  }
+  std::fprintf(stderr,
+               "reordering: %llu segments, %llu resent, %llu timeouts, %llu recoveries (%llu by "
+               "the reordering timer), %llu lost retransmissions\n",
+               static_cast<unsigned long long>(segs), static_cast<unsigned long long>(retrans),
+               static_cast<unsigned long long>(rto), static_cast<unsigned long long>(recoveries),
+               static_cast<unsigned long long>(reo), static_cast<unsigned long long>(lost_rexmits));
+  EXPECT_LT(retrans * 100, segs * 10) << retrans << " of " << segs << " segments resent";
+  EXPECT_EQ(rto, 0u);
   EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
 }
 

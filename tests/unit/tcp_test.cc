@@ -492,9 +492,15 @@ TEST(CubicTest, FastConvergenceAndRenoFriendlyRegion) {
   const double after = RunCubic(cc, &now, 0.5, 1);
   EXPECT_GT(after - start, 0.9 * Cubic::kAlpha * 500);  // about alpha per RTT, 500 RTTs
   EXPECT_GT(after, start);
+  // A timeout with little in flight (a stall): ssthresh comes from the window, not from
+  // the flight, as Linux's CUBIC does (RFC 9438 section 4.6 allows either).
+  const uint32_t cwnd_before = cc.cwnd();
   cc.OnRto(10'000);
   EXPECT_EQ(cc.cwnd(), 1000u);
-  EXPECT_EQ(cc.ssthresh(), 7000u);
+  EXPECT_EQ(cc.ssthresh(), static_cast<uint32_t>(cwnd_before * Cubic::kBeta));
+  // A flight larger than the window (limited transmit, a probe): the flight.
+  cc.OnRto(50'000);
+  EXPECT_EQ(cc.ssthresh(), static_cast<uint32_t>(50'000 * Cubic::kBeta));
 }
 
 // A transfer that never loses a segment acknowledges more than 4 GiB in slow start: the

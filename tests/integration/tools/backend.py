@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """A test backend server for the proxy tests, run in sl-server.
 
-    backend.py ADDR PORT NAME [--mode echo|http|reset|stall] [--status CODE]
+    backend.py ADDR PORT NAME [--mode echo|raw-echo|source|http|reset|stall] [--status CODE]
 
 echo (default): on each connection sends "NAME\\n", then echoes everything until the
-client closes (half-close honoured), then closes. http: answers every request with
-"HTTP/1.0 200" (or --status CODE) and a body "NAME\\n" (used by `option httpchk`). reset:
-resets every connection at once (SO_LINGER 0). stall: keeps every connection open, never
-reads or writes. Threads per connection; prints "ready" once listening."""
+client closes (half-close honoured), then closes. raw-echo: the same without the name line.
+source: sends byte i = i % 251 until the client closes (as Sluice's source service). http:
+answers every request with "HTTP/1.0 200" (or --status CODE) and a body "NAME\\n" (used by
+`option httpchk`). reset: resets every connection at once (SO_LINGER 0). stall: keeps every
+connection open, never reads or writes. Threads per connection; prints "ready" once listening."""
 
 import socket
 import struct
@@ -15,9 +16,23 @@ import sys
 import threading
 
 
-def serve_echo(conn, name):
+BLOCK = bytes(i % 251 for i in range(251)) * 256  # a multiple of 251
+
+
+def serve_source(conn, name):
     try:
-        conn.sendall(name.encode() + b"\n")
+        while True:
+            conn.sendall(BLOCK)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def serve_echo(conn, name, greet=True):
+    try:
+        if greet:
+            conn.sendall(name.encode() + b"\n")
         while True:
             data = conn.recv(65536)
             if not data:
@@ -58,7 +73,8 @@ def main():
     s.bind((addr, port))
     s.listen(1024)
     print("ready", flush=True)
-    handler = serve_http if mode == "http" else serve_echo
+    handler = {"http": serve_http, "source": serve_source,
+               "raw-echo": lambda c, n: serve_echo(c, n, greet=False)}.get(mode, serve_echo)
     stalled = []
     while True:
         conn, _ = s.accept()

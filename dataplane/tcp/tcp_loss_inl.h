@@ -1,0 +1,32 @@
+// Internal to dataplane/tcp: the part of SACK loss recovery (tcp_recovery.cc) that runs on
+// every ACK and every send, inline where it is called.
+#pragma once
+
+#include "dataplane/tcp/tcp.h"
+
+namespace sluice::tcp {
+
+// The probe timeout's floor: two ticks of Linux's clock at HZ 1000 (TCP_TIMEOUT_MIN) and
+// then some, so that a probe never races the ACK of a flight on a LAN.
+inline constexpr uint64_t kProbeMinUs = 4'000;
+inline constexpr uint64_t kWorstDelayedAckUs = 200'000;  // RFC 8985 WCDelAckT
+
+inline void TcpStack::ArmLossTimer(Tcb* t) noexcept {
+  const uint32_t rto = t->rtt.Rto();
+  // RFC 8985 section 7.2: a probe when SACK is on, no recovery or probe runs, an RTT is
+  // known, the last timeout was answered, and data is outstanding (a lone FIN is left to
+  // the timeout).
+  if (!t->sack_ok || t->tlp_out || t->sack_recovery || t->snd_bytes == 0 || !t->rtt.has_sample() ||
+      t->rtt.backoff() != 0) {
+    return ArmRtx(t, rto);
+  }
+  uint64_t pto = 2ull * t->rtt.srtt_us();
+  // One segment in flight: its ACK may be delayed (section 7.2, WCDelAckT).
+  if (t->snd_max - t->snd_una <= t->snd_mss) pto += kWorstDelayedAckUs;
+  if (pto < kProbeMinUs) pto = kProbeMinUs;
+  if (pto > rto) pto = rto;  // a probe first even then; the timeout follows it
+  ArmRtx(t, pto);
+  t->rtx_kind = kRtxProbe;
+}
+
+}  // namespace sluice::tcp

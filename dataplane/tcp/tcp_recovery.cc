@@ -1,0 +1,268 @@
+// SACK loss recovery of the sender (docs/tcp.md "Loss recovery"): loss detection by SACK
+// with a reordering window (after RACK, RFC 8985 section 6, at the granularity of the
+// scoreboard's holes), tail loss probes (RFC 8985 section 7), RFC 6675 recovery with its
+// pipe and NextSeg rules 1 and 2, lost retransmissions found and sent again in the same
+// recovery, and Proportional Rate Reduction (RFC 6937) for how much to send on each ACK.
+//
+// Hole granularity: the stack keeps no send time per segment. Original data goes out in
+// sequence order, so "a segment sent after this one was delivered" (RACK's test) is "a
+// byte above this hole is SACKed"; the reordering window then runs from the first such
+// SACK instead of from the hole's send time, which is later by at most one RTT of the hole
+// and therefore never declares a loss earlier than RACK would. Retransmissions of one
+// recovery are ordered by `rxt_mark`, SND.MAX when the last of them left: once data above
+// it is SACKed, every retransmission still missing was sent before delivered data and is
+// lost (RACK with its reordering window at zero in recovery, section 6.2 step 4).
+#include "dataplane/tcp/tcp.h"
+#include "dataplane/tcp/tcp_loss_inl.h"
+
+namespace sluice::tcp {
+
+using counters::Counter;
+
+namespace {
+
+constexpr uint64_t kReorderMinUs = 1'000;  // one tick of the wheel
+
+}  // namespace
+
+void TcpStack::SendLossProbe(Tcb* t) noexcept {
+  const uint32_t mss = MaxSegmentData(*t);
+  const uint32_t in_flight = t->snd_nxt - t->snd_una;
+  const uint32_t sent_data = in_flight < t->snd_bytes ? in_flight : t->snd_bytes;
+  const uint32_t unsent = t->snd_bytes - sent_data;
+  const uint32_t room = t->snd_wnd > in_flight ? t->snd_wnd - in_flight : 0;
+  Seq end;
+  if (unsent > 0 && room > 0) {  // new data when there is some (section 7.3)
+    uint32_t len = unsent < mss ? unsent : mss;
+    if (len > room) len = room;
+    if (!SendData(t, t->snd_nxt, len, false)) return ArmRtx(t, t->rtt.Rto());
+    t->snd_nxt += len;
+    if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+    end = t->snd_nxt;
+  } else if (sent_data > 0) {  // else the last segment sent, again
+    const uint32_t len = sent_data < mss ? sent_data : mss;
+    end = t->snd_una + sent_data;
+    if (!SendData(t, end - len, len, true)) return ArmRtx(t, t->rtt.Rto());
+    counters_->Inc(Counter::tcp_retrans_segs);
+  } else {  // only the FIN is out: the timeout resends it
+    return ArmRtx(t, t->rtt.Rto());
+  }
+  counters_->Inc(Counter::tcp_loss_probes);
+  t->tlp_out = true;
+  t->tlp_end = end;
+  ArmRtx(t, t->rtt.Rto());
+}
+
+void TcpStack::EnterSackRecovery(Tcb* t) noexcept {
+  counters_->Inc(Counter::tcp_sack_recoveries);
+  counters_->Inc(Counter::tcp_fast_retrans);
+  const uint32_t flight = t->snd_max - t->snd_una;
+  t->recover = t->snd_max;
+  t->cc.EnterRecovery(flight);
+  t->sack_recovery = true;
+  t->prr_delivered = 0;
+  t->prr_out = 0;
+  t->recover_fs = flight ? flight : 1;
+  t->high_rxt = t->snd_una;
+  t->rxt_mark = t->snd_max;
+  t->rxt_us = 0;
+  t->lost_end = t->snd_una;
+  t->tlp_out = false;
+  ArmRtx(t, t->rtt.Rto());  // the recovery's own guard
+}
+
+bool TcpStack::NextLost(const Tcb* t, Seq from, Seq* start, uint32_t* len) const noexcept {
+  if (t->sb.NextHole(from, start, len)) return true;
+  // Above the highest SACK: what was sent before a retransmission that was delivered.
+  const Seq s = SeqMax(from, t->sb.HighestSacked(t->snd_una));
+  const Seq data_end = t->snd_una + t->snd_bytes;  // never the FIN's number
+  const Seq end = SeqLt(t->lost_end, data_end) ? t->lost_end : data_end;
+  if (SeqLt(s, end)) {
+    *start = s;
+    *len = end - s;
+    return true;
+  }
+  return false;
+}
+
+uint32_t TcpStack::RecoveryPipe(const Tcb* t) const noexcept {
+  // Every byte out that is not SACKed, less the holes below the highest SACK that this
+  // recovery has not resent yet (lost, and not in the network any more).
+  const uint32_t out = t->snd_max - t->snd_una;
+  uint32_t lost = 0;
+  Seq from = SeqMax(t->high_rxt, t->snd_una);
+  Seq start;
+  uint32_t len;
+  while (NextLost(t, from, &start, &len)) {
+    lost += len;
+    from = start + len;
+  }
+  const uint32_t gone = t->sacked + lost;
+  return out > gone ? out - gone : 0;
+}
+
+void TcpStack::SackRecovery(Tcb* t, uint32_t delivered) noexcept {
+  const uint32_t mss = MaxSegmentData(*t);
+  bool entered = false;
+  if (!t->sack_recovery) {
+    // Nothing missing, or a timeout's recovery runs up to `recover`.
+    // Duplicate ACKs without SACK blocks do not count on a SACK connection (RFC 6675
+    // section 5: they come from duplicates the receiver got, as DSACK would say).
+    if (t->sb.ranges() == 0 || SeqLt(t->snd_una, t->recover) || t->snd_una == t->snd_max) {
+      return;
+    }
+    // The probe was sent after everything else: a SACK for it shows what it did not.
+    const bool probe_answered = t->tlp_out && SeqGe(t->sb.HighestSacked(t->snd_una), t->tlp_end);
+    // DupThresh SACKed segments above the hole are enough until reordering shows (RACK
+    // section 6.2 step 4); then only the reordering window decides.
+    if (probe_answered || (!t->reordering && t->sb.IsLost(t->snd_una, mss))) {
+      if (probe_answered) counters_->Inc(Counter::tcp_probe_recoveries);
+      EnterSackRecovery(t);
+      entered = true;
+    } else {
+      // A hole with SACKed data above it: lost unless it arrives within the reordering
+      // window (RACK: a quarter of the smoothed RTT, the whole RTT once reordering showed).
+      if (t->rtx_kind != kRtxReorder) {
+        ArmRtx(t, ReorderWindowUs(t));
+        t->rtx_kind = kRtxReorder;
+      }
+      return;
+    }
+  }
+  t->prr_delivered += delivered;
+  // A partial ACK: the new lowest hole was resent later than the old one; timing it from
+  // now errs late, never early.
+  if (t->rxt_us != 0 && t->rxt_una != t->snd_una) {
+    // RACK: the retransmission was delivered, so whatever was sent before it and is still
+    // missing is lost.
+    if (SeqGt(t->rxt_snd_max, t->lost_end)) t->lost_end = t->rxt_snd_max;
+    t->rxt_us = now_us_;
+    t->rxt_una = t->snd_una;
+    t->rxt_snd_max = t->snd_max;
+  }
+  if (!entered && LostRetransmission(t)) {
+    t->high_rxt = t->snd_una;
+    t->rxt_mark = t->snd_max;
+    t->rxt_us = 0;
+    counters_->Inc(Counter::tcp_lost_retransmits);
+  }
+  // PRR (RFC 6937 section 3): proportional while the pipe is above ssthresh, then slow
+  // start back up to it, bounded by what was delivered (PRR-SSRB).
+  const uint32_t pipe = RecoveryPipe(t);
+  const uint32_t ssthresh = t->cc.ssthresh();
+  int64_t sndcnt;
+  if (pipe > ssthresh) {
+    const uint64_t share =
+        (static_cast<uint64_t>(t->prr_delivered) * ssthresh + t->recover_fs - 1) / t->recover_fs;
+    sndcnt = static_cast<int64_t>(share) - t->prr_out;
+  } else {
+    const int64_t behind = static_cast<int64_t>(t->prr_delivered) - t->prr_out;
+    const int64_t limit = (behind > delivered ? behind : delivered) + mss;
+    const int64_t gap = static_cast<int64_t>(ssthresh) - pipe;
+    sndcnt = gap < limit ? gap : limit;
+  }
+  if (entered && sndcnt < mss) sndcnt = mss;  // the fast retransmit goes regardless
+  t->prr_budget = sndcnt > 0 ? static_cast<uint32_t>(sndcnt) : 0;
+}
+
+uint64_t TcpStack::ReorderWindowUs(const Tcb* t) const noexcept {
+  const uint64_t srtt = t->rtt.srtt_us();
+  const uint64_t w = t->reordering ? srtt : srtt / 4;
+  return w > kReorderMinUs ? w : kReorderMinUs;
+}
+
+uint64_t TcpStack::RetransmitWindowUs(const Tcb* t) const noexcept {
+  return t->rtt.srtt_us() + ReorderWindowUs(t);
+}
+
+bool TcpStack::LostRetransmission(Tcb* t) noexcept {
+  // A hole this recovery already resent is still missing while data sent after the last
+  // retransmission is SACKed, or more than an RTT and the reordering window after the
+  // segment at SND.UNA was resent (RACK's test by time: the ACKs of what was in flight
+  // then have all come back; it also serves a receiver that cannot SACK so far ahead).
+  Seq start;
+  uint32_t len;
+  if (!SeqGt(t->high_rxt, t->snd_una) || !NextLost(t, t->snd_una, &start, &len) ||
+      !SeqLt(start, t->high_rxt)) {
+    return false;  // nothing resent is missing
+  }
+  // In order of sending; the reordering window is zero in recovery unless reordering
+  // showed (section 6.2 step 4), when only time decides.
+  if (!t->reordering && SeqGt(t->sb.HighestSacked(t->snd_una), t->rxt_mark)) return true;
+  if (t->rxt_us != 0 && now_us_ - t->rxt_us > RetransmitWindowUs(t)) return true;
+  // Not yet: the reordering timer looks again when the window has passed.
+  if (t->rxt_us != 0 && t->rtx_kind != kRtxReorder) {
+    const uint64_t due = t->rxt_us + RetransmitWindowUs(t) + 1;
+    ArmRtx(t, due > now_us_ ? due - now_us_ : kReorderMinUs);
+    t->rtx_kind = kRtxReorder;
+  }
+  return false;
+}
+
+void TcpStack::RecoveryOutput(Tcb* t) noexcept {
+  const uint32_t mss = MaxSegmentData(*t);
+  for (int guard = 0; guard < 256 && t->prr_budget > 0; ++guard) {
+    uint32_t len;
+    Seq start;
+    if (NextLost(t, SeqMax(t->high_rxt, t->snd_una), &start, &len)) {
+      // NextSeg rule 1: the first hole not yet resent, a segment at most, data only.
+      if (len > mss) len = mss;
+      const uint32_t data_left = t->snd_una + t->snd_bytes - start;
+      if (SeqGe(start, t->snd_una + t->snd_bytes)) return;
+      if (len > data_left) len = data_left;
+      if (!SendData(t, start, len, true)) return;
+      counters_->Inc(Counter::tcp_retrans_segs);
+      t->rxt_mark = t->snd_max;
+      if (start == t->snd_una) {
+        t->rxt_us = now_us_;
+        t->rxt_una = start;
+        t->rxt_snd_max = t->snd_max;
+      }
+    } else {
+      // Rule 2: new data, within the peer's window.
+      const uint32_t in_flight = t->snd_nxt - t->snd_una;
+      const uint32_t sent_data = in_flight < t->snd_bytes ? in_flight : t->snd_bytes;
+      const uint32_t unsent = t->snd_bytes - sent_data;
+      const uint32_t room = t->snd_wnd > in_flight ? t->snd_wnd - in_flight : 0;
+      len = unsent < mss ? unsent : mss;
+      if (len > room) len = room;
+      if (len == 0) {
+        // Every byte is delivered but a FIN sent above the holes: the peer may have dropped
+        // it out of order, so it goes again, once.
+        const Seq data_end = t->snd_una + t->snd_bytes;
+        if (t->snd_bytes == 0 && SeqGt(t->snd_max, data_end) && SeqLe(t->high_rxt, data_end)) {
+          ResendFin(t);
+          t->high_rxt = t->snd_max;
+        }
+        return;
+      }
+      if (!SendData(t, t->snd_nxt, len, false)) return;
+      t->snd_nxt += len;
+      if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+    }
+    t->prr_out += len;
+    t->prr_budget = len < t->prr_budget ? t->prr_budget - len : 0;
+  }
+}
+
+void TcpStack::OnReorderTimer(Tcb* t) noexcept {
+  ArmRtx(t, t->rtt.Rto());
+  if (t->sack_recovery) {
+    if (!LostRetransmission(t)) return;
+    t->high_rxt = t->snd_una;
+    t->rxt_mark = t->snd_max;
+    t->rxt_us = 0;
+    counters_->Inc(Counter::tcp_lost_retransmits);
+    const uint32_t mss = MaxSegmentData(*t);
+    if (t->prr_budget < mss) t->prr_budget = mss;
+    Output(t);
+    return;
+  }
+  if (t->sb.ranges() == 0 || SeqLt(t->snd_una, t->recover)) return;
+  counters_->Inc(Counter::tcp_reo_timeouts);
+  EnterSackRecovery(t);
+  t->prr_budget = MaxSegmentData(*t);  // the fast retransmit
+  Output(t);
+}
+
+}  // namespace sluice::tcp
