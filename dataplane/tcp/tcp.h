@@ -174,6 +174,8 @@ struct Tcb {
   bool sack_recovery = false;  // in recovery on a SACK connection (cc.in_recovery() too)
   bool reordering = false;     // a hole was filled by data sent before the SACKs above it
   bool tlp_out = false;        // a tail loss probe is unanswered
+  bool tlp_rexmit = false;     // ... and it resent data (not new data)
+  uint8_t head_resends = 0;    // lost-retransmission resends of the segment at rxt_una
   Seq tlp_end = 0;             // the end of the probe's data
   Seq rxt_mark = 0;            // SND.MAX when the last retransmission of this recovery left
   uint64_t rxt_us = 0;         // when the segment at rxt_una was last resent (0: not in this pass)
@@ -304,7 +306,7 @@ class TcpStack {
   // SACK loss recovery (tcp_recovery.cc).
   // The retransmission timer with data outstanding: a tail loss probe when it may run,
   // else the RTO.
-  void ArmLossTimer(Tcb* t) noexcept;
+  void ArmLossTimer(Tcb* t, bool only_earlier = false) noexcept;
   // After an ACK on a SACK connection with SACK information or in recovery: finds losses
   // (enters recovery), finds lost retransmissions, and sets what recovery may send now
   // (PRR). `delivered`: bytes newly acknowledged or SACKed by this ACK.

@@ -155,7 +155,7 @@ void TcpStack::InputListen(rte_mbuf* m, const FlowKey& key, const Segment& seg,
     t->rcv_adv = seg.seq + (cfg_.rcv_buf < 65535 ? cfg_.rcv_buf : 65535);
     t->iss = seg.ack - 1;
     t->snd_una = t->snd_nxt = t->snd_max = seg.ack;
-    t->recover = t->high_rxt = t->rxt_mark = t->snd_una;  // no recovery point yet (RFC 6582)
+    t->recover = t->high_rxt = t->rxt_mark = t->iss;  // no recovery point yet (RFC 6582)
     t->snd_mss = co.mss < cfg_.mss ? co.mss : cfg_.mss;
     t->ws_ok = co.has_wscale;
     t->snd_wscale = co.has_wscale ? co.wscale : 0;
@@ -409,12 +409,14 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
     // A FIN beyond RCV.NXT is kept, as its data is (RFC 9293 section 3.10.7.4: segments are
     // processed in sequence; Linux's out-of-order queue keeps FINs too), so a sender whose
     // FIN overtook a lost segment need not time out to send it again.
-    if (seg.Has(kFin) && SeqGt(seg.seq + seg.len, t->rcv_nxt)) {
+    // The first one counts (a different FIN later is ignored), and only inside the window.
+    const Seq fin_seq = seg.seq + seg.len;
+    if (seg.Has(kFin) && !t->ooo_fin && SeqGt(fin_seq, t->rcv_nxt) && SeqLt(fin_seq, t->rcv_adv)) {
       t->ooo_fin = true;
-      t->ooo_fin_seq = seg.seq + seg.len;
+      t->ooo_fin_seq = fin_seq;
     }
-    if ((seg.Has(kFin) && seg.seq + seg.len == t->rcv_nxt) ||
-        (t->ooo_fin && t->ooo_fin_seq == t->rcv_nxt)) {
+    if (t->ooo_fin && SeqGt(t->rcv_nxt, t->ooo_fin_seq)) t->ooo_fin = false;  // data beyond it
+    if ((seg.Has(kFin) && fin_seq == t->rcv_nxt) || (t->ooo_fin && t->ooo_fin_seq == t->rcv_nxt)) {
       ProcessFin(t);
     }
   }
@@ -470,6 +472,14 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     t->retries = 0;
     if (t->tlp_out && SeqGe(seg.ack, t->tlp_end)) {  // the probe arrived
       t->tlp_out = false;
+      // A resent probe that was needed repaired a loss: one reduction, as a recovery would
+      // have made (RFC 8985 section 7.4; without DSACK a probe that was not needed cannot be
+      // told apart, and is answered the same way).
+      if (t->tlp_rexmit && !t->cc.in_recovery()) {
+        t->cc.EnterRecovery(t->snd_max - una_before);
+        t->cc.ExitRecovery();
+        counters_->Inc(Counter::tcp_probe_recoveries);
+      }
       // It left after our FIN: an ACK for it short of the FIN means the peer dropped the FIN
       // out of order, and only a timeout would send it again.
       if (t->fin_queued && t->snd_bytes == 0 && seg.ack == t->snd_max - 1) ResendFin(t);
@@ -484,12 +494,8 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
         counters_->Inc(Counter::tcp_recoveries_done);
       } else if (!t->sack_ok) {
         // Partial ACK: retransmit the next hole at once.
-        Seq start = t->snd_una;
+        const Seq start = t->snd_una;
         uint32_t len = MaxSegmentData(*t);
-        if (t->sack_ok) {
-          uint32_t hole_len = 0;
-          if (t->sb.NextHole(t->snd_una, &start, &hole_len) && hole_len < len) len = hole_len;
-        }
         const uint32_t avail = t->snd_una + t->snd_bytes - start;
         if (len > avail) len = avail;
         if (len > 0) {
@@ -499,6 +505,9 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       }
     } else {
       t->dupacks = 0;
+      // The recovery point follows SND.UNA (a sequence number 2^31 behind would read as
+      // ahead), except while a timeout's recovery runs up to it.
+      if (SeqGt(t->snd_una, t->recover)) t->recover = t->snd_una - 1;
       // The window grows only while it is what limits the sender (RFC 9438 section 4.6
       // asks for it where ssthresh comes from cwnd; Linux's tcp_is_cwnd_limited): a
       // flight short of it by more than a segment (idle, or the application or the

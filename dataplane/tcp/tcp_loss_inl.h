@@ -11,7 +11,7 @@ namespace sluice::tcp {
 inline constexpr uint64_t kProbeMinUs = 4'000;
 inline constexpr uint64_t kWorstDelayedAckUs = 200'000;  // RFC 8985 WCDelAckT
 
-inline void TcpStack::ArmLossTimer(Tcb* t) noexcept {
+inline void TcpStack::ArmLossTimer(Tcb* t, bool only_earlier) noexcept {
   const uint32_t rto = t->rtt.Rto();
   // RFC 8985 section 7.2: a probe when SACK is on, no recovery or probe runs, an RTT is
   // known, the last timeout was answered, and data is outstanding (a lone FIN is left to
@@ -25,6 +25,10 @@ inline void TcpStack::ArmLossTimer(Tcb* t) noexcept {
   if (t->snd_max - t->snd_una <= t->snd_mss) pto += kWorstDelayedAckUs;
   if (pto < kProbeMinUs) pto = kProbeMinUs;
   if (pto > rto) pto = rto;  // a probe first even then; the timeout follows it
+  if (only_earlier && t->rtx_timer.armed &&
+      wheel_->now() + (pto + 999) / 1000 >= t->rtx_timer.expiry) {
+    return;
+  }
   ArmRtx(t, pto);
   t->rtx_kind = kRtxProbe;
 }

@@ -185,8 +185,11 @@ bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
   t->ack_now = false;
   t->unacked_segs = 0;
   wheel_->Cancel(&t->ack_timer);
-  if (rexmit) {
-    if (SeqGt(seq + len, t->high_rxt)) t->high_rxt = seq + len;
+  // Below SND.MAX is a resend whatever the caller calls it (the go-back after a timeout,
+  // new-data rules after SND.NXT was pulled back): never timed (Karn).
+  const bool resend = rexmit || SeqLt(seq, t->snd_max);
+  if (rexmit && SeqGt(seq + len, t->high_rxt)) t->high_rxt = seq + len;
+  if (resend) {
     if (t->timing && SeqLe(seq, t->timed_seq)) t->timing = false;  // Karn
   } else if (!t->timing && len > 0) {
     t->timing = true;
@@ -349,9 +352,11 @@ void TcpStack::SendLoop(Tcb* t) noexcept {
   }
   // New data out: the timer if none runs, and a probe timer restarts from the end of the
   // burst (RFC 8985 section 7.2), when the flight it is computed from is complete.
-  if (sent && (!t->rtx_timer.armed || t->persist || t->rtx_kind == kRtxProbe)) {
+  if (sent && (!t->rtx_timer.armed || t->persist)) {
     t->persist = false;
     ArmLossTimer(t);
+  } else if (sent && t->rtx_kind == kRtxProbe) {
+    ArmLossTimer(t, true);  // earlier only: writes that trickle in never put it off
   }
 }
 

@@ -21,6 +21,7 @@ using counters::Counter;
 
 namespace {
 
+constexpr uint8_t kMaxHeadResends = 2;     // lost-retransmission resends before the RTO
 constexpr uint64_t kReorderMinUs = 1'000;  // one tick of the wheel
 
 }  // namespace
@@ -49,6 +50,7 @@ void TcpStack::SendLossProbe(Tcb* t) noexcept {
   }
   counters_->Inc(Counter::tcp_loss_probes);
   t->tlp_out = true;
+  t->tlp_rexmit = unsent == 0 || room == 0;
   t->tlp_end = end;
   ArmRtx(t, t->rtt.Rto());
 }
@@ -66,6 +68,7 @@ void TcpStack::EnterSackRecovery(Tcb* t) noexcept {
   t->high_rxt = t->snd_una;
   t->rxt_mark = t->snd_max;
   t->rxt_us = 0;
+  t->head_resends = 0;
   t->lost_end = t->snd_una;
   t->tlp_out = false;
   ArmRtx(t, t->rtt.Rto());  // the recovery's own guard
@@ -130,17 +133,21 @@ void TcpStack::SackRecovery(Tcb* t, uint32_t delivered) noexcept {
     }
   }
   t->prr_delivered += delivered;
-  // A partial ACK: the new lowest hole was resent later than the old one; timing it from
-  // now errs late, never early.
-  if (t->rxt_us != 0 && t->rxt_una != t->snd_una) {
-    // RACK: the retransmission was delivered, so whatever was sent before it and is still
-    // missing is lost.
-    if (SeqGt(t->rxt_snd_max, t->lost_end)) t->lost_end = t->rxt_snd_max;
-    t->rxt_us = now_us_;
+  // A partial ACK: a new segment heads the queue.
+  if (t->rxt_una != t->snd_una) {
+    t->head_resends = 0;
+    if (t->rxt_us != 0) {
+      // RACK: the retransmission was delivered, so whatever was sent before it and is
+      // still missing is lost. The new lowest hole was resent later than the old one:
+      // timing it from now errs late, never early.
+      if (SeqGt(t->rxt_snd_max, t->lost_end)) t->lost_end = t->rxt_snd_max;
+      t->rxt_us = now_us_;
+      t->rxt_snd_max = t->snd_max;
+    }
     t->rxt_una = t->snd_una;
-    t->rxt_snd_max = t->snd_max;
   }
   if (!entered && LostRetransmission(t)) {
+    ++t->head_resends;
     t->high_rxt = t->snd_una;
     t->rxt_mark = t->snd_max;
     t->rxt_us = 0;
@@ -186,6 +193,9 @@ bool TcpStack::LostRetransmission(Tcb* t) noexcept {
       !SeqLt(start, t->high_rxt)) {
     return false;  // nothing resent is missing
   }
+  // A segment resent this way twice and still missing: the timeout (with its backoff and
+  // its retry limit) takes over, or a path that keeps dropping it would spin here.
+  if (t->head_resends >= kMaxHeadResends) return false;
   // In order of sending; the reordering window is zero in recovery unless reordering
   // showed (section 6.2 step 4), when only time decides.
   if (!t->reordering && SeqGt(t->sb.HighestSacked(t->snd_una), t->rxt_mark)) return true;
@@ -249,6 +259,7 @@ void TcpStack::OnReorderTimer(Tcb* t) noexcept {
   ArmRtx(t, t->rtt.Rto());
   if (t->sack_recovery) {
     if (!LostRetransmission(t)) return;
+    ++t->head_resends;
     t->high_rxt = t->snd_una;
     t->rxt_mark = t->snd_max;
     t->rxt_us = 0;
