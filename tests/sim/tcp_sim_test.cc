@@ -472,9 +472,86 @@ enum class Loss { kTail, kLostRetransmit, kBurst };
 struct ScenarioResult {
   bool ok = false;
   std::string why;
-  uint64_t rto = 0, probes = 0, lost_rexmits = 0, recoveries = 0, dropped = 0;
+  uint64_t rto = 0, probes = 0, lost_rexmits = 0, recoveries = 0, reo = 0, dropped = 0;
+  uint64_t segs = 0, retrans = 0;
   double seconds = 0;
 };
+
+// The server listens on x.x.x.2:`port`; the client connects to it from x.x.x.1:`from`.
+void ConnectPair(Endpoint* a, Endpoint* b, uint16_t port, uint16_t from) {
+  FlowKey server;
+  server.local_addr[3] = 2;
+  server.local_port = __builtin_bswap16(port);
+  b->stack.Listen(server, port);
+  FlowKey k;
+  k.local_addr[3] = 1;
+  std::memcpy(k.remote_addr, server.local_addr, 16);
+  k.local_port = __builtin_bswap16(from);
+  k.remote_port = server.local_port;
+  a->conn = a->stack.Connect(k);
+}
+
+// One-way transfer of `bytes` from the client to the server over `imp`, with SACK and
+// timestamps on and targeted loss by `drop_if`; the client's recovery counters come back.
+ScenarioResult RunOneWay(uint64_t seed, const Impairments& imp, uint64_t bytes,
+                         const std::function<bool(int, const rte_mbuf*)>& drop_if) {
+  Wire wire(seed, imp);
+  auto a = std::make_unique<Endpoint>(&wire, 0, bytes, 0, 1, 2);
+  auto b = std::make_unique<Endpoint>(&wire, 1, 0, bytes, 2, 1);
+  wire.ends[0] = a.get();
+  wire.ends[1] = b.get();
+  wire.drop_if = drop_if;
+  StackConfig cfg;
+  cfg.max_conns = 16;
+  cfg.sack = true;
+  cfg.timestamps = true;
+  cfg.wscale = 7;
+  cfg.rcv_buf = 1 << 20;
+  cfg.snd_buf = 1 << 20;
+  cfg.isn_key = SipKey{seed, 3};
+  static int n = 0;
+  const std::string na = "scn_a" + std::to_string(n), nb = "scn_b" + std::to_string(n);
+  ++n;
+  ScenarioResult r;
+  if (!a->stack.Init(na.c_str(), cfg, a.get(), a.get(), Pool(), &a->counters, SOCKET_ID_ANY) ||
+      !b->stack.Init(nb.c_str(), cfg, b.get(), b.get(), Pool(), &b->counters, SOCKET_ID_ANY)) {
+    r.why = "init failed";
+    return r;
+  }
+  ConnectPair(a.get(), b.get(), 80, 41000);
+  const char* trace = std::getenv("SLUICE_SIM_TRACE");
+  for (wire.now_us = 0; wire.now_us < 60'000'000; wire.now_us += 250) {
+    if (trace) Trace(trace[0] == 'b' ? *b : *a, wire.now_us);
+    wire.Deliver();
+    for (Endpoint* e : {a.get(), b.get()}) {
+      e->stack.SetNow(wire.now_us);
+      e->stack.Tick();
+      e->Pump();
+    }
+    if (b->received == bytes && b->peer_closed && wire.in_flight() == 0) break;
+  }
+  using counters::Counter;
+  r.rto = a->counters.Get(Counter::tcp_rto_expired);
+  r.probes = a->counters.Get(Counter::tcp_loss_probes);
+  r.lost_rexmits = a->counters.Get(Counter::tcp_lost_retransmits);
+  r.recoveries = a->counters.Get(Counter::tcp_sack_recoveries);
+  r.reo = a->counters.Get(Counter::tcp_reo_timeouts);
+  r.segs = a->counters.Get(Counter::tcp_segs_out);
+  r.retrans = a->counters.Get(Counter::tcp_retrans_segs);
+  r.dropped = wire.dropped;
+  r.seconds = wire.now_us / 1e6;
+  if (b->received != bytes || b->corrupt_data) {
+    r.why = "server got " + std::to_string(b->received) + "/" + std::to_string(bytes);
+  } else if (!b->peer_closed) {
+    r.why = "the FIN was not delivered";
+  }
+  // Done with the data: whatever is left of the connections goes.
+  if (a->stack.Open(a->conn)) a->stack.Abort(a->conn);
+  if (b->conn != kNoConn && b->stack.Open(b->conn)) b->stack.Abort(b->conn);
+  wire.FreeAll();
+  r.ok = r.why.empty();
+  return r;
+}
 
 ScenarioResult RunScenario(uint64_t seed, Loss loss) {
   std::mt19937_64 rng(seed * 0x2545f4914f6cdd1dull + 7);
@@ -484,18 +561,13 @@ ScenarioResult RunScenario(uint64_t seed, Loss loss) {
   const unsigned tail = 1 + static_cast<unsigned>(rng() % 3);   // segments lost at the end
   const uint64_t target = 60000 + rng() % 100000;               // a byte in the middle
   const unsigned burst = 2 + static_cast<unsigned>(rng() % 9);  // segments lost in a row
-  Wire wire(seed, imp);
-  auto a = std::make_unique<Endpoint>(&wire, 0, bytes, 0, 1, 2);
-  auto b = std::make_unique<Endpoint>(&wire, 1, 0, bytes, 2, 1);
-  wire.ends[0] = a.get();
-  wire.ends[1] = b.get();
   // The client's data by offset from its first data byte: how far it has been sent, and how
   // often the target byte left.
   Seq isn = 0;
   bool have_isn = false;
   uint64_t sent_end = 0;
   unsigned target_sends = 0;
-  wire.drop_if = [&](int from, const rte_mbuf* m) {
+  const auto drop_if = [&](int from, const rte_mbuf* m) {
     if (from != 0) return false;
     const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
     const Seq seq = static_cast<Seq>(h[4]) << 24 | static_cast<Seq>(h[5]) << 16 |
@@ -520,62 +592,7 @@ ScenarioResult RunScenario(uint64_t seed, Loss loss) {
     }
     return false;
   };
-  StackConfig cfg;
-  cfg.max_conns = 16;
-  cfg.sack = true;
-  cfg.timestamps = true;
-  cfg.wscale = 7;
-  cfg.rcv_buf = 1 << 20;
-  cfg.snd_buf = 1 << 20;
-  cfg.isn_key = SipKey{seed, 3};
-  static int n = 0;
-  const std::string na = "scn_a" + std::to_string(n), nb = "scn_b" + std::to_string(n);
-  ++n;
-  ScenarioResult r;
-  if (!a->stack.Init(na.c_str(), cfg, a.get(), a.get(), Pool(), &a->counters, SOCKET_ID_ANY) ||
-      !b->stack.Init(nb.c_str(), cfg, b.get(), b.get(), Pool(), &b->counters, SOCKET_ID_ANY)) {
-    r.why = "init failed";
-    return r;
-  }
-  FlowKey server;
-  server.local_addr[3] = 2;
-  server.local_port = __builtin_bswap16(80);
-  b->stack.Listen(server, 80);
-  FlowKey k;
-  k.local_addr[3] = 1;
-  std::memcpy(k.remote_addr, server.local_addr, 16);
-  k.local_port = __builtin_bswap16(41000);
-  k.remote_port = server.local_port;
-  a->conn = a->stack.Connect(k);
-  const bool trace = std::getenv("SLUICE_SIM_TRACE") != nullptr;
-  for (wire.now_us = 0; wire.now_us < 60'000'000; wire.now_us += 250) {
-    if (trace) Trace(std::getenv("SLUICE_SIM_TRACE")[0] == 'b' ? *b : *a, wire.now_us);
-    wire.Deliver();
-    for (Endpoint* e : {a.get(), b.get()}) {
-      e->stack.SetNow(wire.now_us);
-      e->stack.Tick();
-      e->Pump();
-    }
-    if (b->received == bytes && b->peer_closed && wire.in_flight() == 0) break;
-  }
-  using counters::Counter;
-  r.rto = a->counters.Get(Counter::tcp_rto_expired);
-  r.probes = a->counters.Get(Counter::tcp_loss_probes);
-  r.lost_rexmits = a->counters.Get(Counter::tcp_lost_retransmits);
-  r.recoveries = a->counters.Get(Counter::tcp_sack_recoveries);
-  r.dropped = wire.dropped;
-  r.seconds = wire.now_us / 1e6;
-  if (b->received != bytes || b->corrupt_data) {
-    r.why = "server got " + std::to_string(b->received) + "/" + std::to_string(bytes);
-  } else if (!b->peer_closed) {
-    r.why = "the FIN was not delivered";
-  }
-  // Done with the data: whatever is left of the connections goes.
-  if (a->stack.Open(a->conn)) a->stack.Abort(a->conn);
-  if (b->conn != kNoConn && b->stack.Open(b->conn)) b->stack.Abort(b->conn);
-  wire.FreeAll();
-  r.ok = r.why.empty();
-  return r;
+  return RunOneWay(seed, imp, bytes, drop_if);
 }
 
 std::string Describe(uint64_t seed, const ScenarioResult& r) {
@@ -585,7 +602,7 @@ std::string Describe(uint64_t seed, const ScenarioResult& r) {
          " t=" + std::to_string(r.seconds);
 }
 
-// A lost tail (1-3 segments, no duplicate ACK can follow): the probe's SACK shows the hole.
+// SLUICE_SIM_SEED=N: the scenario tests run that seed only.
 uint64_t FirstSeed() {
   const char* one = std::getenv("SLUICE_SIM_SEED");
   return one ? std::strtoull(one, nullptr, 10) : 1;
@@ -595,28 +612,33 @@ uint64_t LastSeed() {
   return one ? std::strtoull(one, nullptr, 10) : 200;
 }
 
-TEST(TcpSimRecovery, TailLossIsRepairedByAProbeNotATimeout) {
+// Every seed of a scenario delivers every byte without a timeout, and `check` holds.
+template <class Check>
+void EachScenario(Loss loss, Check check) {
   for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
-    const ScenarioResult r = RunScenario(seed, Loss::kTail);
+    const ScenarioResult r = RunScenario(seed, loss);
     ASSERT_TRUE(r.ok) << Describe(seed, r);
-    EXPECT_GT(r.dropped, 0u) << Describe(seed, r);
     EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
-    EXPECT_GE(r.probes, 1u) << Describe(seed, r);
+    check(seed, r);
   }
   EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+}
+
+// A lost tail (1-3 segments, no duplicate ACK can follow): the probe's SACK shows the hole.
+TEST(TcpSimRecovery, TailLossIsRepairedByAProbeNotATimeout) {
+  EachScenario(Loss::kTail, [](uint64_t seed, const ScenarioResult& r) {
+    EXPECT_GT(r.dropped, 0u) << Describe(seed, r);
+    EXPECT_GE(r.probes, 1u) << Describe(seed, r);
+  });
 }
 
 // A retransmission lost too: data sent after it is SACKed, so it goes again in the same
 // recovery.
 TEST(TcpSimRecovery, LostRetransmissionIsSentAgainWithoutATimeout) {
-  for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
-    const ScenarioResult r = RunScenario(seed, Loss::kLostRetransmit);
-    ASSERT_TRUE(r.ok) << Describe(seed, r);
+  EachScenario(Loss::kLostRetransmit, [](uint64_t seed, const ScenarioResult& r) {
     EXPECT_EQ(r.dropped, 2u) << Describe(seed, r);
-    EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
     EXPECT_GE(r.lost_rexmits, 1u) << Describe(seed, r);
-  }
-  EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+  });
 }
 
 // Up to ten segments in a row lost in a large window: one recovery repairs them all. The
@@ -624,14 +646,10 @@ TEST(TcpSimRecovery, LostRetransmissionIsSentAgainWithoutATimeout) {
 // while the hole is open, so new data sent during the recovery can be lost too: a second
 // recovery, for data of a later window, is allowed; a timeout is not.
 TEST(TcpSimRecovery, BurstLossIsRepairedWithoutATimeout) {
-  for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
-    const ScenarioResult r = RunScenario(seed, Loss::kBurst);
-    ASSERT_TRUE(r.ok) << Describe(seed, r);
-    EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
+  EachScenario(Loss::kBurst, [](uint64_t seed, const ScenarioResult& r) {
     EXPECT_GE(r.recoveries, 1u) << Describe(seed, r);
     EXPECT_LE(r.recoveries, 2u) << Describe(seed, r);
-  }
-  EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
+  });
 }
 
 // Reordering without loss (2-22% of segments delayed by one to four more one-way delays,
@@ -640,67 +658,32 @@ TEST(TcpSimRecovery, BurstLossIsRepairedWithoutATimeout) {
 // keeps it to a few percent (DupThresh alone resent one segment in six here); reordering by
 // more than the window still costs a retransmission, as in RACK. No storm, no timeout.
 TEST(TcpSimRecovery, ReorderingAloneCausesFewRetransmissions) {
-  uint64_t segs = 0, retrans = 0, rto = 0, recoveries = 0, reo = 0, lost_rexmits = 0;
+  ScenarioResult sum;
   for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
     std::mt19937_64 rng(seed * 0x51ed27u + 3);
     Impairments imp;
     imp.delay_us = 1000 + rng() % 30000;
     imp.jitter_us = rng() % 2000;
     imp.reorder = 0.02 + (rng() % 200) / 1000.0;
-    Wire wire(seed, imp);
-    const uint64_t bytes = 200000 + rng() % 300000;
-    auto a = std::make_unique<Endpoint>(&wire, 0, bytes, 0, 1, 2);
-    auto b = std::make_unique<Endpoint>(&wire, 1, 0, bytes, 2, 1);
-    wire.ends[0] = a.get();
-    wire.ends[1] = b.get();
-    StackConfig cfg;
-    cfg.max_conns = 16;
-    cfg.rcv_buf = 1 << 20;
-    static int n = 0;
-    const std::string na = "ro_a" + std::to_string(n), nb = "ro_b" + std::to_string(n);
-    ++n;
-    ASSERT_TRUE(
-        a->stack.Init(na.c_str(), cfg, a.get(), a.get(), Pool(), &a->counters, SOCKET_ID_ANY));
-    ASSERT_TRUE(
-        b->stack.Init(nb.c_str(), cfg, b.get(), b.get(), Pool(), &b->counters, SOCKET_ID_ANY));
-    FlowKey server;
-    server.local_addr[3] = 2;
-    server.local_port = __builtin_bswap16(80);
-    b->stack.Listen(server, 80);
-    FlowKey k;
-    k.local_addr[3] = 1;
-    std::memcpy(k.remote_addr, server.local_addr, 16);
-    k.local_port = __builtin_bswap16(42000);
-    k.remote_port = server.local_port;
-    a->conn = a->stack.Connect(k);
-    for (wire.now_us = 0; wire.now_us < 60'000'000; wire.now_us += 250) {
-      wire.Deliver();
-      for (Endpoint* e : {a.get(), b.get()}) {
-        e->stack.SetNow(wire.now_us);
-        e->stack.Tick();
-        e->Pump();
-      }
-      if (b->received == bytes && b->peer_closed && wire.in_flight() == 0) break;
-    }
-    ASSERT_EQ(b->received, bytes) << "seed=" << seed;
-    segs += a->counters.Get(counters::Counter::tcp_segs_out);
-    retrans += a->counters.Get(counters::Counter::tcp_retrans_segs);
-    rto += a->counters.Get(counters::Counter::tcp_rto_expired);
-    recoveries += a->counters.Get(counters::Counter::tcp_sack_recoveries);
-    reo += a->counters.Get(counters::Counter::tcp_reo_timeouts);
-    lost_rexmits += a->counters.Get(counters::Counter::tcp_lost_retransmits);
-    if (a->stack.Open(a->conn)) a->stack.Abort(a->conn);
-    if (b->conn != kNoConn && b->stack.Open(b->conn)) b->stack.Abort(b->conn);
-    wire.FreeAll();
+    const ScenarioResult r = RunOneWay(seed, imp, 200000 + rng() % 300000, nullptr);
+    ASSERT_TRUE(r.ok) << Describe(seed, r);
+    sum.segs += r.segs;
+    sum.retrans += r.retrans;
+    sum.rto += r.rto;
+    sum.recoveries += r.recoveries;
+    sum.reo += r.reo;
+    sum.lost_rexmits += r.lost_rexmits;
   }
-  std::fprintf(stderr,
-               "reordering: %llu segments, %llu resent, %llu timeouts, %llu recoveries (%llu by "
-               "the reordering timer), %llu lost retransmissions\n",
-               static_cast<unsigned long long>(segs), static_cast<unsigned long long>(retrans),
-               static_cast<unsigned long long>(rto), static_cast<unsigned long long>(recoveries),
-               static_cast<unsigned long long>(reo), static_cast<unsigned long long>(lost_rexmits));
-  EXPECT_LT(retrans * 100, segs * 10) << retrans << " of " << segs << " segments resent";
-  EXPECT_EQ(rto, 0u);
+  std::fprintf(
+      stderr,
+      "reordering: %llu segments, %llu resent, %llu timeouts, %llu recoveries (%llu by "
+      "the reordering timer), %llu lost retransmissions\n",
+      static_cast<unsigned long long>(sum.segs), static_cast<unsigned long long>(sum.retrans),
+      static_cast<unsigned long long>(sum.rto), static_cast<unsigned long long>(sum.recoveries),
+      static_cast<unsigned long long>(sum.reo), static_cast<unsigned long long>(sum.lost_rexmits));
+  EXPECT_LT(sum.retrans * 100, sum.segs * 10)
+      << sum.retrans << " of " << sum.segs << " segments resent";
+  EXPECT_EQ(sum.rto, 0u);
   EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
 }
 
@@ -720,16 +703,7 @@ TEST(TcpSim, KeepaliveProbesAnIdlePeerAndClosesWhenItVanishes) {
       a->stack.Init("sim_ka_a", cfg, a.get(), a.get(), Pool(), &a->counters, SOCKET_ID_ANY));
   ASSERT_TRUE(
       b->stack.Init("sim_ka_b", cfg, b.get(), b.get(), Pool(), &b->counters, SOCKET_ID_ANY));
-  FlowKey server;
-  server.local_addr[3] = 2;
-  server.local_port = __builtin_bswap16(7);
-  b->stack.Listen(server, 7);
-  FlowKey k;
-  k.local_addr[3] = 1;
-  std::memcpy(k.remote_addr, server.local_addr, 16);
-  k.local_port = __builtin_bswap16(40001);
-  k.remote_port = server.local_port;
-  a->conn = a->stack.Connect(k);
+  ConnectPair(a.get(), b.get(), 7, 40001);
   auto run_until = [&](uint64_t until_us) {
     for (; wire.now_us < until_us; wire.now_us += 500) {
       wire.Deliver();

@@ -44,13 +44,19 @@ TEST(StatusSet, CodesAndRanges) {
   }
 }
 
-TEST(ProxyRuntime, HttpCheckExpectStatusListReachesTheWorkers) {
-  const config::ParseOutcome o = config::ParseText(kConfig, "t.cfg");
-  ASSERT_FALSE(o.HasErrors());
-  ProxyRuntime rt;
-  rt.Load(o.config, 1, 0);
+// Parses `text`, loads it for `workers` workers and builds the proxy part.
+proxy::ProxyConfigSnap Build(const std::string& text, unsigned workers, ProxyRuntime* rt) {
+  const config::ParseOutcome o = config::ParseText(text, "t.cfg");
+  EXPECT_FALSE(o.HasErrors());
+  rt->Load(o.config, workers, 0);
   proxy::ProxyConfigSnap snap;
-  rt.Fill(&snap);
+  rt->Fill(&snap);
+  return snap;
+}
+
+TEST(ProxyRuntime, HttpCheckExpectStatusListReachesTheWorkers) {
+  ProxyRuntime rt;
+  const proxy::ProxyConfigSnap snap = Build(kConfig, 1, &rt);
   ASSERT_EQ(snap.backends.size(), 2u);
   const proxy::StatusSet& list = snap.backends[0].expect_status;
   for (unsigned code : {200u, 301u, 302u}) EXPECT_TRUE(list.Accepts(code)) << code;
@@ -63,19 +69,15 @@ TEST(ProxyRuntime, HttpCheckExpectStatusListReachesTheWorkers) {
 // The build step reads the model for what the file said and the overrides for what the
 // Runtime API changed since; a change to one server touches only its own entry.
 TEST(ProxyRuntime, BuildStepTakesTheModelAndTheOverrides) {
-  const config::ParseOutcome o = config::ParseText(
-      std::string(kConfig) +
-          "backend b_tuned\n"
-          "    timeout connect 2s\n"
-          "    retries 5\n"
-          "    server a 10.0.0.4:80 weight 7 maxconn 10 check inter 3s rise 4 fall 5\n"
-          "    server b 10.0.0.5:80 disabled backup\n",
-      "t.cfg");
-  ASSERT_FALSE(o.HasErrors());
   ProxyRuntime rt;
-  rt.Load(o.config, 2, 0);
-  proxy::ProxyConfigSnap before;
-  rt.Fill(&before);
+  const proxy::ProxyConfigSnap before =
+      Build(std::string(kConfig) +
+                "backend b_tuned\n"
+                "    timeout connect 2s\n"
+                "    retries 5\n"
+                "    server a 10.0.0.4:80 weight 7 maxconn 10 check inter 3s rise 4 fall 5\n"
+                "    server b 10.0.0.5:80 disabled backup\n",
+            2, &rt);
   ASSERT_EQ(before.backends.size(), 3u);
   const proxy::BackendSnap& b = before.backends[2];
   EXPECT_EQ(b.connect_ms, 2000u);
