@@ -289,8 +289,8 @@ class TcpStack {
   bool SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept;
   void SendSyn(Tcb* t) noexcept;
   void SendAck(Tcb* t) noexcept;
-  void SendFin(Tcb* t) noexcept;
-  void ResendFin(Tcb* t) noexcept;  // the FIN already sent (SND.MAX - 1), again
+  // The FIN at SND.NXT; again: the FIN already sent (SND.MAX - 1), once more.
+  void SendFin(Tcb* t, bool again = false) noexcept;
   void SendChallengeAck(Tcb* t) noexcept;
   void SendResetFor(const FlowKey& key, Seq seq, Seq ack, bool with_ack) noexcept;
   void SendCookieSynAck(const FlowKey& key, const Segment& seg) noexcept;
@@ -324,6 +324,8 @@ class TcpStack {
   // A retransmission of this recovery is lost (RACK's tests, tcp_recovery.cc); when it
   // cannot tell yet, arms the reordering timer for when it can.
   bool LostRetransmission(Tcb* t) noexcept;
+  // A new pass over the holes from SND.UNA, after a lost retransmission.
+  void ResendPass(Tcb* t) noexcept;
   uint64_t RetransmitWindowUs(const Tcb* t) const noexcept;
   uint64_t ReorderWindowUs(const Tcb* t) const noexcept;
   void OnReorderTimer(Tcb* t) noexcept;

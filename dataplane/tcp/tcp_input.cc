@@ -482,7 +482,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       }
       // It left after our FIN: an ACK for it short of the FIN means the peer dropped the FIN
       // out of order, and only a timeout would send it again.
-      if (t->fin_queued && t->snd_bytes == 0 && seg.ack == t->snd_max - 1) ResendFin(t);
+      if (t->fin_queued && t->snd_bytes == 0 && seg.ack == t->snd_max - 1) SendFin(t, true);
     }
     // Congestion control: recovery as NewReno (RFC 6582) without SACK, RFC 6675 with PRR
     // with it (SackRecovery), growth by the controller.

@@ -252,27 +252,20 @@ void TcpStack::SendChallengeAck(Tcb* t) noexcept {
   SendAck(t);
 }
 
-void TcpStack::SendFin(Tcb* t) noexcept {
+void TcpStack::SendFin(Tcb* t, bool again) noexcept {
   TcpOptions opt;
   FillTsOption(t, &opt);
-  rte_mbuf* m =
-      BuildSegment(t, t->key, t->snd_nxt, t->rcv_nxt, kFin | kAck, AdvertisedWindow(t), opt, 0);
-  t->snd_nxt += 1;
-  if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+  const Seq seq = again ? t->snd_max - 1 : t->snd_nxt;
+  rte_mbuf* m = BuildSegment(t, t->key, seq, t->rcv_nxt, kFin | kAck, AdvertisedWindow(t), opt, 0);
   t->last_ack_sent = t->rcv_nxt;
   t->ack_now = false;
-  if (!t->rtx_timer.armed) ArmRtx(t, t->rtt.Rto());
-  if (m) Transmit(m, t->key);
-}
-
-void TcpStack::ResendFin(Tcb* t) noexcept {
-  TcpOptions opt;
-  FillTsOption(t, &opt);
-  rte_mbuf* m =
-      BuildSegment(t, t->key, t->snd_max - 1, t->rcv_nxt, kFin | kAck, AdvertisedWindow(t), opt, 0);
-  t->last_ack_sent = t->rcv_nxt;
-  t->ack_now = false;
-  counters_->Inc(Counter::tcp_retrans_segs);
+  if (again) {
+    counters_->Inc(Counter::tcp_retrans_segs);
+  } else {
+    t->snd_nxt += 1;
+    if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+    if (!t->rtx_timer.armed) ArmRtx(t, t->rtt.Rto());
+  }
   if (m) Transmit(m, t->key);
 }
 

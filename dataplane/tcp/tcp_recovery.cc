@@ -147,11 +147,7 @@ void TcpStack::SackRecovery(Tcb* t, uint32_t delivered) noexcept {
     t->rxt_una = t->snd_una;
   }
   if (!entered && LostRetransmission(t)) {
-    ++t->head_resends;
-    t->high_rxt = t->snd_una;
-    t->rxt_mark = t->snd_max;
-    t->rxt_us = 0;
-    counters_->Inc(Counter::tcp_lost_retransmits);
+    ResendPass(t);
   }
   // PRR (RFC 6937 section 3): proportional while the pipe is above ssthresh, then slow
   // start back up to it, bounded by what was delivered (PRR-SSRB).
@@ -209,6 +205,14 @@ bool TcpStack::LostRetransmission(Tcb* t) noexcept {
   return false;
 }
 
+void TcpStack::ResendPass(Tcb* t) noexcept {
+  ++t->head_resends;
+  t->high_rxt = t->snd_una;
+  t->rxt_mark = t->snd_max;
+  t->rxt_us = 0;
+  counters_->Inc(Counter::tcp_lost_retransmits);
+}
+
 void TcpStack::RecoveryOutput(Tcb* t) noexcept {
   const uint32_t mss = MaxSegmentData(*t);
   for (int guard = 0; guard < 256 && t->prr_budget > 0; ++guard) {
@@ -241,7 +245,7 @@ void TcpStack::RecoveryOutput(Tcb* t) noexcept {
         // it out of order, so it goes again, once.
         const Seq data_end = t->snd_una + t->snd_bytes;
         if (t->snd_bytes == 0 && SeqGt(t->snd_max, data_end) && SeqLe(t->high_rxt, data_end)) {
-          ResendFin(t);
+          SendFin(t, true);
           t->high_rxt = t->snd_max;
         }
         return;
@@ -259,11 +263,7 @@ void TcpStack::OnReorderTimer(Tcb* t) noexcept {
   ArmRtx(t, t->rtt.Rto());
   if (t->sack_recovery) {
     if (!LostRetransmission(t)) return;
-    ++t->head_resends;
-    t->high_rxt = t->snd_una;
-    t->rxt_mark = t->snd_max;
-    t->rxt_us = 0;
-    counters_->Inc(Counter::tcp_lost_retransmits);
+    ResendPass(t);
     const uint32_t mss = MaxSegmentData(*t);
     if (t->prr_budget < mss) t->prr_budget = mss;
     Output(t);
