@@ -54,7 +54,7 @@ EXTENSIONS = (".h", ".cc", ".def")
 # module fails L6 until it is given a layer here.
 LAYERS = [
     ("base",),
-    ("platform", "counters", "snapshot"),
+    ("platform", "counters", "snapshot", "http"),
     ("net",),
     ("tcp",),
     ("conn",),
