@@ -189,6 +189,24 @@ struct ProxyConfig {
                                         // for `log global`
   std::string log_format;               // log-format STRING
   bool disabled = false;                // `disabled` keyword
+  // HTTP mode (docs/http.md). A frontend and its backend run HTTP when either is in
+  // `mode http` (an HTTP frontend may not use a TCP backend: refused; a TCP frontend may use
+  // an HTTP backend, as in HAProxy).
+  bool mode_http = false;
+  // option http-keep-alive (the default) | http-server-close | httpclose: the last one wins.
+  enum class HttpConnMode { kKeepAlive, kServerClose, kClose };
+  HttpConnMode http_conn_mode = HttpConnMode::kKeepAlive;
+  // http-reuse never|safe|aggressive|always.
+  enum class HttpReuse { kNever, kSafe, kAggressive, kAlways };
+  HttpReuse http_reuse = HttpReuse::kSafe;
+  uint32_t timeout_http_request_ms = 0, timeout_http_keep_alive_ms = 0;  // 0: not set
+  // option forwardfor [except NET] [header NAME] [if-none].
+  bool forwardfor = false;
+  bool forwardfor_if_none = false;
+  std::string forwardfor_header = "x-forwarded-for";
+  std::optional<net::IpPrefix> forwardfor_except;
+  bool httplog = false, httplog_clf = false;  // option httplog [clf]
+  bool accept_invalid_request = false, accept_invalid_response = false;
   std::string file;
   int line = 0;
 };

@@ -60,7 +60,6 @@ struct Origin {
 // Parse state of a `defaults` or proxy section that the model does not keep.
 struct SectionState {
   Origin header;                // the section's first line
-  Origin mode_http;             // `mode http` in effect (refused when a proxy uses it)
   Origin balance;               // an algorithm sluice refuses, in effect from a defaults section
   std::string balance_text;     // its words, e.g. "balance uri"
   Origin default_backend;       // where `default_backend` was written

@@ -1,11 +1,10 @@
-// Slow path: the proxy sections, `frontend`, `backend` and `listen` (mode tcp), and their
+// Slow path: the proxy sections, `frontend`, `backend` and `listen` (mode tcp or http), and their
 // `defaults`. One keyword table serves the four, as in haproxy (configuration.txt 2.6, section
 // 4): a keyword meant for the other side of a proxy (`balance` in a frontend,
 // `default_backend` in a backend) is ignored with a warning; a defaults section accepts all
 // of them and each proxy copies what applies to it from the last defaults section before it
 // (or from `from NAME`). What sluice cannot do yet is refused where it is written, or, for a
-// defaults section's `mode http` and `balance uri`, at the proxy that would use it
-// (resolve_cfg.cc).
+// defaults section's `balance uri`, at the proxy that would use it (resolve_cfg.cc).
 #include <algorithm>
 #include <cstddef>
 #include <optional>
@@ -16,6 +15,7 @@
 
 #include "controlplane/config/parse_context.h"
 #include "controlplane/log/log.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::config {
 namespace {
@@ -74,24 +74,17 @@ bool RefuseInDefaults(ParseContext& ctx) {
 
 void Mode(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& mode = args[1];
-  if (mode == "tcp") {
-    State(ctx).mode_http = {};
-  } else if (mode == "http") {
-    if (!InDefaults(ctx)) {
-      ctx.Alert("'mode http' is not supported yet by sluice (only 'mode tcp').");
-      State(ctx).mode_http = {};
-      return;
-    }
-    State(ctx).mode_http = Here(ctx);  // refused when a proxy uses it
-  } else if (mode == "health") {
+  if (mode == "health") {
     ctx.Alert(
         "'mode' expects 'tcp' or 'http', got 'health': 'mode health' no longer exists in "
         "HAProxy.");
     return;
-  } else {
+  }
+  if (mode != "tcp" && mode != "http") {
     ctx.Alert("'mode' expects 'tcp' or 'http', got " + Quoted(mode) + ".");
     return;
   }
+  Target(ctx).mode_http = mode == "http";
   if (DefaultsConfig* d = Legacy(ctx)) d->mode = mode;
 }
 
@@ -107,8 +100,8 @@ constexpr TimeoutRow kTimeouts[] = {
     {"connect", kBackendCap, &ProxyConfig::timeout_connect_ms},
     {"queue", kBackendCap, &ProxyConfig::timeout_queue_ms},
     {"tunnel", kBackendCap, &ProxyConfig::timeout_tunnel_ms},
-    {"http-request", kFrontendCap, nullptr},
-    {"http-keep-alive", kFrontendCap, nullptr},
+    {"http-request", kFrontendCap, &ProxyConfig::timeout_http_request_ms},
+    {"http-keep-alive", kFrontendCap, &ProxyConfig::timeout_http_keep_alive_ms},
     {"client-fin", kFrontendCap, nullptr},
     {"server-fin", kBackendCap, nullptr},
     {"check", kBackendCap, &ProxyConfig::timeout_check_ms},
@@ -218,6 +211,39 @@ constexpr std::string_view kOptions[] = {
     "transparent",
 };
 
+// option forwardfor [except NETWORK] [header NAME] [if-none]
+void ForwardFor(ParseContext& ctx, const Args& args, size_t at, bool negated, ProxyConfig& p) {
+  if (negated) {
+    p.forwardfor = false;
+    return;
+  }
+  p.forwardfor = true;
+  p.forwardfor_if_none = false;
+  p.forwardfor_header = "x-forwarded-for";
+  p.forwardfor_except.reset();
+  for (size_t i = at + 1; i < args.size(); ++i) {
+    if (args[i] == "if-none") {
+      p.forwardfor_if_none = true;
+    } else if ((args[i] == "header" || args[i] == "except") && i + 1 < args.size()) {
+      if (args[i] == "header") {
+        p.forwardfor_header = args[++i];
+        continue;
+      }
+      const auto net = net::ParsePrefix(args[++i], true);
+      if (!net) {
+        ctx.Alert("'option forwardfor except' expects a network such as 10.0.0.0/8, got " +
+                  Quoted(args[i]) + ".");
+        return;
+      }
+      p.forwardfor_except = *net;
+    } else {
+      ctx.Alert("'option forwardfor' expects [except NETWORK] [header NAME] [if-none], got " +
+                Quoted(args[i]) + ".");
+      return;
+    }
+  }
+}
+
 // `option NAME ...` or `no option NAME` with NAME at args[at].
 void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
   const std::string& name = args[at];
@@ -260,6 +286,31 @@ void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
     if (InDefaults(ctx) || p.HasBackend()) p.srvtcpka.on = !negated;
   } else if (name == "tcplog") {
     p.tcplog = true;
+  } else if (name == "http-keep-alive" || name == "http-server-close" || name == "httpclose") {
+    // The three exclude each other: the last one written wins (HAProxy 2.6); `no option X`
+    // goes back to keep-alive when X was the one in effect.
+    using M = ProxyConfig::HttpConnMode;
+    const M m = name == "httpclose" ? M::kClose
+                : name == "http-server-close" ? M::kServerClose
+                                              : M::kKeepAlive;
+    if (!negated) {
+      p.http_conn_mode = m;
+    } else if (p.http_conn_mode == m) {
+      p.http_conn_mode = M::kKeepAlive;
+    }
+  } else if (name == "accept-invalid-http-request") {
+    if (Allowed(ctx, kFrontendCap, shown)) p.accept_invalid_request = !negated;
+  } else if (name == "accept-invalid-http-response") {
+    if (Allowed(ctx, kBackendCap, shown)) p.accept_invalid_response = !negated;
+  } else if (name == "httplog") {
+    if (!Allowed(ctx, kFrontendCap, shown)) return;
+    p.httplog = !negated;
+    p.httplog_clf = !negated && extra == 1 && args[at + 1] == "clf";
+    if (extra > 1 || (extra == 1 && args[at + 1] != "clf")) {
+      ctx.Alert("'option httplog' expects nothing or 'clf', got " + Quoted(args[at + 1]) + ".");
+    }
+  } else if (name == "forwardfor") {
+    ForwardFor(ctx, args, at, negated, p);
   } else if (name == "httpchk") {
     if (!Allowed(ctx, kBackendCap, shown)) return;
     // option httpchk [URI] | METHOD URI [VERSION]
@@ -588,6 +639,24 @@ void Id(ParseContext& ctx, const KeywordRow&, const Args& args) {
   State(ctx).id = Here(ctx);
 }
 
+void HttpReuse(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (!Allowed(ctx, kBackendCap, "http-reuse")) return;
+  using R = ProxyConfig::HttpReuse;
+  const std::string& v = args[1];
+  if (v == "never") {
+    Target(ctx).http_reuse = R::kNever;
+  } else if (v == "safe") {
+    Target(ctx).http_reuse = R::kSafe;
+  } else if (v == "aggressive") {
+    Target(ctx).http_reuse = R::kAggressive;
+  } else if (v == "always") {
+    Target(ctx).http_reuse = R::kAlways;
+  } else {
+    ctx.Alert("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always', got " +
+              Quoted(v) + ".");
+  }
+}
+
 void Disabled(ParseContext& ctx, const KeywordRow&, const Args&) { Target(ctx).disabled = true; }
 
 void Enabled(ParseContext& ctx, const KeywordRow&, const Args&) { Target(ctx).disabled = false; }
@@ -630,6 +699,8 @@ constexpr KeywordRow kProxyKeywords[] = {
      "'global' or a target and a facility (log 127.0.0.1:514 local0)", ""},
     {"log-format", Match::kExact, &LogFormat, 1, 1, "one format string (quote it)", ""},
     {"id", Match::kExact, &Id, 1, 1, "an integer between 1 and 2147483647", ""},
+    {"http-reuse", Match::kExact, &HttpReuse, 1, 1, "'never', 'safe', 'aggressive' or 'always'",
+     ""},
     {"disabled", Match::kExact, &Disabled, 0, 0, "no argument", ""},
     {"enabled", Match::kExact, &Enabled, 0, 0, "no argument", ""},
     {"description", Match::kExact, &Description, 1, -1, "a text", ""},
@@ -641,7 +712,6 @@ constexpr KeywordRow kProxyKeywords[] = {
     NotYetRow("errorfile"),
     NotYetRow("errorfiles"),
     NotYetRow("http-error"),
-    NotYetRow("http-reuse"),
     NotYetRow("hash-type"),
     NotYetRow("fullconn"),
     NotYetRow("compression"),
@@ -676,6 +746,12 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
   p.kind = kind;
   p.logs = d.logs;
   p.disabled = d.disabled;
+  p.mode_http = d.mode_http;
+  p.http_conn_mode = d.http_conn_mode;
+  p.forwardfor = d.forwardfor;
+  p.forwardfor_if_none = d.forwardfor_if_none;
+  p.forwardfor_header = d.forwardfor_header;
+  p.forwardfor_except = d.forwardfor_except;
   if (p.HasFrontend()) {
     p.timeout_client_ms = d.timeout_client_ms;
     p.maxconn = d.maxconn;
@@ -683,6 +759,11 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.log_format = d.log_format;
     p.tcplog = d.tcplog;
     p.clitcpka = d.clitcpka;
+    p.httplog = d.httplog;
+    p.httplog_clf = d.httplog_clf;
+    p.timeout_http_request_ms = d.timeout_http_request_ms;
+    p.timeout_http_keep_alive_ms = d.timeout_http_keep_alive_ms;
+    p.accept_invalid_request = d.accept_invalid_request;
   }
   if (p.HasBackend()) {
     p.timeout_connect_ms = d.timeout_connect_ms;
@@ -694,6 +775,8 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.retries = d.retries;
     p.redispatch = d.redispatch;
     p.srvtcpka = d.srvtcpka;
+    p.http_reuse = d.http_reuse;
+    p.accept_invalid_response = d.accept_invalid_response;
     p.httpchk = d.httpchk;
     p.httpchk_method = d.httpchk_method;
     p.httpchk_uri = d.httpchk_uri;
@@ -836,7 +919,6 @@ void EnterProxy(ParseContext& ctx, const Args& args) {
   state.header = Origin{ctx.file, ctx.line, word};
   if (from) {
     const SectionState& from_state = ctx.defaults_state[static_cast<size_t>(defaults)];
-    state.mode_http = from_state.mode_http;
     if (proxy.HasFrontend()) state.default_backend = from_state.default_backend;
     if (proxy.HasBackend()) {
       state.balance = from_state.balance;

@@ -39,12 +39,6 @@ void AssignIds(std::vector<T>& items) {
 // Settings from a defaults section that sluice refuses in the proxy that uses them.
 void CheckInherited(ParseContext& ctx, const ProxyConfig& p, const SectionState& st) {
   const Origin& header = st.header;
-  if (st.mode_http.IsSet()) {
-    ctx.AddAt(Severity::kAlert, header.file, header.line, "mode",
-              Label(p) + " uses 'mode http' of the defaults section (set at " +
-                  At(st.mode_http.file, st.mode_http.line) +
-                  "): 'mode http' is not supported yet by sluice (only 'mode tcp').");
-  }
   if (p.HasBackend() && st.balance.IsSet()) {
     ctx.AddAt(Severity::kAlert, header.file, header.line, "balance",
               Label(p) + " uses '" + st.balance_text + "' of the defaults section (set at " +
@@ -160,6 +154,20 @@ void CheckBinds(ParseContext& ctx) {
   }
 }
 
+// An HTTP frontend cannot hand its requests to a TCP backend; the other way round is an
+// upgrade to HTTP at the backend (HAProxy 2.6, same message).
+void CheckModes(ParseContext& ctx, size_t index) {
+  const ProxyConfig& p = ctx.config.proxies[index];
+  if (!p.HasFrontend() || !p.mode_http || p.default_backend_index < 0) return;
+  const ProxyConfig& b = ctx.config.proxies[static_cast<size_t>(p.default_backend_index)];
+  if (b.mode_http) return;
+  ctx.AddAt(Severity::kAlert, "", 0, "mode",
+            "http " + std::string(KindName(p.kind)) + " " + Quoted(p.name) + " (" +
+                At(p.file, p.line) + ") tries to use incompatible tcp " +
+                std::string(KindName(b.kind)) + " " + Quoted(b.name) + " (" + At(b.file, b.line) +
+                ") as its default backend (see 'mode').");
+}
+
 // The model holds what the workers use: HAProxy's `fastinter` and `downinter` default to
 // `inter`.
 void ResolveCheckTimes(ServerConfig& s) {
@@ -177,6 +185,7 @@ void CheckProxies(ParseContext& ctx) {
     CheckInherited(ctx, proxies[i], st);
     if (!proxies[i].disabled) WarnIncomplete(ctx, proxies[i], st);
     ResolveDefaultBackend(ctx, i);
+    CheckModes(ctx, i);
   }
   CheckBinds(ctx);
   AssignIds(proxies);

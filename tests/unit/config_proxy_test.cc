@@ -785,31 +785,79 @@ TEST(ConfigProxyServer, WhereServersAreAllowed) {
 
 TEST(ConfigProxySettings, Mode) {
   Clean("backend be\n    mode tcp\n    server s 10.0.0.2:1\n");
-  ExpectBackendAlert("mode http", "mode",
-                     "'mode http' is not supported yet by sluice (only 'mode tcp').");
+  Clean("backend be\n    mode http\n    server s 10.0.0.2:1\n");
   ExpectBackendAlert("mode health", "mode",
                      "'mode' expects 'tcp' or 'http', got 'health': 'mode health' no longer "
                      "exists in HAProxy.");
   ExpectBackendAlert("mode udp", "mode", "'mode' expects 'tcp' or 'http', got 'udp'.");
   ExpectBackendAlert("mode tcp http", "mode",
                      "'mode' expects 'tcp' or 'http', got extra argument 'http'.");
-  // From defaults: refused at each proxy that uses it, unless it sets `mode tcp`.
+  // From defaults, unless the proxy or a later defaults section says `mode tcp`.
   const std::string http_defaults =
       "defaults web\n    mode http\n    timeout client 1s\n"
       "    timeout connect 1s\n    timeout server 1s\n";
-  ExpectAlert(http_defaults + "backend be\n    server s 10.0.0.2:1\n", 14, "mode",
-              "backend 'be' uses 'mode http' of the defaults section (set at t.cfg:10): "
-              "'mode http' is not supported yet by sluice (only 'mode tcp').");
-  Clean(http_defaults + "backend be\n    mode tcp\n    server s 10.0.0.2:1\n");
-  Clean(http_defaults +
-        "defaults\n    timeout client 1s\n    timeout connect 1s\n"
-        "    timeout server 1s\nbackend be\n    server s 10.0.0.2:1\n");
-  Clean(http_defaults +
-        "defaults tcp from web\n    mode tcp\n"
-        "backend be\n    server s 10.0.0.2:1\n");
-  // Written in the proxy too: one alert, at the line.
-  ExpectAlert(http_defaults + "backend be\n    mode http\n    server s 10.0.0.2:1\n", 15, "mode",
-              "'mode http' is not supported yet by sluice (only 'mode tcp').");
+  auto http_of = [](const std::string& text) {
+    const ParseOutcome o = ParseText(std::string(kBase) + text, "t.cfg");
+    EXPECT_FALSE(o.HasErrors()) << Dump(o);
+    return !o.config.proxies.empty() && o.config.proxies.back().mode_http;
+  };
+  EXPECT_TRUE(http_of(http_defaults + "backend be\n    server s 10.0.0.2:1\n"));
+  EXPECT_FALSE(http_of(http_defaults + "backend be\n    mode tcp\n    server s 10.0.0.2:1\n"));
+  EXPECT_FALSE(http_of(http_defaults + "defaults tcp from web\n    mode tcp\n"
+                                       "backend be\n    server s 10.0.0.2:1\n"));
+}
+
+TEST(ConfigProxySettings, MixedModes) {
+  // HAProxy 2.6: an HTTP frontend may not use a TCP backend (one alert, the two sections'
+  // lines in it); a TCP frontend may use an HTTP backend.
+  const std::string t =
+      "defaults\n    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\n"
+      "frontend fe\n    mode http\n    bind :80\n    default_backend be\n"
+      "backend be\n    mode tcp\n    server s 10.0.0.2:1\n";
+  const ParseOutcome o = ParseText(std::string(kBase) + t, "t.cfg");
+  ASSERT_TRUE(o.HasErrors());
+  bool found = false;
+  for (const Diagnostic& d : o.diagnostics) {
+    if (d.message.find("tries to use incompatible") == std::string::npos) continue;
+    found = true;
+    EXPECT_EQ(FormatDiagnostic(d, 7),
+              "[ALERT]    (7) : config : http frontend 'fe' (t.cfg:13) tries to use incompatible "
+              "tcp backend 'be' (t.cfg:17) as its default backend (see 'mode').");
+  }
+  EXPECT_TRUE(found) << Dump(o);
+  std::string flipped = t;
+  flipped.replace(flipped.find("mode http"), 9, "mode tcp ");
+  flipped.replace(flipped.find("mode tcp\n    server"), 8, "mode http");
+  const ParseOutcome ok = ParseText(std::string(kBase) + flipped, "t.cfg");
+  EXPECT_FALSE(ok.HasErrors()) << Dump(ok);
+}
+
+TEST(ConfigProxySettings, HttpOptions) {
+  const std::string t =
+      "defaults\n    mode http\n    timeout client 1s\n    timeout connect 1s\n"
+      "    timeout server 1s\n    timeout http-request 5s\n    timeout http-keep-alive 2s\n"
+      "    option forwardfor except 127.0.0.0/8 header X-Client if-none\n"
+      "    option httplog clf\n"
+      "frontend fe\n    bind :80\n    default_backend be\n    option http-server-close\n"
+      "    option httpclose\n    option accept-invalid-http-request\n"
+      "backend be\n    http-reuse always\n    server s 10.0.0.2:1\n";
+  const ParseOutcome o = ParseText(std::string(kBase) + t, "t.cfg");
+  ASSERT_FALSE(o.HasErrors()) << Dump(o);
+  const ProxyConfig& fe = o.config.proxies[0];
+  const ProxyConfig& be = o.config.proxies[1];
+  EXPECT_TRUE(fe.mode_http && be.mode_http);
+  EXPECT_EQ(fe.timeout_http_request_ms, 5000u);
+  EXPECT_EQ(fe.timeout_http_keep_alive_ms, 2000u);
+  EXPECT_TRUE(fe.forwardfor && fe.forwardfor_if_none && fe.forwardfor_except.has_value());
+  EXPECT_EQ(fe.forwardfor_header, "X-Client");
+  EXPECT_TRUE(fe.httplog && fe.httplog_clf);
+  EXPECT_EQ(fe.http_conn_mode, ProxyConfig::HttpConnMode::kClose);  // the last one wins
+  EXPECT_TRUE(fe.accept_invalid_request);
+  EXPECT_EQ(be.http_reuse, ProxyConfig::HttpReuse::kAlways);
+  EXPECT_EQ(be.http_conn_mode, ProxyConfig::HttpConnMode::kKeepAlive);
+  ExpectBackendAlert("http-reuse sometimes", "http-reuse",
+                     "'http-reuse' expects 'never', 'safe', 'aggressive' or 'always', got "
+                     "'sometimes'.");
 }
 
 TEST(ConfigProxySettings, Balance) {
@@ -869,8 +917,8 @@ TEST(ConfigProxySettings, Timeouts) {
                 "'timeout tunnel' ignored because frontend 'fe' has no backend capability.");
   ExpectWarning(std::string(kPair) + "    timeout server-fin 1s\n", 14, "timeout",
                 "'timeout server-fin' is not supported yet by sluice, ignored.");
-  ExpectWarning("defaults\n    timeout http-request 1s\n", 10, "timeout",
-                "'timeout http-request' is not supported yet by sluice, ignored.");
+  ExpectWarning("defaults\n    timeout client-fin 1s\n", 10, "timeout",
+                "'timeout client-fin' is not supported yet by sluice, ignored.");
   ExpectBackendAlert("timeout conect 1s", "timeout",
                      "'timeout' supports 'client', 'server', 'connect', 'queue', 'tunnel', "
                      "'http-request', 'http-keep-alive', 'client-fin', 'server-fin', 'check' and "
@@ -968,8 +1016,8 @@ TEST(ConfigProxyOptions, Errors) {
   ExpectBackendAlert("option", "option", "'option' expects an option name.");
   ExpectBackendAlert("no option", "no", "'no option' expects an option name.");
   ExpectBackendAlert("no way", "no", "'no' expects 'option' or 'log', got 'way'.");
-  ExpectWarning("backend be\n    option forwardfor\n    server s 10.0.0.2:1\n", 10, "option",
-                "'option forwardfor' is not supported yet by sluice, ignored.");
+  ExpectWarning("backend be\n    option http-buffer-request\n    server s 10.0.0.2:1\n", 10,
+                "option", "'option http-buffer-request' is not supported yet by sluice, ignored.");
   ExpectWarning("backend be\n    no option prefer-last-server\n    server s 10.0.0.2:1\n", 10, "no",
                 "'no option prefer-last-server' is not supported yet by sluice, ignored.");
   ExpectWarning("backend be\n    option splice-auto\n    server s 10.0.0.2:1\n", 10, "option",
