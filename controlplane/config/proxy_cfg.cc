@@ -227,6 +227,11 @@ void ForwardFor(ParseContext& ctx, const Args& args, size_t at, bool negated, Pr
     } else if ((args[i] == "header" || args[i] == "except") && i + 1 < args.size()) {
       if (args[i] == "header") {
         p.forwardfor_header = args[++i];
+        if (p.forwardfor_header.empty() || p.forwardfor_header.size() > 63) {
+          ctx.Alert("'option forwardfor header' expects a name of 1 to 63 characters, got " +
+                    Quoted(p.forwardfor_header) + ".");
+          return;
+        }
         continue;
       }
       const auto net = net::ParsePrefix(args[++i], true);

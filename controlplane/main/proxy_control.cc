@@ -74,6 +74,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
     cli::ProxyView v;
     v.name = p.name();
     v.iid = p.id();
+    v.mode = p.conf->mode_http ? "http" : "tcp";
     v.has_frontend = p.frontend >= 0;
     v.has_backend = p.backend >= 0;
     if (p.frontend >= 0) {
@@ -95,6 +96,10 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.rate_max = c.conn_rate_max = rt.frontend_rate(fi).max();
       v.rate_limit_sessions = rt.rate_limit_cps;
       c.ereq = Sum(st, [&](auto& s) { return s.frontends[fi].errors.Get(); });
+      c.req_tot = Sum(st, [&](auto& s) { return s.frontends[fi].req_tot.Get(); });
+      for (size_t k = 0; k < 6; ++k) {
+        c.hrsp[k] = Sum(st, [&](auto& s) { return s.frontends[fi].hrsp[k].Get(); });
+      }
     }
     if (p.backend >= 0) {
       const cp::BackendRt& b = rt.backends()[p.backend];
@@ -119,6 +124,10 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.srv_abrt = bsum(&proxy::BackendStats::srv_abrt);
       c.lbtot = bsum(&proxy::BackendStats::lbtot);
       c.connect = c.lbtot;
+      c.req_tot = bsum(&proxy::BackendStats::req_tot);
+      for (size_t k = 0; k < 6; ++k) {
+        c.hrsp[k] = Sum(st, [&](auto& s) { return s.backends[bi].hrsp[k].Get(); });
+      }
       c.rate = rt.backend_rate(bi).rate();
       c.rate_max = rt.backend_rate(bi).max();
       const uint64_t timed = bsum(&proxy::BackendStats::timed);
@@ -188,6 +197,10 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
         c.lbtot = ssum(&proxy::ServerStats::lbtot);
         c.reuse = ssum(&proxy::ServerStats::reuse);
         c.connect = c.lbtot - c.reuse;
+        c.req_tot = ssum(&proxy::ServerStats::req_tot);
+        for (size_t k = 0; k < 6; ++k) {
+          c.hrsp[k] = Sum(st, [&](auto& x) { return x.servers[i].hrsp[k].Get(); });
+        }
         c.rate = rt.server_rate(i).rate();
         c.rate_max = rt.server_rate(i).max();
         const uint64_t timed = ssum(&proxy::ServerStats::timed);
@@ -231,9 +244,10 @@ void SubtractTotals(cli::StatCounters& c, const cli::StatCounters& b) {
         &cli::StatCounters::wrew,     &cli::StatCounters::eint,    &cli::StatCounters::cli_abrt,
         &cli::StatCounters::srv_abrt, &cli::StatCounters::lbtot,   &cli::StatCounters::connect,
         &cli::StatCounters::reuse,    &cli::StatCounters::chkfail, &cli::StatCounters::chkdown,
-        &cli::StatCounters::conn_tot}) {
+        &cli::StatCounters::conn_tot, &cli::StatCounters::req_tot}) {
     c.*field = c.*field >= b.*field ? c.*field - b.*field : 0;
   }
+  for (size_t k = 0; k < 6; ++k) c.hrsp[k] = c.hrsp[k] >= b.hrsp[k] ? c.hrsp[k] - b.hrsp[k] : 0;
 }
 
 // After a clear, the maxima are the highest values seen since (the workers' own maxima

@@ -126,6 +126,33 @@ void ProxyRuntime::Fill(proxy::ListenerSnap* out) const {
   }
 }
 
+namespace {
+
+proxy::HttpConnMode ToConnMode(config::ProxyConfig::HttpConnMode m) {
+  using M = config::ProxyConfig::HttpConnMode;
+  return m == M::kClose         ? proxy::HttpConnMode::kClose
+         : m == M::kServerClose ? proxy::HttpConnMode::kServerClose
+                                : proxy::HttpConnMode::kKeepAlive;
+}
+
+proxy::ForwardForSnap ToForwardFor(const config::ProxyConfig& c) {
+  proxy::ForwardForSnap f;
+  f.on = c.forwardfor;
+  f.if_none = c.forwardfor_if_none;
+  const size_t n = std::min(c.forwardfor_header.size(), sizeof f.header);
+  std::memcpy(f.header, c.forwardfor_header.data(), n);
+  f.header_len = static_cast<uint8_t>(n);
+  if (c.forwardfor_except) {
+    f.has_except = true;
+    f.except_v6 = c.forwardfor_except->addr.is_v6;
+    f.except_len = c.forwardfor_except->length;
+    net::ToBytes(c.forwardfor_except->addr, f.except_addr);
+  }
+  return f;
+}
+
+}  // namespace
+
 void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   out->global_maxconn = WorkerShare(global_maxconn, nworkers_);
   out->rate_limit_cps = WorkerShare(rate_limit_cps, nworkers_);
@@ -138,6 +165,16 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     fs.maxconn = WorkerShare(f.maxconn, nworkers_);
     fs.client_ms = f.conf->timeout_client_ms;
     fs.ka = ToKeepaliveSnap(f.conf->clitcpka);
+    const config::ProxyConfig* be = nullptr;
+    if (f.backend >= 0 && static_cast<size_t>(f.backend) < backends_.size()) {
+      be = backends_[static_cast<size_t>(f.backend)].conf;
+    }
+    fs.http = f.conf->mode_http || (be && be->mode_http);
+    fs.accept_invalid = f.conf->accept_invalid_request;
+    fs.conn_mode = ToConnMode(f.conf->http_conn_mode);
+    fs.http_request_ms = f.conf->timeout_http_request_ms;
+    fs.http_keep_alive_ms = f.conf->timeout_http_keep_alive_ms;
+    fs.fwd = ToForwardFor(*f.conf);
     fs.log = LogTargets(*f.conf).empty()  ? proxy::LogMode::kNone
              : LogFormat(*f.conf).empty() ? proxy::LogMode::kConnect
                                           : proxy::LogMode::kSession;
@@ -158,6 +195,11 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.redispatch = c.redispatch;
     bs.ka = ToKeepaliveSnap(c.srvtcpka);
     bs.httpchk = c.httpchk;
+    bs.http = c.mode_http;
+    bs.accept_invalid = c.accept_invalid_response;
+    bs.conn_mode = ToConnMode(c.http_conn_mode);
+    bs.reuse = static_cast<proxy::HttpReuse>(c.http_reuse);
+    bs.fwd = ToForwardFor(c);
     for (const unsigned code : c.expect_status) bs.expect_status.Add(code);
     const std::string request =
         c.httpchk_method + " " + c.httpchk_uri + " " + c.httpchk_version + "\r\n\r\n";

@@ -35,6 +35,7 @@ enum Role : uint32_t {
   kServer = 2,  // a proxy session's server side
   kCheck = 3,   // a health check's
   kIdle = 4,    // an idle server connection in the pool (index: its pool slot)
+  kClosing = 5,  // closed by its owner, which let go of it: events are only drained
 };
 
 // How long a parked server connection stays in the pool unused (HAProxy's
@@ -93,6 +94,17 @@ class Conns {
     *c = kNoConn;
     Detach(conn);
     tcp_->Abort(conn);
+  }
+
+  // Sends a FIN on *c and lets go of it (clears *c): it becomes kClosing, whose data is
+  // dropped and whose close needs no owner (an HTTP server connection that may not be
+  // reused: a graceful close, where AbortDetached resets).
+  void CloseDetached(ConnId* c) noexcept {
+    if (*c == kNoConn) return;
+    const ConnId conn = *c;
+    *c = kNoConn;
+    Attach(conn, kClosing, 0);
+    tcp_->Shutdown(conn);
   }
 
   // Endpoint operations.

@@ -65,6 +65,7 @@ bool Worker::Init() {
   if (!conns_.Init(name, cs, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
   if (s_.proxy_stats) {
     proxy::Proxy::Setup ps;
+    ps.pool = s_.pool;
     ps.worker = s_.id;
     ps.nworkers = s_.nworkers;
     ps.max_conns = s_.tcp.max_conns;
@@ -111,6 +112,10 @@ void Worker::OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   if (conn::Conns::IsSession(r)) return proxy_.OnData(c, data, len);
   if (r == conn::kCheck) return checks_.OnData(c, data, len);
   if (r == conn::kIdle) return IdleSpoke(c, data);
+  if (r == conn::kClosing) {  // what a connection we closed still sends is dropped
+    rte_pktmbuf_free(data);
+    return tcp_.Consumed(c, len);
+  }
   services_.OnData(c, data, len);
 }
 
@@ -123,7 +128,7 @@ void Worker::IdleSpoke(tcp::ConnId c, rte_mbuf* data) noexcept {
 void Worker::OnWritable(tcp::ConnId c) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnWritable(c);
-  if (r == conn::kCheck || r == conn::kIdle) return;  // a check's request is one segment
+  if (r == conn::kCheck || r == conn::kIdle || r == conn::kClosing) return;
   services_.OnWritable(c);
 }
 
@@ -132,6 +137,7 @@ void Worker::OnPeerClosed(tcp::ConnId c) noexcept {
   if (conn::Conns::IsSession(r)) return proxy_.OnPeerClosed(c);
   if (r == conn::kCheck) return;  // the answer so far decides; the check ends on its close
   if (r == conn::kIdle) return conns_.OnIdleEvent(c, false);
+  if (r == conn::kClosing) return;  // our FIN went first: the close completes by itself
   services_.OnPeerClosed(c);
 }
 
@@ -140,6 +146,7 @@ void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
   if (conn::Conns::IsSession(r)) return proxy_.OnClosed(c, why);
   if (r == conn::kCheck) return checks_.OnClosed(c, why);
   if (r == conn::kIdle) return conns_.OnIdleEvent(c, true);
+  if (r == conn::kClosing) return conns_.Detach(c);
   services_.OnClosed(c, why);
 }
 

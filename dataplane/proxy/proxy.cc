@@ -41,6 +41,31 @@ void MbufFifo::Push(rte_mbuf* chain) noexcept {
   }
 }
 
+void MbufFifo::PushSynth(rte_mbuf* chain, uint32_t len) noexcept {
+  LB_ASSERT(bytes == synth);
+  rte_mbuf* last = chain;
+  while (last->next) last = last->next;
+  if (tail) {
+    tail->next = chain;
+  } else {
+    head = chain;
+  }
+  tail = last;
+  bytes += len;
+  synth += len;
+}
+
+rte_mbuf* MbufFifo::Pop() noexcept {
+  rte_mbuf* seg = head;
+  if (!seg) return nullptr;
+  head = seg->next;
+  if (!head) tail = nullptr;
+  seg->next = nullptr;
+  bytes -= seg->data_len;
+  synth -= synth < seg->data_len ? synth : seg->data_len;
+  return seg;
+}
+
 void MbufFifo::FreeAll() noexcept {
   while (head) {
     rte_mbuf* next = head->next;
@@ -50,6 +75,7 @@ void MbufFifo::FreeAll() noexcept {
   }
   tail = nullptr;
   bytes = 0;
+  synth = 0;
 }
 
 Proxy::~Proxy() {
@@ -59,10 +85,15 @@ Proxy::~Proxy() {
       if (wheel_) wheel_->Cancel(&sessions_[i].timer);
       sessions_[i].strm.to_srv.Clear();
       sessions_[i].strm.to_cli.Clear();
+      sessions_[i].strm.res_in.Clear();
+      sessions_[i].req_in.Clear();
     }
     rte_free(sessions_);
   }
   rte_free(free_);
+  rte_free(scratch_);
+  rte_free(out_);
+  rte_free(head_);
 }
 
 bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id) {
@@ -74,7 +105,14 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
       rte_zmalloc_socket(name, sizeof(Session) * max_sessions_, 64, socket_id));
   free_ = static_cast<uint32_t*>(
       rte_zmalloc_socket(name, sizeof(uint32_t) * max_sessions_, 64, socket_id));
-  if (!sessions_ || !free_ || !setup.timers || !setup.stats) return false;
+  scratch_ = static_cast<uint8_t*>(rte_malloc_socket(name, http::kMaxHeadBytes, 64, socket_id));
+  out_ = static_cast<uint8_t*>(rte_malloc_socket(name, kHeadOutBytes, 64, socket_id));
+  head_ = static_cast<http::MessageHead*>(
+      rte_zmalloc_socket(name, sizeof(http::MessageHead), 64, socket_id));
+  if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_) {
+    return false;
+  }
+  new (head_) http::MessageHead();
   for (uint32_t i = 0; i < max_sessions_; ++i) new (&sessions_[i]) Session();
   // Lowest indices first: the stack is popped from the end.
   for (uint32_t i = 0; i < max_sessions_; ++i) free_[i] = max_sessions_ - 1 - i;
@@ -146,6 +184,7 @@ inline void Proxy::AnalyzeRequest(uint32_t si) noexcept {
   // that waits keeps its bit and parks the session (more input, or `timeout client`); one
   // that closed the session ends the walk.
   auto run = [&](uint16_t an, AnResult (Proxy::*analyzer)(uint32_t)) {
+    if (s.strm.req_an == 0) return true;
     if (!(s.strm.req_an & an)) return true;
     const AnResult r = (this->*analyzer)(si);
     if (r == AnResult::kWait) ArmSessionTimer(si);
@@ -153,7 +192,9 @@ inline void Proxy::AnalyzeRequest(uint32_t si) noexcept {
     s.strm.req_an = static_cast<uint16_t>(s.strm.req_an & ~an);
     return true;
   };
+  if (!run(kAnReqWaitHttp, &Proxy::WaitHttpRequest)) return;
   if (!run(kAnReqSwitching, &Proxy::SwitchingRules)) return;
+  if (!run(kAnReqHttpXfer, &Proxy::HttpRequestXfer)) return;
   // Server selection where the request analyzers finish.
   s.strm.retries_left = cfg_->backends[s.strm.backend].retries;
   s.strm.phase = Phase::kConnecting;  // until a server is chosen or the session queues
@@ -219,7 +260,10 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   fs.tot.Add();
   if (f.log == LogMode::kConnect) Log(s, true);  // "Connect from": no backend in it
   s.strm.phase = Phase::kRequest;
-  s.strm.req_an = kTcpModeAnalyzers;
+  s.strm.http = f.http;
+  s.strm.req_an = f.http ? kHttpModeAnalyzers : kTcpModeAnalyzers;
+  s.strm.req_start_us = now;
+  s.nstreams = 1;
   AnalyzeRequest(si);
 }
 
@@ -263,7 +307,7 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   s.strm.server = server;
   // An idle connection to this server first (the worker's pool; only streams that can
   // reuse one ever park one there), else a new one.
-  if (conns_->HasIdle() && TakeIdle(si, server)) return true;
+  if (conns_->HasIdle() && s.strm.http && ReuseAllowed(s) && TakeIdle(si, server)) return true;
   tcp::FlowKey key;
   const ConnId c =
       conns_->Connect(sv.addr, sv.is_v6, rte_cpu_to_be_16(sv.port), conn::kServer, si, &key);
@@ -275,6 +319,14 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   CountServerPick(s);
   ArmSessionTimer(si);
   return true;
+}
+
+// http-reuse: `safe` gives pooled connections to a session's later requests only (its first
+// one opens its own), `aggressive` and `always` to every request, `never` to none.
+bool Proxy::ReuseAllowed(const Session& s) const noexcept {
+  const HttpReuse r = cfg_->backends[s.strm.backend].reuse;
+  return r == HttpReuse::kAlways || r == HttpReuse::kAggressive ||
+         (r == HttpReuse::kSafe && s.nstreams > 1);
 }
 
 inline void Proxy::CountServerPick(Session& s) noexcept {
@@ -420,7 +472,7 @@ void Proxy::Forward(uint32_t si, bool to_server) noexcept {
   const ConnId dst = to_server ? s.strm.srv : s.cli;
   MbufFifo& fifo = to_server ? s.strm.to_srv : s.strm.to_cli;
   if (dst == kNoConn) {
-    if (src != kNoConn) conns_->Consumed(src, fifo.bytes);
+    if (src != kNoConn) conns_->Consumed(src, fifo.bytes - fifo.synth);
     fifo.Clear();
     return;
   }
@@ -436,7 +488,15 @@ void Proxy::Forward(uint32_t si, bool to_server) noexcept {
     fifo.head = next;
     if (!next) fifo.tail = nullptr;
     fifo.bytes -= len;
-    if (src != kNoConn) conns_->Consumed(src, len);
+    const uint32_t own = fifo.synth < len ? fifo.synth : len;  // written here, not received
+    fifo.synth -= own;
+    if (src != kNoConn && len > own) conns_->Consumed(src, len - own);
+  }
+  if (s.strm.http && !s.strm.tunnel) {
+    // HTTP: a FIN is not passed on (the connections may carry more requests); the
+    // transaction's end decides (EndTransaction).
+    if (!to_server && s.strm.res.state == MsgState::kDone) EndTransaction(si);
+    return;
   }
   // Everything passed on: pass the half-close on too.
   if (to_server && s.cli_eof && !s.strm.srv_shut) {
@@ -450,6 +510,14 @@ void Proxy::Forward(uint32_t si, bool to_server) noexcept {
 
 void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
   Session& s = sessions_[si];
+  // HTTP: an answer before the close, as HAProxy gives one: 408 for a request that did not
+  // come in time, 503 when no server could take it.
+  if (s.strm.http && s.cli != kNoConn && !s.strm.res_head_sent && s.strm.phase != Phase::kClosing) {
+    const bool silent = phase == 'R' && (cause == 'C' || (cause == 'c' && s.req_in.bytes == 0));
+    if (!silent) {
+      return HttpReply(si, phase == 'R' && cause == 'c' ? 408 : 503, cause, phase);
+    }
+  }
   if (s.strm.term.cause == '-') s.strm.term = TermState{cause, phase};
   conns_->AbortDetached(&s.cli);
   KillSession(si, cause);
@@ -457,6 +525,11 @@ void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
 
 void Proxy::KillSession(uint32_t si, char cause) noexcept {
   Session& s = sessions_[si];
+  // HTTP: the server failed before its response head: 504 on its timeout, 502 otherwise.
+  if (s.strm.http && s.strm.phase == Phase::kEstablished && !s.strm.res_head_sent &&
+      s.cli != kNoConn && (cause == 's' || cause == 'S')) {
+    return HttpReply(si, cause == 's' ? 504 : 502, cause, 'H');
+  }
   if (s.strm.term.cause == '-') {
     const char phase = s.strm.phase == Phase::kRequest      ? 'R'
                        : s.strm.phase == Phase::kQueued     ? 'Q'
@@ -478,10 +551,12 @@ void Proxy::MaybeFinish(uint32_t si) noexcept {
   if (s.strm.phase == Phase::kFree || s.cli != kNoConn || s.strm.srv != kNoConn) return;
   Unqueue(si);
   wheel_->Cancel(&s.timer);
+  // An HTTP session whose last stream ended already (kClosing) has nothing left to log.
   if (cfg_ && s.frontend < cfg_->frontends.size() &&
-      cfg_->frontends[s.frontend].log == LogMode::kSession) {
+      cfg_->frontends[s.frontend].log == LogMode::kSession && s.strm.phase != Phase::kClosing) {
     Log(s, false);
   }
+  s.req_in.Clear();
   s_.stats->frontends[s.frontend].cur.Sub();
   FinishStream(s);
   s.strm.phase = Phase::kFree;  // before the queue is served: nothing may pick it up again
@@ -490,7 +565,7 @@ void Proxy::MaybeFinish(uint32_t si) noexcept {
   ReleaseServer(si);
 }
 
-inline void Proxy::FinishStream(Session& s) noexcept {
+void Proxy::FinishStream(Session& s) noexcept {
   Stream& t = s.strm;
   const uint64_t now = tcp_->now_us();
   if (t.backend < kMaxBackends && cfg_ && t.backend < cfg_->backends.size()) {
@@ -511,13 +586,28 @@ inline void Proxy::FinishStream(Session& s) noexcept {
   }
   t.to_srv.Clear();
   t.to_cli.Clear();
+  t.res_in.Clear();
 }
 
 uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
   auto at = [](uint64_t from_us, uint32_t ms) { return ms ? from_us + 1000ull * ms : UINT64_MAX; };
+  const FrontendSnap& fe = cfg_->frontends[s.frontend];
   if (s.strm.phase == Phase::kRequest) {  // waiting for the client's request: `timeout client`
     *cause = 'c';
-    return at(s.last_cli_us, cfg_->frontends[s.frontend].client_ms);
+    if (s.strm.http && (s.strm.req_an & kAnReqWaitHttp)) {
+      // HTTP: between requests `timeout http-keep-alive`, then `timeout http-request` from
+      // the stream's start, each falling back to the next (HAProxy 2.6).
+      const uint32_t req_ms = fe.http_request_ms ? fe.http_request_ms : fe.client_ms;
+      if (s.nstreams > 1 && s.req_in.bytes == 0) {
+        return at(s.strm.req_start_us, fe.http_keep_alive_ms ? fe.http_keep_alive_ms : req_ms);
+      }
+      return at(s.strm.req_start_us, req_ms);
+    }
+    return at(s.last_cli_us, fe.client_ms);
+  }
+  if (s.strm.phase == Phase::kClosing) {
+    *cause = 'c';
+    return at(s.last_cli_us, fe.client_ms ? fe.client_ms : 5000);
   }
   const BackendSnap& be = cfg_->backends[s.strm.backend];
   switch (s.strm.phase) {
@@ -530,16 +620,17 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
     case Phase::kEstablished: {
       // Both directions idle: `timeout tunnel` when set, else the first of client/server.
       const uint64_t last = s.last_cli_us > s.strm.last_srv_us ? s.last_cli_us : s.strm.last_srv_us;
-      if (be.tunnel_ms) {
+      if (be.tunnel_ms && (!s.strm.http || s.strm.tunnel)) {
         *cause = 'c';
         return at(last, be.tunnel_ms);
       }
-      const uint64_t cli = at(last, cfg_->frontends[s.frontend].client_ms);
+      const uint64_t cli = at(last, fe.client_ms);
       const uint64_t srv = at(last, be.server_ms);
       *cause = cli <= srv ? 'c' : 's';
       return cli <= srv ? cli : srv;
     }
     case Phase::kRequest:
+    case Phase::kClosing:
     case Phase::kFree:
       break;
   }
@@ -548,7 +639,10 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
 
 void Proxy::ArmSessionTimer(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  if (!cfg_ || (s.strm.phase != Phase::kRequest && s.strm.backend >= cfg_->backends.size())) return;
+  if (!cfg_ || (s.strm.phase != Phase::kRequest && s.strm.phase != Phase::kClosing &&
+                s.strm.backend >= cfg_->backends.size())) {
+    return;
+  }
   char cause = '-';
   const uint64_t deadline_us = DeadlineUs(s, &cause);
   if (deadline_us == UINT64_MAX) {
@@ -578,6 +672,10 @@ void Proxy::OnSessionTimer(uint32_t si) noexcept {
       return;
     case Phase::kRequest:
       CloseClient(si, cause, 'R');
+      return;
+    case Phase::kClosing:
+      conns_->AbortDetached(&s.cli);
+      MaybeFinish(si);
       return;
     case Phase::kFree:
       return;
@@ -611,6 +709,10 @@ void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
     s_.stats->frontends[s.frontend].bin.Add(len);
     if (s.strm.backend < kMaxBackends) s_.stats->backends[s.strm.backend].bin.Add(len);
     if (s.strm.server != kNoServer) s_.stats->servers[s.strm.server].bin.Add(len);
+    if (s.strm.http) {
+      s.req_in.Push(data);
+      return HttpClientData(idx);
+    }
     s.strm.to_srv.Push(data);
     if (s.strm.phase == Phase::kEstablished) {
       Forward(idx, true);
@@ -623,6 +725,10 @@ void Proxy::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
     s_.stats->frontends[s.frontend].bout.Add(len);
     s_.stats->backends[s.strm.backend].bout.Add(len);
     s_.stats->servers[s.strm.server].bout.Add(len);
+    if (s.strm.http) {
+      s.strm.res_in.Push(data);
+      return HttpServerData(idx);
+    }
     s.strm.to_cli.Push(data);
     Forward(idx, false);
   }
@@ -639,9 +745,11 @@ void Proxy::OnPeerClosed(ConnId c) noexcept {
   Session& s = sessions_[idx];
   if (conn::Conns::RoleOfRef(ref) == conn::kClient) {
     s.cli_eof = true;
+    if (s.strm.http) return HttpClientData(idx);
     if (s.strm.phase == Phase::kEstablished) Forward(idx, true);
   } else {
     s.strm.srv_eof = true;
+    if (s.strm.http) return HttpServerData(idx);
     Forward(idx, false);
   }
 }
@@ -656,6 +764,10 @@ void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   if (role == conn::kClient) {
     s.cli = kNoConn;
     if (abnormal) return KillSession(idx, 'C');
+    // HTTP: a client gone before its answer was sent ends the stream.
+    if (s.strm.http && s.strm.phase != Phase::kClosing && s.strm.phase != Phase::kRequest) {
+      return KillSession(idx, 'C');
+    }
     // A normal close: both directions are done on the client side.
     if (s.strm.srv != kNoConn && s.strm.phase != Phase::kEstablished) return KillSession(idx, 'C');
     return MaybeFinish(idx);
@@ -664,6 +776,15 @@ void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   if (s.strm.phase == Phase::kConnecting)
     return ConnectFailed(idx, why == tcp::CloseReason::kTimeout);
   if (abnormal) return KillSession(idx, 'S');
+  if (s.strm.http) {
+    // A response read to the close ends here; one cut short is the server's abort.
+    s.strm.srv_eof = true;
+    HttpServerData(idx);
+    if (s.strm.phase == Phase::kEstablished && s.strm.res.state != MsgState::kDone) {
+      return KillSession(idx, 'S');
+    }
+    return MaybeFinish(idx);
+  }
   // The server side is done; what it sent may still be on its way to the client.
   if (s.strm.to_cli.bytes == 0 && !s.cli_shut && s.cli != kNoConn) {
     s.cli_shut = true;

@@ -14,11 +14,13 @@
 
 #include "dataplane/base/request.h"
 #include "dataplane/conn/conn.h"
+#include "dataplane/http/h1.h"
 #include "dataplane/proxy/balance.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/tcp/tcp.h"
 
 struct rte_mbuf;
+struct rte_mempool;
 
 namespace sluice::proxy {
 
@@ -37,7 +39,13 @@ struct MbufFifo {
   rte_mbuf* head = nullptr;
   rte_mbuf* tail = nullptr;
   uint32_t bytes = 0;
+  // Bytes at the front that this side wrote (an HTTP head it rewrote), not received from the
+  // source: sending them consumes nothing of the source's receive window.
+  uint32_t synth = 0;
   void Push(rte_mbuf* chain) noexcept;
+  // A chain this side wrote (`len` bytes), after what waits: only written bytes may wait.
+  void PushSynth(rte_mbuf* chain, uint32_t len) noexcept;
+  rte_mbuf* Pop() noexcept;                                // the first segment, unlinked
   void Clear() noexcept {
     if (head) FreeAll();  // usually empty when a stream ends: no call
   }
@@ -50,6 +58,9 @@ struct MbufFifo {
 // work one request adds to a loop iteration.
 inline constexpr uint32_t kShowSessionsScan = 8192;
 
+// A rewritten HTTP head's bound: the head as received plus `tune.maxrewrite` (1024).
+inline constexpr uint32_t kHeadOutBytes = http::kMaxHeadBytes + 1024;
+
 class Proxy {
  public:
   Proxy() = default;
@@ -58,6 +69,7 @@ class Proxy {
   ~Proxy();
 
   struct Setup {
+    rte_mempool* pool = nullptr;  // mbufs for the heads and replies HTTP mode writes
     uint16_t worker = 0;
     uint16_t nworkers = 1;
     uint32_t max_conns = 4096;  // the TCP stack's table size
@@ -93,15 +105,29 @@ class Proxy {
 
  private:
   // kRequest: the request analyzers run (no backend or server yet).
-  enum class Phase : uint8_t { kFree, kRequest, kQueued, kConnecting, kEstablished };
+  // kClosing: HTTP mode, the stream is over and the client connection is closing (after a
+  // reply, or after the last response of a session that does not keep alive).
+  enum class Phase : uint8_t { kFree, kRequest, kQueued, kConnecting, kEstablished, kClosing };
   // Request analyzers (AESTHETICS practice 16; HAProxy's AN_REQ_* bits): Session::req_an
   // holds the ones still to run, in bit order, each done or waiting for more input. The
   // frontend's mode picks the set; server selection and connect come where they finish.
   // tcp-request content rules, the HTTP request parser and http-request rules join here.
   enum ReqAnalyzer : uint16_t {
-    kAnReqSwitching = 1u << 0,  // the backend: default_backend (use_backend rules later)
+    kAnReqWaitHttp = 1u << 0,   // HTTP: the whole request head, parsed and checked
+    kAnReqSwitching = 1u << 1,  // the backend: default_backend (use_backend rules later)
+    kAnReqHttpXfer = 1u << 2,   // HTTP: the head rewritten for the server, the body framed
   };
   static constexpr uint16_t kTcpModeAnalyzers = kAnReqSwitching;
+  static constexpr uint16_t kHttpModeAnalyzers = kAnReqWaitHttp | kAnReqSwitching | kAnReqHttpXfer;
+  // One direction of an HTTP transaction: where its message is (proxy_http.cc).
+  enum class MsgState : uint8_t { kHead, kBody, kDone, kTunnel };
+  struct HttpMsg {
+    http::HeadScanner head;
+    http::ChunkedScanner chunks;
+    uint64_t left = 0;  // Body::kLength: bytes still to pass
+    MsgState state = MsgState::kHead;
+    http::Body body = http::Body::kNone;
+  };
   enum class AnResult : uint8_t { kDone, kWait, kClosed };
   // A stream: one request and its answer, from the request analyzers to the end of the
   // splice (HAProxy's stream). It owns the server side: the backend, the server, the server
@@ -127,6 +153,18 @@ class Proxy {
     uint64_t last_srv_us = 0;
     uint64_t bytes_in = 0, bytes_out = 0;
     tcp::FlowKey srv_key;  // the last server connection's (local port 0: none)
+    // HTTP mode (proxy_http.cc).
+    bool http = false;
+    bool cli_keep_alive = false;  // the client connection may carry another request after
+    bool srv_reusable = false;    // the server connection may carry another request after
+    bool res_head_sent = false;   // a response head went to the client: no error reply now
+    bool tunnel = false;          // upgraded (101) or CONNECT: bytes pass both ways
+    http::Method meth = http::Method::kOther;
+    uint8_t req_minor = 1;
+    uint16_t status = 0;
+    HttpMsg req, res;
+    MbufFifo res_in;  // the server's bytes not analyzed yet
+    uint64_t req_start_us = 0;
   };
   // A session: one accepted client connection (HAProxy's session), its frontend, its timer,
   // and the stream it runs. The client endpoint belongs to the session, so it outlives any
@@ -141,6 +179,10 @@ class Proxy {
     bool cli_shut = false;  // FIN sent to the client
     uint64_t accept_us = 0, last_cli_us = 0;
     tcp::FlowKey cli_key;  // kept for the log once the connection is gone
+    // HTTP mode: the client's bytes not analyzed yet (a head in progress, a pipelined next
+    // request). The session's, so it outlives a stream.
+    MbufFifo req_in;
+    uint32_t nstreams = 0;  // streams started on this session
     Stream strm;
   };
   struct Queue {
@@ -161,6 +203,7 @@ class Proxy {
   // Takes an idle connection to `server` from the worker's pool (conn::Conns) for the
   // stream; false when none fits.
   [[gnu::noinline]] bool TakeIdle(uint32_t si, uint32_t server) noexcept;
+  bool ReuseAllowed(const Session& s) const noexcept;
   [[gnu::always_inline]] inline void CountServerPick(Session& s) noexcept;
   // The server connection is up (connected, or taken from the pool): forwarding starts.
   [[gnu::always_inline]] inline void Established(uint32_t si) noexcept;
@@ -176,13 +219,38 @@ class Proxy {
   void CloseClient(uint32_t si, char cause, char phase) noexcept;
   void KillSession(uint32_t si, char cause) noexcept;
   void MaybeFinish(uint32_t si) noexcept;
-  // The stream's end: counters of its backend and server, its buffers (proxy.cc only).
-  [[gnu::always_inline]] inline void FinishStream(Session& s) noexcept;
+  // The stream's end: counters of its backend and server, its buffers.
+  void FinishStream(Session& s) noexcept;
   // When the session's current phase times out (UINT64_MAX: never) and whose timeout it is.
   uint64_t DeadlineUs(const Session& s, char* cause) const noexcept;
   void ArmSessionTimer(uint32_t si) noexcept;
   void OnSessionTimer(uint32_t si) noexcept;
   void ReconcileListeners() noexcept;
+  // HTTP mode (proxy_http.cc).
+  AnResult WaitHttpRequest(uint32_t si) noexcept;
+  AnResult HttpRequestXfer(uint32_t si) noexcept;
+  // Copies the request head (the first `len` bytes of req_in) into the scratch buffer and
+  // parses it into head_; false on a parse error.
+  bool LoadRequestHead(Session& s, uint32_t len) noexcept;
+  void HttpClientData(uint32_t si) noexcept;
+  void HttpServerData(uint32_t si) noexcept;
+  // Moves what belongs to the current message from `in` to `out`; false on a framing error.
+  bool MoveBody(HttpMsg& m, MbufFifo& in, MbufFifo& out) noexcept;
+  // Writes head_ (parsed from scratch_) for the other side into mbufs; null when the pool
+  // is empty or the rewrite does not fit.
+  rte_mbuf* WriteRequestHead(const Session& s, uint32_t* len) noexcept;
+  rte_mbuf* WriteResponseHead(const Session& s, uint32_t* len) noexcept;
+  rte_mbuf* CopyToMbufs(const uint8_t* p, uint32_t n) noexcept;
+  // Drops the first `n` bytes of `f` (a head that was rewritten).
+  void DropFront(MbufFifo& f, uint32_t n) noexcept;
+  // The response is complete and passed on: the transaction ends, the server connection
+  // goes back to the pool or closes, the session waits for its next request or closes.
+  void EndTransaction(uint32_t si) noexcept;
+  // An error answer (HAProxy's page for `code`) to the client, then the close.
+  void HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexcept;
+  // The client connection closes once what waits for it is sent: phase kClosing.
+  void CloseAfterSend(uint32_t si) noexcept;
+  void CountStatus(const Session& s) noexcept;
   void ShowSessions(base::Request& r) noexcept;
   // The slot of the live session with id `uid`, or UINT32_MAX.
   uint32_t SlotOf(uint64_t uid) const noexcept;
@@ -211,6 +279,12 @@ class Proxy {
   uint64_t next_seq_ = 1;  // session ids: see NewSession
   uint64_t rate_window_ms_ = 0;
   uint32_t rate_count_ = 0;
+  // HTTP mode: one head at a time is parsed and rewritten (the analyzers run to the end
+  // without yielding), so one scratch buffer and one parsed head serve the worker.
+  uint8_t* scratch_ = nullptr;  // http::kMaxHeadBytes
+  uint8_t* out_ = nullptr;      // the rewritten head: kMaxHeadBytes + kMaxRewriteBytes
+  http::MessageHead* head_ = nullptr;
+  uint64_t scratch_uid_ = 0;  // whose request head scratch_ and head_ hold (0: none)
 };
 
 }  // namespace sluice::proxy

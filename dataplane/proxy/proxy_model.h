@@ -87,6 +87,23 @@ struct KeepaliveSnap {
   uint8_t cnt = 0;
 };
 
+// HTTP connection management (option http-keep-alive | http-server-close | httpclose) and
+// server connection sharing (http-reuse), as in config::ProxyConfig.
+enum class HttpConnMode : uint8_t { kKeepAlive, kServerClose, kClose };
+enum class HttpReuse : uint8_t { kNever, kSafe, kAggressive, kAlways };
+
+// option forwardfor [except NET] [header NAME] [if-none].
+struct ForwardForSnap {
+  bool on = false;
+  bool if_none = false;
+  bool has_except = false;
+  bool except_v6 = false;
+  uint8_t except_len = 0;  // prefix length
+  uint8_t except_addr[16] = {};
+  uint8_t header_len = 0;
+  char header[63] = {};  // longer names are refused by the configuration
+};
+
 struct BackendSnap {
   Algo algo = Algo::kRoundRobin;
   uint32_t first_server = 0;  // servers[first_server, first_server + nservers)
@@ -99,6 +116,12 @@ struct BackendSnap {
   char httpchk_request[256] = {};  // the whole request, CRLF-terminated
   uint16_t httpchk_request_len = 0;
   KeepaliveSnap ka;  // option srvtcpka
+  // HTTP mode.
+  bool http = false;
+  bool accept_invalid = false;  // option accept-invalid-http-response
+  HttpConnMode conn_mode = HttpConnMode::kKeepAlive;
+  HttpReuse reuse = HttpReuse::kSafe;
+  ForwardForSnap fwd;
 };
 
 enum class LogMode : uint8_t {
@@ -113,6 +136,12 @@ struct FrontendSnap {
   uint32_t maxconn = 0;  // this worker's share; 0 = unlimited
   uint32_t client_ms = 0;
   KeepaliveSnap ka;  // option clitcpka
+  // HTTP mode: the frontend's mode, or its default backend's (a TCP frontend upgrades).
+  bool http = false;
+  bool accept_invalid = false;  // option accept-invalid-http-request
+  HttpConnMode conn_mode = HttpConnMode::kKeepAlive;
+  uint32_t http_request_ms = 0, http_keep_alive_ms = 0;
+  ForwardForSnap fwd;
 };
 
 struct BindSnap {
@@ -161,17 +190,21 @@ class Stat {
 
 struct FrontendStats {
   Stat cur, max, tot, bin, bout, denied, errors, rate_max;
+  // HTTP: requests, and responses by class (1xx .. 5xx, other), as `show stat` has them.
+  Stat req_tot, hrsp[6];
 };
 
 struct BackendStats {
   Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
       lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
+  Stat req_tot, hrsp[6];  // HTTP, as FrontendStats
 };
 
 struct ServerStats {
   Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
       lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
   Stat reuse;  // streams given an idle connection from the pool instead of a new connect
+  Stat req_tot, hrsp[6];  // HTTP, as FrontendStats
   // Health checks (only in the block of the server's check worker).
   Stat check_status;  // check::CheckStatus (dataplane/check/check_status.h)
   Stat check_code;    // L7: HTTP status; L4CON: errno-like 111

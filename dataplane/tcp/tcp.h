@@ -358,6 +358,12 @@ class TcpStack {
   // for its checksum. -1 / 0: no field registered (then every payload is summed).
   int sum_offset_ = -1;
   uint64_t sum_flag_ = 0;
+
+ public:
+  // Forgets the payload sum kept in `m` (its bytes were cut or changed after receipt).
+  void ForgetSum(rte_mbuf* m) const noexcept;
+
+ private:
   bool StoredSum(const rte_mbuf* d, uint32_t* sum) const noexcept;
 };
 

@@ -46,6 +46,8 @@ uint16_t TcpStack::AdvertisedWindow(Tcb* t) noexcept {
   return static_cast<uint16_t>(wnd >> t->rcv_wscale);
 }
 
+void TcpStack::ForgetSum(rte_mbuf* m) const noexcept { m->ol_flags &= ~sum_flag_; }
+
 bool TcpStack::StoredSum(const rte_mbuf* d, uint32_t* sum) const noexcept {
   if (!(d->ol_flags & sum_flag_) || !sum_flag_) return false;
   *sum = *RTE_MBUF_DYNFIELD(d, sum_offset_, const uint32_t*);

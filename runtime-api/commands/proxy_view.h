@@ -74,6 +74,8 @@ struct StatCounters {
   uint32_t conn_rate = 0;  // connections accepted per second (frontend)
   uint32_t conn_rate_max = 0;
   uint64_t conn_tot = 0;
+  uint64_t req_tot = 0;   // HTTP requests
+  uint64_t hrsp[6] = {};  // HTTP responses: 1xx, 2xx, 3xx, 4xx, 5xx, other
   uint32_t lastchg_s = 0;   // since the last state change (server, backend)
   uint32_t downtime_s = 0;  // total time DOWN (server, backend)
   int32_t lastsess_s = -1;  // since the last session; -1: never

@@ -98,9 +98,11 @@ void FillKey(Row& r, const ProxyView& p, ObjType obj, uint32_t sid) {
   r.Str(kMode, "CGS", p.mode);
 }
 
-void FillHttpResponses(Row& r, const ProxyView& p) {
+void FillHttpResponses(Row& r, const ProxyView& p, const StatCounters& c) {
   if (p.mode != "http") return;  // haproxy fills them for HTTP proxies only
-  for (int pos = kHrsp1xx; pos <= kHrspOther; ++pos) r.U64(pos, "MCP", 0);
+  for (int pos = kHrsp1xx; pos <= kHrspOther; ++pos) {
+    r.U64(pos, "MCP", c.hrsp[pos - kHrsp1xx]);
+  }
 }
 
 void FillTimes(Row& r, const StatCounters& c) {
@@ -134,10 +136,10 @@ void FillFrontend(const ProxyView& p, Row& r) {
   r.U32(kRate, "MRP", c.rate);
   r.U32(kRateLim, "CLP", p.rate_limit_sessions);
   r.U32(kRateMax, "MMP", c.rate_max);
-  FillHttpResponses(r, p);
+  FillHttpResponses(r, p, c);
   r.U32(kReqRate, "MRP", 0);
   r.U32(kReqRateMax, "MMP", 0);
-  r.Counters({{kReqTot, 0}, {kCompIn, 0}, {kCompOut, 0}, {kCompByp, 0}, {kCompRsp, 0}});
+  r.Counters({{kReqTot, c.req_tot}, {kCompIn, 0}, {kCompOut, 0}, {kCompByp, 0}, {kCompRsp, 0}});
   r.U32(kConnRate, "MRP", c.conn_rate);
   r.U32(kConnRateMax, "MMP", c.conn_rate_max);
   r.Counters(
@@ -220,8 +222,8 @@ void FillBackend(const ProxyView& p, const StatOptions& opt, Row& r) {
   r.U64(kLbtot, "MCP", c.lbtot);
   r.U32(kRate, "MGP", c.rate);
   r.U32(kRateMax, "MGP", c.rate_max);
-  FillHttpResponses(r, p);
-  if (p.mode == "http") r.Counters({{kReqTot, 0}, {kCacheLookups, 0}, {kCacheHits, 0}});
+  FillHttpResponses(r, p, c);
+  if (p.mode == "http") r.Counters({{kReqTot, c.req_tot}, {kCacheLookups, 0}, {kCacheHits, 0}});
   r.Counters({{kCliAbrt, c.cli_abrt},
               {kSrvAbrt, c.srv_abrt},
               {kCompIn, 0},
@@ -289,8 +291,8 @@ void FillServer(const ProxyView& p, const ServerView& s, const StatOptions& opt,
     r.U32(kCheckFall, "CGS", check.fall);
     r.U32(kCheckHealth, "CGS", check.health);
   }
-  FillHttpResponses(r, p);
-  if (p.mode == "http") r.U64(kReqTot, "MCP", 0);
+  FillHttpResponses(r, p, c);
+  if (p.mode == "http") r.U64(kReqTot, "MCP", c.req_tot);
   r.Counters({{kCliAbrt, c.cli_abrt}, {kSrvAbrt, c.srv_abrt}});
   r.S32(kLastsess, "MAP", c.lastsess_s);
   FillTimes(r, c);

@@ -1,0 +1,524 @@
+// HTTP mode: the request and response analyzers of an HTTP/1.1 stream (docs/http.md).
+//
+// A session's client bytes wait in Session::req_in and a stream's server bytes in
+// Stream::res_in until the message they belong to is known. A head is scanned where it lies
+// (http::HeadScanner), copied once into the worker's scratch buffer and parsed
+// (http::ParseHead), rewritten for the other side into fresh mbufs (http::HeadWriter) and
+// queued ahead of the body; body bytes move from the input fifo to the output fifo in the
+// mbufs they arrived in, up to the message's end (Content-Length, chunked, or the server's
+// close). When the response has left, EndTransaction parks the server connection for reuse
+// or closes it, and starts the session's next stream in place or closes the client.
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "dataplane/http/h1_output.h"
+#include "dataplane/http/h1_replies.h"
+#include "dataplane/proxy/proxy.h"
+
+namespace sluice::proxy {
+
+using tcp::ConnId;
+using tcp::kNoConn;
+
+namespace {
+
+// Scans the bytes of `in` not scanned yet for the end of the head; `in` starts with the
+// message.
+void ScanHead(http::HeadScanner& sc, const MbufFifo& in) noexcept {
+  uint32_t skip = sc.bytes();
+  for (const rte_mbuf* seg = in.head; seg && !sc.done() && !sc.overflow(); seg = seg->next) {
+    const uint32_t len = seg->data_len;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    sc.Scan(rte_pktmbuf_mtod_offset(seg, const uint8_t*, skip), len - skip);
+    skip = 0;
+  }
+}
+
+// Copies the first `n` bytes of `in` to `out`.
+void CopyOut(const MbufFifo& in, uint32_t n, uint8_t* out) noexcept {
+  for (const rte_mbuf* seg = in.head; seg && n; seg = seg->next) {
+    const uint32_t take = seg->data_len < n ? seg->data_len : n;
+    std::memcpy(out, rte_pktmbuf_mtod(seg, const uint8_t*), take);
+    out += take;
+    n -= take;
+  }
+}
+
+// The client's address as text (RFC 5952 for IPv6) for X-Forwarded-For; returns its length.
+uint32_t FormatIp(const uint8_t* a, bool v6, char* out) noexcept {
+  char* p = out;
+  auto dec = [&p](unsigned v) {
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  };
+  if (!v6) {
+    for (int i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      dec(a[i]);
+    }
+    return static_cast<uint32_t>(p - out);
+  }
+  uint16_t w[8];
+  for (int i = 0; i < 8; ++i) w[i] = static_cast<uint16_t>(a[2 * i] << 8 | a[2 * i + 1]);
+  int best = -1, best_len = 1;  // the longest run of two or more zero words
+  for (int i = 0; i < 8;) {
+    int j = i;
+    while (j < 8 && w[j] == 0) ++j;
+    if (j - i > best_len) best = i, best_len = j - i;
+    i = j == i ? i + 1 : j;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      *p++ = ':';
+      if (i == 0) *p++ = ':';
+      i += best_len - 1;
+      continue;
+    }
+    if (i) *p++ = ':';
+    bool lead = true;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      const unsigned d = (w[i] >> shift) & 0xf;
+      if (lead && d == 0 && shift) continue;
+      lead = false;
+      *p++ = kHex[d];
+    }
+  }
+  return static_cast<uint32_t>(p - out);
+}
+
+bool InPrefix(const ForwardForSnap& f, const uint8_t* addr, bool v6) noexcept {
+  if (!f.has_except || f.except_v6 != v6) return false;
+  const unsigned bits = f.except_len;
+  for (unsigned i = 0; i < bits / 8; ++i) {
+    if (addr[i] != f.except_addr[i]) return false;
+  }
+  if (bits % 8 == 0) return true;
+  const uint8_t mask = static_cast<uint8_t>(0xff << (8 - bits % 8));
+  return (addr[bits / 8] & mask) == (f.except_addr[bits / 8] & mask);
+}
+
+// Fields that describe a connection, not the message (RFC 9110 section 7.6.1): each side
+// writes its own.
+bool HopByHop(std::string_view name) noexcept {
+  return http::EqualsNoCase(name, "connection") || http::EqualsNoCase(name, "keep-alive") ||
+         http::EqualsNoCase(name, "proxy-connection");
+}
+
+HttpConnMode Stronger(HttpConnMode a, HttpConnMode b) noexcept {
+  return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
+}
+
+}  // namespace
+
+rte_mbuf* Proxy::CopyToMbufs(const uint8_t* p, uint32_t n) noexcept {
+  rte_mbuf* first = nullptr;
+  rte_mbuf* last = nullptr;
+  while (n) {
+    rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+    if (!m) {
+      if (first) rte_pktmbuf_free(first);
+      tcp_->counters().Inc(counters::Counter::proxy_drop_no_mbuf);
+      return nullptr;
+    }
+    const uint32_t room = rte_pktmbuf_tailroom(m);
+    const uint32_t take = n < room ? n : room;
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), p, take);
+    m->data_len = static_cast<uint16_t>(take);
+    m->pkt_len = take;
+    if (last) {
+      last->next = m;
+    } else {
+      first = m;
+    }
+    last = m;
+    p += take;
+    n -= take;
+  }
+  return first;
+}
+
+void Proxy::DropFront(MbufFifo& f, uint32_t n) noexcept {
+  while (n && f.head) {
+    rte_mbuf* seg = f.head;
+    if (seg->data_len <= n) {
+      n -= seg->data_len;
+      rte_pktmbuf_free_seg(f.Pop());
+      continue;
+    }
+    rte_pktmbuf_adj(seg, static_cast<uint16_t>(n));
+    tcp_->ForgetSum(seg);  // the sum the stack kept covered the bytes cut
+    f.bytes -= n;
+    n = 0;
+  }
+}
+
+bool Proxy::MoveBody(HttpMsg& m, MbufFifo& in, MbufFifo& out) noexcept {
+  while (in.head && (m.state == MsgState::kBody || m.state == MsgState::kTunnel)) {
+    rte_mbuf* seg = in.head;
+    const uint32_t len = seg->data_len;
+    const uint8_t* data = rte_pktmbuf_mtod(seg, const uint8_t*);
+    uint32_t take = len;
+    bool done = false;
+    if (m.state == MsgState::kBody && m.body == http::Body::kLength) {
+      take = m.left < len ? static_cast<uint32_t>(m.left) : len;
+      m.left -= take;
+      done = m.left == 0;
+    } else if (m.state == MsgState::kBody && m.body == http::Body::kChunked) {
+      take = m.chunks.Scan(data, len);
+      if (m.chunks.error()) return false;
+      done = m.chunks.done();
+    }
+    if (take < len) {
+      // The message ends inside this segment: what follows (the next message) is copied
+      // into a segment of its own and stays.
+      rte_mbuf* rest = CopyToMbufs(data + take, len - take);
+      if (!rest) return false;
+      in.Pop();
+      rte_pktmbuf_trim(seg, static_cast<uint16_t>(len - take));
+      tcp_->ForgetSum(seg);
+      rest->next = in.head;
+      in.head = rest;
+      if (!in.tail) in.tail = rest;
+      in.bytes += len - take;
+    } else {
+      in.Pop();
+    }
+    out.Push(seg);
+    if (done) m.state = MsgState::kDone;
+  }
+  return true;
+}
+
+bool Proxy::LoadRequestHead(Session& s, uint32_t len) noexcept {
+  CopyOut(s.req_in, len, scratch_);
+  http::ParseOptions o;
+  o.request = true;
+  o.accept_invalid = cfg_->frontends[s.frontend].accept_invalid;
+  scratch_uid_ = s.uid;
+  return http::ParseHead(scratch_, len, o, head_);
+}
+
+Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  ScanHead(t.req.head, s.req_in);
+  if (t.req.head.overflow()) {
+    HttpReply(si, 400, 'P', 'R');
+    return AnResult::kClosed;
+  }
+  if (!t.req.head.done()) {
+    if (!s.cli_eof) return AnResult::kWait;
+    CloseClient(si, 'C', 'R');
+    return AnResult::kClosed;
+  }
+  if (!LoadRequestHead(s, t.req.head.bytes())) {
+    s_.stats->frontends[s.frontend].errors.Add();
+    HttpReply(si, 400, 'P', 'R');
+    return AnResult::kClosed;
+  }
+  const http::MessageHead& h = *head_;
+  t.meth = h.meth;
+  t.req_minor = h.minor;
+  t.req.body = h.body;
+  t.req.left = h.content_length;
+  t.cli_keep_alive = h.KeepAlive();
+  s_.stats->frontends[s.frontend].req_tot.Add();
+  return AnResult::kDone;
+}
+
+rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
+  const http::MessageHead& h = *head_;
+  const FrontendSnap& fe = cfg_->frontends[s.frontend];
+  const BackendSnap& be = cfg_->backends[s.strm.backend];
+  const HttpConnMode mode = Stronger(fe.conn_mode, be.conn_mode);
+  const ForwardForSnap& fwd = be.fwd.on ? be.fwd : fe.fwd;
+  http::HeadWriter w(out_, kHeadOutBytes);
+  w.StartLine(scratch_, h, true);
+  bool has_fwd = false;
+  const std::string_view fwd_name(fwd.header, fwd.header_len);
+  for (uint16_t i = 0; i < h.nfields; ++i) {
+    const http::HeaderField& f = h.fields[i];
+    const std::string_view name = f.name.In(scratch_);
+    if (HopByHop(name)) continue;
+    if (h.cl_dropped && i == h.cl_field) continue;
+    // Equal Content-Length fields are one (RFC 9110 section 8.6): the first is kept.
+    if (h.cl_field >= 0 && i > h.cl_field && http::EqualsNoCase(name, "content-length")) continue;
+    if (h.cl_dropped && http::EqualsNoCase(name, "content-length")) continue;
+    if (fwd.on && http::EqualsNoCase(name, fwd_name)) has_fwd = true;
+    w.Field(scratch_, f);
+  }
+  if (fwd.on && !(fwd.if_none && has_fwd)) {
+    const tcp::FlowKey& k = s.cli_key;
+    if (!InPrefix(fwd, k.remote_addr, k.is_v6 != 0)) {
+      char ip[48];
+      w.Field(fwd_name, std::string_view(ip, FormatIp(k.remote_addr, k.is_v6 != 0, ip)));
+    }
+  }
+  if (h.conn_upgrade) {
+    w.Field("connection", "upgrade");
+  } else if (mode != HttpConnMode::kKeepAlive || be.reuse == HttpReuse::kNever) {
+    if (h.minor >= 1) w.Field("connection", "close");
+  } else if (h.minor == 0) {
+    w.Field("connection", "keep-alive");
+  }
+  w.End();
+  if (w.overflow()) return nullptr;
+  *len = w.size();
+  return CopyToMbufs(out_, w.size());
+}
+
+Proxy::AnResult Proxy::HttpRequestXfer(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  const uint32_t head_len = t.req.head.bytes();
+  // Another session's head may have been parsed since (an analyzer that waited): again.
+  if (scratch_uid_ != s.uid && !LoadRequestHead(s, head_len)) {
+    HttpReply(si, 400, 'P', 'R');
+    return AnResult::kClosed;
+  }
+  scratch_uid_ = 0;
+  const FrontendSnap& fe = cfg_->frontends[s.frontend];
+  const BackendSnap& be = cfg_->backends[t.backend];
+  if (Stronger(fe.conn_mode, be.conn_mode) == HttpConnMode::kClose) t.cli_keep_alive = false;
+  s_.stats->backends[t.backend].req_tot.Add();
+  uint32_t len = 0;
+  rte_mbuf* out = WriteRequestHead(s, &len);
+  if (!out) {
+    HttpReply(si, 500, 'P', 'R');
+    return AnResult::kClosed;
+  }
+  DropFront(s.req_in, head_len);
+  conns_->Consumed(s.cli, head_len);
+  t.to_srv.PushSynth(out, len);
+  t.req.state = t.req.body == http::Body::kNone ? MsgState::kDone : MsgState::kBody;
+  if (!MoveBody(t.req, s.req_in, t.to_srv)) {
+    HttpReply(si, 400, 'P', 'R');
+    return AnResult::kClosed;
+  }
+  return AnResult::kDone;
+}
+
+void Proxy::HttpClientData(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  switch (t.phase) {
+    case Phase::kRequest:
+      if (t.req_an & kAnReqWaitHttp) RunRequestAnalyzers(si);
+      return;
+    case Phase::kClosing:
+    case Phase::kFree:
+      if (s.cli != kNoConn) conns_->Consumed(s.cli, s.req_in.bytes);
+      s.req_in.Clear();
+      return;
+    case Phase::kQueued:
+    case Phase::kConnecting:
+    case Phase::kEstablished:
+      break;
+  }
+  if (!MoveBody(t.req, s.req_in, t.to_srv)) {
+    if (!t.res_head_sent) return HttpReply(si, 400, 'P', 'R');
+    return KillSession(si, 'C');
+  }
+  if (s.cli_eof) {
+    t.cli_keep_alive = false;
+    if (t.req.state == MsgState::kBody) return KillSession(si, 'C');  // cut short
+  }
+  if (t.phase == Phase::kEstablished) Forward(si, true);
+}
+
+rte_mbuf* Proxy::WriteResponseHead(const Session& s, uint32_t* len) noexcept {
+  const http::MessageHead& h = *head_;
+  const Stream& t = s.strm;
+  http::HeadWriter w(out_, kHeadOutBytes);
+  w.StartLine(scratch_, h, false);
+  for (uint16_t i = 0; i < h.nfields; ++i) {
+    const http::HeaderField& f = h.fields[i];
+    const std::string_view name = f.name.In(scratch_);
+    if (HopByHop(name)) continue;
+    if (h.cl_dropped && http::EqualsNoCase(name, "content-length")) continue;
+    if (h.cl_field >= 0 && i > h.cl_field && http::EqualsNoCase(name, "content-length")) continue;
+    w.Field(scratch_, f);
+  }
+  if (t.tunnel) {
+    w.Field("connection", "upgrade");
+  } else if (h.status >= 200) {
+    if (!t.cli_keep_alive && t.req_minor >= 1) w.Field("connection", "close");
+    if (t.cli_keep_alive && t.req_minor == 0) w.Field("connection", "keep-alive");
+  }
+  w.End();
+  if (w.overflow()) return nullptr;
+  *len = w.size();
+  return CopyToMbufs(out_, w.size());
+}
+
+void Proxy::HttpServerData(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  if (t.phase != Phase::kEstablished) return;
+  const BackendSnap& be = cfg_->backends[t.backend];
+  while (t.res.state == MsgState::kHead) {
+    ScanHead(t.res.head, t.res_in);
+    if (t.res.head.overflow()) return HttpReply(si, 502, 'P', 'H');
+    if (!t.res.head.done()) {
+      if (t.srv_eof) return KillSession(si, 'S');
+      return;
+    }
+    const uint32_t head_len = t.res.head.bytes();
+    CopyOut(t.res_in, head_len, scratch_);
+    scratch_uid_ = 0;
+    http::ParseOptions o;
+    o.request = false;
+    o.accept_invalid = be.accept_invalid;
+    o.request_method = t.meth;
+    if (!http::ParseHead(scratch_, head_len, o, head_)) {
+      s_.stats->backends[t.backend].eresp.Add();
+      s_.stats->servers[t.server].eresp.Add();
+      return HttpReply(si, 502, 'P', 'H');
+    }
+    const http::MessageHead& h = *head_;
+    const bool interim = h.status < 200 && h.status != 101;
+    if (h.status == 101) t.tunnel = true;  // Upgrade: bytes pass both ways from here
+    if (!interim && !t.tunnel) {
+      const FrontendSnap& fe = cfg_->frontends[s.frontend];
+      const HttpConnMode mode = Stronger(fe.conn_mode, be.conn_mode);
+      const bool framed = h.body != http::Body::kUntilClose;
+      t.cli_keep_alive = t.cli_keep_alive && framed && !s.cli_eof;
+      t.srv_reusable = mode == HttpConnMode::kKeepAlive && be.reuse != HttpReuse::kNever &&
+                       h.KeepAlive() && framed;
+    }
+    uint32_t len = 0;
+    rte_mbuf* out = WriteResponseHead(s, &len);
+    if (!out) return HttpReply(si, 502, 'P', 'H');
+    DropFront(t.res_in, head_len);
+    if (t.srv != kNoConn) conns_->Consumed(t.srv, head_len);
+    t.to_cli.PushSynth(out, len);
+    if (interim) {
+      t.res.head.Reset();  // the final answer follows
+      continue;
+    }
+    t.status = h.status;
+    t.res_head_sent = true;
+    CountStatus(s);
+    if (t.tunnel) {
+      t.res.state = t.req.state = MsgState::kTunnel;
+      t.cli_keep_alive = t.srv_reusable = false;
+      MoveBody(t.req, s.req_in, t.to_srv);
+      Forward(si, true);
+    } else {
+      t.res.body = h.body;
+      t.res.left = h.content_length;
+      t.res.state = h.body == http::Body::kNone ? MsgState::kDone : MsgState::kBody;
+    }
+  }
+  if (!MoveBody(t.res, t.res_in, t.to_cli)) return KillSession(si, 'S');
+  if (t.srv_eof && t.res.state == MsgState::kBody && t.res.body == http::Body::kUntilClose) {
+    t.res.state = MsgState::kDone;
+  }
+  if (t.res.state == MsgState::kDone && t.res_in.bytes) {
+    // Bytes after the response: the connection is out of step; it is not reused.
+    t.srv_reusable = false;
+    if (t.srv != kNoConn) conns_->Consumed(t.srv, t.res_in.bytes);
+    t.res_in.Clear();
+  }
+  Forward(si, false);
+}
+
+void Proxy::CountStatus(const Session& s) noexcept {
+  const Stream& t = s.strm;
+  const unsigned cls = t.status / 100;
+  const unsigned i = cls >= 1 && cls <= 5 ? cls - 1 : 5;
+  s_.stats->frontends[s.frontend].hrsp[i].Add();
+  if (t.backend < kMaxBackends) s_.stats->backends[t.backend].hrsp[i].Add();
+  if (t.server != kNoServer) {
+    s_.stats->servers[t.server].hrsp[i].Add();
+    s_.stats->servers[t.server].req_tot.Add();
+  }
+}
+
+void Proxy::EndTransaction(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  if (t.phase != Phase::kEstablished || t.to_cli.bytes || t.res.state != MsgState::kDone) return;
+  if (t.req.state != MsgState::kDone) {
+    // The server answered before the request was all sent: neither side is in step.
+    t.cli_keep_alive = t.srv_reusable = false;
+  }
+  if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
+  if (t.srv != kNoConn) {
+    if (t.srv_reusable && !t.srv_eof && !t.srv_shut && t.res_in.bytes == 0) {
+      const ConnId c = t.srv;
+      t.srv = kNoConn;
+      conns_->Park(c, t.server);
+    } else {
+      conns_->CloseDetached(&t.srv);
+    }
+  }
+  FinishStream(s);
+  ReleaseServer(si);
+  const bool again = t.cli_keep_alive && s.cli != kNoConn && !s.cli_eof && !s.cli_shut;
+  t = Stream{};
+  t.http = true;
+  if (!again) return CloseAfterSend(si);
+  // The next stream of the session, in place (HAProxy's keep-alive).
+  t.phase = Phase::kRequest;
+  t.req_an = kHttpModeAnalyzers;
+  t.req_start_us = tcp_->now_us();
+  ++s.nstreams;
+  ArmSessionTimer(si);
+  if (s.req_in.bytes) RunRequestAnalyzers(si);  // a pipelined request is there already
+}
+
+void Proxy::CloseAfterSend(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  s.strm.phase = Phase::kClosing;
+  if (s.cli != kNoConn) {
+    conns_->Consumed(s.cli, s.req_in.bytes);
+    if (!s.cli_shut) {
+      s.cli_shut = true;
+      conns_->Shutdown(s.cli);
+    }
+  }
+  s.req_in.Clear();
+  if (s.cli == kNoConn) return MaybeFinish(si);
+  ArmSessionTimer(si);
+}
+
+void Proxy::HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  if (t.term.cause == '-') t.term = TermState{cause, phase};
+  t.status = code;
+  Unqueue(si);
+  conns_->AbortDetached(&t.srv);
+  if (s.cli != kNoConn) {
+    const std::string_view reply = http::ErrorReply(code);
+    rte_mbuf* m = CopyToMbufs(reinterpret_cast<const uint8_t*>(reply.data()),
+                              static_cast<uint32_t>(reply.size()));
+    // Nothing else is queued for the client on this stream: the send queue takes it.
+    while (m) {
+      rte_mbuf* next = m->next;
+      m->next = nullptr;
+      if (!conns_->Send(s.cli, m)) {
+        rte_pktmbuf_free(m);
+        if (next) rte_pktmbuf_free(next);
+        break;
+      }
+      m = next;
+    }
+  }
+  CountStatus(s);
+  if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
+  FinishStream(s);
+  ReleaseServer(si);
+  t = Stream{};
+  t.http = true;
+  CloseAfterSend(si);
+}
+
+}  // namespace sluice::proxy
