@@ -87,6 +87,7 @@ Proxy::~Proxy() {
       sessions_[i].strm.to_cli.Clear();
       sessions_[i].strm.res_in.Clear();
       sessions_[i].req_in.Clear();
+      if (sessions_[i].strm.retry_head) rte_pktmbuf_free(sessions_[i].strm.retry_head);
     }
     rte_free(sessions_);
   }
@@ -307,7 +308,10 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   s.strm.server = server;
   // An idle connection to this server first (the worker's pool; only streams that can
   // reuse one ever park one there), else a new one.
-  if (conns_->HasIdle() && s.strm.http && ReuseAllowed(s) && TakeIdle(si, server)) return true;
+  if (conns_->HasIdle() && s.strm.http && !s.strm.no_reuse && ReuseAllowed(s) &&
+      TakeIdle(si, server)) {
+    return true;
+  }
   tcp::FlowKey key;
   const ConnId c =
       conns_->Connect(sv.addr, sv.is_v6, rte_cpu_to_be_16(sv.port), conn::kServer, si, &key);
@@ -356,6 +360,7 @@ bool Proxy::TakeIdle(uint32_t si, uint32_t server) noexcept {
     s.strm.connect_us = tcp_->now_us();
     CountServerPick(s);
     s_.stats->servers[server].reuse.Add();
+    s.strm.reused = true;
     Established(si);
     return true;
   }
@@ -528,6 +533,7 @@ void Proxy::KillSession(uint32_t si, char cause) noexcept {
   // HTTP: the server failed before its response head: 504 on its timeout, 502 otherwise.
   if (s.strm.http && s.strm.phase == Phase::kEstablished && !s.strm.res_head_sent &&
       s.cli != kNoConn && (cause == 's' || cause == 'S')) {
+    if (cause == 'S' && RetryOnNewConnection(si)) return;
     return HttpReply(si, cause == 's' ? 504 : 502, cause, 'H');
   }
   if (s.strm.term.cause == '-') {
@@ -587,6 +593,10 @@ void Proxy::FinishStream(Session& s) noexcept {
   t.to_srv.Clear();
   t.to_cli.Clear();
   t.res_in.Clear();
+  if (t.retry_head) {
+    rte_pktmbuf_free(t.retry_head);
+    t.retry_head = nullptr;
+  }
 }
 
 uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {

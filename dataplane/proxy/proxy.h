@@ -165,6 +165,13 @@ class Proxy {
     HttpMsg req, res;
     MbufFifo res_in;  // the server's bytes not analyzed yet
     uint64_t req_start_us = 0;
+    // A server connection from the pool may have been closed by the server as the request
+    // went out: a request without a body keeps a copy of its head until the answer starts,
+    // and is sent again on a new connection if nothing came back (HAProxy does the same).
+    bool reused = false;     // the server connection came from the pool
+    bool no_reuse = false;   // this stream's next connection is a new one
+    rte_mbuf* retry_head = nullptr;
+    uint32_t retry_len = 0;
   };
   // A session: one accepted client connection (HAProxy's session), its frontend, its timer,
   // and the stream it runs. The client endpoint belongs to the session, so it outlives any
@@ -251,6 +258,9 @@ class Proxy {
   // The client connection closes once what waits for it is sent: phase kClosing.
   void CloseAfterSend(uint32_t si) noexcept;
   void CountStatus(const Session& s) noexcept;
+  // Sends the request again on a new connection after a reused one closed with no answer;
+  // false when that is not safe (nothing kept, something received).
+  bool RetryOnNewConnection(uint32_t si) noexcept;
   void ShowSessions(base::Request& r) noexcept;
   // The slot of the live session with id `uid`, or UINT32_MAX.
   uint32_t SlotOf(uint64_t uid) const noexcept;

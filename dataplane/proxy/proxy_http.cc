@@ -295,6 +295,11 @@ Proxy::AnResult Proxy::HttpRequestXfer(uint32_t si) noexcept {
   }
   DropFront(s.req_in, head_len);
   conns_->Consumed(s.cli, head_len);
+  // A copy to send again if the pooled connection it may go out on was closed meanwhile.
+  if (t.req.body == http::Body::kNone && conns_->HasIdle() && ReuseAllowed(s)) {
+    t.retry_head = CopyToMbufs(out_, len);
+    t.retry_len = t.retry_head ? len : 0;
+  }
   t.to_srv.PushSynth(out, len);
   t.req.state = t.req.body == http::Body::kNone ? MsgState::kDone : MsgState::kBody;
   if (!MoveBody(t.req, s.req_in, t.to_srv)) {
@@ -362,6 +367,10 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
   Stream& t = s.strm;
   if (t.phase != Phase::kEstablished) return;
   const BackendSnap& be = cfg_->backends[t.backend];
+  if (t.retry_head && t.res_in.bytes) {  // the answer has started: no retry from here
+    rte_pktmbuf_free(t.retry_head);
+    t.retry_head = nullptr;
+  }
   while (t.res.state == MsgState::kHead) {
     ScanHead(t.res.head, t.res_in);
     if (t.res.head.overflow()) return HttpReply(si, 502, 'P', 'H');
@@ -427,6 +436,27 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
     t.res_in.Clear();
   }
   Forward(si, false);
+}
+
+bool Proxy::RetryOnNewConnection(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  if (!t.reused || !t.retry_head || t.res_in.bytes || t.res.head.bytes()) return false;
+  conns_->AbortDetached(&t.srv);
+  t.to_srv.Clear();
+  t.to_srv.PushSynth(t.retry_head, t.retry_len);
+  t.retry_head = nullptr;
+  t.reused = false;
+  t.no_reuse = true;
+  t.srv_eof = t.srv_shut = false;
+  t.res = HttpMsg{};
+  s_.stats->servers[t.server].retries.Add();
+  s_.stats->backends[t.backend].retries.Add();
+  const uint32_t server = t.server;
+  ReleaseServer(si);
+  t.phase = Phase::kConnecting;
+  if (!ConnectTo(si, server)) ConnectFailed(si, false);
+  return true;
 }
 
 void Proxy::CountStatus(const Session& s) noexcept {

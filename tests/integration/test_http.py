@@ -101,6 +101,18 @@ def test_keepalive_reuse_on_both_sides(http_tb):
     assert new_conns < 60, (before, after)
 
 
+def test_reused_connection_closed_by_the_server_is_retried(http_tb):
+    # fe_one has one server: the second request of the client connection goes out on the
+    # server connection the first left idle, and the server closes it as the request
+    # arrives. The request had no body: it is sent again on a new connection.
+    before = stat_rows()[("be_one", "BACKEND")]
+    out = client("keepalive", VIP, 8081, 6, "/once,/size/10")
+    assert out["statuses"] == [200] and out["count"] == 6, out
+    after = stat_rows()[("be_one", "BACKEND")]
+    assert int(after["wretr"]) - int(before["wretr"]) == 3, (before["wretr"], after["wretr"])
+    assert int(after["reuse"]) > int(before["reuse"])
+
+
 def test_pipelined_requests_answered_in_order(http_tb):
     out = client("pipeline", VIP, PORT, 20)
     assert out["lengths"] == [100 + i for i in range(20)]

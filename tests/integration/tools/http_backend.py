@@ -15,6 +15,9 @@ Paths:
   /status/N         an empty answer with status N
   /ws               a WebSocket-style upgrade (101), then echoes bytes until the close
   /idle-close       answers, then closes the connection 50 ms later without a request
+  /once             answers; the next request on this connection gets no answer: the
+                    connection closes as it arrives (a server closing an idle connection
+                    just as a proxy reuses it)
 Every answer carries "X-Server: NAME". Prints "ready" once listening."""
 
 import hashlib
@@ -97,11 +100,14 @@ def serve(sock):
     with lock:
         counts["conns"] += 1
     c = Conn(sock)
+    doomed = False
     try:
         while True:
             start = c.line()
             if not start:
                 continue
+            if doomed:
+                return
             method, target, version = start.decode("latin-1").split(" ", 2)
             raw = []
             fields = {}
@@ -155,6 +161,9 @@ def serve(sock):
                     if not data:
                         return
                     sock.sendall(data)
+            elif target == "/once":
+                answer(sock, 200, b"once\n")
+                doomed = True
             elif target == "/idle-close":
                 answer(sock, 200, b"soon\n")
                 time.sleep(0.05)

@@ -28,8 +28,9 @@ def pattern(n):
 def keepalive(host, port, n, path):
     c = http.client.HTTPConnection(host, port, timeout=10)
     statuses, servers, bodies = [], {}, set()
-    for _ in range(n):
-        c.request("GET", path)
+    paths = path.split(",")  # one per request in turn
+    for i in range(n):
+        c.request("GET", paths[i % len(paths)])
         r = c.getresponse()
         body = r.read()
         statuses.append(r.status)
