@@ -20,8 +20,12 @@
 
 namespace sluice::http {
 
-// HAProxy's `tune.http.maxhdr` default: header fields per message; one more is a 400/502.
-inline constexpr uint32_t kMaxHeaders = 101;
+// Header fields per message: HAProxy 2.6 takes 100 (`tune.http.maxhdr` 101 counts the
+// start line); one more is a 400 or a 502.
+inline constexpr uint32_t kMaxHeaders = 100;
+// HAProxy's bound on a head as it stores it (HTX: bufsize 16384 - maxrewrite 1024 - 48),
+// with HtxSize's count; above it a request is a 400 and a response a 502.
+inline constexpr uint32_t kMaxHtxHead = 15312;
 // The largest head the scratch buffer takes (`tune.bufsize` 16384 less `tune.maxrewrite`
 // 1024, HAProxy's defaults). Offsets in a head fit 16 bits.
 inline constexpr uint32_t kMaxHeadBytes = 16384 - 1024;
@@ -38,13 +42,28 @@ class HeadScanner {
   bool done() const noexcept { return state_ == kDone; }
   bool overflow() const noexcept { return state_ == kOverflow; }
   uint32_t bytes() const noexcept { return bytes_; }  // scanned so far (the head's, when done)
+  // Where the first line (after leading empty lines) ends, past its LF; 0 until it does.
+  uint32_t first_line() const noexcept { return first_line_; }
+  // The head ends at `n` (an HTTP/0.9 request is its request line alone).
+  void EndAt(uint32_t n) noexcept {
+    state_ = kDone;
+    bytes_ = n;
+  }
   void Reset() noexcept { *this = HeadScanner{}; }
 
  private:
   enum State : uint8_t { kLead, kLine, kBol, kBolCr, kDone, kOverflow };
   State state_ = kLead;
   uint32_t bytes_ = 0;
+  uint32_t first_line_ = 0;
 };
+
+// True when the first bytes of a request already cannot start one: a byte that is neither a
+// method character nor a blank before the method ends (a TLS ClientHello, binary noise).
+// HAProxy answers those at once instead of waiting for a line end.
+bool BadRequestStart(const uint8_t* p, uint32_t n) noexcept;
+// True when the request line p[0, n) (with its line end) has no version: HTTP/0.9.
+bool IsHttp09Line(const uint8_t* p, uint32_t n) noexcept;
 
 // A piece of the head: offset and length in the head's bytes.
 struct Span {
@@ -57,6 +76,8 @@ struct Span {
 struct HeaderField {
   Span name, value;  // value without its leading and trailing blanks
   Span line;         // the whole field line with its line end
+  bool folded = false;  // obs-fold: the value spans lines; its CR and LF are written as SP
+  bool dup = false;     // a repeat that says nothing new (equal Host or Content-Length): dropped
 };
 
 enum class Method : uint8_t { kOther, kGet, kHead, kPost, kPut, kDelete, kOptions, kConnect };
@@ -73,15 +94,18 @@ enum class Body : uint8_t {
 enum class HeadError : uint8_t {
   kNone,
   kStartLine,         // method, target, version or status line malformed
-  kVersion,           // not HTTP/1.x (HAProxy answers 505 for a request? no: 400)
+  kVersion,           // not HTTP/x.y, or HTTP/0.x
   kFieldName,         // empty or invalid character in a field name, or blank before ':'
   kFieldValue,        // CR, LF or NUL inside a value
   kNoColon,           // a field line without ':'
-  kObsFold,           // a continuation line
+  kObsFold,           // a continuation line before any field
   kTooManyFields,     // more than kMaxHeaders
   kContentLength,     // malformed or conflicting Content-Length
-  kTransferEncoding,  // TE without chunked last in a request, TE in HTTP/1.0, duplicated chunked
-  kHost,              // missing/duplicated Host in HTTP/1.1, or not matching an absolute target
+  kTransferEncoding,  // TE without chunked last (request), chunked twice, empty
+  kTeUnsupported,     // codings before chunked (gzip, chunked): HAProxy's 422
+  kUpgrade,           // a WebSocket upgrade without Sec-WebSocket-Key
+  kHost,              // two different Host fields, or one not matching an absolute target
+  kTooLarge,          // over kMaxHtxHead
   kBareCr,            // CR not followed by LF
 };
 
@@ -100,7 +124,9 @@ struct MessageHead {
   Span reason;                   // response
   uint16_t status = 0;           // response
   Method meth = Method::kOther;
-  uint8_t minor = 1;  // HTTP/1.minor
+  uint8_t minor = 1;  // HTTP/1.minor as it will be written: 0 or 1 (2.0 and 1.2 are 1.1)
+  bool version_text = false;  // accept-invalid: the version is written as received
+  bool http09 = false;        // a request line without a version
   // Fields.
   uint16_t nfields = 0;
   HeaderField fields[kMaxHeaders];
@@ -114,6 +140,7 @@ struct MessageHead {
   bool conn_keep_alive = false;  // Connection: keep-alive
   bool conn_upgrade = false;     // Connection: upgrade with an Upgrade field
   bool expect_continue = false;  // Expect: 100-continue (request)
+  Span upgrade_token;            // the Connection field's "upgrade" token, as written
   int16_t host_field = -1;
   // The first error: what and where (offset in the head).
   HeadError error = HeadError::kNone;
@@ -135,6 +162,11 @@ struct MessageHead {
 // (head->error and head->error_at say which and where).
 bool ParseHead(const uint8_t* p, uint32_t n, const ParseOptions& opt, MessageHead* head) noexcept;
 
+// The status an invalid request gets (400, or 422 for kTeUnsupported).
+inline uint16_t RequestErrorStatus(HeadError e) noexcept {
+  return e == HeadError::kTeUnsupported ? 422 : 400;
+}
+
 // Walks a chunked body (RFC 9112 section 7.1): chunk-size [ext] CRLF data CRLF ... 0 CRLF
 // trailers CRLF. Bare LF ends a line as in HAProxy.
 class ChunkedScanner {
@@ -145,6 +177,10 @@ class ChunkedScanner {
   bool done() const noexcept { return state_ == kDone; }
   bool error() const noexcept { return state_ == kError; }
   void Reset() noexcept { *this = ChunkedScanner{}; }
+  uint64_t data_bytes() const noexcept { return data_; }  // chunk data seen (the log's %B)
+  // Lines must end with CRLF (a bare LF is an error): for requests, whose chunk framing
+  // sluice passes on as received, so that no server reads it differently (docs/http.md).
+  void RequireCrlf() noexcept { crlf_ = true; }
 
  private:
   enum State : uint8_t {
@@ -155,8 +191,10 @@ class ChunkedScanner {
     kData,        // `left_` bytes of data
     kDataCr,      // CR expected after data
     kDataLf,      // LF expected after data's CR
-    kTrailerBol,  // start of a trailer line (or the final empty line)
-    kTrailer,     // inside a trailer line
+    kTrailerBol,   // start of a trailer line (or the final empty line)
+    kTrailerName,  // a trailer field's name (tchar), up to ':'
+    kTrailer,      // a trailer field's value
+    kTrailerLf,    // LF expected after a trailer line's CR
     kTrailerCr,   // CR at the start of the final line
     kDone,
     kError,
@@ -164,6 +202,8 @@ class ChunkedScanner {
   State state_ = kSize;
   uint8_t digits_ = 0;
   uint64_t left_ = 0;
+  uint64_t data_ = 0;
+  bool crlf_ = false;
 };
 
 // A case-insensitive comparison of ASCII tokens.

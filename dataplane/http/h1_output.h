@@ -25,15 +25,11 @@ class HeadWriter {
   }
   // The start line as parsed, ended by CRLF (a bare LF becomes CRLF).
   void StartLine(const uint8_t* head, const MessageHead& h, bool request) noexcept;
-  // `name: value` CRLF.
-  void Field(std::string_view name, std::string_view value) noexcept {
-    Raw(name);
-    Raw(": ");
-    Raw(value);
-    Raw("\r\n");
-  }
+  // `name: value` CRLF, the name in lower case (HAProxy 2.6 writes every HTTP/1 field name
+  // so); a folded value's line ends become spaces.
+  void Field(std::string_view name, std::string_view value, bool folded = false) noexcept;
   void Field(const uint8_t* head, const HeaderField& f) noexcept {
-    Field(f.name.In(head), f.value.In(head));
+    Field(f.name.In(head), f.value.In(head), f.folded);
   }
   void End() noexcept { Raw("\r\n"); }
 

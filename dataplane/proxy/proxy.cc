@@ -518,7 +518,10 @@ void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
   // HTTP: an answer before the close, as HAProxy gives one: 408 for a request that did not
   // come in time, 503 when no server could take it.
   if (s.strm.http && s.cli != kNoConn && !s.strm.res_head_sent && s.strm.phase != Phase::kClosing) {
-    const bool silent = phase == 'R' && (cause == 'C' || (cause == 'c' && s.req_in.bytes == 0));
+    // Silent: a client that closed, and one idle between requests (not a new connection
+    // that never spoke: that one gets the 408, as in HAProxy).
+    const bool idle = s.nstreams > 1 && s.req_in.bytes == 0;
+    const bool silent = phase == 'R' && (cause == 'C' || (cause == 'c' && idle));
     if (!silent) {
       return HttpReply(si, phase == 'R' && cause == 'c' ? 408 : 503, cause, phase);
     }
@@ -534,7 +537,11 @@ void Proxy::KillSession(uint32_t si, char cause) noexcept {
   if (s.strm.http && s.strm.phase == Phase::kEstablished && !s.strm.res_head_sent &&
       s.cli != kNoConn && (cause == 's' || cause == 'S')) {
     if (cause == 'S' && RetryOnNewConnection(si)) return;
-    return HttpReply(si, cause == 's' ? 504 : 502, cause, 'H');
+    // A server failing a later request of a keep-alive client: the client connection closes
+    // without an answer, so that the client may send it again (HAProxy 2.6).
+    if (!(cause == 'S' && s.nstreams > 1 && s.strm.res.head.bytes() == 0)) {
+      return HttpReply(si, cause == 's' ? 504 : 502, cause, 'H');
+    }
   }
   if (s.strm.term.cause == '-') {
     const char phase = s.strm.phase == Phase::kRequest      ? 'R'

@@ -255,6 +255,9 @@ class Proxy {
   void EndTransaction(uint32_t si) noexcept;
   // An error answer (HAProxy's page for `code`) to the client, then the close.
   void HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexcept;
+  // The session's next stream starts in place (keep-alive), with a pipelined request if one
+  // waits.
+  void NextStream(uint32_t si) noexcept;
   // The client connection closes once what waits for it is sent: phase kClosing.
   void CloseAfterSend(uint32_t si) noexcept;
   void CountStatus(const Session& s) noexcept;

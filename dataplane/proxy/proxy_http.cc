@@ -103,11 +103,44 @@ bool InPrefix(const ForwardForSnap& f, const uint8_t* addr, bool v6) noexcept {
   return (addr[bits / 8] & mask) == (f.except_addr[bits / 8] & mask);
 }
 
-// Fields that describe a connection, not the message (RFC 9110 section 7.6.1): each side
-// writes its own.
-bool HopByHop(std::string_view name) noexcept {
-  return http::EqualsNoCase(name, "connection") || http::EqualsNoCase(name, "keep-alive") ||
-         http::EqualsNoCase(name, "proxy-connection");
+// The field that manages the connection (RFC 9110 section 7.6.1): each side writes its own,
+// keeping only an "upgrade" token, as HAProxy does (other fields it names pass).
+bool IsConnection(std::string_view name) noexcept {
+  return http::EqualsNoCase(name, "connection");
+}
+
+// The Connection field as passed on: its tokens but close and keep-alive, which each side
+// decides for itself (HAProxy 2.6); empty when none is left.
+std::string_view ConnectionTokens(std::string_view v, char* buf, uint32_t cap) noexcept {
+  uint32_t n = 0;
+  size_t i = 0;
+  while (i <= v.size()) {
+    size_t j = v.find(',', i);
+    if (j == std::string_view::npos) j = v.size();
+    size_t a = i, b = j;
+    while (a < b && (v[a] == ' ' || v[a] == '\t')) ++a;
+    while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t')) --b;
+    const std::string_view t = v.substr(a, b - a);
+    if (!t.empty() && !http::EqualsNoCase(t, "close") && !http::EqualsNoCase(t, "keep-alive") &&
+        n + t.size() + 2 <= cap) {
+      if (n) {
+        buf[n++] = ',';
+        buf[n++] = ' ';
+      }
+      std::memcpy(buf + n, t.data(), t.size());
+      n += static_cast<uint32_t>(t.size());
+    }
+    i = j + 1;
+  }
+  return {buf, n};
+}
+
+// A Content-Length value as written on: as received, or the one value of an equal list.
+std::string_view ContentLengthText(const uint8_t* head, const http::HeaderField& f,
+                                   const http::MessageHead& h, char* buf) noexcept {
+  const std::string_view v = f.value.In(head);
+  if (v.find(',') == std::string_view::npos) return v;
+  return http::Decimal(h.content_length, buf);
 }
 
 HttpConnMode Stronger(HttpConnMode a, HttpConnMode b) noexcept {
@@ -212,6 +245,23 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
     HttpReply(si, 400, 'P', 'R');
     return AnResult::kClosed;
   }
+  if (!t.req.head.done() && s.req_in.head) {
+    // What cannot start a request is refused now, not at the line's end (HAProxy).
+    const rte_mbuf* first = s.req_in.head;
+    const uint32_t peek = first->data_len < 64 ? first->data_len : 64;
+    if (http::BadRequestStart(rte_pktmbuf_mtod(first, const uint8_t*), peek)) {
+      s_.stats->frontends[s.frontend].errors.Add();
+      HttpReply(si, 400, 'P', 'R');
+      return AnResult::kClosed;
+    }
+  }
+  // An HTTP/0.9 request is its request line alone (what follows is not its head).
+  const uint32_t line = t.req.head.first_line();
+  if (line && line <= http::kMaxHeadBytes) {
+    CopyOut(s.req_in, line, scratch_);
+    scratch_uid_ = 0;
+    if (http::IsHttp09Line(scratch_, line)) t.req.head.EndAt(line);
+  }
   if (!t.req.head.done()) {
     if (!s.cli_eof) return AnResult::kWait;
     CloseClient(si, 'C', 'R');
@@ -219,7 +269,7 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   }
   if (!LoadRequestHead(s, t.req.head.bytes())) {
     s_.stats->frontends[s.frontend].errors.Add();
-    HttpReply(si, 400, 'P', 'R');
+    HttpReply(si, http::RequestErrorStatus(head_->error), 'P', 'R');
     return AnResult::kClosed;
   }
   const http::MessageHead& h = *head_;
@@ -242,14 +292,22 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
   w.StartLine(scratch_, h, true);
   bool has_fwd = false;
   const std::string_view fwd_name(fwd.header, fwd.header_len);
+  char cl[20];
   for (uint16_t i = 0; i < h.nfields; ++i) {
     const http::HeaderField& f = h.fields[i];
     const std::string_view name = f.name.In(scratch_);
-    if (HopByHop(name)) continue;
-    if (h.cl_dropped && i == h.cl_field) continue;
-    // Equal Content-Length fields are one (RFC 9110 section 8.6): the first is kept.
-    if (h.cl_field >= 0 && i > h.cl_field && http::EqualsNoCase(name, "content-length")) continue;
-    if (h.cl_dropped && http::EqualsNoCase(name, "content-length")) continue;
+    if (f.dup) continue;  // equal Host or Content-Length fields are one (RFC 9110 8.6)
+    if (IsConnection(name)) {
+      char tokens[256];
+      const std::string_view kept = ConnectionTokens(f.value.In(scratch_), tokens, sizeof tokens);
+      if (!kept.empty()) w.Field("connection", kept);
+      continue;
+    }
+    if (i == h.cl_field) {
+      // Dropped when TE is there (RFC 9112 6.3); a list of equal values becomes one.
+      if (!h.cl_dropped) w.Field("content-length", ContentLengthText(scratch_, f, h, cl));
+      continue;
+    }
     if (fwd.on && http::EqualsNoCase(name, fwd_name)) has_fwd = true;
     w.Field(scratch_, f);
   }
@@ -260,11 +318,13 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
       w.Field(fwd_name, std::string_view(ip, FormatIp(k.remote_addr, k.is_v6 != 0, ip)));
     }
   }
+  // What HAProxy adds for the server: close when it will not keep the connection, keep-alive
+  // for an HTTP/1.0 request that it will.
   if (h.conn_upgrade) {
-    w.Field("connection", "upgrade");
   } else if (mode != HttpConnMode::kKeepAlive || be.reuse == HttpReuse::kNever) {
     if (h.minor >= 1) w.Field("connection", "close");
-  } else if (h.minor == 0) {
+  } else if (h.minor == 0 && h.body != http::Body::kChunked) {
+    // (HAProxy does not keep an HTTP/1.0 chunked request's server connection.)
     w.Field("connection", "keep-alive");
   }
   w.End();
@@ -302,6 +362,7 @@ Proxy::AnResult Proxy::HttpRequestXfer(uint32_t si) noexcept {
   }
   t.to_srv.PushSynth(out, len);
   t.req.state = t.req.body == http::Body::kNone ? MsgState::kDone : MsgState::kBody;
+  if (t.req.body == http::Body::kChunked) t.req.chunks.RequireCrlf();
   if (!MoveBody(t.req, s.req_in, t.to_srv)) {
     HttpReply(si, 400, 'P', 'R');
     return AnResult::kClosed;
@@ -342,19 +403,32 @@ rte_mbuf* Proxy::WriteResponseHead(const Session& s, uint32_t* len) noexcept {
   const Stream& t = s.strm;
   http::HeadWriter w(out_, kHeadOutBytes);
   w.StartLine(scratch_, h, false);
+  // 1xx and 204 answers have no Content-Length (RFC 9110 8.6): HAProxy drops it.
+  const bool no_cl = h.status < 200 || h.status == 204;
+  char cl[20];
   for (uint16_t i = 0; i < h.nfields; ++i) {
     const http::HeaderField& f = h.fields[i];
     const std::string_view name = f.name.In(scratch_);
-    if (HopByHop(name)) continue;
-    if (h.cl_dropped && http::EqualsNoCase(name, "content-length")) continue;
-    if (h.cl_field >= 0 && i > h.cl_field && http::EqualsNoCase(name, "content-length")) continue;
+    if (f.dup) continue;
+    if (IsConnection(name)) {
+      char tokens[256];
+      const std::string_view kept = ConnectionTokens(f.value.In(scratch_), tokens, sizeof tokens);
+      if (!kept.empty()) w.Field("connection", kept);
+      continue;
+    }
+    if (i == h.cl_field) {
+      if (!h.cl_dropped && !no_cl) w.Field("content-length", ContentLengthText(scratch_, f, h, cl));
+      continue;
+    }
     w.Field(scratch_, f);
   }
-  if (t.tunnel) {
-    w.Field("connection", "upgrade");
-  } else if (h.status >= 200) {
-    if (!t.cli_keep_alive && t.req_minor >= 1) w.Field("connection", "close");
-    if (t.cli_keep_alive && t.req_minor == 0) w.Field("connection", "keep-alive");
+  // What HAProxy adds for the client: close on an HTTP/1.1 answer when the connection ends
+  // after it, keep-alive when it stays and the answer or the request is HTTP/1.0.
+  if (!t.tunnel && h.status >= 200) {
+    if (!t.cli_keep_alive && h.minor >= 1) w.Field("connection", "close");
+    if (t.cli_keep_alive && (h.minor == 0 || t.req_minor == 0)) {
+      w.Field("connection", "keep-alive");
+    }
   }
   w.End();
   if (w.overflow()) return nullptr;
@@ -399,7 +473,8 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
       const bool framed = h.body != http::Body::kUntilClose;
       t.cli_keep_alive = t.cli_keep_alive && framed && !s.cli_eof;
       t.srv_reusable = mode == HttpConnMode::kKeepAlive && be.reuse != HttpReuse::kNever &&
-                       h.KeepAlive() && framed;
+                       h.KeepAlive() && framed &&
+                       !(t.req_minor == 0 && t.req.body == http::Body::kChunked);
     }
     uint32_t len = 0;
     rte_mbuf* out = WriteResponseHead(s, &len);
@@ -495,13 +570,7 @@ void Proxy::EndTransaction(uint32_t si) noexcept {
   t = Stream{};
   t.http = true;
   if (!again) return CloseAfterSend(si);
-  // The next stream of the session, in place (HAProxy's keep-alive).
-  t.phase = Phase::kRequest;
-  t.req_an = kHttpModeAnalyzers;
-  t.req_start_us = tcp_->now_us();
-  ++s.nstreams;
-  ArmSessionTimer(si);
-  if (s.req_in.bytes) RunRequestAnalyzers(si);  // a pipelined request is there already
+  NextStream(si);  // the next stream of the session, in place (HAProxy's keep-alive)
 }
 
 void Proxy::CloseAfterSend(uint32_t si) noexcept {
@@ -544,11 +613,27 @@ void Proxy::HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexce
   }
   CountStatus(s);
   if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
+  // After an answer to a whole request, the client may go on (HAProxy keeps it for 502,
+  // 503, 504); after a raw error, or with a request half read, it is closed.
+  const bool again = !http::IsRawReply(code) && t.req.state == MsgState::kDone &&
+                     t.cli_keep_alive && s.cli != kNoConn && !s.cli_eof && !s.cli_shut;
   FinishStream(s);
   ReleaseServer(si);
   t = Stream{};
   t.http = true;
-  CloseAfterSend(si);
+  if (!again) return CloseAfterSend(si);
+  NextStream(si);
+}
+
+void Proxy::NextStream(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  t.phase = Phase::kRequest;
+  t.req_an = kHttpModeAnalyzers;
+  t.req_start_us = tcp_->now_us();
+  ++s.nstreams;
+  ArmSessionTimer(si);
+  if (s.req_in.bytes) RunRequestAnalyzers(si);  // a pipelined request is there already
 }
 
 }  // namespace sluice::proxy

@@ -144,7 +144,8 @@ def raw(host, port, data_hex):
 
 def ws(host, port, size):
     s = socket.create_connection((host, port), timeout=10)
-    s.sendall(b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
     f = s.makefile("rb")
     status = int(f.readline().split()[1])
     while f.readline() not in (b"\r\n", b""):
@@ -153,7 +154,10 @@ def ws(host, port, size):
     got = b""
     s.sendall(data)
     while len(got) < size:
-        got += f.read1(65536)
+        d = f.read1(65536)
+        if not d:
+            break
+        got += d
     s.close()
     return {"status": status, "echoed": got == data}
 
