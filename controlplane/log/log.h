@@ -43,7 +43,20 @@ struct LogEvent {
   bool redispatched = false;          // %rc is "+N" when redispatched, as haproxy writes it
   uint32_t srv_queue = 0;             // %sq
   uint32_t backend_queue = 0;         // %bq
+  // HTTP (configuration.txt 8.2.3).
+  uint16_t status = 0;               // %ST
+  int64_t request_unix_us = 0;       // %tr %trg %trl
+  int64_t ti_ms = -1, treq_ms = -1;  // %Ti %TR
+  int64_t tres_ms = -1, ta_ms = 0;   // %Tr %Ta
+  std::string request;               // %r (empty: "<BADREQ>"), %HM %HU %HV %HP %HQ
 };
+
+// haproxy's `option httplog` format (configuration.txt 8.2.3). HAProxy's own string ends in
+// "%hr %hs %{+Q}r": with no captures (sluice has none yet) they print nothing, spaces
+// included, which is this.
+inline constexpr std::string_view kHttpLogFormat =
+    "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc "
+    "%sq/%bq %{+Q}r";
 
 // haproxy's `option tcplog` format (configuration.txt 8.2.2).
 inline constexpr std::string_view kTcpLogFormat =
@@ -55,7 +68,8 @@ inline constexpr std::string_view kTcpLogFormat =
 // Variables: %ci %cp %fi %fp %f %ft %b %s %bi %bp %si %sp %t (local accept date with
 // milliseconds, dd/Mmm/yyyy:HH:MM:SS.mmm) %T (GMT accept date, dd/Mmm/yyyy:HH:MM:SS +0000)
 // %Tl (local accept date with its offset) %Ts (accept date, unix seconds) %ms %Tw %Tc %Tt %B
-// %U %ts %ac %fc %bc %sc %rc %sq %bq %pid %H (host name).
+// %U %ts %ac %fc %bc %sc %rc %sq %bq %pid %H (host name), and HTTP's %ST %r %HM %HU %HV %HP
+// %HQ %TR %Tr %Ta %Ti %Tq %tr %trg %trl %tsc %CC %CS.
 // Q and E apply to the text variables (names, addresses, %H): an empty one is "-", or ""
 // when quoted. Numbers are never quoted, as in haproxy.
 class LogFormat {

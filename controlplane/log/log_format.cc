@@ -48,6 +48,24 @@ enum class LogFormat::Var : uint8_t {
   kBackendQueue,
   kPid,
   kHostname,
+  kStatus,        // %ST
+  kRequest,       // %r
+  kMethod,        // %HM
+  kUri,           // %HU
+  kVersion,       // %HV
+  kPath,          // %HP
+  kQuery,         // %HQ
+  kTreq,          // %TR
+  kTres,          // %Tr
+  kTa,            // %Ta
+  kTi,            // %Ti
+  kTq,            // %Tq
+  kReqDate,       // %tr
+  kReqDateGmt,    // %trg
+  kReqDateLocal,  // %trl
+  kTermCookie,    // %tsc
+  kCookieIn,      // %CC
+  kCookieOut,     // %CS
 };
 
 namespace {
@@ -62,29 +80,61 @@ struct VarName {
 };
 
 constexpr VarName kVars[] = {
-    {"ci", Var::kClientIp},     {"cp", Var::kClientPort},
-    {"fi", Var::kFrontendIp},   {"fp", Var::kFrontendPort},
-    {"f", Var::kFrontend},      {"ft", Var::kFrontendTransport},
-    {"b", Var::kBackend},       {"s", Var::kServer},
-    {"bi", Var::kBackendSrcIp}, {"bp", Var::kBackendSrcPort},
-    {"si", Var::kServerIp},     {"sp", Var::kServerPort},
-    {"t", Var::kDate},          {"T", Var::kDateGmt},
-    {"Tl", Var::kDateLocal},    {"Ts", Var::kTs},
-    {"ms", Var::kMs},           {"Tw", Var::kTw},
-    {"Tc", Var::kTc},           {"Tt", Var::kTt},
-    {"B", Var::kBytesRead},     {"U", Var::kBytesUploaded},
-    {"ts", Var::kTermState},    {"ac", Var::kActconn},
-    {"fc", Var::kFeconn},       {"bc", Var::kBeconn},
-    {"sc", Var::kSrvConn},      {"rc", Var::kRetries},
-    {"sq", Var::kSrvQueue},     {"bq", Var::kBackendQueue},
-    {"pid", Var::kPid},         {"H", Var::kHostname},
+    {"ci", Var::kClientIp},
+    {"cp", Var::kClientPort},
+    {"fi", Var::kFrontendIp},
+    {"fp", Var::kFrontendPort},
+    {"f", Var::kFrontend},
+    {"ft", Var::kFrontendTransport},
+    {"b", Var::kBackend},
+    {"s", Var::kServer},
+    {"bi", Var::kBackendSrcIp},
+    {"bp", Var::kBackendSrcPort},
+    {"si", Var::kServerIp},
+    {"sp", Var::kServerPort},
+    {"t", Var::kDate},
+    {"T", Var::kDateGmt},
+    {"Tl", Var::kDateLocal},
+    {"Ts", Var::kTs},
+    {"ms", Var::kMs},
+    {"Tw", Var::kTw},
+    {"Tc", Var::kTc},
+    {"Tt", Var::kTt},
+    {"B", Var::kBytesRead},
+    {"U", Var::kBytesUploaded},
+    {"ts", Var::kTermState},
+    {"ac", Var::kActconn},
+    {"fc", Var::kFeconn},
+    {"bc", Var::kBeconn},
+    {"sc", Var::kSrvConn},
+    {"rc", Var::kRetries},
+    {"sq", Var::kSrvQueue},
+    {"bq", Var::kBackendQueue},
+    {"pid", Var::kPid},
+    {"H", Var::kHostname},
+    {"ST", Var::kStatus},
+    {"r", Var::kRequest},
+    {"HM", Var::kMethod},
+    {"HU", Var::kUri},
+    {"HV", Var::kVersion},
+    {"HP", Var::kPath},
+    {"HQ", Var::kQuery},
+    {"TR", Var::kTreq},
+    {"Tr", Var::kTres},
+    {"Ta", Var::kTa},
+    {"Ti", Var::kTi},
+    {"Tq", Var::kTq},
+    {"tr", Var::kReqDate},
+    {"trg", Var::kReqDateGmt},
+    {"trl", Var::kReqDateLocal},
+    {"tsc", Var::kTermCookie},
+    {"CC", Var::kCookieIn},
+    {"CS", Var::kCookieOut},
 };
 
 // haproxy's other variables: HTTP, TLS, captures, counters and ids (configuration.txt 8.2.4).
-constexpr std::string_view kUnsupportedVars[] = {
-    "CC", "CS", "HM", "HP", "HPO", "HQ",  "HU",  "HV",   "ID",  "ST", "Ta",
-    "Td", "Th", "Ti", "Tq", "TR",  "Tr",  "Tu",  "hr",   "hrl", "hs", "hsl",
-    "lc", "r",  "rt", "tr", "trg", "trl", "tsc", "sslc", "sslv"};
+constexpr std::string_view kUnsupportedVars[] = {"HPO", "ID",  "Td", "Th", "Tu",   "hr",  "hrl",
+                                                 "hs",  "hsl", "lc", "rt", "sslc", "sslv"};
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -155,6 +205,33 @@ void AppendText(std::string_view s, uint8_t flags, std::string* out) {
     out->append(s);
   }
   if (flags & kQuote) out->push_back('"');
+}
+
+// A part of the request line "METHOD URI VERSION" (%HM %HU %HV, %HP the URI's path, %HQ its
+// query with the '?').
+std::string_view RequestPart(std::string_view r, LogFormat::Var v) {
+  const size_t a = r.find(' ');
+  const size_t b = a == std::string_view::npos ? a : r.find(' ', a + 1);
+  const std::string_view method = r.substr(0, a);
+  const std::string_view uri =
+      a == std::string_view::npos ? std::string_view() : r.substr(a + 1, b - a - 1);
+  const std::string_view version =
+      b == std::string_view::npos ? std::string_view() : r.substr(b + 1);
+  const size_t q = uri.find('?');
+  switch (v) {
+    case LogFormat::Var::kMethod:
+      return method;
+    case LogFormat::Var::kUri:
+      return uri;
+    case LogFormat::Var::kVersion:
+      return version;
+    case LogFormat::Var::kPath:
+      return uri.substr(0, q);
+    case LogFormat::Var::kQuery:
+      return q == std::string_view::npos ? std::string_view() : uri.substr(q);
+    default:
+      return {};
+  }
 }
 
 // A port goes with its address: "-" when the address is unknown.
@@ -247,7 +324,7 @@ std::optional<LogFormat> LogFormat::Compile(std::string_view text, std::string* 
     if (found == std::end(kVars)) {
       const bool known = std::find(std::begin(kUnsupportedVars), std::end(kUnsupportedVars),
                                    name) != std::end(kUnsupportedVars);
-      *error = known ? "variable " + Quote(name) + " is not supported by sluice (TCP mode only)"
+      *error = known ? "variable " + Quote(name) + " is not supported by sluice yet"
                      : "unknown variable " + Quote(name) + std::string(kPercentHint);
       return std::nullopt;
     }
@@ -386,6 +463,61 @@ void LogFormat::RenderTo(const LogEvent& e, std::string* out) const {
         break;
       case Var::kHostname:
         AppendText(hostname_, fl, out);
+        break;
+      case Var::kStatus:
+        AppendUnsigned(e.status, out);
+        break;
+      case Var::kRequest:
+        AppendText(e.request.empty() ? "<BADREQ>" : e.request, fl, out);
+        break;
+      case Var::kMethod:
+      case Var::kUri:
+      case Var::kVersion:
+      case Var::kPath:
+      case Var::kQuery:
+        AppendText(RequestPart(e.request, node.var), fl, out);
+        break;
+      case Var::kTreq:
+        AppendSigned(e.treq_ms, out);
+        break;
+      case Var::kTres:
+        AppendSigned(e.tres_ms, out);
+        break;
+      case Var::kTa:
+        AppendSigned(e.ta_ms, out);
+        break;
+      case Var::kTi:
+        AppendSigned(e.ti_ms, out);
+        break;
+      case Var::kTq:  // Th + Ti + TR, -1 when the request never came
+        AppendSigned(e.treq_ms < 0 ? -1 : e.ti_ms + e.treq_ms, out);
+        break;
+      case Var::kReqDate: {  // as %t, for the request's start
+        const BrokenTime t = BreakTime(e.request_unix_us, true);
+        AppendLogDate(t, out);
+        out->push_back('.');
+        const int ms = t.us / 1000;
+        out->push_back(static_cast<char>('0' + ms / 100));
+        out->push_back(static_cast<char>('0' + ms / 10 % 10));
+        out->push_back(static_cast<char>('0' + ms % 10));
+        break;
+      }
+      case Var::kReqDateGmt:
+      case Var::kReqDateLocal: {
+        const BrokenTime t = BreakTime(e.request_unix_us, node.var == Var::kReqDateLocal);
+        AppendLogDate(t, out);
+        out->push_back(' ');
+        AppendOffset(t.gmt_offset_s, false, out);
+        break;
+      }
+      case Var::kTermCookie:  // the termination state and the cookie flags (no cookies yet)
+        out->push_back(e.term[0]);
+        out->push_back(e.term[1]);
+        out->append("--");
+        break;
+      case Var::kCookieIn:
+      case Var::kCookieOut:
+        AppendText("", fl, out);  // no captured cookie: "-"
         break;
     }
   }

@@ -42,6 +42,18 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
   e.redispatched = r.redispatched;
   e.srv_queue = r.srv_queue;
   e.backend_queue = r.backend_queue;
+  if (r.http) {
+    // HTTP: a request that never reached a backend is logged against its frontend.
+    if (r.backend >= rt.backends().size()) e.backend = e.frontend;
+    e.status = r.status;
+    e.request_unix_us = static_cast<int64_t>(r.request_us) + worker_to_unix_us;
+    e.ti_ms = r.ti_ms;
+    e.treq_ms = r.treq_ms;
+    e.tres_ms = r.tres_ms;
+    e.ta_ms = r.ta_ms;
+    e.request.assign(r.request, r.request_len < proxy::kLogRequestBytes ? r.request_len
+                                                                        : proxy::kLogRequestBytes);
+  }
   return e;
 }
 

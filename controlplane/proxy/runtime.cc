@@ -38,7 +38,8 @@ std::vector<std::string> ProxyRuntime::LogTargets(const config::ProxyConfig& p) 
 
 std::string ProxyRuntime::LogFormat(const config::ProxyConfig& p) {
   if (!p.log_format.empty()) return p.log_format;
-  return p.tcplog ? std::string(log::kTcpLogFormat) : std::string();
+  if (p.httplog && p.mode_http) return std::string(log::kHttpLogFormat);
+  return p.tcplog || p.httplog ? std::string(log::kTcpLogFormat) : std::string();
 }
 
 void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t now_s) {

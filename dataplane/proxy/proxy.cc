@@ -88,6 +88,7 @@ Proxy::~Proxy() {
       sessions_[i].strm.res_in.Clear();
       sessions_[i].req_in.Clear();
       if (sessions_[i].strm.retry_head) rte_pktmbuf_free(sessions_[i].strm.retry_head);
+      if (sessions_[i].strm.req_line) rte_pktmbuf_free(sessions_[i].strm.req_line);
     }
     rte_free(sessions_);
   }
@@ -525,6 +526,7 @@ void Proxy::CloseClient(uint32_t si, char cause, char phase) noexcept {
     if (!silent) {
       return HttpReply(si, phase == 'R' && cause == 'c' ? 408 : 503, cause, phase);
     }
+    if (cause == 'C') s.strm.status = 400;  // HAProxy logs a client gone early as a 400
   }
   if (s.strm.term.cause == '-') s.strm.term = TermState{cause, phase};
   conns_->AbortDetached(&s.cli);
@@ -564,9 +566,13 @@ void Proxy::MaybeFinish(uint32_t si) noexcept {
   if (s.strm.phase == Phase::kFree || s.cli != kNoConn || s.strm.srv != kNoConn) return;
   Unqueue(si);
   wheel_->Cancel(&s.timer);
-  // An HTTP session whose last stream ended already (kClosing) has nothing left to log.
+  // An HTTP session whose last stream ended already (kClosing), or that was idle between
+  // requests, has nothing left to log (HAProxy logs neither).
+  const bool idle =
+      s.strm.http && s.strm.phase == Phase::kRequest && s.nstreams > 1 && s.req_in.bytes == 0;
   if (cfg_ && s.frontend < cfg_->frontends.size() &&
-      cfg_->frontends[s.frontend].log == LogMode::kSession && s.strm.phase != Phase::kClosing) {
+      cfg_->frontends[s.frontend].log == LogMode::kSession && s.strm.phase != Phase::kClosing &&
+      !idle) {
     Log(s, false);
   }
   s.req_in.Clear();
@@ -603,6 +609,10 @@ void Proxy::FinishStream(Session& s) noexcept {
   if (t.retry_head) {
     rte_pktmbuf_free(t.retry_head);
     t.retry_head = nullptr;
+  }
+  if (t.req_line) {
+    rte_pktmbuf_free(t.req_line);
+    t.req_line = nullptr;
   }
 }
 

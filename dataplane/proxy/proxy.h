@@ -45,7 +45,7 @@ struct MbufFifo {
   void Push(rte_mbuf* chain) noexcept;
   // A chain this side wrote (`len` bytes), after what waits: only written bytes may wait.
   void PushSynth(rte_mbuf* chain, uint32_t len) noexcept;
-  rte_mbuf* Pop() noexcept;                                // the first segment, unlinked
+  rte_mbuf* Pop() noexcept;  // the first segment, unlinked
   void Clear() noexcept {
     if (head) FreeAll();  // usually empty when a stream ends: no call
   }
@@ -127,6 +127,7 @@ class Proxy {
     uint64_t left = 0;  // Body::kLength: bytes still to pass
     MsgState state = MsgState::kHead;
     http::Body body = http::Body::kNone;
+    uint64_t moved = 0;  // body bytes passed on
   };
   enum class AnResult : uint8_t { kDone, kWait, kClosed };
   // A stream: one request and its answer, from the request analyzers to the end of the
@@ -168,8 +169,12 @@ class Proxy {
     // A server connection from the pool may have been closed by the server as the request
     // went out: a request without a body keeps a copy of its head until the answer starts,
     // and is sent again on a new connection if nothing came back (HAProxy does the same).
-    bool reused = false;     // the server connection came from the pool
-    bool no_reuse = false;   // this stream's next connection is a new one
+    // The log line's times and request (proxy_report.cc).
+    uint64_t first_byte_us = 0, head_us = 0, res_head_us = 0;
+    uint64_t log_bytes = 0;        // %B as HAProxy counts it: the head's stored size
+    rte_mbuf* req_line = nullptr;  // the request line as written, up to kLogRequestBytes
+    bool reused = false;           // the server connection came from the pool
+    bool no_reuse = false;         // this stream's next connection is a new one
     rte_mbuf* retry_head = nullptr;
     uint32_t retry_len = 0;
   };

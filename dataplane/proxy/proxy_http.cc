@@ -105,9 +105,7 @@ bool InPrefix(const ForwardForSnap& f, const uint8_t* addr, bool v6) noexcept {
 
 // The field that manages the connection (RFC 9110 section 7.6.1): each side writes its own,
 // keeping only an "upgrade" token, as HAProxy does (other fields it names pass).
-bool IsConnection(std::string_view name) noexcept {
-  return http::EqualsNoCase(name, "connection");
-}
+bool IsConnection(std::string_view name) noexcept { return http::EqualsNoCase(name, "connection"); }
 
 // The Connection field as passed on: its tokens but close and keep-alive, which each side
 // decides for itself (HAProxy 2.6); empty when none is left.
@@ -141,6 +139,32 @@ std::string_view ContentLengthText(const uint8_t* head, const http::HeaderField&
   const std::string_view v = f.value.In(head);
   if (v.find(',') == std::string_view::npos) return v;
   return http::Decimal(h.content_length, buf);
+}
+
+// A response head's size as HAProxy stores it, which is what its log's %B counts (with the
+// body's data): measured on HAProxy 2.6 (tests/integration/data/h1_haproxy_notes.md, f).
+uint64_t StoredSize(const uint8_t* p, const http::MessageHead& h) noexcept {
+  uint64_t n = 20 + h.version.len + 3 + h.reason.len + 1;
+  for (uint16_t i = 0; i < h.nfields; ++i) {
+    const http::HeaderField& f = h.fields[i];
+    if (http::EqualsNoCase(f.name.In(p), "connection")) continue;
+    n += f.name.len + f.value.len;
+  }
+  return n;
+}
+
+// The same for one of HAProxy's error answers (slow path: errors only).
+uint64_t ReplyStoredSize(uint16_t code) noexcept {
+  const std::string_view r = http::ErrorReply(code);
+  const size_t end = r.find("\r\n\r\n");
+  const size_t first = r.find("\r\n");
+  uint64_t n = 20 + 8 + 3 + (first - 13) + 1 + (r.size() - end - 4);
+  for (size_t i = first + 2; i < end;) {
+    const size_t eol = r.find("\r\n", i);
+    n += eol - i - 2;  // name and value, without ": "
+    i = eol + 2;
+  }
+  return n;
 }
 
 HttpConnMode Stronger(HttpConnMode a, HttpConnMode b) noexcept {
@@ -223,6 +247,7 @@ bool Proxy::MoveBody(HttpMsg& m, MbufFifo& in, MbufFifo& out) noexcept {
       in.Pop();
     }
     out.Push(seg);
+    m.moved += take;
     if (done) m.state = MsgState::kDone;
   }
   return true;
@@ -240,6 +265,7 @@ bool Proxy::LoadRequestHead(Session& s, uint32_t len) noexcept {
 Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
+  if (!t.first_byte_us && s.req_in.bytes) t.first_byte_us = tcp_->now_us();
   ScanHead(t.req.head, s.req_in);
   if (t.req.head.overflow()) {
     HttpReply(si, 400, 'P', 'R');
@@ -273,6 +299,7 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
     return AnResult::kClosed;
   }
   const http::MessageHead& h = *head_;
+  t.head_us = tcp_->now_us();
   t.meth = h.meth;
   t.req_minor = h.minor;
   t.req.body = h.body;
@@ -353,6 +380,10 @@ Proxy::AnResult Proxy::HttpRequestXfer(uint32_t si) noexcept {
     HttpReply(si, 500, 'P', 'R');
     return AnResult::kClosed;
   }
+  // The request line for the log, as written (HAProxy's %r).
+  const void* crlf = std::memchr(out_, '\r', len);
+  const uint32_t line = crlf ? static_cast<uint32_t>(static_cast<const uint8_t*>(crlf) - out_) : 0;
+  t.req_line = CopyToMbufs(out_, line < kLogRequestBytes ? line : kLogRequestBytes);
   DropFront(s.req_in, head_len);
   conns_->Consumed(s.cli, head_len);
   // A copy to send again if the pooled connection it may go out on was closed meanwhile.
@@ -466,6 +497,7 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
     }
     const http::MessageHead& h = *head_;
     const bool interim = h.status < 200 && h.status != 101;
+    t.log_bytes += StoredSize(scratch_, h);
     if (h.status == 101) t.tunnel = true;  // Upgrade: bytes pass both ways from here
     if (!interim && !t.tunnel) {
       const FrontendSnap& fe = cfg_->frontends[s.frontend];
@@ -488,6 +520,7 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
     }
     t.status = h.status;
     t.res_head_sent = true;
+    t.res_head_us = tcp_->now_us();
     CountStatus(s);
     if (t.tunnel) {
       t.res.state = t.req.state = MsgState::kTunnel;
@@ -554,6 +587,7 @@ void Proxy::EndTransaction(uint32_t si) noexcept {
     // The server answered before the request was all sent: neither side is in step.
     t.cli_keep_alive = t.srv_reusable = false;
   }
+  t.log_bytes += t.res.body == http::Body::kChunked ? t.res.chunks.data_bytes() + 1 : t.res.moved;
   if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
   if (t.srv != kNoConn) {
     if (t.srv_reusable && !t.srv_eof && !t.srv_shut && t.res_in.bytes == 0) {
@@ -612,7 +646,10 @@ void Proxy::HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexce
     }
   }
   CountStatus(s);
-  if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
+  if (cfg_->frontends[s.frontend].log == LogMode::kSession) {
+    t.log_bytes = http::IsRawReply(code) ? 0 : ReplyStoredSize(code);
+    Log(s, false);
+  }
   // After an answer to a whole request, the client may go on (HAProxy keeps it for 502,
   // 503, 504); after a raw error, or with a request half read, it is closed.
   const bool again = !http::IsRawReply(code) && t.req.state == MsgState::kDone &&
@@ -628,6 +665,7 @@ void Proxy::HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexce
 void Proxy::NextStream(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
+  if (s.req_in.bytes) t.first_byte_us = tcp_->now_us();
   t.phase = Phase::kRequest;
   t.req_an = kHttpModeAnalyzers;
   t.req_start_us = tcp_->now_us();

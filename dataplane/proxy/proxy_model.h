@@ -27,7 +27,6 @@ inline constexpr uint32_t kMaxBackends = 64;
 inline constexpr uint32_t kMaxServers = 1024;
 inline constexpr uint32_t kNoServer = UINT32_MAX;
 
-
 // The HTTP status codes a health check accepts (`http-check expect status 200,301-302`): one
 // bit per code from 100 to 599. Empty means HAProxy's default, any 2xx or 3xx.
 class StatusSet {
@@ -203,7 +202,7 @@ struct BackendStats {
 struct ServerStats {
   Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
       lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
-  Stat reuse;  // streams given an idle connection from the pool instead of a new connect
+  Stat reuse;             // streams given an idle connection from the pool instead of a new connect
   Stat req_tot, hrsp[6];  // HTTP, as FrontendStats
   // Health checks (only in the block of the server's check worker).
   Stat check_status;  // check::CheckStatus (dataplane/check/check_status.h)
@@ -232,6 +231,9 @@ struct SessionInfo {
   uint64_t age_ms;
 };
 
+// The request line kept for a log line (HAProxy's `tune.http.logurilen` default).
+inline constexpr uint32_t kLogRequestBytes = 1024;
+
 // One log line's worth of a session, written by its worker when the session ends (or is
 // accepted, LogMode::kConnect) and turned into text by the control plane (controlplane/log).
 struct LogRecord {
@@ -244,6 +246,14 @@ struct LogRecord {
   char term_cause, term_phase;
   uint32_t frontend, backend, server;  // kNoServer / UINT32_MAX when none
   uint32_t actconn, feconn, beconn, srv_conn, retries, srv_queue, backend_queue;
+  // HTTP mode (option httplog, log-format's HTTP variables).
+  bool http;
+  uint16_t status;                  // %ST (0: none)
+  int32_t ti_ms, treq_ms, tres_ms;  // %Ti %TR %Tr (-1: not reached)
+  int32_t ta_ms;                    // %Ta
+  uint64_t request_us;              // %tr: when the request's first byte came (worker clock)
+  uint16_t request_len;             // %r: the request line as written to the server
+  char request[kLogRequestBytes];   //     (empty: none was parsed, "<BADREQ>")
 };
 
 // A single-producer (the worker: `head`) single-consumer (the control plane: `tail`) ring of

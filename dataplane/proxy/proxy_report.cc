@@ -2,6 +2,7 @@
 // ring) and the answers to the control plane's requests (base::Request: `show sess`,
 // `shutdown session`, `shutdown sessions server`). Session life itself is in proxy.cc.
 #include <rte_byteorder.h>
+#include <rte_mbuf.h>
 
 #include <cstring>
 
@@ -64,6 +65,29 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   r.retries = has_be && cfg_ && t.backend < cfg_->backends.size()
                   ? cfg_->backends[t.backend].retries - t.retries_left
                   : 0;
+  r.http = t.http;
+  if (t.http) {
+    // HAProxy's HTTP timers (configuration.txt 8.4): Ti idle before the request, TR to
+    // receive its head, Tr the server's answer, Ta the whole request.
+    const uint64_t start = t.first_byte_us ? t.first_byte_us : now;
+    r.status = t.status;
+    r.request_us = start;
+    r.ti_ms = ms(t.req_start_us ? t.req_start_us : s.accept_us, start);
+    r.treq_ms = t.head_us ? ms(start, t.head_us) : -1;
+    const uint64_t sent = t.established_us > t.head_us ? t.established_us : t.head_us;
+    r.tres_ms = t.res_head_us && sent ? ms(sent, t.res_head_us) : -1;
+    r.ta_ms = ms(start, now);
+    if (t.backend >= kMaxBackends) r.tw_ms = -1;  // never reached a backend
+    r.bytes_read = t.log_bytes;
+    r.request_len = 0;
+    for (const rte_mbuf* m = t.req_line; m && r.request_len < kLogRequestBytes; m = m->next) {
+      const uint32_t take = m->data_len < kLogRequestBytes - r.request_len
+                                ? m->data_len
+                                : kLogRequestBytes - r.request_len;
+      std::memcpy(r.request + r.request_len, rte_pktmbuf_mtod(m, const char*), take);
+      r.request_len = static_cast<uint16_t>(r.request_len + take);
+    }
+  }
   r.srv_queue = 0;  // no per-server queue: sessions wait in the backend's
   r.backend_queue = has_be ? queues_[t.backend].len : 0;
   ring.head.store(head + 1, std::memory_order_release);

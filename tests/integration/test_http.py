@@ -7,6 +7,8 @@ over s1/s2/s3 with HTTP checks every second."""
 
 import json
 import os
+import re
+import socket
 import time
 
 import pytest
@@ -166,3 +168,63 @@ def test_http_stat_columns(http_tb):
     assert int(fe["req_tot"]) > 300
     assert int(fe["hrsp_2xx"]) > 300
     assert int(fe["hrsp_4xx"]) >= 1
+
+
+class Syslog:
+    """A UDP syslog receiver on 127.0.0.1:5514, where examples/proxy-http.cfg logs."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 5514))
+        self.sock.settimeout(0.2)
+
+    def lines(self, want, timeout=5):
+        out = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(out) < want:
+            try:
+                out.append(self.sock.recv(65536).decode(errors="replace"))
+            except socket.timeout:
+                pass
+        return out
+
+    def drain(self):
+        self.lines(10**9, timeout=0.5)
+
+
+HTTPLOG = re.compile(
+    r"^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d sluice\[\d+\]: "
+    r"10\.10\.1\.2:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] (\S+) (\S+)/(\S+) "
+    r"(-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)/(\d+) (\d+) (\d+) - - (\S{4}) "
+    r"\d+/\d+/\d+/\d+/\+?\d+ \d+/\d+ \"(.*)\"$")
+
+
+def test_httplog_lines(http_tb):
+    """option httplog: HAProxy's line (h1_haproxy_notes.md, f), %B counted as HAProxy counts
+    it (the stored head: 20 + version + status + reason + names and values + 1, and the body)."""
+    s = Syslog()
+    try:
+        s.drain()
+        p = curl("-o", "/dev/null", f"http://{VIP}:{PORT}/size/1024?q=1")
+        assert p.returncode == 0
+        bad = client("raw", VIP, PORT, b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n".hex())
+        assert bad["reply"].startswith("HTTP/1.1 400 ")
+        lines = s.lines(2)
+    finally:
+        s.sock.close()
+    assert len(lines) == 2, lines
+    ok = HTTPLOG.match(lines[0].rstrip("\n"))
+    assert ok, lines[0]
+    fe, be, srv, treq, tw, tc, tres, ta, st, nbytes, term, req = ok.groups()
+    assert (fe, be, st, term, req) == ("fe_web", "be_web", "200", "----",
+                                       "GET /size/1024?q=1 HTTP/1.1"), lines[0]
+    assert srv in SERVERS and int(treq) >= 0 and int(tc) >= 0 and int(tres) >= 0
+    assert int(ta) >= int(tres)
+    head = 20 + len("HTTP/1.1") + 3 + len("OK") + len("X-Server") + 2 + \
+        len("Content-Length") + 4 + 1
+    assert int(nbytes) == head + 1024, lines[0]
+    badm = HTTPLOG.match(lines[1].rstrip("\n"))
+    assert badm, lines[1]
+    assert badm.groups()[:3] == ("fe_web", "fe_web", "<NOSRV>")
+    assert badm.groups()[3:7] == ("-1", "-1", "-1", "-1")
+    assert badm.groups()[8:] == ("400", "0", "PR--", "<BADREQ>"), lines[1]

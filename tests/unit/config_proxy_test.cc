@@ -1401,8 +1401,8 @@ TEST(ConfigProxyLog, FormatsCheckedByTheLogger) {
             "%{+Q}o %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %{-Q}H %pid 100%%");
   ExpectAlert(WithFrontendLine("log-format \"%ci %xx\""), 12, "log-format",
               "'log-format' : unknown variable 'xx' (write '%%' for a literal '%').");
-  ExpectAlert(WithFrontendLine("log-format \"%ci %ST\""), 12, "log-format",
-              "'log-format' : variable 'ST' is not supported by sluice (TCP mode only).");
+  ExpectAlert(WithFrontendLine("log-format \"%ci %hr\""), 12, "log-format",
+              "'log-format' : variable 'hr' is not supported by sluice yet.");
   ExpectAlert(WithFrontendLine("log-format \"%[src]\""), 12, "log-format",
               "'log-format' : sample expressions ('%[...]') are not supported by sluice.");
   ExpectAlert("defaults\n    log-format \"50%\"\n", 10, "log-format",

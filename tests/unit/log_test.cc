@@ -84,6 +84,30 @@ TEST_F(LogTest, TcpLogMatchesHaproxysExample) {
             "10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0");
 }
 
+TEST_F(LogTest, HttpLogMatchesHaproxysShape) {
+  // HAProxy 2.6's httplog line for a GET with no captures (h1_haproxy_notes.md, f):
+  // "... fe be/s1 0/0/1/251/252 200 51 - - ---- 1/1/0/0/0 0/0 "GET /path?q=1 HTTP/1.1"".
+  LogEvent e = ExampleEvent();
+  e.request_unix_us = e.accept_unix_us;
+  e.status = 200;
+  e.bytes_read = 51;
+  e.ti_ms = 0;
+  e.treq_ms = 0;
+  e.tw_ms = 0;
+  e.tc_ms = 1;
+  e.tres_ms = 251;
+  e.ta_ms = 252;
+  e.retries = 0;
+  e.request = "GET /path?q=1 HTTP/1.1";
+  EXPECT_EQ(MustCompile(kHttpLogFormat).Render(e),
+            "10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/1/251/252 200 51 - - "
+            "---- 0/0/0/0/0 0/0 \"GET /path?q=1 HTTP/1.1\"");
+  EXPECT_EQ(MustCompile("%HM|%HU|%HP|%HQ|%HV|%Tq").Render(e),
+            "GET|/path?q=1|/path|?q=1|HTTP/1.1|0");
+  e.request.clear();  // a request that never parsed
+  EXPECT_EQ(MustCompile("%{+Q}r").Render(e), "\"<BADREQ>\"");
+}
+
 TEST_F(LogTest, PhasesNotReachedAreMinusOne) {
   LogEvent e = ExampleEvent();
   e.backend = "<NONE>";
@@ -216,8 +240,8 @@ TEST_F(LogTest, LiteralsAreKept) {
 TEST_F(LogTest, CompileErrors) {
   EXPECT_EQ(CompileError("%ci %xx"), "unknown variable 'xx' (write '%%' for a literal '%')");
   EXPECT_EQ(CompileError("%Tx"), "unknown variable 'Tx' (write '%%' for a literal '%')");
-  EXPECT_EQ(CompileError("%ST"), "variable 'ST' is not supported by sluice (TCP mode only)");
-  EXPECT_EQ(CompileError("%{+Q}r"), "variable 'r' is not supported by sluice (TCP mode only)");
+  EXPECT_EQ(CompileError("%hr"), "variable 'hr' is not supported by sluice yet");
+  EXPECT_EQ(CompileError("%{+Q}ID"), "variable 'ID' is not supported by sluice yet");
   EXPECT_EQ(CompileError("50%"), "'%' at the end of the format (write '%%' for a literal '%')");
   EXPECT_EQ(CompileError("50% off"),
             "unexpected character ' ' after '%' at position 2 (write '%%' for a literal '%')");

@@ -109,6 +109,7 @@ def serve(sock):
             if doomed:
                 return
             method, target, version = start.decode("latin-1").split(" ", 2)
+            target = target.split("?", 1)[0]  # the query does not choose the answer
             raw = []
             fields = {}
             while True:
