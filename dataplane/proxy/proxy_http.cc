@@ -481,6 +481,7 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
     if (t.res.head.overflow()) return HttpReply(si, 502, 'P', 'H');
     if (!t.res.head.done()) {
       if (t.srv_eof) return KillSession(si, 'S');
+      if (t.to_cli.bytes) Forward(si, false);  // an interim answer (100 Continue) goes now
       return;
     }
     const uint32_t head_len = t.res.head.bytes();

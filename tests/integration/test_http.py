@@ -228,3 +228,38 @@ def test_httplog_lines(http_tb):
     assert badm.groups()[:3] == ("fe_web", "fe_web", "<NOSRV>")
     assert badm.groups()[3:7] == ("-1", "-1", "-1", "-1")
     assert badm.groups()[8:] == ("400", "0", "PR--", "<BADREQ>"), lines[1]
+
+
+def test_http10_client_keep_alive_and_close(http_tb):
+    # HTTP/1.0 without keep-alive: answered, "connection: close", closed.
+    out = client("raw", VIP, PORT, b"GET /size/5 HTTP/1.0\r\n\r\n".hex())
+    assert out["closed"] and "\r\nconnection: close\r\n" in out["reply"], out
+    # With keep-alive: "connection: keep-alive", and a second request on the connection.
+    two = b"GET /size/5 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" * 2
+    out = client("raw", VIP, PORT, two.hex())
+    assert out["reply"].count("HTTP/1.1 200 OK") == 2, out
+    assert out["reply"].count("\r\nconnection: keep-alive\r\n") == 2, out
+
+
+def test_expect_100_continue_relayed(http_tb):
+    # The server's interim 100 goes to the client; the body follows; the final answer after.
+    import subprocess
+    code = (
+        "import socket,sys\n"
+        "s=socket.create_connection(('%s',%d),timeout=5)\n"
+        "s.sendall(b'POST /sha HTTP/1.1\\r\\nHost: t\\r\\nExpect: 100-continue\\r\\n"
+        "Content-Length: 5\\r\\n\\r\\n')\n"
+        "first=s.recv(65536)\n"
+        "s.sendall(b'hello')\n"
+        "rest=b''\n"
+        "while b'\\r\\n\\r\\n' not in rest or len(rest.split(b'\\r\\n\\r\\n',1)[1])<66:\n"
+        "    d=s.recv(65536)\n"
+        "    if not d: break\n"
+        "    rest+=d\n"
+        "print(repr(first)); print(repr(rest))\n" % (VIP, PORT))
+    p = run(["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c", code], check=False)
+    lines = p.stdout.strip().splitlines()
+    assert len(lines) == 2, p.stdout + p.stderr
+    assert lines[0] == repr(b"HTTP/1.1 100 Continue\r\n\r\n"), lines
+    assert "200 OK" in lines[1], lines
+    assert "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 5" in lines[1], lines

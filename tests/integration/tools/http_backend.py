@@ -121,6 +121,8 @@ def serve(sock):
                 fields[k.strip().lower()] = v.strip()
             with lock:
                 counts["requests"] += 1
+            if fields.get("expect", "").lower() == "100-continue":
+                sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")  # as real servers do
             digest, nbody = read_body(c, fields)
             if target == "/conns":
                 answer(sock, 200, f"{counts['conns']} {counts['requests']}".encode())
