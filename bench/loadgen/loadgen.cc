@@ -157,12 +157,14 @@ using sluice::loadgen::ServeOptions;
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  sl-loadgen serve --listen ADDR:PORT [--listen ADDR:PORT ...] [--discard]\n"
+    "  sl-loadgen serve --listen ADDR:PORT [--listen ADDR:PORT ...] [--discard | --http BYTES]\n"
     "  sl-loadgen client --mode rr|crr|bulk --target ADDR:PORT --conns N --duration SECONDS\n"
     "                    [--size BYTES] [--src ADDR[,ADDR...]] [--warmup SECONDS] [--marks]\n"
     "  sl-loadgen hold --target ADDR:PORT --conns N [--src ADDR[,ADDR...]]\n"
     "\n"
-    "serve   echo every byte back (--discard: read and drop) until SIGINT/SIGTERM.\n"
+    "serve   echo every byte back (--discard: read and drop) until SIGINT/SIGTERM. --http:\n"
+    "        answer each request head (up to its empty line; requests carry no body) with\n"
+    "        200 and a body of BYTES bytes, keeping the connection open.\n"
     "client  rr: N persistent connections, request of --size bytes (default 64), wait for the\n"
     "        whole echo, repeat. crr: N slots, each connects, sends, reads the echo, closes.\n"
     "        bulk: N connections write --size chunks (default 65536) to a --discard server.\n"
@@ -212,6 +214,11 @@ int MainServe(int argc, char** argv) {
     const std::string_view a(argv[i]);
     if (a == "--discard") {
       opt.discard = true;
+    } else if (a == "--http" && i + 1 < argc) {
+      if (!ParseUint(argv[++i], &opt.http_body) || opt.http_body > (1u << 24)) {
+        return Usage("bad --http body size (0 .. 16777216)");
+      }
+      opt.http = true;
     } else if (a == "--listen" && i + 1 < argc) {
       Endpoint e;
       if (!sluice::loadgen::ParseEndpoint(argv[++i], &e)) return Usage("bad --listen address");
@@ -221,6 +228,7 @@ int MainServe(int argc, char** argv) {
     }
   }
   if (opt.listen.empty()) return Usage("serve needs --listen");
+  if (opt.discard && opt.http) return Usage("--discard and --http exclude each other");
   return sluice::loadgen::RunServe(opt);
 }
 

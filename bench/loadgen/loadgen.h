@@ -1,6 +1,6 @@
 #pragma once
-// sl-loadgen: a single-threaded epoll load generator and echo backend, used to measure
-// HAProxy and Sluice side by side (bench/lib). Linux only; IPv4 and IPv6.
+// sl-loadgen: a single-threaded epoll load generator and echo (or HTTP) backend, used to
+// measure HAProxy and Sluice side by side (bench/lib). Linux only; IPv4 and IPv6.
 //
 // The hot loops (serve, client) never allocate: connection state lives in tables sized at
 // start-up, and every buffer is fixed.
@@ -69,6 +69,10 @@ enum class Mode { kRr, kCrr, kBulk, kHold };
 struct ServeOptions {
   std::vector<Endpoint> listen;
   bool discard = false;
+  // --http BYTES: answer every request head with 200 and a body of http_body bytes
+  // (keep-alive; requests carry no body), instead of echoing.
+  bool http = false;
+  uint32_t http_body = 0;
 };
 
 struct ClientOptions {

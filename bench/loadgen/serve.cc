@@ -1,8 +1,10 @@
-// sl-loadgen serve: the echo (or discard) backend.
+// sl-loadgen serve: the echo (or discard, or HTTP) backend.
 //
 // Level-triggered epoll, one read per readiness event. An echo that the socket cannot take
 // whole is parked in the connection's pending buffer and reading stops until it drains; the
-// buffer keeps its capacity, so back-pressure does not churn the heap either.
+// buffer keeps its capacity, so back-pressure does not churn the heap either. With --http,
+// every request head read (up to its empty line; requests carry no body) is answered with
+// the same prebuilt response, written and parked the same way.
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -11,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "bench/loadgen/loadgen.h"
 
@@ -28,14 +31,21 @@ constexpr uint64_t kTagSignal = uint64_t{2} << 32;
 
 struct Conn {
   bool open = false;
-  bool blocked = false;  // waiting for EPOLLOUT with a pending echo
+  bool blocked = false;  // waiting for EPOLLOUT with a pending echo (or answer)
+  uint8_t matched = 0;   // --http: bytes of "\r\n\r\n" at the end of what was read so far
   std::vector<char> pending;
   size_t pending_off = 0;
 };
 
 class Server {
  public:
-  explicit Server(const ServeOptions& opt) : opt_(opt), buf_(kBufBytes) {}
+  explicit Server(const ServeOptions& opt) : opt_(opt), buf_(kBufBytes) {
+    if (opt_.http) {
+      response_ = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: " +
+                  std::to_string(opt_.http_body) + "\r\n\r\n";
+      response_.append(opt_.http_body, 'x');
+    }
+  }
 
   int Run() {
     const uint64_t nofile = RaiseNofile();
@@ -118,6 +128,7 @@ class Server {
       Conn& c = conns_[idx];
       c.open = true;
       c.blocked = false;
+      c.matched = 0;
       c.pending_off = 0;
       c.pending.clear();
       if (!Add(fd, EPOLLIN | EPOLLRDHUP, idx)) Close(fd);
@@ -160,8 +171,45 @@ class Server {
       return;
     }
     if (n < 0 || opt_.discard) return;
-    ssize_t w = write(fd, buf_.data(), static_cast<size_t>(n));
-    if (w == n) return;
+    if (!opt_.http) {
+      Send(fd, c, buf_.data(), static_cast<size_t>(n));
+      return;
+    }
+    const size_t heads = CountHeads(c, static_cast<size_t>(n));
+    if (heads == 1) {
+      Send(fd, c, response_.data(), response_.size());
+    } else if (heads > 1) {  // pipelined: all the answers in one write
+      out_.clear();
+      for (size_t k = 0; k < heads; ++k) {
+        out_.insert(out_.end(), response_.begin(), response_.end());
+      }
+      Send(fd, c, out_.data(), out_.size());
+    }
+  }
+
+  // --http: how many request heads end in the n bytes just read into buf_ (a head ends with an
+  // empty line); a terminator split between reads is carried over in c.matched.
+  size_t CountHeads(Conn& c, size_t n) {
+    static constexpr char kEnd[] = "\r\n\r\n";
+    size_t heads = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (buf_[i] == kEnd[c.matched]) {
+        if (++c.matched == 4) {
+          ++heads;
+          c.matched = 0;
+        }
+      } else {
+        c.matched = buf_[i] == '\r' ? 1 : 0;
+      }
+    }
+    return heads;
+  }
+
+  // Writes what the socket takes; the rest is parked in the connection's pending buffer and
+  // reading stops until it drains.
+  void Send(int fd, Conn& c, const char* data, size_t len) {
+    ssize_t w = write(fd, data, len);
+    if (w == static_cast<ssize_t>(len)) return;
     if (w < 0) {
       if (errno != EAGAIN) {
         Close(fd);
@@ -169,7 +217,7 @@ class Server {
       }
       w = 0;
     }
-    c.pending.assign(buf_.data() + w, buf_.data() + n);
+    c.pending.assign(data + w, data + len);
     c.pending_off = 0;
     c.blocked = true;
     Modify(fd, EPOLLOUT);
@@ -193,6 +241,8 @@ class Server {
 
   const ServeOptions& opt_;
   std::vector<char> buf_;
+  std::string response_;   // --http: status line, head and body
+  std::vector<char> out_;  // --http: the answers to pipelined requests (keeps its capacity)
   std::vector<Conn> conns_;
   std::vector<int> listeners_;
   int ep_ = -1;
