@@ -1,11 +1,13 @@
 #include "controlplane/main/proxy_control.h"
 
 #include <sys/time.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 
+#include "dataplane/http/h1.h"
 #include "dataplane/net/addr_text.h"
 
 namespace sluice::app {
@@ -601,6 +603,95 @@ std::string ProxyCliControl::SetRateLimit(cli::RateLimit limit, uint64_t value) 
     Publish();
   }
   return "";
+}
+
+}  // namespace sluice::app
+
+namespace sluice::app {
+
+namespace {
+
+// A consistent copy of a worker's capture (its seqlock), or false when the worker was
+// writing it or it never held anything.
+bool ReadCapture(const proxy::ErrorCapture& c, proxy::ErrorCapture* out) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const uint32_t before = c.seq.load(std::memory_order_acquire);
+    if (before == 0) return false;
+    if (before & 1) continue;
+    out->when_us = c.when_us;
+    out->event = c.event;
+    out->frontend = c.frontend;
+    out->backend = c.backend;
+    out->server = c.server;
+    std::memcpy(out->src_addr, c.src_addr, sizeof out->src_addr);
+    out->src_port = c.src_port;
+    out->is_v6 = c.is_v6;
+    out->error = c.error;
+    out->len = c.len < proxy::kErrorCaptureBytes ? c.len : proxy::kErrorCaptureBytes;
+    out->error_at = c.error_at;
+    std::memcpy(out->data, c.data, out->len);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (c.seq.load(std::memory_order_relaxed) == before) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void ProxyCliControl::Errors(std::vector<cli::ErrorView>* out, uint64_t* total) {
+  cp::ProxyRuntime& rt = app_.proxy();
+  const auto& st = app_.proxy_stats();
+  out->clear();
+  *total = 0;
+  for (const proxy::ProxyStats* s : st) *total += s->error_events.Get();
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  const int64_t to_unix_us = static_cast<int64_t>(wall.tv_sec) * 1'000'000 + wall.tv_nsec / 1000 -
+                             static_cast<int64_t>(app_.NowWorkerUs());
+  auto copy = std::make_unique<proxy::ErrorCapture>();
+  auto best = std::make_unique<proxy::ErrorCapture>();
+  for (const cp::ProxyRt& p : rt.proxies()) {
+    for (const bool request : {true, false}) {
+      const int index = request ? p.frontend : p.backend;
+      if (index < 0) continue;
+      bool found = false;
+      for (const proxy::ProxyStats* s : st) {
+        const proxy::ErrorCapture& c =
+            request ? s->request_errors[index] : s->response_errors[index];
+        if (ReadCapture(c, copy.get()) && (!found || copy->when_us > best->when_us)) {
+          std::swap(copy, best);
+          found = true;
+        }
+      }
+      if (!found) continue;
+      cli::ErrorView e;
+      e.request = request;
+      e.proxy = p.name();
+      e.proxy_iid = p.id();
+      const uint32_t other = request ? best->backend : best->frontend;
+      if (request && other < rt.backends().size()) {
+        e.other = rt.backends()[other].name();
+        e.other_iid = rt.backends()[other].conf->id;
+      } else if (!request && other < rt.frontends().size()) {
+        e.other = rt.frontends()[other].name();
+        e.other_iid = rt.frontends()[other].conf->id;
+      }
+      if (best->server < rt.servers().size()) {
+        e.server = rt.servers()[best->server].name();
+        e.server_id = rt.servers()[best->server].id();
+      }
+      e.event = best->event;
+      const net::IpAddr a = net::FromBytes(best->src_addr, best->is_v6);
+      e.src = net::ToString(a) + ":" + std::to_string(best->src_port);
+      e.unix_us = static_cast<int64_t>(best->when_us) + to_unix_us;
+      e.error_at = best->error_at;
+      using E = http::HeadError;
+      const auto kind = static_cast<E>(best->error);
+      e.start_line = kind == E::kStartLine || kind == E::kVersion || kind == E::kBareCr;
+      e.data.assign(reinterpret_cast<const char*>(best->data), best->len);
+      out->push_back(std::move(e));
+    }
+  }
 }
 
 }  // namespace sluice::app

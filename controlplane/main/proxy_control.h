@@ -37,6 +37,7 @@ class ProxyCliControl final : public cli::ProxyControl {
   std::string SetGlobalMaxconn(uint32_t maxconn) override;
   std::string SetRateLimit(cli::RateLimit limit, uint64_t value) override;
   std::unique_ptr<cli::PendingAnswer> ShutdownSession(uint64_t id) override;
+  void Errors(std::vector<cli::ErrorView>* out, uint64_t* total) override;
   // `clear counters` (maxima and rate maxima) and `clear counters all` (every cumulative
   // counter too): applied to the views, the workers' counters keep their single writer.
   void Clear(bool all);

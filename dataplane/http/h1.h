@@ -61,7 +61,8 @@ class HeadScanner {
 // True when the first bytes of a request already cannot start one: a byte that is neither a
 // method character nor a blank before the method ends (a TLS ClientHello, binary noise).
 // HAProxy answers those at once instead of waiting for a line end.
-bool BadRequestStart(const uint8_t* p, uint32_t n) noexcept;
+// Returns the offset of that byte, or -1.
+int32_t BadRequestStart(const uint8_t* p, uint32_t n) noexcept;
 // True when the request line p[0, n) (with its line end) has no version: HTTP/0.9.
 bool IsHttp09Line(const uint8_t* p, uint32_t n) noexcept;
 

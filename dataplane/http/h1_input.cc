@@ -248,14 +248,14 @@ bool ContentLength(std::string_view v, MessageHead* h, bool* seen) noexcept {
 
 }  // namespace
 
-bool BadRequestStart(const uint8_t* p, uint32_t n) noexcept {
+int32_t BadRequestStart(const uint8_t* p, uint32_t n) noexcept {
   uint32_t i = 0;
   while (i < n && (p[i] == '\r' || p[i] == '\n')) ++i;
   for (; i < n; ++i) {
-    if (IsBlank(p[i])) return false;  // the method ended: the line parser decides
-    if (!kChars.tchar[p[i]]) return true;
+    if (IsBlank(p[i])) return -1;  // the method ended: the line parser decides
+    if (!kChars.tchar[p[i]]) return static_cast<int32_t>(i);
   }
-  return false;
+  return -1;
 }
 
 bool IsHttp09Line(const uint8_t* p, uint32_t n) noexcept {

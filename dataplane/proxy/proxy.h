@@ -266,6 +266,9 @@ class Proxy {
   // The client connection closes once what waits for it is sent: phase kClosing.
   void CloseAfterSend(uint32_t si) noexcept;
   void CountStatus(const Session& s) noexcept;
+  // Keeps the bytes of an invalid message for `show errors` (proxy_report.cc).
+  void CaptureError(const Session& s, bool request, const uint8_t* data, uint32_t len,
+                    uint32_t error_at, uint8_t error) noexcept;
   // Sends the request again on a new connection after a reused one closed with no answer;
   // false when that is not safe (nothing kept, something received).
   bool RetryOnNewConnection(uint32_t si) noexcept;

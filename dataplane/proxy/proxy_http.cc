@@ -268,6 +268,11 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   if (!t.first_byte_us && s.req_in.bytes) t.first_byte_us = tcp_->now_us();
   ScanHead(t.req.head, s.req_in);
   if (t.req.head.overflow()) {
+    const uint32_t n = s.req_in.bytes < http::kMaxHeadBytes ? s.req_in.bytes : http::kMaxHeadBytes;
+    CopyOut(s.req_in, n, scratch_);
+    scratch_uid_ = 0;
+    CaptureError(s, true, scratch_, n, n, static_cast<uint8_t>(http::HeadError::kTooLarge));
+    s_.stats->frontends[s.frontend].errors.Add();
     HttpReply(si, 400, 'P', 'R');
     return AnResult::kClosed;
   }
@@ -275,7 +280,10 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
     // What cannot start a request is refused now, not at the line's end (HAProxy).
     const rte_mbuf* first = s.req_in.head;
     const uint32_t peek = first->data_len < 64 ? first->data_len : 64;
-    if (http::BadRequestStart(rte_pktmbuf_mtod(first, const uint8_t*), peek)) {
+    const int32_t bad = http::BadRequestStart(rte_pktmbuf_mtod(first, const uint8_t*), peek);
+    if (bad >= 0) {
+      CaptureError(s, true, rte_pktmbuf_mtod(first, const uint8_t*), first->data_len,
+                   static_cast<uint32_t>(bad), static_cast<uint8_t>(http::HeadError::kStartLine));
       s_.stats->frontends[s.frontend].errors.Add();
       HttpReply(si, 400, 'P', 'R');
       return AnResult::kClosed;
@@ -294,6 +302,8 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
     return AnResult::kClosed;
   }
   if (!LoadRequestHead(s, t.req.head.bytes())) {
+    CaptureError(s, true, scratch_, t.req.head.bytes(), head_->error_at,
+                 static_cast<uint8_t>(head_->error));
     s_.stats->frontends[s.frontend].errors.Add();
     HttpReply(si, http::RequestErrorStatus(head_->error), 'P', 'R');
     return AnResult::kClosed;
@@ -492,6 +502,8 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
     o.accept_invalid = be.accept_invalid;
     o.request_method = t.meth;
     if (!http::ParseHead(scratch_, head_len, o, head_)) {
+      CaptureError(s, false, scratch_, head_len, head_->error_at,
+                   static_cast<uint8_t>(head_->error));
       s_.stats->backends[t.backend].eresp.Add();
       s_.stats->servers[t.server].eresp.Add();
       return HttpReply(si, 502, 'P', 'H');

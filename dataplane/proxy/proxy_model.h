@@ -267,11 +267,32 @@ struct LogRing {
   LogRecord records[kLogRingSize];
 };
 
+// The last invalid request of a frontend or invalid response of a backend, as received, for
+// `show errors` (HAProxy keeps one per proxy and direction). Written by one worker as a
+// seqlock: `seq` is odd while the worker writes; a reader copies and keeps the copy only if
+// `seq` was even and unchanged around it.
+inline constexpr uint32_t kErrorCaptureBytes = 15360;  // a head's bound (http::kMaxHeadBytes)
+struct ErrorCapture {
+  std::atomic<uint32_t> seq{0};
+  uint64_t when_us;                    // the worker's clock
+  uint32_t event;                      // the worker's error count when this one came
+  uint32_t frontend, backend, server;  // indexes; UINT32_MAX / kNoServer: none
+  uint8_t src_addr[16];
+  uint16_t src_port;  // host order
+  bool is_v6;
+  uint8_t error;  // http::HeadError
+  uint32_t len, error_at;
+  uint8_t data[kErrorCaptureBytes];
+};
+
 struct ProxyStats {
   FrontendStats frontends[kMaxFrontends];
   BackendStats backends[kMaxBackends];
   ServerStats servers[kMaxServers];
   LogRing log;
+  Stat error_events;  // invalid requests and responses seen (`show errors`' total)
+  ErrorCapture request_errors[kMaxFrontends];
+  ErrorCapture response_errors[kMaxBackends];
 };
 
 }  // namespace sluice::proxy

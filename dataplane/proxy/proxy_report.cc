@@ -27,6 +27,33 @@ void CopyEnds(const tcp::FlowKey& k, uint8_t* remote_addr, uint16_t* remote_port
 
 }  // namespace
 
+void Proxy::CaptureError(const Session& s, bool request, const uint8_t* data, uint32_t len,
+                         uint32_t error_at, uint8_t error) noexcept {
+  const Stream& t = s.strm;
+  const uint32_t slot = request ? s.frontend : t.backend;
+  if (slot >= (request ? kMaxFrontends : kMaxBackends)) return;
+  ErrorCapture& c = request ? s_.stats->request_errors[slot] : s_.stats->response_errors[slot];
+  s_.stats->error_events.Add();
+  const uint32_t seq = c.seq.load(std::memory_order_relaxed);
+  c.seq.store(seq + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  c.when_us = tcp_->now_us();
+  c.event = static_cast<uint32_t>(s_.stats->error_events.Get());
+  c.frontend = s.frontend;
+  c.backend = t.backend;
+  c.server = t.server;
+  bool v6 = false;
+  uint16_t local_port = 0;
+  uint8_t local[16];
+  CopyEnds(s.cli_key, c.src_addr, &c.src_port, local, &local_port, &v6);
+  c.is_v6 = v6;
+  c.error = error;
+  c.len = len < kErrorCaptureBytes ? len : kErrorCaptureBytes;
+  c.error_at = error_at;
+  std::memcpy(c.data, data, c.len);
+  c.seq.store(seq + 2, std::memory_order_release);
+}
+
 void Proxy::Log(const Session& s, bool connect_only) noexcept {
   const Stream& t = s.strm;
   LogRing& ring = s_.stats->log;

@@ -117,6 +117,7 @@ void RegisterAllCommands(Registry& registry) {
   registry.Add(ServerCommands());
   registry.Add(FrontendCommands());
   registry.Add(SessCommands());
+  registry.Add(ErrorsCommands());
 }
 
 }  // namespace sluice::cli

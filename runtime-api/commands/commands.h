@@ -17,6 +17,7 @@ std::span<const CommandRow> EnvCommands();       // env_cmds.cc: show env
 std::span<const CommandRow> StatCommands();      // stat_cmds.cc: show stat, servers, backend
 std::span<const CommandRow> ServerCommands();    // server_cmds.cc: set server, weights, health
 std::span<const CommandRow> FrontendCommands();  // frontend_cmds.cc: frontends, global limits
+std::span<const CommandRow> ErrorsCommands();    // errors_cmds.cc: show errors
 std::span<const CommandRow> SessCommands();      // sess_cmds.cc: show sess, shutdown session
 
 // Adds every table above to `registry`.

@@ -204,9 +204,34 @@ enum class RateLimit { kConnections, kSessions, kSslSessions, kHttpCompression }
 // mutations take indexes into the vector the last Proxies() call filled (the command calls
 // Proxies() and then at most one mutation, in the same call). Each returns "" on success,
 // else the exact text to print as the error (one or more lines, each ending in '\n').
+// One captured invalid message (`show errors`): the last invalid request of a frontend or
+// invalid response of a backend, as received.
+struct ErrorView {
+  bool request = true;
+  std::string proxy;  // the frontend (request) or backend (response)
+  uint32_t proxy_iid = 0;
+  std::string other;  // the backend (request; empty: none) or frontend (response)
+  int64_t other_iid = -1;
+  std::string server;  // empty: none
+  int64_t server_id = -1;
+  uint32_t event = 0;
+  std::string src;  // ADDR:PORT of the client
+  int64_t unix_us = 0;
+  uint32_t error_at = 0;
+  bool start_line = false;  // the error is in the start line (else in a field)
+  std::string data;         // the bytes as received (at most a head's bound)
+};
+
 class ProxyControl {
  public:
   virtual ~ProxyControl() = default;
+
+  // `show errors`: the captures of every proxy and direction (the latest across workers),
+  // in configuration order, and the number of errors seen since start.
+  virtual void Errors(std::vector<ErrorView>* out, uint64_t* total) {
+    out->clear();
+    *total = 0;
+  }
 
   // A fresh snapshot: every frontend, backend and listen section, in configuration order.
   virtual void Proxies(std::vector<ProxyView>* out) = 0;

@@ -263,3 +263,19 @@ def test_expect_100_continue_relayed(http_tb):
     assert lines[0] == repr(b"HTTP/1.1 100 Continue\r\n\r\n"), lines
     assert "200 OK" in lines[1], lines
     assert "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 5" in lines[1], lines
+
+
+def test_show_errors_keeps_the_last_invalid_request(http_tb):
+    out = client("raw", VIP, PORT, b"GET /e HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n".hex())
+    assert out["reply"].startswith("HTTP/1.1 400 Bad request\r\n")
+    text = admin_cli("show errors fe_web request")
+    lines = text.split("\n")
+    assert lines[0].startswith("Total events captured on [") and lines[1] == " ", text
+    assert re.match(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] frontend fe_web \(#\d+\): "
+                    r"invalid request$", lines[2]), text
+    assert lines[3].startswith("  backend <NONE> (#-1), server <NONE> (#-1), event #") and \
+        lines[3].split(", src ")[1].startswith("10.10.1.2:"), text
+    assert lines[5] == "  len 43, wraps at 16336, error at position 29", text
+    assert lines[10:14] == ["  00000  GET /e HTTP/1.1\\r\\n", "  00017  Host: x\\r\\n",
+                           "  00026  Bad Header: v\\r\\n", "  00041  \\r\\n"], text
+    assert "invalid request" not in admin_cli("show errors fe_web response")

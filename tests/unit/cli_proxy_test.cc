@@ -151,6 +151,12 @@ class FakeProxyControl : public ProxyControl {
 
   std::vector<ProxyView> proxies;
   std::vector<SessionView> sessions;
+  std::vector<ErrorView> errors;
+  uint64_t error_total = 0;
+  void Errors(std::vector<ErrorView>* out, uint64_t* total) override {
+    *out = errors;
+    *total = error_total;
+  }
   uint32_t global_maxconn = 9983;
   uint64_t rate_limits[4] = {};
   int addr_changes = 0;
@@ -760,6 +766,46 @@ TEST_F(CliProxy, WithoutProxyControl) {
   EXPECT_EQ(Run("shutdown session 0x1"), "No such session (use 'show sess').\n\n");
 }
 
+// Dates aside, `show errors` prints what HAProxy 2.6 printed for the same bad request
+// (transcripts 90 and 91).
+std::string WithoutDates(std::string s) {
+  for (size_t at = s.find('['); at != std::string::npos; at = s.find('[', at + 1)) {
+    const size_t end = s.find(']', at);
+    if (end != std::string::npos && end - at == 25) s.replace(at + 1, end - at - 1, "DATE");
+  }
+  return s;
+}
+
+TEST_F(CliProxy, ShowErrorsAsHaproxy) {
+  EXPECT_EQ(WithoutDates(Run("show errors")),
+            WithoutDates(TranscriptOutput("90-show-errors-empty.txt")));
+  ErrorView e;
+  e.request = true;
+  e.proxy = "fe_main";
+  e.proxy_iid = 2;
+  e.event = 1;
+  e.src = "127.0.0.1:38346";
+  e.unix_us = 1'700'000'000'000'000;
+  e.error_at = 28;
+  e.data = "GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n";
+  appliance_.control.errors = {e};
+  appliance_.control.error_total = 2;
+  const std::string want = WithoutDates(TranscriptOutput("91-show-errors.txt"));
+  EXPECT_EQ(WithoutDates(Run("show errors")), want);
+  EXPECT_EQ(WithoutDates(Run("show errors fe_main request")),
+            WithoutDates(TranscriptOutput("91b-show-errors-proxy-request.txt")));
+  EXPECT_EQ(WithoutDates(Run("show errors -1 response")),
+            WithoutDates(TranscriptOutput("91c-show-errors-response.txt")));
+  EXPECT_EQ(Run("show errors nosuch"), "No such proxy.\n\n");
+  EXPECT_EQ(Run("show errors", Level::kUser), "Permission denied\n\n");
+  // A long line goes on in continuation lines marked '+', at most 79 columns each.
+  e.data = std::string(100, 'a') + "\r\n";
+  appliance_.control.errors = {e};
+  const std::string out = Run("show errors");
+  EXPECT_NE(out.find("\n  00000  aaaa"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n  00070+ aaaa"), std::string::npos) << out;
+}
+
 TEST_F(CliProxy, TinyOutputBufferGivesSameBytes) {
   for (const char* cmd :
        {"show stat", "show stat typed desc", "show stat json", "show servers state",
@@ -778,7 +824,7 @@ TEST_F(CliProxy, HelpLinesAreHaproxys) {
     EXPECT_NE(help.find(line + "\n"), std::string::npos) << line;
     ++n;
   }
-  EXPECT_EQ(n, 10 + 23 + 3);
+  EXPECT_EQ(n, 10 + 24 + 3);
   for (const char* line :
        {"  show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server\n",
         "  enable server  (DEPRECATED)             : enable a disabled server (use 'set server' "
