@@ -167,6 +167,11 @@ struct ProxyConfig {
   int default_backend_index = -1;
   std::vector<ServerConfig> servers;
   BalanceAlgo balance = BalanceAlgo::kRoundRobin;
+  // balance uri [whole] [len N] [depth N] | url_param NAME | hdr(NAME); hash-type.
+  bool uri_whole = false;
+  unsigned uri_len = 0, uri_depth = 0;  // 0: no limit
+  std::string hash_name;                // url_param's or hdr's NAME
+  bool hash_consistent = false;         // hash-type consistent (default map-based)
   uint32_t timeout_connect_ms = 0, timeout_client_ms = 0, timeout_server_ms = 0,
            timeout_queue_ms = 0, timeout_tunnel_ms = 0, timeout_check_ms = 0;  // 0: not set
   unsigned maxconn = 0;  // frontend maxconn; 0: from global maxconn

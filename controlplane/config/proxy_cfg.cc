@@ -295,7 +295,7 @@ void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
     // The three exclude each other: the last one written wins (HAProxy 2.6); `no option X`
     // goes back to keep-alive when X was the one in effect.
     using M = ProxyConfig::HttpConnMode;
-    const M m = name == "httpclose" ? M::kClose
+    const M m = name == "httpclose"           ? M::kClose
                 : name == "http-server-close" ? M::kServerClose
                                               : M::kKeepAlive;
     if (!negated) {
@@ -408,7 +408,6 @@ constexpr std::string_view kBalanceAlgorithms[] = {
 };
 constexpr std::string_view kBalanceWithParens[] = {"hdr(", "random(", "rdp-cookie("};
 
-
 void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& algo = args[1];
   bool known = std::find(std::begin(kBalanceAlgorithms), std::end(kBalanceAlgorithms), algo) !=
@@ -426,6 +425,67 @@ void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const auto supported = std::find_if(std::begin(proxy::kAlgoNames), std::end(proxy::kAlgoNames),
                                       [&](const proxy::AlgoName& s) { return s.name == algo; });
   const bool is_supported = supported != std::end(proxy::kAlgoNames);
+  // The HTTP algorithms' names and arguments.
+  proxy::Algo http_algo = proxy::Algo::kRoundRobin;
+  bool whole = false;
+  unsigned len = 0, depth = 0;
+  std::string name;
+  if (algo == "uri" || algo == "url_param" || algo.starts_with("hdr(") || algo == "random" ||
+      algo.starts_with("random(")) {
+    if (algo == "uri") {
+      http_algo = proxy::Algo::kUri;
+      for (size_t i = 2; i < args.size(); ++i) {
+        uint64_t v = 0;
+        if (args[i] == "whole") {
+          whole = true;
+        } else if ((args[i] == "len" || args[i] == "depth") && i + 1 < args.size() &&
+                   ParseUnsignedArg(ctx, args[i + 1], 1, 65535, &v)) {
+          (args[i] == "len" ? len : depth) = static_cast<unsigned>(v);
+          ++i;
+        } else {
+          ctx.Alert("'balance uri' expects [whole] [len N] [depth N], got " + Quoted(args[i]) +
+                    ".");
+          return;
+        }
+      }
+    } else if (algo == "url_param") {
+      http_algo = proxy::Algo::kUrlParam;
+      if (args.size() < 3) {
+        ctx.Alert("'balance url_param' expects a parameter name.");
+        return;
+      }
+      name = args[2];
+      if (args.size() > 3 && args[3] != "check_post") {
+        ctx.Alert("'balance url_param' takes a name and [check_post], got " + Quoted(args[3]) +
+                  ".");
+        return;
+      }
+    } else if (algo.starts_with("hdr(")) {
+      http_algo = proxy::Algo::kHdr;
+      name = algo.substr(4, algo.size() - 5);
+      if (args.size() > 2 && args[2] != "use_domain_only") {
+        ctx.Alert("'balance hdr(NAME)' takes [use_domain_only], got " + Quoted(args[2]) + ".");
+        return;
+      }
+    } else {
+      http_algo = proxy::Algo::kRandom;
+    }
+    if (name.size() > 63) {
+      ctx.Alert("'balance " + algo + "': the name is longer than 63 characters.");
+      return;
+    }
+    if (DefaultsConfig* d = Legacy(ctx)) d->balance.assign(args.begin() + 1, args.end());
+    if (!Allowed(ctx, kBackendCap, "balance")) return;
+    State(ctx).balance = {};
+    State(ctx).balance_text.clear();
+    ProxyConfig& p = Target(ctx);
+    p.balance = http_algo;
+    p.uri_whole = whole;
+    p.uri_len = len;
+    p.uri_depth = depth;
+    p.hash_name = name;
+    return;
+  }
   if (is_supported && args.size() > 2) {
     ctx.Alert("'balance " + algo + "' takes no argument, got " + Quoted(args[2]) + ".");
     return;
@@ -442,8 +502,8 @@ void Balance(ParseContext& ctx, const KeywordRow&, const Args& args) {
     state.balance_text = "balance " + Join(args, 1);
   } else {
     ctx.Alert("'balance " + algo +
-              "' is not supported by sluice (roundrobin, static-rr, leastconn, first or "
-              "source).");
+              "' is not supported by sluice (roundrobin, static-rr, leastconn, first, "
+              "source, uri, url_param, hdr(NAME) or random).");
   }
 }
 
@@ -657,9 +717,23 @@ void HttpReuse(ParseContext& ctx, const KeywordRow&, const Args& args) {
   } else if (v == "always") {
     Target(ctx).http_reuse = R::kAlways;
   } else {
-    ctx.Alert("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always', got " +
-              Quoted(v) + ".");
+    ctx.Alert("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always', got " + Quoted(v) +
+              ".");
   }
+}
+
+// hash-type map-based|consistent [FUNCTION] [avalanche]: how hashing algorithms map keys.
+void HashType(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (!Allowed(ctx, kBackendCap, "hash-type")) return;
+  if (args[1] != "map-based" && args[1] != "consistent") {
+    ctx.Alert("'hash-type' expects 'map-based' or 'consistent', got " + Quoted(args[1]) + ".");
+    return;
+  }
+  if (args.size() > 2) {
+    ctx.Warn("'hash-type' functions are not supported by sluice (it uses its own hash), " +
+             Quoted(args[2]) + " ignored.");
+  }
+  Target(ctx).hash_consistent = args[1] == "consistent";
 }
 
 void Disabled(ParseContext& ctx, const KeywordRow&, const Args&) { Target(ctx).disabled = true; }
@@ -706,6 +780,7 @@ constexpr KeywordRow kProxyKeywords[] = {
     {"id", Match::kExact, &Id, 1, 1, "an integer between 1 and 2147483647", ""},
     {"http-reuse", Match::kExact, &HttpReuse, 1, 1, "'never', 'safe', 'aggressive' or 'always'",
      ""},
+    {"hash-type", Match::kExact, &HashType, 1, 3, "'map-based' or 'consistent'", ""},
     {"disabled", Match::kExact, &Disabled, 0, 0, "no argument", ""},
     {"enabled", Match::kExact, &Enabled, 0, 0, "no argument", ""},
     {"description", Match::kExact, &Description, 1, -1, "a text", ""},
@@ -717,7 +792,6 @@ constexpr KeywordRow kProxyKeywords[] = {
     NotYetRow("errorfile"),
     NotYetRow("errorfiles"),
     NotYetRow("http-error"),
-    NotYetRow("hash-type"),
     NotYetRow("fullconn"),
     NotYetRow("compression"),
     NotYetRow("unique-id-format"),
@@ -777,6 +851,11 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.timeout_tunnel_ms = d.timeout_tunnel_ms;
     p.timeout_check_ms = d.timeout_check_ms;
     p.balance = d.balance;
+    p.uri_whole = d.uri_whole;
+    p.uri_len = d.uri_len;
+    p.uri_depth = d.uri_depth;
+    p.hash_name = d.hash_name;
+    p.hash_consistent = d.hash_consistent;
     p.retries = d.retries;
     p.redispatch = d.redispatch;
     p.srvtcpka = d.srvtcpka;

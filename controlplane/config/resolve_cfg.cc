@@ -43,7 +43,8 @@ void CheckInherited(ParseContext& ctx, const ProxyConfig& p, const SectionState&
     ctx.AddAt(Severity::kAlert, header.file, header.line, "balance",
               Label(p) + " uses '" + st.balance_text + "' of the defaults section (set at " +
                   At(st.balance.file, st.balance.line) +
-                  "): sluice supports roundrobin, static-rr, leastconn, first and source.");
+                  "): sluice supports roundrobin, static-rr, leastconn, first, source, uri, "
+                  "url_param, hdr(NAME) and random.");
   }
 }
 

@@ -197,6 +197,12 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.ka = ToKeepaliveSnap(c.srvtcpka);
     bs.httpchk = c.httpchk;
     bs.http = c.mode_http;
+    bs.hash_consistent = c.hash_consistent;
+    bs.uri_whole = c.uri_whole;
+    bs.uri_len = static_cast<uint16_t>(c.uri_len);
+    bs.uri_depth = static_cast<uint16_t>(c.uri_depth);
+    bs.hash_name_len = static_cast<uint8_t>(std::min<size_t>(c.hash_name.size(), 63));
+    std::memcpy(bs.hash_name, c.hash_name.data(), bs.hash_name_len);
     bs.accept_invalid = c.accept_invalid_response;
     bs.conn_mode = ToConnMode(c.http_conn_mode);
     bs.reuse = static_cast<proxy::HttpReuse>(c.http_reuse);

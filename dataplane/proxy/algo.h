@@ -8,7 +8,23 @@
 
 namespace sluice::proxy {
 
-enum class Algo : uint8_t { kRoundRobin, kStaticRr, kLeastConn, kFirst, kSource };
+enum class Algo : uint8_t {
+  kRoundRobin,
+  kStaticRr,
+  kLeastConn,
+  kFirst,
+  kSource,
+  // HTTP: a hash of the request (its URI, a query parameter, a header) or a random number.
+  kUri,
+  kUrlParam,
+  kHdr,
+  kRandom,
+};
+
+// An algorithm that hashes something of the request (HTTP mode).
+constexpr bool HashesRequest(Algo a) {
+  return a == Algo::kUri || a == Algo::kUrlParam || a == Algo::kHdr || a == Algo::kRandom;
+}
 
 struct AlgoName {
   std::string_view name;
@@ -19,7 +35,9 @@ struct AlgoName {
 inline constexpr AlgoName kAlgoNames[] = {
     {"roundrobin", Algo::kRoundRobin}, {"static-rr", Algo::kStaticRr},
     {"leastconn", Algo::kLeastConn},   {"first", Algo::kFirst},
-    {"source", Algo::kSource},
+    {"source", Algo::kSource},         {"uri", Algo::kUri},
+    {"url_param", Algo::kUrlParam},    {"hdr", Algo::kHdr},
+    {"random", Algo::kRandom},
 };
 
 constexpr std::string_view NameOf(Algo a) {

@@ -16,15 +16,19 @@ class Balancer {
   // A server of backend `b` for a new connection, or kNoServer. `*full` says usable servers
   // exist but every one is at its maxconn (queue the session). `exclude` is skipped when
   // another server can take the connection (redispatch).
+  // `request_hash` is what the HTTP algorithms hash (uri, url_param, hdr, random); -1 when
+  // the request has none (url_param or hdr absent): then they balance round robin, as
+  // HAProxy does.
   uint32_t Pick(const ProxyConfigSnap& cfg, const ProxyStats& own, uint32_t b,
-                const uint8_t* client_addr, bool is_v6, uint32_t exclude, bool* full) noexcept;
+                const uint8_t* client_addr, bool is_v6, uint32_t exclude, bool* full,
+                int64_t request_hash = -1) noexcept;
   // A configuration change: restart the rotation.
   void Reset() noexcept;
 
  private:
   uint32_t PickPass(const ProxyConfigSnap& cfg, const ProxyStats& own, const BackendSnap& be,
                     bool backup, const uint8_t* client_addr, bool is_v6, uint32_t exclude,
-                    bool* full) noexcept;
+                    bool* full, int64_t request_hash) noexcept;
 
   int64_t current_[kMaxServers] = {};
   uint32_t cursor_[kMaxBackends] = {};

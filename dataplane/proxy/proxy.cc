@@ -273,7 +273,7 @@ uint32_t Proxy::PickServer(uint32_t si, uint32_t exclude, bool* full) noexcept {
   const Session& s = sessions_[si];
   const tcp::FlowKey& k = tcp_->tcb(s.cli).key;
   return balancer_.Pick(*cfg_, *s_.stats, s.strm.backend, k.remote_addr, k.is_v6 != 0, exclude,
-                        full);
+                        full, s.strm.lb_hash);
 }
 
 bool Proxy::RateAllows(uint32_t per_second) noexcept {

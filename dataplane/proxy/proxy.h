@@ -166,6 +166,7 @@ class Proxy {
     HttpMsg req, res;
     MbufFifo res_in;  // the server's bytes not analyzed yet
     uint64_t req_start_us = 0;
+    int64_t lb_hash = -1;  // what balance uri/url_param/hdr/random hash (-1: nothing)
     // A server connection from the pool may have been closed by the server as the request
     // went out: a request without a body keeps a copy of its head until the answer starts,
     // and is sent again on a new connection if nothing came back (HAProxy does the same).
@@ -298,6 +299,7 @@ class Proxy {
   tcp::FlowKey listened_[tcp::kMaxListeners] = {};
   uint32_t nlistened_ = 0;
   uint64_t next_seq_ = 1;  // session ids: see NewSession
+  uint64_t random_ = 0x9e3779b97f4a7c15ull;  // balance random's state (xorshift64)
   uint64_t rate_window_ms_ = 0;
   uint32_t rate_count_ = 0;
   // HTTP mode: one head at a time is parsed and rewritten (the analyzers run to the end

@@ -167,6 +167,60 @@ uint64_t ReplyStoredSize(uint16_t code) noexcept {
   return n;
 }
 
+uint32_t Fnv(std::string_view s) noexcept {
+  uint32_t h = 2166136261u;
+  for (const char c : s) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  h ^= h >> 16;
+  h *= 0x7feb352du;
+  h ^= h >> 15;
+  return h;
+}
+
+// What balance uri / url_param / hdr hash in this request (HAProxy's configuration.txt
+// 4.2 `balance`); -1 when the request has none of it.
+int64_t RequestHash(const uint8_t* head, const http::MessageHead& h, const BackendSnap& be) {
+  const std::string_view target = h.target.In(head);
+  const std::string_view name(be.hash_name, be.hash_name_len);
+  switch (be.algo) {
+    case Algo::kUri: {
+      std::string_view uri = be.uri_whole ? target : target.substr(0, target.find('?'));
+      if (be.uri_depth) {  // the first `depth` directories
+        unsigned slashes = 0;
+        for (size_t i = 0; i < uri.size(); ++i) {
+          if (uri[i] == '/' && ++slashes > be.uri_depth) {
+            uri = uri.substr(0, i);
+            break;
+          }
+        }
+      }
+      if (be.uri_len && uri.size() > be.uri_len) uri = uri.substr(0, be.uri_len);
+      return Fnv(uri);
+    }
+    case Algo::kUrlParam: {
+      const size_t q = target.find('?');
+      if (q == std::string_view::npos) return -1;
+      std::string_view query = target.substr(q + 1);
+      while (!query.empty()) {
+        const size_t amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+            pair[name.size()] == '=') {
+          return Fnv(pair.substr(name.size() + 1));
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+      }
+      return -1;
+    }
+    case Algo::kHdr: {
+      const int f = h.Find(head, name);
+      return f < 0 ? -1 : Fnv(h.fields[f].value.In(head));
+    }
+    default:
+      return -1;
+  }
+}
+
 HttpConnMode Stronger(HttpConnMode a, HttpConnMode b) noexcept {
   return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
 }
@@ -383,6 +437,14 @@ Proxy::AnResult Proxy::HttpRequestXfer(uint32_t si) noexcept {
   const FrontendSnap& fe = cfg_->frontends[s.frontend];
   const BackendSnap& be = cfg_->backends[t.backend];
   if (Stronger(fe.conn_mode, be.conn_mode) == HttpConnMode::kClose) t.cli_keep_alive = false;
+  if (be.algo == Algo::kRandom) {
+    random_ ^= random_ << 13;
+    random_ ^= random_ >> 7;
+    random_ ^= random_ << 17;
+    t.lb_hash = static_cast<int64_t>(random_ & 0xffffffffu);
+  } else if (HashesRequest(be.algo)) {
+    t.lb_hash = RequestHash(scratch_, *head_, be);
+  }
   s_.stats->backends[t.backend].req_tot.Add();
   uint32_t len = 0;
   rte_mbuf* out = WriteRequestHead(s, &len);

@@ -115,6 +115,12 @@ struct BackendSnap {
   char httpchk_request[256] = {};  // the whole request, CRLF-terminated
   uint16_t httpchk_request_len = 0;
   KeepaliveSnap ka;  // option srvtcpka
+  // balance uri [whole] [len N] [depth N] | url_param NAME | hdr(NAME), hash-type.
+  bool hash_consistent = false;  // hash-type consistent (else map-based)
+  bool uri_whole = false;
+  uint16_t uri_len = 0, uri_depth = 0;  // 0: no limit
+  uint8_t hash_name_len = 0;            // url_param's or hdr's NAME
+  char hash_name[63] = {};
   // HTTP mode.
   bool http = false;
   bool accept_invalid = false;  // option accept-invalid-http-response

@@ -279,3 +279,13 @@ def test_show_errors_keeps_the_last_invalid_request(http_tb):
     assert lines[10:14] == ["  00000  GET /e HTTP/1.1\\r\\n", "  00017  Host: x\\r\\n",
                            "  00026  Bad Header: v\\r\\n", "  00041  \\r\\n"], text
     assert "invalid request" not in admin_cli("show errors fe_web response")
+
+
+def test_balance_uri_sends_one_path_to_one_server(http_tb):
+    seen = {}
+    for i in range(12):
+        path = f"/size/{100 + i}"
+        servers = client("keepalive", VIP, 8085, 4, path)["servers"]
+        assert len(servers) == 1, (path, servers)  # every request of a path: one server
+        seen[path] = next(iter(servers))
+    assert len(set(seen.values())) >= 2, seen  # and the paths spread

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace sluice::proxy {
 namespace {
@@ -26,9 +27,9 @@ struct Fixture {
       cfg.servers.push_back(s);
     }
   }
-  uint32_t Pick(bool* full = nullptr, uint32_t exclude = kNoServer) {
+  uint32_t Pick(bool* full = nullptr, uint32_t exclude = kNoServer, int64_t hash = -1) {
     bool f = false;
-    const uint32_t s = lb.Pick(cfg, *stats, 0, client, false, exclude, &f);
+    const uint32_t s = lb.Pick(cfg, *stats, 0, client, false, exclude, &f, hash);
     if (full) *full = f;
     return s;
   }
@@ -129,6 +130,53 @@ TEST(Balance, SourceIsStickyPerClientAndSpreads) {
     ++m[f.Pick()];
   }
   for (uint32_t s = 0; s < 3; ++s) EXPECT_GT(m[s], 800) << s;
+}
+
+TEST(Balance, RequestHashIsStickyAndFallsBackToRoundRobin) {
+  // balance uri / url_param / hdr: one hash, one server; no hash (the parameter or header
+  // is absent): round robin, as HAProxy.
+  Fixture f({1, 1, 1}, Algo::kUri);
+  std::map<uint32_t, int> per_key;
+  for (int64_t key = 0; key < 3000; ++key) {
+    const uint32_t s = f.Pick(nullptr, kNoServer, key * 2654435761 % 4294967296);
+    EXPECT_EQ(f.Pick(nullptr, kNoServer, key * 2654435761 % 4294967296), s);
+    ++per_key[s];
+  }
+  for (const auto& [server, n] : per_key) EXPECT_GT(n, 800) << server;
+  auto m = f.Spread(300);  // no hash
+  EXPECT_EQ(m[0], 100);
+  EXPECT_EQ(m[1], 100);
+  EXPECT_EQ(m[2], 100);
+}
+
+TEST(Balance, ConsistentHashMovesOnlyTheLeavingServersKeys) {
+  // hash-type consistent: when a server leaves, the keys of the others stay where they were.
+  Fixture f({1, 1, 1, 1}, Algo::kHdr);
+  f.cfg.backends[0].hash_consistent = true;
+  std::vector<uint32_t> before;
+  for (int64_t key = 0; key < 4000; ++key) before.push_back(f.Pick(nullptr, kNoServer, key * 7919));
+  f.cfg.servers[2].usable = false;
+  int moved = 0;
+  for (int64_t key = 0; key < 4000; ++key) {
+    const uint32_t now = f.Pick(nullptr, kNoServer, key * 7919);
+    EXPECT_NE(now, 2u);
+    if (before[static_cast<size_t>(key)] != 2) {
+      EXPECT_EQ(now, before[static_cast<size_t>(key)]) << key;
+    } else {
+      ++moved;
+    }
+  }
+  EXPECT_GT(moved, 700);  // about a quarter of the keys were the leaving server's
+  // Map-based moves most keys when the set changes: the point of consistent hashing.
+  Fixture m({1, 1, 1, 1}, Algo::kHdr);
+  std::vector<uint32_t> mb;
+  for (int64_t key = 0; key < 4000; ++key) mb.push_back(m.Pick(nullptr, kNoServer, key * 7919));
+  m.cfg.servers[2].usable = false;
+  int changed = 0;
+  for (int64_t key = 0; key < 4000; ++key) {
+    changed += m.Pick(nullptr, kNoServer, key * 7919) != mb[static_cast<size_t>(key)];
+  }
+  EXPECT_GT(changed, 1500);
 }
 
 TEST(Balance, RedispatchAvoidsTheFailedServer) {

@@ -871,12 +871,32 @@ TEST(ConfigProxySettings, Balance) {
         Clean(std::string("backend be\n    balance ") + word + "\n    server s 10.0.0.2:1\n");
     EXPECT_EQ(o.config.proxies[0].balance, algo) << word;
   }
-  ExpectBackendAlert("balance uri", "balance",
-                     "'balance uri' is not supported by sluice (roundrobin, static-rr, "
-                     "leastconn, first or source).");
-  ExpectBackendAlert("balance hdr(host)", "balance",
-                     "'balance hdr(host)' is not supported by sluice (roundrobin, static-rr, "
-                     "leastconn, first or source).");
+  ExpectBackendAlert("balance rdp-cookie", "balance",
+                     "'balance rdp-cookie' is not supported by sluice (roundrobin, static-rr, "
+                     "leastconn, first, source, uri, url_param, hdr(NAME) or random).");
+  // The HTTP algorithms and their arguments.
+  const ParseOutcome u = Clean(
+      "backend be\n    balance uri whole len 12 depth 3\n    hash-type consistent\n"
+      "    server s 10.0.0.2:1\n"
+      "backend b2\n    balance url_param id check_post\n    server s 10.0.0.2:1\n"
+      "backend b3\n    balance hdr(Host)\n    server s 10.0.0.2:1\n"
+      "backend b4\n    balance random\n    server s 10.0.0.2:1\n");
+  const auto& px = u.config.proxies;
+  EXPECT_EQ(px[0].balance, BalanceAlgo::kUri);
+  EXPECT_TRUE(px[0].uri_whole && px[0].hash_consistent);
+  EXPECT_EQ(px[0].uri_len, 12u);
+  EXPECT_EQ(px[0].uri_depth, 3u);
+  EXPECT_EQ(px[1].balance, BalanceAlgo::kUrlParam);
+  EXPECT_EQ(px[1].hash_name, "id");
+  EXPECT_EQ(px[2].balance, BalanceAlgo::kHdr);
+  EXPECT_EQ(px[2].hash_name, "Host");
+  EXPECT_EQ(px[3].balance, BalanceAlgo::kRandom);
+  ExpectBackendAlert("balance uri deep", "balance",
+                     "'balance uri' expects [whole] [len N] [depth N], got 'deep'.");
+  ExpectBackendAlert("balance url_param", "balance",
+                     "'balance url_param' expects a parameter name.");
+  ExpectBackendAlert("hash-type ring", "hash-type",
+                     "'hash-type' expects 'map-based' or 'consistent', got 'ring'.");
   ExpectBackendAlert("balance fastest", "balance",
                      "'balance' expects roundrobin, static-rr, leastconn, first, source, uri, "
                      "url_param, hdr(NAME), random or rdp-cookie, got 'fastest'.");
@@ -889,14 +909,15 @@ TEST(ConfigProxySettings, Balance) {
                 "'balance' ignored because frontend 'f2' has no backend capability.");
   // From defaults: refused in backends that use it, not in frontends.
   const std::string uri =
-      "defaults\n    balance url_param id\n    timeout client 1s\n"
+      "defaults\n    balance rdp-cookie(id)\n    timeout client 1s\n"
       "    timeout connect 1s\n    timeout server 1s\n";
   ExpectAlert(uri + kPair, 17, "balance",
-              "backend 'be' uses 'balance url_param id' of the defaults section (set at "
-              "t.cfg:10): sluice supports roundrobin, static-rr, leastconn, first and source.");
+              "backend 'be' uses 'balance rdp-cookie(id)' of the defaults section (set at "
+              "t.cfg:10): sluice supports roundrobin, static-rr, leastconn, first, source, uri, "
+              "url_param, hdr(NAME) and random.");
   const ParseOutcome o = Clean(uri + "backend be\n    balance source\n    server s 10.0.0.2:1\n");
   EXPECT_EQ(o.config.proxies[0].balance, BalanceAlgo::kSource);
-  EXPECT_EQ(o.config.defaults[1].balance, (W{"url_param", "id"}));
+  EXPECT_EQ(o.config.defaults[1].balance, (W{"rdp-cookie(id)"}));
 }
 
 TEST(ConfigProxySettings, Timeouts) {
@@ -1291,8 +1312,7 @@ TEST(ConfigProxyWarnings, IncompleteProxies) {
 }
 
 TEST(ConfigProxyWarnings, KeywordsNotSupportedYet) {
-  for (const char* kw :
-       {"stats enable", "hash-type consistent", "fullconn 100", "cookie SRV", "errorfile 503 /x"}) {
+  for (const char* kw : {"stats enable", "fullconn 100", "cookie SRV", "errorfile 503 /x"}) {
     const std::string word = std::string(kw).substr(0, std::string(kw).find(' '));
     ExpectWarning("backend be\n    " + std::string(kw) + "\n    server s 10.0.0.2:1\n", 10, word,
                   "'" + word + "' is not supported yet by sluice, ignored.");
