@@ -5,8 +5,9 @@
 //   clients (Host: NetStack + TcpStack + a load generator)
 //     <-> port 0 | the worker under test (lcore::Worker, the real proxy, 1 frontend,
 //                | 1 backend, 4 servers)                                      | port 1 <->
-//   backends (a second lcore::Worker running the data plane's echo or discard service on
-//             10.2.0.11-14:9000)
+//   backends on 10.2.0.11-14:9000: a second lcore::Worker running the data plane's echo or
+//             discard service (TCP workloads), or an HTTP/1.1 server (Host: NetStack +
+//             TcpStack) answering every request with 200 and 1 KiB (HTTP workloads)
 //
 // Only the worker under test is measured: its busy PollOnce calls (those with frames waiting
 // on its rx rings) are timed with the TSC and, under callgrind, are the only code whose
@@ -14,13 +15,25 @@
 // --collect-atstart=no). Time is virtual (1 us per round) so a run is repeatable.
 //
 // Workloads (--workload):
-//   rr    N established connections; `depth` transactions outstanding, each a 64-byte request
-//         and a 64-byte echo, spread over the N connections in turn
-//   crr   `depth` slots each connect, send 64 B, read 64 B, close; N - depth idle
-//         established connections held open in the background
-//   bulk  min(N, 8) connections stream 1448-byte segments one way to the discard service; the
-//         other connections idle
-// Prints one JSON line with the figures. See docs/performance.md.
+//   rr        N established connections; `depth` transactions outstanding, each a 64-byte
+//             request and a 64-byte echo, spread over the N connections in turn
+//   crr       `depth` slots each connect, send 64 B, read 64 B, close; N - depth idle
+//             established connections held open in the background
+//   bulk      min(N, 8) connections stream 1448-byte segments one way to the discard
+//             service; the other connections idle
+//   http_rr   as rr in mode http: `GET / HTTP/1.1` with Host, answered by 200 with
+//             Content-Length: 1024 and 1 KiB of body, on kept (keep-alive) connections.
+//             The server keeps its connections open: a session's first request opens its
+//             own (http-reuse safe), its later ones take the worker's idle pooled ones.
+//             The warm-up lasts until every connection has been answered once.
+//   http_crr  as crr in mode http: connect, one request with `Connection: close`, read the
+//             answer; the proxy closes the client connection (and keeps its TIME_WAIT) and
+//             parks the server connection, which no later session may take (each request is
+//             its session's first): once the pool is full, the worker resets it instead. The
+//             warm-up lasts until the pool first overflowed, so the window is that steady
+//             state.
+// A transaction of the HTTP workloads is one request and its whole answer. Prints one JSON
+// line with the figures. See docs/performance.md.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
@@ -54,13 +67,109 @@ constexpr uint16_t kServerPort = 9000;
 constexpr unsigned kServers = 4;
 constexpr unsigned kClientAddrs = 8;  // 10.1.0.2 .. 10.1.0.9, 64 512 ports each
 constexpr uint32_t kRingSize = 1u << 18;
+constexpr uint32_t kHttpBody = 1024;  // bytes of body in every HTTP answer
+constexpr std::string_view kHttpRequest = "GET / HTTP/1.1\r\nHost: b\r\n\r\n";
+constexpr std::string_view kHttpRequestClose =
+    "GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n";
 
-enum class Workload { kRr, kCrr, kBulk };
+enum class Workload { kRr, kCrr, kBulk, kHttpRr, kHttpCrr };
+constexpr Workload kWorkloads[] = {Workload::kRr, Workload::kCrr, Workload::kBulk,
+                                   Workload::kHttpRr, Workload::kHttpCrr};
+
+const char* WorkloadName(Workload w) {
+  switch (w) {
+    case Workload::kRr:
+      return "rr";
+    case Workload::kCrr:
+      return "crr";
+    case Workload::kBulk:
+      return "bulk";
+    case Workload::kHttpRr:
+      return "http_rr";
+    case Workload::kHttpCrr:
+      return "http_crr";
+  }
+  return "?";
+}
+
+bool IsHttp(Workload w) { return w == Workload::kHttpRr || w == Workload::kHttpCrr; }
+// A connection per transaction (crr, http_crr); else kept connections (rr, http_rr, bulk).
+bool IsCrr(Workload w) { return w == Workload::kCrr || w == Workload::kHttpCrr; }
+bool IsRr(Workload w) { return w == Workload::kRr || w == Workload::kHttpRr; }
+
+// One byte more of a search for the end of an HTTP head ("\r\n\r\n", RFC 9112 section 2.1):
+// the bytes of it matched so far (`matched` below 4).
+uint8_t EndOfHeadStep(uint8_t matched, char ch) {
+  static constexpr char kEnd[] = "\r\n\r\n";
+  if (ch == kEnd[matched]) return static_cast<uint8_t>(matched + 1);
+  return ch == '\r' ? 1 : 0;
+}
+
+// An HTTP/1.1 answer read from its first byte in any segmentation: its status, its
+// Content-Length and the end of its head, then as many body bytes. (The client's side: not
+// measured. No chunked bodies or interim answers: the bench's server sends neither.)
+struct ResponseScan {
+  static constexpr uint8_t kNoMatch = 0xff;
+  uint32_t head = 0;       // head bytes seen
+  uint32_t length = 0;     // the Content-Length value
+  uint32_t body_left = 0;  // body bytes still to come, once the head is in
+  uint16_t status = 0;
+  uint8_t eoh = 0;         // bytes of the head's end matched
+  uint8_t field = 0;       // bytes of "content-length:" matched from the line's start
+  bool in_length = false;  // in the Content-Length value
+  bool head_done = false;
+
+  // Takes `n` bytes; true when the answer is complete (bytes past its end are ignored).
+  bool Feed(const char* p, uint32_t n) {
+    static constexpr char kName[] = "content-length:";
+    static constexpr uint8_t kNameLen = sizeof kName - 1;
+    uint32_t i = 0;
+    for (; i < n && !head_done; ++i) {
+      const char ch = p[i];
+      ++head;
+      if (head >= 10 && head <= 12 && ch >= '0' && ch <= '9') {  // "HTTP/1.1 200"
+        status = static_cast<uint16_t>(status * 10 + (ch - '0'));
+      }
+      eoh = EndOfHeadStep(eoh, ch);
+      if (ch == '\n') {
+        field = 0;
+        in_length = false;
+      } else if (in_length) {
+        if (ch >= '0' && ch <= '9') length = length * 10 + static_cast<uint32_t>(ch - '0');
+      } else if (field != kNoMatch) {
+        const char lower = ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+        field = lower == kName[field] ? static_cast<uint8_t>(field + 1) : kNoMatch;
+        if (field == kNameLen) {
+          in_length = true;
+          field = kNoMatch;
+        }
+      }
+      if (eoh == 4) {
+        head_done = true;
+        body_left = length;
+      }
+    }
+    const uint32_t take = std::min(n - i, body_left);
+    body_left -= take;
+    return head_done && body_left == 0;
+  }
+
+  // A received payload: an mbuf chain holding `len` bytes.
+  bool Read(const rte_mbuf* m, uint32_t len) {
+    bool done = false;
+    for (; m && len && !done; m = m->next) {
+      const uint32_t n = std::min<uint32_t>(m->data_len, len);
+      done = Feed(rte_pktmbuf_mtod(m, const char*), n);
+      len -= n;
+    }
+    return done;
+  }
+};
 
 struct Options {
   Workload workload = Workload::kRr;
   uint32_t conns = 1;
-  uint32_t depth = 0;  // 0: min(conns, 1024) (rr, crr)
+  uint32_t depth = 0;  // 0: min(conns, 1024) (all but bulk)
   uint64_t transactions = 100'000;
   uint64_t warmup = 10'000;
   uint64_t bulk_bytes = 2'000'000'000;
@@ -204,59 +313,13 @@ struct WorkerParts {
   }
 };
 
-// The client host: its own IP layer and TCP stack, driving the load.
-class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp::TcpUser {
+// A host of the bench besides the workers: one port, its own IP layer and TCP stack; the
+// subclass is the stack's user.
+class Host : public net::L4Handler, public tcp::SegmentSink, public tcp::TcpUser {
  public:
-  Clients(std::unique_ptr<net::NetConfig> cfg, rte_mempool* pool, uint32_t max_conns)
-      : net_cfg_(std::move(cfg)),
-        counters_(std::make_unique<counters::WorkerCounters>()),
-        neigh_(std::make_unique<net::NeighbourTable>()),
-        pool_(pool),
-        ip_(net_cfg_.get(), counters_.get(), neigh_.get(), pool, 0) {
-    const uint64_t hz = net_cfg_->tsc_hz;
-    neigh_->Init("bw_cli_n", 1024, SOCKET_ID_ANY, net::NeighbourTimes{3600 * hz, hz, 7200 * hz});
-    tcp::StackConfig c;
-    c.max_conns = max_conns;
-    c.time_wait_ms = 1;  // a load generator recycles its ports at once
-    c.isn_key = tcp::SipKey{1, 2};
-    c.cookie_key = tcp::SipKey{3, 4};
-    if (!tcp_.Init("bw_cli_tcp", c, this, this, pool, counters_.get(), SOCKET_ID_ANY)) {
-      std::fprintf(stderr, "worker_bench: client TCP stack Init failed\n");
-      std::exit(1);
-    }
-    ip_.SetL4(this);
-    conns_.resize(max_conns + 1);
-  }
-
-  // Per connection id.
-  struct Conn {
-    bool open = false;
-    bool busy = false;    // a request outstanding
-    bool idle = false;    // a background connection
-    bool stream = false;  // bulk sender
-    uint32_t got = 0;     // response bytes of the outstanding request
-  };
-
   void SetNow(uint64_t tsc, uint64_t us) {
     ip_.SetNow(tsc);
     tcp_.SetNow(us);
-  }
-
-  unsigned Poll() {
-    unsigned handled = 0;
-    rte_mbuf* pkts[64];
-    const uint16_t port = net_cfg_->ports[0].port_id;
-    for (;;) {
-      const uint16_t n = rte_eth_rx_burst(port, 0, pkts, 64);
-      for (uint16_t i = 0; i < n; ++i) ip_.Input(pkts[i], 0, false);
-      handled += n;
-      if (n < 64) break;
-    }
-    tcp_.Tick();
-    Generate();
-    if (++polls_ % 10'000 == 0) ip_.Tick();  // neighbour upkeep: every 10 ms of virtual time
-    Flush();
-    return handled;
   }
 
   void Flush() {
@@ -268,6 +331,113 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
       rte_pktmbuf_free(t.pkts[i]);
     }
     t.n = 0;
+  }
+
+  // net::L4Handler, tcp::SegmentSink
+  void TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept override {
+    tcp::FlowKey key;
+    std::memcpy(key.local_addr, dst, 4);
+    std::memcpy(key.remote_addr, src, 4);
+    key.is_v6 = is_v6;
+    const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
+    std::memcpy(&key.remote_port, h, 2);
+    std::memcpy(&key.local_port, h + 2, 2);
+    tcp_.Input(m, key);
+  }
+  void SendSegment(rte_mbuf* m, const tcp::FlowKey& key) noexcept override {
+    ip_.OutputL4(m, IPPROTO_TCP, key.local_addr, key.remote_addr, key.is_v6 != 0);
+  }
+
+  tcp::TcpStack& tcp() { return tcp_; }
+  uint64_t tx_drops = 0;
+
+ protected:
+  // `name`: the prefix of the host's DPDK object names.
+  Host(const char* name, std::unique_ptr<net::NetConfig> cfg, rte_mempool* pool,
+       const tcp::StackConfig& c)
+      : net_cfg_(std::move(cfg)),
+        counters_(std::make_unique<counters::WorkerCounters>()),
+        neigh_(std::make_unique<net::NeighbourTable>()),
+        pool_(pool),
+        ip_(net_cfg_.get(), counters_.get(), neigh_.get(), pool, 0) {
+    const uint64_t hz = net_cfg_->tsc_hz;
+    const std::string nn = std::string(name) + "_n";
+    neigh_->Init(nn.c_str(), 1024, SOCKET_ID_ANY, net::NeighbourTimes{3600 * hz, hz, 7200 * hz});
+    const std::string tn = std::string(name) + "_tcp";
+    if (!tcp_.Init(tn.c_str(), c, this, this, pool, counters_.get(), SOCKET_ID_ANY)) {
+      std::fprintf(stderr, "worker_bench: %s: TCP stack Init failed\n", name);
+      std::exit(1);
+    }
+    ip_.SetL4(this);
+  }
+  ~Host() = default;
+
+  // The frames waiting on the port into the stacks, then the TCP timers due; returns the
+  // number of frames.
+  unsigned Receive() {
+    unsigned handled = 0;
+    rte_mbuf* pkts[64];
+    const uint16_t port = net_cfg_->ports[0].port_id;
+    for (;;) {
+      const uint16_t n = rte_eth_rx_burst(port, 0, pkts, 64);
+      for (uint16_t i = 0; i < n; ++i) ip_.Input(pkts[i], 0, false);
+      handled += n;
+      if (n < 64) break;
+    }
+    tcp_.Tick();
+    return handled;
+  }
+
+  // Neighbour upkeep every 10 000 polls (10 ms of virtual time), then the frames out.
+  void Transmit() {
+    if (++polls_ % 10'000 == 0) ip_.Tick();
+    Flush();
+  }
+
+  std::unique_ptr<net::NetConfig> net_cfg_;
+  std::unique_ptr<counters::WorkerCounters> counters_;
+  std::unique_ptr<net::NeighbourTable> neigh_;
+  rte_mempool* pool_;
+  net::NetStack ip_;
+  tcp::TcpStack tcp_;
+
+ private:
+  uint64_t polls_ = 0;
+};
+
+tcp::StackConfig ClientStack(uint32_t max_conns) {
+  tcp::StackConfig c;
+  c.max_conns = max_conns;
+  c.time_wait_ms = 1;  // a load generator recycles its ports at once
+  c.isn_key = tcp::SipKey{1, 2};
+  c.cookie_key = tcp::SipKey{3, 4};
+  return c;
+}
+
+// The client host, driving the load.
+class Clients final : public Host {
+ public:
+  Clients(std::unique_ptr<net::NetConfig> cfg, rte_mempool* pool, uint32_t max_conns)
+      : Host("bw_cli", std::move(cfg), pool, ClientStack(max_conns)) {
+    conns_.resize(max_conns + 1);
+  }
+
+  // Per connection id.
+  struct Conn {
+    bool open = false;
+    bool busy = false;      // a request outstanding
+    bool idle = false;      // a background connection
+    bool stream = false;    // bulk sender
+    bool answered = false;  // a transaction completed on it
+    uint32_t got = 0;       // response bytes of the outstanding request
+    ResponseScan rsp;       // HTTP: the outstanding request's answer
+  };
+
+  unsigned Poll() {
+    const unsigned handled = Receive();
+    Generate();
+    Transmit();
+    return handled;
   }
 
   // Opens a connection to the frontend from the next free source port.
@@ -290,16 +460,23 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
     return tcp::kNoConn;
   }
 
+  // 64 bytes (TCP workloads) or an HTTP request, `Connection: close` for http_crr.
   bool SendRequest(tcp::ConnId c) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     if (!m) return false;
-    std::memset(rte_pktmbuf_append(m, 64), 'q', 64);
+    if (IsHttp(workload)) {
+      const std::string_view r = IsCrr(workload) ? kHttpRequestClose : kHttpRequest;
+      std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(r.size())), r.data(), r.size());
+    } else {
+      std::memset(rte_pktmbuf_append(m, 64), 'q', 64);
+    }
     if (!tcp_.Send(c, m)) {
       rte_pktmbuf_free(m);
       return false;
     }
     conns_[c].busy = true;
     conns_[c].got = 0;
+    conns_[c].rsp = ResponseScan{};
     return true;
   }
 
@@ -307,7 +484,7 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
   // connections in turn; crr keeps `depth` connections in progress; bulk fills the streams.
   void Generate() {
     if (!running) return;
-    if (workload == Workload::kRr) {
+    if (IsRr(workload)) {
       while (outstanding < depth && !ids_.empty()) {
         bool sent = false;
         for (size_t k = 0; k < ids_.size() && !sent; ++k) {
@@ -320,7 +497,7 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
         }
         if (!sent) break;
       }
-    } else if (workload == Workload::kCrr) {
+    } else if (IsCrr(workload)) {
       // At most 256 new connections per round: the client's transmit buffer holds 512.
       for (unsigned n = 0; in_progress < depth && n < 256; ++n) {
         if (Open() == tcp::kNoConn) break;
@@ -351,22 +528,35 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
     conns_[c] = Conn{};
     conns_[c].open = true;
     ++established;
-    if (workload == Workload::kCrr && running) {
+    if (IsCrr(workload) && running) {
       SendRequest(c);
       return;
     }
     ids_.push_back(c);
   }
   void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept override {
+    Conn& k = conns_[c];
+    bool done = false;
+    if (IsHttp(workload)) {
+      done = k.busy && k.rsp.Read(data, len);
+    } else {
+      k.got += len;
+      done = k.busy && k.got >= 64;
+    }
     rte_pktmbuf_free(data);
     tcp_.Consumed(c, len);
-    Conn& k = conns_[c];
-    k.got += len;
-    if (!k.busy || k.got < 64) return;
+    if (!done) return;
     k.busy = false;
     ++transactions;
-    if (workload == Workload::kCrr && running) {
-      tcp_.Shutdown(c);
+    if (IsHttp(workload) && k.rsp.status != 200) ++errors;
+    if (!k.answered) {
+      k.answered = true;
+      ++answered;
+    }
+    if (IsCrr(workload) && running) {
+      // TCP: the client closes. HTTP: the proxy does after its answer (Connection: close),
+      // and OnPeerClosed closes this side.
+      if (!IsHttp(workload)) tcp_.Shutdown(c);
       return;
     }
     --outstanding;
@@ -376,30 +566,16 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
   }
   void OnPeerClosed(tcp::ConnId c) noexcept override { tcp_.Shutdown(c); }
   void OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept override {
-    if (why != tcp::CloseReason::kNormal) ++errors;
+    // HTTP: a connection closed with its request unanswered is an error too.
+    if (why != tcp::CloseReason::kNormal || (IsHttp(workload) && conns_[c].busy)) ++errors;
     if (!conns_[c].open) --opening;
     const bool was_open = conns_[c].open;
     conns_[c] = Conn{};
-    if (workload == Workload::kCrr && running) {
+    if (IsCrr(workload) && running) {
       if (in_progress) --in_progress;
       return;
     }
     if (was_open) ++closed_early;
-  }
-
-  // net::L4Handler, tcp::SegmentSink
-  void TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept override {
-    tcp::FlowKey key;
-    std::memcpy(key.local_addr, dst, 4);
-    std::memcpy(key.remote_addr, src, 4);
-    key.is_v6 = is_v6;
-    const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
-    std::memcpy(&key.remote_port, h, 2);
-    std::memcpy(&key.local_port, h + 2, 2);
-    tcp_.Input(m, key);
-  }
-  void SendSegment(rte_mbuf* m, const tcp::FlowKey& key) noexcept override {
-    ip_.OutputL4(m, IPPROTO_TCP, key.local_addr, key.remote_addr, key.is_v6 != 0);
   }
 
   void MakeStreams(unsigned n) {
@@ -416,31 +592,133 @@ class Clients final : public net::L4Handler, public tcp::SegmentSink, public tcp
   uint32_t in_progress = 0;
   int64_t opening = 0;
   uint64_t established = 0;
+  uint64_t answered = 0;  // connections on which a transaction completed
   uint64_t transactions = 0;
   uint64_t errors = 0;
   uint64_t closed_early = 0;
-  uint64_t tx_drops = 0;
-  tcp::TcpStack& tcp() { return tcp_; }
 
  private:
-  std::unique_ptr<net::NetConfig> net_cfg_;
-  std::unique_ptr<counters::WorkerCounters> counters_;
-  std::unique_ptr<net::NeighbourTable> neigh_;
-  rte_mempool* pool_;
-  net::NetStack ip_;
-  tcp::TcpStack tcp_;
   std::vector<Conn> conns_;
   std::vector<tcp::ConnId> ids_;  // established connections, in order
   std::vector<tcp::ConnId> streams_;
   size_t cursor_ = 0;
-  uint64_t polls_ = 0;
   uint16_t next_port_ = 1023;
   unsigned next_addr_ = 0;
 };
 
+tcp::StackConfig ServerStack(uint32_t max_conns) {
+  tcp::StackConfig c;
+  c.max_conns = max_conns;
+  c.isn_key = tcp::SipKey{5, 6};
+  c.cookie_key = tcp::SipKey{7, 8};
+  // Answers go out copied, one frame each, as a NIC delivers them to the worker (zero-copy
+  // would hand the worker the server's mbuf chains through the ring).
+  c.zero_copy_tx = false;
+  return c;
+}
+
+// The backend host of the HTTP workloads: an HTTP/1.1 server on 10.2.0.11-14:9000 (the data
+// plane has no HTTP service) that answers every request head with 200, Content-Length: 1024
+// and 1 KiB of body, in order, and keeps the connection for the next request as an HTTP/1.1
+// server does; it closes when its peer does (the worker's idle pool keeps or resets it).
+class HttpServers final : public Host {
+ public:
+  HttpServers(std::unique_ptr<net::NetConfig> cfg, rte_mempool* pool, uint32_t max_conns)
+      : Host("bw_hsrv", std::move(cfg), pool, ServerStack(max_conns)) {
+    response_ = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kHttpBody) + "\r\n\r\n";
+    response_.append(kHttpBody, 'x');
+    for (unsigned i = 0; i < kServers; ++i) {
+      tcp::FlowKey k;
+      const uint32_t a = V4(10, 2, 0, static_cast<uint8_t>(11 + i));
+      std::memcpy(k.local_addr, &a, 4);
+      k.local_port = __builtin_bswap16(kServerPort);
+      if (!tcp_.Listen(k, i)) {
+        std::fprintf(stderr, "worker_bench: HTTP server cannot listen\n");
+        std::exit(1);
+      }
+    }
+    conns_.resize(max_conns + 1);
+  }
+
+  unsigned Poll() {
+    const unsigned handled = Receive();
+    Transmit();
+    return handled;
+  }
+
+  // tcp::TcpUser
+  void OnAccepted(tcp::ConnId c, uint32_t) noexcept override {
+    conns_[c] = Conn{};
+    ++accepted;
+  }
+  void OnConnected(tcp::ConnId) noexcept override {}
+  void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept override {
+    Conn& k = conns_[c];
+    uint32_t left = len;
+    for (const rte_mbuf* m = data; m && left; m = m->next) {
+      const uint32_t n = std::min<uint32_t>(m->data_len, left);
+      const char* p = rte_pktmbuf_mtod(m, const char*);
+      for (uint32_t i = 0; i < n; ++i) {
+        k.eoh = EndOfHeadStep(k.eoh, p[i]);
+        if (k.eoh == 4) {  // a request head (GET: no body): one answer owed
+          k.eoh = 0;
+          ++k.owed;
+          ++requests;
+        }
+      }
+      left -= n;
+    }
+    rte_pktmbuf_free(data);
+    tcp_.Consumed(c, len);
+    Answer(c);
+  }
+  void OnWritable(tcp::ConnId c) noexcept override { Answer(c); }
+  void OnPeerClosed(tcp::ConnId c) noexcept override { tcp_.Shutdown(c); }
+  void OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept override {
+    if (why != tcp::CloseReason::kNormal) ++resets;  // e.g. the worker's idle pool was full
+    conns_[c] = Conn{};
+  }
+
+  uint64_t accepted = 0;
+  uint64_t requests = 0;
+  uint64_t resets = 0;
+
+ private:
+  struct Conn {
+    uint32_t owed = 0;  // answers not yet queued
+    uint8_t eoh = 0;    // bytes of a head's end matched
+  };
+
+  void Answer(tcp::ConnId c) {
+    Conn& k = conns_[c];
+    while (k.owed) {
+      // Room in the transmit buffer (512 frames) for the answer's frame.
+      if (ip_.tx(0).n + 8u > net::kTxBufferSize) Flush();
+      rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+      if (!m) return;
+      char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(response_.size()));
+      if (!p) {
+        rte_pktmbuf_free(m);
+        return;
+      }
+      std::memcpy(p, response_.data(), response_.size());
+      if (!tcp_.Send(c, m)) {
+        rte_pktmbuf_free(m);
+        tcp_.WantWritable(c);
+        return;
+      }
+      --k.owed;
+    }
+  }
+
+  std::string response_;
+  std::vector<Conn> conns_;
+};
+
 // The proxy configuration under test: frontend 10.1.0.1:8080 -> backend of 4 servers,
-// round robin, HAProxy's usual 30 s client and server timeouts, no logs, no checks.
-std::unique_ptr<snapshot::Snapshot> ProxySnapshot() {
+// round robin, HAProxy's usual 30 s client and server timeouts, no logs, no checks. `http`:
+// both in mode http, with the defaults option http-keep-alive and http-reuse safe.
+std::unique_ptr<snapshot::Snapshot> ProxySnapshot(bool http) {
   auto snap = std::make_unique<snapshot::Snapshot>();
   snap->version = 1;
   auto part = std::make_shared<proxy::ProxyConfigSnap>();
@@ -449,6 +727,8 @@ std::unique_ptr<snapshot::Snapshot> ProxySnapshot() {
   proxy::FrontendSnap fe;
   fe.backend = 0;
   fe.client_ms = 30'000;
+  fe.http = http;
+  fe.conn_mode = proxy::HttpConnMode::kKeepAlive;
   p.frontends.push_back(fe);
   proxy::BackendSnap be;
   be.algo = proxy::Algo::kRoundRobin;
@@ -456,6 +736,9 @@ std::unique_ptr<snapshot::Snapshot> ProxySnapshot() {
   be.nservers = kServers;
   be.server_ms = 30'000;
   be.connect_ms = 5'000;
+  be.http = http;
+  be.conn_mode = proxy::HttpConnMode::kKeepAlive;
+  be.reuse = proxy::HttpReuse::kSafe;
   p.backends.push_back(be);
   for (unsigned i = 0; i < kServers; ++i) {
     proxy::ServerSnap s;
@@ -487,15 +770,14 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     uint64_t v = 0;
     if (a == "--workload" && i + 1 < argc) {
       const std::string_view w = argv[++i];
-      if (w == "rr") {
-        o->workload = Workload::kRr;
-      } else if (w == "crr") {
-        o->workload = Workload::kCrr;
-      } else if (w == "bulk") {
-        o->workload = Workload::kBulk;
-      } else {
-        return false;
+      bool known = false;
+      for (const Workload k : kWorkloads) {
+        if (w == WorkloadName(k)) {
+          o->workload = k;
+          known = true;
+        }
       }
+      if (!known) return false;
     } else if (a == "--conns" && value(&v)) {
       o->conns = static_cast<uint32_t>(v);
     } else if (a == "--depth" && value(&v)) {
@@ -519,17 +801,20 @@ int main(int argc, char** argv) {
   Options opt;
   if (!ParseArgs(argc, argv, &opt)) {
     std::fprintf(stderr,
-                 "usage: bench_worker --workload rr|crr|bulk [--conns N] [--depth D]\n"
-                 "                    [--transactions T] [--warmup W] [--bytes B]\n");
+                 "usage: bench_worker --workload rr|crr|bulk|http_rr|http_crr [--conns N]\n"
+                 "                    [--depth D] [--transactions T] [--warmup W] [--bytes B]\n");
     return 2;
   }
   const uint32_t depth = opt.workload == Workload::kBulk
                              ? std::min(opt.conns, 8u)
                              : (opt.depth ? opt.depth : std::min(opt.conns, 1024u));
+  const bool http = IsHttp(opt.workload);
   // Memory: every connection table is preallocated, about 32 KiB per pair in all (three
-  // hosts, mbufs); 100 000 pairs need about 3.5 GiB.
-  const uint64_t pairs = opt.conns + (opt.workload == Workload::kCrr ? depth : 0);
-  const std::string mem_mb = std::to_string(1024 + pairs * 32 / 1024);
+  // hosts, mbufs); 100 000 pairs need about 3.5 GiB. HTTP: the server host also holds the
+  // connections parked in the worker's idle pool (below), about 1 KiB more per pair.
+  const uint64_t pairs = opt.conns + (IsCrr(opt.workload) ? depth : 0);
+  const uint64_t kib_per_pair = http ? 34 : 32;
+  const std::string mem_mb = std::to_string(1024 + pairs * kib_per_pair / 1024);
   if (!testing::StartTestEal("sl-bench-worker", mem_mb.c_str())) return 1;
 
   const uint32_t nmbufs = static_cast<uint32_t>(pairs * 4 + 32767);
@@ -578,23 +863,34 @@ int main(int argc, char** argv) {
   w.Start("bw_w", pool, worker_conns, true);
   const double worker_heap = HeapBytes() - heap_before;
 
+  // The backend host: a second worker running the echo or discard service, or the HTTP
+  // server. The HTTP server's table also holds what the worker's idle pool keeps open (a
+  // quarter of the worker's table at most: lcore::Worker sizes the pool so).
   WorkerParts s;
-  s.net = HostNet("bw_s_routes", p_srv, 3, V4(10, 2, 0, 11), kServers, 0);
-  for (unsigned i = 0; i < kServers; ++i) {
-    lcore::ServiceListener l;
-    const uint32_t a = V4(10, 2, 0, static_cast<uint8_t>(11 + i));
-    std::memcpy(l.local.local_addr, &a, 4);
-    l.local.local_port = __builtin_bswap16(kServerPort);
-    l.kind = opt.workload == Workload::kBulk ? services::Kind::kDiscard : services::Kind::kEcho;
-    s.services.push_back(l);
+  std::unique_ptr<HttpServers> hs;
+  auto server_net = HostNet("bw_s_routes", p_srv, 3, V4(10, 2, 0, 11), kServers, 0);
+  if (http) {
+    hs = std::make_unique<HttpServers>(std::move(server_net), pool,
+                                       static_cast<uint32_t>(pairs + 4096 + worker_conns / 4));
+  } else {
+    s.net = std::move(server_net);
+    for (unsigned i = 0; i < kServers; ++i) {
+      lcore::ServiceListener l;
+      const uint32_t a = V4(10, 2, 0, static_cast<uint8_t>(11 + i));
+      std::memcpy(l.local.local_addr, &a, 4);
+      l.local.local_port = __builtin_bswap16(kServerPort);
+      l.kind = opt.workload == Workload::kBulk ? services::Kind::kDiscard : services::Kind::kEcho;
+      s.services.push_back(l);
+    }
+    s.Start("bw_s", pool, static_cast<uint32_t>(pairs + 4096), false);
   }
-  s.Start("bw_s", pool, static_cast<uint32_t>(pairs + 4096), false);
+  counters::WorkerCounters* const backend_counters = hs ? &hs->tcp().counters() : s.counters.get();
 
   Clients cli(HostNet("bw_c_routes", p_cli, 4, V4(10, 1, 0, 2), kClientAddrs, V4(10, 1, 0, 1)),
               pool, static_cast<uint32_t>(pairs + 4096));
   cli.workload = opt.workload;
 
-  const auto snap = ProxySnapshot();
+  const auto snap = ProxySnapshot(http);
   w.worker->SetSnapshot(snap.get());
 
   // Virtual time: 1 us per round.
@@ -625,13 +921,18 @@ int main(int argc, char** argv) {
     cli.SetNow(now_us * tsc_per_us, now_us);
     handled = cli.Poll();
     poll_worker();
-    handled += s.worker->PollOnce(now_us * tsc_per_us);
+    if (hs) {
+      hs->SetNow(now_us * tsc_per_us, now_us);
+      handled += hs->Poll();
+    } else {
+      handled += s.worker->PollOnce(now_us * tsc_per_us);
+    }
     poll_worker();
   };
 
   // Establish the connections (idle background ones for crr and bulk too), 512 at a time.
   const uint64_t to_open =
-      opt.workload == Workload::kCrr ? (opt.conns > depth ? opt.conns - depth : 0) : opt.conns;
+      IsCrr(opt.workload) ? (opt.conns > depth ? opt.conns - depth : 0) : opt.conns;
   uint64_t opened = 0;
   uint64_t guard = 0;
   round();  // every host's clock set before the first connect
@@ -656,6 +957,11 @@ int main(int argc, char** argv) {
   if (opt.workload == Workload::kBulk) cli.MakeStreams(depth);
   cli.running = true;
   const auto bytes_in = [&]() { return w.stats->frontends[0].bin.Get(); };
+  const auto reuses = [&]() {  // HTTP: streams given a pooled server connection
+    uint64_t n = 0;
+    for (unsigned i = 0; i < kServers; ++i) n += w.stats->servers[i].reuse.Get();
+    return n;
+  };
 
   // Warm-up, then the measured window.
   if (opt.workload == Workload::kBulk) {
@@ -665,9 +971,24 @@ int main(int argc, char** argv) {
     const uint64_t until = cli.transactions + opt.warmup;
     while (cli.transactions < until) round();
   }
+  if (opt.workload == Workload::kHttpRr) {
+    // Until every kept connection was answered once: a session's first request opens its
+    // own server connection (http-reuse safe), its later ones take pooled ones.
+    const uint64_t bound = cli.transactions + 4 * uint64_t{opt.conns};
+    while (cli.answered < cli.established && cli.transactions < bound) round();
+  } else if (opt.workload == Workload::kHttpCrr) {
+    // Until the idle pool first overflowed: from then on every server connection is reset
+    // when its stream ends (each parks one that no later session takes).
+    const uint64_t bound = cli.transactions + worker_conns;
+    while (w.counters->Get(counters::Counter::conn_idle_pool_full) == 0 &&
+           cli.transactions < bound) {
+      round();
+    }
+  }
   measuring = true;
   const uint64_t t_start = cli.transactions;
   const uint64_t b_start = bytes_in();
+  const uint64_t r_start = reuses();
   const uint64_t v_start = now_us;
   if (opt.workload == Workload::kBulk) {
     while (bytes_in() - b_start < opt.bulk_bytes) round();
@@ -677,20 +998,19 @@ int main(int argc, char** argv) {
   measuring = false;
   const uint64_t txns = cli.transactions - t_start;
   const uint64_t bytes = bytes_in() - b_start;
+  const uint64_t reused = reuses() - r_start;
   const double busy_ns = static_cast<double>(busy_cycles) * 1e9 / static_cast<double>(hz);
   const double mbuf_elt =
       static_cast<double>(pool->elt_size + pool->header_size + pool->trailer_size);
 
-  const char* wl = opt.workload == Workload::kRr    ? "rr"
-                   : opt.workload == Workload::kCrr ? "crr"
-                                                    : "bulk";
+  const char* wl = WorkloadName(opt.workload);
   std::printf(
       "{\"workload\":\"%s\",\"conns\":%u,\"depth\":%u,\"transactions\":%lu,\"bytes\":%lu,"
       "\"busy_ns\":%.0f,\"busy_polls\":%lu,\"ns_per_txn\":%.1f,\"gbps\":%.3f,"
       "\"sessions\":%u,\"worker_table_bytes\":%.0f,\"worker_max_conns\":%u,"
       "\"idle_mbufs\":%u,\"mbuf_bytes\":%.0f,\"client_errors\":%lu,\"client_closed_early\":%lu,"
       "\"tx_drops\":%lu,\"virtual_us\":%lu,\"tcp_retrans_segs\":%lu,"
-      "\"worker_drops\":%lu,\"backend_drops\":%lu}\n",
+      "\"worker_drops\":%lu,\"backend_drops\":%lu,\"reused\":%lu}\n",
       wl, opt.conns, depth, static_cast<unsigned long>(txns), static_cast<unsigned long>(bytes),
       busy_ns, static_cast<unsigned long>(busy_polls),
       txns ? busy_ns / static_cast<double>(txns) : 0.0,
@@ -700,9 +1020,10 @@ int main(int argc, char** argv) {
       static_cast<unsigned long>(now_us - v_start),
       static_cast<unsigned long>(w.counters->Get(counters::Counter::tcp_retrans_segs)),
       static_cast<unsigned long>(w.counters->DropsTotal()),
-      static_cast<unsigned long>(s.counters->DropsTotal()));
+      static_cast<unsigned long>(backend_counters->DropsTotal()),
+      static_cast<unsigned long>(reused));
   if (std::getenv("BENCH_WORKER_COUNTERS")) {  // every non-zero counter of the three hosts
-    const counters::WorkerCounters* all[] = {w.counters.get(), s.counters.get(),
+    const counters::WorkerCounters* all[] = {w.counters.get(), backend_counters,
                                              &cli.tcp().counters()};
     const char* names[] = {"worker", "backend", "client"};
     for (int h = 0; h < 3; ++h) {
@@ -712,6 +1033,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s %.*s %lu\n", names[h], static_cast<int>(n.size()), n.data(),
                      static_cast<unsigned long>(all[h]->Get(i)));
       }
+    }
+    if (hs) {
+      std::fprintf(stderr, "http_server accepted %lu requests %lu resets %lu\n",
+                   static_cast<unsigned long>(hs->accepted),
+                   static_cast<unsigned long>(hs->requests),
+                   static_cast<unsigned long>(hs->resets));
     }
   }
   std::fflush(stdout);
