@@ -343,9 +343,10 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
       return AnResult::kClosed;
     }
   }
-  // An HTTP/0.9 request is its request line alone (what follows is not its head).
+  // An HTTP/0.9 request is its request line alone: while waiting for an empty line that will
+  // not come, look at the first line (a whole head's is looked at by the parser, below).
   const uint32_t line = t.req.head.first_line();
-  if (line && line <= http::kMaxHeadBytes) {
+  if (!t.req.head.done() && line && line <= http::kMaxHeadBytes) {
     CopyOut(s.req_in, line, scratch_);
     scratch_uid_ = 0;
     if (http::IsHttp09Line(scratch_, line)) t.req.head.EndAt(line);
@@ -355,7 +356,13 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
     CloseClient(si, 'C', 'R');
     return AnResult::kClosed;
   }
-  if (!LoadRequestHead(s, t.req.head.bytes())) {
+  bool parsed = LoadRequestHead(s, t.req.head.bytes());
+  if (parsed && head_->http09 && line < t.req.head.bytes()) {
+    // (accept-invalid) HTTP/0.9: what followed the request line is not its head.
+    t.req.head.EndAt(line);
+    parsed = LoadRequestHead(s, line);
+  }
+  if (!parsed) {
     CaptureError(s, true, scratch_, t.req.head.bytes(), head_->error_at,
                  static_cast<uint8_t>(head_->error));
     s_.stats->frontends[s.frontend].errors.Add();
