@@ -289,3 +289,29 @@ def test_balance_uri_sends_one_path_to_one_server(http_tb):
         assert len(servers) == 1, (path, servers)  # every request of a path: one server
         seen[path] = next(iter(servers))
     assert len(set(seen.values())) >= 2, seen  # and the paths spread
+
+
+@pytest.fixture
+def lossy():
+    """1% loss both ways on the client side (nftables numgen), as tests/integration/test_tcp.py."""
+    rules = [
+        "add table inet sl_loss",
+        "add chain inet sl_loss in { type filter hook input priority 0; }",
+        "add chain inet sl_loss out { type filter hook output priority 0; }",
+        "add rule inet sl_loss in meta l4proto tcp numgen random mod 1000 < 10 drop",
+        "add rule inet sl_loss out meta l4proto tcp numgen random mod 1000 < 10 drop",
+    ]
+    for r in rules:
+        run(["ip", "netns", "exec", NS_CLIENT, "nft", r])
+    yield
+    run(["ip", "netns", "exec", NS_CLIENT, "nft", "delete table inet sl_loss"], check=False)
+
+
+def test_chunked_100mb_both_ways_under_loss(http_tb, lossy):
+    down = client("download", VIP, PORT, "/chunked/100000000")
+    assert down["status"] == 200 and down["bytes"] == 100000000
+    assert down["sha"] == down["expected"]
+    up = client("upload", VIP, PORT, 100 * 1000 * 1000, "chunked")
+    assert up["status"] == 200
+    digest, n = up["answer"].split()
+    assert digest == up["sha"] and int(n) == 100 * 1000 * 1000
