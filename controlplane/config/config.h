@@ -189,6 +189,7 @@ struct ProxyConfig {
   Keepalive clitcpka, srvtcpka;
   bool httpchk = false;     // option httpchk [METHOD] [URI] [VERSION]
   std::string httpchk_method = "OPTIONS", httpchk_uri = "/", httpchk_version = "HTTP/1.0";
+  std::vector<std::pair<std::string, std::string>> httpchk_headers;  // http-check send hdr
   std::vector<unsigned> expect_status;  // `http-check expect status N[,N|N-M...]`
   std::vector<std::string> logs;        // `log ...` lines as written (after the keyword), "global"
                                         // for `log global`
@@ -212,6 +213,9 @@ struct ProxyConfig {
   std::optional<net::IpPrefix> forwardfor_except;
   bool httplog = false, httplog_clf = false;  // option httplog [clf]
   bool accept_invalid_request = false, accept_invalid_response = false;
+  // errorfile CODE FILE: the whole answer (status line, fields, body) sent instead of
+  // HAProxy's page for CODE, read when the configuration is.
+  std::vector<std::pair<unsigned, std::string>> errorfiles;
   std::string file;
   int line = 0;
 };

@@ -7,6 +7,9 @@
 // defaults section's `balance uri`, at the proxy that would use it (resolve_cfg.cc).
 #include <algorithm>
 #include <cstddef>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +18,7 @@
 
 #include "controlplane/config/parse_context.h"
 #include "controlplane/log/log.h"
+#include "dataplane/http/h1.h"
 #include "dataplane/net/addr_text.h"
 
 namespace sluice::config {
@@ -666,14 +670,48 @@ void HttpCheckExpect(ParseContext& ctx, const Args& args) {
 }
 
 constexpr std::string_view kHttpCheckNotYet[] = {
-    "send",        "connect",   "comment",    "set-var",
-    "set-var-fmt", "unset-var", "send-state", "disable-on-404",
+    "connect", "comment", "set-var", "set-var-fmt", "unset-var", "send-state", "disable-on-404",
 };
+
+// http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]...: the check's request.
+void HttpCheckSend(ParseContext& ctx, const Args& args) {
+  ctx.keyword = "http-check";
+  if (!Allowed(ctx, kBackendCap, "http-check send")) return;
+  ProxyConfig& p = Target(ctx);
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string meth = p.httpchk_method, uri = p.httpchk_uri, ver = p.httpchk_version;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string& k = args[i];
+    if ((k == "meth" || k == "uri" || k == "ver") && i + 1 < args.size()) {
+      (k == "meth" ? meth : k == "uri" ? uri : ver) = args[++i];
+    } else if (k == "hdr" && i + 2 < args.size()) {
+      headers.emplace_back(args[i + 1], args[i + 2]);
+      i += 2;
+    } else {
+      ctx.Alert("'http-check send' supports meth, uri, ver and hdr NAME VALUE in sluice, got " +
+                Quoted(k) + ".");
+      return;
+    }
+  }
+  size_t len = meth.size() + uri.size() + ver.size() + 6;
+  for (const auto& [n, v] : headers) len += n.size() + v.size() + 4;
+  if (len > 255) {  // proxy::BackendSnap::httpchk_request
+    ctx.Alert("'http-check send' makes a request of " + std::to_string(len) +
+              " bytes; sluice sends at most 255.");
+    return;
+  }
+  p.httpchk_method = meth;
+  p.httpchk_uri = uri;
+  p.httpchk_version = ver;
+  p.httpchk_headers = std::move(headers);
+}
 
 void HttpCheck(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& what = args[1];
   if (what == "expect") {
     HttpCheckExpect(ctx, args);
+  } else if (what == "send") {
+    HttpCheckSend(ctx, args);
   } else if (OneOf(what, kHttpCheckNotYet)) {
     ctx.Warn("'http-check " + what + "' is not supported yet by sluice, ignored.");
   } else {
@@ -736,6 +774,49 @@ void HashType(ParseContext& ctx, const KeywordRow&, const Args& args) {
   Target(ctx).hash_consistent = args[1] == "consistent";
 }
 
+// errorfile CODE FILE (configuration.txt 4.2): the file is a whole HTTP answer, read now and
+// checked as an answer; HAProxy's codes only.
+constexpr unsigned kErrorfileCodes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410,
+                                        413, 425, 429, 500, 501, 502, 503, 504};
+
+void Errorfile(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  uint64_t code = 0;
+  if (!ParseUnsignedArg(ctx, args[1], 100, 599, &code)) return;
+  if (std::find(std::begin(kErrorfileCodes), std::end(kErrorfileCodes), code) ==
+      std::end(kErrorfileCodes)) {
+    ctx.Alert("status code '" + args[1] + "' not handled.");
+    return;
+  }
+  std::ifstream in(args[2], std::ios::binary);
+  if (!in) {
+    ctx.Alert("error opening file " + Quoted(args[2]) + ".");
+    return;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > http::kMaxHeadBytes) {
+    ctx.Alert("file " + Quoted(args[2]) + " is larger than " + std::to_string(http::kMaxHeadBytes) +
+              " bytes (tune.bufsize less tune.maxrewrite).");
+    return;
+  }
+  // A whole answer: a head that parses, then a body as long as it says.
+  http::HeadScanner scan;
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  const uint32_t n = static_cast<uint32_t>(text.size());
+  scan.Scan(p, n);
+  http::ParseOptions o;
+  o.request = false;
+  auto head = std::make_unique<http::MessageHead>();
+  if (!scan.done() || !http::ParseHead(p, scan.bytes(), o, head.get()) ||
+      (head->body == http::Body::kLength && head->content_length != n - scan.bytes())) {
+    ctx.Alert("Unable to convert message in HTX (" + Quoted(args[2]) +
+              "): not a whole HTTP answer with its Content-Length.");
+    return;
+  }
+  auto& files = Target(ctx).errorfiles;
+  std::erase_if(files, [&](const auto& f) { return f.first == code; });
+  files.emplace_back(static_cast<unsigned>(code), std::move(text));
+}
+
 void Disabled(ParseContext& ctx, const KeywordRow&, const Args&) { Target(ctx).disabled = true; }
 
 void Enabled(ParseContext& ctx, const KeywordRow&, const Args&) { Target(ctx).disabled = false; }
@@ -781,6 +862,7 @@ constexpr KeywordRow kProxyKeywords[] = {
     {"http-reuse", Match::kExact, &HttpReuse, 1, 1, "'never', 'safe', 'aggressive' or 'always'",
      ""},
     {"hash-type", Match::kExact, &HashType, 1, 3, "'map-based' or 'consistent'", ""},
+    {"errorfile", Match::kExact, &Errorfile, 2, 2, "a status code and a file", ""},
     {"disabled", Match::kExact, &Disabled, 0, 0, "no argument", ""},
     {"enabled", Match::kExact, &Enabled, 0, 0, "no argument", ""},
     {"description", Match::kExact, &Description, 1, -1, "a text", ""},
@@ -789,7 +871,6 @@ constexpr KeywordRow kProxyKeywords[] = {
     {"srvtimeout", Match::kExact, &Removed, 0, -1, "", "'timeout server'"},
     {"redispatch", Match::kExact, &Removed, 0, -1, "", "'option redispatch'"},
     NotYetRow("use_backend"),
-    NotYetRow("errorfile"),
     NotYetRow("errorfiles"),
     NotYetRow("http-error"),
     NotYetRow("fullconn"),
@@ -826,6 +907,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
   p.logs = d.logs;
   p.disabled = d.disabled;
   p.mode_http = d.mode_http;
+  p.errorfiles = d.errorfiles;
   p.http_conn_mode = d.http_conn_mode;
   p.forwardfor = d.forwardfor;
   p.forwardfor_if_none = d.forwardfor_if_none;
@@ -863,6 +945,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.accept_invalid_response = d.accept_invalid_response;
     p.httpchk = d.httpchk;
     p.httpchk_method = d.httpchk_method;
+    p.httpchk_headers = d.httpchk_headers;
     p.httpchk_uri = d.httpchk_uri;
     p.httpchk_version = d.httpchk_version;
     p.expect_status = d.expect_status;

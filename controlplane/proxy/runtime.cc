@@ -129,6 +129,18 @@ void ProxyRuntime::Fill(proxy::ListenerSnap* out) const {
 
 namespace {
 
+proxy::ErrorfileSnap ToErrorfiles(const config::ProxyConfig& c, std::vector<std::string>* pages) {
+  proxy::ErrorfileSnap e;
+  for (const auto& [code, text] : c.errorfiles) {
+    for (uint32_t slot = 0; slot < proxy::kReplySlots; ++slot) {
+      if (proxy::kReplyCodes[slot] != code) continue;
+      e.page[slot] = static_cast<int16_t>(pages->size());
+      pages->push_back(text);
+    }
+  }
+  return e;
+}
+
 proxy::HttpConnMode ToConnMode(config::ProxyConfig::HttpConnMode m) {
   using M = config::ProxyConfig::HttpConnMode;
   return m == M::kClose         ? proxy::HttpConnMode::kClose
@@ -160,6 +172,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   out->frontends.clear();
   out->backends.clear();
   out->servers.clear();
+  out->error_pages.clear();
   for (const FrontendRt& f : frontends_) {
     proxy::FrontendSnap fs;
     fs.backend = f.backend < 0 ? UINT32_MAX : static_cast<uint32_t>(f.backend);
@@ -176,6 +189,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     fs.http_request_ms = f.conf->timeout_http_request_ms;
     fs.http_keep_alive_ms = f.conf->timeout_http_keep_alive_ms;
     fs.fwd = ToForwardFor(*f.conf);
+    fs.errorfiles = ToErrorfiles(*f.conf, &out->error_pages);
     fs.log = LogTargets(*f.conf).empty()  ? proxy::LogMode::kNone
              : LogFormat(*f.conf).empty() ? proxy::LogMode::kConnect
                                           : proxy::LogMode::kSession;
@@ -207,9 +221,11 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.conn_mode = ToConnMode(c.http_conn_mode);
     bs.reuse = static_cast<proxy::HttpReuse>(c.http_reuse);
     bs.fwd = ToForwardFor(c);
+    bs.errorfiles = ToErrorfiles(c, &out->error_pages);
     for (const unsigned code : c.expect_status) bs.expect_status.Add(code);
-    const std::string request =
-        c.httpchk_method + " " + c.httpchk_uri + " " + c.httpchk_version + "\r\n\r\n";
+    std::string request = c.httpchk_method + " " + c.httpchk_uri + " " + c.httpchk_version + "\r\n";
+    for (const auto& [name, value] : c.httpchk_headers) request += name + ": " + value + "\r\n";
+    request += "\r\n";
     const size_t n = std::min(request.size(), sizeof bs.httpchk_request);
     std::memcpy(bs.httpchk_request, request.data(), n);
     bs.httpchk_request_len = static_cast<uint16_t>(n);

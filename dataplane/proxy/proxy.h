@@ -267,6 +267,8 @@ class Proxy {
   // The client connection closes once what waits for it is sent: phase kClosing.
   void CloseAfterSend(uint32_t si) noexcept;
   void CountStatus(const Session& s) noexcept;
+  // The answer for `code`: the proxies' errorfile, else HAProxy's page.
+  std::string_view ReplyFor(const Session& s, uint16_t code) const noexcept;
   // Keeps the bytes of an invalid message for `show errors` (proxy_report.cc).
   void CaptureError(const Session& s, bool request, const uint8_t* data, uint32_t len,
                     uint32_t error_at, uint8_t error) noexcept;
@@ -298,7 +300,7 @@ class Proxy {
   bool listening_[tcp::kMaxListeners] = {};
   tcp::FlowKey listened_[tcp::kMaxListeners] = {};
   uint32_t nlistened_ = 0;
-  uint64_t next_seq_ = 1;  // session ids: see NewSession
+  uint64_t next_seq_ = 1;                    // session ids: see NewSession
   uint64_t random_ = 0x9e3779b97f4a7c15ull;  // balance random's state (xorshift64)
   uint64_t rate_window_ms_ = 0;
   uint32_t rate_count_ = 0;

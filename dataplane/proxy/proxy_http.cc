@@ -628,6 +628,23 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
   Forward(si, false);
 }
 
+std::string_view Proxy::ReplyFor(const Session& s, uint16_t code) const noexcept {
+  // The backend's errorfile, else the frontend's, else HAProxy's page (HAProxy's order).
+  uint32_t slot = 0;
+  while (slot < kReplySlots && kReplyCodes[slot] != code) ++slot;
+  if (slot < kReplySlots && cfg_) {
+    int16_t page = -1;
+    if (s.strm.backend < cfg_->backends.size()) {
+      page = cfg_->backends[s.strm.backend].errorfiles.page[slot];
+    }
+    if (page < 0) page = cfg_->frontends[s.frontend].errorfiles.page[slot];
+    if (page >= 0 && static_cast<size_t>(page) < cfg_->error_pages.size()) {
+      return cfg_->error_pages[static_cast<size_t>(page)];
+    }
+  }
+  return http::ErrorReply(code);
+}
+
 bool Proxy::RetryOnNewConnection(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
@@ -712,7 +729,7 @@ void Proxy::HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexce
   Unqueue(si);
   conns_->AbortDetached(&t.srv);
   if (s.cli != kNoConn) {
-    const std::string_view reply = http::ErrorReply(code);
+    const std::string_view reply = ReplyFor(s, code);
     rte_mbuf* m = CopyToMbufs(reinterpret_cast<const uint8_t*>(reply.data()),
                               static_cast<uint32_t>(reply.size()));
     // Nothing else is queued for the client on this stream: the send queue takes it.

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dataplane/proxy/algo.h"
@@ -103,6 +104,14 @@ struct ForwardForSnap {
   char header[63] = {};  // longer names are refused by the configuration
 };
 
+// The codes sluice answers with itself, each with its slot in the errorfile tables.
+inline constexpr uint16_t kReplyCodes[] = {400, 403, 408, 422, 500, 502, 503, 504};
+inline constexpr uint32_t kReplySlots = sizeof(kReplyCodes) / sizeof(kReplyCodes[0]);
+// An `errorfile` per reply slot: an index in ProxyConfigSnap::error_pages, -1 for HAProxy's.
+struct ErrorfileSnap {
+  int16_t page[kReplySlots] = {-1, -1, -1, -1, -1, -1, -1, -1};
+};
+
 struct BackendSnap {
   Algo algo = Algo::kRoundRobin;
   uint32_t first_server = 0;  // servers[first_server, first_server + nservers)
@@ -127,6 +136,7 @@ struct BackendSnap {
   HttpConnMode conn_mode = HttpConnMode::kKeepAlive;
   HttpReuse reuse = HttpReuse::kSafe;
   ForwardForSnap fwd;
+  ErrorfileSnap errorfiles;
 };
 
 enum class LogMode : uint8_t {
@@ -147,6 +157,7 @@ struct FrontendSnap {
   HttpConnMode conn_mode = HttpConnMode::kKeepAlive;
   uint32_t http_request_ms = 0, http_keep_alive_ms = 0;
   ForwardForSnap fwd;
+  ErrorfileSnap errorfiles;
 };
 
 struct BindSnap {
@@ -163,8 +174,10 @@ struct ProxyConfigSnap : snapshot::Part {
   std::vector<BackendSnap> backends;
   // slow path: the control plane fills it before publication; workers only index it
   std::vector<ServerSnap> servers;
-  uint32_t global_maxconn = 0;  // this worker's share; 0 = unlimited
-  uint32_t rate_limit_cps = 0;  // this worker's share of connections per second; 0 = none
+  // slow path: the control plane fills it before publication; workers only index it
+  std::vector<std::string> error_pages;  // `errorfile` answers, whole
+  uint32_t global_maxconn = 0;           // this worker's share; 0 = unlimited
+  uint32_t rate_limit_cps = 0;           // this worker's share of connections per second; 0 = none
 };
 
 // The snapshot part "listeners": a bind's index is its listener tag - kBindTagBase. A fixed

@@ -57,7 +57,7 @@ std::string Escaped(unsigned char c) {
 // "  OFFSET+ data" (HAProxy's dump_text_line()).
 void DumpBytes(std::string_view data, std::string* out) {
   size_t i = 0;
-  char head[24];
+  char head[32];
   while (i < data.size()) {
     std::snprintf(head, sizeof(head), "  %05zu  ", i);
     std::string line = head;

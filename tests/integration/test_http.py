@@ -115,6 +115,17 @@ def test_reused_connection_closed_by_the_server_is_retried(http_tb):
     assert int(after["reuse"]) > int(before["reuse"])
 
 
+def test_100000_requests_over_100_keep_alive_connections(http_tb):
+    before = backend_conns()
+    out = client("many", VIP, PORT, 100, 1000, timeout=600)
+    assert out["ok"] == 100000 and out["bad"] == 0, out
+    after = backend_conns()
+    # Server connections reused: far fewer than requests (each client connection's first
+    # request opens one; the pool serves the rest; checks open their own).
+    new_conns = sum(after[s][0] - before[s][0] for s in SERVERS)
+    assert new_conns < 2000, (new_conns, out)
+
+
 def test_pipelined_requests_answered_in_order(http_tb):
     out = client("pipeline", VIP, PORT, 20)
     assert out["lengths"] == [100 + i for i in range(20)]

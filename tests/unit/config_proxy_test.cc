@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -920,6 +922,33 @@ TEST(ConfigProxySettings, Balance) {
   EXPECT_EQ(o.config.defaults[1].balance, (W{"rdp-cookie(id)"}));
 }
 
+TEST(ConfigProxySettings, Errorfile) {
+  const std::string path = ::testing::TempDir() + "sluice-503.http";
+  const std::string page =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+      "Content-Length: 5\r\n\r\nbusy\n";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << page;
+  }
+  const ParseOutcome o =
+      Clean("backend be\n    errorfile 503 " + path + "\n    server s 10.0.0.2:1\n");
+  ASSERT_EQ(o.config.proxies[0].errorfiles.size(), 1u);
+  EXPECT_EQ(o.config.proxies[0].errorfiles[0].first, 503u);
+  EXPECT_EQ(o.config.proxies[0].errorfiles[0].second, page);
+  ExpectBackendAlert("errorfile 599 " + path, "errorfile", "status code '599' not handled.");
+  ExpectBackendAlert("errorfile 503 /nonexistent/x", "errorfile",
+                     "error opening file '/nonexistent/x'.");
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "HTTP/1.1 503 Busy\r\nContent-Length: 50\r\n\r\nshort";
+  }
+  ExpectBackendAlert("errorfile 503 " + path, "errorfile",
+                     "Unable to convert message in HTX ('" + path +
+                         "'): not a whole HTTP answer with its Content-Length.");
+  std::remove(path.c_str());
+}
+
 TEST(ConfigProxySettings, Timeouts) {
   const ParseOutcome o = Clean(
       "listen li\n    bind 10.0.0.1:1\n    server s 10.0.0.2:1\n"
@@ -1065,6 +1094,19 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
                      "'http-check expect' is already set at t.cfg:10; sluice supports one per "
                      "section.",
                      11);
+  // http-check send: the check's request line and fields.
+  const ParseOutcome send = Clean(
+      "backend be\n    option httpchk\n"
+      "    http-check send meth GET uri /health ver HTTP/1.1 hdr Host www hdr X-A b\n"
+      "    server s 10.0.0.2:1\n");
+  const ProxyConfig& sb = send.config.proxies[0];
+  EXPECT_EQ(sb.httpchk_method + " " + sb.httpchk_uri + " " + sb.httpchk_version,
+            "GET /health HTTP/1.1");
+  ASSERT_EQ(sb.httpchk_headers.size(), 2u);
+  EXPECT_EQ(sb.httpchk_headers[1].first + "=" + sb.httpchk_headers[1].second, "X-A=b");
+  ExpectBackendAlert("http-check send body x", "http-check",
+                     "'http-check send' supports meth, uri, ver and hdr NAME VALUE in sluice, "
+                     "got 'body'.");
   ExpectBackendAlert("http-check expect string OK", "http-check",
                      "'http-check expect' supports only 'status CODES' in sluice (http-check "
                      "expect status 200,300-399), got 'string'.");
@@ -1087,8 +1129,8 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
                      "'http-check' expects 'expect', 'send', 'connect', 'comment', 'set-var', "
                      "'set-var-fmt', 'unset-var', 'send-state' or 'disable-on-404', got 'frob'.");
   ExpectBackendAlert("http-check", "http-check", "'http-check' expects 'expect status CODES'.");
-  ExpectWarning("backend be\n    http-check send meth GET\n    server s 10.0.0.2:1\n", 10,
-                "http-check", "'http-check send' is not supported yet by sluice, ignored.");
+  ExpectWarning("backend be\n    http-check comment hello\n    server s 10.0.0.2:1\n", 10,
+                "http-check", "'http-check comment' is not supported yet by sluice, ignored.");
   ExpectWarning(WithFrontendLine("http-check expect status 200"), 12, "http-check",
                 "'http-check expect' ignored because frontend 'fe' has no backend capability.");
 }
@@ -1312,7 +1354,7 @@ TEST(ConfigProxyWarnings, IncompleteProxies) {
 }
 
 TEST(ConfigProxyWarnings, KeywordsNotSupportedYet) {
-  for (const char* kw : {"stats enable", "fullconn 100", "cookie SRV", "errorfile 503 /x"}) {
+  for (const char* kw : {"stats enable", "fullconn 100", "cookie SRV"}) {
     const std::string word = std::string(kw).substr(0, std::string(kw).find(' '));
     ExpectWarning("backend be\n    " + std::string(kw) + "\n    server s 10.0.0.2:1\n", 10, word,
                   "'" + word + "' is not supported yet by sluice, ignored.");

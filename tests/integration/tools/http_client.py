@@ -7,6 +7,9 @@
     http_client.py download HOST PORT PATH        GET PATH, sha256 and length of the body
     http_client.py raw HOST PORT HEX              sends bytes, reads until close or 3 s idle
     http_client.py ws HOST PORT BYTES             GET /ws upgrade, then echo BYTES through it
+    http_client.py many HOST PORT CONNS REQUESTS  REQUESTS on each of CONNS keep-alive
+                                                  connections at once (asyncio), every answer
+                                                  checked (status, length, body)
 """
 
 import hashlib
@@ -162,6 +165,37 @@ def ws(host, port, size):
     return {"status": status, "echoed": got == data}
 
 
+def many(host, port, conns, requests):
+    import asyncio
+
+    async def one(idx):
+        reader, writer = await asyncio.open_connection(host, port)
+        ok = bad = 0
+        for i in range(requests):
+            n = 64 + (idx * 7 + i) % 200  # a different size each time: answers can't mix up
+            writer.write(f"GET /size/{n} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            body = await reader.readexactly(length)
+            if head.startswith(b"HTTP/1.1 200 ") and body == pattern(n):
+                ok += 1
+            else:
+                bad += 1
+        writer.close()
+        return ok, bad
+
+    async def run():
+        return await asyncio.gather(*(one(i) for i in range(conns)))
+
+    t0 = time.monotonic()
+    results = asyncio.run(run())
+    return {"ok": sum(r[0] for r in results), "bad": sum(r[1] for r in results),
+            "seconds": time.monotonic() - t0}
+
+
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     args = sys.argv[4:]
@@ -177,6 +211,8 @@ def main():
         out = raw(host, port, args[0])
     elif mode == "ws":
         out = ws(host, port, int(args[0]))
+    elif mode == "many":
+        out = many(host, port, int(args[0]), int(args[1]))
     else:
         raise SystemExit(f"unknown mode {mode}")
     print(json.dumps(out))

@@ -1,0 +1,37 @@
+"""errorfile CODE FILE (issue 13): a backend with no server up answers with the errorfile's
+bytes instead of HAProxy's 503 page; another backend keeps HAProxy's page."""
+
+import os
+
+from conftest import ROOT, STATE_DIR
+
+from test_http import client
+
+ERRORFILE = os.path.join(ROOT, "tests/integration/data/errorfile-503.http")
+
+
+def _config():
+    # The testbed's HTTP example with a frontend on 8086 whose backend's only server is
+    # disabled and has an errorfile (an absolute path: sluice reads it where it starts).
+    with open(os.path.join(ROOT, "examples/proxy-http.cfg")) as f:
+        text = f.read()
+    text += ("\nfrontend fe_down\n    bind 10.10.1.1:8086\n    default_backend be_down\n"
+             f"\nbackend be_down\n    errorfile 503 {ERRORFILE}\n"
+             "    server s1 10.10.2.11:9000 disabled\n")
+    path = os.path.join("/tmp", "sluice-test-errorfile.cfg")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+TESTBED_CONFIG = _config()
+
+
+def test_errorfile_replaces_the_503_page(testbed):
+    with open(ERRORFILE, "rb") as f:
+        page = f.read().decode()
+    out = client("raw", "10.10.1.1", 8086, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".hex())
+    assert out["reply"] == page, out
+    # The other frontends' 503s stay HAProxy's (none here: checked on a bad request's 400).
+    bad = client("raw", "10.10.1.1", 8080, b"GET / HTTP/1.1\r\nX Y: 1\r\n\r\n".hex())
+    assert bad["reply"].startswith("HTTP/1.1 400 Bad request\r\nContent-length: 90\r\n")
