@@ -88,6 +88,7 @@ def test_get_with_curl(http_tb):
     assert "host" in names and "connection" not in names
 
 
+@pytest.mark.sanitizer
 def test_keepalive_reuse_on_both_sides(http_tb):
     before = backend_conns()
     out = client("keepalive", VIP, PORT, 300, "/size/1024")
@@ -126,6 +127,7 @@ def test_100000_requests_over_100_keep_alive_connections(http_tb):
     assert new_conns < 2000, (new_conns, out)
 
 
+@pytest.mark.sanitizer
 def test_pipelined_requests_answered_in_order(http_tb):
     out = client("pipeline", VIP, PORT, 20)
     assert out["lengths"] == [100 + i for i in range(20)]
@@ -147,6 +149,7 @@ def test_download_sha(http_tb, path):
     assert out["sha"] == out["expected"]
 
 
+@pytest.mark.sanitizer
 def test_websocket_tunnel(http_tb):
     out = client("ws", VIP, PORT, 1 << 20)
     assert out == {"status": 101, "echoed": True}
@@ -276,6 +279,7 @@ def test_expect_100_continue_relayed(http_tb):
     assert "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 5" in lines[1], lines
 
 
+@pytest.mark.sanitizer
 def test_show_errors_keeps_the_last_invalid_request(http_tb):
     out = client("raw", VIP, PORT, b"GET /e HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n".hex())
     assert out["reply"].startswith("HTTP/1.1 400 Bad request\r\n")

@@ -88,6 +88,7 @@ def test_corpus_is_large_enough(results):
     assert len(want) >= 60
 
 
+@pytest.mark.sanitizer
 def test_statuses_and_forwarding_match_haproxy(results):
     want, got = results
     wrong = []
