@@ -79,6 +79,20 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # --- small helpers -----------------------------------------------------------------------------
 
+def side_by_side(name, unit, better, sluice_runs, haproxy_runs):
+    """A figure of the table: each side's median, min, max and runs, and the ratio (how many
+    times better Sluice is)."""
+    fig = {"name": name, "unit": unit, "better": better}
+    for side, v in (("sluice", sluice_runs), ("haproxy", haproxy_runs)):
+        fig[side] = statistics.median(v) if v else None
+        fig[side + "_min"] = min(v) if v else None
+        fig[side + "_max"] = max(v) if v else None
+        fig[side + "_runs"] = v
+    sv, hv = fig["sluice"], fig["haproxy"]
+    fig["ratio"] = (hv / sv if better == "lower" else sv / hv) if sv and hv else None
+    return fig
+
+
 def sh(*cmd, check=True, quiet=True):
     r = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if check and r.returncode != 0:
@@ -618,15 +632,7 @@ class Bench:
                 for key, unit, better in spec:
                     s = [r[key] for r in (sdata or {}).get(mode, [])]
                     h = [r[key] for r in (hx or {}).get(mode, [])]
-                    fig = {"name": f"e2e_{path}_{mode}_{key}", "unit": unit, "better": better}
-                    for side, v in (("sluice", s), ("haproxy", h)):
-                        fig[side] = statistics.median(v) if v else None
-                        fig[side + "_min"] = min(v) if v else None
-                        fig[side + "_max"] = max(v) if v else None
-                        fig[side + "_runs"] = v
-                    sv, hv = fig["sluice"], fig["haproxy"]
-                    fig["ratio"] = ((hv / sv if better == "lower" else sv / hv)
-                                    if sv and hv else None)
+                    fig = side_by_side(f"e2e_{path}_{mode}_{key}", unit, better, s, h)
                     note = f"{what}. {snote}; {common}"
                     if key == "cpu_ns":
                         su = [r["util"] for r in (sdata or {}).get(mode, [])]
@@ -750,8 +756,10 @@ def run(root, loadgen, quick, log=print):
     return b.figures(hx, tap, afp, errs)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def script_main(part, run_part, doc):
+    """A bench module run as a script: --loadgen, --quick, --root; JSON figures on stdout,
+    progress on stderr, a clean stop on SIGINT/SIGTERM."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--loadgen", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.dirname(
@@ -765,13 +773,17 @@ def main():
     t0 = time.monotonic()
 
     def log(msg):
-        print(f"[e2e {time.monotonic() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+        print(f"[{part} {time.monotonic() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
     try:
-        figs = run(a.root, a.loadgen, a.quick, log)
+        figs = run_part(a.root, a.loadgen, a.quick, log)
     except KeyboardInterrupt:
-        log("e2e: interrupted; cleaned up")
+        log(f"{part}: interrupted; cleaned up")
         sys.exit(130)
     print(json.dumps(figs, indent=1))
+
+
+def main():
+    script_main("e2e", run, __doc__)
 
 
 if __name__ == "__main__":

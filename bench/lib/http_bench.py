@@ -39,13 +39,11 @@ busy cycles; HAProxy sleeps in epoll), so the window adds the set-up and teardow
 50 or 20 connections and the requests in flight when wrk stops (at most one per connection,
 not counted), against 10^4 to 10^5 requests. Requests per second and latency are wrk's.
 """
-import argparse
 import json
 import os
 import signal
 import statistics
 import subprocess
-import sys
 import time
 
 try:
@@ -373,15 +371,7 @@ class Bench(topo.Bench):
             for key, unit, better in spec:
                 s = [r[key] for r in (afp or {}).get(mode, [])]
                 h = [r[key] for r in (hx or {}).get(mode, [])]
-                fig = {"name": f"http_afpacket_{mode}_{key}", "unit": unit, "better": better}
-                for side, v in (("sluice", s), ("haproxy", h)):
-                    fig[side] = statistics.median(v) if v else None
-                    fig[side + "_min"] = min(v) if v else None
-                    fig[side + "_max"] = max(v) if v else None
-                    fig[side + "_runs"] = v
-                sv, hv = fig["sluice"], fig["haproxy"]
-                fig["ratio"] = ((hv / sv if better == "lower" else sv / hv)
-                                if sv and hv else None)
+                fig = topo.side_by_side(f"http_afpacket_{mode}_{key}", unit, better, s, h)
                 note = f"{what}. {common}"
                 if key == "cpu_ns":
                     su = [r["util"] for r in (afp or {}).get(mode, [])]
@@ -465,27 +455,7 @@ def run(root, loadgen, quick, log=print):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--loadgen", required=True)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))
-    a = ap.parse_args()
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in background
-    t0 = time.monotonic()
-
-    def log(msg):
-        print(f"[http {time.monotonic() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
-    try:
-        figs = run(a.root, a.loadgen, a.quick, log)
-    except KeyboardInterrupt:
-        log("http: interrupted; cleaned up")
-        sys.exit(130)
-    print(json.dumps(figs, indent=1))
+    topo.script_main("http", run, __doc__)
 
 
 if __name__ == "__main__":

@@ -234,6 +234,25 @@ std::string_view RequestPart(std::string_view r, LogFormat::Var v) {
   }
 }
 
+// 06/Feb/2009:12:12:51.443 (local time, milliseconds): %t and %tr.
+void AppendDateMs(int64_t unix_us, std::string* out) {
+  const BrokenTime t = BreakTime(unix_us, true);
+  AppendLogDate(t, out);
+  out->push_back('.');
+  const int ms = t.us / 1000;
+  out->push_back(static_cast<char>('0' + ms / 100));
+  out->push_back(static_cast<char>('0' + ms / 10 % 10));
+  out->push_back(static_cast<char>('0' + ms % 10));
+}
+
+// 06/Feb/2009:11:12:51 +0000 (GMT) or with the local offset: %T %Tl %trg %trl.
+void AppendDateOffset(int64_t unix_us, bool local, std::string* out) {
+  const BrokenTime t = BreakTime(unix_us, local);
+  AppendLogDate(t, out);
+  out->push_back(' ');
+  AppendOffset(t.gmt_offset_s, false, out);
+}
+
 // A port goes with its address: "-" when the address is unknown.
 void AppendPort(std::string_view ip, uint16_t port, std::string* out) {
   if (ip.empty()) {
@@ -388,25 +407,13 @@ void LogFormat::RenderTo(const LogEvent& e, std::string* out) const {
       case Var::kServerPort:
         AppendPort(e.server_ip, e.server_port, out);
         break;
-      case Var::kDate: {  // 06/Feb/2009:12:12:51.443
-        const BrokenTime t = BreakTime(e.accept_unix_us, true);
-        AppendLogDate(t, out);
-        out->push_back('.');
-        const int ms = t.us / 1000;
-        out->push_back(static_cast<char>('0' + ms / 100));
-        out->push_back(static_cast<char>('0' + ms / 10 % 10));
-        out->push_back(static_cast<char>('0' + ms % 10));
+      case Var::kDate:  // 06/Feb/2009:12:12:51.443
+        AppendDateMs(e.accept_unix_us, out);
         break;
-      }
       case Var::kDateGmt:    // 06/Feb/2009:11:12:51 +0000
       case Var::kDateLocal:  // 06/Feb/2009:12:12:51 +0100
-      {
-        const BrokenTime t = BreakTime(e.accept_unix_us, node.var == Var::kDateLocal);
-        AppendLogDate(t, out);
-        out->push_back(' ');
-        AppendOffset(t.gmt_offset_s, false, out);
+        AppendDateOffset(e.accept_unix_us, node.var == Var::kDateLocal, out);
         break;
-      }
       case Var::kTs:
         AppendSigned(BreakTime(e.accept_unix_us, false).unix_s, out);
         break;
@@ -492,24 +499,13 @@ void LogFormat::RenderTo(const LogEvent& e, std::string* out) const {
       case Var::kTq:  // Th + Ti + TR, -1 when the request never came
         AppendSigned(e.treq_ms < 0 ? -1 : e.ti_ms + e.treq_ms, out);
         break;
-      case Var::kReqDate: {  // as %t, for the request's start
-        const BrokenTime t = BreakTime(e.request_unix_us, true);
-        AppendLogDate(t, out);
-        out->push_back('.');
-        const int ms = t.us / 1000;
-        out->push_back(static_cast<char>('0' + ms / 100));
-        out->push_back(static_cast<char>('0' + ms / 10 % 10));
-        out->push_back(static_cast<char>('0' + ms % 10));
+      case Var::kReqDate:  // as %t, %T and %Tl, for the request's start
+        AppendDateMs(e.request_unix_us, out);
         break;
-      }
       case Var::kReqDateGmt:
-      case Var::kReqDateLocal: {
-        const BrokenTime t = BreakTime(e.request_unix_us, node.var == Var::kReqDateLocal);
-        AppendLogDate(t, out);
-        out->push_back(' ');
-        AppendOffset(t.gmt_offset_s, false, out);
+      case Var::kReqDateLocal:
+        AppendDateOffset(e.request_unix_us, node.var == Var::kReqDateLocal, out);
         break;
-      }
       case Var::kTermCookie:  // the termination state and the cookie flags (no cookies yet)
         out->push_back(e.term[0]);
         out->push_back(e.term[1]);

@@ -221,6 +221,33 @@ int64_t RequestHash(const uint8_t* head, const http::MessageHead& h, const Backe
   }
 }
 
+// The fields of a head as passed on, either way: equal Host and Content-Length fields once,
+// the Connection field without close and keep-alive, Content-Length as HAProxy writes it
+// (left out when `drop_cl`). True when a field named `watch` was there.
+bool CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHead& h, bool drop_cl,
+                std::string_view watch) noexcept {
+  bool seen = false;
+  char cl[20];
+  for (uint16_t i = 0; i < h.nfields; ++i) {
+    const http::HeaderField& f = h.fields[i];
+    const std::string_view name = f.name.In(head);
+    if (f.dup) continue;  // (RFC 9110 section 8.6)
+    if (IsConnection(name)) {
+      char tokens[256];
+      const std::string_view kept = ConnectionTokens(f.value.In(head), tokens, sizeof tokens);
+      if (!kept.empty()) w.Field("connection", kept);
+      continue;
+    }
+    if (i == h.cl_field) {
+      if (!drop_cl) w.Field("content-length", ContentLengthText(head, f, h, cl));
+      continue;
+    }
+    if (!watch.empty() && http::EqualsNoCase(name, watch)) seen = true;
+    w.Field(head, f);
+  }
+  return seen;
+}
+
 HttpConnMode Stronger(HttpConnMode a, HttpConnMode b) noexcept {
   return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
 }
@@ -388,27 +415,8 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
   const ForwardForSnap& fwd = be.fwd.on ? be.fwd : fe.fwd;
   http::HeadWriter w(out_, kHeadOutBytes);
   w.StartLine(scratch_, h, true);
-  bool has_fwd = false;
   const std::string_view fwd_name(fwd.header, fwd.header_len);
-  char cl[20];
-  for (uint16_t i = 0; i < h.nfields; ++i) {
-    const http::HeaderField& f = h.fields[i];
-    const std::string_view name = f.name.In(scratch_);
-    if (f.dup) continue;  // equal Host or Content-Length fields are one (RFC 9110 8.6)
-    if (IsConnection(name)) {
-      char tokens[256];
-      const std::string_view kept = ConnectionTokens(f.value.In(scratch_), tokens, sizeof tokens);
-      if (!kept.empty()) w.Field("connection", kept);
-      continue;
-    }
-    if (i == h.cl_field) {
-      // Dropped when TE is there (RFC 9112 6.3); a list of equal values becomes one.
-      if (!h.cl_dropped) w.Field("content-length", ContentLengthText(scratch_, f, h, cl));
-      continue;
-    }
-    if (fwd.on && http::EqualsNoCase(name, fwd_name)) has_fwd = true;
-    w.Field(scratch_, f);
-  }
+  const bool has_fwd = CopyFields(w, scratch_, h, h.cl_dropped, fwd.on ? fwd_name : "");
   if (fwd.on && !(fwd.if_none && has_fwd)) {
     const tcp::FlowKey& k = s.cli_key;
     if (!InPrefix(fwd, k.remote_addr, k.is_v6 != 0)) {
@@ -416,13 +424,12 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
       w.Field(fwd_name, std::string_view(ip, FormatIp(k.remote_addr, k.is_v6 != 0, ip)));
     }
   }
-  // What HAProxy adds for the server: close when it will not keep the connection, keep-alive
-  // for an HTTP/1.0 request that it will.
-  if (h.conn_upgrade) {
-  } else if (mode != HttpConnMode::kKeepAlive || be.reuse == HttpReuse::kNever) {
-    if (h.minor >= 1) w.Field("connection", "close");
-  } else if (h.minor == 0 && h.body != http::Body::kChunked) {
-    // (HAProxy does not keep an HTTP/1.0 chunked request's server connection.)
+  // What HAProxy adds for the server (an upgrade keeps its own Connection field): close when
+  // it will not keep the connection, keep-alive for an HTTP/1.0 request that it will (not a
+  // chunked one: HAProxy does not keep that server connection).
+  const bool keep = mode == HttpConnMode::kKeepAlive && be.reuse != HttpReuse::kNever;
+  if (!h.conn_upgrade && !keep && h.minor >= 1) w.Field("connection", "close");
+  if (!h.conn_upgrade && keep && h.minor == 0 && h.body != http::Body::kChunked) {
     w.Field("connection", "keep-alive");
   }
   w.End();
@@ -514,24 +521,7 @@ rte_mbuf* Proxy::WriteResponseHead(const Session& s, uint32_t* len) noexcept {
   http::HeadWriter w(out_, kHeadOutBytes);
   w.StartLine(scratch_, h, false);
   // 1xx and 204 answers have no Content-Length (RFC 9110 8.6): HAProxy drops it.
-  const bool no_cl = h.status < 200 || h.status == 204;
-  char cl[20];
-  for (uint16_t i = 0; i < h.nfields; ++i) {
-    const http::HeaderField& f = h.fields[i];
-    const std::string_view name = f.name.In(scratch_);
-    if (f.dup) continue;
-    if (IsConnection(name)) {
-      char tokens[256];
-      const std::string_view kept = ConnectionTokens(f.value.In(scratch_), tokens, sizeof tokens);
-      if (!kept.empty()) w.Field("connection", kept);
-      continue;
-    }
-    if (i == h.cl_field) {
-      if (!h.cl_dropped && !no_cl) w.Field("content-length", ContentLengthText(scratch_, f, h, cl));
-      continue;
-    }
-    w.Field(scratch_, f);
-  }
+  CopyFields(w, scratch_, h, h.cl_dropped || h.status < 200 || h.status == 204, "");
   // What HAProxy adds for the client: close on an HTTP/1.1 answer when the connection ends
   // after it, keep-alive when it stays and the answer or the request is HTTP/1.0.
   if (!t.tunnel && h.status >= 200) {

@@ -12,6 +12,7 @@ report in Sluice's output fails the module.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 
@@ -56,12 +57,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def start_backend(addr, port, name, *options):
-    """tools/backend.py on addr:port in sl-server (options: --mode M, --status N), once it
-    says it is ready. Stop it with stop_backends()."""
+def start_backend(addr, port, name, *options, tool="backend.py"):
+    """tools/backend.py (or another tool of tools/ taking the same first arguments) on
+    addr:port in sl-server (options: --mode M, --status N), once it says it is ready. Stop it
+    with stop_backends()."""
     p = subprocess.Popen(
         ["ip", "netns", "exec", NS_SERVER, "/usr/bin/python3",
-         os.path.join(ROOT, "tests/integration/tools/backend.py"), addr, str(port), name,
+         os.path.join(ROOT, "tests/integration/tools", tool), addr, str(port), name,
          *map(str, options)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.stdout.readline().strip() == "ready"
@@ -247,3 +249,47 @@ def testbed(request):
 
 def have(cmd):
     return shutil.which(cmd) is not None
+
+
+class Syslog:
+    """A UDP syslog receiver on 127.0.0.1:5514, where the example configurations log."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 5514))
+        self.sock.settimeout(0.2)
+
+    def lines(self, want, timeout=5):
+        """Datagrams received until `want` of them came, or `timeout` seconds."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(out) < want:
+            try:
+                out.append(self.sock.recv(65536).decode(errors="replace"))
+            except socket.timeout:
+                pass
+        return out
+
+    def drain(self):
+        self.lines(10**9, timeout=0.5)
+
+    def close(self):
+        self.sock.close()
+
+
+def add_loss(per_mille):
+    """Random loss of `per_mille`/1000 TCP segments both ways on the client side (nftables
+    numgen: this kernel has no sch_netem). Undo with remove_loss()."""
+    rules = [
+        "add table inet sl_loss",
+        "add chain inet sl_loss in { type filter hook input priority 0; }",
+        "add chain inet sl_loss out { type filter hook output priority 0; }",
+        f"add rule inet sl_loss in meta l4proto tcp numgen random mod 1000 < {per_mille} drop",
+        f"add rule inet sl_loss out meta l4proto tcp numgen random mod 1000 < {per_mille} drop",
+    ]
+    for r in rules:
+        run(["ip", "netns", "exec", NS_CLIENT, "nft", r])
+
+
+def remove_loss():
+    run(["ip", "netns", "exec", NS_CLIENT, "nft", "delete table inet sl_loss"], check=False)

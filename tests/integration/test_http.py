@@ -8,12 +8,12 @@ over s1/s2/s3 with HTTP checks every second."""
 import json
 import os
 import re
-import socket
 import time
 
 import pytest
 
-from conftest import NS_CLIENT, ROOT, admin_cli, run, start_backend, stop_backends
+from conftest import (NS_CLIENT, ROOT, Syslog, add_loss, admin_cli, remove_loss, run,
+                      start_backend, stop_backends)
 
 TESTBED_CONFIG = "examples/proxy-http.cfg"
 TOOLS = os.path.join(ROOT, "tests/integration/tools")
@@ -54,7 +54,7 @@ def stat_rows():
 
 @pytest.fixture(scope="module")
 def http_tb(testbed):
-    procs = [start_backend_http(name) for name in SERVERS]
+    procs = [start_backend(SERVERS[n], 9000, n, tool="http_backend.py") for n in SERVERS]
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         rows = stat_rows()
@@ -63,16 +63,6 @@ def http_tb(testbed):
         time.sleep(0.2)
     yield testbed
     stop_backends(procs)
-
-
-def start_backend_http(name):
-    import subprocess
-    p = subprocess.Popen(
-        ["ip", "netns", "exec", "sl-server", "/usr/bin/python3",
-         os.path.join(TOOLS, "http_backend.py"), SERVERS[name], "9000", name],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert p.stdout.readline().strip() == "ready"
-    return p
 
 
 def test_get_with_curl(http_tb):
@@ -184,28 +174,6 @@ def test_http_stat_columns(http_tb):
     assert int(fe["hrsp_4xx"]) >= 1
 
 
-class Syslog:
-    """A UDP syslog receiver on 127.0.0.1:5514, where examples/proxy-http.cfg logs."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 5514))
-        self.sock.settimeout(0.2)
-
-    def lines(self, want, timeout=5):
-        out = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(out) < want:
-            try:
-                out.append(self.sock.recv(65536).decode(errors="replace"))
-            except socket.timeout:
-                pass
-        return out
-
-    def drain(self):
-        self.lines(10**9, timeout=0.5)
-
-
 HTTPLOG = re.compile(
     r"^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d sluice\[\d+\]: "
     r"10\.10\.1\.2:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] (\S+) (\S+)/(\S+) "
@@ -225,7 +193,7 @@ def test_httplog_lines(http_tb):
         assert bad["reply"].startswith("HTTP/1.1 400 ")
         lines = s.lines(2)
     finally:
-        s.sock.close()
+        s.close()
     assert len(lines) == 2, lines
     ok = HTTPLOG.match(lines[0].rstrip("\n"))
     assert ok, lines[0]
@@ -257,7 +225,6 @@ def test_http10_client_keep_alive_and_close(http_tb):
 
 def test_expect_100_continue_relayed(http_tb):
     # The server's interim 100 goes to the client; the body follows; the final answer after.
-    import subprocess
     code = (
         "import socket,sys\n"
         "s=socket.create_connection(('%s',%d),timeout=5)\n"
@@ -308,18 +275,10 @@ def test_balance_uri_sends_one_path_to_one_server(http_tb):
 
 @pytest.fixture
 def lossy():
-    """1% loss both ways on the client side (nftables numgen), as tests/integration/test_tcp.py."""
-    rules = [
-        "add table inet sl_loss",
-        "add chain inet sl_loss in { type filter hook input priority 0; }",
-        "add chain inet sl_loss out { type filter hook output priority 0; }",
-        "add rule inet sl_loss in meta l4proto tcp numgen random mod 1000 < 10 drop",
-        "add rule inet sl_loss out meta l4proto tcp numgen random mod 1000 < 10 drop",
-    ]
-    for r in rules:
-        run(["ip", "netns", "exec", NS_CLIENT, "nft", r])
+    """1% loss both ways on the client side."""
+    add_loss(10)
     yield
-    run(["ip", "netns", "exec", NS_CLIENT, "nft", "delete table inet sl_loss"], check=False)
+    remove_loss()
 
 
 def test_chunked_100mb_both_ways_under_loss(http_tb, lossy):

@@ -3,7 +3,7 @@ bytes instead of HAProxy's 503 page; another backend keeps HAProxy's page."""
 
 import os
 
-from conftest import ROOT, STATE_DIR
+from conftest import ROOT
 
 from test_http import client
 

@@ -8,14 +8,13 @@ with s1/s2/s3 weighted 3/2/1, checks every second, rise 2, fall 3."""
 import json
 import os
 import re
-import socket
 import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import NS_CLIENT, NS_SERVER, ROOT, STATE_DIR, run
+from conftest import NS_CLIENT, NS_SERVER, ROOT, STATE_DIR, Syslog, run
 
 TESTBED_CONFIG = "examples/proxy-tcp.cfg"
 TOOLS = os.path.join(ROOT, "tests/integration/tools")
@@ -97,34 +96,11 @@ def backends(testbed):
     b.stop_all()
 
 
-class Syslog:
-    """A UDP syslog receiver on 127.0.0.1:5514, where examples/proxy-tcp.cfg logs."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 5514))
-        self.sock.settimeout(0.2)
-
-    def lines(self, want, timeout=5):
-        """Datagrams received until `want` of them match nothing more for a moment."""
-        out = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(out) < want:
-            try:
-                out.append(self.sock.recv(65536).decode(errors="replace"))
-            except socket.timeout:
-                pass
-        return out
-
-    def drain(self):
-        self.lines(10**9, timeout=0.5)
-
-
 @pytest.fixture(scope="module")
 def syslog(testbed):
     s = Syslog()
     yield s
-    s.sock.close()
+    s.close()
 
 
 TCPLOG = re.compile(

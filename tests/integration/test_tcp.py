@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import NS_CLIENT, ROOT, run
+from conftest import NS_CLIENT, ROOT, add_loss, remove_loss, run
 
 TESTBED_CONFIG = "examples/tcp-services.cfg"
 TOOLS = os.path.join(ROOT, "tests/integration/tools")
@@ -30,18 +30,10 @@ def counters(tb):
 
 @pytest.fixture
 def lossy(testbed):
-    """2% loss both ways on the client side (nftables numgen)."""
-    rules = [
-        "add table inet sl_loss",
-        "add chain inet sl_loss in { type filter hook input priority 0; }",
-        "add chain inet sl_loss out { type filter hook output priority 0; }",
-        "add rule inet sl_loss in meta l4proto tcp numgen random mod 1000 < 20 drop",
-        "add rule inet sl_loss out meta l4proto tcp numgen random mod 1000 < 20 drop",
-    ]
-    for r in rules:
-        run(["ip", "netns", "exec", NS_CLIENT, "nft", r])
+    """2% loss both ways on the client side."""
+    add_loss(20)
     yield
-    run(["ip", "netns", "exec", NS_CLIENT, "nft", "delete table inet sl_loss"], check=False)
+    remove_loss()
 
 
 @pytest.mark.sanitizer
