@@ -362,6 +362,7 @@ bool Proxy::TakeIdle(uint32_t si, uint32_t server) noexcept {
     CountServerPick(s);
     s_.stats->servers[server].reuse.Add();
     s.strm.reused = true;
+    if (s.strm.http) KeepRetryCopy(s);
     Established(si);
     return true;
   }

@@ -275,6 +275,9 @@ class Proxy {
   // Sends the request again on a new connection after a reused one closed with no answer;
   // false when that is not safe (nothing kept, something received).
   bool RetryOnNewConnection(uint32_t si) noexcept;
+  // A stream about to send its bodiless request on a pooled connection keeps a copy of the
+  // request head for RetryOnNewConnection.
+  void KeepRetryCopy(Session& s) noexcept;
   void ShowSessions(base::Request& r) noexcept;
   // The slot of the live session with id `uid`, or UINT32_MAX.
   uint32_t SlotOf(uint64_t uid) const noexcept;

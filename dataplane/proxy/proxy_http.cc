@@ -472,11 +472,6 @@ Proxy::AnResult Proxy::HttpRequestXfer(uint32_t si) noexcept {
   t.req_line = CopyToMbufs(out_, line < kLogRequestBytes ? line : kLogRequestBytes);
   DropFront(s.req_in, head_len);
   conns_->Consumed(s.cli, head_len);
-  // A copy to send again if the pooled connection it may go out on was closed meanwhile.
-  if (t.req.body == http::Body::kNone && conns_->HasIdle() && ReuseAllowed(s)) {
-    t.retry_head = CopyToMbufs(out_, len);
-    t.retry_len = t.retry_head ? len : 0;
-  }
   t.to_srv.PushSynth(out, len);
   t.req.state = t.req.body == http::Body::kNone ? MsgState::kDone : MsgState::kBody;
   if (t.req.body == http::Body::kChunked) t.req.chunks.RequireCrlf();
@@ -633,6 +628,16 @@ std::string_view Proxy::ReplyFor(const Session& s, uint16_t code) const noexcept
     }
   }
   return http::ErrorReply(code);
+}
+
+void Proxy::KeepRetryCopy(Session& s) noexcept {
+  // Only the rewritten head waits in the server fifo (nothing has gone out yet).
+  Stream& t = s.strm;
+  if (t.req.body != http::Body::kNone || t.retry_head || t.to_srv.synth == 0) return;
+  const uint32_t len = t.to_srv.synth < kHeadOutBytes ? t.to_srv.synth : kHeadOutBytes;
+  CopyOut(t.to_srv, len, out_);
+  t.retry_head = CopyToMbufs(out_, len);
+  t.retry_len = t.retry_head ? len : 0;
 }
 
 bool Proxy::RetryOnNewConnection(uint32_t si) noexcept {
