@@ -153,6 +153,14 @@ using BalanceAlgo = proxy::Algo;
 
 // A `frontend`, `backend` or `listen` section (mode tcp), with what it inherited from its
 // `defaults` section already applied.
+// A rule line kept as written for the rules compiler (controlplane/rules): `acl`,
+// `http-request`, `http-response`, `tcp-request`, `use_backend`, in file order.
+struct RuleLine {
+  std::string file;
+  int line = 0;
+  std::vector<std::string> args;  // args[0] is the keyword
+};
+
 struct ProxyConfig {
   enum class Kind { kFrontend, kBackend, kListen };
   Kind kind = Kind::kFrontend;
@@ -194,6 +202,9 @@ struct ProxyConfig {
   std::vector<std::string> logs;        // `log ...` lines as written (after the keyword), "global"
                                         // for `log global`
   std::string log_format;               // log-format STRING
+  std::string log_format_file;          // where it was written (its %[...] are compiled later)
+  int log_format_line = 0;
+  std::vector<RuleLine> rule_lines;     // acl, http-request, ... (controlplane/rules)
   bool disabled = false;                // `disabled` keyword
   // HTTP mode (docs/http.md). A frontend and its backend run HTTP when either is in
   // `mode http` (an HTTP frontend may not use a TCP backend: refused; a TCP frontend may use

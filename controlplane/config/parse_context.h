@@ -47,6 +47,10 @@ std::span<const KeywordRow> GlobalKeywords();
 // check what the section allows.
 std::span<const KeywordRow> ProxyKeywords();
 std::span<const KeywordRow> DataplaneKeywords();
+// The rule keywords of proxy sections (rules_cfg.cc): acl, http-request, http-response,
+// tcp-request, use_backend. They are kept as written and compiled by controlplane/rules.
+std::span<const KeywordRow> RulesKeywords();
+bool IsRulesKeyword(std::string_view word);
 
 // A line seen earlier, for diagnostics issued later (inherited settings, whole-configuration
 // checks).

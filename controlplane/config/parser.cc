@@ -226,10 +226,11 @@ void ParseContext::ParseLine(std::string_view text) {
       Dispatch(GlobalKeywords(), "global", args);
       return;
     case Section::kDefaults:
-      Dispatch(ProxyKeywords(), "defaults", args);
+      Dispatch(IsRulesKeyword(word) ? RulesKeywords() : ProxyKeywords(), "defaults", args);
       return;
     case Section::kProxy:
-      Dispatch(ProxyKeywords(), KindName(config.proxies.back().kind), args);
+      Dispatch(IsRulesKeyword(word) ? RulesKeywords() : ProxyKeywords(),
+               KindName(config.proxies.back().kind), args);
       return;
     case Section::kDataplane:
       Dispatch(DataplaneKeywords(), "dataplane", args);

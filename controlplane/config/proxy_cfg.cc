@@ -539,6 +539,8 @@ void LogFormat(ParseContext& ctx, const KeywordRow&, const Args& args) {
     return;
   }
   Target(ctx).log_format = args[1];
+  Target(ctx).log_format_file = ctx.file;
+  Target(ctx).log_format_line = ctx.line;
 }
 
 void DefaultBackend(ParseContext& ctx, const KeywordRow&, const Args& args) {
@@ -870,7 +872,6 @@ constexpr KeywordRow kProxyKeywords[] = {
     {"clitimeout", Match::kExact, &Removed, 0, -1, "", "'timeout client'"},
     {"srvtimeout", Match::kExact, &Removed, 0, -1, "", "'timeout server'"},
     {"redispatch", Match::kExact, &Removed, 0, -1, "", "'option redispatch'"},
-    NotYetRow("use_backend"),
     NotYetRow("errorfiles"),
     NotYetRow("http-error"),
     NotYetRow("fullconn"),
@@ -885,11 +886,7 @@ constexpr KeywordRow kProxyKeywords[] = {
     NotYetRow("email-alert"),
     NotYetRow("rate-limit"),
     NotYetRow("log-tag"),
-    RefusedRow("acl"),
-    RefusedRow("tcp-request"),
     RefusedRow("tcp-response"),
-    RefusedRow("http-request"),
-    RefusedRow("http-response"),
     RefusedRow("http-after-response"),
     RefusedRow("use-server"),
     RefusedRow("stick"),
@@ -918,6 +915,8 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.maxconn = d.maxconn;
     p.default_backend = d.default_backend;
     p.log_format = d.log_format;
+    p.log_format_file = d.log_format_file;
+    p.log_format_line = d.log_format_line;
     p.tcplog = d.tcplog;
     p.clitcpka = d.clitcpka;
     p.httplog = d.httplog;

@@ -3,6 +3,7 @@
 // would (the next free number from 1, in file order), refuse the settings a proxy inherited
 // but sluice cannot do, and warn where haproxy warns (a frontend without `bind`, missing
 // timeouts). Every diagnostic names the line it is about.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -71,11 +72,13 @@ void WarnIncomplete(ParseContext& ctx, const ProxyConfig& p, const SectionState&
               "missing timeouts for " + Label(p) + ": set " + list +
                   " here or in a 'defaults' section, or idle connections are never closed.");
   }
-  if (p.kind == ProxyConfig::Kind::kFrontend && p.default_backend.empty()) {
+  const bool switching = std::any_of(p.rule_lines.begin(), p.rule_lines.end(),
+                                     [](const RuleLine& r) { return r.args[0] == "use_backend"; });
+  if (p.kind == ProxyConfig::Kind::kFrontend && p.default_backend.empty() && !switching) {
     ctx.AddAt(Severity::kWarning, header.file, header.line, header.keyword,
               Label(p) +
-                  " has no 'default_backend', so its connections have nowhere to go "
-                  "('use_backend' is not supported yet).");
+                  " has no 'default_backend' nor 'use_backend', so its connections have "
+                  "nowhere to go.");
   }
 }
 

@@ -49,6 +49,8 @@ struct LogEvent {
   int64_t ti_ms = -1, treq_ms = -1;  // %Ti %TR
   int64_t tres_ms = -1, ta_ms = 0;   // %Tr %Ta
   std::string request;               // %r (empty: "<BADREQ>"), %HM %HU %HV %HP %HQ
+  // %[expr]: the values the worker computed, in the format's order (nullopt: missing, "-").
+  std::vector<std::optional<std::string>> samples;
 };
 
 // haproxy's `option httplog` format (configuration.txt 8.2.3). HAProxy's own string ends in

@@ -16,6 +16,7 @@ namespace sluice::log {
 
 enum class LogFormat::Var : uint8_t {
   kText,
+  kSample,  // %[expr]: text holds the sample's index in LogEvent::samples
   kClientIp,
   kClientPort,
   kFrontendIp,
@@ -274,6 +275,7 @@ std::optional<LogFormat> LogFormat::Compile(std::string_view text, std::string* 
   f.pid_ = static_cast<int>(getpid());
 
   uint8_t defaults = 0;  // set by %{...}o
+  size_t samples = 0;    // %[...] seen
   std::string literal;
   auto flush = [&] {
     if (literal.empty()) return;
@@ -318,8 +320,23 @@ std::optional<LogFormat> LogFormat::Compile(std::string_view text, std::string* 
       j = close + 1;
     }
     if (j < n && text[j] == '[') {
-      *error = "sample expressions ('%[...]') are not supported by sluice";
-      return std::nullopt;
+      // The expression is compiled by the rules compiler (controlplane/rules), which finds
+      // the same %[...] in the same order; here it is a slot.
+      int depth = 0;
+      size_t k = j + 1;
+      for (; k < n; ++k) {
+        if (text[k] == '(') ++depth;
+        if (text[k] == ')') --depth;
+        if (text[k] == ']' && depth <= 0) break;
+      }
+      if (k >= n) {
+        *error = "missing ']' after '%[' at position " + std::to_string(i);
+        return std::nullopt;
+      }
+      flush();
+      f.nodes_.push_back(Node{Var::kSample, flags, std::to_string(samples++)});
+      i = k + 1;
+      continue;
     }
     if (j >= n || !IsAlpha(text[j])) {
       if (has_spec) {
@@ -373,6 +390,15 @@ void LogFormat::RenderTo(const LogEvent& e, std::string* out) const {
       case Var::kText:
         out->append(node.text);
         break;
+      case Var::kSample: {
+        const size_t k = std::stoul(node.text);
+        if (k < e.samples.size() && e.samples[k]) {
+          AppendText(*e.samples[k], fl, out);
+        } else {
+          AppendText("", fl, out);
+        }
+        break;
+      }
       case Var::kClientIp:
         AppendText(e.client_ip, fl, out);
         break;

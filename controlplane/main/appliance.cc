@@ -101,6 +101,7 @@ uint64_t Appliance::NowWorkerUs() const {
 
 void Appliance::Poll() {
   if (stats_view_.empty()) return;
+  if (pattern_sync_) pattern_sync_->Poll();
   timespec wall{};
   clock_gettime(CLOCK_REALTIME, &wall);
   const int64_t unix_us = static_cast<int64_t>(wall.tv_sec) * 1'000'000 + wall.tv_nsec / 1000;
@@ -292,6 +293,7 @@ uint64_t Appliance::PublishSnapshot(unsigned parts) {
   next->version = ++snapshot_version_;
   next->proxy = proxy_part_;
   next->listeners = listeners_part_;
+  next->rules = rules_.snap;
   rcu_.Publish(snapshots_, std::move(next));
   return snapshot_version_;
 }
@@ -375,6 +377,14 @@ Result<bool> Appliance::InitWorkers() {
     s.proxy_stats = stats_[w].get();
     s.requests = requests_.requests(w);
     s.replies = requests_.replies(w);
+    pattern_tables_.push_back(std::make_unique<rules::PatternTable>());
+    if (rules_.store) {
+      for (uint32_t i = 0; i < rules_.store->size(); ++i) {
+        pattern_tables_.back()->sets.push_back(
+            rules_.store->BuildIndex(*rules_.store->Ref(i)).release());
+      }
+    }
+    s.patterns = pattern_tables_.back().get();
     workers_.push_back(std::make_unique<lcore::Worker>(s));
     if (!workers_.back()->Init()) {
       return Error{"cannot create worker " + std::to_string(w) + "'s TCP tables (" +
@@ -391,6 +401,9 @@ Result<bool> Appliance::InitWorkers() {
     ++w;
   }
   launched_ = true;
+  if (rules_.store) {
+    pattern_sync_ = std::make_unique<PatternSync>(*rules_.store, requests_, nworkers_);
+  }
   return true;
 }
 
@@ -408,6 +421,11 @@ void Appliance::Stop() {
   port_ids_.clear();
   port_started_.clear();
   workers_.clear();
+  pattern_sync_.reset();
+  for (auto& t : pattern_tables_) {
+    for (rules::PatternIndex* idx : t->sets) delete idx;
+  }
+  pattern_tables_.clear();
   if (rcu_.qsbr()) {
     rcu_.Drain(snapshots_);
     rcu_.Close();

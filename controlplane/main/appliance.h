@@ -10,9 +10,11 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/main/log_writer.h"
+#include "controlplane/main/pattern_sync.h"
 #include "controlplane/proxy/runtime.h"
 #include "controlplane/publish/rcu.h"
 #include "controlplane/publish/requests.h"
+#include "controlplane/rules/rules_compile.h"
 #include "dataplane/base/result.h"
 #include "dataplane/counters/counters.h"
 #include "dataplane/lcore/worker.h"
@@ -49,6 +51,8 @@ class Appliance {
   explicit Appliance(config::Config cfg);
   ~Appliance();
 
+  // The compiled rules and their pattern sets (controlplane/rules); before Start.
+  void SetRules(rulescp::CompiledRules rules) { rules_ = std::move(rules); }
   base::Result<bool> Start();  // EAL, ports, workers; returns once they run
   void Stop();                 // idempotent
 
@@ -80,6 +84,9 @@ class Appliance {
   publish::RequestHub& requests() { return requests_; }
   const publish::RequestHub& requests() const { return requests_; }
   ControlLoopStats& control_stats() { return control_stats_; }
+  // ACL and map references (null without rules) and their carrier to the workers.
+  rulescp::PatternStore* patterns() { return rules_.store.get(); }
+  PatternSync* pattern_sync() { return pattern_sync_.get(); }
   const ControlLoopStats& control_stats() const { return control_stats_; }
   static constexpr unsigned kRequestDepth = 64;  // requests in flight per worker
   // Seconds since start (monotonic), the clock of state-change times.
@@ -120,6 +127,10 @@ class Appliance {
   std::vector<std::unique_ptr<proxy::ProxyStats>> stats_;
   std::vector<const proxy::ProxyStats*> stats_view_;
   publish::RequestHub requests_;
+  rulescp::CompiledRules rules_;
+  // One table of pattern indexes per worker, built before it starts, then its own.
+  std::vector<std::unique_ptr<rules::PatternTable>> pattern_tables_;
+  std::unique_ptr<PatternSync> pattern_sync_;
   ControlLoopStats control_stats_;
   uint64_t start_ns_ = 0;
 };

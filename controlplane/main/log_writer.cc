@@ -54,6 +54,16 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
     e.request.assign(r.request, r.request_len < proxy::kLogRequestBytes ? r.request_len
                                                                         : proxy::kLogRequestBytes);
   }
+  uint32_t off = 0;
+  for (uint32_t k = 0; k < r.nsamples && k < proxy::kLogSamples; ++k) {
+    const uint16_t len = r.sample_len[k];
+    if (len == proxy::kLogSampleMissing || off + len > proxy::kLogSampleBytes) {
+      e.samples.emplace_back(std::nullopt);
+      continue;
+    }
+    e.samples.emplace_back(std::string(r.samples + off, len));
+    off += len;
+  }
   return e;
 }
 

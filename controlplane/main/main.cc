@@ -14,6 +14,7 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/main/appliance.h"
+#include "controlplane/rules/rules_compile.h"
 #include "controlplane/main/cli_context.h"
 #include "controlplane/main/proxy_control.h"
 #include "controlplane/main/version.h"
@@ -131,6 +132,16 @@ int main(int argc, char** argv) {
   for (const auto& d : outcome.diagnostics) {
     std::fprintf(stderr, "%s\n", sluice::config::FormatDiagnostic(d, getpid()).c_str());
   }
+  // The rules need every section: compiled after the whole configuration is read.
+  sluice::rulescp::CompiledRules rules;
+  if (!outcome.HasErrors()) {
+    std::vector<sluice::config::Diagnostic> diags;
+    rules = sluice::rulescp::Compile(outcome.config, &diags);
+    for (const auto& d : diags) {
+      std::fprintf(stderr, "%s\n", sluice::config::FormatDiagnostic(d, getpid()).c_str());
+    }
+    outcome.diagnostics.insert(outcome.diagnostics.end(), diags.begin(), diags.end());
+  }
   if (outcome.HasErrors()) {
     std::fprintf(stderr, "[ALERT]    (%d) : config : Fatal errors found in configuration.\n",
                  getpid());
@@ -153,6 +164,7 @@ int main(int argc, char** argv) {
   {
     const sluice::config::Config cfg = outcome.config;
     sluice::app::Appliance app(std::move(outcome.config));
+    app.SetRules(std::move(rules));
     auto started = app.Start();
     if (!started) {
       std::fprintf(stderr, "[ALERT]    (%d) : %s\n", getpid(), started.error().c_str());

@@ -1,6 +1,8 @@
 // Request/reply rings, control-plane side (requests.h).
 #include "controlplane/publish/requests.h"
 
+#include <cstring>
+
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_ring.h>
@@ -48,7 +50,7 @@ bool RequestHub::Enqueue(const Ref& ex) {
 }
 
 RequestHub::Ref RequestHub::Send(unsigned worker, base::Op op, uint64_t arg, uint64_t cursor,
-                                 uint32_t payload_bytes) {
+                                 uint32_t payload_bytes, const void* fill) {
   auto ex = std::make_shared<Exchange>();
   ex->req.id = next_id_++;
   ex->req.op = op;
@@ -59,6 +61,7 @@ RequestHub::Ref RequestHub::Send(unsigned worker, base::Op op, uint64_t arg, uin
     ex->payload = std::make_unique<uint8_t[]>(payload_bytes);
     ex->req.payload = ex->payload.get();
     ex->req.capacity = payload_bytes;
+    if (fill) std::memcpy(ex->payload.get(), fill, payload_bytes);
   }
   ++sent_;
   in_flight_.emplace(ex->req.id, ex);

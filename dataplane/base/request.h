@@ -20,6 +20,11 @@ enum class Op : uint16_t {
   kShutdownSession,
   // `shutdown sessions server`: arg = server index. Reply: count = sessions killed.
   kShutdownServerSessions,
+  // ACL and map changes (`add|del|set|clear|commit acl|map`): `count` rules::PatternOp
+  // records in the payload, applied in order. A swap record's index is exchanged with the
+  // worker's; the reply carries the replaced one back in the same record, for the control
+  // plane to free.
+  kPatternOps,
 };
 
 // kBusy: never sent, the control plane had too many requests waiting for that worker.

@@ -47,11 +47,65 @@ constexpr std::string_view k504 = SLUICE_HTX(
     "504 Gateway Time-out", "92",
     "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n"
     "</body></html>\n");
+constexpr std::string_view k405 = SLUICE_HTX(
+    "405 Method Not Allowed", "146",
+    "<html><body><h1>405 Method Not Allowed</h1>\nA request was made of a resource using a "
+    "request method not supported by that resource\n</body></html>\n");
+constexpr std::string_view k410 = SLUICE_HTX(
+    "410 Gone", "114",
+    "<html><body><h1>410 Gone</h1>\nThe resource is no longer available and will not be "
+    "available again.\n</body></html>\n");
+constexpr std::string_view k429 = SLUICE_HTX(
+    "429 Too Many Requests", "117",
+    "<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given "
+    "amount of time.\n</body></html>\n");
 
 #undef SLUICE_RAW
 #undef SLUICE_HTX
 
 }  // namespace
+
+std::string_view ReasonPhrase(uint16_t code) noexcept {
+  switch (code) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 425: return "Too Early";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Other";
+  }
+}
 
 bool IsRawReply(uint16_t code) noexcept { return code == 400 || code == 408 || code == 422; }
 
@@ -65,6 +119,12 @@ std::string_view ErrorReply(uint16_t code) noexcept {
       return kRaw422;
     case 403:
       return k403;
+    case 405:
+      return k405;
+    case 410:
+      return k410;
+    case 429:
+      return k429;
     case 502:
       return k502;
     case 503:

@@ -71,6 +71,7 @@ bool Worker::Init() {
     ps.max_conns = s_.tcp.max_conns;
     ps.stats = s_.proxy_stats;
     ps.timers = timers_;
+    ps.patterns = s_.patterns;
     std::snprintf(name, sizeof name, "%s_proxy%u", s_.name, s_.id);
     if (!proxy_.Init(name, ps, &conns_, SOCKET_ID_ANY)) return false;
     check::HealthChecks::Setup hs;
@@ -91,6 +92,7 @@ void Worker::SetSnapshot(const snapshot::Snapshot* snap) noexcept {
     return proxy_.SetConfig(nullptr, nullptr, 0);
   }
   proxy_.SetConfig(snap->proxy.get(), snap->listeners.get(), snap->version);
+  proxy_.SetRules(snap->rules.get());
   checks_.SetConfig(snap->proxy.get());
 }
 
@@ -150,13 +152,26 @@ void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
   services_.OnClosed(c, why);
 }
 
+void Worker::ApplyPatterns(base::Request& r) {
+  r.status = base::ReplyStatus::kOk;
+  r.done = true;
+  if (!s_.patterns) return;
+  rules::ApplyPatternOps(*s_.patterns, reinterpret_cast<rules::PatternOp*>(r.payload),
+                         static_cast<uint32_t>(r.arg));
+  r.count = static_cast<uint32_t>(r.arg);
+}
+
 unsigned Worker::ServeRequests() noexcept {
   if (!s_.requests) return 0;
   void* reqs[kRequestBurst];
   const unsigned n = rte_ring_dequeue_burst(s_.requests, reqs, kRequestBurst, nullptr);
   for (unsigned i = 0; i < n; ++i) {
     auto* r = static_cast<base::Request*>(reqs[i]);
-    proxy_.Serve(*r);  // every op so far is the proxy's
+    if (r->op == base::Op::kPatternOps) {
+      ApplyPatterns(*r);
+    } else {
+      proxy_.Serve(*r);
+    }
     s_.counters->Inc(counters::Counter::requests_served);
     // Cannot fail: the control plane keeps fewer requests in flight than `replies` holds.
     if (rte_ring_enqueue(s_.replies, r) != 0) s_.counters->Inc(counters::Counter::requests_lost);

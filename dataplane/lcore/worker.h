@@ -13,6 +13,7 @@
 #include "dataplane/counters/counters.h"
 #include "dataplane/net/net.h"
 #include "dataplane/proxy/proxy.h"
+#include "dataplane/rules/pattern.h"
 #include "dataplane/services/test_services.h"
 #include "dataplane/snapshot/snapshot.h"
 
@@ -56,6 +57,9 @@ struct WorkerSetup {
   // the worker never finds it full.
   rte_ring* requests = nullptr;
   rte_ring* replies = nullptr;
+  // This worker's pattern indexes (ACL values, map keys): built by the control plane before
+  // the worker starts, then changed by this worker alone (base::Op::kPatternOps).
+  rules::PatternTable* patterns = nullptr;
 };
 
 // Requests carried out per loop iteration at most (each is itself bounded, see
@@ -97,6 +101,8 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   void Handle(rte_mbuf* m, uint16_t port_index) noexcept;
   unsigned DrainRing() noexcept;
   unsigned ServeRequests() noexcept;
+  // slow path: ACL and map changes, applied between bursts (rules::ApplyPatternOps)
+  void ApplyPatterns(base::Request& r);
   void Flush() noexcept;
 
   // The worker's one timer wheel, in DPDK memory. Declared before the modules so it is freed

@@ -96,6 +96,11 @@ Proxy::~Proxy() {
   rte_free(scratch_);
   rte_free(out_);
   rte_free(head_);
+  rte_free(arena_);
+  rte_free(rules_tmp_);
+  rte_free(vars_);
+  rte_free(edits_);
+  rules::FreeMatchData(md_);
 }
 
 bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id) {
@@ -111,10 +116,19 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
   out_ = static_cast<uint8_t*>(rte_malloc_socket(name, kHeadOutBytes, 64, socket_id));
   head_ = static_cast<http::MessageHead*>(
       rte_zmalloc_socket(name, sizeof(http::MessageHead), 64, socket_id));
-  if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_) {
+  arena_ = static_cast<rules::Arena*>(rte_malloc_socket(name, sizeof(rules::Arena), 64, socket_id));
+  rules_tmp_ = static_cast<char*>(rte_malloc_socket(name, rules::kArenaBytes, 64, socket_id));
+  vars_ = static_cast<rules::Vars*>(rte_zmalloc_socket(name, sizeof(rules::Vars), 64, socket_id));
+  edits_ = static_cast<HeadEdits*>(rte_zmalloc_socket(name, sizeof(HeadEdits), 64, socket_id));
+  md_ = rules::NewMatchData();
+  if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_ ||
+      !arena_ || !rules_tmp_ || !vars_ || !edits_ || !md_) {
     return false;
   }
   new (head_) http::MessageHead();
+  new (arena_) rules::Arena();
+  new (vars_) rules::Vars();
+  new (edits_) HeadEdits();
   for (uint32_t i = 0; i < max_sessions_; ++i) new (&sessions_[i]) Session();
   // Lowest indices first: the stack is popped from the end.
   for (uint32_t i = 0; i < max_sessions_; ++i) free_[i] = max_sessions_ - 1 - i;
@@ -205,6 +219,7 @@ inline void Proxy::AnalyzeRequest(uint32_t si) noexcept {
 
 inline Proxy::AnResult Proxy::SwitchingRules(uint32_t si) noexcept {
   Session& s = sessions_[si];
+  if (rules_ && rules_->active) [[unlikely]] return RequestRules(si);
   s.strm.backend = cfg_->frontends[s.frontend].backend;
   if (s.strm.backend >= cfg_->backends.size()) {
     CloseClient(si, 'R', 'R');
@@ -239,6 +254,12 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
       (cfg_->global_maxconn && nsessions_ >= cfg_->global_maxconn)) {
     fs.denied.Add();
     tcp_->counters().Inc(counters::Counter::proxy_drop_maxconn);
+    conns_->Abort(c);
+    return;
+  }
+  if (rules_ && rules_->active && !TcpConnectionRules(fe, tcp_->tcb(c).key)) [[unlikely]] {
+    fs.denied.Add();  // dcon: refused by tcp-request connection reject
+    tcp_->counters().Inc(counters::Counter::proxy_drop_tcp_request_reject);
     conns_->Abort(c);
     return;
   }

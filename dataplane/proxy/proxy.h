@@ -15,8 +15,10 @@
 #include "dataplane/base/request.h"
 #include "dataplane/conn/conn.h"
 #include "dataplane/http/h1.h"
+#include "dataplane/http/h1_output.h"
 #include "dataplane/proxy/balance.h"
 #include "dataplane/proxy/proxy_model.h"
+#include "dataplane/rules/expr.h"
 #include "dataplane/tcp/tcp.h"
 
 struct rte_mbuf;
@@ -74,7 +76,8 @@ class Proxy {
     uint16_t nworkers = 1;
     uint32_t max_conns = 4096;  // the TCP stack's table size
     ProxyStats* stats = nullptr;
-    base::Timers* timers = nullptr;  // the worker's wheel (1 ms ticks of the TCP clock)
+    base::Timers* timers = nullptr;           // the worker's wheel (1 ms ticks of the TCP clock)
+    rules::PatternTable* patterns = nullptr;  // the worker's pattern indexes (ACLs, maps)
   };
   // Start-up only (allocates the session table).
   bool Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id);
@@ -86,6 +89,8 @@ class Proxy {
   // `version` is the root's: an unchanged root is the whole check.
   void SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners,
                  uint64_t version) noexcept;
+  // The rules part of the same root (null: no rules).
+  void SetRules(const rules::RulesSnap* r) noexcept { rules_ = r; }
   // A due node of the worker's wheel whose owner is base::kTimerSession.
   void OnTimer(base::TimerNode* n) noexcept;
   // Carries out a request of the control plane (base::Op::kShowSessions,
@@ -261,6 +266,17 @@ class Proxy {
   void EndTransaction(uint32_t si) noexcept;
   // An error answer (HAProxy's page for `code`) to the client, then the close.
   void HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexcept;
+  // The same with the answer's bytes given (a rule's return or redirect).
+  void HttpReplyText(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
+                     char cause, char phase) noexcept;
+  void SendToClient(const Session& s, std::string_view bytes) noexcept;
+  // The fields of a head as passed on, either way: equal Host and Content-Length fields once,
+  // the Connection field without close and keep-alive, Content-Length as HAProxy writes it
+  // (left out when `drop_cl`), without those `edits` removes. True when a field named
+  // `watch` was there.
+  static bool CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHead& h,
+                         bool drop_cl, std::string_view watch,
+                         const Proxy* edits = nullptr) noexcept;
   // The session's next stream starts in place (keep-alive), with a pipelined request if one
   // waits.
   void NextStream(uint32_t si) noexcept;
@@ -283,6 +299,42 @@ class Proxy {
   uint32_t SlotOf(uint64_t uid) const noexcept;
   void Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept;
   void Log(const Session& s, bool connect_only) noexcept;
+  // Rules (proxy_rules.cc, docs/rules.md).
+  class Env;
+  // The evaluation context of a session (its stream's parsed head when `http`).
+  void MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept;
+  // tcp-request connection rules of frontend `fe` for a connection from `key`: false when it
+  // is rejected.
+  bool TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept;
+  // The HTTP request's rules: tcp-request content, the frontend's http-request, use_backend,
+  // the backend's http-request. Sets strm.backend; kClosed when a rule answered.
+  AnResult RequestRules(uint32_t si) noexcept;
+  // The backend use_backend picks, or the default (UINT32_MAX: none).
+  uint32_t ChooseBackend(uint32_t si, bool http) noexcept;
+  // Runs one http-request rule list; false when a rule answered (the stream is over).
+  bool RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcept;
+  // An answer a rule built (return, redirect, deny), then as HttpReply.
+  void RuleReply(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
+                 bool error_page) noexcept;
+  // The header and start-line edits of http-request rules, applied as the head is written.
+  struct HeadEdits {
+    static constexpr uint32_t kMax = 32, kBytes = 8192;
+    uint64_t uid = 0;  // the session they belong to (0: none)
+    uint32_t n = 0;
+    struct Edit {
+      uint8_t op;  // 0: del-header, 1: add-header, 2: set-header
+      uint16_t name_off, name_len, value_off, value_len;
+    } e[kMax];
+    // The request line's method and target when a rule changed them (len 0: unchanged).
+    uint16_t method_off = 0, method_len = 0, target_off = 0, target_len = 0;
+    uint32_t used = 0;
+    char buf[kBytes];
+    std::string_view Str(uint16_t off, uint16_t len) const noexcept { return {buf + off, len}; }
+  };
+  // Whether field `name` of the original head is removed by the edits.
+  bool EditDrops(std::string_view name) const noexcept;
+  void WriteEdits(http::HeadWriter& w) const noexcept;
+  void LogSamples(const Session& s, LogRecord* r) noexcept;
 
   Setup s_;
   conn::Conns* conns_ = nullptr;
@@ -313,6 +365,14 @@ class Proxy {
   uint8_t* out_ = nullptr;      // the rewritten head: kMaxHeadBytes + kMaxRewriteBytes
   http::MessageHead* head_ = nullptr;
   uint64_t scratch_uid_ = 0;  // whose request head scratch_ and head_ hold (0: none)
+  // Rules: the part, and one evaluation's arena, variables and edits (an evaluation runs to
+  // its end without yielding, so one of each serves the worker).
+  const rules::RulesSnap* rules_ = nullptr;
+  rules::Arena* arena_ = nullptr;
+  char* rules_tmp_ = nullptr;  // rules::kArenaBytes
+  pcre2_real_match_data_8* md_ = nullptr;
+  rules::Vars* vars_ = nullptr;
+  HeadEdits* edits_ = nullptr;
 };
 
 }  // namespace sluice::proxy

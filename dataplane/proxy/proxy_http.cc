@@ -221,11 +221,10 @@ int64_t RequestHash(const uint8_t* head, const http::MessageHead& h, const Backe
   }
 }
 
-// The fields of a head as passed on, either way: equal Host and Content-Length fields once,
-// the Connection field without close and keep-alive, Content-Length as HAProxy writes it
-// (left out when `drop_cl`). True when a field named `watch` was there.
-bool CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHead& h, bool drop_cl,
-                std::string_view watch) noexcept {
+}  // namespace
+
+bool Proxy::CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHead& h,
+                       bool drop_cl, std::string_view watch, const Proxy* edits) noexcept {
   bool seen = false;
   char cl[20];
   for (uint16_t i = 0; i < h.nfields; ++i) {
@@ -242,11 +241,14 @@ bool CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHea
       if (!drop_cl) w.Field("content-length", ContentLengthText(head, f, h, cl));
       continue;
     }
+    if (edits && edits->EditDrops(name)) continue;  // del-header, set-header
     if (!watch.empty() && http::EqualsNoCase(name, watch)) seen = true;
     w.Field(head, f);
   }
   return seen;
 }
+
+namespace {
 
 HttpConnMode Stronger(HttpConnMode a, HttpConnMode b) noexcept {
   return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
@@ -414,9 +416,21 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
   const HttpConnMode mode = Stronger(fe.conn_mode, be.conn_mode);
   const ForwardForSnap& fwd = be.fwd.on ? be.fwd : fe.fwd;
   http::HeadWriter w(out_, kHeadOutBytes);
-  w.StartLine(scratch_, h, true);
+  const bool edited = edits_->uid == s.uid;
+  if (edited && (edits_->method_len || edits_->target_len)) {
+    w.Raw(edits_->method_len ? edits_->Str(edits_->method_off, edits_->method_len)
+                             : h.method.In(scratch_));
+    w.Raw(" ");
+    w.Raw(edits_->target_len ? edits_->Str(edits_->target_off, edits_->target_len)
+                             : h.target.In(scratch_));
+    w.Raw(h.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  } else {
+    w.StartLine(scratch_, h, true);
+  }
   const std::string_view fwd_name(fwd.header, fwd.header_len);
-  const bool has_fwd = CopyFields(w, scratch_, h, h.cl_dropped, fwd.on ? fwd_name : "");
+  const bool has_fwd =
+      CopyFields(w, scratch_, h, h.cl_dropped, fwd.on ? fwd_name : "", edited ? this : nullptr);
+  if (edited) WriteEdits(w);
   if (fwd.on && !(fwd.if_none && has_fwd)) {
     const tcp::FlowKey& k = s.cli_key;
     if (!InPrefix(fwd, k.remote_addr, k.is_v6 != 0)) {
@@ -716,32 +730,42 @@ void Proxy::CloseAfterSend(uint32_t si) noexcept {
   ArmSessionTimer(si);
 }
 
+void Proxy::SendToClient(const Session& s, std::string_view bytes) noexcept {
+  if (s.cli == kNoConn || bytes.empty()) return;
+  rte_mbuf* m = CopyToMbufs(reinterpret_cast<const uint8_t*>(bytes.data()),
+                            static_cast<uint32_t>(bytes.size()));
+  // Nothing else is queued for the client on this stream: the send queue takes it.
+  while (m) {
+    rte_mbuf* next = m->next;
+    m->next = nullptr;
+    if (!conns_->Send(s.cli, m)) {
+      rte_pktmbuf_free(m);
+      if (next) rte_pktmbuf_free(next);
+      break;
+    }
+    m = next;
+  }
+}
+
 void Proxy::HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexcept {
+  const std::string_view reply = ReplyFor(sessions_[si], code);
+  HttpReplyText(si, code, reply, {}, cause, phase);
+}
+
+void Proxy::HttpReplyText(uint32_t si, uint16_t code, std::string_view head,
+                          std::string_view body, char cause, char phase) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
   if (t.term.cause == '-') t.term = TermState{cause, phase};
   t.status = code;
   Unqueue(si);
   conns_->AbortDetached(&t.srv);
-  if (s.cli != kNoConn) {
-    const std::string_view reply = ReplyFor(s, code);
-    rte_mbuf* m = CopyToMbufs(reinterpret_cast<const uint8_t*>(reply.data()),
-                              static_cast<uint32_t>(reply.size()));
-    // Nothing else is queued for the client on this stream: the send queue takes it.
-    while (m) {
-      rte_mbuf* next = m->next;
-      m->next = nullptr;
-      if (!conns_->Send(s.cli, m)) {
-        rte_pktmbuf_free(m);
-        if (next) rte_pktmbuf_free(next);
-        break;
-      }
-      m = next;
-    }
-  }
+  SendToClient(s, head);
+  SendToClient(s, body);
   CountStatus(s);
   if (cfg_->frontends[s.frontend].log == LogMode::kSession) {
-    t.log_bytes = http::IsRawReply(code) ? 0 : ReplyStoredSize(code);
+    t.log_bytes = body.empty() ? (http::IsRawReply(code) ? 0 : ReplyStoredSize(code))
+                               : head.size() + body.size();
     Log(s, false);
   }
   // After an answer to a whole request, the client may go on (HAProxy keeps it for 502,

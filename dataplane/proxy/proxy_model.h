@@ -208,6 +208,7 @@ class Stat {
 
 struct FrontendStats {
   Stat cur, max, tot, bin, bout, denied, errors, rate_max;
+  Stat denied_req;  // requests refused by http-request deny / tcp-request content reject
   // HTTP: requests, and responses by class (1xx .. 5xx, other), as `show stat` has them.
   Stat req_tot, hrsp[6];
 };
@@ -252,6 +253,10 @@ struct SessionInfo {
 
 // The request line kept for a log line (HAProxy's `tune.http.logurilen` default).
 inline constexpr uint32_t kLogRequestBytes = 1024;
+// The `%[expr]` values of a log-format: how many, and their bytes in all.
+inline constexpr uint32_t kLogSamples = 8;
+inline constexpr uint32_t kLogSampleBytes = 512;
+inline constexpr uint16_t kLogSampleMissing = 0xffff;
 
 // One log line's worth of a session, written by its worker when the session ends (or is
 // accepted, LogMode::kConnect) and turned into text by the control plane (controlplane/log).
@@ -273,6 +278,10 @@ struct LogRecord {
   uint64_t request_us;              // %tr: when the request's first byte came (worker clock)
   uint16_t request_len;             // %r: the request line as written to the server
   char request[kLogRequestBytes];   //     (empty: none was parsed, "<BADREQ>")
+  // %[expr]: the values in the format's order, one after the other in `samples`.
+  uint8_t nsamples;
+  uint16_t sample_len[kLogSamples];  // kLogSampleMissing: no sample ("-")
+  char samples[kLogSampleBytes];
 };
 
 // A single-producer (the worker: `head`) single-consumer (the control plane: `tail`) ring of

@@ -117,6 +117,8 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   }
   r.srv_queue = 0;  // no per-server queue: sessions wait in the backend's
   r.backend_queue = has_be ? queues_[t.backend].len : 0;
+  r.nsamples = 0;
+  if (rules_) [[unlikely]] LogSamples(s, &r);
   ring.head.store(head + 1, std::memory_order_release);
 }
 

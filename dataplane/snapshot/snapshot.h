@@ -10,6 +10,8 @@
 //   proxy      frontends, backends and servers: weights, states, timeouts, checks
 //              (proxy::ProxyConfigSnap, dataplane/proxy/proxy_model.h)
 //   listeners  the binds and whether each is open (proxy::ListenerSnap)
+//   rules      ACLs, http-request / tcp-request / use_backend rules (rules::RulesSnap); the
+//              pattern sets they name are each worker's own indexes (rules::PatternTable)
 // Pattern sets, stick tables and TLS objects join as parts of their own.
 //
 // A worker loads the root once per loop iteration and reports a quiescent state at the top
@@ -27,6 +29,9 @@ namespace sluice::proxy {
 struct ProxyConfigSnap;
 struct ListenerSnap;
 }  // namespace sluice::proxy
+namespace sluice::rules {
+struct RulesSnap;
+}  // namespace sluice::rules
 
 namespace sluice::snapshot {
 
@@ -39,6 +44,7 @@ struct Snapshot {
   uint64_t version = 0;  // of the root: every publication
   std::shared_ptr<const proxy::ProxyConfigSnap> proxy;
   std::shared_ptr<const proxy::ListenerSnap> listeners;
+  std::shared_ptr<const rules::RulesSnap> rules;  // ACLs and rules; null: none
 };
 
 template <class T>

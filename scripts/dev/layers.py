@@ -56,7 +56,7 @@ LAYERS = [
     ("base",),
     ("platform", "counters", "snapshot", "http"),
     ("net",),
-    ("tcp",),
+    ("tcp", "rules"),
     ("conn",),
     ("services", "proxy"),
     ("check",),

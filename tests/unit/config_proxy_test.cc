@@ -1178,10 +1178,18 @@ TEST(ConfigProxyLinks, DefaultBackendErrors) {
                 "'default_backend' ignored because backend 'be' has no frontend capability.");
   ExpectAlert(WithFrontendLine("default_backend b.e/x"), 12, "default_backend",
               "character '/' is not permitted in backend name 'b.e/x'.");
-  ExpectWarning(std::string(kPair) +
-                    "frontend f2\n    bind 10.0.0.1:81\n    use_backend be if "
-                    "TRUE\n    default_backend be\n",
-                16, "use_backend", "'use_backend' is not supported yet by sluice, ignored.");
+  // use_backend is kept as written for the rules compiler (controlplane/rules).
+  const ParseOutcome ub = Clean(std::string(kPair) +
+                                "frontend f2\n    bind 10.0.0.1:81\n    use_backend be if "
+                                "TRUE\n    default_backend be\n");
+  ASSERT_EQ(ub.config.proxies.back().rule_lines.size(), 1u);
+  EXPECT_EQ(ub.config.proxies.back().rule_lines[0].line, 16);
+  EXPECT_EQ(ub.config.proxies.back().rule_lines[0].args,
+            (std::vector<std::string>{"use_backend", "be", "if", "TRUE"}));
+  ExpectWarning(std::string(kPair) + "    use_backend be\n", 14, "use_backend",
+                "'use_backend' ignored because backend 'be' has no frontend capability.");
+  ExpectAlert("defaults\n    http-request deny\n", 10, "http-request",
+              "'http-request' not allowed in 'defaults' section.");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1339,8 +1347,8 @@ TEST(ConfigProxyWarnings, IncompleteProxies) {
                 "listen 'li' has no 'bind' line and receives no connection; declare it as a "
                 "backend if that was intended.");
   ExpectWarning("frontend fe\n    bind 10.0.0.1:80\n", 9, "frontend",
-                "frontend 'fe' has no 'default_backend', so its connections have nowhere to go "
-                "('use_backend' is not supported yet).");
+                "frontend 'fe' has no 'default_backend' nor 'use_backend', so its connections "
+                "have nowhere to go.");
   ExpectWarning("defaults\n    timeout connect 1s\n    timeout server 1s\n" + std::string(kPair),
                 12, "timeout",
                 "missing timeouts for frontend 'fe': set 'timeout client' here or in a "
@@ -1359,8 +1367,7 @@ TEST(ConfigProxyWarnings, KeywordsNotSupportedYet) {
     ExpectWarning("backend be\n    " + std::string(kw) + "\n    server s 10.0.0.2:1\n", 10, word,
                   "'" + word + "' is not supported yet by sluice, ignored.");
   }
-  for (const char* kw : {"acl ok src 10.0.0.0/8", "tcp-request content reject", "http-request deny",
-                         "stick-table type ip size 1m", "server-template s 3 x:1",
+  for (const char* kw : {"stick-table type ip size 1m", "server-template s 3 x:1",
                          "tcp-check connect", "source 10.0.0.1"}) {
     const std::string word = std::string(kw).substr(0, std::string(kw).find(' '));
     ExpectBackendAlert(kw, word, "'" + word + "' is not supported yet by sluice.");
@@ -1465,8 +1472,10 @@ TEST(ConfigProxyLog, FormatsCheckedByTheLogger) {
               "'log-format' : unknown variable 'xx' (write '%%' for a literal '%').");
   ExpectAlert(WithFrontendLine("log-format \"%ci %hr\""), 12, "log-format",
               "'log-format' : variable 'hr' is not supported by sluice yet.");
-  ExpectAlert(WithFrontendLine("log-format \"%[src]\""), 12, "log-format",
-              "'log-format' : sample expressions ('%[...]') are not supported by sluice.");
+  // %[...] is compiled with the rules (controlplane/rules); here only its brackets count.
+  Clean(WithFrontendLine("log-format \"%ci %[src,map_ip(/x,ZZ)]\""));
+  ExpectAlert(WithFrontendLine("log-format \"%[src\""), 12, "log-format",
+              "'log-format' : missing ']' after '%[' at position 0.");
   ExpectAlert("defaults\n    log-format \"50%\"\n", 10, "log-format",
               "'log-format' : '%' at the end of the format (write '%%' for a literal '%').");
   // A backend ignores log-format with a warning, before looking at it.

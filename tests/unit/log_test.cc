@@ -253,9 +253,15 @@ TEST_F(LogTest, CompileErrors) {
   EXPECT_EQ(CompileError("%{+Z}b"), "unknown flag 'Z' (Q or E)");
   EXPECT_EQ(CompileError("%{+X}b"), "flag 'X' is not supported by sluice (Q or E)");
   EXPECT_EQ(CompileError("%{Q}b"), "flag 'Q' in '%{Q}' does not start with '+' or '-'");
-  EXPECT_EQ(CompileError("%[src]"), "sample expressions ('%[...]') are not supported by sluice");
-  EXPECT_EQ(CompileError("%{+Q}[src]"),
-            "sample expressions ('%[...]') are not supported by sluice");
+  EXPECT_EQ(CompileError("x %[src"), "missing ']' after '%[' at position 2");
+  {
+    // %[expr] takes the worker's values in order; a missing one is "-" (quoted: "").
+    const auto f = LogFormat::Compile("a=%[src] b=%{+Q}[x,lower] c=%[y]", nullptr);
+    ASSERT_TRUE(f.has_value());
+    LogEvent e;
+    e.samples = {std::string("1.2.3.4"), std::nullopt, std::string("z")};
+    EXPECT_EQ(f->Render(e), "a=1.2.3.4 b=\"\" c=z");
+  }
   EXPECT_EQ(CompileError("%(name)ci"), "named variables ('%(NAME)') are not supported by sluice");
   EXPECT_FALSE(LogFormat::Compile("%zz", nullptr).has_value());
 }

@@ -1,0 +1,74 @@
+// Slow path. Compiles the configuration's rules (`acl`, `http-request`, `http-response`,
+// `tcp-request`, `use_backend`, the `%[...]` of log-format) into the workers' snapshot part
+// (rules::RulesSnap) and the pattern references they use (PatternStore). Errors are config
+// diagnostics naming file, line and keyword, with HAProxy's wording where it has one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/config/config.h"
+#include "controlplane/rules/pattern_store.h"
+#include "dataplane/base/result.h"
+#include "dataplane/rules/expr.h"
+
+namespace sluice::rulescp {
+
+struct CompiledRules {
+  std::shared_ptr<rules::RulesSnap> snap;
+  std::unique_ptr<PatternStore> store;
+};
+
+// Compiles every proxy's rule lines. Diagnostics are appended to `diags`; the result is
+// usable only when no alert was added.
+CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>* diags);
+
+// Where an expression is used, for its checks (a response fetch in a request rule...).
+struct ExprScope {
+  bool http = true;       // HTTP fetches allowed
+  bool response = false;  // response fetches allowed
+};
+
+// The pieces below are exposed for unit tests and fuzzers. `vars` names the variable slots
+// (grown as new names appear); `store` receives map references; `where` is "file 'F' line N".
+class Compiler {
+ public:
+  Compiler(PatternStore* store, rules::RulesSnap* snap, std::string file, int line)
+      : store_(store), snap_(snap), file_(std::move(file)), line_(line) {}
+
+  base::Result<bool> ParseExpr(std::string_view text, const ExprScope& scope, rules::Expr* out);
+  // `acl NAME ...`'s words after the name (criterion, flags, values).
+  base::Result<bool> ParseAclTerm(const std::vector<std::string>& words, size_t first, size_t last,
+                                  rules::AclTerm* out);
+  // `if|unless ...` from words[first]; named ACLs are looked up in `named` (name -> index).
+  base::Result<bool> ParseCond(const std::vector<std::string>& words, size_t first,
+                               rules::Cond* out);
+  base::Result<bool> ParseLogFmt(std::string_view text, const ExprScope& scope, rules::LogFmt* out);
+  uint32_t VarSlot(std::string_view name);
+  // Defines or extends a named ACL.
+  base::Result<bool> DefineAcl(const std::string& name, const std::vector<std::string>& words);
+  void BeginProxy() { named_.clear(); }
+  void At(std::string file, int line) {
+    file_ = std::move(file);
+    line_ = line;
+  }
+
+ private:
+  base::Result<bool> ParseConv(std::string_view name, const std::vector<std::string>& args,
+                               rules::Step* out, rules::SmpType* type);
+  base::Result<uint32_t> Predefined(std::string_view name);
+  std::string Where() const { return "file '" + file_ + "' line " + std::to_string(line_); }
+
+  PatternStore* store_;
+  rules::RulesSnap* snap_;
+  std::string file_;
+  int line_;
+  std::vector<std::pair<std::string, uint32_t>> named_;  // this proxy's ACLs
+};
+
+// The `%[...]` expressions of a log-format string, in order.
+std::vector<std::string> LogFormatExprs(std::string_view text);
+
+}  // namespace sluice::rulescp

@@ -1,0 +1,432 @@
+// Rules on the worker (docs/rules.md): tcp-request connection rules where a connection is
+// accepted; tcp-request content, http-request and use_backend rules where the request
+// analyzers choose the backend; the header and request-line edits they make, applied when
+// the head is written for the server; and the `%[expr]` values of a log line. Everything
+// evaluates in the worker's one arena and writes into bounded buffers.
+#include <cstring>
+
+#include "dataplane/http/h1_replies.h"
+#include "dataplane/proxy/proxy.h"
+
+namespace sluice::proxy {
+
+using tcp::ConnId;
+using tcp::kNoConn;
+
+// What fetches like nbsrv() and be_conn read: this worker's view of the proxy.
+class Proxy::Env final : public rules::ProxyEnv {
+ public:
+  explicit Env(const Proxy& p) : p_(p) {}
+  uint32_t UsableServers(uint32_t b) const noexcept override {
+    if (!p_.cfg_ || b >= p_.cfg_->backends.size()) return 0;
+    const BackendSnap& be = p_.cfg_->backends[b];
+    uint32_t n = 0;
+    for (uint32_t i = be.first_server; i < be.first_server + be.nservers; ++i) {
+      const ServerSnap& s = p_.cfg_->servers[i];
+      if (s.usable && s.weight) ++n;
+    }
+    return n;
+  }
+  uint64_t BackendConns(uint32_t b) const noexcept override {
+    return b < kMaxBackends ? p_.s_.stats->backends[b].cur.Get() : 0;
+  }
+  uint64_t FrontendConns(uint32_t f) const noexcept override {
+    return f < kMaxFrontends ? p_.s_.stats->frontends[f].cur.Get() : 0;
+  }
+  int64_t ConnSlots(uint32_t b) const noexcept override {
+    if (!p_.cfg_ || b >= p_.cfg_->backends.size()) return 0;
+    const BackendSnap& be = p_.cfg_->backends[b];
+    int64_t n = 0;
+    for (uint32_t i = be.first_server; i < be.first_server + be.nservers; ++i) {
+      const ServerSnap& s = p_.cfg_->servers[i];
+      if (!s.usable || !s.weight) continue;
+      if (!s.maxconn) return -1;  // HAProxy: unlimited
+      const int64_t cur = static_cast<int64_t>(p_.s_.stats->servers[i].cur.Get());
+      if (cur < s.maxconn) n += s.maxconn - cur;
+    }
+    return n;
+  }
+
+ private:
+  const Proxy& p_;
+};
+
+void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
+  static_assert(sizeof(Env) <= sizeof(void*) * 2);
+  c->rules = rules_;
+  c->pats = s_.patterns;
+  c->arena = arena_;
+  c->tmp = rules_tmp_;
+  c->md = md_;
+  c->vars = vars_;
+  c->src = s.cli_key.remote_addr;
+  c->dst = s.cli_key.local_addr;
+  c->v6 = s.cli_key.is_v6 != 0;
+  c->src_port = s.cli_key.remote_port;
+  c->dst_port = s.cli_key.local_port;
+  c->frontend = s.frontend;
+  c->backend = s.strm.backend;
+  c->server = s.strm.server == kNoServer ? UINT32_MAX : s.strm.server;
+  if (http && scratch_uid_ == s.uid) {
+    c->req_head = scratch_;
+    c->req = head_;
+  }
+  arena_->Reset();
+  if (vars_->owner != s.uid) vars_->Reset(s.uid);
+}
+
+bool Proxy::TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept {
+  if (!rules_ || fe >= rules_->frontends.size()) return true;
+  const auto& list = rules_->frontends[fe].tcp_conn;
+  if (list.empty()) return true;
+  const Env env(*this);
+  rules::Ctx c;
+  c.rules = rules_;
+  c.pats = s_.patterns;
+  c.env = &env;
+  c.arena = arena_;
+  c.tmp = rules_tmp_;
+  c.md = md_;
+  c.vars = vars_;
+  vars_->Reset(0);
+  arena_->Reset();
+  c.src = key.remote_addr;
+  c.dst = key.local_addr;
+  c.v6 = key.is_v6 != 0;
+  c.src_port = key.remote_port;
+  c.dst_port = key.local_port;
+  c.frontend = fe;
+  for (const rules::Rule& r : list) {
+    if (!rules::EvalCond(r.cond, c)) continue;
+    switch (r.act) {
+      case rules::Act::kAccept:
+        return true;
+      case rules::Act::kReject:
+        return false;
+      case rules::Act::kSetVar: {
+        rules::Sample smp;
+        if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+uint32_t Proxy::ChooseBackend(uint32_t si, bool http) noexcept {
+  Session& s = sessions_[si];
+  const uint32_t dflt = cfg_->frontends[s.frontend].backend;
+  if (!rules_ || s.frontend >= rules_->frontends.size()) return dflt;
+  const auto& list = rules_->frontends[s.frontend].use_backend;
+  if (list.empty()) return dflt;
+  const Env env(*this);
+  rules::Ctx c;
+  MakeCtx(s, http, &c);
+  c.env = &env;
+  for (const rules::UseBackend& u : list) {
+    if (!rules::EvalCond(u.cond, c)) continue;
+    if (u.dynamic.empty()) return u.backend;
+    // A name built at run time: the backend of that name, else the default (HAProxy).
+    char name[128];
+    const uint32_t n = rules::EvalLogFmt(u.dynamic, c, name, sizeof name, false);
+    const std::string_view want(name, n);
+    for (uint32_t b = 0; b < rules_->be_names.size(); ++b) {
+      if (rules_->be_names[b] == want) return b;
+    }
+    return dflt;
+  }
+  return dflt;
+}
+
+Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  edits_->uid = 0;
+  if (rules_ && s.frontend < rules_->frontends.size()) {
+    const rules::ProxyRules& fr = rules_->frontends[s.frontend];
+    // tcp-request content: the request is complete here.
+    if (!fr.tcp_content.empty()) {
+      const Env env(*this);
+      rules::Ctx c;
+      MakeCtx(s, t.http, &c);
+      c.env = &env;
+      for (const rules::Rule& r : fr.tcp_content) {
+        if (!rules::EvalCond(r.cond, c)) continue;
+        if (r.act == rules::Act::kAccept) break;
+        if (r.act == rules::Act::kReject) {
+          s_.stats->frontends[s.frontend].denied_req.Add();
+          CloseClient(si, 'P', 'R');
+          return AnResult::kClosed;
+        }
+        if (r.act == rules::Act::kSetVar) {
+          rules::Sample smp;
+          if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
+        }
+      }
+    }
+    if (t.http && !RunHttpRules(si, fr.http_req.data(), fr.http_req.size()))
+      return AnResult::kClosed;
+  }
+  t.backend = ChooseBackend(si, t.http);
+  if (t.backend >= cfg_->backends.size()) {
+    CloseClient(si, 'R', 'R');
+    return AnResult::kClosed;
+  }
+  BackendStats& bs = s_.stats->backends[t.backend];  // counted from here on, as HAProxy
+  bs.cur.Add();
+  bs.max.Max(bs.cur.Get());
+  bs.tot.Add();
+  if (t.http && rules_ && t.backend < rules_->backends.size() &&
+      !RunHttpRules(si, rules_->backends[t.backend].http_req.data(),
+                    rules_->backends[t.backend].http_req.size())) {
+    return AnResult::kClosed;
+  }
+  return AnResult::kDone;
+}
+
+bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcept {
+  if (n == 0) return true;
+  Session& s = sessions_[si];
+  const Env env(*this);
+  rules::Ctx c;
+  MakeCtx(s, true, &c);
+  c.env = &env;
+  HeadEdits& ed = *edits_;
+  if (ed.uid != s.uid) {
+    ed.uid = s.uid;
+    ed.n = 0;
+    ed.used = 0;
+    ed.method_len = ed.target_len = 0;
+  }
+  // A value written into the edits' buffer (truncated when it is full).
+  auto put = [&](const rules::LogFmt& f, uint16_t* off, uint16_t* len) {
+    *off = static_cast<uint16_t>(ed.used);
+    const uint32_t n =
+        rules::EvalLogFmt(f, c, ed.buf + ed.used, HeadEdits::kBytes - ed.used, false);
+    *len = static_cast<uint16_t>(n);
+    ed.used += n;
+  };
+  auto put_text = [&](std::string_view v, uint16_t* off, uint16_t* len) {
+    const size_t n =
+        v.size() < HeadEdits::kBytes - ed.used ? v.size() : HeadEdits::kBytes - ed.used;
+    std::memcpy(ed.buf + ed.used, v.data(), n);
+    *off = static_cast<uint16_t>(ed.used);
+    *len = static_cast<uint16_t>(n);
+    ed.used += static_cast<uint32_t>(n);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const rules::Rule& r = list[i];
+    arena_->Reset();
+    if (!rules::EvalCond(r.cond, c)) continue;
+    switch (r.act) {
+      case rules::Act::kAllow:
+        return true;
+      case rules::Act::kDeny:
+      case rules::Act::kTarpit: {
+        s_.stats->frontends[s.frontend].denied_req.Add();
+        RuleReply(si, r.status, {}, {}, true);
+        return false;
+      }
+      case rules::Act::kReturn: {
+        char head[512];
+        http::HeadWriter w(reinterpret_cast<uint8_t*>(head), sizeof head);
+        char num[20];
+        std::string_view body = r.body;
+        char* lf = nullptr;
+        if (r.body_lf) {
+          lf = c.arena->Take(4096);
+          if (lf) body = {lf, rules::EvalLogFmt(r.value, c, lf, 4096, false)};
+        }
+        w.Raw("HTTP/1.1 ");
+        w.Raw(http::Decimal(r.status, num));
+        w.Raw(" ");
+        w.Raw(http::ReasonPhrase(r.status));
+        w.Raw("\r\n");
+        w.Field("content-length", http::Decimal(body.size(), num));
+        if (!r.name.empty()) w.Field("content-type", r.name);
+        w.End();
+        RuleReply(si, r.status, {head, w.size()}, body, false);
+        return false;
+      }
+      case rules::Act::kRedirect: {
+        char loc[2048];
+        uint32_t n = rules::EvalLogFmt(r.value, c, loc, sizeof loc, false);
+        std::string_view target = c.req->target.In(scratch_);
+        if (r.redirect != rules::RedirectKind::kLocation) {
+          std::string_view path = target;
+          if (r.drop_query) path = path.substr(0, path.find('?'));
+          if (r.redirect == rules::RedirectKind::kScheme) {
+            // scheme://host/path
+            const int h = c.req->Find(scratch_, "host");
+            const std::string_view host =
+                h < 0 ? std::string_view() : c.req->fields[h].value.In(scratch_);
+            const std::string_view sep = "://";
+            for (const std::string_view part : {sep, host, path}) {
+              const size_t k = part.size() < sizeof loc - n ? part.size() : sizeof loc - n;
+              std::memcpy(loc + n, part.data(), k);
+              n += static_cast<uint32_t>(k);
+            }
+          } else {
+            // prefix: "/" alone adds nothing before the path (HAProxy)
+            if (n == 1 && loc[0] == '/') n = 0;
+            const size_t k = path.size() < sizeof loc - n ? path.size() : sizeof loc - n;
+            std::memcpy(loc + n, path.data(), k);
+            n += static_cast<uint32_t>(k);
+          }
+          if (r.append_slash && n && loc[n - 1] != '/' && n < sizeof loc) loc[n++] = '/';
+        }
+        char head[2600];
+        http::HeadWriter w(reinterpret_cast<uint8_t*>(head), sizeof head);
+        char num[20];
+        w.Raw("HTTP/1.1 ");
+        w.Raw(http::Decimal(r.status, num));
+        w.Raw(" ");
+        w.Raw(http::ReasonPhrase(r.status));
+        w.Raw("\r\n");
+        w.Field("content-length", "0");
+        w.Field("location", {loc, n});
+        w.Field("cache-control", "no-cache");
+        w.End();
+        RuleReply(si, r.status, {head, w.size()}, {}, false);
+        return false;
+      }
+      case rules::Act::kSetHeader:
+      case rules::Act::kAddHeader:
+      case rules::Act::kDelHeader: {
+        if (ed.n == HeadEdits::kMax) break;  // bounded: further edits are dropped
+        HeadEdits::Edit& e = ed.e[ed.n++];
+        e.op = r.act == rules::Act::kDelHeader ? 0 : r.act == rules::Act::kAddHeader ? 1 : 2;
+        put_text(r.name, &e.name_off, &e.name_len);
+        e.value_off = e.value_len = 0;
+        if (e.op) put(r.value, &e.value_off, &e.value_len);
+        break;
+      }
+      case rules::Act::kSetMethod:
+        put(r.value, &ed.method_off, &ed.method_len);
+        break;
+      case rules::Act::kSetPath:
+      case rules::Act::kSetPathq:
+      case rules::Act::kSetQuery:
+      case rules::Act::kSetUri: {
+        // The target as it stands (an earlier edit's, or the request's).
+        const std::string_view cur =
+            ed.target_len ? ed.Str(ed.target_off, ed.target_len) : c.req->target.In(scratch_);
+        char val[2048];
+        const uint32_t vn = rules::EvalLogFmt(r.value, c, val, sizeof val, false);
+        const std::string_view v(val, vn);
+        const size_t q = cur.find('?');
+        const std::string_view path = cur.substr(0, q);
+        const std::string_view query =
+            q == std::string_view::npos ? std::string_view() : cur.substr(q);  // with '?'
+        char out[4096];
+        uint32_t on = 0;
+        auto add = [&](std::string_view part) {
+          const size_t k = part.size() < sizeof out - on ? part.size() : sizeof out - on;
+          std::memcpy(out + on, part.data(), k);
+          on += static_cast<uint32_t>(k);
+        };
+        if (r.act == rules::Act::kSetPath) {
+          add(v);
+          add(query);
+        } else if (r.act == rules::Act::kSetQuery) {
+          add(path);
+          if (!v.empty()) {
+            add("?");
+            add(v);
+          }
+        } else {
+          add(v);  // set-pathq, set-uri
+        }
+        put_text({out, on}, &ed.target_off, &ed.target_len);
+        break;
+      }
+      case rules::Act::kSetVar: {
+        rules::Sample smp;
+        if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
+        break;
+      }
+      case rules::Act::kUnsetVar:
+        vars_->Unset(r.var);
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+void Proxy::RuleReply(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
+                      bool error_page) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  // The request's head is answered here: it leaves the input; a body still to come makes the
+  // connection close after the answer.
+  const uint32_t head_len = t.req.head.bytes();
+  if (head_len <= s.req_in.bytes) {
+    DropFront(s.req_in, head_len);
+    if (s.cli != kNoConn) conns_->Consumed(s.cli, head_len);
+  }
+  if (t.req.body == http::Body::kNone) {
+    t.req.state = MsgState::kDone;
+  } else {
+    t.cli_keep_alive = false;
+  }
+  if (error_page) return HttpReply(si, code, 'P', 'R');
+  HttpReplyText(si, code, head, body, 'P', 'R');
+}
+
+bool Proxy::EditDrops(std::string_view name) const noexcept {
+  const HeadEdits& ed = *edits_;
+  for (uint32_t i = 0; i < ed.n; ++i) {
+    if (ed.e[i].op != 1 && http::EqualsNoCase(ed.Str(ed.e[i].name_off, ed.e[i].name_len), name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Proxy::WriteEdits(http::HeadWriter& w) const noexcept {
+  const HeadEdits& ed = *edits_;
+  for (uint32_t i = 0; i < ed.n; ++i) {
+    const HeadEdits::Edit& e = ed.e[i];
+    if (e.op == 0) continue;
+    const std::string_view name = ed.Str(e.name_off, e.name_len);
+    bool later = false;  // a later del-header or set-header of the name removes this one
+    for (uint32_t j = i + 1; j < ed.n; ++j) {
+      if (ed.e[j].op != 1 && http::EqualsNoCase(ed.Str(ed.e[j].name_off, ed.e[j].name_len), name)) {
+        later = true;
+      }
+    }
+    if (!later) w.Field(name, ed.Str(e.value_off, e.value_len));
+  }
+}
+
+void Proxy::LogSamples(const Session& s, LogRecord* r) noexcept {
+  r->nsamples = 0;
+  if (!rules_ || s.frontend >= rules_->frontends.size()) return;
+  const auto& exprs = rules_->frontends[s.frontend].log_exprs;
+  if (exprs.empty()) return;
+  const Env env(*this);
+  rules::Ctx c;
+  MakeCtx(s, false, &c);
+  c.env = &env;
+  uint32_t used = 0;
+  for (const rules::LogFmt& f : exprs) {
+    if (r->nsamples == kLogSamples) break;
+    rules::Sample smp;
+    const rules::Expr& e = f.pieces[0].expr;
+    uint16_t len = kLogSampleMissing;
+    if (rules::Eval(e, c, &smp) && rules::AsText(smp, c)) {
+      const size_t n =
+          smp.str.size() < kLogSampleBytes - used ? smp.str.size() : kLogSampleBytes - used;
+      std::memcpy(r->samples + used, smp.str.data(), n);
+      used += static_cast<uint32_t>(n);
+      len = static_cast<uint16_t>(n);
+    }
+    r->sample_len[r->nsamples++] = len;
+  }
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,311 @@
+// Sample expressions, ACLs, conditions and the rules that use them, as the workers run them
+// (HAProxy 2.6 doc/configuration.txt sections 7 and 4.2 `http-request`, `tcp-request`,
+// `use_backend`). The control plane compiles the configuration's text into these structures
+// (controlplane/rules) and publishes them as the snapshot part "rules"; the pattern sets they
+// refer to by id are each worker's own indexes (PatternTable). Evaluation never allocates:
+// what converters write goes to an Arena, reset per evaluation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/http/h1.h"
+#include "dataplane/rules/pattern.h"
+#include "dataplane/rules/sample.h"
+#include "dataplane/snapshot/snapshot.h"
+
+namespace sluice::rules {
+
+inline constexpr uint32_t kNoRef = UINT32_MAX;
+
+enum class Fetch : uint8_t {
+  kSrc,
+  kSrcPort,
+  kDst,
+  kDstPort,
+  kSoId,
+  kFeName,
+  kBeName,
+  kSrvName,
+  kFeId,
+  kBeId,
+  kNbsrv,
+  kBeConn,
+  kFeConn,
+  kConnslots,
+  kAlwaysTrue,
+  kAlwaysFalse,
+  kInt,
+  kStr,
+  kIpv4,
+  kIpv6,
+  kBool,
+  kVar,
+  // HTTP request
+  kMethod,
+  kPath,
+  kPathq,
+  kUrl,
+  kQuery,
+  kUrlParam,
+  kBase,
+  kHdr,
+  kHdrCnt,
+  kFhdr,
+  kFhdrCnt,
+  kCook,
+  kCookCnt,
+  kBodyLen,
+  kReqVer,
+  kHdrVal,
+  kReqLen,
+  kProtoHttp,
+  // HTTP response
+  kStatus,
+  kResHdr,
+  kResHdrCnt,
+  kResCook,
+  kResVer,
+  // TLS (until TLS lands: not a TLS connection)
+  kSslFc,
+  kSslFcSni,
+};
+
+enum class Conv : uint8_t {
+  kLower,
+  kUpper,
+  kLength,
+  kBytes,
+  kWord,
+  kField,
+  kRegsub,
+  kHex,
+  kBase64,
+  kIpmask,
+  kJson,
+  kUrlDec,
+  kConcat,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kAnd,
+  kOr,
+  kXor,
+  kNeg,
+  kNot,
+  kBool,
+  kOdd,
+  kEven,
+  kMap,
+  kSetVar,
+  kToStr,
+  kToInt,
+};
+
+// A fetch or converter argument: an integer, a string, a variable, a pattern set.
+struct Arg {
+  bool set = false;
+  int64_t i = 0;
+  std::string s;              // slow path: compiled
+  uint32_t var = UINT32_MAX;  // a variable's slot (Vars), when the argument names one
+  bool is_var = false;
+};
+
+struct Step {
+  Conv conv = Conv::kLower;
+  Arg a[3];
+  // map_*: the set, the key's match method, the output type, the default.
+  uint32_t ref = kNoRef;
+  Match match = Match::kStr;
+  SmpType out = SmpType::kStr;
+  bool has_default = false;
+  MapValue dflt;
+  pcre2_real_code_8* regex = nullptr;  // regsub (owned by the snapshot's RulesSnap)
+};
+
+struct Expr {
+  Fetch fetch = Fetch::kAlwaysFalse;
+  Arg a[2];
+  std::vector<Step> convs;  // slow path: compiled from the configuration
+  // What a match on it compares by default (HAProxy's fetch "match" column), and whether it
+  // yields one value per header field occurrence (an ACL then matches any of them).
+  Match default_match = Match::kStr;
+};
+
+// One `acl NAME ...` line, or an anonymous `{ ... }`, or a predefined ACL once used.
+struct AclTerm {
+  Expr expr;
+  Match match = Match::kStr;
+  bool icase = false;
+  std::vector<uint32_t> refs;  // slow path: compiled; pattern sets searched in order
+};
+
+// A named ACL: its lines OR'ed (HAProxy appends lines of the same name).
+struct Acl {
+  std::string name;            // slow path: compiled
+  std::vector<AclTerm> terms;  // slow path: compiled
+};
+
+struct CondTerm {
+  uint32_t acl = 0;  // in RulesSnap::acls
+  bool neg = false;
+};
+
+// `if|unless` ACL terms, AND within a group, groups OR'ed with `||`. No condition: true.
+struct Cond {
+  bool present = false;
+  bool unless = false;
+  std::vector<std::vector<CondTerm>> ors;  // slow path: compiled
+};
+
+// A log-format string: literal pieces and `%[expr]` pieces (HAProxy's lf-string, header
+// values of set-header / add-header, use_backend's dynamic name).
+struct LfPiece {
+  bool is_expr = false;
+  std::string text;  // slow path: compiled
+  Expr expr;
+};
+struct LogFmt {
+  std::vector<LfPiece> pieces;  // slow path: compiled
+  bool empty() const noexcept { return pieces.empty(); }
+};
+
+enum class Act : uint8_t {
+  kAccept,
+  kReject,  // tcp-request
+  kAllow,
+  kDeny,
+  kTarpit,
+  kReturn,
+  kRedirect,
+  kSetHeader,
+  kAddHeader,
+  kDelHeader,
+  kSetPath,
+  kSetPathq,
+  kSetUri,
+  kSetQuery,
+  kSetMethod,
+  kSetVar,
+  kUnsetVar,
+  kSetStatus,
+  kSetLogLevel,
+};
+
+enum class RedirectKind : uint8_t { kLocation, kPrefix, kScheme };
+
+struct Rule {
+  Act act = Act::kAllow;
+  Cond cond;
+  uint16_t status = 0;   // deny/tarpit deny_status, return status, redirect code, set-status
+  std::string name;      // slow path: compiled; header name, content type of return
+  LogFmt value;          // header value, return body (lf-string), redirect target, path...
+  std::string body;      // slow path: compiled; return string / file contents
+  bool body_lf = false;  // the body is `value` (lf-string / lf-file)
+  RedirectKind redirect = RedirectKind::kLocation;
+  bool drop_query = false, append_slash = false;
+  uint32_t var = UINT32_MAX;  // set-var / unset-var slot
+  Expr expr;                  // set-var's expression
+  uint32_t line = 0;          // configuration line (logs, tests)
+};
+
+struct UseBackend {
+  Cond cond;
+  uint32_t backend = UINT32_MAX;  // a static name
+  LogFmt dynamic;                 // `use_backend %[...]`: the name, found at run time
+};
+
+struct ProxyRules {
+  std::vector<Rule> tcp_conn, tcp_content, http_req, http_res;  // slow path: compiled
+  std::vector<UseBackend> use_backend;                          // slow path: compiled
+  std::vector<LogFmt> log_exprs;  // slow path: the `%[...]` of the log-format, in order
+};
+
+// The snapshot part "rules".
+struct RulesSnap : snapshot::Part {
+  std::vector<Acl> acls;                                   // slow path: compiled
+  std::vector<ProxyRules> frontends;                       // slow path: compiled; by frontend index
+  std::vector<ProxyRules> backends;                        // slow path: compiled; by backend index
+  std::vector<std::string> fe_names, be_names, srv_names;  // slow path: compiled
+  std::vector<std::string> var_names;                      // slow path: "txn.x", by slot
+  uint32_t nsets = 0;                                      // pattern sets (PatternTable size)
+  bool active = false;                      // any rule or use_backend at all (else none runs)
+  std::vector<pcre2_real_code_8*> regexes;  // slow path: compiled; regsub's, freed with it
+  RulesSnap() = default;
+  RulesSnap(const RulesSnap&) = delete;
+  RulesSnap& operator=(const RulesSnap&) = delete;
+  ~RulesSnap();
+};
+
+// A transaction's variables (txn.*, req.*, res.*, sess.* share it): bounded.
+inline constexpr uint32_t kMaxVars = 16;
+inline constexpr uint32_t kVarBytes = 256;
+struct Vars {
+  uint64_t owner = 0;  // the session uid it belongs to
+  uint32_t n = 0;
+  struct Var {
+    uint32_t slot;
+    Sample smp;
+    char buf[kVarBytes];
+  } v[kMaxVars];
+  void Reset(uint64_t uid) noexcept {
+    owner = uid;
+    n = 0;
+  }
+  const Sample* Get(uint32_t slot) const noexcept;
+  bool Set(uint32_t slot, const Sample& s) noexcept;
+  void Unset(uint32_t slot) noexcept;
+};
+
+// What the proxy knows about servers and load, for nbsrv(), be_conn and the like.
+class ProxyEnv {
+ public:
+  virtual uint32_t UsableServers(uint32_t backend) const noexcept = 0;
+  virtual uint64_t BackendConns(uint32_t backend) const noexcept = 0;
+  virtual uint64_t FrontendConns(uint32_t frontend) const noexcept = 0;
+  virtual int64_t ConnSlots(uint32_t backend) const noexcept = 0;
+
+ protected:
+  ~ProxyEnv() = default;
+};
+
+struct Ctx {
+  const RulesSnap* rules = nullptr;
+  const PatternTable* pats = nullptr;
+  const ProxyEnv* env = nullptr;
+  Arena* arena = nullptr;
+  char* tmp = nullptr;                    // kArenaBytes
+  pcre2_real_match_data_8* md = nullptr;  // the worker's, for regsub
+  Vars* vars = nullptr;
+  // The connection.
+  const uint8_t* src = nullptr;
+  const uint8_t* dst = nullptr;
+  bool v6 = false;
+  uint16_t src_port = 0, dst_port = 0;
+  uint32_t frontend = UINT32_MAX, backend = UINT32_MAX, server = UINT32_MAX;
+  // HTTP: the heads as parsed (their bytes and index), nullptr outside HTTP.
+  const uint8_t* req_head = nullptr;
+  const http::MessageHead* req = nullptr;
+  const uint8_t* res_head = nullptr;
+  const http::MessageHead* res = nullptr;
+};
+
+// Evaluates `e`: false when the sample is missing (a fetch without its data, a converter
+// that fails). `cursor` walks the occurrences of a multi-value fetch (hdr): 0 on the first
+// call; set to non-zero when another occurrence may follow.
+bool Eval(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor = nullptr) noexcept;
+// Converts `s` to `to` in place (HAProxy's casts): false when it cannot.
+bool Cast(Sample& s, SmpType to, Ctx& c) noexcept;
+bool EvalAcl(const Acl& a, Ctx& c) noexcept;
+bool EvalCond(const Cond& k, Ctx& c) noexcept;
+// Writes the log-format's text to `out` (at most `cap` bytes); returns the length written.
+// A missing sample writes "-" when `dash` (log lines), nothing otherwise (lf-string, header
+// values: HAProxy 2.6).
+uint32_t EvalLogFmt(const LogFmt& f, Ctx& c, char* out, uint32_t cap, bool dash) noexcept;
+// The sample as text in the arena (or its own view for a string); false when missing.
+bool AsText(Sample& s, Ctx& c) noexcept;
+
+}  // namespace sluice::rules
