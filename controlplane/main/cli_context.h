@@ -24,6 +24,8 @@ class ApplianceCliContext : public cli::ApplianceContext {
   void ClearCounters(bool all) override;
   cli::ProxyControl* Proxy() override { return proxy_; }
   void SetProxy(ProxyCliControl* proxy) { proxy_ = proxy; }
+  cli::PatternControl* Patterns() override { return patterns_; }
+  void SetPatterns(cli::PatternControl* p) { patterns_ = p; }
 
  private:
   uint64_t Value(unsigned worker, size_t counter) const;
@@ -31,6 +33,7 @@ class ApplianceCliContext : public cli::ApplianceContext {
   const Appliance& app_;
   const config::Config& cfg_;
   ProxyCliControl* proxy_ = nullptr;
+  cli::PatternControl* patterns_ = nullptr;
   std::chrono::steady_clock::time_point start_;
   std::vector<std::array<uint64_t, counters::kNumCounters>> baseline_;
 };

@@ -14,10 +14,11 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/main/appliance.h"
-#include "controlplane/rules/rules_compile.h"
 #include "controlplane/main/cli_context.h"
+#include "controlplane/main/pattern_control.h"
 #include "controlplane/main/proxy_control.h"
 #include "controlplane/main/version.h"
+#include "controlplane/rules/rules_compile.h"
 #include "runtime-api/commands/commands.h"
 #include "runtime-api/server/server.h"
 
@@ -93,6 +94,7 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
       }
     }
     app.requests().Poll();
+    if (auto* sync = app.pattern_sync()) sync->Poll();  // before the CLI looks at what applied
     cli.RunOnce(0);
     app.Poll();
     app.Reclaim();
@@ -175,6 +177,12 @@ int main(int argc, char** argv) {
       sluice::app::ApplianceCliContext context(app, cfg);
       sluice::app::ProxyCliControl proxy_control(app);
       context.SetProxy(&proxy_control);
+      std::unique_ptr<sluice::app::PatternCliControl> patterns;
+      if (app.patterns()) {
+        patterns =
+            std::make_unique<sluice::app::PatternCliControl>(*app.patterns(), app.pattern_sync());
+        context.SetPatterns(patterns.get());
+      }
       sluice::cli::ServerLimits limits;
       if (cfg.global.stats_timeout_ms) {
         limits.timeout_ms = static_cast<uint32_t>(*cfg.global.stats_timeout_ms);

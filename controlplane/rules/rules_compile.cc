@@ -575,6 +575,7 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
   if (first >= last) return Error{"missing fetch method"};
   // The criterion: a fetch (with converters), or an ACL keyword `fetch_<match>`.
   std::string crit = w[first];
+  const std::string keyword = crit.substr(0, crit.find_first_of("(,"));  // as written
   std::string_view cname = std::string_view(crit).substr(0, crit.find_first_of("(,"));
   bool explicit_match = false;
   Match m = Match::kStr;
@@ -658,7 +659,7 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
     out->refs.push_back(*ref);
   }
   if (m != Match::kFound && m != Match::kBool) {
-    const std::string display = "acl '" + std::string(cname.substr(0, cname.size())) + "' file '" +
+    const std::string display = "acl '" + keyword + "' file '" +
                                 file_ + "' line " + std::to_string(line_) + ".";
     const uint32_t ref = store_->InlineRef(m, icase, display);
     for (const std::string& v : values) {

@@ -118,6 +118,7 @@ void RegisterAllCommands(Registry& registry) {
   registry.Add(FrontendCommands());
   registry.Add(SessCommands());
   registry.Add(ErrorsCommands());
+  registry.Add(PatternCommands());
 }
 
 }  // namespace sluice::cli

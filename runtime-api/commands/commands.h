@@ -19,6 +19,7 @@ std::span<const CommandRow> ServerCommands();    // server_cmds.cc: set server, 
 std::span<const CommandRow> FrontendCommands();  // frontend_cmds.cc: frontends, global limits
 std::span<const CommandRow> ErrorsCommands();    // errors_cmds.cc: show errors
 std::span<const CommandRow> SessCommands();      // sess_cmds.cc: show sess, shutdown session
+std::span<const CommandRow> PatternCommands();   // pattern_cmds.cc: acl and map commands
 
 // Adds every table above to `registry`.
 void RegisterAllCommands(Registry& registry);

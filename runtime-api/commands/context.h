@@ -65,6 +65,43 @@ struct ActivityDump {
   std::vector<ActivityRow> rows;
 };
 
+// ACLs' and maps' pattern references (`show|get|add|del|set|clear|prepare|commit acl|map`,
+// commands/pattern_cmds.cc). Errors are HAProxy's texts; the control plane implements it over
+// its pattern store and carries changes to the workers.
+struct PatternRefView {
+  uint32_t id = 0;
+  std::string file;         // empty for values written in the configuration
+  std::string description;  // the rest of the `show acl|map` line
+};
+struct PatternEntryView {
+  uintptr_t ref = 0;  // printed as HAProxy prints its pointers
+  std::string key, value;
+};
+class PatternControl {
+ public:
+  virtual ~PatternControl() = default;
+  virtual std::vector<PatternRefView> List(bool map) = 0;
+  // `#<id>` or a file name among the references used as maps (`map`) or ACLs; -1: none.
+  virtual int64_t Find(std::string_view name, bool map) = 0;
+  virtual bool IsMap(uint32_t id) = 0;
+  // Up to `max` entries of version `ver` (the current one unless `has_ver`) from `*cursor`
+  // (0: the first); *cursor becomes where the next call resumes, 0 at the end.
+  virtual void Entries(uint32_t id, bool has_ver, uint32_t ver, uintptr_t* cursor, size_t max,
+                       std::vector<PatternEntryView>* out) = 0;
+  virtual std::string Get(uint32_t id, std::string_view value, bool map) = 0;
+  // Empty on success, else the error's text.
+  virtual std::string Add(uint32_t id, std::string_view key, std::string_view value, bool has_ver,
+                          uint32_t ver) = 0;
+  virtual bool Delete(uint32_t id, std::string_view key_or_ref) = 0;  // false: none found
+  virtual bool Set(uint32_t id, std::string_view key_or_ref, std::string_view value) = 0;
+  virtual void Clear(uint32_t id, bool has_ver, uint32_t ver) = 0;
+  virtual uint32_t Prepare(uint32_t id) = 0;
+  virtual std::string Commit(uint32_t id, uint32_t ver) = 0;
+  // Sends what changed to the workers; Applied() says when every worker has it.
+  virtual uint64_t Flush() = 0;
+  virtual bool Applied(uint64_t seq) = 0;
+};
+
 class ApplianceContext {
  public:
   virtual ~ApplianceContext() = default;
@@ -78,6 +115,8 @@ class ApplianceContext {
   // The proxies, servers and sessions (commands/proxy_view.h). nullptr: the appliance has
   // none yet, and the proxy commands answer as HAProxy does with no proxies configured.
   virtual ProxyControl* Proxy() { return nullptr; }
+  // ACLs and maps; nullptr: none configured (every name is unknown).
+  virtual PatternControl* Patterns() { return nullptr; }
 };
 
 }  // namespace sluice::cli
