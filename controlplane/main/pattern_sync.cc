@@ -61,7 +61,7 @@ void PatternSync::SendSome(unsigned w) {
     const auto bytes = static_cast<uint32_t>(recs.size() * sizeof(rules::PatternOp));
     auto ref = hub_.Send(w, base::Op::kPatternOps, recs.size(), 0, bytes,
                          recs.empty() ? nullptr : recs.data());
-    flight_[w].push_back(InFlight{std::move(ref), at});
+    flight_[w].push_back(InFlight{std::move(ref), sent_[w], at});
     sent_[w] = at;
   }
 }
@@ -80,19 +80,21 @@ void PatternSync::Poll() {
       base::Request& r = f.ref->req;
       auto* recs = reinterpret_cast<rules::PatternOp*>(r.payload);
       const uint64_t n = r.arg;
-      if (r.status == base::ReplyStatus::kOk) {
-        for (uint64_t i = 0; i < n; ++i) {
-          if (recs[i].kind == rules::PatternOp::kSwap) delete recs[i].index;  // the replaced one
-        }
-      } else {
-        // Never sent (kBusy): the worker did not apply it. Its new indexes are ours to free;
-        // the worker keeps an older view until the next swap of those sets (counted).
-        for (uint64_t i = 0; i < n; ++i) {
-          if (recs[i].kind == rules::PatternOp::kSwap) delete recs[i].index;
-        }
+      // Applied: each swap record carries back the worker's replaced index. Not sent
+      // (kBusy): it carries the new one, never installed. Either way it is ours to free.
+      for (uint64_t i = 0; i < n; ++i) {
+        if (recs[i].kind == rules::PatternOp::kSwap) delete recs[i].index;
       }
-      acked_[w] = f.upto;
+      if (r.status != base::ReplyStatus::kOk) {
+        redo_[w] = std::min(redo_[w], f.from);
+      } else if (redo_[w] == UINT64_MAX) {
+        acked_[w] = f.upto;
+      }
       q.pop_front();
+    }
+    if (q.empty() && redo_[w] != UINT64_MAX) {
+      sent_[w] = redo_[w];
+      redo_[w] = UINT64_MAX;
     }
     SendSome(w);
   }

@@ -22,11 +22,16 @@ namespace sluice::app {
 
 class PatternSync {
  public:
-  static constexpr uint32_t kOpsPerRequest = 512;  // records in one request's payload
+  static constexpr uint32_t kOpsPerRequest = 256;  // records in one request's payload
   static constexpr uint32_t kInFlightPerWorker = 16;
 
   PatternSync(rulescp::PatternStore& store, publish::RequestHub& hub, unsigned nworkers)
-      : store_(store), hub_(hub), sent_(nworkers, 0), acked_(nworkers, 0), flight_(nworkers) {}
+      : store_(store),
+        hub_(hub),
+        sent_(nworkers, 0),
+        acked_(nworkers, 0),
+        redo_(nworkers, UINT64_MAX),
+        flight_(nworkers) {}
   ~PatternSync();
 
   // Takes what the store queued and starts sending it; returns the sequence number every
@@ -45,7 +50,7 @@ class PatternSync {
   };
   struct InFlight {
     publish::RequestHub::Ref ref;
-    uint64_t upto;  // units sent up to here
+    uint64_t from, upto;  // the units it carries
   };
   void SendSome(unsigned w);
 
@@ -54,6 +59,10 @@ class PatternSync {
   std::deque<Unit> units_;  // units [base_, total_)
   uint64_t base_ = 0, total_ = 0;
   std::vector<uint64_t> sent_, acked_;
+  // A request the hub could not send (kBusy): every unit from here is sent again once the
+  // worker's requests in flight are answered. Applying a unit twice is harmless (an index
+  // ignores an addition it has and a removal it lacks) as long as the suffix is in order.
+  std::vector<uint64_t> redo_;
   std::vector<std::deque<InFlight>> flight_;
   std::deque<std::pair<uint64_t, rulescp::PatternStore::Garbage>> garbage_;
 };

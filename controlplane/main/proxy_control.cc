@@ -94,6 +94,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.bin = Sum(st, [&](auto& s) { return s.frontends[fi].bin.Get(); });
       c.bout = Sum(st, [&](auto& s) { return s.frontends[fi].bout.Get(); });
       c.dcon = Sum(st, [&](auto& s) { return s.frontends[fi].denied.Get(); });
+      c.dreq = Sum(st, [&](auto& s) { return s.frontends[fi].denied_req.Get(); });
       c.rate = c.conn_rate = rt.frontend_rate(fi).rate();
       c.rate_max = c.conn_rate_max = rt.frontend_rate(fi).max();
       v.rate_limit_sessions = rt.rate_limit_cps;
@@ -120,6 +121,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.bin = bsum(&proxy::BackendStats::bin);
       c.bout = bsum(&proxy::BackendStats::bout);
       c.econ = bsum(&proxy::BackendStats::econ);
+      c.dresp = bsum(&proxy::BackendStats::denied_resp);
       c.wretr = bsum(&proxy::BackendStats::retries);
       c.wredis = bsum(&proxy::BackendStats::redispatches);
       c.cli_abrt = bsum(&proxy::BackendStats::cli_abrt);

@@ -47,7 +47,9 @@ bool ParseI64(std::string_view s, int64_t* out) {
   int64_t v = 0;
   for (; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v)) {
+      return false;
+    }
   }
   *out = neg ? -v : v;
   return true;
@@ -186,6 +188,10 @@ std::string PatRef::Describe() const {
          " entry_cnt=" + std::to_string(entries.size());
 }
 
+namespace {
+constexpr size_t kMinRoom = 64;  // entries an index takes before it is first rebuilt
+}  // namespace
+
 uint32_t PatternStore::NewRef() {
   refs_.push_back(std::make_unique<PatRef>());
   refs_.back()->id = static_cast<uint32_t>(refs_.size() - 1);
@@ -195,7 +201,8 @@ uint32_t PatternStore::NewRef() {
 base::Result<uint32_t> PatternStore::FileRef(const std::string& file, rules::Match m, bool icase,
                                              bool map, const std::string& user) {
   for (auto& r : refs_) {
-    if (r->file == file && r->match == m && r->icase == icase) {
+    // Shared by users of the same kind: a map's entries carry values, an ACL's do not.
+    if (r->file == file && r->match == m && r->icase == icase && r->map == map) {
       r->users.insert(r->users.begin(), user);
       (map ? r->map : r->acl) = true;
       return r->id;
@@ -293,8 +300,14 @@ base::Result<bool> PatternStore::Add(PatRef& r, std::string_view key, std::strin
   auto e = NewEntry(r, key, value, v);
   if (!e) return Error{e.error()};
   if (v == r.curr_ver) {
-    r.index->Add(*e);
-    ops_.push_back({WorkerOp::kAdd, r.id, *e});
+    if (r.index->Full()) {
+      // The workers take a new index with twice the room rather than grow theirs.
+      r.index = BuildIndex(r);
+      ops_.push_back({WorkerOp::kSwap, r.id, nullptr});
+    } else {
+      r.index->Add(*e);
+      ops_.push_back({WorkerOp::kAdd, r.id, *e});
+    }
   }
   ++changes_;
   return true;
@@ -427,6 +440,9 @@ const PatEntry* PatternStore::MatchValue(const PatRef& r, std::string_view value
 
 std::unique_ptr<rules::PatternIndex> PatternStore::BuildIndex(const PatRef& r) const {
   auto idx = std::make_unique<rules::PatternIndex>(r.match, r.icase);
+  size_t n = 0;
+  for (const auto& e : r.entries) n += e->version == r.curr_ver;
+  idx->Reserve(n * 2 > kMinRoom ? n * 2 : kMinRoom);
   for (const auto& e : r.entries) {
     if (e->version == r.curr_ver) idx->Add(e.get());
   }

@@ -200,7 +200,9 @@ bool ParseInt(std::string_view s, int64_t* out) {
   int64_t v = 0;
   for (; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v)) {
+      return false;
+    }
   }
   *out = neg ? -v : v;
   return true;
@@ -567,6 +569,12 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
     if (auto ok = ParseConv(cname, cargs, &st, &type); !ok) return ok;
     out->convs.push_back(std::move(st));
   }
+  if (!out->convs.empty()) {  // an ACL on a converted sample matches by its output type
+    out->default_match = type == SmpType::kSint                             ? Match::kInt
+                         : type == SmpType::kBool                           ? Match::kBool
+                         : type == SmpType::kIpv4 || type == SmpType::kIpv6 ? Match::kIp
+                                                                            : Match::kStr;
+  }
   return true;
 }
 
@@ -596,7 +604,6 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
   }
   if (auto ok = ParseExpr(crit, ExprScope{true, true}, &out->expr); !ok) return ok;
   if (!explicit_match) m = out->expr.default_match;
-  if (!out->expr.convs.empty() && !explicit_match) m = Match::kStr;
   size_t i = first + 1;
   std::vector<std::string> files;
   bool icase = false;
@@ -642,9 +649,9 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
       const std::string n = std::to_string(v);
       values.push_back(op == "eq"   ? n
                        : op == "ge" ? n + ":"
-                       : op == "gt" ? std::to_string(v + 1) + ":"
+                       : op == "gt" ? (v == INT64_MAX ? n : std::to_string(v + 1)) + ":"
                        : op == "le" ? ":" + n
-                                    : ":" + std::to_string(v - 1));
+                                    : ":" + (v == INT64_MIN ? n : std::to_string(v - 1)));
       i += 2;
     }
   }
@@ -659,8 +666,8 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
     out->refs.push_back(*ref);
   }
   if (m != Match::kFound && m != Match::kBool) {
-    const std::string display = "acl '" + keyword + "' file '" +
-                                file_ + "' line " + std::to_string(line_) + ".";
+    const std::string display =
+        "acl '" + keyword + "' file '" + file_ + "' line " + std::to_string(line_) + ".";
     const uint32_t ref = store_->InlineRef(m, icase, display);
     for (const std::string& v : values) {
       if (auto ok = store_->AddInitial(ref, v, ""); !ok) return Error{ok.error()};
@@ -855,6 +862,17 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
                    (n > 1 ? "s" : "")};
     return true;
   };
+  if ((act == "set-header" || act == "add-header" || act == "del-header") && cond > 2) {
+    // The message's framing and connection fields are the proxy's own (it writes them for
+    // each side): a rule may not change them, or the two sides would read different bodies.
+    std::string lname = w[2];
+    for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lname == "content-length" || lname == "transfer-encoding" || lname == "connection") {
+      return Error{"'" + kw + " " + act + "' of '" + w[2] +
+                   "' is not supported by sluice: the "
+                   "proxy writes the message's framing and connection fields itself"};
+    }
+  }
   if (act == "allow") {
     r.act = Act::kAllow;
   } else if (act == "deny" || act == "tarpit") {
@@ -865,6 +883,12 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
         int64_t v = 0;
         if (!ParseInt(w[i + 1], &v) || v < 200 || v > 599) {
           return Error{"status code '" + w[i + 1] + "' out of range"};
+        }
+        static constexpr int kPages[] = {400, 403, 405, 408, 410, 422, 429, 500, 502, 503, 504};
+        if (std::find(std::begin(kPages), std::end(kPages), v) == std::end(kPages)) {
+          return Error{"status code '" + w[i + 1] +
+                       "' is not supported by sluice (it has "
+                       "pages for 400, 403, 405, 408, 410, 422, 429, 500, 502, 503 and 504)"};
         }
         r.status = static_cast<uint16_t>(v);
         ++i;
@@ -941,7 +965,6 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
       }
     }
   } else if (act == "set-header" || act == "add-header") {
-    if (auto ok = need(2); !ok) return Error{ok.error()};
     r.act = act == "set-header" ? Act::kSetHeader : Act::kAddHeader;
     r.name = w[2];
     if (cond > 4) return Error{"'" + kw + " " + act + "' expects exactly 2 arguments"};

@@ -292,7 +292,14 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
         return;
     }
   });
-  handled += ServeRequests();
+  const uint64_t req_start = rte_rdtsc();
+  if (const unsigned served = ServeRequests()) {
+    handled += served;
+    const uint64_t took = rte_rdtsc() - req_start;
+    if (took > s_.counters->Get(Counter::requests_cycles_max)) {
+      s_.counters->Set(Counter::requests_cycles_max, took);
+    }
+  }
   if (now_tsc >= next_tick_tsc_) {
     stack_.Tick();
     if (conns_.HasIdle()) conns_.PurgeIdle();
@@ -323,7 +330,11 @@ void Worker::Run() noexcept {
     if (handled) {
       idle_loops = 0;
       s_.counters->Inc(Counter::busy_loops);
-      s_.counters->Add(Counter::busy_cycles, rte_rdtsc() - start);
+      const uint64_t took = rte_rdtsc() - start;
+      s_.counters->Add(Counter::busy_cycles, took);
+      if (took > s_.counters->Get(Counter::busy_cycles_max)) {
+        s_.counters->Set(Counter::busy_cycles_max, took);
+      }
       continue;
     }
     // Idle: on a shared machine (CI, the TAP testbed) `idle-sleep` gives the core back.

@@ -11,7 +11,7 @@ namespace sluice::net {
 std::optional<Ipv4Addr> ParseIpv4(std::string_view text) {
   if (text.size() >= INET_ADDRSTRLEN) return std::nullopt;
   char buf[INET_ADDRSTRLEN] = {};
-  std::memcpy(buf, text.data(), text.size());
+  if (!text.empty()) std::memcpy(buf, text.data(), text.size());
   in_addr a{};
   if (inet_pton(AF_INET, buf, &a) != 1) return std::nullopt;
   return Ipv4Addr{a.s_addr};
@@ -20,7 +20,7 @@ std::optional<Ipv4Addr> ParseIpv4(std::string_view text) {
 std::optional<Ipv6Addr> ParseIpv6(std::string_view text) {
   if (text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
   char buf[INET6_ADDRSTRLEN] = {};
-  std::memcpy(buf, text.data(), text.size());
+  if (!text.empty()) std::memcpy(buf, text.data(), text.size());
   Ipv6Addr a;
   if (inet_pton(AF_INET6, buf, a.b.data()) != 1) return std::nullopt;
   return a;

@@ -313,6 +313,9 @@ class Proxy {
   uint32_t ChooseBackend(uint32_t si, bool http) noexcept;
   // Runs one http-request rule list; false when a rule answered (the stream is over).
   bool RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcept;
+  // The response's http-response rules (the backend's, then the frontend's), on the parsed
+  // response head in scratch_; false when one refused it (a 502 went out instead).
+  bool ResponseRules(uint32_t si) noexcept;
   // An answer a rule built (return, redirect, deny), then as HttpReply.
   void RuleReply(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
                  bool error_page) noexcept;
@@ -327,6 +330,9 @@ class Proxy {
     } e[kMax];
     // The request line's method and target when a rule changed them (len 0: unchanged).
     uint16_t method_off = 0, method_len = 0, target_off = 0, target_len = 0;
+    bool response = false;  // the edits are a response's (http-response rules)
+    uint16_t status = 0;    // http-response set-status (0: unchanged) and its reason
+    uint16_t reason_off = 0, reason_len = 0;
     uint32_t used = 0;
     char buf[kBytes];
     std::string_view Str(uint16_t off, uint16_t len) const noexcept { return {buf + off, len}; }
@@ -373,6 +379,7 @@ class Proxy {
   pcre2_real_match_data_8* md_ = nullptr;
   rules::Vars* vars_ = nullptr;
   HeadEdits* edits_ = nullptr;
+  bool res_rules_ = false;  // RunHttpRules is running http-response rules
 };
 
 }  // namespace sluice::proxy

@@ -416,7 +416,7 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
   const HttpConnMode mode = Stronger(fe.conn_mode, be.conn_mode);
   const ForwardForSnap& fwd = be.fwd.on ? be.fwd : fe.fwd;
   http::HeadWriter w(out_, kHeadOutBytes);
-  const bool edited = edits_->uid == s.uid;
+  const bool edited = edits_->uid == s.uid && !edits_->response;
   if (edited && (edits_->method_len || edits_->target_len)) {
     w.Raw(edits_->method_len ? edits_->Str(edits_->method_off, edits_->method_len)
                              : h.method.In(scratch_));
@@ -430,7 +430,10 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
   const std::string_view fwd_name(fwd.header, fwd.header_len);
   const bool has_fwd =
       CopyFields(w, scratch_, h, h.cl_dropped, fwd.on ? fwd_name : "", edited ? this : nullptr);
-  if (edited) WriteEdits(w);
+  if (edited) {
+    WriteEdits(w);
+    edits_->uid = 0;
+  }
   if (fwd.on && !(fwd.if_none && has_fwd)) {
     const tcp::FlowKey& k = s.cli_key;
     if (!InPrefix(fwd, k.remote_addr, k.is_v6 != 0)) {
@@ -528,9 +531,22 @@ rte_mbuf* Proxy::WriteResponseHead(const Session& s, uint32_t* len) noexcept {
   const http::MessageHead& h = *head_;
   const Stream& t = s.strm;
   http::HeadWriter w(out_, kHeadOutBytes);
-  w.StartLine(scratch_, h, false);
+  const bool edited = edits_->uid == s.uid && edits_->response && h.status >= 200;
+  if (edited && edits_->status) {
+    char num[20];
+    w.Raw(h.version.In(scratch_));
+    w.Raw(" ");
+    w.Raw(http::Decimal(edits_->status, num));
+    w.Raw(" ");
+    w.Raw(edits_->Str(edits_->reason_off, edits_->reason_len));
+    w.Raw("\r\n");
+  } else {
+    w.StartLine(scratch_, h, false);
+  }
   // 1xx and 204 answers have no Content-Length (RFC 9110 8.6): HAProxy drops it.
-  CopyFields(w, scratch_, h, h.cl_dropped || h.status < 200 || h.status == 204, "");
+  CopyFields(w, scratch_, h, h.cl_dropped || h.status < 200 || h.status == 204, "",
+             edited ? this : nullptr);
+  if (edited) WriteEdits(w);
   // What HAProxy adds for the client: close on an HTTP/1.1 answer when the connection ends
   // after it, keep-alive when it stays and the answer or the request is HTTP/1.0.
   if (!t.tunnel && h.status >= 200) {
@@ -540,6 +556,7 @@ rte_mbuf* Proxy::WriteResponseHead(const Session& s, uint32_t* len) noexcept {
     }
   }
   w.End();
+  if (edited) edits_->uid = 0;
   if (w.overflow()) return nullptr;
   *len = w.size();
   return CopyToMbufs(out_, w.size());
@@ -589,6 +606,9 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
                        h.KeepAlive() && framed &&
                        !(t.req_minor == 0 && t.req.body == http::Body::kChunked);
     }
+    if (!interim && rules_ && rules_->active && !ResponseRules(si)) return;
+    const bool set_status = edits_->uid == s.uid && edits_->response && edits_->status;
+    const uint16_t status = set_status ? edits_->status : h.status;
     uint32_t len = 0;
     rte_mbuf* out = WriteResponseHead(s, &len);
     if (!out) return HttpReply(si, 502, 'P', 'H');
@@ -599,7 +619,7 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
       t.res.head.Reset();  // the final answer follows
       continue;
     }
-    t.status = h.status;
+    t.status = status;
     t.res_head_sent = true;
     t.res_head_us = tcp_->now_us();
     CountStatus(s);
@@ -752,8 +772,8 @@ void Proxy::HttpReply(uint32_t si, uint16_t code, char cause, char phase) noexce
   HttpReplyText(si, code, reply, {}, cause, phase);
 }
 
-void Proxy::HttpReplyText(uint32_t si, uint16_t code, std::string_view head,
-                          std::string_view body, char cause, char phase) noexcept {
+void Proxy::HttpReplyText(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
+                          char cause, char phase) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
   if (t.term.cause == '-') t.term = TermState{cause, phase};

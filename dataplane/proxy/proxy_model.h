@@ -216,6 +216,7 @@ struct FrontendStats {
 struct BackendStats {
   Stat qcur, qmax, cur, max, tot, bin, bout, econ, eresp, retries, redispatches, cli_abrt, srv_abrt,
       lbtot, last_sess_ms, qtime_ms_sum, ctime_ms_sum, ttime_ms_sum, timed;
+  Stat denied_resp;  // responses refused by http-response deny
   Stat req_tot, hrsp[6];  // HTTP, as FrontendStats
 };
 

@@ -144,6 +144,7 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
   edits_->uid = 0;
+  vars_->Reset(s.uid);  // txn.* start empty with each request
   if (rules_ && s.frontend < rules_->frontends.size()) {
     const rules::ProxyRules& fr = rules_->frontends[s.frontend];
     // tcp-request content: the request is complete here.
@@ -191,14 +192,21 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
   Session& s = sessions_[si];
   const Env env(*this);
   rules::Ctx c;
-  MakeCtx(s, true, &c);
+  MakeCtx(s, !res_rules_, &c);
   c.env = &env;
+  if (res_rules_) {
+    c.res_head = scratch_;
+    c.res = head_;
+  }
   HeadEdits& ed = *edits_;
-  if (ed.uid != s.uid) {
+  const bool response = c.res != nullptr;
+  if (ed.uid != s.uid || ed.response != response) {
     ed.uid = s.uid;
     ed.n = 0;
     ed.used = 0;
     ed.method_len = ed.target_len = 0;
+    ed.response = response;
+    ed.status = 0;
   }
   // A value written into the edits' buffer (truncated when it is full).
   auto put = [&](const rules::LogFmt& f, uint16_t* off, uint16_t* len) {
@@ -211,7 +219,7 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
   auto put_text = [&](std::string_view v, uint16_t* off, uint16_t* len) {
     const size_t n =
         v.size() < HeadEdits::kBytes - ed.used ? v.size() : HeadEdits::kBytes - ed.used;
-    std::memcpy(ed.buf + ed.used, v.data(), n);
+    if (n) std::memcpy(ed.buf + ed.used, v.data(), n);
     *off = static_cast<uint16_t>(ed.used);
     *len = static_cast<uint16_t>(n);
     ed.used += static_cast<uint32_t>(n);
@@ -225,9 +233,20 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
         return true;
       case rules::Act::kDeny:
       case rules::Act::kTarpit: {
+        if (response) {
+          s_.stats->backends[s.strm.backend].denied_resp.Add();
+          HttpReply(si, r.status, 'P', 'H');
+          return false;
+        }
         s_.stats->frontends[s.frontend].denied_req.Add();
         RuleReply(si, r.status, {}, {}, true);
         return false;
+      }
+      case rules::Act::kSetStatus: {
+        ed.status = r.status;
+        std::string_view reason = r.body.empty() ? http::ReasonPhrase(r.status) : r.body;
+        put_text(reason, &ed.reason_off, &ed.reason_len);
+        break;
       }
       case rules::Act::kReturn: {
         char head[512];
@@ -265,14 +284,14 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
             const std::string_view sep = "://";
             for (const std::string_view part : {sep, host, path}) {
               const size_t k = part.size() < sizeof loc - n ? part.size() : sizeof loc - n;
-              std::memcpy(loc + n, part.data(), k);
+              if (k) std::memcpy(loc + n, part.data(), k);
               n += static_cast<uint32_t>(k);
             }
           } else {
             // prefix: "/" alone adds nothing before the path (HAProxy)
             if (n == 1 && loc[0] == '/') n = 0;
             const size_t k = path.size() < sizeof loc - n ? path.size() : sizeof loc - n;
-            std::memcpy(loc + n, path.data(), k);
+            if (k) std::memcpy(loc + n, path.data(), k);
             n += static_cast<uint32_t>(k);
           }
           if (r.append_slash && n && loc[n - 1] != '/' && n < sizeof loc) loc[n++] = '/';
@@ -324,7 +343,7 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
         uint32_t on = 0;
         auto add = [&](std::string_view part) {
           const size_t k = part.size() < sizeof out - on ? part.size() : sizeof out - on;
-          std::memcpy(out + on, part.data(), k);
+          if (k) std::memcpy(out + on, part.data(), k);
           on += static_cast<uint32_t>(k);
         };
         if (r.act == rules::Act::kSetPath) {
@@ -377,6 +396,28 @@ void Proxy::RuleReply(uint32_t si, uint16_t code, std::string_view head, std::st
   HttpReplyText(si, code, head, body, 'P', 'R');
 }
 
+bool Proxy::ResponseRules(uint32_t si) noexcept {
+  if (!rules_) return true;
+  Session& s = sessions_[si];
+  const Stream& t = s.strm;
+  const rules::Rule* lists[2] = {nullptr, nullptr};
+  size_t sizes[2] = {0, 0};
+  if (t.backend < rules_->backends.size()) {
+    lists[0] = rules_->backends[t.backend].http_res.data();
+    sizes[0] = rules_->backends[t.backend].http_res.size();
+  }
+  if (s.frontend < rules_->frontends.size()) {
+    lists[1] = rules_->frontends[s.frontend].http_res.data();
+    sizes[1] = rules_->frontends[s.frontend].http_res.size();
+  }
+  if (!sizes[0] && !sizes[1]) return true;
+  res_rules_ = true;
+  bool go = true;
+  for (int i = 0; i < 2 && go; ++i) go = RunHttpRules(si, lists[i], sizes[i]);
+  res_rules_ = false;
+  return go;
+}
+
 bool Proxy::EditDrops(std::string_view name) const noexcept {
   const HeadEdits& ed = *edits_;
   for (uint32_t i = 0; i < ed.n; ++i) {
@@ -419,10 +460,8 @@ void Proxy::LogSamples(const Session& s, LogRecord* r) noexcept {
     const rules::Expr& e = f.pieces[0].expr;
     uint16_t len = kLogSampleMissing;
     if (rules::Eval(e, c, &smp) && rules::AsText(smp, c)) {
-      const size_t n =
-          smp.str.size() < kLogSampleBytes - used ? smp.str.size() : kLogSampleBytes - used;
-      std::memcpy(r->samples + used, smp.str.data(), n);
-      used += static_cast<uint32_t>(n);
+      const uint32_t n = rules::EscapeControls(smp.str, r->samples + used, kLogSampleBytes - used);
+      used += n;
       len = static_cast<uint16_t>(n);
     }
     r->sample_len[r->nsamples++] = len;

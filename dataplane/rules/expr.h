@@ -305,6 +305,9 @@ bool EvalCond(const Cond& k, Ctx& c) noexcept;
 // A missing sample writes "-" when `dash` (log lines), nothing otherwise (lf-string, header
 // values: HAProxy 2.6).
 uint32_t EvalLogFmt(const LogFmt& f, Ctx& c, char* out, uint32_t cap, bool dash) noexcept;
+// `v` with the bytes HAProxy's log-format escapes (0x01-0x08, 0x0a-0x1f, 0x7f) written as
+// %XX, into `out` (at most `cap` bytes); returns the length.
+uint32_t EscapeControls(std::string_view v, char* out, uint32_t cap) noexcept;
 // The sample as text in the arena (or its own view for a string); false when missing.
 bool AsText(Sample& s, Ctx& c) noexcept;
 

@@ -114,6 +114,15 @@ PatternIndex::~PatternIndex() {
   if (md_) pcre2_match_data_free(md_);
 }
 
+void PatternIndex::Reserve(size_t n) {
+  reserved_ = n;
+  if (keyed()) {
+    keys_.reserve(n);
+  } else {
+    list_.reserve(n);
+  }
+}
+
 void PatternIndex::CountLength(uint32_t len, int delta) {
   uint32_t& c = len_count_[len];
   c = static_cast<uint32_t>(static_cast<int>(c) + delta);

@@ -85,6 +85,12 @@ class PatternIndex {
  public:
   // slow path: built by the control plane
   PatternIndex(Match m, bool icase);
+  // Room for `n` entries without growing: a worker never rehashes a large table. When an
+  // addition would pass it (Full()), the control plane sends a new index built with twice
+  // the room instead of the addition (controlplane/rules/pattern_store.cc).
+  // slow path: built by the control plane
+  void Reserve(size_t n);
+  bool Full() const noexcept { return size_ >= reserved_; }
   ~PatternIndex();
   PatternIndex(const PatternIndex&) = delete;
   PatternIndex& operator=(const PatternIndex&) = delete;
@@ -123,6 +129,7 @@ class PatternIndex {
   Match match_;
   bool icase_;
   size_t size_ = 0;
+  size_t reserved_ = 0;
   // Keyed methods: the first entry per key; later entries with the same key follow it in
   // `next_` (rare: a file with duplicates, an `add` of a key already there).
   absl::flat_hash_map<std::string_view, const PatEntry*> keys_;

@@ -178,7 +178,10 @@ bool ParseInt(std::string_view s, int64_t* out) noexcept {
   if (i < s.size() && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
   int64_t v = 0;  // HAProxy: text without digits is 0
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-    v = v * 10 + (s[i++] - '0');
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v)) {
+      v = INT64_MAX;  // saturated, as HAProxy's read_int64()
+    }
+    ++i;
   }
   *out = neg ? -v : v;
   return true;
@@ -363,8 +366,8 @@ std::string_view MethodText(const Ctx& c) noexcept { return Sv(c.req_head, c.req
 bool StrSample(Ctx& c, std::string_view a, std::string_view b, Sample* out) noexcept {
   char* p = c.arena->Take(static_cast<uint32_t>(a.size() + b.size()));
   if (!p) return false;
-  std::memcpy(p, a.data(), a.size());
-  std::memcpy(p + a.size(), b.data(), b.size());
+  if (!a.empty()) std::memcpy(p, a.data(), a.size());
+  if (!b.empty()) std::memcpy(p + a.size(), b.data(), b.size());
   *out = Sample::Str({p, a.size() + b.size()});
   return true;
 }
@@ -921,7 +924,7 @@ bool DoConv(const Step& st, Sample& s, Ctx& c) noexcept {
       if (!p) return false;
       size_t k = 0;
       for (const std::string_view part : {s.str, a, mid, b}) {
-        std::memcpy(p + k, part.data(), part.size());
+        if (!part.empty()) std::memcpy(p + k, part.data(), part.size());
         k += part.size();
       }
       s.str = {p, n};
@@ -1012,7 +1015,7 @@ bool Vars::Set(uint32_t slot, const Sample& s) noexcept {
   var->smp = s;
   if (s.type == SmpType::kStr || s.type == SmpType::kBin) {
     const size_t len = s.str.size() < kVarBytes ? s.str.size() : kVarBytes;
-    std::memcpy(var->buf, s.str.data(), len);
+    if (len) std::memcpy(var->buf, s.str.data(), len);
     var->smp.str = {var->buf, len};
   }
   return true;
@@ -1161,24 +1164,40 @@ bool EvalCond(const Cond& k, Ctx& c) noexcept {
   return k.unless ? !any : any;
 }
 
+uint32_t EscapeControls(std::string_view v, char* out, uint32_t cap) noexcept {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  uint32_t n = 0;
+  for (const char ch : v) {
+    const auto b = static_cast<uint8_t>(ch);
+    const bool esc = (b >= 0x01 && b <= 0x08) || (b >= 0x0a && b <= 0x1f) || b == 0x7f;
+    if (!esc) {
+      if (n == cap) break;
+      out[n++] = ch;
+      continue;
+    }
+    if (cap - n < 3) break;
+    out[n++] = '%';
+    out[n++] = kHex[b >> 4];
+    out[n++] = kHex[b & 15];
+  }
+  return n;
+}
+
 uint32_t EvalLogFmt(const LogFmt& f, Ctx& c, char* out, uint32_t cap, bool dash) noexcept {
   uint32_t n = 0;
-  auto put = [&](std::string_view v) {
-    const size_t k = v.size() < cap - n ? v.size() : cap - n;
-    std::memcpy(out + n, v.data(), k);
-    n += static_cast<uint32_t>(k);
-  };
   for (const LfPiece& p : f.pieces) {
-    if (!p.is_expr) {
-      put(p.text);
+    if (!p.is_expr) {  // the configuration's own text, as written
+      const size_t k = p.text.size() < cap - n ? p.text.size() : cap - n;
+      if (k) std::memcpy(out + n, p.text.data(), k);
+      n += static_cast<uint32_t>(k);
       continue;
     }
     Sample s;
-    if (Eval(p.expr, c, &s) && AsText(s, c)) {
-      put(s.str);
-    } else if (dash) {
-      put("-");
-    }
+    std::string_view v = dash ? "-" : "";
+    if (Eval(p.expr, c, &s) && AsText(s, c)) v = s.str;
+    // What a sample writes is escaped as HAProxy's log-format does: a CR or LF from a
+    // converter never starts a new header line.
+    n += EscapeControls(v, out + n, cap - n);
   }
   return n;
 }

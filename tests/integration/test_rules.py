@@ -212,6 +212,15 @@ def test_return_redirect_and_header_edits(rules_tb):
     assert status == 200 and json.loads(body)["start"] == "GET /echo HTTP/1.1"
     status, head, body = get("/", "-H", "X-Flood: 1")
     assert status == 429 and "Too Many Requests" in body
+    # http-response rules: a header added to every answer, a status rewritten, one refused.
+    status, head, _ = get("/status/200")
+    assert status == 200 and re.search(r"(?im)^x-rules: on$", head), head
+    status, head, _ = get("/status/209")
+    assert head.startswith("HTTP/1.1 299 Fine"), head
+    assert get("/status/210")[0] == 502
+    rows = [l.split(",") for l in admin_cli("show stat").split("\n") if l.startswith("fe_main,")]
+    header = admin_cli("show stat").split("\n")[0][2:].split(",")
+    assert int(dict(zip(header, rows[0]))["dreq"]) >= 1  # the 403s and the 429
 
 
 def _tcp_connect():
