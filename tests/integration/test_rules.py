@@ -111,6 +111,7 @@ def test_get_acl_and_map(rules_tb):
         "'not-an-ip' is not a valid IPv4 or IPv6 address.\n\n")
 
 
+@pytest.mark.sanitizer
 def test_whitelist_session(rules_tb):
     """Transcripts 63-64: the client is let into /admin once added, refused once deleted."""
     assert get("/admin")[0] == 403
@@ -155,6 +156,7 @@ def test_prepare_commit_session(rules_tb):
     assert admin_cli("show acl #0") == "\n"
 
 
+@pytest.mark.sanitizer
 def test_map_session(rules_tb):
     """Transcripts 72-78b: set, add (most specific wins), del, the default, the log line."""
     log = Syslog()
@@ -189,6 +191,7 @@ def test_map_session(rules_tb):
     assert "6.6.6.0/24 SIX with spaces" in admin_cli(f"show map {COUNTRY}")
 
 
+@pytest.mark.sanitizer
 def test_use_backend_by_host_map(rules_tb):
     assert echo("-H", "Host: b.example")[2] == "s3"
     assert {echo("-H", "Host: c.example")[2] for _ in range(4)} <= {"s1", "s2"}
@@ -198,6 +201,7 @@ def test_use_backend_by_host_map(rules_tb):
     assert echo("-H", "Host: c.example")[2] in ("s1", "s2")
 
 
+@pytest.mark.sanitizer
 def test_return_redirect_and_header_edits(rules_tb):
     status, head, body = get("/old")
     assert status == 301 and re.search(r"(?im)^location: /new$", head), head
@@ -232,6 +236,7 @@ def _tcp_connect():
     return p.stdout.strip()
 
 
+@pytest.mark.sanitizer
 def test_tcp_request_connection_reject(rules_tb):
     assert _tcp_connect() == "200"
     assert admin_cli(f"add acl {BLACKLIST} 10.10.1.0/24") == "\n"
