@@ -236,6 +236,7 @@ base::Result<uint32_t> PatternStore::FileRef(const std::string& file, rules::Mat
       return Error{"file '" + file + "' line " + std::to_string(lineno) + ": " + added.error()};
     }
   }
+  r.index = BuildIndex(r);  // with room to grow, regexes compiled
   return id;
 }
 
@@ -247,6 +248,7 @@ uint32_t PatternStore::InlineRef(rules::Match m, bool icase, const std::string& 
   r.icase = icase;
   r.display = display;
   r.index = std::make_unique<rules::PatternIndex>(m, icase);
+  r.index->Reserve(kMinRoom);
   return id;
 }
 
@@ -300,7 +302,8 @@ base::Result<bool> PatternStore::Add(PatRef& r, std::string_view key, std::strin
   auto e = NewEntry(r, key, value, v);
   if (!e) return Error{e.error()};
   if (v == r.curr_ver) {
-    if (r.index->Full()) {
+    if (r.index->Full() || r.match == MatchM::kReg) {
+      // A regex list is compiled whole (Hyperscan): every change is a new index.
       // The workers take a new index with twice the room rather than grow theirs.
       r.index = BuildIndex(r);
       ops_.push_back({WorkerOp::kSwap, r.id, nullptr});
@@ -316,13 +319,18 @@ base::Result<bool> PatternStore::Add(PatRef& r, std::string_view key, std::strin
 void PatternStore::Remove(PatRef& r, PatEntry* e) {
   auto it = r.where.find(e);
   if (it == r.where.end()) return;
-  if (e->version == r.curr_ver) {
+  const bool current = e->version == r.curr_ver;
+  if (current && r.match != MatchM::kReg) {
     r.index->Remove(e);
     ops_.push_back({WorkerOp::kRemove, r.id, e});
   }
   garbage_.entries.push_back(std::move(*it->second));
   r.entries.erase(it->second);
   r.where.erase(it);
+  if (current && r.match == MatchM::kReg) {  // compiled whole: a new index
+    r.index = BuildIndex(r);
+    ops_.push_back({WorkerOp::kSwap, r.id, nullptr});
+  }
   ++changes_;
 }
 
@@ -446,6 +454,7 @@ std::unique_ptr<rules::PatternIndex> PatternStore::BuildIndex(const PatRef& r) c
   for (const auto& e : r.entries) {
     if (e->version == r.curr_ver) idx->Add(e.get());
   }
+  if (r.match == MatchM::kReg) idx->CompileRegexes();
   return idx;
 }
 

@@ -3,6 +3,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "dataplane/rules/pattern.h"
 
+#include <hs/hs.h>
 #include <pcre2.h>
 
 #include <algorithm>
@@ -112,6 +113,47 @@ PatternIndex::PatternIndex(Match m, bool icase) : match_(m), icase_(icase) {
 
 PatternIndex::~PatternIndex() {
   if (md_) pcre2_match_data_free(md_);
+  if (hs_scratch_) hs_free_scratch(hs_scratch_);
+  if (hs_db_) hs_free_database(hs_db_);
+}
+
+// slow path: control plane, when it builds an index
+bool PatternIndex::CompileRegexes() {
+  if (match_ != Match::kReg || list_.empty()) return false;
+  // Every pattern HAProxy's PCRE would take, as one database; one that Hyperscan refuses
+  // (back-references, look-around...) is left to PCRE2 and the rest compiled again.
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < list_.size(); ++i) ids.push_back(i);
+  const unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | (icase_ ? HS_FLAG_CASELESS : 0);
+  while (!ids.empty()) {
+    std::vector<const char*> exprs;
+    std::vector<unsigned> fl(ids.size(), flags);
+    for (const uint32_t i : ids) exprs.push_back(list_[i]->key.c_str());
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    const hs_error_t rc =
+        hs_compile_multi(exprs.data(), fl.data(), ids.data(), static_cast<unsigned>(ids.size()),
+                         HS_MODE_BLOCK, nullptr, &db, &err);
+    if (rc == HS_SUCCESS) {
+      if (hs_alloc_scratch(db, &hs_scratch_) != HS_SUCCESS) {
+        hs_free_database(db);
+        break;
+      }
+      hs_db_ = db;
+      break;
+    }
+    const int bad = err ? err->expression : -1;
+    hs_free_compile_error(err);
+    if (bad < 0) break;  // not one pattern's fault: PCRE2 for all
+    pcre_only_.push_back(ids[static_cast<size_t>(bad)]);
+    ids.erase(ids.begin() + bad);
+  }
+  if (!hs_db_) {
+    pcre_only_.clear();
+    return false;
+  }
+  std::sort(pcre_only_.begin(), pcre_only_.end());
+  return true;
 }
 
 void PatternIndex::Reserve(size_t n) {
@@ -266,7 +308,33 @@ const PatEntry* PatternIndex::FindIp(const uint8_t* a, bool v6) const noexcept {
   return nullptr;
 }
 
+namespace {
+
+// Hyperscan's match callback: keeps the lowest id (the first pattern in list order).
+int OnHsMatch(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+  auto* best = static_cast<uint32_t*>(ctx);
+  if (id < *best) *best = id;
+  return id == 0 ? 1 : 0;  // nothing comes before the first: stop
+}
+
+}  // namespace
+
 const PatEntry* PatternIndex::FindList(const Sample& s, std::string_view str) const noexcept {
+  if (hs_db_) {
+    uint32_t best = UINT32_MAX;
+    hs_scan(hs_db_, str.empty() ? "" : str.data(), static_cast<unsigned>(str.size()), 0,
+            hs_scratch_, OnHsMatch, &best);
+    for (const uint32_t pos : pcre_only_) {  // those Hyperscan could not take, in order
+      if (pos >= best) break;
+      const PatEntry* e = list_[pos];
+      if (pcre2_match(e->regex, reinterpret_cast<PCRE2_SPTR>(str.data()), str.size(), 0, 0, md_,
+                      nullptr) >= 0) {
+        best = pos;
+        break;
+      }
+    }
+    return best < list_.size() ? list_[best] : nullptr;
+  }
   for (const PatEntry* e : list_) {
     switch (match_) {
       case Match::kInt:

@@ -27,6 +27,8 @@
 
 struct pcre2_real_code_8;
 struct pcre2_real_match_data_8;
+struct hs_database;
+struct hs_scratch;
 
 namespace sluice::rules {
 
@@ -91,6 +93,12 @@ class PatternIndex {
   // slow path: built by the control plane
   void Reserve(size_t n);
   bool Full() const noexcept { return size_ >= reserved_; }
+  // reg: compiles the entries into one Hyperscan database (those it cannot take stay with
+  // PCRE2, tried in order). The index then takes no more changes: the control plane sends a
+  // new one for every change of a regex list. False when Hyperscan took none.
+  // slow path: control plane
+  bool CompileRegexes();
+  bool hyperscan() const noexcept { return hs_db_ != nullptr; }
   ~PatternIndex();
   PatternIndex(const PatternIndex&) = delete;
   PatternIndex& operator=(const PatternIndex&) = delete;
@@ -145,6 +153,10 @@ class PatternIndex {
   // Other methods: the entries in insertion order.
   std::vector<const PatEntry*> list_;  // slow path: changed by Add/Remove only
   pcre2_real_match_data_8* md_ = nullptr;
+  // reg compiled (CompileRegexes): pattern ids are positions in list_.
+  hs_database* hs_db_ = nullptr;
+  hs_scratch* hs_scratch_ = nullptr;
+  std::vector<uint32_t> pcre_only_;  // slow path: positions Hyperscan could not take
 };
 
 // Each worker's pattern indexes, by set id (the control plane's pattern references). The
