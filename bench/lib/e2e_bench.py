@@ -422,7 +422,7 @@ class Bench:
                  "echo server", p)
         return p
 
-    def start_sluice(self, cfg, name):
+    def start_sluice(self, cfg, name, timeout=30):
         logf = os.path.join(self.tmpdir, f"sluice-{name}.log")
         with open(logf, "wb") as f:
             p = self.procs.start([os.path.join(self.root, "build", "release", "sluice"), "-f",
@@ -432,7 +432,7 @@ class Bench:
             with open(logf, "rb") as f:
                 return b"sluice: ready" in f.read()
         try:
-            wait_for(ready, 30, "sluice: ready", p)
+            wait_for(ready, timeout, "sluice: ready", p)
         except RuntimeError as e:
             with open(logf, errors="replace") as f:
                 raise RuntimeError(f"{e}; its output:\n{f.read().strip()}") from None

@@ -65,17 +65,18 @@ done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     '{"requests":%.0f,"duration_us":%.0f,"bytes":%.0f,"p50_us":%.1f,"p99_us":%.1f,' ..
-    '"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f}\n',
+    '"max_us":%.0f,"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f}\n',
     summary.requests, summary.duration, summary.bytes, latency:percentile(50),
-    latency:percentile(99), e.connect, e.read, e.write, e.status, e.timeout))
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
 
 
 # --- configurations ---------------------------------------------------------------------------
 
-def proxy_sections():
-    """defaults, frontend and backend: the same text for Sluice and HAProxy."""
+def proxy_sections(rules=""):
+    """defaults, frontend and backend: the same text for Sluice and HAProxy. rules: lines for
+    the frontend (bench/lib/rules_bench.py), each indented and ending in a newline."""
     servers = "\n".join(f"    server s{i + 1} {ip}:{topo.SERVER_PORT}"
                         for i, ip in enumerate(topo.SERVER_IPS))
     return f"""defaults
@@ -90,7 +91,7 @@ def proxy_sections():
 frontend fe_main
     bind {topo.FRONT}
     maxconn 5000
-    default_backend be_app
+{rules}    default_backend be_app
 
 backend be_app
     balance roundrobin
@@ -99,7 +100,7 @@ backend be_app
 """
 
 
-def sluice_cfg():
+def sluice_cfg(rules=""):
     """examples/bench-e2e-afpacket.cfg's data plane with the HTTP proxy."""
     return f"""# bench/lib/http_bench.py: Sluice in mode http on net_af_packet ports (the
 # root-namespace ends of the veth pairs e2e_bench.topo_up makes); idle-sleep 0: it polls.
@@ -119,15 +120,16 @@ dataplane
     address client {topo.FRONT_IP}/24
     address server {topo.SERVER_GW}/24
 
-""" + proxy_sections()
+""" + proxy_sections(rules)
 
 
-def haproxy_cfg():
+def haproxy_cfg(rules="", extra_global=""):
+    """extra_global: more lines for the global section (each indented, ending in a newline)."""
     return f"""global
     nbthread {WORKERS}
     maxconn 5000
-
-""" + proxy_sections()
+{extra_global}
+""" + proxy_sections(rules)
 
 
 # --- topology ---------------------------------------------------------------------------------
@@ -167,6 +169,12 @@ class Bench(topo.Bench):
         super().__init__(root, loadgen, quick, log)
         self.seconds = 1 if quick else 5  # wrk takes whole seconds
         self.workloads = [("rr", 50), ("crr", 20)]
+        # What a subclass (bench/lib/rules_bench.py) changes: the frontend's rule lines, more
+        # global lines for HAProxy, the path wrk asks for, how long a proxy may take to start.
+        self.rules = ""
+        self.haproxy_global = ""
+        self.path = "/"
+        self.start_timeout = 30
         self.report = os.path.join(self.tmpdir, "wrk-report.lua")
         with open(self.report, "w") as f:
             f.write(WRK_REPORT)
@@ -191,16 +199,17 @@ class Bench(topo.Bench):
 
     # -- one run
 
-    def wrk(self, mode, conns, sample, ours, seconds=None):
+    def wrk(self, mode, conns, sample, ours, seconds=None, script=None):
         """Runs wrk once; returns its summary, the proxy samples taken around it (sample() ->
         a tuple of numbers), other processes' CPU (cores) and each CPU's busy share of wrk's
-        run time."""
+        run time. script: a Lua script in place of WRK_REPORT (which it must include)."""
         seconds = seconds or self.seconds
         cmd = topo.nsx(topo.NS_CLIENT) + ["taskset", "-c", topo.LOAD_CPU, WRK, "-t1",
-                                          f"-c{conns}", f"-d{seconds}s", "-s", self.report]
+                                          f"-c{conns}", f"-d{seconds}s", "-s",
+                                          script or self.report]
         if mode == "crr":
             cmd += ["-H", "Connection: close"]
-        cmd.append(f"http://{topo.FRONT}/")
+        cmd.append(f"http://{topo.FRONT}{self.path}")
 
         def snap():
             # The proxy first (the figure), then the clock, then the slower /proc scan.
@@ -284,6 +293,12 @@ class Bench(topo.Bench):
             return busy_ns
         return sample, cpu_of
 
+    def measure(self, side, label, sample, ours, cpu_of):
+        """What is run on a started proxy (side: "haproxy" or "sluice"): REPEATS runs of each
+        workload."""
+        return {mode: self.repeated(label, mode, conns, sample, ours, cpu_of)
+                for mode, conns in self.workloads}
+
     # -- the two paths
 
     def run_haproxy(self):
@@ -294,7 +309,7 @@ class Bench(topo.Bench):
             self.start_http_servers()
             cfg = os.path.join(self.tmpdir, "haproxy-http.cfg")
             with open(cfg, "w") as f:
-                f.write(haproxy_cfg())
+                f.write(haproxy_cfg(self.rules, self.haproxy_global))
             errlog = os.path.join(self.tmpdir, "haproxy-http.log")
             with open(errlog, "ab") as errf:
                 # ip netns exec and taskset both exec: the pid is HAProxy's own (-db: no master).
@@ -302,16 +317,13 @@ class Bench(topo.Bench):
                     "taskset", "-c", topo.PROXY_CPU, topo.HAPROXY, "-db", "-f", cfg],
                     stdout=errf, stderr=errf)
             try:
-                topo.wait_for(lambda: topo.listening(topo.NS_PROXY, topo.FRONT), 10,
-                              "haproxy listening", hp)
+                topo.wait_for(lambda: topo.listening(topo.NS_PROXY, topo.FRONT),
+                              self.start_timeout, "haproxy listening", hp)
             except RuntimeError as e:
                 with open(errlog, errors="replace") as f:
                     raise RuntimeError(f"{e}: {f.read().strip()}") from None
-            out = {}
-            for mode, conns in self.workloads:
-                out[mode] = self.repeated("haproxy/veth", mode, conns,
-                                          lambda: topo.proc_cpu_ns(hp.pid), [hp.pid], cpu_of)
-            return out
+            return self.measure("haproxy", "haproxy/veth", lambda: topo.proc_cpu_ns(hp.pid),
+                                [hp.pid], cpu_of)
         finally:
             self.procs.stop_all()
             topo_down(self.log)
@@ -323,14 +335,10 @@ class Bench(topo.Bench):
             self.start_http_servers()
             cfg = os.path.join(self.tmpdir, SLUICE_CFG)
             with open(cfg, "w") as f:
-                f.write(sluice_cfg())
-            sl, _ = self.start_sluice(cfg, "http-afpacket")
+                f.write(sluice_cfg(self.rules))
+            sl, _ = self.start_sluice(cfg, "http-afpacket", self.start_timeout)
             sample, cpu_of = self.sluice_sampler(topo.AFP_SOCK, sl.pid)
-            out = {}
-            for mode, conns in self.workloads:
-                out[mode] = self.repeated("sluice/af_packet", mode, conns, sample, [sl.pid],
-                                          cpu_of)
-            return out
+            return self.measure("sluice", "sluice/af_packet", sample, [sl.pid], cpu_of)
         finally:
             if sl is not None:
                 rc = self.procs.stop(sl)
@@ -399,10 +407,11 @@ class Bench(topo.Bench):
         return out
 
 
-def run(root, loadgen, quick, log=print):
-    """Measures both paths; returns the figures (see the module's docstring)."""
+def start(root, loadgen, quick, log, part="http", cls=Bench):
+    """What every run of this module's kind needs first: root, wrk, the load generator (waited
+    for if its build is not finished), the lock; returns the lock (or None) and cls's Bench."""
     if os.geteuid() != 0:
-        raise RuntimeError("http benchmark needs root (namespaces, af_packet)")
+        raise RuntimeError(f"{part} benchmark needs root (namespaces, af_packet)")
     if not os.access(WRK, os.X_OK):
         raise RuntimeError(f"no {WRK} (Debian's wrk package; scripts/setup)")
     root = os.path.abspath(root)
@@ -411,32 +420,36 @@ def run(root, loadgen, quick, log=print):
     for _ in range(60):
         if os.access(loadgen, os.X_OK):
             break
-        log(f"http: waiting for {loadgen}")
+        log(f"{part}: waiting for {loadgen}")
         time.sleep(5)
     if not os.access(loadgen, os.X_OK):
         raise RuntimeError(f"no load generator at {loadgen}")
     lock = topo.take_lock(log)
-    b = Bench(root, loadgen, quick, log)  # after the wait: it makes the temporary directory
+    try:
+        return lock, cls(root, loadgen, quick, log)  # after the wait: it makes a directory
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        raise
+
+
+def run_steps(b, lock, steps, part="http"):
+    """Runs each (name, fn) of steps in turn, a failed one noted and skipped; cleans up and
+    releases the lock whatever happens. Returns ({name: result}, {name: first error line})."""
     t0 = time.monotonic()
-    errs = {}
-    hx = afp = None
+    res, errs = {}, {}
     old = None
     try:
-        topo_down(log)  # leftovers of an interrupted run
-        log(f"http: TSC {b.hz / 1e6:.3f} MHz ({b.hz_src}); {b.seconds:g} s wrk runs, "
-            f"{[m for m, _ in b.workloads]}")
-        for name, fn in (("haproxy", b.run_haproxy), ("afpacket", b.run_afpacket)):
-            log(f"http: {name} ...")
+        topo_down(b.log)  # leftovers of an interrupted run
+        b.log(f"{part}: TSC {b.hz / 1e6:.3f} MHz ({b.hz_src}); {b.seconds:g} s wrk runs, "
+              f"{[m for m, _ in b.workloads]}")
+        for name, fn in steps:
+            b.log(f"{part}: {name} ...")
             try:
-                res = fn()
+                res[name] = fn()
             except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as e:
                 errs[name] = str(e).strip().splitlines()[0][:300] if str(e).strip() else repr(e)
-                log(f"http: {name} failed: {e}")
-                continue
-            if name == "haproxy":
-                hx = res
-            else:
-                afp = res
+                b.log(f"{part}: {name} failed: {e}")
     finally:
         # No Ctrl-C half-way through the clean-up.
         try:
@@ -450,8 +463,15 @@ def run(root, loadgen, quick, log=print):
                 lock.close()
             if old is not None:
                 signal.signal(signal.SIGINT, old)
-    log(f"http: done in {time.monotonic() - t0:.0f} s")
-    return b.figures(hx, afp, errs)
+    b.log(f"{part}: done in {time.monotonic() - t0:.0f} s")
+    return res, errs
+
+
+def run(root, loadgen, quick, log=print):
+    """Measures both paths; returns the figures (see the module's docstring)."""
+    lock, b = start(root, loadgen, quick, log)
+    res, errs = run_steps(b, lock, [("haproxy", b.run_haproxy), ("afpacket", b.run_afpacket)])
+    return b.figures(res.get("haproxy"), res.get("afpacket"), errs)
 
 
 def main():

@@ -862,7 +862,9 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
                    (n > 1 ? "s" : "")};
     return true;
   };
-  if ((act == "set-header" || act == "add-header" || act == "del-header") && cond > 2) {
+  if ((act == "set-header" || act == "add-header" || act == "del-header" ||
+       act == "replace-header" || act == "replace-value") &&
+      cond > 2) {
     // The message's framing and connection fields are the proxy's own (it writes them for
     // each side): a rule may not change them, or the two sides would read different bodies.
     std::string lname = w[2];
@@ -969,6 +971,35 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
     r.name = w[2];
     if (cond > 4) return Error{"'" + kw + " " + act + "' expects exactly 2 arguments"};
     if (auto ok = x.c.ParseLogFmt(w[3], scope, &r.value); !ok) return Error{ok.error()};
+  } else if (act == "replace-header" || act == "replace-value") {
+    if (auto ok = need(3); !ok) return Error{ok.error()};
+    r.act = act == "replace-header" ? Act::kReplaceHeader : Act::kReplaceValue;
+    r.name = w[2];
+    int code = 0;
+    PCRE2_SIZE at = 0;
+    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(w[3].data()), w[3].size(), 0, &code,
+                                   &at, nullptr);
+    if (!re) return Error{"'" + kw + " " + act + "' : invalid regex '" + w[3] + "'"};
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    x.c.KeepRegex(re);
+    r.regex = re;
+    // HAProxy's \N references become PCRE2's ${N} (the format is evaluated first).
+    if (auto ok = x.c.ParseLogFmt(w[4], scope, &r.value); !ok) return Error{ok.error()};
+    for (rules::LfPiece& p : r.value.pieces) {
+      if (p.is_expr) continue;
+      std::string t;
+      for (size_t i = 0; i < p.text.size(); ++i) {
+        if (p.text[i] == '\\' && i + 1 < p.text.size() && p.text[i + 1] >= '0' &&
+            p.text[i + 1] <= '9') {
+          t += "${" + std::string(1, p.text[++i]) + "}";
+        } else if (p.text[i] == '$') {
+          t += "$$";
+        } else {
+          t.push_back(p.text[i]);
+        }
+      }
+      p.text = t;
+    }
   } else if (act == "del-header") {
     if (auto ok = need(1); !ok) return Error{ok.error()};
     r.act = Act::kDelHeader;
@@ -1007,7 +1038,8 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
     }
   } else {
     return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'return', 'redirect', " +
-                 "'set-header', 'add-header', 'del-header', 'set-path', 'set-pathq', " +
+                 "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
+                 "'set-path', 'set-pathq', " +
                  "'set-uri', 'set-query', 'set-method', 'set-status', 'set-var(...)' or " +
                  "'unset-var(...)'; '" + act + "' is not supported by sluice"};
   }

@@ -47,6 +47,8 @@ class Compiler {
                                rules::Cond* out);
   base::Result<bool> ParseLogFmt(std::string_view text, const ExprScope& scope, rules::LogFmt* out);
   uint32_t VarSlot(std::string_view name);
+  // The snapshot frees it with itself.
+  void KeepRegex(pcre2_real_code_8* re) { snap_->regexes.push_back(re); }
   // Defines or extends a named ACL.
   base::Result<bool> DefineAcl(const std::string& name, const std::vector<std::string>& words);
   void BeginProxy() { named_.clear(); }

@@ -3,6 +3,9 @@
 // analyzers choose the backend; the header and request-line edits they make, applied when
 // the head is written for the server; and the `%[expr]` values of a log line. Everything
 // evaluates in the worker's one arena and writes into bounded buffers.
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <cstring>
 
 #include "dataplane/http/h1_replies.h"
@@ -320,6 +323,64 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
         put_text(r.name, &e.name_off, &e.name_len);
         e.value_off = e.value_len = 0;
         if (e.op) put(r.value, &e.value_off, &e.value_len);
+        break;
+      }
+      case rules::Act::kReplaceHeader:
+      case rules::Act::kReplaceValue: {
+        // Every field of the name, as received, written again at the end of the head with
+        // its value (or each comma-separated value) replaced where the regex matches.
+        const uint8_t* head = response ? c.res_head : c.req_head;
+        const http::MessageHead* h = response ? c.res : c.req;
+        if (!h || !r.regex) break;
+        char fmt[1024];
+        const uint32_t fn = rules::EvalLogFmt(r.value, c, fmt, sizeof fmt, false);
+        bool first = true;
+        for (uint16_t fi = 0; fi < h->nfields && ed.n < HeadEdits::kMax; ++fi) {
+          const http::HeaderField& f = h->fields[fi];
+          if (!http::EqualsNoCase(f.name.In(head), r.name)) continue;
+          if (first) {  // the received fields of the name go
+            HeadEdits::Edit& d = ed.e[ed.n++];
+            d.op = 0;
+            put_text(r.name, &d.name_off, &d.name_len);
+            d.value_off = d.value_len = 0;
+            first = false;
+            if (ed.n == HeadEdits::kMax) break;
+          }
+          HeadEdits::Edit& e = ed.e[ed.n++];
+          e.op = 1;
+          put_text(f.name.In(head), &e.name_off, &e.name_len);
+          e.value_off = static_cast<uint16_t>(ed.used);
+          const std::string_view v = f.value.In(head);
+          size_t from = 0;
+          while (from <= v.size()) {
+            size_t to = r.act == rules::Act::kReplaceValue ? v.find(',', from) : v.npos;
+            if (to == v.npos) to = v.size();
+            std::string_view part = v.substr(from, to - from);
+            while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+            while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+            if (from > 0 && HeadEdits::kBytes - ed.used >= 2) {  // values joined again
+              ed.buf[ed.used++] = ',';
+              ed.buf[ed.used++] = ' ';
+            }
+            PCRE2_SIZE out = HeadEdits::kBytes - ed.used;
+            const int rc = pcre2_substitute(
+                r.regex, reinterpret_cast<PCRE2_SPTR>(part.empty() ? "" : part.data()), part.size(),
+                0, PCRE2_SUBSTITUTE_REPLACEMENT_ONLY, c.md, nullptr,
+                reinterpret_cast<PCRE2_SPTR>(fmt), fn,
+                reinterpret_cast<PCRE2_UCHAR*>(ed.buf + ed.used), &out);
+            if (rc > 0) {
+              ed.used += static_cast<uint32_t>(out);
+            } else {  // no match (or no room): the value as it was
+              const size_t k = part.size() < HeadEdits::kBytes - ed.used
+                                   ? part.size()
+                                   : HeadEdits::kBytes - ed.used;
+              if (k) std::memcpy(ed.buf + ed.used, part.data(), k);
+              ed.used += static_cast<uint32_t>(k);
+            }
+            from = to + 1;
+          }
+          e.value_len = static_cast<uint16_t>(ed.used - e.value_off);
+        }
         break;
       }
       case rules::Act::kSetMethod:

@@ -193,6 +193,8 @@ enum class Act : uint8_t {
   kUnsetVar,
   kSetStatus,
   kSetLogLevel,
+  kReplaceHeader,
+  kReplaceValue,
 };
 
 enum class RedirectKind : uint8_t { kLocation, kPrefix, kScheme };
@@ -207,9 +209,10 @@ struct Rule {
   bool body_lf = false;  // the body is `value` (lf-string / lf-file)
   RedirectKind redirect = RedirectKind::kLocation;
   bool drop_query = false, append_slash = false;
-  uint32_t var = UINT32_MAX;  // set-var / unset-var slot
-  Expr expr;                  // set-var's expression
-  uint32_t line = 0;          // configuration line (logs, tests)
+  uint32_t var = UINT32_MAX;           // set-var / unset-var slot
+  Expr expr;                           // set-var's expression
+  uint32_t line = 0;                   // configuration line (logs, tests)
+  pcre2_real_code_8* regex = nullptr;  // replace-header / replace-value (owned by RulesSnap)
 };
 
 struct UseBackend {

@@ -212,6 +212,9 @@ def test_return_redirect_and_header_edits(rules_tb):
     assert "x-secret" not in fields
     assert fields["x-via"] == ["sluice"]
     assert len(fields["x-country"]) == 1 and fields["x-country"][0] != "forged"
+    seen, fields, _ = echo("-H", "X-Rep: v-old", "-H", "X-Vals: a, b,a", "-H", "X-Keep: old")
+    assert fields["x-rep"] == ["v-new"] and fields["x-vals"] == ["A, b, A"], seen
+    assert fields["x-keep"] == ["old"]
     status, head, body = get("/rewrite/x")
     assert status == 200 and json.loads(body)["start"] == "GET /echo HTTP/1.1"
     status, head, body = get("/", "-H", "X-Flood: 1")
