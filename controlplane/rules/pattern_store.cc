@@ -35,26 +35,6 @@ std::string Lowered(std::string_view s) {
   return out;
 }
 
-bool ParseI64(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    i = 1;
-  }
-  if (i >= s.size()) return false;
-  int64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v)) {
-      return false;
-    }
-  }
-  *out = neg ? -v : v;
-  return true;
-}
-
 void MaskTo(uint8_t* a, unsigned bytes, unsigned plen) {
   for (unsigned i = 0; i < bytes; ++i) {
     const int bits = static_cast<int>(plen) - static_cast<int>(i * 8);
@@ -74,6 +54,26 @@ int NetmaskLength(std::string_view s) {
 }
 
 }  // namespace
+
+bool ParseI64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  size_t i = 0;
+  bool neg = false;
+  if (s[0] == '-' || s[0] == '+') {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  if (i >= s.size()) return false;
+  int64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v)) {
+      return false;
+    }
+  }
+  *out = neg ? -v : v;
+  return true;
+}
 
 base::Result<bool> ParsePattern(rules::Match m, bool icase, std::string_view text, PatEntry* e) {
   e->pattern = std::string(text);

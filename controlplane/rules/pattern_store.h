@@ -24,6 +24,8 @@ namespace sluice::rulescp {
 // The error is HAProxy's text ("'x' is not a valid IPv4 or IPv6 address.").
 base::Result<bool> ParsePattern(rules::Match m, bool icase, std::string_view text,
                                 rules::PatEntry* e);
+// A decimal integer with an optional sign, all of `s`; false on anything else or overflow.
+bool ParseI64(std::string_view s, int64_t* out);
 // A map value read as every output type can (text, integer, address).
 std::unique_ptr<rules::MapValue> ParseMapValue(std::string_view text);
 

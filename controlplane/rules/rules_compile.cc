@@ -188,25 +188,7 @@ std::vector<std::string_view> SplitChain(std::string_view text) {
   return out;
 }
 
-bool ParseInt(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    ++i;
-  }
-  if (i == s.size()) return false;
-  int64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v)) {
-      return false;
-    }
-  }
-  *out = neg ? -v : v;
-  return true;
-}
+bool ParseInt(std::string_view s, int64_t* out) { return ParseI64(s, out); }
 
 // A converter's name, its argument kinds (as FetchDef::args, plus v: variable or integer),
 // and its input and output types.

@@ -33,6 +33,13 @@ bool Version(std::string_view w, uint32_t* ver) {
   return true;
 }
 
+// An optional "@<ver>" at args[2]: where the reference's name is (2 or 3).
+size_t VersionArg(const Call& call, bool* has_ver, uint32_t* ver) {
+  if (Arg(call, 2).empty() || Arg(call, 2)[0] != '@') return 2;
+  *has_ver = Version(Arg(call, 2), ver);
+  return 3;
+}
+
 // Answers once the workers have applied the change (`seq`), with nothing or `text`.
 class WaitApplied final : public Dump {
  public:
@@ -124,13 +131,9 @@ std::unique_ptr<Dump> Show(Call& call, bool map) {
   if (Arg(call, 2).empty()) {
     return std::make_unique<ListDump>(p ? p->List(map) : std::vector<PatternRefView>{});
   }
-  size_t i = 2;
   uint32_t ver = 0;
   bool has_ver = false;
-  if (Arg(call, 2)[0] == '@') {
-    has_ver = Version(Arg(call, 2), &ver);
-    i = 3;
-  }
+  const size_t i = VersionArg(call, &has_ver, &ver);
   const int64_t id = RefArg(call, p, i, map);
   if (id < 0) return nullptr;
   return std::make_unique<EntriesDump>(p, static_cast<uint32_t>(id), has_ver, ver, map);
@@ -157,13 +160,9 @@ std::unique_ptr<Dump> GetMap(Call& call) { return Get(call, true); }
 
 std::unique_ptr<Dump> Add(Call& call, bool map) {
   PatternControl* p = call.appliance.Patterns();
-  size_t i = 2;
   uint32_t ver = 0;
   bool has_ver = false;
-  if (!Arg(call, 2).empty() && Arg(call, 2)[0] == '@') {
-    has_ver = Version(Arg(call, 2), &ver);
-    i = 3;
-  }
+  const size_t i = VersionArg(call, &has_ver, &ver);
   const bool payload = map && !call.payload.empty();
   const bool enough = map ? (payload ? !Arg(call, i).empty() : !Arg(call, i + 2).empty())
                           : !Arg(call, i + 1).empty();
@@ -250,13 +249,9 @@ std::unique_ptr<Dump> SetMap(Call& call) {
 
 std::unique_ptr<Dump> Clear(Call& call, bool map) {
   PatternControl* p = call.appliance.Patterns();
-  size_t i = 2;
   uint32_t ver = 0;
   bool has_ver = false;
-  if (!Arg(call, 2).empty() && Arg(call, 2)[0] == '@') {
-    has_ver = Version(Arg(call, 2), &ver);
-    i = 3;
-  }
+  const size_t i = VersionArg(call, &has_ver, &ver);
   if (Arg(call, i).empty()) {
     call.Error(map ? "Missing map identifier.\n" : "Missing ACL identifier.\n");
     return nullptr;
