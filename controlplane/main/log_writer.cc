@@ -131,7 +131,8 @@ void LogWriter::Drain(const cp::ProxyRuntime& rt, const std::vector<proxy::Proxy
               e.frontend_ip + ":" + std::to_string(e.frontend_port) + " (" + e.frontend + "/TCP)";
       }
       const int64_t at_us = e.accept_unix_us + 1000 * static_cast<int64_t>(e.tt_ms);
-      for (int id : fl.sinks) sinks_.Send(id, log::kLevelInfo, "sluice", msg, at_us);
+      const uint8_t level = r.level <= 7 ? r.level : log::kLevelInfo;  // set-log-level
+      for (int id : fl.sinks) sinks_.Send(id, level, "sluice", msg, at_us);
     }
     // The slots are free for the worker only once read.
     ring.tail.store(tail, std::memory_order_release);

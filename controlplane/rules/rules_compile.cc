@@ -953,6 +953,18 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
     r.name = w[2];
     if (cond > 4) return Error{"'" + kw + " " + act + "' expects exactly 2 arguments"};
     if (auto ok = x.c.ParseLogFmt(w[3], scope, &r.value); !ok) return Error{ok.error()};
+  } else if (act == "set-log-level") {
+    if (auto ok = need(1); !ok) return Error{ok.error()};
+    static constexpr std::string_view kLevels[] = {"emerg",  "alert", "crit",  "err",   "warning",
+                                                   "notice", "info",  "debug", "silent"};
+    r.act = Act::kSetLogLevel;
+    r.status = 0xffff;
+    for (size_t l = 0; l < std::size(kLevels); ++l) {
+      if (w[2] == kLevels[l]) r.status = static_cast<uint16_t>(l);  // silent: 8
+    }
+    if (r.status == 0xffff) {
+      return Error{"'" + kw + " set-log-level' : unsupported log level '" + w[2] + "'"};
+    }
   } else if (act == "replace-header" || act == "replace-value") {
     if (auto ok = need(3); !ok) return Error{ok.error()};
     r.act = act == "replace-header" ? Act::kReplaceHeader : Act::kReplaceValue;
@@ -1021,7 +1033,7 @@ base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
   } else {
     return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'return', 'redirect', " +
                  "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
-                 "'set-path', 'set-pathq', " +
+                 "'set-log-level', " + "'set-path', 'set-pathq', " +
                  "'set-uri', 'set-query', 'set-method', 'set-status', 'set-var(...)' or " +
                  "'unset-var(...)'; '" + act + "' is not supported by sluice"};
   }

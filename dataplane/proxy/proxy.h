@@ -168,6 +168,7 @@ class Proxy {
     http::Method meth = http::Method::kOther;
     uint8_t req_minor = 1;
     uint16_t status = 0;
+    uint8_t log_level = kLogLevelDefault;  // set-log-level
     HttpMsg req, res;
     MbufFifo res_in;  // the server's bytes not analyzed yet
     uint64_t req_start_us = 0;

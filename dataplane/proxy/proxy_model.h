@@ -254,6 +254,10 @@ struct SessionInfo {
 
 // The request line kept for a log line (HAProxy's `tune.http.logurilen` default).
 inline constexpr uint32_t kLogRequestBytes = 1024;
+// A log line's level as `set-log-level` leaves it: 0..7 (syslog), silent (no line), or the
+// default (info).
+inline constexpr uint8_t kLogLevelSilent = 8;
+inline constexpr uint8_t kLogLevelDefault = 0xff;
 // The `%[expr]` values of a log-format: how many, and their bytes in all.
 inline constexpr uint32_t kLogSamples = 8;
 inline constexpr uint32_t kLogSampleBytes = 512;
@@ -268,6 +272,7 @@ struct LogRecord {
   uint8_t client_addr[16], front_addr[16], local_addr[16], server_addr[16];
   uint16_t client_port, front_port, local_port, server_port;  // host order; 0: none
   bool is_v6, server_v6, connect_only, redispatched;
+  uint8_t level;  // syslog level of the line (http-request set-log-level); kLogLevelDefault: info
   char term_cause, term_phase;
   uint32_t frontend, backend, server;  // kNoServer / UINT32_MAX when none
   uint32_t actconn, feconn, beconn, srv_conn, retries, srv_queue, backend_queue;

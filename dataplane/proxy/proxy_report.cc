@@ -63,7 +63,9 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
     tcp_->counters().Inc(counters::Counter::proxy_drop_log_ring_full);
     return;
   }
+  if (t.log_level == kLogLevelSilent) return;  // set-log-level silent
   LogRecord& r = ring.records[head & (kLogRingSize - 1)];
+  r.level = t.log_level;
   const uint64_t now = tcp_->now_us();
   auto ms = [](uint64_t from, uint64_t to) { return static_cast<int32_t>((to - from) / 1000); };
   r.accept_us = s.accept_us;
@@ -118,7 +120,7 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   r.srv_queue = 0;  // no per-server queue: sessions wait in the backend's
   r.backend_queue = has_be ? queues_[t.backend].len : 0;
   r.nsamples = 0;
-  if (rules_) [[unlikely]] LogSamples(s, &r);
+  if (rules_ && rules_->active) [[unlikely]] LogSamples(s, &r);
   ring.head.store(head + 1, std::memory_order_release);
 }
 

@@ -383,6 +383,9 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
         }
         break;
       }
+      case rules::Act::kSetLogLevel:
+        s.strm.log_level = static_cast<uint8_t>(r.status);
+        break;
       case rules::Act::kSetMethod:
         put(r.value, &ed.method_off, &ed.method_len);
         break;

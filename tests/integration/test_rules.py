@@ -192,6 +192,19 @@ def test_map_session(rules_tb):
 
 
 @pytest.mark.sanitizer
+def test_set_log_level(rules_tb):
+    log = Syslog()
+    try:
+        log.drain()
+        get("/quiet")
+        get("/loud")
+        lines = [l for l in log.lines(5, timeout=2) if "fe_main" in l]
+        # Nothing for /quiet (silent); /loud at err: local0 (16) * 8 + 3.
+        assert len(lines) == 1 and lines[0].startswith("<131>"), lines
+    finally:
+        log.close()
+
+
 def test_use_backend_by_host_map(rules_tb):
     assert echo("-H", "Host: b.example")[2] == "s3"
     assert {echo("-H", "Host: c.example")[2] for _ in range(4)} <= {"s1", "s2"}
