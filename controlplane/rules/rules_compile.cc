@@ -240,6 +240,11 @@ SmpType OutOfMapSuffix(std::string_view s, bool* ok) {
 
 }  // namespace
 
+// `msg` ended by one period, as HAProxy's alerts.
+std::string Period(const std::string& msg) {
+  return !msg.empty() && msg.back() == '.' ? msg : msg + ".";
+}
+
 std::vector<std::string> LogFormatExprs(std::string_view text) {
   std::vector<std::string> out;
   for (size_t i = 0; i + 1 < text.size(); ++i) {
@@ -589,6 +594,7 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
   size_t i = first + 1;
   std::vector<std::string> files;
   bool icase = false;
+  bool map_files = false;
   for (; i < last; ++i) {
     const std::string& f = w[i];
     if (f.empty() || f[0] != '-') break;
@@ -598,7 +604,9 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
     }
     if (f == "-i") {
       icase = true;
-    } else if (f == "-n" || f == "-M") {
+    } else if (f == "-M") {
+      map_files = true;  // -f reads the files as maps: the first word of a line is the pattern
+    } else if (f == "-n") {
     } else if (f == "-f" || f == "-m" || f == "-u") {
       if (i + 1 >= last) return Error{"'" + f + "' expects an argument"};
       const std::string& v = w[++i];
@@ -643,8 +651,9 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
   }
   const std::string acl_user = "acl at file '" + file_ + "' line " + std::to_string(line_);
   for (const std::string& f : files) {
-    auto ref = store_->FileRef(f, m, icase, false, acl_user);
+    auto ref = store_->FileRef(f, m, icase, map_files, acl_user);
     if (!ref) return Error{ref.error()};
+    store_->Ref(*ref)->acl = true;  // -M: a map's reference, listed by `show acl` too
     out->refs.push_back(*ref);
   }
   if (m != Match::kFound && m != Match::kBool) {
@@ -663,7 +672,7 @@ base::Result<bool> Compiler::DefineAcl(const std::string& name,
                                        const std::vector<std::string>& words) {
   rules::AclTerm term;
   if (auto ok = ParseAclTerm(words, 2, words.size(), &term); !ok) {
-    return Error{"error detected while parsing ACL '" + name + "' : " + ok.error() + "."};
+    return Error{"error detected while parsing ACL '" + name + "' : " + Period(ok.error())};
   }
   for (auto& [n, idx] : named_) {
     if (n == name) {
@@ -731,7 +740,7 @@ base::Result<bool> Compiler::ParseCond(const std::vector<std::string>& w, size_t
       if (end >= w.size()) return Error{"missing closing '}' in condition"};
       rules::AclTerm at;
       if (auto ok = ParseAclTerm(w, i + 1, end, &at); !ok) {
-        return Error{"error detected while parsing anonymous ACL : " + ok.error() + "."};
+        return Error{"error detected while parsing anonymous ACL : " + Period(ok.error())};
       }
       rules::Acl acl;
       acl.name = "anonymous";
@@ -1045,10 +1054,8 @@ base::Result<rules::Rule> ParseTcpRule(Ctx& x) {
   const auto& w = x.line->args;
   if (w.size() < 3) return Error{"'tcp-request' expects 'connection' or 'content' and an action"};
   if (w[1] != "connection" && w[1] != "content") {
-    return Error{
-        "'tcp-request' expects 'connection', 'session', 'content' or 'inspect-delay' "
-        "but got '" +
-        w[1] + "'"};
+    return Error{"'tcp-request' expects 'connection', 'content' or 'inspect-delay' but got '" +
+                 w[1] + "'"};
   }
   rules::Rule r;
   r.line = static_cast<uint32_t>(x.line->line);
@@ -1072,6 +1079,15 @@ base::Result<rules::Rule> ParseTcpRule(Ctx& x) {
   }
   if (auto ok = x.c.ParseCond(w, CondAt(w, 3), &r.cond); !ok) return Error{ok.error()};
   return r;
+}
+
+}  // namespace
+
+namespace {
+
+std::string KindOf(const config::ProxyConfig& p) {
+  using K = config::ProxyConfig::Kind;
+  return p.kind == K::kFrontend ? "frontend" : p.kind == K::kBackend ? "backend" : "listen";
 }
 
 }  // namespace
@@ -1144,7 +1160,7 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
         }
         if (w[1].find("%[") != std::string::npos) {
           if (auto ok = c.ParseLogFmt(w[1], ExprScope{p.mode_http, false}, &u.dynamic); !ok) {
-            x.Alert("'use_backend' : " + ok.error() + ".");
+            x.Alert("'use_backend' : " + Period(ok.error()));
             continue;
           }
         } else {
@@ -1155,9 +1171,32 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
             x.Alert("unable to find required use_backend: '" + w[1] + "'.");
             continue;
           }
+          // The modes must agree: HAProxy refuses an HTTP frontend's TCP backend; a TCP
+          // frontend that switches to an HTTP backend would need an upgrade sluice does not do
+          // per rule (its default backend decides whether it runs HTTP).
+          const config::ProxyConfig* target = nullptr;
+          for (const config::ProxyConfig& q : cfg.proxies) {
+            if (q.HasBackend() && q.name == w[1]) target = &q;
+          }
+          const bool fe_http =
+              p.mode_http || (p.default_backend_index >= 0 &&
+                              cfg.proxies[static_cast<size_t>(p.default_backend_index)].mode_http);
+          if (target && fe_http && !target->mode_http) {
+            x.Alert("http " + KindOf(p) + " '" + p.name + "' (" + p.file + ":" +
+                    std::to_string(p.line) + ") tries to use incompatible tcp " + KindOf(*target) +
+                    " '" + target->name + "' (" + target->file + ":" +
+                    std::to_string(target->line) + ") in a 'use_backend' rule (see 'mode').");
+            continue;
+          }
+          if (target && !fe_http && target->mode_http) {
+            x.Alert("tcp " + KindOf(p) + " '" + p.name + "' switching to http backend '" +
+                    target->name +
+                    "' is not supported by sluice: write 'mode http' in the frontend.");
+            continue;
+          }
         }
         if (auto ok = c.ParseCond(w, cond, &u.cond); !ok) {
-          x.Alert("error detected while parsing switching rule : " + ok.error() + ".");
+          x.Alert("error detected while parsing switching rule : " + Period(ok.error()));
           continue;
         }
         fe->use_backend.push_back(std::move(u));
@@ -1177,7 +1216,7 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
         diags->push_back(config::Diagnostic{
             config::Diagnostic::Severity::kAlert, p.log_format_file, p.log_format_line,
             "log-format",
-            "'log-format' : sample fetch <" + e + "> failed with : " + ok.error() + "."});
+            "'log-format' : sample fetch <" + e + "> failed with : " + Period(ok.error())});
         continue;
       }
       f.pieces.push_back(std::move(piece));

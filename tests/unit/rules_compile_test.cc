@@ -1,0 +1,143 @@
+// The rules compiler on whole configurations (controlplane/rules/rules_compile.h): pattern
+// reference numbering as HAProxy's `show acl` shows it, where each rule list goes, and the
+// configurations it refuses, with file, line and keyword.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "controlplane/config/config.h"
+#include "controlplane/rules/rules_compile.h"
+
+namespace sluice::rulescp {
+namespace {
+
+constexpr const char* kHead =
+    "dataplane\n    port client net_tap0,iface=x0\n    address client 10.0.0.1/24\n"
+    "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n"
+    "    timeout server 1s\n";  // 8 lines
+
+std::string TempFile(const std::string& name, const std::string& text) {
+  const std::string path = "/tmp/sluice-rules-compile-" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+struct Out {
+  CompiledRules rules;
+  std::vector<config::Diagnostic> diags;
+};
+
+Out CompileText(const std::string& body) {
+  const config::ParseOutcome o = config::ParseText(kHead + body, "t.cfg");
+  for (const auto& d : o.diagnostics) {
+    EXPECT_NE(d.severity, config::Diagnostic::Severity::kAlert) << d.message;
+  }
+  Out out;
+  out.rules = Compile(o.config, &out.diags);
+  return out;
+}
+
+std::string OnlyAlert(const Out& o, int* line) {
+  std::string msg;
+  int n = 0;
+  for (const auto& d : o.diags) {
+    if (d.severity != config::Diagnostic::Severity::kAlert) continue;
+    msg = d.message;
+    *line = d.line;
+    ++n;
+  }
+  EXPECT_EQ(n, 1) << msg;
+  return msg;
+}
+
+TEST(RulesCompile, ReferencesNumberedAsHaproxy) {
+  const std::string wl = TempFile("wl.lst", "127.0.0.2\n192.168.0.0/16\n");
+  const std::string geo = TempFile("geo.map", "10.0.0.0/8 PRIV\n");
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n"  // 9-10
+      "    acl whitelist src -f " +
+      wl +
+      "\n"                                              // 11
+      "    acl is_admin path_beg /admin\n"              // 12
+      "    http-request deny if is_admin !whitelist\n"  // 13
+      "    http-request set-header X-C %[src,map_ip(" +
+      geo +
+      ",ZZ)]\n"  // 14
+      "    acl again src -M -f " +
+      geo +
+      "\n"  // 15
+      "    log-format \"%ci %[src,map_ip(" +
+      geo +
+      ",ZZ)]\"\n"  // 16
+      "    default_backend be\n"
+      "backend be\n    server s 10.0.0.2:80\n");
+  for (const auto& d : o.diags) ADD_FAILURE() << d.message;
+  const PatternStore& st = *o.rules.store;
+  ASSERT_EQ(st.size(), 5u);
+  EXPECT_EQ(st.Ref(0)->file, wl);
+  EXPECT_EQ(st.Ref(0)->entries.size(), 2u);
+  EXPECT_EQ(st.Ref(1)->display, "acl 'src' file 't.cfg' line 11.");  // the inline values
+  EXPECT_EQ(st.Ref(2)->display, "acl 'path_beg' file 't.cfg' line 12.");
+  EXPECT_TRUE(st.Ref(3)->map);  // geo.map as a map, its users newest first
+  EXPECT_EQ(st.Ref(3)->Describe(),
+            "pattern loaded from file '" + geo +
+                "' used by map at file 't.cfg' line 16, by acl at file 't.cfg' line 15, by map at "
+                "file 't.cfg' line 14. "
+                "curr_ver=0 next_ver=0 entry_cnt=1");
+  EXPECT_TRUE(st.Ref(3)->acl);  // -M: the ACL reads the map's reference (HAProxy shares it)
+  EXPECT_EQ(st.Ref(3)->entries.size(), 1u);
+  EXPECT_EQ(st.Ref(4)->display, "acl 'src' file 't.cfg' line 15.");  // its inline values
+  const rules::RulesSnap& snap = *o.rules.snap;
+  EXPECT_TRUE(snap.active);
+  ASSERT_EQ(snap.frontends.size(), 1u);
+  EXPECT_EQ(snap.frontends[0].http_req.size(), 2u);
+  EXPECT_EQ(snap.frontends[0].log_exprs.size(), 1u);
+  EXPECT_EQ(snap.frontends[0].http_req[0].line, 13u);
+}
+
+TEST(RulesCompile, RefusedWithFileAndLine) {
+  const std::string tail = "    default_backend be\nbackend be\n    server s 10.0.0.2:80\n";
+  struct Case {
+    const char* rule;
+    const char* want;  // a part of the alert
+  } cases[] = {
+      {"http-request set-header Content-Length 1", "framing and connection fields"},
+      {"http-request del-header transfer-encoding", "framing and connection fields"},
+      {"http-request deny deny_status 418", "is not supported by sluice"},
+      {"http-request deny if nosuch", "no such ACL : 'nosuch'"},
+      {"http-request set-header X %[nosuch]", "unknown fetch method 'nosuch'"},
+      {"http-request set-header X %[src,nosuch]", "unknown converter 'nosuch'"},
+      {"acl a src -z", "is not a valid ACL option"},
+      {"acl a hdr_val(x) 20:10", "'20:10' is not a valid number range."},
+      {"acl a src not-an-ip", "'not-an-ip' is not a valid IPv4 or IPv6 address."},
+      {"http-request frobnicate", "is not supported by sluice"},
+      {"use_backend nosuch", "unable to find required use_backend: 'nosuch'."},
+  };
+  for (const Case& c : cases) {
+    const Out o =
+        CompileText("frontend fe\n    bind 10.0.0.1:80\n    " + std::string(c.rule) + "\n" + tail);
+    int line = 0;
+    const std::string msg = OnlyAlert(o, &line);
+    EXPECT_NE(msg.find(c.want), std::string::npos) << c.rule << ": " << msg;
+    EXPECT_EQ(line, 11) << c.rule;
+  }
+}
+
+TEST(RulesCompile, UseBackendModesMustAgree) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n    use_backend bt if TRUE\n    default_backend bh\n"
+      "backend bh\n    server s 10.0.0.2:1\n"
+      "backend bt\n    mode tcp\n    server s 10.0.0.2:1\n");
+  int line = 0;
+  const std::string msg = OnlyAlert(o, &line);
+  EXPECT_EQ(msg,
+            "http frontend 'fe' (t.cfg:9) tries to use incompatible tcp backend 'bt' (t.cfg:15) "
+            "in a 'use_backend' rule (see 'mode').");
+  EXPECT_EQ(line, 11);
+}
+
+}  // namespace
+}  // namespace sluice::rulescp
