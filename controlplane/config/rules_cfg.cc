@@ -14,7 +14,8 @@ void Keep(ParseContext& ctx, const Args& args) {
   ctx.config.proxies.back().rule_lines.push_back(RuleLine{ctx.file, ctx.line, args});
 }
 
-// HAProxy 2.6 takes no rules in an unnamed defaults section.
+// Rules are refused in every defaults section (HAProxy 2.6 takes some in named defaults
+// used with `from`; sluice takes none).
 bool RefuseInDefaults(ParseContext& ctx) {
   if (ctx.section != Section::kDefaults) return false;
   ctx.Alert("'" + ctx.keyword + "' not allowed in 'defaults' section.");

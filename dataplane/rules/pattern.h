@@ -5,9 +5,10 @@
 //    method compares, a map's value). The control plane owns every entry: it allocates it,
 //    lists it for `show acl|map`, and frees it only after every worker has dropped it.
 //  - A PatternIndex is one thread's lookup structure over the entries of one pattern set,
-//    chosen by the match method: exact strings, prefixes, suffixes and networks in hash
-//    tables probed by length (longest first), regexes compiled by PCRE2 with JIT, the other
-//    methods (sub, dir, dom, int, len) in insertion order as HAProxy keeps them. Each worker
+//    chosen by the match method: exact strings in a hash table, prefixes and networks in
+//    hash tables probed by length (longest first), a regex list in one Hyperscan database
+//    (PCRE2 with JIT for a pattern it refuses), the other methods (sub, dir, dom, end, int,
+//    len) in insertion order as HAProxy keeps them. Each worker
 //    owns one index per set and is its only writer: it applies the control plane's additions
 //    and removals between bursts (docs/decisions/0011-pattern-sets.md), so a lookup never
 //    waits and never sees half a change.
@@ -110,7 +111,7 @@ class PatternIndex {
 
   // The entry `s` matches (the sample already converted to the method's type: a string for
   // str/beg/..., an address for ip, an integer for int/len), or nullptr. Where several
-  // match: the longest prefix, suffix or network, else the first added. `tmp` (kArenaBytes)
+  // match: the longest prefix or network, else the first added. `tmp` (kArenaBytes)
   // holds the lowered sample for -i.
   const PatEntry* Find(const Sample& s, char* tmp) const noexcept;
   // Every entry whose key equals `e`'s (duplicates, in insertion order): for `del acl KEY`.
