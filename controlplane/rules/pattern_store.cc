@@ -192,9 +192,19 @@ namespace {
 constexpr size_t kMinRoom = 64;  // entries an index takes before it is first rebuilt
 }  // namespace
 
-uint32_t PatternStore::NewRef() {
+uint32_t PatternStore::NewRef(int64_t forced_id) {
+  uint32_t cli_id = static_cast<uint32_t>(forced_id);
+  if (forced_id < 0) {  // HAProxy: the lowest id not taken
+    cli_id = 0;
+    for (bool taken = true; taken; ++cli_id) {
+      taken = false;
+      for (const auto& r : refs_) taken = taken || r->cli_id == cli_id;
+      if (!taken) break;
+    }
+  }
   refs_.push_back(std::make_unique<PatRef>());
   refs_.back()->id = static_cast<uint32_t>(refs_.size() - 1);
+  refs_.back()->cli_id = cli_id;
   return refs_.back()->id;
 }
 
@@ -240,8 +250,20 @@ base::Result<uint32_t> PatternStore::FileRef(const std::string& file, rules::Mat
   return id;
 }
 
-uint32_t PatternStore::InlineRef(rules::Match m, bool icase, const std::string& display) {
-  const uint32_t id = NewRef();
+base::Result<uint32_t> PatternStore::InlineRef(rules::Match m, bool icase,
+                                               const std::string& display, int64_t forced_id) {
+  if (forced_id >= 0) {  // HAProxy: the reference of that id, shared
+    for (auto& r : refs_) {
+      if (r->cli_id != forced_id) continue;
+      if (!r->file.empty() || r->match != m || r->icase != icase) {
+        return Error{"id " + std::to_string(forced_id) +
+                     " is already used by a pattern list of another kind"};
+      }
+      r->acl = true;
+      return r->id;
+    }
+  }
+  const uint32_t id = NewRef(forced_id);
   PatRef& r = *refs_[id];
   r.acl = true;
   r.match = m;
@@ -279,8 +301,10 @@ PatRef* PatternStore::Lookup(std::string_view name, bool map) {
   if (name[0] == '#') {
     int64_t id = 0;
     if (!ParseI64(name.substr(1), &id) || id < 0) return nullptr;
-    PatRef* r = Ref(static_cast<uint32_t>(id));
-    return r && (map ? r->map : r->acl) ? r : nullptr;
+    for (auto& r : refs_) {
+      if (r->cli_id == id) return (map ? r->map : r->acl) ? r.get() : nullptr;
+    }
+    return nullptr;
   }
   for (auto& r : refs_) {
     if (r->file == name && (map ? r->map : r->acl)) return r.get();

@@ -30,7 +30,8 @@ bool ParseI64(std::string_view s, int64_t* out);
 std::unique_ptr<rules::MapValue> ParseMapValue(std::string_view text);
 
 struct PatRef {
-  uint32_t id = 0;
+  uint32_t id = 0;                 // its position: the workers' set index
+  uint32_t cli_id = 0;             // what `show acl|map` prints and `#<id>` names (`-u` forces it)
   bool acl = false, map = false;   // used by an ACL, by a map converter
   std::string file;                // empty for values written in the configuration
   std::string display;             // `show acl` description of an inline list
@@ -60,8 +61,10 @@ class PatternStore {
   // method; the file is read at once. `user` is "acl at file 'F' line N" or "map at ...".
   base::Result<uint32_t> FileRef(const std::string& file, rules::Match m, bool icase, bool map,
                                  const std::string& user);
-  // A reference for the values written on an `acl` line (may stay empty).
-  uint32_t InlineRef(rules::Match m, bool icase, const std::string& display);
+  // A reference for the values written on an `acl` line (may stay empty); `forced_id` is
+  // `-u ID`'s (-1: the lowest id no reference has).
+  base::Result<uint32_t> InlineRef(rules::Match m, bool icase, const std::string& display,
+                                   int64_t forced_id = -1);
   // Adds a pattern (map: key and value) to the current version, as read from the config.
   base::Result<bool> AddInitial(uint32_t ref, std::string_view key, std::string_view value);
 
@@ -101,7 +104,7 @@ class PatternStore {
   uint64_t changes() const { return changes_; }
 
  private:
-  uint32_t NewRef();
+  uint32_t NewRef(int64_t forced_id = -1);
   base::Result<rules::PatEntry*> NewEntry(PatRef& r, std::string_view key, std::string_view value,
                                           uint32_t ver);
   void Remove(PatRef& r, rules::PatEntry* e);

@@ -595,6 +595,7 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
   std::vector<std::string> files;
   bool icase = false;
   bool map_files = false;
+  int64_t forced_id = -1;
   for (; i < last; ++i) {
     const std::string& f = w[i];
     if (f.empty() || f[0] != '-') break;
@@ -612,6 +613,10 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
       const std::string& v = w[++i];
       if (f == "-f") {
         files.push_back(v);
+      } else if (f == "-u") {
+        if (!ParseInt(v, &forced_id) || forced_id < 0 || forced_id > INT32_MAX) {
+          return Error{"'-u' expects an integer id, got '" + v + "'"};
+        }
       } else if (f == "-m") {
         if (!rules::MatchByName(v, &m)) {
           return Error{"unknown matching method '" + v + "' for ACL"};
@@ -659,11 +664,12 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
   if (m != Match::kFound && m != Match::kBool) {
     const std::string display =
         "acl '" + keyword + "' file '" + file_ + "' line " + std::to_string(line_) + ".";
-    const uint32_t ref = store_->InlineRef(m, icase, display);
+    auto ref = store_->InlineRef(m, icase, display, forced_id);
+    if (!ref) return Error{ref.error()};
     for (const std::string& v : values) {
-      if (auto ok = store_->AddInitial(ref, v, ""); !ok) return Error{ok.error()};
+      if (auto ok = store_->AddInitial(*ref, v, ""); !ok) return Error{ok.error()};
     }
-    out->refs.push_back(ref);
+    out->refs.push_back(*ref);
   }
   return true;
 }

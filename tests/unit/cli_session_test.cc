@@ -62,7 +62,7 @@ TEST_F(CliSession, OneShotAnswersThenCloses) {
   EXPECT_EQ(Run({"show version\n", "show cli level\n"}, Level::kAdmin, 16384, false),
             "2.6.12-1+deb12u4\n\n");
   EXPECT_TRUE(closed_);
-  EXPECT_EQ(Run({"quit\n"}), "");  // A0f
+  EXPECT_EQ(Run({"quit\n"}), "");                            // A0f
   EXPECT_EQ(Run({"show version"}), "2.6.12-1+deb12u4\n\n");  // no newline, then EOF
   EXPECT_EQ(Run({"show version\r\n"}), "2.6.12-1+deb12u4\n\n");
 }
@@ -85,8 +85,8 @@ TEST_F(CliSession, PromptBytes) {
             "\n> 2.6.12-1+deb12u4\n\n> \n> ");
   EXPECT_TRUE(closed_);
   // B0c: a second prompt leaves interactive mode, and the connection closes.
-  EXPECT_EQ(Run({"prompt\n", "show version\n", "prompt\n", "show version\n"}, Level::kAdmin,
-                16384, false),
+  EXPECT_EQ(Run({"prompt\n", "show version\n", "prompt\n", "show version\n"}, Level::kAdmin, 16384,
+                false),
             "\n> 2.6.12-1+deb12u4\n\n> \n");
   EXPECT_TRUE(closed_);
 }
@@ -122,8 +122,9 @@ TEST_F(CliSession, SeverityOutput) {
 
 TEST_F(CliSession, UnknownCommands) {
   const std::string empty = Run({"\n"});
-  EXPECT_TRUE(empty.starts_with("Unknown command. Please enter one of the following commands "
-                                "only:\n  add acl [@<ver>] <acl> <pattern>"));
+  EXPECT_TRUE(
+      empty.starts_with("Unknown command. Please enter one of the following commands "
+                        "only:\n  add acl [@<ver>] <acl> <pattern>"));
   EXPECT_TRUE(empty.ends_with("  quit                                    : disconnect\n\n"));
   EXPECT_TRUE(Run({"foo bar\n"}).starts_with("Unknown command, but maybe"));
   // B1b: user; help lists the same commands as at admin level.
@@ -154,8 +155,9 @@ TEST_F(CliSession, ShowInfoForms) {
   if (want.empty()) GTEST_SKIP() << "HAProxy transcripts not found";
   const std::string typed = Run({"show info typed desc\n"});
   EXPECT_EQ(MaskValues(typed), MaskValues(want));
-  EXPECT_TRUE(typed.starts_with("0.Name.1:POS:str:HAProxy:\"Product name\"\n"
-                                "1.Version.1:POS:str:2.6.12-1+deb12u4:\"Product version\"\n"));
+  EXPECT_TRUE(
+      typed.starts_with("0.Name.1:POS:str:HAProxy:\"Product name\"\n"
+                        "1.Version.1:POS:str:2.6.12-1+deb12u4:\"Product version\"\n"));
   const std::string text = Run({"show info\n"});
   std::string names, want_names;
   for (const auto& [src, dst] : {std::pair{&text, &names}, {&want, &want_names}}) {
@@ -163,8 +165,10 @@ TEST_F(CliSession, ShowInfoForms) {
     std::string line;
     while (std::getline(in, line)) {
       const size_t dot = line.find('.');
-      if (src == &want) line = line.empty() ? "" : line.substr(dot + 1, line.find(".1:") - dot - 1);
-      else line = line.substr(0, line.find(':'));
+      if (src == &want)
+        line = line.empty() ? "" : line.substr(dot + 1, line.find(".1:") - dot - 1);
+      else
+        line = line.substr(0, line.find(':'));
       *dst += line + "\n";
     }
   }
@@ -179,8 +183,8 @@ TEST_F(CliSession, ShowInfoForms) {
 }
 
 TEST_F(CliSession, TinyOutputBufferGivesSameBytes) {
-  for (const char* cmd : {"show info\n", "show info json\n", "help\n", "show activity\n",
-                          "show env\n"}) {
+  for (const char* cmd :
+       {"show info\n", "show info json\n", "help\n", "show activity\n", "show env\n"}) {
     std::string big = Run({cmd});
     std::string tiny = Run({cmd}, Level::kAdmin, 7);
     if (std::string(cmd) == "show activity\n") {  // date_now differs
@@ -236,7 +240,7 @@ TEST_F(CliSession, ServerUnixSocketModeStalledClientAndTimeout) {
   cfg.mode = 0600;
   cfg.level = Level::kAdmin;
   ASSERT_TRUE(server.Listen({cfg}).ok());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 

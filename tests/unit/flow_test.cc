@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "dataplane/net/flow.h"
 #include "dataplane/net/addr_text.h"
+#include "dataplane/net/flow.h"
 
 namespace sluice::net {
 namespace {

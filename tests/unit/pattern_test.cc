@@ -147,7 +147,7 @@ TEST(PatternIndex, RegexesHyperscanFirstInOrderWithPcreFallback) {
 
 TEST(PatternStore, VersionsValuesAndWorkerOperations) {
   PatternStore store;
-  const uint32_t id = store.InlineRef(Match::kStr, false, "acl 'str' file 't' line 1.");
+  const uint32_t id = *store.InlineRef(Match::kStr, false, "acl 'str' file 't' line 1.");
   PatRef& r = *store.Ref(id);
   ASSERT_TRUE(store.Add(r, "a", "", false, 0).ok());
   ASSERT_TRUE(store.Add(r, "a", "", false, 0).ok());
@@ -187,7 +187,7 @@ TEST(PatternStore, VersionsValuesAndWorkerOperations) {
 
 TEST(PatternStore, MapValuesAndReferences) {
   PatternStore store;
-  const uint32_t id = store.InlineRef(Match::kIp, false, "map");
+  const uint32_t id = *store.InlineRef(Match::kIp, false, "map");
   PatRef& r = *store.Ref(id);
   r.map = true;
   ASSERT_TRUE(store.Add(r, "10.0.0.0/8", "PRIV", false, 0).ok());

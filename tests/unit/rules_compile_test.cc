@@ -98,6 +98,26 @@ TEST(RulesCompile, ReferencesNumberedAsHaproxy) {
   EXPECT_EQ(snap.frontends[0].http_req[0].line, 13u);
 }
 
+TEST(RulesCompile, ForcedIdsAreSharedAndSkipped) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n"
+      "    acl a path_beg -u 1 /x\n"
+      "    acl b path_beg -u 1 /y\n"  // the same id: the same list
+      "    acl c path_beg /z\n"       // the lowest id not taken: 0
+      "    acl d path_beg /w\n"       // then 2
+      "    acl e path_end -u 1 .x\n"  // another method cannot share it
+      "    default_backend be\nbackend be\n    server s 10.0.0.2:80\n");
+  int line = 0;
+  EXPECT_NE(OnlyAlert(o, &line).find("already used"), std::string::npos);
+  EXPECT_EQ(line, 15);
+  PatternStore& st = *o.rules.store;
+  PatRef* one = st.Lookup("#1", false);
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(one->entries.size(), 2u);
+  EXPECT_EQ(st.Lookup("#0", false)->entries.front()->pattern, "/z");
+  EXPECT_EQ(st.Lookup("#2", false)->entries.front()->pattern, "/w");
+}
+
 TEST(RulesCompile, RefusedWithFileAndLine) {
   const std::string tail = "    default_backend be\nbackend be\n    server s 10.0.0.2:80\n";
   struct Case {

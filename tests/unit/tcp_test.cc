@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/base/timer_wheel.h"
 #include "dataplane/tcp/congestion.h"
 #include "dataplane/tcp/rtt.h"
 #include "dataplane/tcp/sack.h"
@@ -15,7 +16,6 @@
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_options.h"
 #include "dataplane/tcp/tcp_seq.h"
-#include "dataplane/base/timer_wheel.h"
 
 namespace sluice::tcp {
 namespace {
