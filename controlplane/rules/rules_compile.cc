@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "controlplane/rules/rules_compile.h"
 
+#include "controlplane/rules/rules_actions.h"
+
 #include <pcre2.h>
 
 #include <fstream>
@@ -281,8 +283,6 @@ uint32_t Compiler::VarSlot(std::string_view name) {
   return static_cast<uint32_t>(snap_->var_names.size() - 1);
 }
 
-namespace {
-
 base::Result<bool> CheckVarName(std::string_view v) {
   static constexpr std::string_view kScopes[] = {"proc.", "sess.", "txn.",
                                                  "req.",  "res.",  "check."};
@@ -293,8 +293,6 @@ base::Result<bool> CheckVarName(std::string_view v) {
                "'. A variable name must be start by its scope. The scope can be 'proc', 'sess', "
                "'txn', 'req', 'res' or 'check'"};
 }
-
-}  // namespace
 
 base::Result<bool> Compiler::ParseConv(std::string_view name, const std::vector<std::string>& args,
                                        rules::Step* st, SmpType* type) {
@@ -812,282 +810,6 @@ base::Result<bool> Compiler::ParseLogFmt(std::string_view text, const ExprScope&
   return true;
 }
 
-namespace {
-
-struct Ctx {
-  Compiler& c;
-  const config::Config& cfg;
-  std::vector<config::Diagnostic>* diags;
-  const config::RuleLine* line;
-  bool http;
-  bool frontend;
-  void Alert(const std::string& msg) {
-    diags->push_back(config::Diagnostic{config::Diagnostic::Severity::kAlert, line->file,
-                                        line->line, line->args[0], msg});
-  }
-};
-
-// Index of the first "if"/"unless" at or after `from`, or w.size().
-size_t CondAt(const std::vector<std::string>& w, size_t from) {
-  for (size_t i = from; i < w.size(); ++i) {
-    if (w[i] == "if" || w[i] == "unless") return i;
-  }
-  return w.size();
-}
-
-std::string ReadFile(const std::string& path, bool* ok) {
-  std::ifstream in(path, std::ios::binary);
-  *ok = static_cast<bool>(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// http-request / http-response ACTION ... [if|unless COND]
-base::Result<rules::Rule> ParseHttpRule(Ctx& x, bool response) {
-  const auto& w = x.line->args;
-  const std::string kw = w[0];
-  if (w.size() < 2) return Error{"'" + kw + "' expects an action"};
-  const std::string& act = w[1];
-  rules::Rule r;
-  r.line = static_cast<uint32_t>(x.line->line);
-  const ExprScope scope{true, response};
-  size_t cond = CondAt(w, 2);
-  auto need = [&](size_t n) -> base::Result<bool> {
-    if (cond < 2 + n)
-      return Error{"'" + kw + " " + act + "' expects " + std::to_string(n) + " argument" +
-                   (n > 1 ? "s" : "")};
-    return true;
-  };
-  if ((act == "set-header" || act == "add-header" || act == "del-header" ||
-       act == "replace-header" || act == "replace-value") &&
-      cond > 2) {
-    // The message's framing and connection fields are the proxy's own (it writes them for
-    // each side): a rule may not change them, or the two sides would read different bodies.
-    std::string lname = w[2];
-    for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (lname == "content-length" || lname == "transfer-encoding" || lname == "connection") {
-      return Error{"'" + kw + " " + act + "' of '" + w[2] +
-                   "' is not supported by sluice: the "
-                   "proxy writes the message's framing and connection fields itself"};
-    }
-  }
-  if (act == "allow") {
-    r.act = Act::kAllow;
-  } else if (act == "deny" || act == "tarpit") {
-    r.act = act == "deny" ? Act::kDeny : Act::kTarpit;
-    r.status = response ? 502 : 403;
-    for (size_t i = 2; i < cond; ++i) {
-      if (w[i] == "deny_status" && i + 1 < cond) {
-        int64_t v = 0;
-        if (!ParseInt(w[i + 1], &v) || v < 200 || v > 599) {
-          return Error{"status code '" + w[i + 1] + "' out of range"};
-        }
-        static constexpr int kPages[] = {400, 403, 405, 408, 410, 422, 429, 500, 502, 503, 504};
-        if (std::find(std::begin(kPages), std::end(kPages), v) == std::end(kPages)) {
-          return Error{"status code '" + w[i + 1] +
-                       "' is not supported by sluice (it has "
-                       "pages for 400, 403, 405, 408, 410, 422, 429, 500, 502, 503 and 504)"};
-        }
-        r.status = static_cast<uint16_t>(v);
-        ++i;
-      } else {
-        return Error{"'" + kw + " " + act + "': unexpected argument '" + w[i] + "'"};
-      }
-    }
-  } else if (act == "return" && !response) {
-    r.act = Act::kReturn;
-    r.status = 200;
-    for (size_t i = 2; i < cond; ++i) {
-      const std::string& k = w[i];
-      if (i + 1 >= cond) return Error{"'" + kw + " return' : missing argument after '" + k + "'"};
-      const std::string& v = w[++i];
-      if (k == "status") {
-        int64_t n = 0;
-        if (!ParseInt(v, &n) || n < 200 || n > 599) {
-          return Error{"'" + kw + " return' : status code '" + v + "' out of range"};
-        }
-        r.status = static_cast<uint16_t>(n);
-      } else if (k == "content-type") {
-        r.name = v;
-      } else if (k == "string") {
-        r.body = v;
-      } else if (k == "lf-string") {
-        r.body_lf = true;
-        if (auto ok = x.c.ParseLogFmt(v, scope, &r.value); !ok) return Error{ok.error()};
-      } else if (k == "file" || k == "lf-file") {
-        bool ok = false;
-        const std::string body = ReadFile(v, &ok);
-        if (!ok) return Error{"'" + kw + " return' : failed to open file '" + v + "'"};
-        if (k == "file") {
-          r.body = body;
-        } else {
-          r.body_lf = true;
-          if (auto p = x.c.ParseLogFmt(body, scope, &r.value); !p) return Error{p.error()};
-        }
-      } else {
-        return Error{"'" + kw + " return' : unknown keyword '" + k + "'"};
-      }
-    }
-    if ((r.body_lf || !r.body.empty()) && r.name.empty()) {
-      return Error{"'" + kw + " return' : a content type is required for a body"};
-    }
-  } else if (act == "redirect" && !response) {
-    r.act = Act::kRedirect;
-    r.status = 302;
-    if (cond < 4) return Error{"'" + kw + " redirect' expects 'location', 'prefix' or 'scheme'"};
-    if (w[2] == "location") {
-      r.redirect = rules::RedirectKind::kLocation;
-    } else if (w[2] == "prefix") {
-      r.redirect = rules::RedirectKind::kPrefix;
-    } else if (w[2] == "scheme") {
-      r.redirect = rules::RedirectKind::kScheme;
-    } else {
-      return Error{"'" + kw + " redirect' expects 'location', 'prefix' or 'scheme' but got '" +
-                   w[2] + "'"};
-    }
-    if (auto ok = x.c.ParseLogFmt(w[3], scope, &r.value); !ok) return Error{ok.error()};
-    for (size_t i = 4; i < cond; ++i) {
-      if (w[i] == "code" && i + 1 < cond) {
-        int64_t n = 0;
-        if (!ParseInt(w[i + 1], &n) || (n != 301 && n != 302 && n != 303 && n != 307 && n != 308)) {
-          return Error{"'" + kw + " redirect': unsupported HTTP code '" + w[i + 1] + "'"};
-        }
-        r.status = static_cast<uint16_t>(n);
-        ++i;
-      } else if (w[i] == "drop-query") {
-        r.drop_query = true;
-      } else if (w[i] == "append-slash") {
-        r.append_slash = true;
-      } else {
-        return Error{"'" + kw + " redirect': unexpected keyword '" + w[i] + "'"};
-      }
-    }
-  } else if (act == "set-header" || act == "add-header") {
-    r.act = act == "set-header" ? Act::kSetHeader : Act::kAddHeader;
-    r.name = w[2];
-    if (cond > 4) return Error{"'" + kw + " " + act + "' expects exactly 2 arguments"};
-    if (auto ok = x.c.ParseLogFmt(w[3], scope, &r.value); !ok) return Error{ok.error()};
-  } else if (act == "set-log-level") {
-    if (auto ok = need(1); !ok) return Error{ok.error()};
-    static constexpr std::string_view kLevels[] = {"emerg",  "alert", "crit",  "err",   "warning",
-                                                   "notice", "info",  "debug", "silent"};
-    r.act = Act::kSetLogLevel;
-    r.status = 0xffff;
-    for (size_t l = 0; l < std::size(kLevels); ++l) {
-      if (w[2] == kLevels[l]) r.status = static_cast<uint16_t>(l);  // silent: 8
-    }
-    if (r.status == 0xffff) {
-      return Error{"'" + kw + " set-log-level' : unsupported log level '" + w[2] + "'"};
-    }
-  } else if (act == "replace-header" || act == "replace-value") {
-    if (auto ok = need(3); !ok) return Error{ok.error()};
-    r.act = act == "replace-header" ? Act::kReplaceHeader : Act::kReplaceValue;
-    r.name = w[2];
-    int code = 0;
-    PCRE2_SIZE at = 0;
-    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(w[3].data()), w[3].size(), 0, &code,
-                                   &at, nullptr);
-    if (!re) return Error{"'" + kw + " " + act + "' : invalid regex '" + w[3] + "'"};
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-    x.c.KeepRegex(re);
-    r.regex = re;
-    // HAProxy's \N references become PCRE2's ${N} (the format is evaluated first).
-    if (auto ok = x.c.ParseLogFmt(w[4], scope, &r.value); !ok) return Error{ok.error()};
-    for (rules::LfPiece& p : r.value.pieces) {
-      if (p.is_expr) continue;
-      std::string t;
-      for (size_t i = 0; i < p.text.size(); ++i) {
-        if (p.text[i] == '\\' && i + 1 < p.text.size() && p.text[i + 1] >= '0' &&
-            p.text[i + 1] <= '9') {
-          t += "${" + std::string(1, p.text[++i]) + "}";
-        } else if (p.text[i] == '$') {
-          t += "$$";
-        } else {
-          t.push_back(p.text[i]);
-        }
-      }
-      p.text = t;
-    }
-  } else if (act == "del-header") {
-    if (auto ok = need(1); !ok) return Error{ok.error()};
-    r.act = Act::kDelHeader;
-    r.name = w[2];
-  } else if (!response && (act == "set-path" || act == "set-pathq" || act == "set-uri" ||
-                           act == "set-query" || act == "set-method")) {
-    if (auto ok = need(1); !ok) return Error{ok.error()};
-    r.act = act == "set-path"    ? Act::kSetPath
-            : act == "set-pathq" ? Act::kSetPathq
-            : act == "set-uri"   ? Act::kSetUri
-            : act == "set-query" ? Act::kSetQuery
-                                 : Act::kSetMethod;
-    if (auto ok = x.c.ParseLogFmt(w[2], scope, &r.value); !ok) return Error{ok.error()};
-  } else if (response && act == "set-status") {
-    if (auto ok = need(1); !ok) return Error{ok.error()};
-    r.act = Act::kSetStatus;
-    int64_t n = 0;
-    if (!ParseInt(w[2], &n) || n < 100 || n > 999) {
-      return Error{"'" + kw + " set-status' expects an integer status code between 100 and 999"};
-    }
-    r.status = static_cast<uint16_t>(n);
-    for (size_t i = 3; i + 1 < cond; i += 2) {
-      if (w[i] == "reason") r.body = w[i + 1];
-    }
-  } else if (act.substr(0, 8) == "set-var(" || act.substr(0, 10) == "unset-var(") {
-    const bool unset = act[0] == 'u';
-    const size_t open = act.find('(');
-    if (act.back() != ')') return Error{"'" + kw + " " + act + "': missing closing ')'"};
-    const std::string name = act.substr(open + 1, act.size() - open - 2);
-    if (auto ok = CheckVarName(name); !ok) return Error{ok.error()};
-    r.act = unset ? Act::kUnsetVar : Act::kSetVar;
-    r.var = x.c.VarSlot(name);
-    if (!unset) {
-      if (auto ok = need(1); !ok) return Error{ok.error()};
-      if (auto ok = x.c.ParseExpr(w[2], scope, &r.expr); !ok) return Error{ok.error()};
-    }
-  } else {
-    return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'return', 'redirect', " +
-                 "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
-                 "'set-log-level', " + "'set-path', 'set-pathq', " +
-                 "'set-uri', 'set-query', 'set-method', 'set-status', 'set-var(...)' or " +
-                 "'unset-var(...)'; '" + act + "' is not supported by sluice"};
-  }
-  if (auto ok = x.c.ParseCond(w, cond, &r.cond); !ok) return Error{ok.error()};
-  return r;
-}
-
-base::Result<rules::Rule> ParseTcpRule(Ctx& x) {
-  const auto& w = x.line->args;
-  if (w.size() < 3) return Error{"'tcp-request' expects 'connection' or 'content' and an action"};
-  if (w[1] != "connection" && w[1] != "content") {
-    return Error{"'tcp-request' expects 'connection', 'content' or 'inspect-delay' but got '" +
-                 w[1] + "'"};
-  }
-  rules::Rule r;
-  r.line = static_cast<uint32_t>(x.line->line);
-  if (w[2] == "accept") {
-    r.act = Act::kAccept;
-  } else if (w[2] == "reject") {
-    r.act = Act::kReject;
-  } else if (w[2].substr(0, 8) == "set-var(" && w[2].back() == ')') {
-    const std::string name = w[2].substr(8, w[2].size() - 9);
-    if (auto ok = CheckVarName(name); !ok) return Error{ok.error()};
-    r.act = Act::kSetVar;
-    r.var = x.c.VarSlot(name);
-    if (w.size() < 4) return Error{"'tcp-request " + w[1] + " " + w[2] + "' expects a sample"};
-    if (auto ok = x.c.ParseExpr(w[3], ExprScope{w[1] == "content" && x.http, false}, &r.expr);
-        !ok) {
-      return Error{ok.error()};
-    }
-  } else {
-    return Error{"'tcp-request " + w[1] + "' expects 'accept', 'reject' or 'set-var(...)'; '" +
-                 w[2] + "' is not supported by sluice"};
-  }
-  if (auto ok = x.c.ParseCond(w, CondAt(w, 3), &r.cond); !ok) return Error{ok.error()};
-  return r;
-}
-
-}  // namespace
 
 namespace {
 
@@ -1127,7 +849,7 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
     rules::ProxyRules* be = be_of[pi] >= 0 ? &snap.backends[be_of[pi]] : nullptr;
     for (const config::RuleLine& line : p.rule_lines) {
       c.At(line.file, line.line);
-      Ctx x{c, cfg, diags, &line, p.mode_http, fe != nullptr};
+      RuleLine x{c, cfg, diags, &line, p.mode_http, fe != nullptr};
       const std::string& kw = line.args[0];
       if (kw == "acl") {
         if (line.args.size() < 3) {

@@ -1,0 +1,37 @@
+// Slow path, inside controlplane/rules: the actions of `http-request`, `http-response` and
+// `tcp-request` lines (docs/rules.md lists them), parsed into the workers' rules::Rule.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "controlplane/rules/rules_compile.h"
+
+namespace sluice::rulescp {
+
+// One rule line being compiled, with where its alerts go.
+struct RuleLine {
+  Compiler& c;
+  const config::Config& cfg;
+  std::vector<config::Diagnostic>* diags;
+  const config::RuleLine* line;
+  bool http;
+  bool frontend;
+  void Alert(const std::string& msg) {
+    diags->push_back(config::Diagnostic{config::Diagnostic::Severity::kAlert, line->file,
+                                        line->line, line->args[0], msg});
+  }
+};
+
+// Index of the first "if"/"unless" at or after `from`, or w.size().
+size_t CondAt(const std::vector<std::string>& w, size_t from);
+// http-request / http-response ACTION ... [if|unless COND]
+base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response);
+// tcp-request connection|content ACTION ... [if|unless COND]
+base::Result<rules::Rule> ParseTcpRule(RuleLine& x);
+// A variable's name with its scope (HAProxy's error when it has none).
+base::Result<bool> CheckVarName(std::string_view v);
+// `msg` ended by one period, as HAProxy's alerts.
+std::string Period(const std::string& msg);
+
+}  // namespace sluice::rulescp
