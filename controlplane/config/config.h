@@ -154,7 +154,8 @@ using BalanceAlgo = proxy::Algo;
 // A `frontend`, `backend` or `listen` section (mode tcp), with what it inherited from its
 // `defaults` section already applied.
 // A rule line kept as written for the rules compiler (controlplane/rules): `acl`,
-// `http-request`, `http-response`, `tcp-request`, `use_backend`, in file order.
+// `http-request`, `http-response`, `tcp-request`, `use_backend`, `capture`, `declare`, in
+// file order.
 struct RuleLine {
   std::string file;
   int line = 0;

@@ -64,6 +64,59 @@ void UseBackend(ParseContext& ctx, const KeywordRow&, const Args& args) {
   Keep(ctx, args);
 }
 
+// The number after `len` (0 and up; the compiler bounds the sum).
+bool CaptureLen(ParseContext& ctx, const std::string& v) {
+  if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+    ctx.Alert("'" + std::string(ctx.keyword == "declare" ? "declare capture" : "capture") +
+              "': cannot parse the length '" + v + "'.");
+    return false;
+  }
+  return true;
+}
+
+// capture request|response header NAME len N; capture cookie is refused (no cookie captures).
+void Capture(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (RefuseInDefaults(ctx)) return;
+  if (!HasFrontend(ctx)) return;
+  if (args[1] == "cookie") {
+    ctx.Alert("'capture cookie' is not supported by sluice.");
+    return;
+  }
+  if ((args[1] != "request" && args[1] != "response") || args.size() < 3 || args[2] != "header") {
+    ctx.Alert("'capture' expects 'cookie' or 'request header' or 'response header'.");
+    return;
+  }
+  if (args.size() != 6 || args[4] != "len") {
+    ctx.Alert("'capture " + args[1] + "' expects 'header' <header_name> 'len' <len>.");
+    return;
+  }
+  if (!CaptureLen(ctx, args[5])) return;
+  Keep(ctx, args);
+}
+
+// declare capture request|response len N
+void Declare(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (RefuseInDefaults(ctx)) return;
+  if (args[1] != "capture") {
+    ctx.Alert("unknown declaration type '" + args[1] + "' (supports 'capture').");
+    return;
+  }
+  if (!ctx.config.proxies.back().HasFrontend()) {
+    ctx.Alert("'declare' only available in frontend or listen section.");
+    return;
+  }
+  if (args.size() < 3 || (args[2] != "request" && args[2] != "response")) {
+    ctx.Alert("'declare capture' expects 'request' or 'response'.");
+    return;
+  }
+  if (args.size() != 5 || args[3] != "len") {
+    ctx.Alert("'declare capture' requires a capture length ('len').");
+    return;
+  }
+  if (!CaptureLen(ctx, args[4])) return;
+  Keep(ctx, args);
+}
+
 constexpr KeywordRow kRulesKeywords[] = {
     {"acl", Match::kExact, &Acl, 2, -1, "a name and a fetch method", ""},
     {"http-request", Match::kExact, &HttpRule, 1, -1, "an action", ""},
@@ -71,6 +124,9 @@ constexpr KeywordRow kRulesKeywords[] = {
     {"tcp-request", Match::kExact, &TcpRequest, 2, -1, "'connection' or 'content' and an action",
      ""},
     {"use_backend", Match::kExact, &UseBackend, 1, -1, "a backend name", ""},
+    {"capture", Match::kExact, &Capture, 1, -1, "'cookie' or 'request header' or 'response header'",
+     ""},
+    {"declare", Match::kExact, &Declare, 1, -1, "a declaration type", ""},
 };
 
 }  // namespace

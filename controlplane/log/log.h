@@ -51,14 +51,16 @@ struct LogEvent {
   std::string request;               // %r (empty: "<BADREQ>"), %HM %HU %HV %HP %HQ
   // %[expr]: the values the worker computed, in the format's order (nullopt: missing, "-").
   std::vector<std::optional<std::string>> samples;
+  // %hr %hrl %hs %hsl: the frontend's capture slots (none configured: empty; nullopt: nothing
+  // captured in that slot).
+  std::vector<std::optional<std::string>> req_caps, res_caps;
 };
 
-// haproxy's `option httplog` format (configuration.txt 8.2.3). HAProxy's own string ends in
-// "%hr %hs %{+Q}r": with no captures (sluice has none yet) they print nothing, spaces
-// included, which is this.
+// haproxy's `option httplog` format (configuration.txt 8.2.3). Without captures %hr and %hs
+// print nothing and their spaces collapse into one (separators).
 inline constexpr std::string_view kHttpLogFormat =
     "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc "
-    "%sq/%bq %{+Q}r";
+    "%sq/%bq %hr %hs %{+Q}r";
 
 // haproxy's `option tcplog` format (configuration.txt 8.2.2).
 inline constexpr std::string_view kTcpLogFormat =

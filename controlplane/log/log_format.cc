@@ -67,6 +67,11 @@ enum class LogFormat::Var : uint8_t {
   kTermCookie,    // %tsc
   kCookieIn,      // %CC
   kCookieOut,     // %CS
+  kSeparator,     // a run of spaces: one space, unless the line already ends in one
+  kCapReq,        // %hr
+  kCapReqList,    // %hrl
+  kCapRes,        // %hs
+  kCapResList,    // %hsl
 };
 
 namespace {
@@ -131,11 +136,15 @@ constexpr VarName kVars[] = {
     {"tsc", Var::kTermCookie},
     {"CC", Var::kCookieIn},
     {"CS", Var::kCookieOut},
+    {"hr", Var::kCapReq},
+    {"hrl", Var::kCapReqList},
+    {"hs", Var::kCapRes},
+    {"hsl", Var::kCapResList},
 };
 
 // haproxy's other variables: HTTP, TLS, captures, counters and ids (configuration.txt 8.2.4).
-constexpr std::string_view kUnsupportedVars[] = {"HPO", "ID",  "Td", "Th", "Tu",   "hr",  "hrl",
-                                                 "hs",  "hsl", "lc", "rt", "sslc", "sslv"};
+constexpr std::string_view kUnsupportedVars[] = {"HPO", "ID", "Td",   "Th",  "Tu",
+                                                 "lc",  "rt", "sslc", "sslv"};
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -254,6 +263,51 @@ void AppendDateOffset(int64_t unix_us, bool local, std::string* out) {
   AppendOffset(t.gmt_offset_s, false, out);
 }
 
+// A captured value as HAProxy logs it (log.c's hdr_encode_map): control bytes, bytes from
+// 127 up, and '"', '#', '{', '|', '}' as '#' and two upper-case hex digits.
+void AppendCaptured(std::string_view v, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char ch : v) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 32 || b >= 127 || ch == '"' || ch == '#' || ch == '{' || ch == '|' || ch == '}') {
+      out->push_back('#');
+      out->push_back(kHex[b >> 4]);
+      out->push_back(kHex[b & 15]);
+    } else {
+      out->push_back(ch);
+    }
+  }
+}
+
+// %hr / %hs: "{v1|v2}" (quoted whole with Q); %hrl / %hsl: "v1 v2" ("-" for an empty slot,
+// each quoted with Q). Nothing at all when the frontend captures nothing.
+void AppendCaptures(const std::vector<std::optional<std::string>>& caps, bool list, uint8_t fl,
+                    std::string* out) {
+  if (caps.empty()) return;
+  const bool q = (fl & kQuote) != 0;
+  if (!list) {
+    if (q) out->push_back('"');
+    out->push_back('{');
+    for (size_t i = 0; i < caps.size(); ++i) {
+      if (i) out->push_back('|');
+      if (caps[i]) AppendCaptured(*caps[i], out);
+    }
+    out->push_back('}');
+    if (q) out->push_back('"');
+    return;
+  }
+  for (size_t i = 0; i < caps.size(); ++i) {
+    if (i) out->push_back(' ');
+    if (q) out->push_back('"');
+    if (caps[i]) {
+      AppendCaptured(*caps[i], out);
+    } else if (!q) {
+      out->push_back('-');
+    }
+    if (q) out->push_back('"');
+  }
+}
+
 // A port goes with its address: "-" when the address is unknown.
 void AppendPort(std::string_view ip, uint16_t port, std::string* out) {
   if (ip.empty()) {
@@ -286,6 +340,12 @@ std::optional<LogFormat> LogFormat::Compile(std::string_view text, std::string* 
   const size_t n = text.size();
   while (i < n) {
     const char c = text[i];
+    if (c == ' ') {  // HAProxy's separator: one space for a run of them
+      flush();
+      while (i < n && text[i] == ' ') ++i;
+      f.nodes_.push_back(Node{Var::kSeparator, 0, {}});
+      continue;
+    }
     if (c != '%') {
       literal.push_back(c);
       ++i;
@@ -384,9 +444,31 @@ std::string LogFormat::Render(const LogEvent& e) const {
 }
 
 void LogFormat::RenderTo(const LogEvent& e, std::string* out) const {
+  // HAProxy writes a separator only where the line does not already end in one, so the
+  // spaces around a variable that writes nothing (%hr without captures) come out once.
+  bool last_space = true;
+  size_t mark = out->size();
   for (const Node& node : nodes_) {
     const uint8_t fl = node.flags;
+    if (out->size() != mark) last_space = false;
+    if (node.var == Var::kSeparator) {
+      if (!last_space) out->push_back(' ');
+      last_space = true;
+      mark = out->size();
+      continue;
+    }
+    mark = out->size();
     switch (node.var) {
+      case Var::kSeparator:
+        break;
+      case Var::kCapReq:
+      case Var::kCapReqList:
+        AppendCaptures(e.req_caps, node.var == Var::kCapReqList, fl, out);
+        break;
+      case Var::kCapRes:
+      case Var::kCapResList:
+        AppendCaptures(e.res_caps, node.var == Var::kCapResList, fl, out);
+        break;
       case Var::kText:
         out->append(node.text);
         break;

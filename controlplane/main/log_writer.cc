@@ -64,6 +64,20 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
     e.samples.emplace_back(std::string(r.samples + off, len));
     off += len;
   }
+  off = 0;
+  for (const bool response : {false, true}) {
+    const uint32_t n = response ? r.ncap_res : r.ncap_req;
+    auto& out = response ? e.res_caps : e.req_caps;
+    for (uint32_t k = 0; k < n && k < proxy::kLogCaptures; ++k) {
+      const uint16_t len = r.cap_len[k + (response ? proxy::kLogCaptures : 0)];
+      if (len == proxy::kLogSampleMissing || off + len > proxy::kLogCaptureBytes) {
+        out.emplace_back(std::nullopt);
+        continue;
+      }
+      out.emplace_back(std::string(r.caps + off, len));
+      off += len;
+    }
+  }
   return e;
 }
 

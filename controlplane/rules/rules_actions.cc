@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "controlplane/rules/pattern_store.h"
+#include "dataplane/rules/capture.h"
 
 namespace sluice::rulescp {
 
@@ -20,6 +21,28 @@ size_t CondAt(const std::vector<std::string>& w, size_t from) {
     if (w[i] == "if" || w[i] == "unless") return i;
   }
   return w.size();
+}
+
+base::Result<uint32_t> AddCaptureSlot(rules::ProxyRules* fe, bool response, std::string header,
+                                      int64_t len) {
+  auto& slots = response ? fe->res_caps : fe->req_caps;
+  uint32_t used = 0;
+  for (const auto* list : {&fe->req_caps, &fe->res_caps}) {
+    for (const rules::CaptureSlot& c : *list) used += c.len;
+  }
+  if (slots.size() >= rules::kMaxCaptures || len < 0 ||
+      len > static_cast<int64_t>(rules::kCaptureBytes - used)) {
+    return Error{"sluice keeps at most " + std::to_string(rules::kMaxCaptures) +
+                 " captures each way and " + std::to_string(rules::kCaptureBytes) +
+                 " bytes of captures in all per frontend (" + std::to_string(used) +
+                 " bytes declared before this one)"};
+  }
+  rules::CaptureSlot c;
+  c.header = std::move(header);
+  c.len = static_cast<uint16_t>(len);
+  c.off = static_cast<uint16_t>(used);
+  slots.push_back(std::move(c));
+  return static_cast<uint32_t>(slots.size() - 1);
 }
 
 namespace {
@@ -223,6 +246,29 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
     for (size_t i = 3; i + 1 < cond; i += 2) {
       if (w[i] == "reason") r.body = w[i + 1];
     }
+  } else if (act == "capture") {
+    // http-request capture <sample> [ len <length> | id <id> ]; http-response: id only.
+    const std::string usage = response ? "<expression> id <idx>"
+                                       : "<expression> [ 'len' <length> | id <idx> ]";
+    if (response && cond == 5 && w[3] != "id") {
+      return Error{"expects 'id', found '" + w[3] + "'"};
+    }
+    if (cond != 5 || (w[3] != "id" && w[3] != "len")) return Error{"expects " + usage};
+    if (auto ok = x.c.ParseExpr(w[2], scope, &r.expr); !ok) return Error{ok.error()};
+    int64_t n = 0;
+    if (!ParseI64(w[4], &n) || n < 0) {
+      return Error{"'" + kw + " capture' : invalid " + (w[3] == "len" ? "length" : "id") + " '" +
+                   w[4] + "'"};
+    }
+    r.act = Act::kCapture;
+    if (w[3] == "len") {
+      if (!x.fe) return Error{"proxy '" + x.proxy + "' has no frontend capability"};
+      auto slot = AddCaptureSlot(x.fe, false, "", n);
+      if (!slot) return Error{slot.error()};
+      r.var = *slot;
+    } else {
+      r.var = static_cast<uint32_t>(n);  // checked once the proxy is read
+    }
   } else if (act.substr(0, 8) == "set-var(" || act.substr(0, 10) == "unset-var(") {
     const bool unset = act[0] == 'u';
     const size_t open = act.find('(');
@@ -239,7 +285,7 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
     return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'return', 'redirect', " +
                  "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
                  "'set-log-level', " + "'set-path', 'set-pathq', " +
-                 "'set-uri', 'set-query', 'set-method', 'set-status', 'set-var(...)' or " +
+                 "'set-uri', 'set-query', 'set-method', 'set-status', 'capture', 'set-var(...)' or " +
                  "'unset-var(...)'; '" + act + "' is not supported by sluice"};
   }
   if (auto ok = x.c.ParseCond(w, cond, &r.cond); !ok) return Error{ok.error()};

@@ -17,6 +17,8 @@ struct RuleLine {
   const config::RuleLine* line;
   bool http;
   bool frontend;
+  rules::ProxyRules* fe;  // the frontend's part (captures), nullptr in a backend
+  std::string proxy;      // its name
   void Alert(const std::string& msg) {
     diags->push_back(config::Diagnostic{config::Diagnostic::Severity::kAlert, line->file,
                                         line->line, line->args[0], msg});
@@ -29,6 +31,10 @@ size_t CondAt(const std::vector<std::string>& w, size_t from);
 base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response);
 // tcp-request connection|content ACTION ... [if|unless COND]
 base::Result<rules::Rule> ParseTcpRule(RuleLine& x);
+// A new capture slot of `len` bytes at the end of the frontend's request or response slots
+// (`header` "": filled by rules); returns its index. Refused past the block's bounds.
+base::Result<uint32_t> AddCaptureSlot(rules::ProxyRules* fe, bool response, std::string header,
+                                      int64_t len);
 // A variable's name with its scope (HAProxy's error when it has none).
 base::Result<bool> CheckVarName(std::string_view v);
 // `msg` ended by one period, as HAProxy's alerts.

@@ -95,6 +95,8 @@ constexpr FetchDef kFetches[] = {
     {"scook", Fetch::kResCook, "S", SmpType::kStr, Match::kStr, true, true},
     {"res.ver", Fetch::kResVer, "", SmpType::kStr, Match::kStr, true, true},
     {"resp_ver", Fetch::kResVer, "", SmpType::kStr, Match::kStr, true, true},
+    {"capture.req.hdr", Fetch::kCaptureReqHdr, "i", SmpType::kStr, Match::kStr, true, false},
+    {"capture.res.hdr", Fetch::kCaptureResHdr, "i", SmpType::kStr, Match::kStr, true, true},
 };
 
 // HAProxy's predefined ACLs (configuration.txt 7.4), as the ACL lines they stand for.
@@ -849,9 +851,21 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
     rules::ProxyRules* be = be_of[pi] >= 0 ? &snap.backends[be_of[pi]] : nullptr;
     for (const config::RuleLine& line : p.rule_lines) {
       c.At(line.file, line.line);
-      RuleLine x{c, cfg, diags, &line, p.mode_http, fe != nullptr};
+      RuleLine x{c, cfg, diags, &line, p.mode_http, fe != nullptr, fe, p.name};
       const std::string& kw = line.args[0];
-      if (kw == "acl") {
+      if (kw == "capture" || kw == "declare") {
+        // capture request|response header NAME len N / declare capture request|response len N
+        // (the parser checked the words; captures are a frontend's).
+        if (!fe) continue;
+        const bool header = kw == "capture";
+        const auto& w = line.args;
+        int64_t len = 0;
+        ParseI64(w.back(), &len);
+        if (auto ok = AddCaptureSlot(fe, w[header ? 1 : 2] == "response", header ? w[3] : "", len);
+            !ok) {
+          x.Alert("'" + kw + "' : " + Period(ok.error()));
+        }
+      } else if (kw == "acl") {
         if (line.args.size() < 3) {
           x.Alert("'acl' expects a name and a fetch method");
           continue;
@@ -930,6 +944,22 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
         fe->use_backend.push_back(std::move(u));
       }
     }
+    // `capture ... id N` of a frontend's rules names a slot the frontend declares (anywhere in
+    // its section, as HAProxy checks once the proxy is read).
+    if (fe) {
+      for (const bool response : {false, true}) {
+        for (const rules::Rule& r : response ? fe->http_res : fe->http_req) {
+          const size_t n = response ? fe->res_caps.size() : fe->req_caps.size();
+          if (r.act != Act::kCapture || r.var < n) continue;
+          diags->push_back(config::Diagnostic{
+              config::Diagnostic::Severity::kAlert, p.file, static_cast<int>(r.line),
+              response ? "http-response" : "http-request",
+              "Proxy '" + p.name + "': unable to find capture id '" + std::to_string(r.var) +
+                  "' referenced by " + (response ? "http-response" : "http-request") +
+                  " capture rule."});
+        }
+      }
+    }
   }
   // log-format expressions, after every section (HAProxy resolves them at the end too).
   for (size_t pi = 0; pi < cfg.proxies.size(); ++pi) {
@@ -955,7 +985,8 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
   for (const auto* side : {&snap.frontends, &snap.backends}) {
     for (const rules::ProxyRules& r : *side) {
       if (!r.tcp_conn.empty() || !r.tcp_content.empty() || !r.http_req.empty() ||
-          !r.http_res.empty() || !r.use_backend.empty() || !r.log_exprs.empty()) {
+          !r.http_res.empty() || !r.use_backend.empty() || !r.log_exprs.empty() ||
+          !r.req_caps.empty() || !r.res_caps.empty()) {
         snap.active = true;
       }
     }

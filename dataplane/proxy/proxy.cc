@@ -89,6 +89,7 @@ Proxy::~Proxy() {
       sessions_[i].req_in.Clear();
       if (sessions_[i].strm.retry_head) rte_pktmbuf_free(sessions_[i].strm.retry_head);
       if (sessions_[i].strm.req_line) rte_pktmbuf_free(sessions_[i].strm.req_line);
+      if (sessions_[i].strm.caps) rte_pktmbuf_free(sessions_[i].strm.caps);
     }
     rte_free(sessions_);
   }
@@ -635,6 +636,10 @@ void Proxy::FinishStream(Session& s) noexcept {
   if (t.req_line) {
     rte_pktmbuf_free(t.req_line);
     t.req_line = nullptr;
+  }
+  if (t.caps) [[unlikely]] {
+    rte_pktmbuf_free(t.caps);
+    t.caps = nullptr;
   }
 }
 

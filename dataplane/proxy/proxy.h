@@ -184,6 +184,9 @@ class Proxy {
     bool no_reuse = false;         // this stream's next connection is a new one
     rte_mbuf* retry_head = nullptr;
     uint32_t retry_len = 0;
+    // The frontend's captures (rules/capture.h): an mbuf taken when the first value is
+    // captured, nullptr until then.
+    rte_mbuf* caps = nullptr;
   };
   // A session: one accepted client connection (HAProxy's session), its frontend, its timer,
   // and the stream it runs. The client endpoint belongs to the session, so it outlives any
@@ -342,6 +345,14 @@ class Proxy {
   bool EditDrops(std::string_view name) const noexcept;
   void WriteEdits(http::HeadWriter& w) const noexcept;
   void LogSamples(const Session& s, LogRecord* r) noexcept;
+  // The stream's capture block, taken (all slots empty) when it has none; nullptr when the
+  // mbuf pool is empty.
+  uint8_t* CaptureBlock(Stream& t) noexcept;
+  // `capture request|response header`: the fields of the head just parsed (scratch_, head_)
+  // into the frontend's slots.
+  void CaptureHeaders(Session& s, bool response) noexcept;
+  // The stream's captures into the log record.
+  void LogCaptures(const Session& s, LogRecord* r) const noexcept;
 
   Setup s_;
   conn::Conns* conns_ = nullptr;

@@ -262,6 +262,9 @@ inline constexpr uint8_t kLogLevelDefault = 0xff;
 inline constexpr uint32_t kLogSamples = 8;
 inline constexpr uint32_t kLogSampleBytes = 512;
 inline constexpr uint16_t kLogSampleMissing = 0xffff;
+// The captures of a log line (rules/capture.h's bounds).
+inline constexpr uint32_t kLogCaptures = 16;
+inline constexpr uint32_t kLogCaptureBytes = 1024;
 
 // One log line's worth of a session, written by its worker when the session ends (or is
 // accepted, LogMode::kConnect) and turned into text by the control plane (controlplane/log).
@@ -288,6 +291,12 @@ struct LogRecord {
   uint8_t nsamples;
   uint16_t sample_len[kLogSamples];  // kLogSampleMissing: no sample ("-")
   char samples[kLogSampleBytes];
+  // %hr %hs: the frontend's request and response captures, each slot's length at its entry
+  // (request i: i, response i: rules::kMaxCaptures + i; kLogSampleMissing: none), the bytes
+  // one after the other in slot order.
+  uint8_t ncap_req, ncap_res;
+  uint16_t cap_len[2 * kLogCaptures];
+  char caps[kLogCaptureBytes];
 };
 
 // A single-producer (the worker: `head`) single-consumer (the control plane: `tail`) ring of

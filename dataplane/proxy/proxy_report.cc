@@ -120,7 +120,11 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   r.srv_queue = 0;  // no per-server queue: sessions wait in the backend's
   r.backend_queue = has_be ? queues_[t.backend].len : 0;
   r.nsamples = 0;
-  if (rules_ && rules_->active) [[unlikely]] LogSamples(s, &r);
+  r.ncap_req = r.ncap_res = 0;
+  if (rules_ && rules_->active) [[unlikely]] {
+    LogSamples(s, &r);
+    LogCaptures(s, &r);
+  }
   ring.head.store(head + 1, std::memory_order_release);
 }
 

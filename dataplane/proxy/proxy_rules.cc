@@ -5,10 +5,12 @@
 // evaluates in the worker's one arena and writes into bounded buffers.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <rte_mbuf.h>
 
 #include <cstring>
 
 #include "dataplane/http/h1_replies.h"
+#include "dataplane/rules/capture.h"
 #include "dataplane/proxy/proxy.h"
 
 namespace sluice::proxy {
@@ -74,6 +76,7 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
     c->req_head = scratch_;
     c->req = head_;
   }
+  if (s.strm.caps) c->caps = rte_pktmbuf_mtod(s.strm.caps, uint8_t*);
   arena_->Reset();
   if (vars_->owner != s.uid) vars_->Reset(s.uid);
 }
@@ -150,6 +153,7 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
   vars_->Reset(s.uid);  // txn.* start empty with each request
   if (rules_ && s.frontend < rules_->frontends.size()) {
     const rules::ProxyRules& fr = rules_->frontends[s.frontend];
+    if (t.http && !fr.req_caps.empty()) CaptureHeaders(s, false);
     // tcp-request content: the request is complete here.
     if (!fr.tcp_content.empty()) {
       const Env env(*this);
@@ -433,11 +437,89 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
       case rules::Act::kUnsetVar:
         vars_->Unset(r.var);
         break;
+      case rules::Act::kCapture: {
+        // The slot is the session's frontend's (a backend's rule names one by id).
+        const auto& slots = res_rules_ ? rules_->frontends[s.frontend].res_caps
+                                       : rules_->frontends[s.frontend].req_caps;
+        if (r.var >= slots.size()) break;
+        rules::Sample smp;
+        if (!rules::Eval(r.expr, c, &smp) || !rules::AsText(smp, c)) break;
+        uint8_t* block = CaptureBlock(s.strm);
+        if (!block) break;
+        c.caps = block;
+        rules::PutCapture(block, r.var + (res_rules_ ? rules::kMaxCaptures : 0), slots[r.var].off,
+                          slots[r.var].len, smp.str);
+        break;
+      }
       default:
         break;
     }
   }
   return true;
+}
+
+uint8_t* Proxy::CaptureBlock(Stream& t) noexcept {
+  if (!t.caps) {
+    rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+    if (!m) {
+      tcp_->counters().Inc(counters::Counter::proxy_drop_no_mbuf);
+      return nullptr;
+    }
+    if (rte_pktmbuf_tailroom(m) < rules::kCaptureBlock) {  // a pool too small for captures
+      rte_pktmbuf_free(m);
+      return nullptr;
+    }
+    t.caps = m;
+    rules::ClearCaptures(rte_pktmbuf_mtod(m, uint8_t*));
+  }
+  return rte_pktmbuf_mtod(t.caps, uint8_t*);
+}
+
+void Proxy::CaptureHeaders(Session& s, bool response) noexcept {
+  const auto& slots = response ? rules_->frontends[s.frontend].res_caps
+                               : rules_->frontends[s.frontend].req_caps;
+  const http::MessageHead& h = *head_;
+  uint8_t* block = nullptr;
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    const rules::CaptureSlot& slot = slots[i];
+    if (slot.header.empty()) continue;
+    // HAProxy keeps the last field of the name, whole (commas included).
+    for (uint16_t fi = h.nfields; fi-- > 0;) {
+      const http::HeaderField& f = h.fields[fi];
+      if (!http::EqualsNoCase(f.name.In(scratch_), slot.header)) continue;
+      if (!block && !(block = CaptureBlock(s.strm))) return;
+      rules::PutCapture(block, i + (response ? rules::kMaxCaptures : 0), slot.off, slot.len,
+                        f.value.In(scratch_));
+      break;
+    }
+  }
+}
+
+static_assert(kLogCaptures == rules::kMaxCaptures && kLogCaptureBytes == rules::kCaptureBytes &&
+              kLogSampleMissing == rules::kNotCaptured);
+
+void Proxy::LogCaptures(const Session& s, LogRecord* r) const noexcept {
+  r->ncap_req = r->ncap_res = 0;
+  if (!rules_ || s.frontend >= rules_->frontends.size()) return;
+  const rules::ProxyRules& fr = rules_->frontends[s.frontend];
+  const uint8_t* block = s.strm.caps ? rte_pktmbuf_mtod(s.strm.caps, const uint8_t*) : nullptr;
+  uint32_t used = 0;
+  for (const bool response : {false, true}) {
+    const auto& slots = response ? fr.res_caps : fr.req_caps;
+    for (uint32_t i = 0; i < slots.size(); ++i) {
+      const uint32_t entry = i + (response ? rules::kMaxCaptures : 0);
+      std::string_view v;
+      uint16_t len = rules::kNotCaptured;
+      if (block && rules::GetCapture(block, entry, slots[i].off, &v) &&
+          v.size() <= rules::kCaptureBytes - used) {
+        std::memcpy(r->caps + used, v.data(), v.size());
+        used += static_cast<uint32_t>(v.size());
+        len = static_cast<uint16_t>(v.size());
+      }
+      r->cap_len[entry] = len;
+    }
+    (response ? r->ncap_res : r->ncap_req) = static_cast<uint8_t>(slots.size());
+  }
 }
 
 void Proxy::RuleReply(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
@@ -463,7 +545,7 @@ void Proxy::RuleReply(uint32_t si, uint16_t code, std::string_view head, std::st
 bool Proxy::ResponseRules(uint32_t si) noexcept {
   if (!rules_) return true;
   Session& s = sessions_[si];
-  const Stream& t = s.strm;
+  Stream& t = s.strm;
   const rules::Rule* lists[2] = {nullptr, nullptr};
   size_t sizes[2] = {0, 0};
   if (t.backend < rules_->backends.size()) {
@@ -473,6 +555,7 @@ bool Proxy::ResponseRules(uint32_t si) noexcept {
   if (s.frontend < rules_->frontends.size()) {
     lists[1] = rules_->frontends[s.frontend].http_res.data();
     sizes[1] = rules_->frontends[s.frontend].http_res.size();
+    if (!rules_->frontends[s.frontend].res_caps.empty()) CaptureHeaders(s, true);
   }
   if (!sizes[0] && !sizes[1]) return true;
   res_rules_ = true;

@@ -70,6 +70,9 @@ enum class Fetch : uint8_t {
   // TLS (until TLS lands: not a TLS connection)
   kSslFc,
   kSslFcSni,
+  // The stream's captures (capture.req.hdr(N), capture.res.hdr(N)).
+  kCaptureReqHdr,
+  kCaptureResHdr,
 };
 
 enum class Conv : uint8_t {
@@ -195,6 +198,7 @@ enum class Act : uint8_t {
   kSetLogLevel,
   kReplaceHeader,
   kReplaceValue,
+  kCapture,  // http-request / http-response capture: `expr` into capture slot `var`
 };
 
 enum class RedirectKind : uint8_t { kLocation, kPrefix, kScheme };
@@ -221,8 +225,18 @@ struct UseBackend {
   LogFmt dynamic;                 // `use_backend %[...]`: the name, found at run time
 };
 
+// One capture slot of a frontend (`capture request|response header NAME len N`, `declare
+// capture`, `http-request capture ... len N`): where its bytes go in the stream's capture
+// block (dataplane/rules/capture.h).
+struct CaptureSlot {
+  std::string header;  // slow path: compiled; the header captured as received ("": by rules)
+  uint16_t len = 0;    // at most this many bytes kept
+  uint16_t off = 0;    // in the block's bytes
+};
+
 struct ProxyRules {
   std::vector<Rule> tcp_conn, tcp_content, http_req, http_res;  // slow path: compiled
+  std::vector<CaptureSlot> req_caps, res_caps;                  // slow path: compiled
   std::vector<UseBackend> use_backend;                          // slow path: compiled
   std::vector<LogFmt> log_exprs;  // slow path: the `%[...]` of the log-format, in order
 };
@@ -294,6 +308,7 @@ struct Ctx {
   const http::MessageHead* req = nullptr;
   const uint8_t* res_head = nullptr;
   const http::MessageHead* res = nullptr;
+  uint8_t* caps = nullptr;  // the stream's capture block (capture.h), nullptr: none
 };
 
 // Evaluates `e`: false when the sample is missing (a fetch without its data, a converter

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "dataplane/rules/capture.h"
 #include "dataplane/rules/expr.h"
 #include "dataplane/rules/sample_text.h"
 
@@ -295,6 +296,23 @@ bool DoFetch(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor) noexcept {
       return true;
     case Fetch::kSslFcSni:
       return false;
+    case Fetch::kCaptureReqHdr:
+    case Fetch::kCaptureResHdr: {
+      if (!c.caps || !c.rules || c.frontend >= c.rules->frontends.size() || e.a[0].i < 0)
+        return false;
+      const bool res = e.fetch == Fetch::kCaptureResHdr;
+      const ProxyRules& pr = c.rules->frontends[c.frontend];
+      const auto& slots = res ? pr.res_caps : pr.req_caps;
+      const auto i = static_cast<size_t>(e.a[0].i);
+      if (i >= slots.size()) return false;
+      std::string_view v;
+      if (!GetCapture(c.caps, static_cast<uint32_t>(i + (res ? kMaxCaptures : 0)), slots[i].off,
+                      &v)) {
+        return false;
+      }
+      *out = Sample::Str(v);
+      return true;
+    }
     case Fetch::kProtoHttp:
       *out = Sample::Bool(http);
       return true;

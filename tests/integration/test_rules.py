@@ -205,6 +205,36 @@ def test_set_log_level(rules_tb):
         log.close()
 
 
+@pytest.mark.sanitizer
+def test_captures_in_log_and_headers(rules_tb):
+    """fe_cap: `capture request|response header`, `http-request capture ... len`, `declare
+    capture` with `http-response capture ... id`, read back by capture.req.hdr /
+    capture.res.hdr in a response header and written by %hr / %hs in the httplog line, with
+    HAProxy's '#XX' escaping (its bytes as Debian's haproxy 2.6 wrote them)."""
+    log = Syslog()
+    try:
+        log.drain()
+        p = curl("-i", "-H", "Host: example.com.long", "-A", "curl/8", "-H", "X-Foo: a|bcd",
+                 f"http://{VIP}:8081/cap")
+        assert p.returncode == 0, p.stderr
+        head = p.stdout.partition("\n\n")[0]
+        cap = re.search(r"(?im)^x-cap: (.*)$", head)
+        server = re.search(r"(?im)^x-server: (.*)$", head).group(1).strip()
+        assert cap and cap.group(1).strip() == f"example.com./a|b/{server}", head
+        # Missing fields: empty slots; the last field of a name is the one kept.
+        p = curl("-i", "-H", "User-Agent:", "-H", "X-Foo: 1", "-H", "X-Foo: 2",
+                 f"http://{VIP}:8081/cap2")
+        assert p.returncode == 0, p.stderr
+        lines = [l for l in log.lines(20, timeout=3) if " fe_cap " in l]
+        assert len(lines) == 2, lines
+        assert re.search(r'0/0 \{example\.com\.\|curl/\|a#7Cb\} \{s\|s[12]\} '
+                         r'"GET /cap HTTP/1\.1"$', lines[0].rstrip()), lines[0]
+        assert re.search(r'0/0 \{10\.10\.1\.1:80\|\|2\} \{s\|s[12]\} "GET /cap2 HTTP/1\.1"$',
+                         lines[1].rstrip()), lines[1]
+    finally:
+        log.close()
+
+
 def test_use_backend_by_host_map(rules_tb):
     assert echo("-H", "Host: b.example")[2] == "s3"
     assert {echo("-H", "Host: c.example")[2] for _ in range(4)} <= {"s1", "s2"}

@@ -228,7 +228,9 @@ TEST_F(LogTest, LiteralsAreKept) {
   const LogEvent e = ExampleEvent();
   EXPECT_EQ(MustCompile("").Render(e), "");
   EXPECT_EQ(MustCompile("plain text").Render(e), "plain text");
-  EXPECT_EQ(MustCompile("100%% of  %b, {x} [y]").Render(e), "100% of  bck, {x} [y]");
+  // Runs of spaces are HAProxy's separators: one space, none at the start.
+  EXPECT_EQ(MustCompile("100%% of  %b, {x} [y]").Render(e), "100% of bck, {x} [y]");
+  EXPECT_EQ(MustCompile("  a   b ").Render(e), "a b ");
   EXPECT_EQ(MustCompile("%ci%cp").Render(e), "10.0.1.233313");
   EXPECT_EQ(MustCompile("%b-%s").Render(e), "bck-srv1");
   EXPECT_EQ(MustCompile("%b").text(), "%b");
@@ -240,7 +242,7 @@ TEST_F(LogTest, LiteralsAreKept) {
 TEST_F(LogTest, CompileErrors) {
   EXPECT_EQ(CompileError("%ci %xx"), "unknown variable 'xx' (write '%%' for a literal '%')");
   EXPECT_EQ(CompileError("%Tx"), "unknown variable 'Tx' (write '%%' for a literal '%')");
-  EXPECT_EQ(CompileError("%hr"), "variable 'hr' is not supported by sluice yet");
+  EXPECT_EQ(CompileError("%sslv"), "variable 'sslv' is not supported by sluice yet");
   EXPECT_EQ(CompileError("%{+Q}ID"), "variable 'ID' is not supported by sluice yet");
   EXPECT_EQ(CompileError("50%"), "'%' at the end of the format (write '%%' for a literal '%')");
   EXPECT_EQ(CompileError("50% off"),
@@ -653,6 +655,48 @@ TEST_F(LogTest, SinksSurviveAPipeWithoutReader) {
   EXPECT_EQ(sinks.last_errno(), EPIPE);
   unlink(path.c_str());
   rmdir(dir);
+}
+
+// %hr %hrl %hs %hsl as HAProxy 2.6 writes them (oracle runs of Debian's haproxy 2.6.12 with
+// `capture request header`, `declare capture`, `http-request capture`).
+TEST_F(LogTest, CapturesAsHaproxyLogsThem) {
+  LogEvent e = ExampleEvent();
+  const std::string fmt =
+      "hr=%hr hrl=%hrl hs=%hs hsl=%hsl Qhr=%{+Q}hr Qhrl=%{+Q}hrl Qhs=%{+Q}hs Qhsl=%{+Q}hsl end";
+  e.req_caps = {std::string("example."), std::string("curl/"), std::string("abc")};
+  e.res_caps = {std::string("Test"), std::string("second")};
+  EXPECT_EQ(MustCompile(fmt).Render(e),
+            "hr={example.|curl/|abc} hrl=example. curl/ abc hs={Test|second} hsl=Test second "
+            "Qhr=\"{example.|curl/|abc}\" Qhrl=\"example.\" \"curl/\" \"abc\" "
+            "Qhs=\"{Test|second}\" Qhsl=\"Test\" \"second\" end");
+  // Missing slots: empty between the braces, "-" in the lists, "" quoted.
+  e.req_caps = {std::nullopt, std::string("agent"), std::string("xyz")};
+  e.res_caps = {std::nullopt, std::nullopt};
+  EXPECT_EQ(MustCompile(fmt).Render(e),
+            "hr={|agent|xyz} hrl=- agent xyz hs={|} hsl=- - Qhr=\"{|agent|xyz}\" "
+            "Qhrl=\"\" \"agent\" \"xyz\" Qhs=\"{|}\" Qhsl=\"\" \"\" end");
+  // Present but empty: nothing at all in the list, and the separator after it still comes.
+  e.req_caps = {std::string(), std::string(), std::string()};
+  EXPECT_EQ(MustCompile("hrl=%hrl hs").Render(e), "hrl=   hs");
+  // '#' and two upper-case hex digits for control bytes, bytes from 127, and "#{|}.
+  e.req_caps = {std::string("a\"b|c{d}"), std::string("#x y\""), std::string("a\tb\x01\x7f\xc3")};
+  EXPECT_EQ(MustCompile("%hr").Render(e), "{a#22b#7Cc#7Bd#7D|#23x y#22|a#09b#01#7F#C3}");
+  EXPECT_EQ(MustCompile("%hrl").Render(e), "a#22b#7Cc#7Bd#7D #23x y#22 a#09b#01#7F#C3");
+  e.req_caps = {std::string("a\\b")};
+  EXPECT_EQ(MustCompile("%hr").Render(e), "{a\\b}");
+}
+
+// Without captures the variables write nothing and their spaces collapse (HAProxy's
+// separators: one space, none before the first output, a trailing one kept).
+TEST_F(LogTest, NoCapturesCollapseTheirSeparators) {
+  const LogEvent e = ExampleEvent();
+  EXPECT_EQ(MustCompile("a %hr %hs b").Render(e), "a b");
+  EXPECT_EQ(MustCompile("a %hr|%hs b").Render(e), "a | b");
+  EXPECT_EQ(MustCompile("[%hr] x").Render(e), "[] x");
+  EXPECT_EQ(MustCompile("a  %hr  %hs  b").Render(e), "a b");
+  EXPECT_EQ(MustCompile("%hr %hs b").Render(e), "b");
+  EXPECT_EQ(MustCompile("a %hr %hs").Render(e), "a ");
+  EXPECT_EQ(MustCompile("a %hrl %hsl b %{+Q}hr %{+Q}hrl c").Render(e), "a b c");
 }
 
 }  // namespace

@@ -135,6 +135,14 @@ TEST(RulesCompile, RefusedWithFileAndLine) {
       {"acl a src not-an-ip", "'not-an-ip' is not a valid IPv4 or IPv6 address."},
       {"http-request frobnicate", "is not supported by sluice"},
       {"use_backend nosuch", "unable to find required use_backend: 'nosuch'."},
+      // Captures (texts of HAProxy 2.6 where it has them).
+      {"http-request capture req.hdr(a)", "expects <expression> [ 'len' <length> | id <idx> ]"},
+      {"http-response capture res.hdr(a) len 4", "expects 'id', found 'len'"},
+      {"http-request capture req.hdr(a) id 5",
+       "Proxy 'fe': unable to find capture id '5' referenced by http-request capture rule."},
+      {"http-response capture res.hdr(a) id 0",
+       "Proxy 'fe': unable to find capture id '0' referenced by http-response capture rule."},
+      {"capture request header Host len 1025", "1024 bytes of captures in all per frontend"},
   };
   for (const Case& c : cases) {
     const Out o =
@@ -144,6 +152,47 @@ TEST(RulesCompile, RefusedWithFileAndLine) {
     EXPECT_NE(msg.find(c.want), std::string::npos) << c.rule << ": " << msg;
     EXPECT_EQ(line, 11) << c.rule;
   }
+}
+
+// Capture slots: request and response ids counted apart, from 0, in declaration order
+// (`capture ... header`, `declare capture`, `http-request capture ... len`), each with its
+// place in the stream's capture block.
+TEST(RulesCompile, CaptureSlotsInDeclarationOrder) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n"
+      "    capture request header Host len 8\n"
+      "    capture request header User-Agent len 5\n"
+      "    capture response header Server len 4\n"
+      "    http-request capture req.hdr(x-foo) len 3\n"
+      "    declare capture response len 6\n"
+      "    http-response capture res.hdr(x-bar) id 1\n"
+      "    http-request capture req.hdr(x-bar) id 0 if { path /x }\n"
+      "    default_backend be\n"
+      "backend be\n    server s 10.0.0.2:80\n");
+  for (const auto& d : o.diags) ADD_FAILURE() << d.message;
+  const rules::ProxyRules& fe = o.rules.snap->frontends.at(0);
+  ASSERT_EQ(fe.req_caps.size(), 3u);
+  ASSERT_EQ(fe.res_caps.size(), 2u);
+  EXPECT_EQ(fe.req_caps[0].header, "Host");
+  EXPECT_EQ(fe.req_caps[1].header, "User-Agent");
+  EXPECT_EQ(fe.req_caps[2].header, "");
+  EXPECT_EQ(fe.res_caps[0].header, "Server");
+  EXPECT_EQ(fe.res_caps[1].header, "");
+  EXPECT_EQ(fe.req_caps[2].len, 3);
+  EXPECT_EQ(fe.res_caps[1].len, 6);
+  // Offsets in file order across both directions: 0, 8, 13 (Server), 17, 20.
+  EXPECT_EQ(fe.req_caps[0].off, 0);
+  EXPECT_EQ(fe.req_caps[1].off, 8);
+  EXPECT_EQ(fe.res_caps[0].off, 13);
+  EXPECT_EQ(fe.req_caps[2].off, 17);
+  EXPECT_EQ(fe.res_caps[1].off, 20);
+  ASSERT_EQ(fe.http_req.size(), 2u);
+  EXPECT_EQ(fe.http_req[0].act, rules::Act::kCapture);
+  EXPECT_EQ(fe.http_req[0].var, 2u);
+  EXPECT_EQ(fe.http_req[1].var, 0u);
+  ASSERT_EQ(fe.http_res.size(), 1u);
+  EXPECT_EQ(fe.http_res[0].var, 1u);
+  EXPECT_TRUE(o.rules.snap->active);
 }
 
 TEST(RulesCompile, UseBackendModesMustAgree) {
