@@ -285,7 +285,8 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
     return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'return', 'redirect', " +
                  "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
                  "'set-log-level', " + "'set-path', 'set-pathq', " +
-                 "'set-uri', 'set-query', 'set-method', 'set-status', 'capture', 'set-var(...)' or " +
+                 "'set-uri', 'set-query', 'set-method', 'set-status', 'capture', " +
+                 "'set-var(...)' or " +
                  "'unset-var(...)'; '" + act + "' is not supported by sluice"};
   }
   if (auto ok = x.c.ParseCond(w, cond, &r.cond); !ok) return Error{ok.error()};
