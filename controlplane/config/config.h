@@ -249,11 +249,36 @@ struct DefaultsConfig {
   int line = 0;
 };
 
+// A `userlist` section (configuration.txt 3.4): users with a password (a crypt(3) hash, or
+// clear text with `insecure-password`) and the groups they belong to, for http_auth() and
+// `http-request auth`.
+struct UserlistConfig {
+  std::string name;
+  std::string file;
+  int line = 0;
+  struct User {
+    std::string name;
+    std::string password;      // empty with has_password false: never authenticates
+    bool insecure = false;     // insecure-password: compared as written
+    bool has_password = false;
+    std::vector<std::string> groups;  // `groups g1,g2`
+    int line = 0;
+  };
+  struct Group {
+    std::string name;
+    std::vector<std::string> users;  // `users u1,u2`
+    int line = 0;
+  };
+  std::vector<User> users;
+  std::vector<Group> groups;
+};
+
 struct Config {
   GlobalConfig global;
   DataplaneConfig dataplane;
   std::vector<DefaultsConfig> defaults;  // in file order
   std::vector<ProxyConfig> proxies;      // frontend, backend and listen sections, in file order
+  std::vector<UserlistConfig> userlists;  // in file order
   std::vector<std::string> files;        // files read, in order
 
   unsigned Workers() const {

@@ -20,7 +20,17 @@ using Args = std::vector<std::string>;  // the words of a line; Args[0] is the k
 
 // kProxy: a frontend, backend or listen section (config.proxies.back()). kUnsupported: a
 // section whose body is skipped after one alert at its header.
-enum class Section { kNone, kGlobal, kDefaults, kDataplane, kProxy, kUnsupported };
+// kUserlist: config.userlists.back(); kSkipped: a duplicate section, ignored with a warning.
+enum class Section {
+  kNone,
+  kGlobal,
+  kDefaults,
+  kDataplane,
+  kProxy,
+  kUserlist,
+  kSkipped,
+  kUnsupported
+};
 
 struct ParseContext;
 struct KeywordRow;
@@ -115,6 +125,10 @@ void EnterProxy(ParseContext& ctx, const Args& args);
 // Checks that need the whole configuration: dataplane_cfg.cc, then the proxies' (links
 // between proxies, ids, binds; resolve_cfg.cc).
 void CheckWholeConfig(ParseContext& ctx);
+// userlist_cfg.cc: the section, its keywords, and the check of its names once all is read.
+void EnterUserlist(ParseContext& ctx, const Args& args);
+std::span<const KeywordRow> UserlistKeywords();
+void CheckUserlists(ParseContext& ctx);
 void CheckProxies(ParseContext& ctx);
 
 // The `server` and `default-server` keywords (server_cfg.cc).

@@ -23,8 +23,8 @@ constexpr size_t kMaxFileBytes = 64u << 20;
 // Sections that later versions of sluice bring: recognised so that their bodies are skipped
 // quietly after one alert at the header.
 constexpr std::string_view kUnsupportedSections[] = {
-    "peers",       "resolvers", "userlist", "cache",    "program",
-    "http-errors", "ring",      "mailers",  "fcgi-app", "log-forward",
+    "peers", "resolvers", "cache",    "program",     "http-errors",
+    "ring",  "mailers",   "fcgi-app", "log-forward",
 };
 
 bool IsProxySection(std::string_view word) {
@@ -197,6 +197,10 @@ void ParseContext::EnterSection(const Args& args) {
     EnterProxy(*this, args);
     return;
   }
+  if (name == "userlist") {
+    EnterUserlist(*this, args);
+    return;
+  }
   EnterDefaults(*this, args);
 }
 
@@ -212,7 +216,7 @@ void ParseContext::ParseLine(std::string_view text) {
   const std::string& word = args[0];
   keyword = word;
   if (word == "global" || word == "defaults" || word == "dataplane" || IsProxySection(word) ||
-      IsUnsupportedSection(word)) {
+      word == "userlist" || IsUnsupportedSection(word)) {
     EnterSection(args);
     return;
   }
@@ -221,6 +225,10 @@ void ParseContext::ParseLine(std::string_view text) {
       Alert("unknown keyword " + Quoted(word) + " out of section.");
       return;
     case Section::kUnsupported:
+    case Section::kSkipped:
+      return;
+    case Section::kUserlist:
+      Dispatch(UserlistKeywords(), "userlist", args);
       return;
     case Section::kGlobal:
       Dispatch(GlobalKeywords(), "global", args);
@@ -341,6 +349,7 @@ ParseOutcome Guarded(Body body) {
     body(ctx);
     CheckWholeConfig(ctx);
     CheckProxies(ctx);
+    CheckUserlists(ctx);
   } catch (const std::exception& e) {
     ctx.AddAt(Diagnostic::Severity::kAlert, ctx.file, ctx.line, ctx.keyword,
               std::string("internal error while parsing the configuration: ") + e.what());

@@ -246,6 +246,20 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
     for (size_t i = 3; i + 1 < cond; i += 2) {
       if (w[i] == "reason") r.body = w[i + 1];
     }
+  } else if (act == "auth" && !response) {
+    // http-request auth [realm REALM]: the realm defaults to the proxy's name.
+    r.act = Act::kAuth;
+    r.name = x.proxy;
+    size_t i = 2;
+    if (i < cond && w[i] == "realm") {
+      if (i + 1 >= cond) return Error{"missing realm value"};
+      r.name = w[i + 1];
+      i += 2;
+    }
+    if (i < cond) {
+      return Error{"'" + kw + " auth' expects either 'if' or 'unless' followed by a condition "
+                   "but found '" + w[i] + "'"};
+    }
   } else if (act == "capture") {
     // http-request capture <sample> [ len <length> | id <id> ]; http-response: id only.
     const std::string usage = response ? "<expression> id <idx>"
@@ -282,7 +296,7 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
       if (auto ok = x.c.ParseExpr(w[2], scope, &r.expr); !ok) return Error{ok.error()};
     }
   } else {
-    return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'return', 'redirect', " +
+    return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'auth', 'return', 'redirect', " +
                  "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
                  "'set-log-level', " + "'set-path', 'set-pathq', " +
                  "'set-uri', 'set-query', 'set-method', 'set-status', 'capture', " +

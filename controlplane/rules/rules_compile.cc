@@ -7,6 +7,7 @@
 
 #include <pcre2.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -23,7 +24,7 @@ using rules::Match;
 using rules::SmpType;
 
 // A fetch's name, its arguments (s: string, i: integer, b: backend, f: frontend, v: variable,
-// 4/6: address; upper case: optional) and what it gives.
+// 4/6: address, u: userlist; upper case: optional) and what it gives.
 struct FetchDef {
   std::string_view name;
   Fetch fetch;
@@ -97,6 +98,12 @@ constexpr FetchDef kFetches[] = {
     {"resp_ver", Fetch::kResVer, "", SmpType::kStr, Match::kStr, true, true},
     {"capture.req.hdr", Fetch::kCaptureReqHdr, "i", SmpType::kStr, Match::kStr, true, false},
     {"capture.res.hdr", Fetch::kCaptureResHdr, "i", SmpType::kStr, Match::kStr, true, true},
+    {"http_auth", Fetch::kHttpAuth, "u", SmpType::kBool, Match::kBool, true, false},
+    {"http_auth_group", Fetch::kHttpAuthGroup, "u", SmpType::kStr, Match::kStr, true, false},
+    {"http_auth_type", Fetch::kHttpAuthType, "", SmpType::kStr, Match::kStr, true, false},
+    {"http_auth_user", Fetch::kHttpAuthUser, "", SmpType::kStr, Match::kStr, true, false},
+    {"http_auth_pass", Fetch::kHttpAuthPass, "", SmpType::kStr, Match::kStr, true, false},
+    {"http_auth_bearer", Fetch::kHttpAuthBearer, "S", SmpType::kStr, Match::kStr, true, false},
 };
 
 // HAProxy's predefined ACLs (configuration.txt 7.4), as the ACL lines they stand for.
@@ -524,6 +531,18 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
         return Error{"fetch method '" + std::string(name) + "' : unable to find " +
                      (k == 'b' ? "backend" : "frontend") + " '" + args[i] + "'"};
       }
+    } else if (k == 'u') {
+      a.set = false;
+      for (size_t n = 0; n < snap_->userlists.size(); ++n) {
+        if (snap_->userlists[n].name == args[i]) {
+          a.set = true;
+          a.i = static_cast<int64_t>(n);
+        }
+      }
+      if (!a.set) {
+        return Error{"unable to find userlist '" + args[i] + "' referenced in arg " +
+                     std::to_string(i + 1) + " of fetch method '" + std::string(name) + "'"};
+      }
     } else if (k == 'v') {
       if (auto ok = CheckVarName(args[i]); !ok) {
         return Error{"fetch method '" + std::string(name) + "' : " + ok.error()};
@@ -651,6 +670,18 @@ base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, siz
     }
   }
   for (; i < last; ++i) values.push_back(w[i]);
+  if (out->expr.fetch == Fetch::kHttpAuthGroup) {
+    // The values are group names of the userlist (HAProxy's pat_match_auth).
+    if (!files.empty()) return Error{"http_auth_group() takes group names, not files"};
+    const rules::Userlist& l = snap_->userlists[static_cast<size_t>(out->expr.a[0].i)];
+    for (const std::string& v : values) {
+      size_t g = 0;
+      while (g < l.groups.size() && l.groups[g] != v) ++g;
+      if (g == l.groups.size()) return Error{"http_auth_group(): invalid group '" + v + "'"};
+      out->auth_groups |= uint64_t{1} << g;
+    }
+    return true;
+  }
   if ((m == Match::kFound || m == Match::kBool) && !values.empty() && m == Match::kFound) {
     return Error{"'" + values[0] + "': no pattern is allowed with this match method"};
   }
@@ -842,6 +873,35 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
   }
   snap.frontends.resize(snap.fe_names.size());
   snap.backends.resize(snap.be_names.size());
+  // Userlists: each user's groups as bits, from `user ... groups` and `group ... users`.
+  static std::atomic<uint64_t> serials{0};
+  for (const config::UserlistConfig& l : cfg.userlists) {
+    rules::Userlist u;
+    u.name = l.name;
+    u.serial = ++serials;
+    for (const auto& g : l.groups) u.groups.push_back(g.name);
+    auto bit = [&](const std::string& group) -> uint64_t {
+      for (size_t g = 0; g < u.groups.size() && g < 64; ++g) {
+        if (u.groups[g] == group) return uint64_t{1} << g;
+      }
+      return 0;
+    };
+    for (const auto& x : l.users) {
+      rules::AuthUser a;
+      a.name = x.name;
+      a.password = x.password;
+      a.insecure = x.insecure;
+      a.has_password = x.has_password;
+      for (const std::string& g : x.groups) a.groups |= bit(g);
+      for (const auto& g : l.groups) {
+        for (const std::string& member : g.users) {
+          if (member == x.name) a.groups |= bit(g.name);
+        }
+      }
+      u.users.push_back(std::move(a));
+    }
+    snap.userlists.push_back(std::move(u));
+  }
   Compiler c(out.store.get(), out.snap.get(), "", 0);
   for (size_t pi = 0; pi < cfg.proxies.size(); ++pi) {
     const config::ProxyConfig& p = cfg.proxies[pi];

@@ -5,6 +5,7 @@
 // Before the proxy aborts one of its own connections it detaches it (conn::Conns::
 // AbortDetached), so the callback finds nothing and the caller finishes the session itself.
 #include "dataplane/proxy/proxy.h"
+#include "dataplane/rules/auth.h"
 
 #include <rte_byteorder.h>
 #include <rte_malloc.h>
@@ -102,6 +103,7 @@ Proxy::~Proxy() {
   rte_free(vars_);
   rte_free(edits_);
   rules::FreeMatchData(md_);
+  delete auth_;
 }
 
 bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id) {
@@ -122,8 +124,9 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
   vars_ = static_cast<rules::Vars*>(rte_zmalloc_socket(name, sizeof(rules::Vars), 64, socket_id));
   edits_ = static_cast<HeadEdits*>(rte_zmalloc_socket(name, sizeof(HeadEdits), 64, socket_id));
   md_ = rules::NewMatchData();
+  auth_ = new (std::nothrow) rules::AuthCache();
   if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_ ||
-      !arena_ || !rules_tmp_ || !vars_ || !edits_ || !md_) {
+      !arena_ || !rules_tmp_ || !vars_ || !edits_ || !md_ || !auth_) {
     return false;
   }
   new (head_) http::MessageHead();

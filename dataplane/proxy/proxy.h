@@ -321,8 +321,10 @@ class Proxy {
   // response head in scratch_; false when one refused it (a 502 went out instead).
   bool ResponseRules(uint32_t si) noexcept;
   // An answer a rule built (return, redirect, deny), then as HttpReply.
+  // `cause`: the log's termination cause ('P' for a deny, 'L' for an answer of the proxy's
+  // own: auth).
   void RuleReply(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
-                 bool error_page) noexcept;
+                 bool error_page, char cause = 'P') noexcept;
   // The header and start-line edits of http-request rules, applied as the head is written.
   struct HeadEdits {
     static constexpr uint32_t kMax = 32, kBytes = 8192;
@@ -391,6 +393,7 @@ class Proxy {
   pcre2_real_match_data_8* md_ = nullptr;
   rules::Vars* vars_ = nullptr;
   HeadEdits* edits_ = nullptr;
+  rules::AuthCache* auth_ = nullptr;  // hashed passwords checked (http_auth)
   bool res_rules_ = false;  // RunHttpRules is running http-response rules
 };
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dataplane/http/h1_replies.h"
+#include "dataplane/rules/auth.h"
 #include "dataplane/rules/capture.h"
 #include "dataplane/proxy/proxy.h"
 
@@ -64,6 +65,7 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
   c->tmp = rules_tmp_;
   c->md = md_;
   c->vars = vars_;
+  c->auth = auth_;
   c->src = s.cli_key.remote_addr;
   c->dst = s.cli_key.local_addr;
   c->v6 = s.cli_key.is_v6 != 0;
@@ -274,6 +276,41 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
         if (!r.name.empty()) w.Field("content-type", r.name);
         w.End();
         RuleReply(si, r.status, {head, w.size()}, body, false);
+        return false;
+      }
+      case rules::Act::kAuth: {
+        // HAProxy 2.6's 401 (its bytes as Debian's haproxy 2.6.12 sends them), the realm
+        // as written between the quotes, and the connection field for a client that
+        // closes (or an HTTP/1.0 one that keeps alive).
+        static constexpr std::string_view kBody =
+            "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to "
+            "access this content.\n</body></html>\n";
+        char head[640];
+        http::HeadWriter w(reinterpret_cast<uint8_t*>(head), sizeof head);
+        char num[20];
+        w.Raw("HTTP/1.1 401 Unauthorized\r\n");
+        w.Field("content-length", http::Decimal(kBody.size(), num));
+        w.Field("cache-control", "no-cache");
+        w.Field("content-type", "text/html");
+        char realm[300];
+        uint32_t rn = 0;
+        auto add = [&](std::string_view part) {
+          const size_t k = part.size() < sizeof realm - rn ? part.size() : sizeof realm - rn;
+          std::memcpy(realm + rn, part.data(), k);
+          rn += static_cast<uint32_t>(k);
+        };
+        add("Basic realm=\"");
+        add(r.name);
+        add("\"");
+        w.Field("www-authenticate", {realm, rn});
+        const Stream& t = s.strm;
+        if (!t.cli_keep_alive || t.req.body != http::Body::kNone) {
+          w.Field("connection", "close");
+        } else if (t.req_minor == 0) {
+          w.Field("connection", "keep-alive");
+        }
+        w.End();
+        RuleReply(si, 401, {head, w.size()}, kBody, false, 'L');
         return false;
       }
       case rules::Act::kRedirect: {
@@ -523,7 +560,7 @@ void Proxy::LogCaptures(const Session& s, LogRecord* r) const noexcept {
 }
 
 void Proxy::RuleReply(uint32_t si, uint16_t code, std::string_view head, std::string_view body,
-                      bool error_page) noexcept {
+                      bool error_page, char cause) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
   // The request's head is answered here: it leaves the input; a body still to come makes the
@@ -538,8 +575,8 @@ void Proxy::RuleReply(uint32_t si, uint16_t code, std::string_view head, std::st
   } else {
     t.cli_keep_alive = false;
   }
-  if (error_page) return HttpReply(si, code, 'P', 'R');
-  HttpReplyText(si, code, head, body, 'P', 'R');
+  if (error_page) return HttpReply(si, code, cause, 'R');
+  HttpReplyText(si, code, head, body, cause, 'R');
 }
 
 bool Proxy::ResponseRules(uint32_t si) noexcept {

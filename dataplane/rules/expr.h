@@ -73,6 +73,14 @@ enum class Fetch : uint8_t {
   // The stream's captures (capture.req.hdr(N), capture.res.hdr(N)).
   kCaptureReqHdr,
   kCaptureResHdr,
+  // The Authorization field (auth.h): http_auth(L), http_auth_group(L), http_auth_type,
+  // http_auth_user, http_auth_pass, http_auth_bearer([hdr]).
+  kHttpAuth,
+  kHttpAuthGroup,
+  kHttpAuthType,
+  kHttpAuthUser,
+  kHttpAuthPass,
+  kHttpAuthBearer,
 };
 
 enum class Conv : uint8_t {
@@ -144,6 +152,7 @@ struct AclTerm {
   Match match = Match::kStr;
   bool icase = false;
   std::vector<uint32_t> refs;  // slow path: compiled; pattern sets searched in order
+  uint64_t auth_groups = 0;    // http_auth_group(L): the groups named, as the list's bits
 };
 
 // A named ACL: its lines OR'ed (HAProxy appends lines of the same name).
@@ -199,6 +208,7 @@ enum class Act : uint8_t {
   kReplaceHeader,
   kReplaceValue,
   kCapture,  // http-request / http-response capture: `expr` into capture slot `var`
+  kAuth,     // http-request auth: a 401 asking for Basic credentials in realm `name`
 };
 
 enum class RedirectKind : uint8_t { kLocation, kPrefix, kScheme };
@@ -241,6 +251,21 @@ struct ProxyRules {
   std::vector<LogFmt> log_exprs;  // slow path: the `%[...]` of the log-format, in order
 };
 
+// A `userlist` as the workers check credentials against it (auth.h).
+struct AuthUser {
+  std::string name;      // slow path: compiled
+  std::string password;  // slow path: compiled; a crypt(3) hash, or clear text when insecure
+  bool insecure = false;
+  bool has_password = false;
+  uint64_t groups = 0;  // bit i: the list's group i
+};
+struct Userlist {
+  std::string name;                 // slow path: compiled
+  std::vector<AuthUser> users;      // slow path: compiled
+  std::vector<std::string> groups;  // slow path: compiled
+  uint64_t serial = 0;              // unique per compiled list (the workers' cache key)
+};
+
 // The snapshot part "rules".
 struct RulesSnap : snapshot::Part {
   std::vector<Acl> acls;                                   // slow path: compiled
@@ -248,6 +273,7 @@ struct RulesSnap : snapshot::Part {
   std::vector<ProxyRules> backends;                        // slow path: compiled; by backend index
   std::vector<std::string> fe_names, be_names, srv_names;  // slow path: compiled
   std::vector<std::string> var_names;                      // slow path: "txn.x", by slot
+  std::vector<Userlist> userlists;                         // slow path: compiled
   uint32_t nsets = 0;                                      // pattern sets (PatternTable size)
   bool active = false;                      // any rule or use_backend at all (else none runs)
   std::vector<pcre2_real_code_8*> regexes;  // slow path: compiled; regsub's, freed with it
@@ -309,6 +335,7 @@ struct Ctx {
   const uint8_t* res_head = nullptr;
   const http::MessageHead* res = nullptr;
   uint8_t* caps = nullptr;  // the stream's capture block (capture.h), nullptr: none
+  class AuthCache* auth = nullptr;  // the worker's (auth.h); nullptr: hashes are not checked
 };
 
 // Evaluates `e`: false when the sample is missing (a fetch without its data, a converter

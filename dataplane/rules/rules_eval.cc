@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "dataplane/rules/auth.h"
 #include "dataplane/rules/capture.h"
 #include "dataplane/rules/expr.h"
 #include "dataplane/rules/sample_text.h"
@@ -313,6 +314,45 @@ bool DoFetch(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor) noexcept {
       *out = Sample::Str(v);
       return true;
     }
+    case Fetch::kHttpAuth:
+    case Fetch::kHttpAuthGroup: {
+      const auto l = static_cast<size_t>(e.a[0].i);
+      if (!c.rules || e.a[0].i < 0 || l >= c.rules->userlists.size()) return false;
+      bool basic = false;
+      const AuthUser* u = Authenticate(c, c.rules->userlists[l], &basic);
+      if (e.fetch == Fetch::kHttpAuth) {
+        if (!basic) return false;
+        *out = Sample::Bool(u != nullptr);
+        return true;
+      }
+      if (!u) return false;
+      *out = Sample::Str(u->name);
+      return true;
+    }
+    case Fetch::kHttpAuthType:
+    case Fetch::kHttpAuthUser:
+    case Fetch::kHttpAuthPass:
+    case Fetch::kHttpAuthBearer: {
+      Credentials cr;
+      const std::string_view field =
+          e.fetch == Fetch::kHttpAuthBearer && e.a[0].set ? std::string_view(e.a[0].s) : "";
+      if (!ReadCredentials(c, field, &cr)) return false;
+      const bool basic = cr.type == Credentials::Type::kBasic;
+      switch (e.fetch) {
+        case Fetch::kHttpAuthType:
+          *out = Sample::Str(basic ? "Basic" : "Bearer");
+          return true;
+        case Fetch::kHttpAuthUser:
+        case Fetch::kHttpAuthPass:
+          if (!basic) return false;
+          *out = Sample::Str(e.fetch == Fetch::kHttpAuthUser ? cr.user : cr.pass);
+          return true;
+        default:
+          if (basic) return false;
+          *out = Sample::Str(cr.bearer);
+          return true;
+      }
+    }
     case Fetch::kProtoHttp:
       *out = Sample::Bool(http);
       return true;
@@ -583,6 +623,15 @@ bool Eval(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor) noexcept {
 
 bool EvalAcl(const Acl& a, Ctx& c) noexcept {
   for (const AclTerm& t : a.terms) {
+    if (t.expr.fetch == Fetch::kHttpAuthGroup) [[unlikely]] {
+      // The values are the list's groups: the user authenticates and belongs to one of them.
+      const auto l = static_cast<size_t>(t.expr.a[0].i);
+      if (!c.rules || l >= c.rules->userlists.size()) continue;
+      bool basic = false;
+      const AuthUser* u = Authenticate(c, c.rules->userlists[l], &basic);
+      if (u && (u->groups & t.auth_groups)) return true;
+      continue;
+    }
     uint32_t cursor = 0;
     const bool multi = t.expr.fetch == Fetch::kHdr || t.expr.fetch == Fetch::kFhdr ||
                        t.expr.fetch == Fetch::kResHdr || t.expr.fetch == Fetch::kHdrVal;

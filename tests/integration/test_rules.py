@@ -235,6 +235,37 @@ def test_captures_in_log_and_headers(rules_tb):
         log.close()
 
 
+@pytest.mark.sanitizer
+def test_basic_auth(rules_tb):
+    """fe_auth: `http-request auth` answers HAProxy 2.6's 401 (the bytes Debian's haproxy
+    2.6.12 sends) until curl gives a user of the userlist; a group guards /ops; clear and
+    crypt(3) passwords."""
+    url = f"http://{VIP}:8082"
+    p = curl("-i", f"{url}/echo")
+    head, _, body = p.stdout.partition("\n\n")
+    assert head.split("\n") == [
+        "HTTP/1.1 401 Unauthorized", "content-length: 112", "cache-control: no-cache",
+        "content-type: text/html", 'www-authenticate: Basic realm="Sluice admin"'], head
+    assert body == ("<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password "
+                    "to access this content.\n</body></html>\n")
+    # HTTP/1.0 without keep-alive: the connection closes, and the answer says so.
+    p = curl("-i", "--http1.0", f"{url}/echo")
+    assert re.search(r"(?m)^connection: close$", p.stdout), p.stdout
+    for user in ("alice:secret", "bob:pw"):
+        p = curl("-i", "-u", user, f"{url}/echo")
+        head, _, body = p.stdout.partition("\n\n")
+        assert head.startswith("HTTP/1.1 200"), head
+        fields = [f.partition(":") for f in json.loads(body)["fields"]]
+        assert [v.strip() for n, _, v in fields if n.lower() == "x-user"] == \
+            [user.split(":")[0]], body
+    for user in ("alice:wrong", "bob:x", "nobody:pw"):
+        assert curl("-i", "-u", user, f"{url}/echo").stdout.startswith("HTTP/1.1 401"), user
+    # alice (in ops) reaches the server (which knows no /ops: its 404); bob is refused.
+    out = curl("-i", "-u", "alice:secret", f"{url}/ops/x").stdout
+    assert out.startswith("HTTP/1.1 404") and "x-server:" in out, out
+    assert curl("-i", "-u", "bob:pw", f"{url}/ops/x").stdout.startswith("HTTP/1.1 403")
+
+
 def test_use_backend_by_host_map(rules_tb):
     assert echo("-H", "Host: b.example")[2] == "s3"
     assert {echo("-H", "Host: c.example")[2] for _ in range(4)} <= {"s1", "s2"}

@@ -1392,7 +1392,7 @@ TEST(ConfigProxyWarnings, GlobalLogIsRecordedQuietly) {
 
 TEST(ConfigProxyRobustness, OtherSectionsStayUnsupported) {
   for (const char* section :
-       {"peers", "resolvers", "userlist", "cache", "program", "http-errors", "ring", "mailers"}) {
+       {"peers", "resolvers", "cache", "program", "http-errors", "ring", "mailers"}) {
     ExpectAlert(std::string(section) + " x\n  foo \"unterminated\n", 9, section,
                 "section '" + std::string(section) + "' is not supported yet by sluice");
   }
