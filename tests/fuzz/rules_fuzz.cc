@@ -10,7 +10,10 @@
 //   word is not followed by FILE1 or FILE2, or when a map converter's first argument does not
 //   start with FILE1 or FILE2 followed by ',' or ')'.
 //   What compiles is evaluated against the request when its head parses (else with no HTTP
-//   message), from 10.0.0.1:40000 to 192.168.0.1:80, frontend "fe", backend "be", server "s1".
+//   message), from 10.0.0.1:40000 to 192.168.0.1:80, frontend "fe", backend "be", server "s1",
+//   with userlist "L" (users "a" with clear password "p", "b" with an MD5 crypt hash of "pw";
+//   groups "g1", "g2") and the frontend's captures (request slots 0 and 1, response slot 0,
+//   holding "cap0", nothing, "res0").
 // Invariants: no crash and no leak; "unless" is the negation of "if"; a log-format writes at
 // most its capacity.
 #include <algorithm>
@@ -27,6 +30,8 @@
 #include "controlplane/rules/rules_compile.h"
 #include "dataplane/base/assert.h"
 #include "dataplane/http/h1.h"
+#include "dataplane/rules/auth.h"
+#include "dataplane/rules/capture.h"
 #include "dataplane/rules/expr.h"
 #include "dataplane/rules/pattern.h"
 #include "dataplane/rules/sample.h"
@@ -134,6 +139,8 @@ void Exercise(const rules::Expr& e, rules::Ctx& c) {
 http::MessageHead g_head;
 char g_tmp[rules::kArenaBytes];
 char g_out[4096];
+uint8_t g_caps[rules::kCaptureBlock];
+rules::AuthCache g_auth;
 
 }  // namespace
 
@@ -149,6 +156,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string> words = Words(text);
 
   rules::RulesSnap snap;
+  rules::Userlist ul;
+  ul.name = "L";
+  ul.serial = 1;
+  ul.groups = {"g1", "g2"};
+  ul.users.push_back(rules::AuthUser{"a", "p", true, true, 1});
+  ul.users.push_back(rules::AuthUser{"b", "$1$ab$b2XAKzcGJvTR.javvk3280", false, true, 3});
+  snap.userlists.push_back(std::move(ul));
+  snap.frontends.resize(1);
+  snap.frontends[0].req_caps = {rules::CaptureSlot{"host", 8, 0}, rules::CaptureSlot{"", 4, 8}};
+  snap.frontends[0].res_caps = {rules::CaptureSlot{"server", 6, 12}};
   snap.fe_names = {"fe"};
   snap.be_names = {"be"};
   snap.srv_names = {"s1"};
@@ -210,7 +227,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                .req_head = has_req ? rp : nullptr,
                .req = has_req ? &g_head : nullptr,
                .res_head = nullptr,
-               .res = nullptr};
+               .res = nullptr,
+               .caps = g_caps,
+               .auth = &g_auth};
+  rules::ClearCaptures(g_caps);
+  rules::PutCapture(g_caps, 0, 0, 8, "cap0");
+  rules::PutCapture(g_caps, rules::kMaxCaptures, 12, 6, "res0");
 
   vars->Reset(1);
   if (expr_ok) Exercise(expr, c);
