@@ -162,6 +162,23 @@ struct RuleLine {
   std::vector<std::string> args;  // args[0] is the keyword
 };
 
+// A proxy's `stick-table` (configuration.txt 4.2): its key, its bound, its expiry and the
+// data it stores, each as `store` names it (a rate with its period).
+struct StickTableConfig {
+  std::string file;
+  int line = 0;
+  std::string type = "ip";  // ip, ipv6, integer, string, binary
+  uint32_t key_len = 0;     // string / binary `len` (0: HAProxy's default, 32)
+  uint64_t size = 0;
+  uint32_t expire_ms = 0;  // 0: not set
+  bool nopurge = false;
+  struct Store {
+    std::string name;        // "http_req_rate"
+    uint32_t period_ms = 0;  // rates
+  };
+  std::vector<Store> store;
+};
+
 struct ProxyConfig {
   enum class Kind { kFrontend, kBackend, kListen };
   Kind kind = Kind::kFrontend;
@@ -206,6 +223,7 @@ struct ProxyConfig {
   std::string log_format_file;          // where it was written (its %[...] are compiled later)
   int log_format_line = 0;
   std::vector<RuleLine> rule_lines;     // acl, http-request, ... (controlplane/rules)
+  std::optional<StickTableConfig> stick_table;  // `stick-table`
   bool disabled = false;                // `disabled` keyword
   // HTTP mode (docs/http.md). A frontend and its backend run HTTP when either is in
   // `mode http` (an HTTP frontend may not use a TCP backend: refused; a TCP frontend may use

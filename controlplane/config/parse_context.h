@@ -125,6 +125,8 @@ void EnterProxy(ParseContext& ctx, const Args& args);
 // Checks that need the whole configuration: dataplane_cfg.cc, then the proxies' (links
 // between proxies, ids, binds; resolve_cfg.cc).
 void CheckWholeConfig(ParseContext& ctx);
+// stick_cfg.cc: `stick-table` in a proxy section.
+void StickTable(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // userlist_cfg.cc: the section, its keywords, and the check of its names once all is read.
 void EnterUserlist(ParseContext& ctx, const Args& args);
 std::span<const KeywordRow> UserlistKeywords();

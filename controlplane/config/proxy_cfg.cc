@@ -890,7 +890,7 @@ constexpr KeywordRow kProxyKeywords[] = {
     RefusedRow("http-after-response"),
     RefusedRow("use-server"),
     RefusedRow("stick"),
-    RefusedRow("stick-table"),
+    {"stick-table", Match::kExact, &StickTable, 1, -1, "'type' and 'size'", ""},
     RefusedRow("server-template"),
     RefusedRow("tcp-check"),
     RefusedRow("source"),

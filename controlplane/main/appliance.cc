@@ -385,6 +385,7 @@ Result<bool> Appliance::InitWorkers() {
       }
     }
     s.patterns = pattern_tables_.back().get();
+    s.stick = rules_.stick.get();
     workers_.push_back(std::make_unique<lcore::Worker>(s));
     if (!workers_.back()->Init()) {
       return Error{"cannot create worker " + std::to_string(w) + "'s TCP tables (" +

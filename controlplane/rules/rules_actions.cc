@@ -55,6 +55,74 @@ std::string ReadFile(const std::string& path, bool* ok) {
   return s.str();
 }
 
+// track-sc<N> <key> [table <name>], sc-inc-gpc0|1(<N>), sc-set-gpt0(<N>) <expr>: the action
+// word at w[at]; `found` false when it is none of them.
+base::Result<bool> ParseStickAction(RuleLine& x, const std::vector<std::string>& w, size_t at,
+                                    size_t cond, const ExprScope& scope, rules::Rule* r,
+                                    bool* found) {
+  const std::string& act = w[at];
+  *found = false;
+  auto number = [&](std::string_view text) -> int {
+    return text.size() == 1 && text[0] >= '0' && text[0] <= '2' ? text[0] - '0' : -1;
+  };
+  if (act.size() == 9 && act.substr(0, 8) == "track-sc") {
+    const int sc = number(act.substr(8));
+    if (sc < 0) return true;
+    *found = true;
+    if (cond <= at + 1) return Error{"'" + act + "' expects a key expression"};
+    r->act = Act::kTrackSc;
+    r->status = static_cast<uint16_t>(sc);
+    if (auto ok = x.c.ParseExpr(w[at + 1], scope, &r->expr); !ok) return ok;
+    int table = x.c.table();
+    size_t i = at + 2;
+    if (i < cond && w[i] == "table") {
+      if (i + 1 >= cond) return Error{"'" + act + "' : missing table name after 'table'"};
+      table = x.c.stick() ? x.c.stick()->Find(w[i + 1]) : -1;
+      if (table < 0) return Error{"'" + act + "' : unable to find table '" + w[i + 1] + "'"};
+      i += 2;
+    }
+    if (i < cond) {
+      return Error{"'" + act + "' expects either 'if' or 'unless' followed by a condition but "
+                   "found '" + w[i] + "'"};
+    }
+    if (table < 0) {
+      return Error{"'" + act + "' : proxy '" + x.proxy +
+                   "' has no stick-table (name one with 'table')"};
+    }
+    r->var = static_cast<uint32_t>(table);
+    return true;
+  }
+  const bool gpc = act.size() == 14 && (act.substr(0, 11) == "sc-inc-gpc0" ||
+                                        act.substr(0, 11) == "sc-inc-gpc1");
+  const bool gpt = act.size() == 14 && act.substr(0, 11) == "sc-set-gpt0";
+  if (!gpc && !gpt) return true;
+  if (act[11] != '(' || act[13] != ')' || number(act.substr(12, 1)) < 0) return true;
+  *found = true;
+  r->expr.stick.sc = static_cast<int8_t>(number(act.substr(12, 1)));
+  if (gpc) {
+    r->act = Act::kScIncGpc;
+    r->expr.stick.data =
+        static_cast<uint8_t>(act[10] == '0' ? stick::Data::kGpc0 : stick::Data::kGpc1);
+    if (cond != at + 1) {
+      return Error{"'" + act + "' expects either 'if' or 'unless' followed by a condition but "
+                   "found '" + w[at + 1] + "'"};
+    }
+    return true;
+  }
+  r->act = Act::kScSetGpt0;
+  if (cond != at + 2) return Error{"'" + act + "' expects an integer or an expression"};
+  const int8_t sc = r->expr.stick.sc;
+  if (auto ok = x.c.ParseExpr(w[at + 1], scope, &r->expr); !ok) {
+    int64_t v = 0;  // an integer alone is int(<v>)
+    if (!ParseI64(w[at + 1], &v)) return ok;
+    if (auto again = x.c.ParseExpr("int(" + w[at + 1] + ")", scope, &r->expr); !again) {
+      return again;
+    }
+  }
+  r->status = static_cast<uint16_t>(sc);
+  return true;
+}
+
 }  // namespace
 
 base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
@@ -85,7 +153,15 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
                    "proxy writes the message's framing and connection fields itself"};
     }
   }
-  if (act == "allow") {
+  bool stick = false;
+  if (!response) {
+    if (auto ok = ParseStickAction(x, w, 1, cond, scope, &r, &stick); !ok) {
+      return Error{ok.error()};
+    }
+  }
+  if (stick) {
+    // track-sc<N>, sc-inc-gpc0|1, sc-set-gpt0: parsed
+  } else if (act == "allow") {
     r.act = Act::kAllow;
   } else if (act == "deny" || act == "tarpit") {
     r.act = act == "deny" ? Act::kDeny : Act::kTarpit;
@@ -297,6 +373,7 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
     }
   } else {
     return Error{"'" + kw + "' expects 'allow', 'deny', 'tarpit', 'auth', 'return', 'redirect', " +
+                 "'track-sc0..2', 'sc-inc-gpc0|1(...)', 'sc-set-gpt0(...)', " +
                  "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
                  "'set-log-level', " + "'set-path', 'set-pathq', " +
                  "'set-uri', 'set-query', 'set-method', 'set-status', 'capture', " +
@@ -331,8 +408,18 @@ base::Result<rules::Rule> ParseTcpRule(RuleLine& x) {
       return Error{ok.error()};
     }
   } else {
-    return Error{"'tcp-request " + w[1] + "' expects 'accept', 'reject' or 'set-var(...)'; '" +
-                 w[2] + "' is not supported by sluice"};
+    bool stick = false;
+    const size_t cond = CondAt(w, 3);
+    if (auto ok = ParseStickAction(x, w, 2, cond,
+                                   ExprScope{w[1] == "content" && x.http, false}, &r, &stick);
+        !ok) {
+      return Error{ok.error()};
+    }
+    if (!stick) {
+      return Error{"'tcp-request " + w[1] + "' expects 'accept', 'reject', 'set-var(...)', " +
+                   "'track-sc0..2', 'sc-inc-gpc0|1(...)' or 'sc-set-gpt0(...)'; '" + w[2] +
+                   "' is not supported by sluice"};
+    }
   }
   if (auto ok = x.c.ParseCond(w, CondAt(w, 3), &r.cond); !ok) return Error{ok.error()};
   return r;

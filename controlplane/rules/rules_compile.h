@@ -13,11 +13,13 @@
 #include "controlplane/rules/pattern_store.h"
 #include "dataplane/base/result.h"
 #include "dataplane/rules/expr.h"
+#include "dataplane/stick/stick.h"
 
 namespace sluice::rulescp {
 
 struct CompiledRules {
   std::shared_ptr<rules::RulesSnap> snap;
+  std::shared_ptr<stick::StickSnap> stick;  // the stick tables (none: empty)
   std::unique_ptr<PatternStore> store;
 };
 
@@ -51,7 +53,15 @@ class Compiler {
   void KeepRegex(pcre2_real_code_8* re) { snap_->regexes.push_back(re); }
   // Defines or extends a named ACL.
   base::Result<bool> DefineAcl(const std::string& name, const std::vector<std::string>& words);
-  void BeginProxy() { named_.clear(); }
+  // `table`: the proxy's own stick table (src_* and track-sc default to it), -1: none.
+  void BeginProxy(int table = -1) {
+    named_.clear();
+    table_ = table;
+  }
+  int table() const { return table_; }
+  // The stick tables fetches and actions name (compiled before the rules).
+  void SetStick(const stick::StickSnap* s) { stick_ = s; }
+  const stick::StickSnap* stick() const { return stick_; }
   void At(std::string file, int line) {
     file_ = std::move(file);
     line_ = line;
@@ -63,7 +73,13 @@ class Compiler {
   base::Result<uint32_t> Predefined(std::string_view name);
   std::string Where() const { return "file '" + file_ + "' line " + std::to_string(line_); }
 
+  // sc0_*, sc_*(N), src_* (a stick-table fetch): false when `name` is not one.
+  base::Result<bool> ParseStickFetch(std::string_view name, const std::vector<std::string>& args,
+                                     rules::Expr* out, bool* found);
+
   PatternStore* store_;
+  const stick::StickSnap* stick_ = nullptr;
+  int table_ = -1;
   rules::RulesSnap* snap_;
   std::string file_;
   int line_;

@@ -19,6 +19,7 @@ enum TimerOwner : uint8_t {
   kTimerTcp = 1,      // tcp::Tcb's retransmission, delayed-ACK and keep-alive timers
   kTimerSession = 2,  // proxy sessions' timeouts
   kTimerCheck = 3,    // health checks' schedule and timeouts
+  kTimerStick = 4,    // stick-table entries' expiry
 };
 
 struct TimerNode {

@@ -72,6 +72,7 @@ bool Worker::Init() {
     ps.stats = s_.proxy_stats;
     ps.timers = timers_;
     ps.patterns = s_.patterns;
+    ps.stick = s_.stick;
     std::snprintf(name, sizeof name, "%s_proxy%u", s_.name, s_.id);
     if (!proxy_.Init(name, ps, &conns_, SOCKET_ID_ANY)) return false;
     check::HealthChecks::Setup hs;
@@ -288,6 +289,8 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
         return proxy_.OnTimer(n);
       case base::kTimerCheck:
         return checks_.OnTimer(n);
+      case base::kTimerStick:
+        return proxy_.OnStickTimer(n);
       case base::kTimerNone:
         return;
     }

@@ -60,6 +60,7 @@ struct WorkerSetup {
   // This worker's pattern indexes (ACL values, map keys): built by the control plane before
   // the worker starts, then changed by this worker alone (base::Op::kPatternOps).
   rules::PatternTable* patterns = nullptr;
+  const stick::StickSnap* stick = nullptr;  // the stick tables (a shard of each)
 };
 
 // Requests carried out per loop iteration at most (each is itself bounded, see

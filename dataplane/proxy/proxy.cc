@@ -104,6 +104,7 @@ Proxy::~Proxy() {
   rte_free(edits_);
   rules::FreeMatchData(md_);
   delete auth_;
+  FreeStick();
 }
 
 bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id) {
@@ -125,6 +126,8 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
   edits_ = static_cast<HeadEdits*>(rte_zmalloc_socket(name, sizeof(HeadEdits), 64, socket_id));
   md_ = rules::NewMatchData();
   auth_ = new (std::nothrow) rules::AuthCache();
+  wheel_ = setup.timers;
+  if (!InitStick(name, socket_id)) return false;
   if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_ ||
       !arena_ || !rules_tmp_ || !vars_ || !edits_ || !md_ || !auth_) {
     return false;
@@ -268,6 +271,16 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
     return;
   }
   const uint32_t si = NewSession();
+  if (nshards_ && (pending_sc_[0].e || pending_sc_[1].e || pending_sc_[2].e)) [[unlikely]] {
+    // Counters tracked by tcp-request connection: the session's from here on.
+    Session tmp;
+    Session& owner = si == UINT32_MAX ? tmp : sessions_[si];
+    for (int k = 0; k < 3; ++k) {
+      owner.sc[k] = pending_sc_[k];
+      pending_sc_[k] = Session::StkCtr{};
+    }
+    if (si == UINT32_MAX) StickRelease(owner, true);
+  }
   if (si == UINT32_MAX) {
     fs.errors.Add();
     tcp_->counters().Inc(counters::Counter::proxy_drop_session_table_full);
@@ -604,6 +617,7 @@ void Proxy::MaybeFinish(uint32_t si) noexcept {
   s.req_in.Clear();
   s_.stats->frontends[s.frontend].cur.Sub();
   FinishStream(s);
+  if (nshards_) StickRelease(s, true);
   s.strm.phase = Phase::kFree;  // before the queue is served: nothing may pick it up again
   --nsessions_;
   free_[nfree_++] = si;
@@ -644,6 +658,7 @@ void Proxy::FinishStream(Session& s) noexcept {
     rte_pktmbuf_free(t.caps);
     t.caps = nullptr;
   }
+  if (nshards_) StickRelease(s, false);
 }
 
 uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {

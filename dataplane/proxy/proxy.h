@@ -19,6 +19,7 @@
 #include "dataplane/proxy/balance.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/rules/expr.h"
+#include "dataplane/stick/stick.h"
 #include "dataplane/tcp/tcp.h"
 
 struct rte_mbuf;
@@ -78,6 +79,7 @@ class Proxy {
     ProxyStats* stats = nullptr;
     base::Timers* timers = nullptr;           // the worker's wheel (1 ms ticks of the TCP clock)
     rules::PatternTable* patterns = nullptr;  // the worker's pattern indexes (ACLs, maps)
+    const stick::StickSnap* stick = nullptr;  // the tables this worker holds a shard of
   };
   // Start-up only (allocates the session table).
   bool Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id);
@@ -93,6 +95,8 @@ class Proxy {
   void SetRules(const rules::RulesSnap* r) noexcept { rules_ = r; }
   // A due node of the worker's wheel whose owner is base::kTimerSession.
   void OnTimer(base::TimerNode* n) noexcept;
+  // A due node whose owner is base::kTimerStick: a stick-table entry's expiry.
+  void OnStickTimer(base::TimerNode* n) noexcept;
   // Carries out a request of the control plane (base::Op::kShowSessions,
   // kShutdownSession, kShutdownServerSessions) and writes its reply fields.
   void Serve(base::Request& r) noexcept;
@@ -206,6 +210,14 @@ class Proxy {
     MbufFifo req_in;
     uint32_t nstreams = 0;  // streams started on this session
     Stream strm;
+    // Stick counters (track-sc0..2): the tracked entry and its table; `session`: tracked by
+    // tcp-request connection (kept for the whole connection), else by a request's rules
+    // (released when its stream ends).
+    struct StkCtr {
+      stick::Entry* e = nullptr;
+      uint16_t table = 0;
+      bool session = false;
+    } sc[3];
   };
   struct Queue {
     uint32_t head = UINT32_MAX, tail = UINT32_MAX, len = 0;
@@ -355,6 +367,27 @@ class Proxy {
   void CaptureHeaders(Session& s, bool response) noexcept;
   // The stream's captures into the log record.
   void LogCaptures(const Session& s, LogRecord* r) const noexcept;
+  // Stick tables (proxy_stick.cc, docs/stick-tables.md).
+  class StickView;
+  bool InitStick(const char* name, int socket_id) noexcept;
+  void FreeStick() noexcept;
+  // The sc_* / src_* fetches for session `s` (null: a connection whose session does not
+  // exist yet, tracking into pending_sc_).
+  rules::StickAccess* StickFor(Session* s) noexcept;
+  // track-sc<N> into `sc` (a session's, or the connection's before its session exists).
+  void TrackSc(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c,
+               bool http_request) noexcept;
+  // sc-inc-gpc0|1 and sc-set-gpt0 on `sc`.
+  void StickAction(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c) noexcept;
+  // A new HTTP request: the session-level counters count it.
+  void StickCountRequest(Session& s) noexcept;
+  // A response status: 4xx counts as an HTTP error on every tracked entry.
+  void StickCountStatus(Session& s, uint16_t status) noexcept;
+  // The stream ends (its bytes counted, its stream-level counters released); with
+  // `session`, the session's too (conn_cur).
+  void StickRelease(Session& s, bool session) noexcept;
+  // show table / set table / clear table (base::Op::kStick*).
+  void ServeStick(base::Request& r) noexcept;
 
   Setup s_;
   conn::Conns* conns_ = nullptr;
@@ -394,6 +427,10 @@ class Proxy {
   rules::Vars* vars_ = nullptr;
   HeadEdits* edits_ = nullptr;
   rules::AuthCache* auth_ = nullptr;  // hashed passwords checked (http_auth)
+  stick::Shard* shards_ = nullptr;    // one per table of s_.stick
+  uint32_t nshards_ = 0;
+  StickView* stick_view_ = nullptr;
+  Session::StkCtr pending_sc_[3];  // tracked by tcp-request connection, before the session
   bool res_rules_ = false;  // RunHttpRules is running http-response rules
 };
 

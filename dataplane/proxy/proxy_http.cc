@@ -697,6 +697,7 @@ bool Proxy::RetryOnNewConnection(uint32_t si) noexcept {
 
 void Proxy::CountStatus(const Session& s) noexcept {
   const Stream& t = s.strm;
+  if (nshards_) StickCountStatus(const_cast<Session&>(s), t.status);
   const unsigned cls = t.status / 100;
   const unsigned i = cls >= 1 && cls <= 5 ? cls - 1 : 5;
   s_.stats->frontends[s.frontend].hrsp[i].Add();

@@ -66,6 +66,7 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
   c->md = md_;
   c->vars = vars_;
   c->auth = auth_;
+  if (nshards_) c->stick = StickFor(const_cast<Session*>(&s));  // the proxy's own session
   c->src = s.cli_key.remote_addr;
   c->dst = s.cli_key.local_addr;
   c->v6 = s.cli_key.is_v6 != 0;
@@ -104,13 +105,29 @@ bool Proxy::TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept {
   c.src_port = key.remote_port;
   c.dst_port = key.local_port;
   c.frontend = fe;
+  if (nshards_) c.stick = StickFor(nullptr);  // what is tracked here waits in pending_sc_
   for (const rules::Rule& r : list) {
     if (!rules::EvalCond(r.cond, c)) continue;
     switch (r.act) {
       case rules::Act::kAccept:
         return true;
       case rules::Act::kReject:
+        if (nshards_) {
+          Session tmp;  // what was tracked is released with the connection
+          for (int k = 0; k < 3; ++k) {
+            tmp.sc[k] = pending_sc_[k];
+            pending_sc_[k] = Session::StkCtr{};
+          }
+          StickRelease(tmp, true);
+        }
         return false;
+      case rules::Act::kTrackSc:
+        if (nshards_) TrackSc(pending_sc_, r, c, false);
+        break;
+      case rules::Act::kScIncGpc:
+      case rules::Act::kScSetGpt0:
+        if (nshards_) StickAction(pending_sc_, r, c);
+        break;
       case rules::Act::kSetVar: {
         rules::Sample smp;
         if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
@@ -156,6 +173,7 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
   if (rules_ && s.frontend < rules_->frontends.size()) {
     const rules::ProxyRules& fr = rules_->frontends[s.frontend];
     if (t.http && !fr.req_caps.empty()) CaptureHeaders(s, false);
+    if (t.http && nshards_) StickCountRequest(s);
     // tcp-request content: the request is complete here.
     if (!fr.tcp_content.empty()) {
       const Env env(*this);
@@ -173,6 +191,10 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
         if (r.act == rules::Act::kSetVar) {
           rules::Sample smp;
           if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
+        }
+        if (nshards_ && r.act == rules::Act::kTrackSc) TrackSc(s.sc, r, c, false);
+        if (nshards_ && (r.act == rules::Act::kScIncGpc || r.act == rules::Act::kScSetGpt0)) {
+          StickAction(s.sc, r, c);
         }
       }
     }
@@ -473,6 +495,13 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
       }
       case rules::Act::kUnsetVar:
         vars_->Unset(r.var);
+        break;
+      case rules::Act::kTrackSc:
+        if (nshards_) TrackSc(s.sc, r, c, true);
+        break;
+      case rules::Act::kScIncGpc:
+      case rules::Act::kScSetGpt0:
+        if (nshards_) StickAction(s.sc, r, c);
         break;
       case rules::Act::kCapture: {
         // The slot is the session's frontend's (a backend's rule names one by id).

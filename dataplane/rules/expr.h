@@ -81,6 +81,19 @@ enum class Fetch : uint8_t {
   kHttpAuthUser,
   kHttpAuthPass,
   kHttpAuthBearer,
+  // Stick tables (StickAccess): sc0_*/sc1_*/sc2_*/sc_*(N) on a tracked entry, src_* on the
+  // client's entry; Expr::stick says which datum and what to do with it.
+  kStick,
+};
+
+// What a stick-table fetch does with its datum (HAProxy's sc_get_*, sc_inc_*, sc_clr_*,
+// sc_tracked, sc_trackers).
+enum class StickOp : uint8_t { kGet, kInc, kClr, kTracked, kTrackers };
+struct StickRef {
+  int8_t sc = -1;              // 0..2: a tracked counter; -1: src_* (the client's entry)
+  int32_t table = -1;          // a table index; -1: the tracked entry's own table
+  uint8_t data = 0;            // stick::Data
+  StickOp op = StickOp::kGet;
 };
 
 enum class Conv : uint8_t {
@@ -141,6 +154,7 @@ struct Expr {
   Fetch fetch = Fetch::kAlwaysFalse;
   Arg a[2];
   std::vector<Step> convs;  // slow path: compiled from the configuration
+  StickRef stick;           // Fetch::kStick
   // What a match on it compares by default (HAProxy's fetch "match" column), and whether it
   // yields one value per header field occurrence (an ACL then matches any of them).
   Match default_match = Match::kStr;
@@ -209,6 +223,9 @@ enum class Act : uint8_t {
   kReplaceValue,
   kCapture,  // http-request / http-response capture: `expr` into capture slot `var`
   kAuth,     // http-request auth: a 401 asking for Basic credentials in realm `name`
+  kTrackSc,  // track-sc<status> <expr> [table <var>]
+  kScIncGpc,  // sc-inc-gpc0|1(<status>): Expr::stick names the datum
+  kScSetGpt0,  // sc-set-gpt0(<status>) <expr>
 };
 
 enum class RedirectKind : uint8_t { kLocation, kPrefix, kScheme };
@@ -303,6 +320,16 @@ struct Vars {
   void Unset(uint32_t slot) noexcept;
 };
 
+// The stick tables as the rules reach them (the proxy's shards and the stream's tracked
+// entries): a fetch's datum, an update by an action.
+class StickAccess {
+ public:
+  virtual bool Fetch(const StickRef& r, struct Ctx& c, Sample* out) noexcept = 0;
+
+ protected:
+  ~StickAccess() = default;
+};
+
 // What the proxy knows about servers and load, for nbsrv(), be_conn and the like.
 class ProxyEnv {
  public:
@@ -336,6 +363,7 @@ struct Ctx {
   const http::MessageHead* res = nullptr;
   uint8_t* caps = nullptr;  // the stream's capture block (capture.h), nullptr: none
   class AuthCache* auth = nullptr;  // the worker's (auth.h); nullptr: hashes are not checked
+  StickAccess* stick = nullptr;     // nullptr: no stick table (sc_* fetches have no sample)
 };
 
 // Evaluates `e`: false when the sample is missing (a fetch without its data, a converter

@@ -329,6 +329,8 @@ bool DoFetch(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor) noexcept {
       *out = Sample::Str(u->name);
       return true;
     }
+    case Fetch::kStick:
+      return c.stick && c.stick->Fetch(e.stick, c, out);
     case Fetch::kHttpAuthType:
     case Fetch::kHttpAuthUser:
     case Fetch::kHttpAuthPass:

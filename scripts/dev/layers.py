@@ -56,7 +56,7 @@ LAYERS = [
     ("base",),
     ("platform", "counters", "snapshot", "http"),
     ("net",),
-    ("tcp", "rules"),
+    ("tcp", "rules", "stick"),
     ("conn",),
     ("services", "proxy"),
     ("check",),

@@ -1367,7 +1367,7 @@ TEST(ConfigProxyWarnings, KeywordsNotSupportedYet) {
     ExpectWarning("backend be\n    " + std::string(kw) + "\n    server s 10.0.0.2:1\n", 10, word,
                   "'" + word + "' is not supported yet by sluice, ignored.");
   }
-  for (const char* kw : {"stick-table type ip size 1m", "server-template s 3 x:1",
+  for (const char* kw : {"server-template s 3 x:1",
                          "tcp-check connect", "source 10.0.0.1"}) {
     const std::string word = std::string(kw).substr(0, std::string(kw).find(' '));
     ExpectBackendAlert(kw, word, "'" + word + "' is not supported yet by sluice.");

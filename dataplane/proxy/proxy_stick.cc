@@ -1,0 +1,372 @@
+// Stick tables on the proxy (docs/stick-tables.md): the worker's shard of each table, the
+// stick counters a session tracks (track-sc0..2), the counters each connection, request and
+// response adds to them as HAProxy 2.6 adds them, the sc_* / src_* fetches, expiry, and the
+// `show|set|clear table` requests of the control plane.
+#include <rte_byteorder.h>
+
+#include <cstring>
+#include <new>
+
+#include "dataplane/proxy/proxy.h"
+
+namespace sluice::proxy {
+
+using stick::Data;
+using stick::Entry;
+using stick::FreqCtr;
+using stick::Shard;
+
+namespace {
+
+// HAProxy's rate ticks are wall-clock milliseconds truncated to 32 bits, far from 0: a
+// worker clock that starts near 0 is moved as far, so that a fresh counter's first period
+// starts as HAProxy's does.
+inline uint32_t FreqNow(uint64_t now_ms) { return static_cast<uint32_t>(now_ms) + 0x80000000u; }
+
+// The datum as an integer (a rate: its value now).
+int64_t ReadDatum(const Shard& sh, Entry* e, Data d, uint64_t now_ms) {
+  uint8_t* p = sh.DataOf(e, d);
+  switch (stick::Info(d).kind) {
+    case stick::Kind::kSint: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case stick::Kind::kUint: {
+      uint32_t v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case stick::Kind::kUll: {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      return static_cast<int64_t>(v);
+    }
+    case stick::Kind::kFreq: {
+      FreqCtr f;
+      std::memcpy(&f, p, sizeof f);
+      return stick::FreqRead(f, sh.def().period[static_cast<size_t>(d)], FreqNow(now_ms));
+    }
+  }
+  return 0;
+}
+
+// Adds `n` to a counter the table stores (a rate: `n` events now).
+void AddDatum(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) {
+  if (!sh.def().Stores(d)) return;
+  uint8_t* p = sh.DataOf(e, d);
+  switch (stick::Info(d).kind) {
+    case stick::Kind::kSint:
+    case stick::Kind::kUint: {
+      uint32_t v;
+      std::memcpy(&v, p, 4);
+      v += static_cast<uint32_t>(n);
+      std::memcpy(p, &v, 4);
+      return;
+    }
+    case stick::Kind::kUll: {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      v += n;
+      std::memcpy(p, &v, 8);
+      return;
+    }
+    case stick::Kind::kFreq: {
+      FreqCtr f;
+      std::memcpy(&f, p, sizeof f);
+      stick::FreqAdd(f, sh.def().period[static_cast<size_t>(d)], FreqNow(now_ms),
+                     static_cast<uint32_t>(n));
+      std::memcpy(p, &f, sizeof f);
+      return;
+    }
+  }
+}
+
+// Sets a datum (`set table`, sc-set-gpt0, clr_gpc0): a rate starts a period at `v`.
+void SetDatum(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) {
+  if (!sh.def().Stores(d)) return;
+  uint8_t* p = sh.DataOf(e, d);
+  switch (stick::Info(d).kind) {
+    case stick::Kind::kSint:
+    case stick::Kind::kUint: {
+      const auto x = static_cast<uint32_t>(v);
+      std::memcpy(p, &x, 4);
+      return;
+    }
+    case stick::Kind::kUll: {
+      const auto x = static_cast<uint64_t>(v);
+      std::memcpy(p, &x, 8);
+      return;
+    }
+    case stick::Kind::kFreq: {
+      FreqCtr f;
+      f.curr_tick = FreqNow(now_ms) & ~1u;
+      f.prev_ctr = 0;
+      f.curr_ctr = static_cast<uint32_t>(v);
+      std::memcpy(p, &f, sizeof f);
+      return;
+    }
+  }
+}
+
+// The key of `s` for a table of `t`'s type (HAProxy's sample-to-key casts).
+bool KeyOf(const stick::TableDef& t, rules::Sample s, rules::Ctx& c, uint8_t* key) {
+  std::memset(key, 0, t.key_len);
+  switch (t.type) {
+    case stick::KeyType::kIp:
+      if (s.type == rules::SmpType::kIpv6) {
+        static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(s.addr, kMapped, 12) != 0) return false;
+        std::memcpy(key, s.addr + 12, 4);
+        return true;
+      }
+      if (s.type != rules::SmpType::kIpv4 && !rules::Cast(s, rules::SmpType::kIpv4, c)) {
+        return false;
+      }
+      std::memcpy(key, s.addr, 4);
+      return true;
+    case stick::KeyType::kIpv6:
+      if (s.type == rules::SmpType::kIpv4) {
+        key[10] = key[11] = 0xff;
+        std::memcpy(key + 12, s.addr, 4);
+        return true;
+      }
+      if (s.type != rules::SmpType::kIpv6 && !rules::Cast(s, rules::SmpType::kIpv6, c)) {
+        return false;
+      }
+      std::memcpy(key, s.addr, 16);
+      return true;
+    case stick::KeyType::kInteger: {
+      if (!rules::Cast(s, rules::SmpType::kSint, c)) return false;
+      const auto v = static_cast<uint32_t>(s.sint);
+      std::memcpy(key, &v, 4);
+      return true;
+    }
+    case stick::KeyType::kString:
+    case stick::KeyType::kBinary: {
+      if (!rules::AsText(s, c)) return false;
+      // A string key keeps len - 1 bytes (HAProxy's trailing NUL); a binary one len.
+      const uint32_t room = t.type == stick::KeyType::kString ? t.key_len - 1 : t.key_len;
+      const size_t n = s.str.size() < room ? s.str.size() : room;
+      if (n) std::memcpy(key, s.str.data(), n);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// The sc_* and src_* fetches of the session the rules run for (`s` null: a connection not
+// yet a session, whose counters are pending_sc_).
+class Proxy::StickView final : public rules::StickAccess {
+ public:
+  explicit StickView(Proxy& p) : p_(p) {}
+  Session* s = nullptr;
+
+  bool Fetch(const rules::StickRef& r, rules::Ctx& c, rules::Sample* out) noexcept override {
+    Session::StkCtr* sc = s ? s->sc : p_.pending_sc_;
+    const uint64_t now_ms = p_.tcp_->now_us() / 1000;
+    Entry* e = nullptr;
+    int table = r.table;
+    if (r.sc >= 0) {
+      const Session::StkCtr& k = sc[r.sc];
+      if (r.op == rules::StickOp::kTracked) {
+        *out = rules::Sample::Bool(k.e != nullptr);
+        return true;
+      }
+      if (!k.e) return false;
+      if (table < 0 || table == k.table) {
+        e = k.e;
+        table = k.table;
+      } else if (static_cast<uint32_t>(table) < p_.nshards_) {
+        e = p_.shards_[table].Lookup(k.e->key());  // the same key in another table
+        if (!e) {
+          *out = rules::Sample::Int(0);
+          return true;
+        }
+      }
+    } else {
+      if (table < 0 || static_cast<uint32_t>(table) >= p_.nshards_) return false;
+      Shard& sh = p_.shards_[table];
+      uint8_t key[stick::kMaxKeyBytes];
+      if (!KeyOf(sh.def(), rules::Sample::Ip(c.src, c.v6), c, key)) return false;
+      e = r.op == rules::StickOp::kInc ? sh.Get(key) : sh.Lookup(key);
+      if (!e) {
+        if (!sh.def().Stores(static_cast<Data>(r.data))) return false;
+        *out = rules::Sample::Int(0);
+        return true;
+      }
+    }
+    if (static_cast<uint32_t>(table) >= p_.nshards_ || !e) return false;
+    Shard& sh = p_.shards_[table];
+    if (r.op == rules::StickOp::kTrackers) {
+      *out = rules::Sample::Int(e->use);
+      return true;
+    }
+    const auto d = static_cast<Data>(r.data);
+    if (!sh.def().Stores(d)) return false;
+    int64_t v = ReadDatum(sh, e, d, now_ms);
+    if (r.op == rules::StickOp::kInc) {
+      AddDatum(sh, e, d, 1, now_ms);
+      const Data rate = d == Data::kGpc0 ? Data::kGpc0Rate : Data::kGpc1Rate;
+      AddDatum(sh, e, rate, 1, now_ms);
+      sh.Touch(e, now_ms);
+      v = ReadDatum(sh, e, d, now_ms);
+    } else if (r.op == rules::StickOp::kClr) {
+      SetDatum(sh, e, d, 0, now_ms);
+      sh.Touch(e, now_ms);
+    }
+    *out = rules::Sample::Int(v);
+    return true;
+  }
+
+ private:
+  Proxy& p_;
+};
+
+bool Proxy::InitStick(const char* name, int socket_id) noexcept {
+  stick_view_ = new (std::nothrow) StickView(*this);
+  if (!stick_view_) return false;
+  if (!s_.stick || s_.stick->tables.empty()) return true;
+  nshards_ = static_cast<uint32_t>(s_.stick->tables.size());
+  shards_ = new (std::nothrow) Shard[nshards_];
+  if (!shards_) return false;
+  for (uint32_t t = 0; t < nshards_; ++t) {
+    const stick::TableDef& def = s_.stick->tables[t];
+    // Each worker holds the keys it owns: its share of `size` (docs/stick-tables.md).
+    const uint64_t share = (def.size + s_.nworkers - 1) / s_.nworkers;
+    if (!shards_[t].Init(def, t, static_cast<uint32_t>(share), s_.worker, socket_id, wheel_)) {
+      return false;
+    }
+  }
+  (void)name;
+  return true;
+}
+
+rules::StickAccess* Proxy::StickFor(Session* s) noexcept {
+  stick_view_->s = s;
+  return stick_view_;
+}
+
+void Proxy::FreeStick() noexcept {
+  delete[] shards_;
+  delete stick_view_;
+  shards_ = nullptr;
+  stick_view_ = nullptr;
+}
+
+void Proxy::OnStickTimer(base::TimerNode* n) noexcept {
+  Entry* e = reinterpret_cast<Entry*>(n);
+  if (e->table >= nshards_) return;
+  Shard& sh = shards_[e->table];
+  if (e->use) {  // tracked: it stays, and expires once released
+    sh.Touch(e, tcp_->now_us() / 1000);
+    return;
+  }
+  sh.Remove(e);
+}
+
+void Proxy::TrackSc(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c,
+                    bool http_request) noexcept {
+  Session::StkCtr& k = sc[r.status];
+  if (k.e || r.var >= nshards_) return;  // a counter already tracked stays as it is
+  Shard& sh = shards_[r.var];
+  rules::Sample smp;
+  uint8_t key[stick::kMaxKeyBytes];
+  if (!rules::Eval(r.expr, c, &smp) || !KeyOf(sh.def(), smp, c, key)) return;
+  Entry* e = sh.Get(key);
+  if (!e) return;  // full, nothing could be purged: not tracked
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  ++e->use;
+  k.e = e;
+  k.table = static_cast<uint16_t>(r.var);
+  k.session = !http_request && c.req == nullptr;
+  // HAProxy's stream_start_counters, and the current request when tracked by its rules.
+  AddDatum(sh, e, Data::kConnCur, 1, now_ms);
+  AddDatum(sh, e, Data::kConnCnt, 1, now_ms);
+  AddDatum(sh, e, Data::kConnRate, 1, now_ms);
+  if (k.session) {
+    AddDatum(sh, e, Data::kSessCnt, 1, now_ms);
+    AddDatum(sh, e, Data::kSessRate, 1, now_ms);
+  } else if (c.req) {
+    AddDatum(sh, e, Data::kHttpReqCnt, 1, now_ms);
+    AddDatum(sh, e, Data::kHttpReqRate, 1, now_ms);
+  }
+  sh.Touch(e, now_ms);
+}
+
+void Proxy::StickAction(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c) noexcept {
+  Session::StkCtr& k = sc[r.expr.stick.sc < 0 ? 0 : r.expr.stick.sc];
+  if (!k.e || k.table >= nshards_) return;
+  Shard& sh = shards_[k.table];
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  if (r.act == rules::Act::kScIncGpc) {
+    const auto d = static_cast<Data>(r.expr.stick.data);
+    AddDatum(sh, k.e, d, 1, now_ms);
+    AddDatum(sh, k.e, d == Data::kGpc0 ? Data::kGpc0Rate : Data::kGpc1Rate, 1, now_ms);
+  } else {
+    rules::Sample smp;
+    if (!rules::Eval(r.expr, c, &smp) || !rules::Cast(smp, rules::SmpType::kSint, c)) return;
+    SetDatum(sh, k.e, Data::kGpt0, smp.sint, now_ms);
+  }
+  sh.Touch(k.e, now_ms);
+}
+
+void Proxy::StickCountRequest(Session& s) noexcept {
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  for (Session::StkCtr& k : s.sc) {
+    if (!k.e || !k.session) continue;
+    Shard& sh = shards_[k.table];
+    AddDatum(sh, k.e, Data::kHttpReqCnt, 1, now_ms);
+    AddDatum(sh, k.e, Data::kHttpReqRate, 1, now_ms);
+    sh.Touch(k.e, now_ms);
+  }
+}
+
+void Proxy::StickCountStatus(Session& s, uint16_t status) noexcept {
+  const bool err = status >= 400 && status < 500;
+  const bool fail = status >= 500 && status != 501 && status != 505;
+  if (!err && !fail) return;
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  for (Session::StkCtr& k : s.sc) {
+    if (!k.e) continue;
+    Shard& sh = shards_[k.table];
+    AddDatum(sh, k.e, err ? Data::kHttpErrCnt : Data::kHttpFailCnt, 1, now_ms);
+    AddDatum(sh, k.e, err ? Data::kHttpErrRate : Data::kHttpFailRate, 1, now_ms);
+    sh.Touch(k.e, now_ms);
+  }
+}
+
+void Proxy::StickRelease(Session& s, bool session) noexcept {
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  const Stream& t = s.strm;
+  for (Session::StkCtr& k : s.sc) {
+    if (!k.e) continue;
+    Shard& sh = shards_[k.table];
+    if (!session) {  // the stream's bytes, client to server and back
+      AddDatum(sh, k.e, Data::kBytesInCnt, t.bytes_in, now_ms);
+      AddDatum(sh, k.e, Data::kBytesInRate, t.bytes_in, now_ms);
+      AddDatum(sh, k.e, Data::kBytesOutCnt, t.bytes_out, now_ms);
+      AddDatum(sh, k.e, Data::kBytesOutRate, t.bytes_out, now_ms);
+    }
+    if (k.session != session) {
+      sh.Touch(k.e, now_ms);
+      continue;
+    }
+    if (sh.def().Stores(Data::kConnCur)) {
+      uint32_t cur;
+      uint8_t* p = sh.DataOf(k.e, Data::kConnCur);
+      std::memcpy(&cur, p, 4);
+      if (cur) --cur;
+      std::memcpy(p, &cur, 4);
+    }
+    if (k.e->use) --k.e->use;
+    sh.Touch(k.e, now_ms);
+    k = Session::StkCtr{};
+  }
+}
+
+void Proxy::ServeStick(base::Request& r) noexcept { r.status = base::ReplyStatus::kUnknownOp; }
+
+}  // namespace sluice::proxy

@@ -1,0 +1,176 @@
+// Stick tables on the workers (HAProxy 2.6 configuration.txt `stick-table`, section 7.3.3
+// `sc_*`, management.txt `show table`): each worker holds a shard of every table, the
+// entries of the keys it owns (a client's address lives on the worker that owns the
+// client's flows, DESIGN.md section 2), written by that worker alone. The control plane
+// compiles the tables' definitions (TableDef) into the snapshot part "stick"; a worker's
+// shards are sized at start-up and never allocate afterwards.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/base/timer_wheel.h"
+#include "dataplane/snapshot/snapshot.h"
+
+struct rte_hash;
+
+namespace sluice::stick {
+
+// HAProxy's data types, in its order (STKTABLE_DT_*): `show table` writes an entry's data
+// in this order, whatever the order of `store`.
+enum class Data : uint8_t {
+  kServerId,
+  kGpt0,
+  kGpc0,
+  kGpc0Rate,
+  kConnCnt,
+  kConnRate,
+  kConnCur,
+  kSessCnt,
+  kSessRate,
+  kHttpReqCnt,
+  kHttpReqRate,
+  kHttpErrCnt,
+  kHttpErrRate,
+  kBytesInCnt,
+  kBytesInRate,
+  kBytesOutCnt,
+  kBytesOutRate,
+  kGpc1,
+  kGpc1Rate,
+  kHttpFailCnt,
+  kHttpFailRate,
+  kCount,
+};
+inline constexpr size_t kDataTypes = static_cast<size_t>(Data::kCount);
+
+// The name `store` and `data.<name>` use; whether it is a rate (takes a period) and how it
+// is stored (a 32-bit integer, a 64-bit one, a frequency counter).
+enum class Kind : uint8_t { kSint, kUint, kUll, kFreq };
+struct DataInfo {
+  std::string_view name;
+  Kind kind;
+};
+const DataInfo& Info(Data d) noexcept;
+// The type named `name` ("http_req_rate"), or Data::kCount.
+Data DataByName(std::string_view name) noexcept;
+
+// HAProxy's frequency counter over a period (freq_ctr.h): events of the current period and
+// of the previous one; the rate read is the current count plus the previous one weighted by
+// the part of the period still to run. Ticks are the worker's milliseconds.
+struct FreqCtr {
+  uint32_t curr_tick = 0;
+  uint32_t curr_ctr = 0;
+  uint32_t prev_ctr = 0;
+};
+void FreqAdd(FreqCtr& f, uint32_t period_ms, uint32_t now_ms, uint32_t inc) noexcept;
+uint32_t FreqRead(const FreqCtr& f, uint32_t period_ms, uint32_t now_ms) noexcept;
+
+enum class KeyType : uint8_t { kIp, kIpv6, kInteger, kString, kBinary };
+inline constexpr uint32_t kMaxKeyBytes = 64;  // string and binary `len` at most this
+
+// A table as the configuration defines it, and where each stored datum is in an entry.
+struct TableDef {
+  std::string name;  // slow path: compiled; the proxy's name
+  KeyType type = KeyType::kIp;
+  uint32_t key_len = 4;  // bytes of the key (ip 4, ipv6 16, integer 4, string/binary `len`)
+  uint64_t size = 0;     // entries in all the shards (see Shard::Init for each one's share)
+  uint32_t expire_ms = 0;  // 0: entries never expire (they are purged when the table is full)
+  bool nopurge = false;
+  int16_t off[kDataTypes];       // bytes into the entry's data; -1: not stored
+  uint32_t period[kDataTypes];  // rates: the period in ms
+  uint32_t data_bytes = 0;
+  TableDef() {
+    for (auto& o : off) o = -1;
+    for (auto& p : period) p = 0;
+  }
+  bool Stores(Data d) const noexcept { return off[static_cast<size_t>(d)] >= 0; }
+};
+
+// The snapshot part "stick": every table, by index (a proxy's table has the proxy's name).
+struct StickSnap : snapshot::Part {
+  std::vector<TableDef> tables;  // slow path: compiled
+  int Find(std::string_view name) const noexcept {
+    for (size_t i = 0; i < tables.size(); ++i) {
+      if (tables[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+};
+
+// One entry: its timer (expiry), how many streams track it, its place in the shard's
+// least-recently-used list, its key and its data (TableDef's layout).
+struct Entry {
+  base::TimerNode timer{base::kTimerStick};
+  uint32_t use = 0;
+  uint32_t table = 0;
+  uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;
+  uint64_t exp_ms = 0;  // the worker's ms when it expires (0: never)
+  uint8_t* key() noexcept { return reinterpret_cast<uint8_t*>(this + 1); }
+  const uint8_t* key() const noexcept { return reinterpret_cast<const uint8_t*>(this + 1); }
+};
+
+// A worker's part of one table: a fixed pool of entries and an rte_hash from key to entry.
+class Shard {
+ public:
+  Shard() = default;
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+  ~Shard();
+  // Start-up only: room for `capacity` entries of `def`'s layout (copied). False when memory
+  // is short.
+  // Expiry timers go on `wheel` (the worker's; nullptr: entries never expire).
+  bool Init(const TableDef& def, uint32_t table, uint32_t capacity, uint16_t worker,
+            int socket_id, base::Timers* wheel);
+
+  // The entry of `key` (def.key_len bytes), or nullptr.
+  Entry* Lookup(const uint8_t* key) noexcept;
+  // The entry of `key`, created (data zeroed) when missing. When the shard is full, the
+  // least recently used entry no stream tracks is purged first, unless `nopurge`; nullptr
+  // when none could be.
+  Entry* Get(const uint8_t* key) noexcept;
+  // An update: moves the entry to the LRU's head and pushes its expiry (the table's
+  // `expire` from now).
+  void Touch(Entry* e, uint64_t now_ms) noexcept;
+  // Removes the entry (and cancels its timer).
+  void Remove(Entry* e) noexcept;
+
+  // Where datum `d` of `e` is (the table stores it).
+  uint8_t* DataOf(Entry* e, Data d) const noexcept {
+    return reinterpret_cast<uint8_t*>(e) + data_at_ +
+           static_cast<uint32_t>(def_.off[static_cast<size_t>(d)]);
+  }
+  const TableDef& def() const noexcept { return def_; }
+  uint32_t used() const noexcept { return used_; }
+  uint32_t capacity() const noexcept { return capacity_; }
+  uint64_t purged() const noexcept { return purged_; }
+  uint64_t full() const noexcept { return full_; }  // creations refused (nopurge, all in use)
+  // The entry at pool index `i` when it is live (walks for `show table`), else nullptr.
+  Entry* At(uint32_t i) noexcept;
+  uint32_t entry_bytes() const noexcept { return stride_; }
+
+ private:
+  Entry* EntryAt(uint32_t i) const noexcept {
+    return reinterpret_cast<Entry*>(pool_ + static_cast<size_t>(i) * stride_);
+  }
+  uint32_t IndexOf(const Entry* e) const noexcept {
+    return static_cast<uint32_t>((reinterpret_cast<const uint8_t*>(e) - pool_) / stride_);
+  }
+  void LruUnlink(uint32_t i) noexcept;
+  void LruPushHead(uint32_t i) noexcept;
+
+  TableDef def_;  // a copy: the shard outlives any snapshot
+  base::Timers* wheel_ = nullptr;
+  rte_hash* hash_ = nullptr;
+  uint8_t* pool_ = nullptr;
+  uint8_t* live_ = nullptr;  // one byte per pool index
+  uint32_t* free_ = nullptr;
+  uint32_t nfree_ = 0;
+  uint32_t stride_ = 0, data_at_ = 0, capacity_ = 0, used_ = 0, table_ = 0;
+  uint32_t lru_head_ = UINT32_MAX, lru_tail_ = UINT32_MAX;
+  uint64_t purged_ = 0, full_ = 0;
+};
+
+}  // namespace sluice::stick
