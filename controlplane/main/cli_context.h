@@ -26,6 +26,8 @@ class ApplianceCliContext : public cli::ApplianceContext {
   void SetProxy(ProxyCliControl* proxy) { proxy_ = proxy; }
   cli::PatternControl* Patterns() override { return patterns_; }
   void SetPatterns(cli::PatternControl* p) { patterns_ = p; }
+  cli::StickControl* Stick() override { return stick_; }
+  void SetStick(cli::StickControl* s) { stick_ = s; }
 
  private:
   uint64_t Value(unsigned worker, size_t counter) const;
@@ -34,6 +36,7 @@ class ApplianceCliContext : public cli::ApplianceContext {
   const config::Config& cfg_;
   ProxyCliControl* proxy_ = nullptr;
   cli::PatternControl* patterns_ = nullptr;
+  cli::StickControl* stick_ = nullptr;
   std::chrono::steady_clock::time_point start_;
   std::vector<std::array<uint64_t, counters::kNumCounters>> baseline_;
 };

@@ -17,6 +17,7 @@
 #include "controlplane/main/cli_context.h"
 #include "controlplane/main/pattern_control.h"
 #include "controlplane/main/proxy_control.h"
+#include "controlplane/main/stick_control.h"
 #include "controlplane/main/version.h"
 #include "controlplane/rules/rules_compile.h"
 #include "runtime-api/commands/commands.h"
@@ -166,6 +167,7 @@ int main(int argc, char** argv) {
   {
     const sluice::config::Config cfg = outcome.config;
     sluice::app::Appliance app(std::move(outcome.config));
+    const std::shared_ptr<sluice::stick::StickSnap> stick_tables = rules.stick;
     app.SetRules(std::move(rules));
     auto started = app.Start();
     if (!started) {
@@ -182,6 +184,11 @@ int main(int argc, char** argv) {
         patterns =
             std::make_unique<sluice::app::PatternCliControl>(*app.patterns(), app.pattern_sync());
         context.SetPatterns(patterns.get());
+      }
+      std::unique_ptr<sluice::app::StickCliControl> stick;
+      if (stick_tables && !stick_tables->tables.empty()) {
+        stick = std::make_unique<sluice::app::StickCliControl>(app, *stick_tables);
+        context.SetStick(stick.get());
       }
       sluice::cli::ServerLimits limits;
       if (cfg.global.stats_timeout_ms) {

@@ -25,6 +25,16 @@ enum class Op : uint16_t {
   // worker's; the reply carries the replaced one back in the same record, for the control
   // plane to free.
   kPatternOps,
+  // Stick tables (stick::StickRow and friends, dataplane/stick/stick.h); arg = the table.
+  // kStickDump: cursor = the shard's pool index to resume from; reply: `count` StickRow,
+  // `done` at the shard's end. kStickUsed: reply count = the shard's entries.
+  // kStickSet: a StickSet in the payload; reply count = 1 when the entry could not be made.
+  // kStickClear: a StickClear in the payload; reply count = entries removed, cursor = 1
+  // when the key named is in use.
+  kStickDump,
+  kStickUsed,
+  kStickSet,
+  kStickClear,
 };
 
 // kBusy: never sent, the control plane had too many requests waiting for that worker.

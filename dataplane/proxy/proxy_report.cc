@@ -205,6 +205,11 @@ void Proxy::Serve(base::Request& r) noexcept {
     }
     case base::Op::kShutdownServerSessions:
       break;
+    case base::Op::kStickDump:
+    case base::Op::kStickUsed:
+    case base::Op::kStickSet:
+    case base::Op::kStickClear:
+      return ServeStick(r);
     default:
       r.status = base::ReplyStatus::kUnknownOp;
       return;

@@ -367,6 +367,95 @@ void Proxy::StickRelease(Session& s, bool session) noexcept {
   }
 }
 
-void Proxy::ServeStick(base::Request& r) noexcept { r.status = base::ReplyStatus::kUnknownOp; }
+void Proxy::ServeStick(base::Request& r) noexcept {
+  if (r.arg >= nshards_) return;  // no such table here: nothing
+  Shard& sh = shards_[r.arg];
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  auto fill = [&](Entry* e, stick::StickRow* row) {
+    std::memset(row, 0, sizeof *row);
+    std::memcpy(row->key, e->key(), sh.def().key_len);
+    row->ref = (static_cast<uint64_t>(s_.worker) << 40) |
+               (reinterpret_cast<uintptr_t>(e) & 0xffffffffffull);
+    row->use = e->use;
+    row->exp_ms = e->exp_ms > now_ms ? static_cast<uint32_t>(e->exp_ms - now_ms) : 0;
+    for (size_t d = 0; d < stick::kDataTypes; ++d) {
+      if (sh.def().Stores(static_cast<Data>(d))) {
+        row->values[d] = ReadDatum(sh, e, static_cast<Data>(d), now_ms);
+      }
+    }
+  };
+  switch (r.op) {
+    case base::Op::kStickUsed:
+      r.count = sh.used();
+      return;
+    case base::Op::kStickDump: {
+      // A slice: at most what the payload holds, from the pool index `cursor`.
+      const uint32_t room = r.capacity / sizeof(stick::StickRow);
+      uint64_t i = r.cursor;
+      r.done = false;
+      for (; i <= sh.capacity() && r.count < room; ++i) {
+        Entry* e = sh.At(static_cast<uint32_t>(i));
+        if (!e) continue;
+        stick::StickRow row;
+        fill(e, &row);
+        std::memcpy(r.payload + r.count * sizeof row, &row, sizeof row);
+        ++r.count;
+      }
+      r.used = r.count * static_cast<uint32_t>(sizeof(stick::StickRow));
+      r.cursor = i;
+      r.done = i > sh.capacity();
+      return;
+    }
+    case base::Op::kStickSet: {
+      if (r.capacity < sizeof(stick::StickSet)) return;
+      stick::StickSet set;
+      std::memcpy(&set, r.payload, sizeof set);
+      Entry* e = sh.Get(set.key);
+      if (!e) {
+        r.count = 1;
+        return;
+      }
+      for (uint32_t k = 0; k < set.n && k < stick::kDataTypes; ++k) {
+        SetDatum(sh, e, static_cast<Data>(set.items[k].data), set.items[k].value, now_ms);
+      }
+      sh.Touch(e, now_ms);
+      return;
+    }
+    case base::Op::kStickClear: {
+      if (r.capacity < sizeof(stick::StickClear)) return;
+      stick::StickClear cl;
+      std::memcpy(&cl, r.payload, sizeof cl);
+      if (cl.has_key) {
+        Entry* e = sh.Lookup(cl.key);
+        if (!e) return;
+        if (e->use) {
+          r.cursor = 1;
+          return;
+        }
+        sh.Remove(e);
+        r.count = 1;
+        return;
+      }
+      // A whole walk of the shard (a rare admin command, as `shutdown sessions server`).
+      for (uint32_t i = 0; i <= sh.capacity(); ++i) {
+        Entry* e = sh.At(i);
+        if (!e || e->use) continue;
+        bool match = true;
+        for (uint32_t f = 0; f < cl.nfilters && f < stick::kMaxFilters; ++f) {
+          const auto d = static_cast<Data>(cl.filters[f].data);
+          if (!sh.def().Stores(d) || !stick::Passes(cl.filters[f], ReadDatum(sh, e, d, now_ms))) {
+            match = false;
+          }
+        }
+        if (!match) continue;
+        sh.Remove(e);
+        ++r.count;
+      }
+      return;
+    }
+    default:
+      r.status = base::ReplyStatus::kUnknownOp;
+  }
+}
 
 }  // namespace sluice::proxy

@@ -100,6 +100,54 @@ struct StickSnap : snapshot::Part {
   }
 };
 
+// What the control plane and a worker exchange for `show|set|clear table`.
+struct StickRow {
+  uint8_t key[kMaxKeyBytes];
+  uint64_t ref;     // the entry's reference (worker and pool index), printed as a pointer
+  uint32_t use;     // streams tracking it
+  uint32_t exp_ms;  // left before it expires (0: none, or due)
+  int64_t values[kDataTypes];  // the stored data, by Data (rates: their value now)
+};
+struct StickSet {
+  uint8_t key[kMaxKeyBytes];
+  uint32_t n = 0;
+  struct Item {
+    uint8_t data;
+    int64_t value;
+  } items[kDataTypes];
+};
+enum class FilterOp : uint8_t { kEq, kNe, kLe, kGe, kLt, kGt };
+struct StickFilter {
+  uint8_t data;
+  FilterOp op;
+  int64_t value;
+};
+inline constexpr uint32_t kMaxFilters = 4;
+struct StickClear {
+  bool has_key = false;
+  uint8_t key[kMaxKeyBytes];
+  uint32_t nfilters = 0;
+  StickFilter filters[kMaxFilters];
+};
+// Whether `v` passes filter `f` (HAProxy's show/clear table comparisons).
+inline bool Passes(const StickFilter& f, int64_t v) noexcept {
+  switch (f.op) {
+    case FilterOp::kEq:
+      return v == f.value;
+    case FilterOp::kNe:
+      return v != f.value;
+    case FilterOp::kLe:
+      return v <= f.value;
+    case FilterOp::kGe:
+      return v >= f.value;
+    case FilterOp::kLt:
+      return v < f.value;
+    case FilterOp::kGt:
+      return v > f.value;
+  }
+  return false;
+}
+
 // One entry: its timer (expiry), how many streams track it, its place in the shard's
 // least-recently-used list, its key and its data (TableDef's layout).
 struct Entry {

@@ -119,6 +119,7 @@ void RegisterAllCommands(Registry& registry) {
   registry.Add(SessCommands());
   registry.Add(ErrorsCommands());
   registry.Add(PatternCommands());
+  registry.Add(StickCommands());
 }
 
 }  // namespace sluice::cli

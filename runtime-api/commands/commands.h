@@ -20,6 +20,7 @@ std::span<const CommandRow> FrontendCommands();  // frontend_cmds.cc: frontends,
 std::span<const CommandRow> ErrorsCommands();    // errors_cmds.cc: show errors
 std::span<const CommandRow> SessCommands();      // sess_cmds.cc: show sess, shutdown session
 std::span<const CommandRow> PatternCommands();   // pattern_cmds.cc: acl and map commands
+std::span<const CommandRow> StickCommands();     // stick_cmds.cc: show|set|clear table
 
 // Adds every table above to `registry`.
 void RegisterAllCommands(Registry& registry);

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime-api/commands/proxy_view.h"
@@ -102,6 +104,53 @@ class PatternControl {
   virtual bool Applied(uint64_t seq) = 0;
 };
 
+// Stick tables (`show|set|clear table`, docs/stick-tables.md). Types and data are given by
+// HAProxy's names and numbers (the data type's position in HAProxy's list).
+struct StickColumn {
+  std::string name;         // "http_req_rate"
+  uint8_t data = 0;         // its number
+  uint32_t period_ms = 0;   // rates: printed "name(period)"
+  bool is_signed = false;   // server_id
+};
+struct StickTableView {
+  std::string name, type;  // "fe_main", "ip"
+  uint64_t size = 0;
+  uint32_t key_len = 0;
+  std::vector<StickColumn> columns;  // the stored data, in HAProxy's order
+};
+struct StickRowView {
+  std::string key;  // the key's bytes (key_len of them)
+  uint64_t ref = 0;
+  uint32_t use = 0, exp_ms = 0;
+  std::vector<int64_t> values;  // by column
+};
+struct StickFilterView {
+  uint8_t data = 0;
+  uint8_t op = 0;  // eq ne le ge lt gt
+  int64_t value = 0;
+};
+class StickRows {
+ public:
+  virtual ~StickRows() = default;
+  // kDone once every worker's rows are in `out` (in no order).
+  virtual Gather Next(std::vector<StickRowView>* out) = 0;
+};
+class StickControl {
+ public:
+  virtual ~StickControl() = default;
+  virtual const std::vector<StickTableView>& Tables() = 0;
+  virtual std::unique_ptr<StickRows> Rows(size_t table) = 0;
+  // The entries of every table, summed over the workers, in `used` once kDone.
+  virtual std::unique_ptr<PendingAnswer> Used(std::vector<uint64_t>* used) = 0;
+  // Creates or updates the entry of `key` (key_len bytes) with (data, value) pairs.
+  virtual std::unique_ptr<PendingAnswer> Set(
+      size_t table, const std::string& key,
+      const std::vector<std::pair<uint8_t, int64_t>>& data) = 0;
+  // Removes the entry of `key` (when given), else the entries passing every filter.
+  virtual std::unique_ptr<PendingAnswer> Clear(size_t table, const std::string* key,
+                                               const std::vector<StickFilterView>& filters) = 0;
+};
+
 class ApplianceContext {
  public:
   virtual ~ApplianceContext() = default;
@@ -117,6 +166,8 @@ class ApplianceContext {
   virtual ProxyControl* Proxy() { return nullptr; }
   // ACLs and maps; nullptr: none configured (every name is unknown).
   virtual PatternControl* Patterns() { return nullptr; }
+  // Stick tables; nullptr: none configured.
+  virtual StickControl* Stick() { return nullptr; }
 };
 
 }  // namespace sluice::cli
