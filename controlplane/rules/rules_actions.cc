@@ -76,9 +76,12 @@ base::Result<bool> ParseStickAction(RuleLine& x, const std::vector<std::string>&
     int table = x.c.table();
     size_t i = at + 2;
     if (i < cond && w[i] == "table") {
-      if (i + 1 >= cond) return Error{"'" + act + "' : missing table name after 'table'"};
+      if (i + 1 >= cond) return Error{"missing table name"};
       table = x.c.stick() ? x.c.stick()->Find(w[i + 1]) : -1;
-      if (table < 0) return Error{"'" + act + "' : unable to find table '" + w[i + 1] + "'"};
+      if (table < 0) {
+        return Error{"Proxy '" + x.proxy + "': unable to find table '" + w[i + 1] +
+                     "' referenced by " + act};
+      }
       i += 2;
     }
     if (i < cond) {
@@ -86,8 +89,8 @@ base::Result<bool> ParseStickAction(RuleLine& x, const std::vector<std::string>&
                    "found '" + w[i] + "'"};
     }
     if (table < 0) {
-      return Error{"'" + act + "' : proxy '" + x.proxy +
-                   "' has no stick-table (name one with 'table')"};
+      return Error{"Proxy '" + x.proxy + "': unable to find table '" + x.proxy +
+                   "' referenced by " + act};
     }
     r->var = static_cast<uint32_t>(table);
     return true;

@@ -393,7 +393,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       const uint32_t room = r.capacity / sizeof(stick::StickRow);
       uint64_t i = r.cursor;
       r.done = false;
-      for (; i <= sh.capacity() && r.count < room; ++i) {
+      for (; i <= sh.slots() && r.count < room; ++i) {
         Entry* e = sh.At(static_cast<uint32_t>(i));
         if (!e) continue;
         stick::StickRow row;
@@ -403,7 +403,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       }
       r.used = r.count * static_cast<uint32_t>(sizeof(stick::StickRow));
       r.cursor = i;
-      r.done = i > sh.capacity();
+      r.done = i > sh.slots();
       return;
     }
     case base::Op::kStickSet: {
@@ -437,7 +437,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
         return;
       }
       // A whole walk of the shard (a rare admin command, as `shutdown sessions server`).
-      for (uint32_t i = 0; i <= sh.capacity(); ++i) {
+      for (uint32_t i = 0; i <= sh.slots(); ++i) {
         Entry* e = sh.At(i);
         if (!e || e->use) continue;
         bool match = true;

@@ -86,7 +86,9 @@ bool Shard::Init(const TableDef& def, uint32_t table, uint32_t capacity, uint16_
                 static_cast<unsigned>(worker));
   rte_hash_parameters p{};
   p.name = name;
-  p.entries = capacity_;
+  // rte_hash takes at least a bucket's worth; the shard's bound is capacity_ all the same.
+  slots_ = capacity_ < 8 ? 8 : capacity_;
+  p.entries = slots_;
   p.key_len = def.key_len;
   p.hash_func = rte_hash_crc;
   p.socket_id = socket_id;
@@ -97,8 +99,8 @@ bool Shard::Init(const TableDef& def, uint32_t table, uint32_t capacity, uint16_
   stride_ = (data_at_ + def.data_bytes + 7) & ~7u;
   // Key positions run from 0 to entries.
   pool_ = static_cast<uint8_t*>(
-      rte_zmalloc_socket(name, static_cast<size_t>(stride_) * (capacity_ + 1), 64, socket_id));
-  live_ = static_cast<uint8_t*>(rte_zmalloc_socket(name, capacity_ + 1, 64, socket_id));
+      rte_zmalloc_socket(name, static_cast<size_t>(stride_) * (slots_ + 1), 64, socket_id));
+  live_ = static_cast<uint8_t*>(rte_zmalloc_socket(name, slots_ + 1, 64, socket_id));
   return pool_ && live_;
 }
 
@@ -193,6 +195,6 @@ void Shard::Remove(Entry* e) noexcept {
   rte_hash_del_key(hash_, e->key());
 }
 
-Entry* Shard::At(uint32_t i) noexcept { return i <= capacity_ && live_[i] ? EntryAt(i) : nullptr; }
+Entry* Shard::At(uint32_t i) noexcept { return i <= slots_ && live_[i] ? EntryAt(i) : nullptr; }
 
 }  // namespace sluice::stick

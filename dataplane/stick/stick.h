@@ -193,6 +193,8 @@ class Shard {
   const TableDef& def() const noexcept { return def_; }
   uint32_t used() const noexcept { return used_; }
   uint32_t capacity() const noexcept { return capacity_; }
+  // Pool indexes run from 0 to slots() (walks for `show table`).
+  uint32_t slots() const noexcept { return slots_; }
   uint64_t purged() const noexcept { return purged_; }
   uint64_t full() const noexcept { return full_; }  // creations refused (nopurge, all in use)
   // The entry at pool index `i` when it is live (walks for `show table`), else nullptr.
@@ -216,7 +218,7 @@ class Shard {
   uint8_t* live_ = nullptr;  // one byte per pool index
   uint32_t* free_ = nullptr;
   uint32_t nfree_ = 0;
-  uint32_t stride_ = 0, data_at_ = 0, capacity_ = 0, used_ = 0, table_ = 0;
+  uint32_t stride_ = 0, data_at_ = 0, capacity_ = 0, slots_ = 0, used_ = 0, table_ = 0;
   uint32_t lru_head_ = UINT32_MAX, lru_tail_ = UINT32_MAX;
   uint64_t purged_ = 0, full_ = 0;
 };

@@ -1485,3 +1485,51 @@ TEST(ConfigProxyLog, FormatsCheckedByTheLogger) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+// `stick-table`: HAProxy 2.6's alerts, as `haproxy -c` printed them (oracle run).
+TEST(ConfigStickTable, AlertsAsHaproxy) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"stick-table type ip", "stick-table: missing size."},
+      {"stick-table expire 10s", "stick-table: missing size."},
+      {"stick-table size 10", "stick-table: missing type."},
+      {"stick-table type foo size 10", "stick-table: unknown type 'foo'."},
+      {"stick-table type string len abc size 10", "stick-table: unknown type 'abc'."},
+      {"stick-table type ip size", "stick-table: missing argument after 'size'."},
+      {"stick-table type ip size 1x", "stick-table: unexpected character 'x' in argument of 'size'."},
+      {"stick-table type ip size 1 expire 10x",
+       "stick-table: unexpected character 'x' in argument of 'expire'."},
+      {"stick-table type ip size 1 foo", "stick-table: unknown argument 'foo'."},
+      {"stick-table type ip size 1 store foo", "stick-table: unknown store option 'foo'."},
+      {"stick-table type ip size 1 store http_req_rate",
+       "stick-table: missing argument to store option 'http_req_rate'."},
+      {"stick-table type ip size 1 store http_req_cnt(10s)",
+       "stick-table: unexpected argument to store option 'http_req_cnt'."},
+      {"stick-table type ip size 1 store http_req_rate(10x)",
+       "stick-table: error when processing store option 'http_req_rate'."},
+      {"stick-table type ip size 1 store http_req_rate(10s",
+       "stick-table: missing closing parenthesis after store option 'http_req_rate'."},
+  };
+  for (const auto& [line, message] : cases) {
+    ExpectAlert(WithFrontendLine(line), 12, "stick-table", message);
+  }
+  ExpectWarning(WithFrontendLine("stick-table type ip size 1 store gpt0,gpt0"), 12, "stick-table",
+                "stick-table: store option 'gpt0' already enabled, ignored.");
+  const ParseOutcome o = Parse(WithFrontendLine(
+      "stick-table type string len 8 size 10k expire 1m nopurge store gpc0 store conn_rate(3s)"));
+  ASSERT_FALSE(o.HasErrors()) << Dump(o);
+  const StickTableConfig& t = *o.config.proxies[0].stick_table;
+  EXPECT_EQ(t.type, "string");
+  EXPECT_EQ(t.key_len, 8u);
+  EXPECT_EQ(t.size, 10240u);
+  EXPECT_EQ(t.expire_ms, 60000u);
+  EXPECT_TRUE(t.nopurge);
+  ASSERT_EQ(t.store.size(), 2u);
+  EXPECT_EQ(t.store[1].name, "conn_rate");
+  EXPECT_EQ(t.store[1].period_ms, 3000u);
+}
+
+}  // namespace
+}  // namespace sluice::config

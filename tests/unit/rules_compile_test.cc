@@ -10,6 +10,7 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/rules/rules_compile.h"
+#include "dataplane/stick/stick.h"
 
 namespace sluice::rulescp {
 namespace {
@@ -143,6 +144,15 @@ TEST(RulesCompile, RefusedWithFileAndLine) {
       {"http-response capture res.hdr(a) id 0",
        "Proxy 'fe': unable to find capture id '0' referenced by http-response capture rule."},
       {"capture request header Host len 1025", "1024 bytes of captures in all per frontend"},
+      // Stick tables (HAProxy 2.6's texts; fe has no table).
+      {"http-request track-sc0 src", "Proxy 'fe': unable to find table 'fe' referenced by track-sc0"},
+      {"http-request track-sc1 src table nosuch",
+       "Proxy 'fe': unable to find table 'nosuch' referenced by track-sc1"},
+      {"http-request track-sc0 src table", "missing table name"},
+      {"http-request deny if { src_http_req_rate gt 1 }", "no table to look the client up in"},
+      {"http-request deny if { sc_http_req_rate gt 1 }", "expects a stick counter number"},
+      {"tcp-request connection track-sc0 req.hdr(host) table be",
+       "needs an HTTP proxy"},
   };
   for (const Case& c : cases) {
     const Out o =
@@ -193,6 +203,42 @@ TEST(RulesCompile, CaptureSlotsInDeclarationOrder) {
   ASSERT_EQ(fe.http_res.size(), 1u);
   EXPECT_EQ(fe.http_res[0].var, 1u);
   EXPECT_TRUE(o.rules.snap->active);
+}
+
+// Stick tables: the layout the workers use, track-sc and sc_* fetches compiled.
+TEST(RulesCompile, StickTablesAndTracking) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n"
+      "    stick-table type ip size 1m expire 15m store http_req_rate(10s),gpt0\n"
+      "    http-request track-sc0 src\n"
+      "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 20 }\n"
+      "    http-request sc-set-gpt0(0) 1 if { path /block }\n"
+      "    tcp-request connection track-sc1 src table be\n"
+      "    default_backend be\n"
+      "backend be\n    stick-table type string len 16 size 10 store gpc0,conn_cur\n"
+      "    server s 10.0.0.2:80\n");
+  for (const auto& d : o.diags) ADD_FAILURE() << d.message;
+  ASSERT_EQ(o.rules.stick->tables.size(), 2u);
+  const stick::TableDef& fe = o.rules.stick->tables[0];
+  EXPECT_EQ(fe.name, "fe");
+  EXPECT_EQ(fe.size, 1048576u);
+  EXPECT_EQ(fe.expire_ms, 900000u);
+  // HAProxy's data order: gpt0 before http_req_rate whatever `store` says.
+  EXPECT_EQ(fe.off[static_cast<size_t>(stick::Data::kGpt0)], 0);
+  EXPECT_EQ(fe.off[static_cast<size_t>(stick::Data::kHttpReqRate)], 4);
+  EXPECT_EQ(fe.period[static_cast<size_t>(stick::Data::kHttpReqRate)], 10000u);
+  EXPECT_FALSE(fe.Stores(stick::Data::kConnCur));
+  const stick::TableDef& be = o.rules.stick->tables[1];
+  EXPECT_EQ(be.type, stick::KeyType::kString);
+  EXPECT_EQ(be.key_len, 16u);
+  const rules::ProxyRules& r = o.rules.snap->frontends.at(0);
+  ASSERT_EQ(r.http_req.size(), 3u);
+  EXPECT_EQ(r.http_req[0].act, rules::Act::kTrackSc);
+  EXPECT_EQ(r.http_req[0].var, 0u);  // fe's table
+  EXPECT_EQ(r.http_req[2].act, rules::Act::kScSetGpt0);
+  ASSERT_EQ(r.tcp_conn.size(), 1u);
+  EXPECT_EQ(r.tcp_conn[0].status, 1u);  // sc1
+  EXPECT_EQ(r.tcp_conn[0].var, 1u);     // be's table
 }
 
 TEST(RulesCompile, UseBackendModesMustAgree) {

@@ -1,0 +1,131 @@
+// Stick tables on a worker (dataplane/stick/stick.h): HAProxy 2.6's frequency counters (the
+// formulas of freq_ctr.c, checked against Debian's haproxy 2.6.12 timings), and a shard's
+// lookups, creation, least-recently-used purge, `nopurge` and expiry on a timer wheel.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "dataplane/stick/stick.h"
+
+namespace sluice::stick {
+namespace {
+
+// Far from 0, as HAProxy's wall-clock ticks are.
+constexpr uint32_t kT = 0x80000000u;
+
+TEST(FreqCtr, CountsAndSlidesAsHaproxy) {
+  FreqCtr f;
+  // A fresh counter: its first event starts a period at now (low bit cleared).
+  for (uint32_t i = 1; i <= 5; ++i) {
+    FreqAdd(f, 1000, kT, 1);
+    EXPECT_EQ(FreqRead(f, 1000, kT), i);
+  }
+  EXPECT_EQ(f.curr_tick, kT);
+  EXPECT_EQ(FreqRead(f, 1000, kT + 999), 5u);
+  // The next period: the previous one counts for the share of the window it still covers.
+  FreqAdd(f, 1000, kT + 1201, 1);
+  EXPECT_EQ(f.curr_tick, kT + 1000);
+  EXPECT_EQ(f.prev_ctr, 5u);
+  EXPECT_EQ(FreqRead(f, 1000, kT + 1201), (5u * 799 + 1 * 1000) / 1000);  // 4
+  FreqAdd(f, 1000, kT + 1201, 2);
+  EXPECT_EQ(FreqRead(f, 1000, kT + 1207), (5u * 793 + 3 * 1000) / 1000);  // 6
+  EXPECT_EQ(FreqRead(f, 1000, kT + 1605), (5u * 395 + 3 * 1000) / 1000);  // 4
+  // Once the current period is over, it is the previous one, fading out.
+  EXPECT_EQ(FreqRead(f, 1000, kT + 2500), 3u * 500 / 1000);  // 1
+  EXPECT_EQ(FreqRead(f, 1000, kT + 3001), 0u);
+  // Two periods without an event forget both.
+  FreqAdd(f, 1000, kT + 5000, 1);
+  EXPECT_EQ(f.prev_ctr, 0u);
+  EXPECT_EQ(FreqRead(f, 1000, kT + 5000), 1u);
+}
+
+TEST(FreqCtr, AntiFlappingKeepsAOneFlat) {
+  FreqCtr f;
+  FreqAdd(f, 1000, kT, 1);
+  // In the next period, with nothing new, a past count of 1 reads 1 until it is forgotten.
+  EXPECT_EQ(FreqRead(f, 1000, kT + 1500), 1u);
+  EXPECT_EQ(FreqRead(f, 1000, kT + 1999), 1u);
+  EXPECT_EQ(FreqRead(f, 1000, kT + 2001), 0u);
+}
+
+TableDef Def(uint64_t size, uint32_t expire_ms, bool nopurge) {
+  TableDef t;
+  t.name = "t";
+  t.type = KeyType::kIp;
+  t.key_len = 4;
+  t.size = size;
+  t.expire_ms = expire_ms;
+  t.nopurge = nopurge;
+  t.off[static_cast<size_t>(Data::kGpt0)] = 0;
+  t.data_bytes = 8;
+  return t;
+}
+
+std::vector<uint8_t> Key(uint8_t last) { return {10, 0, 0, last}; }
+
+TEST(Shard, PurgesTheLeastRecentlyUsedUntracked) {
+  Shard s;
+  ASSERT_TRUE(s.Init(Def(2, 0, false), 0, 2, 0, -1, nullptr));
+  Entry* a = s.Get(Key(1).data());
+  Entry* b = s.Get(Key(2).data());
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(s.Get(Key(1).data()), a);  // found, not made again
+  EXPECT_EQ(s.used(), 2u);
+  // Full: a new key purges the oldest (a: b and c remain, as HAProxy's oracle run showed).
+  ASSERT_NE(s.Get(Key(3).data()), nullptr);
+  EXPECT_EQ(s.Lookup(Key(1).data()), nullptr);
+  EXPECT_NE(s.Lookup(Key(2).data()), nullptr);
+  EXPECT_EQ(s.purged(), 1u);
+  // A touched entry is the most recent; a tracked one is never purged.
+  Entry* b2 = s.Lookup(Key(2).data());
+  s.Touch(b2, 0);
+  b2->use = 1;
+  ASSERT_NE(s.Get(Key(4).data()), nullptr);  // purges 3, the oldest untracked
+  EXPECT_EQ(s.Lookup(Key(3).data()), nullptr);
+  EXPECT_EQ(s.Lookup(Key(2).data()), b2);
+  // The data start zeroed and keep what was written.
+  std::memset(s.DataOf(b2, Data::kGpt0), 7, 4);
+  uint32_t v;
+  std::memcpy(&v, s.DataOf(s.Lookup(Key(2).data()), Data::kGpt0), 4);
+  EXPECT_EQ(v, 0x07070707u);
+  s.Remove(b2);
+  EXPECT_EQ(s.Lookup(Key(2).data()), nullptr);
+  EXPECT_EQ(s.used(), 1u);
+}
+
+TEST(Shard, NopurgeRefusesWhenFull) {
+  Shard s;
+  ASSERT_TRUE(s.Init(Def(1, 0, true), 0, 1, 0, -1, nullptr));
+  ASSERT_NE(s.Get(Key(1).data()), nullptr);
+  EXPECT_EQ(s.Get(Key(2).data()), nullptr);
+  EXPECT_EQ(s.full(), 1u);
+  EXPECT_NE(s.Lookup(Key(1).data()), nullptr);
+}
+
+TEST(Shard, ExpiresOnTheWheel) {
+  base::Timers wheel(0);
+  Shard s;
+  ASSERT_TRUE(s.Init(Def(16, 100, false), 3, 16, 0, -1, &wheel));
+  Entry* a = s.Get(Key(1).data());
+  Entry* b = s.Get(Key(2).data());
+  s.Touch(a, 0);
+  s.Touch(b, 50);
+  EXPECT_EQ(a->table, 3u);
+  std::vector<Entry*> due;
+  wheel.Advance(120, [&](base::TimerNode* n) { due.push_back(reinterpret_cast<Entry*>(n)); });
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0], a);
+  s.Remove(a);
+  wheel.Advance(200, [&](base::TimerNode* n) { due.push_back(reinterpret_cast<Entry*>(n)); });
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[1], b);
+  // Removing an entry cancels its timer.
+  Entry* c = s.Get(Key(3).data());
+  s.Touch(c, 200);
+  s.Remove(c);
+  EXPECT_EQ(wheel.armed(), 0u);
+}
+
+}  // namespace
+}  // namespace sluice::stick
