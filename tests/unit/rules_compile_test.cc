@@ -145,7 +145,8 @@ TEST(RulesCompile, RefusedWithFileAndLine) {
        "Proxy 'fe': unable to find capture id '0' referenced by http-response capture rule."},
       {"capture request header Host len 1025", "1024 bytes of captures in all per frontend"},
       // Stick tables (HAProxy 2.6's texts; fe has no table).
-      {"http-request track-sc0 src", "Proxy 'fe': unable to find table 'fe' referenced by track-sc0"},
+      {"http-request track-sc0 src",
+       "Proxy 'fe': unable to find table 'fe' referenced by track-sc0"},
       {"http-request track-sc1 src table nosuch",
        "Proxy 'fe': unable to find table 'nosuch' referenced by track-sc1"},
       {"http-request track-sc0 src table", "missing table name"},
