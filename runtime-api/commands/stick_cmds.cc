@@ -270,8 +270,7 @@ class TableDump final : public Dump {
  public:
   TableDump(StickControl* st, size_t table, std::vector<StickFilterView> filters,
             std::optional<std::string> key, bool contents)
-      : st_(st),
-        t_(st->Tables()[table]),
+      : t_(st->Tables()[table]),
         rows_src_(st->Rows(table)),
         filters_(std::move(filters)),
         key_(std::move(key)),
@@ -327,7 +326,6 @@ class TableDump final : public Dump {
   }
 
  private:
-  StickControl* st_;
   const StickTableView& t_;
   std::unique_ptr<StickRows> rows_src_;
   std::vector<StickFilterView> filters_;

@@ -1,6 +1,8 @@
 // libFuzzer target for the CLI request path: the tokenizer and the whole protocol state
 // machine (chains, escapes, payloads, prompt mode) with every registered command, fed in
-// pieces, with a tiny output buffer so dumps pause and resume.
+// pieces, with a tiny output buffer so dumps pause and resume. The stick-table commands run
+// against four tables (ip, ipv6, integer, string) held here, each with a few rows, so their
+// argument parsing (keys, filters, data pairs) and listings are reached.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +13,68 @@
 
 namespace {
 
+using namespace sluice::cli;
+
+class Done final : public PendingAnswer {
+ public:
+  Gather Poll(std::string*) override { return Gather::kDone; }
+};
+
+class FuzzRows final : public StickRows {
+ public:
+  explicit FuzzRows(const StickTableView& t) : t_(t) {}
+  Gather Next(std::vector<StickRowView>* out) override {
+    for (uint8_t i = 0; i < 3; ++i) {
+      StickRowView r;
+      r.key.assign(t_.key_len, static_cast<char>('a' + i));
+      r.ref = 0x1000u + i;
+      r.values.assign(t_.columns.size(), i);
+      out->push_back(std::move(r));
+    }
+    return Gather::kDone;
+  }
+
+ private:
+  const StickTableView& t_;
+};
+
+class FuzzStick final : public StickControl {
+ public:
+  FuzzStick() {
+    const std::pair<const char*, uint32_t> types[] = {
+        {"ip", 4}, {"ipv6", 16}, {"integer", 4}, {"string", 32}};
+    int n = 0;
+    for (const auto& [type, len] : types) {
+      StickTableView t;
+      t.name = "t" + std::to_string(n++);
+      t.type = type;
+      t.size = 100;
+      t.key_len = len;
+      t.columns = {{"gpt0", 1, 0, false}, {"http_req_rate", 10, 10000, false}};
+      tables_.push_back(std::move(t));
+    }
+  }
+  const std::vector<StickTableView>& Tables() override { return tables_; }
+  std::unique_ptr<StickRows> Rows(size_t table) override {
+    return std::make_unique<FuzzRows>(tables_[table]);
+  }
+  std::unique_ptr<PendingAnswer> Used(std::vector<uint64_t>* used) override {
+    used->assign(tables_.size(), 3);
+    return std::make_unique<Done>();
+  }
+  std::unique_ptr<PendingAnswer> Set(size_t, const std::string&,
+                                     const std::vector<std::pair<uint8_t, int64_t>>&) override {
+    return std::make_unique<Done>();
+  }
+  std::unique_ptr<PendingAnswer> Clear(size_t, const std::string*,
+                                       const std::vector<StickFilterView>&) override {
+    return std::make_unique<Done>();
+  }
+
+ private:
+  std::vector<StickTableView> tables_;
+};
+
 class FuzzAppliance : public sluice::cli::ApplianceContext {
  public:
   std::string Version() override { return "fuzz"; }
@@ -20,6 +84,10 @@ class FuzzAppliance : public sluice::cli::ApplianceContext {
     out.rows = {{"loops", {1, 2}}};
   }
   void ClearCounters(bool) override {}
+  StickControl* Stick() override { return &stick_; }
+
+ private:
+  FuzzStick stick_;
 };
 
 }  // namespace
