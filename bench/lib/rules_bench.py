@@ -10,12 +10,17 @@ http_bench's topology, proxies and keep-alive `rr` workload (wrk, 50 connections
 WRK_PATH, Host RULES_HOST), with pattern files generated here, seeded (sizes: FULL, QUICK):
 nets.map (1 M IPv4 networks /8 to /32 outside 0/8, 10/8, 127/8 and 224/3 with two-letter
 values, and the client's network -> LAB), hosts.map (100 k host names, RULES_HOST among them),
-regex.lst (1 000 distinct regexes, none matching WRK_PATH: every one is tried). Four frontends,
+regex.lst (1 000 distinct regexes, none matching WRK_PATH: every one is tried). Six frontends,
 the same text for Sluice and HAProxy but for their K rule lines:
   base     none
   map_ip   http-request set-header X-Ip-N %[src,map_ip(nets.map,ZZ)]
   map_str  http-request set-header X-Host-N %[req.hdr(host),lower,map_str(hosts.map,none)]
   regex    http-request set-header X-Re-N ok if { path_reg -f regex.lst }
+  stick_small, stick_big   the article's table (stick-table type ip size 2m expire 15m store
+           http_req_rate(10s),gpt0) and STICK_K times `http-request track-scN src` with
+           `http-request deny deny_status 429 if { sc_http_req_rate(N) gt 1000000000 }`
+           (N = 0..2), the table holding stick_small (stick_big) other live entries put there
+           with `set table` before the runs
 (N = 1..K; both proxies load a file once per match method and share it between the lines).
 HAProxy runs with tune.pattern.cache-size 0: its LRU cache of list lookups (the regexes) would
 answer every request but the first, the path being always the same; Sluice has no such cache.
@@ -45,9 +50,14 @@ except ImportError:
 topo = hb.topo
 
 K = 8  # rule lines per variant
-VARIANTS = ("base", "map_ip", "map_str", "regex")
-FULL = {"nets": 1_000_000, "hosts": 100_000, "regexes": 1_000, "adds": 1_000_000}
-QUICK = {"nets": 100_000, "hosts": 10_000, "regexes": 100, "adds": 100_000}
+STICK_K = 3  # track-sc0..2 and their rate checks
+VARIANTS = ("base", "map_ip", "map_str", "regex", "stick_small", "stick_big")
+FULL = {"nets": 1_000_000, "hosts": 100_000, "regexes": 1_000, "adds": 1_000_000,
+        "stick_small": 1_000, "stick_big": 1_000_000}
+QUICK = {"nets": 100_000, "hosts": 10_000, "regexes": 100, "adds": 100_000,
+         "stick_small": 1_000, "stick_big": 100_000}
+STICK_TABLE = "stick-table type ip size 2m expire 15m store http_req_rate(10s),gpt0"
+STICK_SET_BYTES = 15_000  # `set table` commands joined by ';' on one line
 SEED = 14
 WRK_PATH = "/api/v1/item7"
 RULES_HOST = "www.bench.example"
@@ -160,11 +170,43 @@ class Bench(hb.Bench):
 
     def run_variant(self, side, variant):
         self.variant = variant
-        self.rules = "".join("    http-request " + RULES[variant].format(n=n, **self.files) +
-                             "\n" for n in range(1, K + 1)) if variant != "base" else ""
+        if variant.startswith("stick"):
+            self.rules = f"    {STICK_TABLE}\n" + "".join(
+                f"    http-request track-sc{n} src\n"
+                f"    http-request deny deny_status 429 if {{ sc_http_req_rate({n}) gt "
+                "1000000000 }\n" for n in range(STICK_K))
+        else:
+            self.rules = "".join("    http-request " + RULES[variant].format(n=n, **self.files) +
+                                 "\n" for n in range(1, K + 1)) if variant != "base" else ""
         return self.run_haproxy() if side == "haproxy" else self.run_afpacket()
 
+    def fill_table(self, side, n):
+        """`n` entries in the frontend's table (addresses in 100.64.0.0/10, never the
+        client's), through the admin socket: `set table` commands joined by ';'."""
+        sock = HAPROXY_SOCK if side == "haproxy" else topo.AFP_SOCK
+        fe = "fe_main"  # http_bench's frontend
+        t0 = time.monotonic()
+        line, sent = [], 0
+        for i in range(n):
+            a = 0x64400000 + i
+            line.append(f"set table {fe} key {a >> 24}.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255} "
+                        "data.gpt0 0")
+            if sum(len(x) + 1 for x in line) > STICK_SET_BYTES or i == n - 1:
+                ans = topo.admin_cmd(sock, ";".join(line), timeout=600)
+                if ans.strip():
+                    raise RuntimeError(f"set table on {side}: {ans.strip()[:200]}")
+                sent += len(line)
+                line = []
+        m = re.search(r"used:(\d+)", topo.admin_cmd(sock, "show table"))
+        used = int(m.group(1)) if m else -1
+        self.log(f"rules: {side}: {sent} table entries set in {time.monotonic() - t0:.1f} s, "
+                 f"used:{used}")
+        if used < n:
+            raise RuntimeError(f"{side}: the table holds {used} entries, {n} were set")
+
     def measure(self, side, label, sample, ours, cpu_of):
+        if self.variant.startswith("stick"):
+            self.fill_table(side, self.sizes[self.variant])
         out = super().measure(side, f"{label} {self.variant}", sample, ours, cpu_of)
         if self.variant == "map_ip":
             try:
@@ -299,13 +341,17 @@ class Bench(hb.Bench):
                 "regex": f"one path_reg against {n['regexes']:,} regexes, none matching "
                          f"(Sluice: PCRE2 JIT per pattern; HAProxy: {haproxy_pcre()}, "
                          "tune.pattern.cache-size 0)"}
+        for v in ("stick_small", "stick_big"):
+            what[v] = (f"one `track-scN src` and one `sc_http_req_rate(N) gt ...` check on the "
+                       f"article's table holding {n[v]:,} other live entries")
         for v, text in what.items():
+            k = STICK_K if v.startswith("stick") else K
             runs = {}
             for s in sides:
                 base, var = cpu(s, "base"), cpu(s, v)
-                runs[s] = [(x - statistics.median(base)) / K for x in var] if base else []
+                runs[s] = [(x - statistics.median(base)) / k for x in var] if base else []
             fig(f"rules_{v}_ns", "ns", "lower", runs,
-                f"{text}: (CPU per request with {K} such lines - median without) / {K}, per "
+                f"{text}: (CPU per request with {k} such lines - median without) / {k}, per "
                 f"run. {common}", signed_ok=True)
         adds = {s: (res.get(f"{s}/map_ip") or {}).get("add") for s in sides}
         add_note = (f"{n['adds']:,} new networks added live to the map_ip frontend's "
