@@ -189,7 +189,7 @@ class Proxy::StickView final : public rules::StickAccess {
     } else {
       if (table < 0 || static_cast<uint32_t>(table) >= p_.nshards_) return false;
       Shard& sh = p_.shards_[table];
-      uint8_t key[stick::kMaxKeyBytes];
+      alignas(8) uint8_t key[stick::kMaxKeyBytes];
       if (!KeyOf(sh.def(), rules::Sample::Ip(c.src, c.v6), c, key)) return false;
       e = r.op == rules::StickOp::kInc ? sh.Get(key) : sh.Lookup(key);
       if (!e) {
@@ -273,7 +273,7 @@ void Proxy::TrackSc(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c,
   if (k.e || r.var >= nshards_) return;  // a counter already tracked stays as it is
   Shard& sh = shards_[r.var];
   rules::Sample smp;
-  uint8_t key[stick::kMaxKeyBytes];
+  alignas(8) uint8_t key[stick::kMaxKeyBytes];
   if (!rules::Eval(r.expr, c, &smp) || !KeyOf(sh.def(), smp, c, key)) return;
   Entry* e = sh.Get(key);
   if (!e) return;  // full, nothing could be purged: not tracked

@@ -102,14 +102,14 @@ struct StickSnap : snapshot::Part {
 
 // What the control plane and a worker exchange for `show|set|clear table`.
 struct StickRow {
-  uint8_t key[kMaxKeyBytes];
+  alignas(8) uint8_t key[kMaxKeyBytes];
   uint64_t ref;     // the entry's reference (worker and pool index), printed as a pointer
   uint32_t use;     // streams tracking it
   uint32_t exp_ms;  // left before it expires (0: none, or due)
   int64_t values[kDataTypes];  // the stored data, by Data (rates: their value now)
 };
 struct StickSet {
-  uint8_t key[kMaxKeyBytes];
+  alignas(8) uint8_t key[kMaxKeyBytes];
   uint32_t n = 0;
   struct Item {
     uint8_t data;
@@ -125,7 +125,7 @@ struct StickFilter {
 inline constexpr uint32_t kMaxFilters = 4;
 struct StickClear {
   bool has_key = false;
-  uint8_t key[kMaxKeyBytes];
+  alignas(8) uint8_t key[kMaxKeyBytes];
   uint32_t nfilters = 0;
   StickFilter filters[kMaxFilters];
 };
