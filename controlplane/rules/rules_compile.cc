@@ -484,13 +484,8 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
   std::vector<std::string> args;
   bool parens = false;
   if (auto ok = SplitCall(chain[0], &name, &args, &parens); !ok) return ok;
-  const FetchDef* def = FindFetch(name);
-  if (!def) {
-    bool found = false;
-    if (auto ok = ParseStickFetch(name, args, out, &found); !ok) return ok;
-    if (!found) return Error{"unknown fetch method '" + std::string(name) + "'"};
-    SmpType type =
-        out->stick.op == rules::StickOp::kTracked ? SmpType::kBool : SmpType::kSint;
+  // The converters after the fetch: an ACL on a converted sample matches by its output type.
+  auto converters = [&](SmpType type) -> base::Result<bool> {
     for (size_t i = 1; i < chain.size(); ++i) {
       std::string_view cname;
       std::vector<std::string> cargs;
@@ -499,10 +494,22 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
       if (auto ok = ParseConv(cname, cargs, &st, &type); !ok) return ok;
       out->convs.push_back(std::move(st));
     }
-    out->default_match = type == SmpType::kBool ? Match::kBool
-                         : type == SmpType::kSint ? Match::kInt
-                                                  : Match::kStr;
+    if (!out->convs.empty()) {
+      out->default_match = type == SmpType::kSint                             ? Match::kInt
+                           : type == SmpType::kBool                           ? Match::kBool
+                           : type == SmpType::kIpv4 || type == SmpType::kIpv6 ? Match::kIp
+                                                                              : Match::kStr;
+    }
     return true;
+  };
+  const FetchDef* def = FindFetch(name);
+  if (!def) {
+    bool found = false;
+    if (auto ok = ParseStickFetch(name, args, out, &found); !ok) return ok;
+    if (!found) return Error{"unknown fetch method '" + std::string(name) + "'"};
+    const bool tracked = out->stick.op == rules::StickOp::kTracked;
+    out->default_match = tracked ? Match::kBool : Match::kInt;
+    return converters(tracked ? SmpType::kBool : SmpType::kSint);
   }
   if (def->http && !scope.http) {
     return Error{"fetch method '" + std::string(name) + "' needs an HTTP proxy"};
@@ -584,22 +591,7 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
     }
   }
   if (def->fetch == Fetch::kVar) out->a[0].var = VarSlot(args[0]);
-  SmpType type = def->type;
-  for (size_t i = 1; i < chain.size(); ++i) {
-    std::string_view cname;
-    std::vector<std::string> cargs;
-    if (auto ok = SplitCall(chain[i], &cname, &cargs, &parens); !ok) return ok;
-    rules::Step st;
-    if (auto ok = ParseConv(cname, cargs, &st, &type); !ok) return ok;
-    out->convs.push_back(std::move(st));
-  }
-  if (!out->convs.empty()) {  // an ACL on a converted sample matches by its output type
-    out->default_match = type == SmpType::kSint                             ? Match::kInt
-                         : type == SmpType::kBool                           ? Match::kBool
-                         : type == SmpType::kIpv4 || type == SmpType::kIpv6 ? Match::kIp
-                                                                            : Match::kStr;
-  }
-  return true;
+  return converters(def->type);
 }
 
 namespace {

@@ -216,8 +216,6 @@ class Shard {
   rte_hash* hash_ = nullptr;
   uint8_t* pool_ = nullptr;
   uint8_t* live_ = nullptr;  // one byte per pool index
-  uint32_t* free_ = nullptr;
-  uint32_t nfree_ = 0;
   uint32_t stride_ = 0, data_at_ = 0, capacity_ = 0, slots_ = 0, used_ = 0, table_ = 0;
   uint32_t lru_head_ = UINT32_MAX, lru_tail_ = UINT32_MAX;
   uint64_t purged_ = 0, full_ = 0;

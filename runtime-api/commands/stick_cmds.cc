@@ -359,32 +359,48 @@ class AnswerDump final : public Dump {
   bool answered_ = false;
 };
 
+// The table args[2] names: -1 (and the answer given) when there is none (`usage`) or it is
+// unknown.
+int TableArg(Call& call, const std::string& usage) {
+  if (Arg(call, 2).empty()) {
+    call.Error(usage);
+    return -1;
+  }
+  const int t = FindTable(call.appliance.Stick(), Arg(call, 2));
+  if (t < 0) call.Error("No such table\n");
+  return t;
+}
+
+// The key args[4] names, as table `t` stores it; nothing (and the answer given) when it is
+// missing or cannot be read. `verb` names the action in HAProxy's message for binary keys.
+std::optional<std::string> KeyArg(Call& call, const StickTableView& t, std::string_view verb) {
+  if (Arg(call, 4).empty()) {
+    call.Error("Key value expected\n");
+    return std::nullopt;
+  }
+  std::string key, err;
+  if (!ParseKey(t, Arg(call, 4), &key, &err, verb)) {
+    call.Error(err);
+    return std::nullopt;
+  }
+  return key;
+}
+
 std::unique_ptr<Dump> ShowTable(Call& call) {
   StickControl* st = call.appliance.Stick();
   if (Arg(call, 2).empty()) {
     if (!st) return nullptr;
     return std::make_unique<ListDump>(st);
   }
-  const int t = FindTable(st, Arg(call, 2));
-  if (t < 0) {
-    call.Error("No such table\n");
-    return nullptr;
-  }
+  const int t = TableArg(call, "");
+  if (t < 0) return nullptr;
   const StickTableView& tv = st->Tables()[static_cast<size_t>(t)];
   std::vector<StickFilterView> filters;
   std::optional<std::string> key;
   const std::string_view w = Arg(call, 3);
   if (w == "key") {
-    if (Arg(call, 4).empty()) {
-      call.Error("Key value expected\n");
-      return nullptr;
-    }
-    std::string k, err;
-    if (!ParseKey(tv, Arg(call, 4), &k, &err, "Showing")) {
-      call.Error(err);
-      return nullptr;
-    }
-    key = std::move(k);
+    key = KeyArg(call, tv, "Showing");
+    if (!key) return nullptr;
   } else if (w.substr(0, 5) == "data.") {
     std::string err;
     if (!ParseFilters(call, tv, &filters, &err)) {
@@ -406,15 +422,8 @@ std::unique_ptr<Dump> SetTable(Call& call) {
   static const std::string kUsage =
       "Required arguments: <table> key <key> [data.<store_data_type> <value>]*\n";
   StickControl* st = call.appliance.Stick();
-  if (Arg(call, 2).empty()) {
-    call.Error(kUsage);
-    return nullptr;
-  }
-  const int t = FindTable(st, Arg(call, 2));
-  if (t < 0) {
-    call.Error("No such table\n");
-    return nullptr;
-  }
+  const int t = TableArg(call, kUsage);
+  if (t < 0) return nullptr;
   const StickTableView& tv = st->Tables()[static_cast<size_t>(t)];
   if (Arg(call, 3).substr(0, 5) == "data.") {
     call.Error("content-based lookup is only supported with the \"show\" and \"clear\" actions\n");
@@ -424,15 +433,8 @@ std::unique_ptr<Dump> SetTable(Call& call) {
     call.Error(kUsage);
     return nullptr;
   }
-  if (Arg(call, 4).empty()) {
-    call.Error("Key value expected\n");
-    return nullptr;
-  }
-  std::string key, err;
-  if (!ParseKey(tv, Arg(call, 4), &key, &err, "Inserting")) {
-    call.Error(err);
-    return nullptr;
-  }
+  const std::optional<std::string> key = KeyArg(call, tv, "Inserting");
+  if (!key) return nullptr;
   // The pairs: applied up to the first bad one, which is then reported (the entry is made).
   std::vector<std::pair<uint8_t, int64_t>> data;
   std::string later;
@@ -458,7 +460,7 @@ std::unique_ptr<Dump> SetTable(Call& call) {
     }
     data.emplace_back(c->data, v);
   }
-  return std::make_unique<AnswerDump>(st->Set(static_cast<size_t>(t), key, data), call.session,
+  return std::make_unique<AnswerDump>(st->Set(static_cast<size_t>(t), *key, data), call.session,
                                       later);
 }
 
@@ -467,29 +469,15 @@ std::unique_ptr<Dump> ClearTable(Call& call) {
       "Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key "
       "<key>\n";
   StickControl* st = call.appliance.Stick();
-  if (Arg(call, 2).empty()) {
-    call.Error(kUsage);
-    return nullptr;
-  }
-  const int t = FindTable(st, Arg(call, 2));
-  if (t < 0) {
-    call.Error("No such table\n");
-    return nullptr;
-  }
+  const int t = TableArg(call, kUsage);
+  if (t < 0) return nullptr;
   const StickTableView& tv = st->Tables()[static_cast<size_t>(t)];
   std::vector<StickFilterView> filters;
   const std::string_view w = Arg(call, 3);
   if (w == "key") {
-    if (Arg(call, 4).empty()) {
-      call.Error("Key value expected\n");
-      return nullptr;
-    }
-    std::string key, err;
-    if (!ParseKey(tv, Arg(call, 4), &key, &err, "Removing")) {
-      call.Error(err);
-      return nullptr;
-    }
-    return std::make_unique<AnswerDump>(st->Clear(static_cast<size_t>(t), &key, filters),
+    const std::optional<std::string> key = KeyArg(call, tv, "Removing");
+    if (!key) return nullptr;
+    return std::make_unique<AnswerDump>(st->Clear(static_cast<size_t>(t), &*key, filters),
                                         call.session, "");
   }
   if (w.substr(0, 5) == "data.") {
