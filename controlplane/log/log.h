@@ -62,6 +62,12 @@ inline constexpr std::string_view kHttpLogFormat =
     "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc "
     "%sq/%bq %hr %hs %{+Q}r";
 
+// haproxy's `option httplog clf` format (configuration.txt 8.2.3): the Common Log Format's
+// fields first, then HAProxy's, every text quoted.
+inline constexpr std::string_view kHttpLogClfFormat =
+    "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc "
+    "%ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
+
 // haproxy's `option tcplog` format (configuration.txt 8.2.2).
 inline constexpr std::string_view kTcpLogFormat =
     "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";

@@ -38,7 +38,9 @@ std::vector<std::string> ProxyRuntime::LogTargets(const config::ProxyConfig& p) 
 
 std::string ProxyRuntime::LogFormat(const config::ProxyConfig& p) {
   if (!p.log_format.empty()) return p.log_format;
-  if (p.httplog && p.mode_http) return std::string(log::kHttpLogFormat);
+  if (p.httplog && p.mode_http) {
+    return std::string(p.httplog_clf ? log::kHttpLogClfFormat : log::kHttpLogFormat);
+  }
   return p.tcplog || p.httplog ? std::string(log::kTcpLogFormat) : std::string();
 }
 

@@ -108,6 +108,34 @@ TEST_F(LogTest, HttpLogMatchesHaproxysShape) {
   EXPECT_EQ(MustCompile("%{+Q}r").Render(e), "\"<BADREQ>\"");
 }
 
+// `option httplog clf`, shaped as Debian's haproxy 2.6.12 wrote it (oracle run): texts
+// quoted but the client address, %tsc bare, empty captures of cookies as "", the header
+// captures each quoted, and the trailing separator of an empty %hsl kept:
+// 127.0.0.1 - - [06/Dec/2026:10:45:41 +0000] "GET / HTTP/1.1" 200 415 "" "" 41458 534 "f" "b"
+// "s1" 0 0 0 2 2 ---- 1 1 0 0 0 0 0 "" "" "127.0.0.1:19500" (then a space)
+TEST_F(LogTest, HttpLogClfMatchesHaproxysShape) {
+  LogEvent e = ExampleEvent();
+  e.request_unix_us = e.accept_unix_us;
+  e.status = 200;
+  e.bytes_read = 51;
+  e.treq_ms = 0;
+  e.tw_ms = 0;
+  e.tc_ms = 1;
+  e.tres_ms = 251;
+  e.ta_ms = 252;
+  e.retries = 0;
+  e.request = "GET /path?q=1 HTTP/1.1";
+  e.req_caps = {std::string("127.0.0.1:19500")};
+  const std::string date = MustCompile("%trg").Render(e);
+  EXPECT_EQ(MustCompile(kHttpLogClfFormat).Render(e),
+            "10.0.1.2 - - [" + date +
+                "] \"GET /path?q=1 HTTP/1.1\" 200 51 \"\" \"\" 33313 443 \"fnt\" \"bck\" "
+                "\"srv1\" 0 0 1 251 252 ---- 0 0 0 0 0 0 0 \"\" \"\" \"127.0.0.1:19500\" ");
+  e.req_caps.clear();
+  const std::string none = MustCompile(kHttpLogClfFormat).Render(e);
+  EXPECT_EQ(none.substr(none.size() - 9), " 0 \"\" \"\" ");  // %bq %CC %CS, one space after
+}
+
 TEST_F(LogTest, PhasesNotReachedAreMinusOne) {
   LogEvent e = ExampleEvent();
   e.backend = "<NONE>";
