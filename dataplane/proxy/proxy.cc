@@ -273,13 +273,14 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   const uint32_t si = NewSession();
   if (nshards_ && (pending_sc_[0].e || pending_sc_[1].e || pending_sc_[2].e)) [[unlikely]] {
     // Counters tracked by tcp-request connection: the session's from here on.
-    Session tmp;
-    Session& owner = si == UINT32_MAX ? tmp : sessions_[si];
-    for (int k = 0; k < 3; ++k) {
-      owner.sc[k] = pending_sc_[k];
-      pending_sc_[k] = Session::StkCtr{};
+    if (si == UINT32_MAX) {
+      ReleasePending();
+    } else {
+      for (int k = 0; k < 3; ++k) {
+        sessions_[si].sc[k] = pending_sc_[k];
+        pending_sc_[k] = Session::StkCtr{};
+      }
     }
-    if (si == UINT32_MAX) StickRelease(owner, true);
   }
   if (si == UINT32_MAX) {
     fs.errors.Add();

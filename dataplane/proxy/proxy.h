@@ -386,6 +386,10 @@ class Proxy {
   // The stream ends (its bytes counted, its stream-level counters released); with
   // `session`, the session's too (conn_cur).
   void StickRelease(Session& s, bool session) noexcept;
+  // One counter let go: conn_cur and its tracker count down, the entry is touched.
+  void ReleaseCounter(Session::StkCtr& k, uint64_t now_ms) noexcept;
+  // What tcp-request connection tracked for a connection that gets no session.
+  void ReleasePending() noexcept;
   // show table / set table / clear table (base::Op::kStick*).
   void ServeStick(base::Request& r) noexcept;
 

@@ -112,14 +112,7 @@ bool Proxy::TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept {
       case rules::Act::kAccept:
         return true;
       case rules::Act::kReject:
-        if (nshards_) {
-          Session tmp;  // what was tracked is released with the connection
-          for (int k = 0; k < 3; ++k) {
-            tmp.sc[k] = pending_sc_[k];
-            pending_sc_[k] = Session::StkCtr{};
-          }
-          StickRelease(tmp, true);
-        }
+        if (nshards_) ReleasePending();  // what was tracked goes with the connection
         return false;
       case rules::Act::kTrackSc:
         if (nshards_) TrackSc(pending_sc_, r, c, false);

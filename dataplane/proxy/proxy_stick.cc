@@ -338,6 +338,27 @@ void Proxy::StickCountStatus(Session& s, uint16_t status) noexcept {
   }
 }
 
+void Proxy::ReleaseCounter(Session::StkCtr& k, uint64_t now_ms) noexcept {
+  Shard& sh = shards_[k.table];
+  if (sh.def().Stores(Data::kConnCur)) {
+    uint32_t cur;
+    uint8_t* p = sh.DataOf(k.e, Data::kConnCur);
+    std::memcpy(&cur, p, 4);
+    if (cur) --cur;
+    std::memcpy(p, &cur, 4);
+  }
+  if (k.e->use) --k.e->use;
+  sh.Touch(k.e, now_ms);
+  k = Session::StkCtr{};
+}
+
+void Proxy::ReleasePending() noexcept {
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  for (Session::StkCtr& k : pending_sc_) {
+    if (k.e) ReleaseCounter(k, now_ms);
+  }
+}
+
 void Proxy::StickRelease(Session& s, bool session) noexcept {
   const uint64_t now_ms = tcp_->now_us() / 1000;
   const Stream& t = s.strm;
@@ -354,16 +375,7 @@ void Proxy::StickRelease(Session& s, bool session) noexcept {
       sh.Touch(k.e, now_ms);
       continue;
     }
-    if (sh.def().Stores(Data::kConnCur)) {
-      uint32_t cur;
-      uint8_t* p = sh.DataOf(k.e, Data::kConnCur);
-      std::memcpy(&cur, p, 4);
-      if (cur) --cur;
-      std::memcpy(p, &cur, 4);
-    }
-    if (k.e->use) --k.e->use;
-    sh.Touch(k.e, now_ms);
-    k = Session::StkCtr{};
+    ReleaseCounter(k, now_ms);
   }
 }
 

@@ -84,9 +84,8 @@ TEST_F(LogTest, TcpLogMatchesHaproxysExample) {
             "10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0");
 }
 
-TEST_F(LogTest, HttpLogMatchesHaproxysShape) {
-  // HAProxy 2.6's httplog line for a GET with no captures (h1_haproxy_notes.md, f):
-  // "... fe be/s1 0/0/1/251/252 200 51 - - ---- 1/1/0/0/0 0/0 "GET /path?q=1 HTTP/1.1"".
+// An HTTP request's event: a GET answered 200 with 51 bytes, 251 ms after it was sent.
+LogEvent HttpEvent() {
   LogEvent e = ExampleEvent();
   e.request_unix_us = e.accept_unix_us;
   e.status = 200;
@@ -99,6 +98,13 @@ TEST_F(LogTest, HttpLogMatchesHaproxysShape) {
   e.ta_ms = 252;
   e.retries = 0;
   e.request = "GET /path?q=1 HTTP/1.1";
+  return e;
+}
+
+TEST_F(LogTest, HttpLogMatchesHaproxysShape) {
+  // HAProxy 2.6's httplog line for a GET with no captures (h1_haproxy_notes.md, f):
+  // "... fe be/s1 0/0/1/251/252 200 51 - - ---- 1/1/0/0/0 0/0 "GET /path?q=1 HTTP/1.1"".
+  LogEvent e = HttpEvent();
   EXPECT_EQ(MustCompile(kHttpLogFormat).Render(e),
             "10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/1/251/252 200 51 - - "
             "---- 0/0/0/0/0 0/0 \"GET /path?q=1 HTTP/1.1\"");
@@ -114,17 +120,7 @@ TEST_F(LogTest, HttpLogMatchesHaproxysShape) {
 // 127.0.0.1 - - [06/Dec/2026:10:45:41 +0000] "GET / HTTP/1.1" 200 415 "" "" 41458 534 "f" "b"
 // "s1" 0 0 0 2 2 ---- 1 1 0 0 0 0 0 "" "" "127.0.0.1:19500" (then a space)
 TEST_F(LogTest, HttpLogClfMatchesHaproxysShape) {
-  LogEvent e = ExampleEvent();
-  e.request_unix_us = e.accept_unix_us;
-  e.status = 200;
-  e.bytes_read = 51;
-  e.treq_ms = 0;
-  e.tw_ms = 0;
-  e.tc_ms = 1;
-  e.tres_ms = 251;
-  e.ta_ms = 252;
-  e.retries = 0;
-  e.request = "GET /path?q=1 HTTP/1.1";
+  LogEvent e = HttpEvent();
   e.req_caps = {std::string("127.0.0.1:19500")};
   const std::string date = MustCompile("%trg").Render(e);
   EXPECT_EQ(MustCompile(kHttpLogClfFormat).Render(e),
