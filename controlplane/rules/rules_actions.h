@@ -39,5 +39,7 @@ base::Result<uint32_t> AddCaptureSlot(rules::ProxyRules* fe, bool response, std:
 base::Result<bool> CheckVarName(std::string_view v);
 // `msg` ended by one period, as HAProxy's alerts.
 std::string Period(const std::string& msg);
+// A proxy's `stick-table` laid out for the workers (stick_compile.cc).
+stick::TableDef TableOf(const config::ProxyConfig& p);
 
 }  // namespace sluice::rulescp

@@ -594,104 +594,6 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
   return converters(def->type);
 }
 
-namespace {
-
-// The stick-table fetches' suffixes (sc0_<suffix>, sc_<suffix>(N), src_<suffix>).
-struct StickFetchDef {
-  std::string_view suffix;
-  stick::Data data;
-  rules::StickOp op;
-};
-constexpr StickFetchDef kStickFetches[] = {
-    {"get_gpt0", stick::Data::kGpt0, rules::StickOp::kGet},
-    {"get_gpc0", stick::Data::kGpc0, rules::StickOp::kGet},
-    {"inc_gpc0", stick::Data::kGpc0, rules::StickOp::kInc},
-    {"clr_gpc0", stick::Data::kGpc0, rules::StickOp::kClr},
-    {"gpc0_rate", stick::Data::kGpc0Rate, rules::StickOp::kGet},
-    {"get_gpc1", stick::Data::kGpc1, rules::StickOp::kGet},
-    {"inc_gpc1", stick::Data::kGpc1, rules::StickOp::kInc},
-    {"clr_gpc1", stick::Data::kGpc1, rules::StickOp::kClr},
-    {"gpc1_rate", stick::Data::kGpc1Rate, rules::StickOp::kGet},
-    {"conn_cnt", stick::Data::kConnCnt, rules::StickOp::kGet},
-    {"conn_cur", stick::Data::kConnCur, rules::StickOp::kGet},
-    {"conn_rate", stick::Data::kConnRate, rules::StickOp::kGet},
-    {"sess_cnt", stick::Data::kSessCnt, rules::StickOp::kGet},
-    {"sess_rate", stick::Data::kSessRate, rules::StickOp::kGet},
-    {"http_req_cnt", stick::Data::kHttpReqCnt, rules::StickOp::kGet},
-    {"http_req_rate", stick::Data::kHttpReqRate, rules::StickOp::kGet},
-    {"http_err_cnt", stick::Data::kHttpErrCnt, rules::StickOp::kGet},
-    {"http_err_rate", stick::Data::kHttpErrRate, rules::StickOp::kGet},
-    {"http_fail_cnt", stick::Data::kHttpFailCnt, rules::StickOp::kGet},
-    {"http_fail_rate", stick::Data::kHttpFailRate, rules::StickOp::kGet},
-    {"bytes_in_rate", stick::Data::kBytesInRate, rules::StickOp::kGet},
-    {"bytes_out_rate", stick::Data::kBytesOutRate, rules::StickOp::kGet},
-    {"tracked", stick::Data::kCount, rules::StickOp::kTracked},
-    {"trackers", stick::Data::kCount, rules::StickOp::kTrackers},
-};
-
-}  // namespace
-
-base::Result<bool> Compiler::ParseStickFetch(std::string_view name,
-                                             const std::vector<std::string>& args,
-                                             rules::Expr* out, bool* found) {
-  *found = false;
-  int sc = -2;  // -2: sc_ (the number is the first argument), -1: src_
-  std::string_view suffix;
-  if (name.size() > 4 && name.substr(0, 2) == "sc" && name[2] >= '0' && name[2] <= '2' &&
-      name[3] == '_') {
-    sc = name[2] - '0';
-    suffix = name.substr(4);
-  } else if (name.substr(0, 3) == "sc_") {
-    suffix = name.substr(3);
-  } else if (name.substr(0, 4) == "src_") {
-    sc = -1;
-    suffix = name.substr(4);
-  } else {
-    return true;
-  }
-  const StickFetchDef* def = nullptr;
-  for (const StickFetchDef& d : kStickFetches) {
-    if (d.suffix == suffix) def = &d;
-  }
-  if (!def || (sc == -1 && (def->op == rules::StickOp::kTracked ||
-                            def->op == rules::StickOp::kTrackers))) {
-    return true;
-  }
-  *found = true;
-  const std::string n(name);
-  size_t a = 0;
-  if (sc == -2) {
-    int64_t v = -1;
-    if (args.empty() || !ParseInt(args[0], &v) || v < 0 || v > 2) {
-      return Error{"fetch method '" + n + "' : expects a stick counter number (0, 1 or 2)"};
-    }
-    sc = static_cast<int>(v);
-    a = 1;
-  }
-  out->fetch = Fetch::kStick;
-  out->stick.sc = static_cast<int8_t>(sc);
-  out->stick.data = static_cast<uint8_t>(def->data);
-  out->stick.op = def->op;
-  out->stick.table = sc == -1 ? table_ : -1;
-  if (a < args.size()) {
-    const int t = stick_ ? stick_->Find(args[a]) : -1;
-    if (t < 0) {
-      return Error{"fetch method '" + n + "' : unable to find table '" + args[a] + "'"};
-    }
-    out->stick.table = t;
-    ++a;
-  }
-  if (a < args.size()) {
-    return Error{"fetch method '" + n + "' : end of arguments expected at position " +
-                 std::to_string(a + 1) + ", but got '" + args[a] + "'"};
-  }
-  if (sc == -1 && out->stick.table < 0) {
-    return Error{"fetch method '" + n + "' : no table to look the client up in (this proxy "
-                 "has no stick-table; name one)"};
-  }
-  return true;
-}
-
 base::Result<bool> Compiler::ParseAclTerm(const std::vector<std::string>& w, size_t first,
                                           size_t last, rules::AclTerm* out) {
   if (first >= last) return Error{"missing fetch method"};
@@ -951,53 +853,11 @@ base::Result<bool> Compiler::ParseLogFmt(std::string_view text, const ExprScope&
   return true;
 }
 
-
 namespace {
 
 std::string KindOf(const config::ProxyConfig& p) {
   using K = config::ProxyConfig::Kind;
   return p.kind == K::kFrontend ? "frontend" : p.kind == K::kBackend ? "backend" : "listen";
-}
-
-}  // namespace
-
-namespace {
-
-// A proxy's `stick-table` as the workers lay it out: the stored data in HAProxy's type order,
-// each aligned to its size.
-stick::TableDef TableOf(const config::ProxyConfig& p) {
-  const config::StickTableConfig& c = *p.stick_table;
-  stick::TableDef t;
-  t.name = p.name;
-  t.type = c.type == "ipv6"      ? stick::KeyType::kIpv6
-           : c.type == "integer" ? stick::KeyType::kInteger
-           : c.type == "string"  ? stick::KeyType::kString
-           : c.type == "binary"  ? stick::KeyType::kBinary
-                                 : stick::KeyType::kIp;
-  t.key_len = t.type == stick::KeyType::kIpv6 ? 16
-              : t.type == stick::KeyType::kIp || t.type == stick::KeyType::kInteger
-                  ? 4
-                  : (c.key_len ? c.key_len : 32);
-  t.size = c.size;
-  t.expire_ms = c.expire_ms;
-  t.nopurge = c.nopurge;
-  uint32_t at = 0;
-  for (size_t d = 0; d < stick::kDataTypes; ++d) {
-    for (const auto& s : c.store) {
-      if (stick::DataByName(s.name) != static_cast<stick::Data>(d)) continue;
-      const stick::Kind k = stick::Info(static_cast<stick::Data>(d)).kind;
-      const uint32_t size = k == stick::Kind::kFreq  ? sizeof(stick::FreqCtr)
-                            : k == stick::Kind::kUll ? 8
-                                                     : 4;
-      const uint32_t align = k == stick::Kind::kUll ? 8 : 4;
-      at = (at + align - 1) & ~(align - 1);
-      t.off[d] = static_cast<int16_t>(at);
-      t.period[d] = s.period_ms;
-      at += size;
-    }
-  }
-  t.data_bytes = (at + 7) & ~7u;
-  return t;
 }
 
 }  // namespace
