@@ -144,6 +144,7 @@ struct ServerConfig {
   std::optional<uint16_t> check_port;     // `port N`
   std::optional<net::IpAddr> check_addr;  // `addr A`
   bool disabled = false, backup = false;
+  bool non_stick = false;  // `non-stick`: sticking rules never store it
   std::string file;
   int line = 0;
 };
@@ -203,6 +204,7 @@ struct ProxyConfig {
   unsigned maxconn = 0;  // frontend maxconn; 0: from global maxconn
   unsigned retries = 3;
   bool redispatch = false;  // option redispatch
+  bool persist = false;     // option persist (a stick match may pick a DOWN server)
   bool tcplog = false;      // option tcplog
   // TCP keep-alives: option clitcpka (frontend side), option srvtcpka (backend side), option
   // tcpka (both), with clitcpka-idle/-intvl/-cnt and srvtcpka-*; 0: Linux's defaults

@@ -272,7 +272,8 @@ void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
     ctx.Alert("negation is not supported for option " + Quoted(name) + ".");
     return;
   }
-  if ((name == "redispatch" || name == "tcplog" || name.ends_with("tcpka")) && extra > 0) {
+  const bool bare = name == "redispatch" || name == "persist" || name == "tcplog";
+  if ((bare || name.ends_with("tcpka")) && extra > 0) {
     ctx.Alert("'" + shown + "' takes no argument in sluice, got " + Quoted(args[at + 1]) + ".");
     return;
   }
@@ -285,6 +286,8 @@ void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
   ProxyConfig& p = Target(ctx);
   if (name == "redispatch") {
     if (Allowed(ctx, kBackendCap, shown)) p.redispatch = !negated;
+  } else if (name == "persist") {
+    if (Allowed(ctx, kBackendCap, shown)) p.persist = !negated;
   } else if (name == "clitcpka") {
     if (Allowed(ctx, kFrontendCap, shown)) p.clitcpka.on = !negated;
   } else if (name == "srvtcpka") {
@@ -939,6 +942,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.hash_consistent = d.hash_consistent;
     p.retries = d.retries;
     p.redispatch = d.redispatch;
+    p.persist = d.persist;
     p.srvtcpka = d.srvtcpka;
     p.http_reuse = d.http_reuse;
     p.accept_invalid_response = d.accept_invalid_response;

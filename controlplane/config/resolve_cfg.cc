@@ -22,18 +22,24 @@ std::string Label(const ProxyConfig& p) {
   return std::string(KindName(p.kind)) + " " + Quoted(p.name);
 }
 
-// Next free number from 1 for each zero id, in order.
+// Next free number from 1 for each zero id, in order. `by_rank` (servers): each item
+// counts, its own id or not, so an item takes the first free id at or above its rank
+// (HAProxy 2.6: `s1, s2 id 10, s3` are 1, 10, 3).
 template <class T>
-void AssignIds(std::vector<T>& items) {
+void AssignIds(std::vector<T>& items, bool by_rank = false) {
   std::set<uint32_t> used;
   for (const T& item : items) {
     if (item.id != 0) used.insert(item.id);
   }
   uint32_t next = 1;
   for (T& item : items) {
-    if (item.id != 0) continue;
+    if (item.id != 0) {
+      if (by_rank) ++next;
+      continue;
+    }
     while (used.count(next) != 0) ++next;
     item.id = next++;
+    used.insert(item.id);
   }
 }
 
@@ -194,7 +200,7 @@ void CheckProxies(ParseContext& ctx) {
   CheckBinds(ctx);
   AssignIds(proxies);
   for (ProxyConfig& p : proxies) {
-    AssignIds(p.servers);
+    AssignIds(p.servers, true);
     for (ServerConfig& s : p.servers) ResolveCheckTimes(s);
   }
 }

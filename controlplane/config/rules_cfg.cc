@@ -1,4 +1,4 @@
-// Slow path: the rule keywords of proxy sections (configuration.txt 4.2): `acl`,
+// Slow path: the rule keywords of proxy sections (configuration.txt 4.2): `acl`, `stick`,
 // `http-request`, `http-response`, `tcp-request` and `use_backend`. The parser checks where
 // each may be written and keeps the line as written (ProxyConfig::rule_lines); the rules
 // compiler (controlplane/rules) turns them into the workers' rules once every section is
@@ -55,6 +55,21 @@ void TcpRequest(ParseContext& ctx, const KeywordRow&, const Args& args) {
     return;  // content is inspected when it is complete (an HTTP head); see docs/rules.md
   }
   if (!HasFrontend(ctx)) return;
+  Keep(ctx, args);
+}
+
+bool HasBackend(ParseContext& ctx) {
+  const ProxyConfig& p = ctx.config.proxies.back();
+  if (p.HasBackend()) return true;
+  ctx.Warn("'" + ctx.keyword + "' ignored because frontend '" + p.name +
+           "' has no backend capability.");
+  return false;
+}
+
+// stick match|on|store-request|store-response ...: a backend's (compiled with the rules).
+void Stick(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (RefuseInDefaults(ctx)) return;
+  if (!HasBackend(ctx)) return;
   Keep(ctx, args);
 }
 
@@ -124,6 +139,7 @@ constexpr KeywordRow kRulesKeywords[] = {
     {"tcp-request", Match::kExact, &TcpRequest, 2, -1, "'connection' or 'content' and an action",
      ""},
     {"use_backend", Match::kExact, &UseBackend, 1, -1, "a backend name", ""},
+    {"stick", Match::kExact, &Stick, 0, -1, "", ""},
     {"capture", Match::kExact, &Capture, 1, -1, "'cookie' or 'request header' or 'response header'",
      ""},
     {"declare", Match::kExact, &Declare, 1, -1, "a declaration type", ""},

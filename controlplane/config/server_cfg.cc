@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kServerParams =
     "weight, maxconn, check, no-check, inter, fastinter, downinter, rise, fall, port, addr, "
-    "disabled, enabled, backup, no-backup and id";
+    "disabled, enabled, backup, no-backup, non-stick, stick and id";
 
 bool LooksLikeHostName(std::string_view s) {
   bool letter = false;
@@ -115,6 +115,10 @@ bool ServerLine::Params(const Args& args, size_t first, bool is_default, ServerC
     }
     if (p == "backup" || p == "no-backup") {
       s->backup = p == "backup";
+      continue;
+    }
+    if (p == "non-stick" || p == "stick") {
+      s->non_stick = p == "non-stick";
       continue;
     }
     const bool valued = p == "weight" || p == "maxconn" || p == "inter" || p == "fastinter" ||

@@ -122,8 +122,7 @@ void StickTable(ParseContext& ctx, const KeywordRow&, const Args& args) {
         s.name = item.substr(0, open);
         const stick::Data d = stick::DataByName(s.name);
         if (d == stick::Data::kCount) {
-          const bool later = s.name == "gpt" || s.name == "gpc" || s.name == "gpc_rate" ||
-                             s.name == "server_key";
+          const bool later = s.name == "gpt" || s.name == "gpc" || s.name == "gpc_rate";
           ctx.Alert("stick-table: " +
                     (later ? "store option '" + s.name + "' is not supported by sluice."
                            : "unknown store option '" + s.name + "'."));

@@ -187,7 +187,13 @@ int main(int argc, char** argv) {
       }
       std::unique_ptr<sluice::app::StickCliControl> stick;
       if (stick_tables && !stick_tables->tables.empty()) {
-        stick = std::make_unique<sluice::app::StickCliControl>(app, *stick_tables);
+        // server_key's names, by the servers' index (every backend's, in file order).
+        std::vector<std::string> servers;
+        for (const auto& p : cfg.proxies) {
+          if (!p.HasBackend()) continue;
+          for (const auto& s : p.servers) servers.push_back(s.name);
+        }
+        stick = std::make_unique<sluice::app::StickCliControl>(app, *stick_tables, servers);
         context.SetStick(stick.get());
       }
       sluice::cli::ServerLimits limits;

@@ -120,7 +120,8 @@ class Answer final : public cli::PendingAnswer {
 
 }  // namespace
 
-StickCliControl::StickCliControl(Appliance& app, const stick::StickSnap& tables)
+StickCliControl::StickCliControl(Appliance& app, const stick::StickSnap& tables,
+                                 const std::vector<std::string>& servers)
     : app_(app), tables_(tables) {
   for (const stick::TableDef& t : tables.tables) {
     cli::StickTableView v;
@@ -135,6 +136,7 @@ StickCliControl::StickCliControl(Appliance& app, const stick::StickSnap& tables)
       c.data = static_cast<uint8_t>(d);
       c.period_ms = t.period[d];
       c.is_signed = stick::Info(static_cast<stick::Data>(d)).kind == stick::Kind::kSint;
+      if (stick::Info(static_cast<stick::Data>(d)).kind == stick::Kind::kDict) c.names = servers;
       v.columns.push_back(std::move(c));
     }
     views_.push_back(std::move(v));

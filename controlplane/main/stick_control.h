@@ -17,7 +17,9 @@ namespace sluice::app {
 
 class StickCliControl final : public cli::StickControl {
  public:
-  StickCliControl(Appliance& app, const stick::StickSnap& tables);
+  // `servers`: every server's name by its index (server_key's values).
+  StickCliControl(Appliance& app, const stick::StickSnap& tables,
+                  const std::vector<std::string>& servers);
 
   const std::vector<cli::StickTableView>& Tables() override { return views_; }
   std::unique_ptr<cli::StickRows> Rows(size_t table) override;

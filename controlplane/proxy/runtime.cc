@@ -210,6 +210,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.check_ms = c.timeout_check_ms;
     bs.retries = static_cast<uint8_t>(c.retries > 255 ? 255 : c.retries);
     bs.redispatch = c.redispatch;
+    bs.persist = c.persist;
     bs.ka = ToKeepaliveSnap(c.srvtcpka);
     bs.httpchk = c.httpchk;
     bs.http = c.mode_http;
@@ -244,6 +245,9 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     ss.iweight = s.conf->weight;
     ss.maxconn = WorkerShare(s.maxconn, nworkers_);
     ss.usable = !s.InMaint() && !s.drain && s.op == OpState::kUp;
+    ss.persist = !s.InMaint() && s.op != OpState::kDown;
+    ss.id = s.conf->id;
+    ss.non_stick = s.conf->non_stick;
     ss.backup = s.conf->backup;
     ss.check = s.CheckConfigured() && s.check_enabled;
     net::ToBytes(s.check_addr, ss.check_addr);

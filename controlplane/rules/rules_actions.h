@@ -39,7 +39,13 @@ base::Result<uint32_t> AddCaptureSlot(rules::ProxyRules* fe, bool response, std:
 base::Result<bool> CheckVarName(std::string_view v);
 // `msg` ended by one period, as HAProxy's alerts.
 std::string Period(const std::string& msg);
-// A proxy's `stick-table` laid out for the workers (stick_compile.cc).
-stick::TableDef TableOf(const config::ProxyConfig& p);
+// A proxy's `stick-table` laid out for the workers (stick_compile.cc); `server_id`: sticking
+// rules store into it, so it keeps server_id whatever its `store` says.
+stick::TableDef TableOf(const config::ProxyConfig& p, bool server_id);
+// The tables sticking rules store into (by name, as the rules name them).
+std::vector<std::string> TablesStoringServers(const config::Config& cfg);
+// stick match|on|store-request|store-response <expr> [table <name>] [if|unless <cond>]: the
+// error is the whole alert.
+base::Result<rules::StickRule> ParseStickRule(RuleLine& x, bool http);
 
 }  // namespace sluice::rulescp

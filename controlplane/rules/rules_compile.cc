@@ -7,6 +7,7 @@
 
 #include <pcre2.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -517,7 +518,14 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
   if (def->response && !scope.response) {
     return Error{"fetch method '" + std::string(name) +
                  "' extracts information from 'HTTP response headers', none of which is "
-                 "available here"};
+                 "available " +
+                 std::string(scope.where)};
+  }
+  if (def->http && !def->response && !scope.request) {
+    return Error{"fetch method '" + std::string(name) +
+                 "' extracts information from 'HTTP request headers', none of which is "
+                 "available " +
+                 std::string(scope.where)};
   }
   size_t min = 0;
   for (const char k : def->args) {
@@ -867,10 +875,13 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
   out.snap = std::make_shared<rules::RulesSnap>();
   out.stick = std::make_shared<stick::StickSnap>();
   std::vector<int> table_of(cfg.proxies.size(), -1);
+  const std::vector<std::string> server_tables = TablesStoringServers(cfg);
   for (size_t pi = 0; pi < cfg.proxies.size(); ++pi) {
     if (!cfg.proxies[pi].stick_table) continue;
     table_of[pi] = static_cast<int>(out.stick->tables.size());
-    out.stick->tables.push_back(TableOf(cfg.proxies[pi]));
+    const bool server_id = std::find(server_tables.begin(), server_tables.end(),
+                                     cfg.proxies[pi].name) != server_tables.end();
+    out.stick->tables.push_back(TableOf(cfg.proxies[pi], server_id));
   }
   out.store = std::make_unique<PatternStore>();
   rules::RulesSnap& snap = *out.snap;
@@ -968,6 +979,15 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
         }
         if (!fe) continue;  // a backend's are ignored with a warning by the parser
         (line.args[1] == "connection" ? fe->tcp_conn : fe->tcp_content).push_back(std::move(*r));
+      } else if (kw == "stick") {
+        if (!be) continue;  // a frontend's: ignored with a warning by the parser
+        auto r = ParseStickRule(x, p.mode_http);
+        if (!r) {
+          x.Alert(r.error());
+          continue;
+        }
+        const bool response = r->kind == rules::StickRuleKind::kStoreResponse;
+        (response ? be->stick_res : be->stick_req).push_back(std::move(*r));
       } else if (kw == "use_backend") {
         if (!fe) continue;
         const auto& w = line.args;
@@ -1063,7 +1083,8 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
     for (const rules::ProxyRules& r : *side) {
       if (!r.tcp_conn.empty() || !r.tcp_content.empty() || !r.http_req.empty() ||
           !r.http_res.empty() || !r.use_backend.empty() || !r.log_exprs.empty() ||
-          !r.req_caps.empty() || !r.res_caps.empty()) {
+          !r.req_caps.empty() || !r.res_caps.empty() || !r.stick_req.empty() ||
+          !r.stick_res.empty()) {
         snap.active = true;
       }
     }

@@ -31,6 +31,9 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
 struct ExprScope {
   bool http = true;       // HTTP fetches allowed
   bool response = false;  // response fetches allowed
+  bool request = true;    // HTTP request fetches allowed (not in `stick store-response`)
+  // Ends the error of a fetch whose data is not there ("available here").
+  std::string_view where = "here";
 };
 
 // The pieces below are exposed for unit tests and fuzzers. `vars` names the variable slots

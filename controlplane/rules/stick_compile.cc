@@ -109,7 +109,7 @@ base::Result<bool> Compiler::ParseStickFetch(std::string_view name,
 
 // A proxy's `stick-table` as the workers lay it out: the stored data in HAProxy's type order,
 // each aligned to its size.
-stick::TableDef TableOf(const config::ProxyConfig& p) {
+stick::TableDef TableOf(const config::ProxyConfig& p, bool server_id) {
   const config::StickTableConfig& c = *p.stick_table;
   stick::TableDef t;
   t.name = p.name;
@@ -127,7 +127,16 @@ stick::TableDef TableOf(const config::ProxyConfig& p) {
   t.nopurge = c.nopurge;
   uint32_t at = 0;
   for (size_t d = 0; d < stick::kDataTypes; ++d) {
-    for (const auto& s : c.store) {
+    std::vector<config::StickTableConfig::Store> store = c.store;
+    // Sticking rules that store into the table keep the server's id and name in it (HAProxy
+    // adds both).
+    if (server_id && d == static_cast<size_t>(stick::Data::kServerId)) {
+      store.push_back({"server_id", 0});
+    }
+    if (server_id && d == static_cast<size_t>(stick::Data::kServerKey)) {
+      store.push_back({"server_key", 0});
+    }
+    for (const auto& s : store) {
       if (stick::DataByName(s.name) != static_cast<stick::Data>(d)) continue;
       const stick::Kind k = stick::Info(static_cast<stick::Data>(d)).kind;
       const uint32_t size = k == stick::Kind::kFreq  ? sizeof(stick::FreqCtr)
@@ -142,6 +151,91 @@ stick::TableDef TableOf(const config::ProxyConfig& p) {
   }
   t.data_bytes = (at + 7) & ~7u;
   return t;
+}
+
+namespace {
+
+// Where a `stick` line's words are: the kind, the expression, the table's name (the proxy's
+// own when none is named), and where its condition starts.
+struct StickWords {
+  rules::StickRuleKind kind = rules::StickRuleKind::kMatch;
+  bool kind_ok = false;
+  std::string table;
+  size_t cond = 0;
+};
+
+StickWords SplitStick(const std::vector<std::string>& w, const std::string& proxy) {
+  StickWords s;
+  const std::string k = w.size() > 1 ? w[1] : "";
+  s.kind_ok = true;
+  if (k == "match") {
+    s.kind = rules::StickRuleKind::kMatch;
+  } else if (k == "on") {
+    s.kind = rules::StickRuleKind::kOn;
+  } else if (k == "store-request") {
+    s.kind = rules::StickRuleKind::kStoreRequest;
+  } else if (k == "store-response") {
+    s.kind = rules::StickRuleKind::kStoreResponse;
+  } else {
+    s.kind_ok = false;
+  }
+  s.table = proxy;
+  s.cond = 3;
+  if (w.size() > 4 && w[3] == "table") {
+    s.table = w[4];
+    s.cond = 5;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> TablesStoringServers(const config::Config& cfg) {
+  std::vector<std::string> out;
+  for (const config::ProxyConfig& p : cfg.proxies) {
+    if (!p.HasBackend()) continue;
+    for (const config::RuleLine& line : p.rule_lines) {
+      if (line.args[0] != "stick") continue;
+      const StickWords s = SplitStick(line.args, p.name);
+      if (s.kind_ok && s.kind != rules::StickRuleKind::kMatch) out.push_back(s.table);
+    }
+  }
+  return out;
+}
+
+base::Result<rules::StickRule> ParseStickRule(RuleLine& x, bool http) {
+  const auto& w = x.line->args;
+  const StickWords s = SplitStick(w, x.proxy);
+  if (!s.kind_ok) {
+    return Error{"'stick' expects 'on', 'match', or 'store'."};
+  }
+  if (w.size() < 3 || w[2].empty()) {
+    return Error{"'stick' expects a fetch method."};
+  }
+  rules::StickRule r;
+  r.kind = s.kind;
+  const bool response = s.kind == rules::StickRuleKind::kStoreResponse;
+  ExprScope scope{http, response};
+  scope.request = !response;
+  scope.where = response ? "for 'store-response'." : "during request.";
+  if (auto ok = x.c.ParseExpr(w[2], scope, &r.expr); !ok) {
+    return Error{"'stick': " + ok.error()};
+  }
+  const int t = x.c.stick() ? x.c.stick()->Find(s.table) : -1;
+  if (t < 0) {
+    return Error{"Proxy '" + x.proxy + "': unable to find stick-table '" + s.table + "'."};
+  }
+  r.table = static_cast<uint32_t>(t);
+  if (s.cond < w.size()) {
+    if (w[s.cond] != "if" && w[s.cond] != "unless") {
+      return Error{"'stick': unknown keyword '" + w[s.cond] + "'."};
+    }
+    if (auto ok = x.c.ParseCond(w, s.cond, &r.cond); !ok) {
+      return Error{"'stick': error detected while parsing sticking condition : " +
+                   Period(ok.error())};
+    }
+  }
+  return r;
 }
 
 }  // namespace sluice::rulescp

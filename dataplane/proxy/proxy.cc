@@ -330,6 +330,15 @@ bool Proxy::RateAllows(uint32_t per_second) noexcept {
 
 void Proxy::Dispatch(uint32_t si) noexcept {
   bool full = false;
+  Stream& t = sessions_[si].strm;
+  if (t.stick_srv != kNoServer) [[unlikely]] {  // a stick match's server, when it may serve
+    const uint32_t stuck = StuckServer(t);
+    if (stuck != kNoServer) {
+      t.stuck = true;
+      if (!ConnectTo(si, stuck)) ConnectFailed(si, false);
+      return;
+    }
+  }
   const uint32_t srv = PickServer(si, kNoServer, &full);
   if (srv != kNoServer) {
     if (!ConnectTo(si, srv)) ConnectFailed(si, false);
@@ -378,8 +387,10 @@ inline void Proxy::CountServerPick(Session& s) noexcept {
   ss.cur.Add();
   ss.max.Max(ss.cur.Get());
   ss.tot.Add();
-  ss.lbtot.Add();
-  s_.stats->backends[s.strm.backend].lbtot.Add();
+  if (!s.strm.stuck) [[likely]] {  // chosen by the balancer, not by a stick match
+    ss.lbtot.Add();
+    s_.stats->backends[s.strm.backend].lbtot.Add();
+  }
   s.strm.holds_slot = true;
 }
 
@@ -768,6 +779,15 @@ inline void Proxy::Established(uint32_t idx) noexcept {
   s_.stats->backends[s.strm.backend].ctime_ms_sum.Add((now - s.strm.connect_us) / 1000);
   s_.stats->servers[s.strm.server].ctime_ms_sum.Add((now - s.strm.connect_us) / 1000);
   ArmSessionTimer(idx);
+  // TCP mode: the response analyzers start here, store rules among them (HTTP mode runs them
+  // on the response head).
+  if (!s.strm.http && nshards_) [[unlikely]] {
+    if (rules_ && s.strm.backend < rules_->backends.size() &&
+        !rules_->backends[s.strm.backend].stick_res.empty()) {
+      StickingRules(idx, true);
+    }
+    if (s.strm.nstores) StickCommit(s.strm);
+  }
   Forward(idx, true);
 }
 

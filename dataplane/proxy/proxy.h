@@ -64,6 +64,10 @@ inline constexpr uint32_t kShowSessionsScan = 8192;
 // A rewritten HTTP head's bound: the head as received plus `tune.maxrewrite` (1024).
 inline constexpr uint32_t kHeadOutBytes = http::kMaxHeadBytes + 1024;
 
+// Entries a stream's sticking rules may store (HAProxy's `store[8]`): one store-request and
+// one store-response per table at most.
+inline constexpr uint32_t kMaxStickStores = 8;
+
 class Proxy {
  public:
   Proxy() = default;
@@ -191,6 +195,17 @@ class Proxy {
     // The frontend's captures (rules/capture.h): an mbuf taken when the first value is
     // captured, nullptr until then.
     rte_mbuf* caps = nullptr;
+    // Sticking rules (proxy_stick.cc): the server a `stick match` found (kNoServer: none),
+    // whether the stream's server came from it (no load-balancing pick), and the entries
+    // store rules keep for the server once it answers (each held: use counts it).
+    uint32_t stick_srv = kNoServer;
+    bool stuck = false;
+    uint8_t nstores = 0;
+    struct StickStore {
+      stick::Entry* e;
+      uint16_t table;
+      bool request;  // a store-request's (else a store-response's)
+    } stores[kMaxStickStores];
   };
   // A session: one accepted client connection (HAProxy's session), its frontend, its timer,
   // and the stream it runs. The client endpoint belongs to the session, so it outlives any
@@ -392,6 +407,22 @@ class Proxy {
   void ReleasePending() noexcept;
   // show table / set table / clear table (base::Op::kStick*).
   void ServeStick(base::Request& r) noexcept;
+  // Sticking rules (HAProxy's process_sticking_rules and process_store_rules): the
+  // backend's match / on / store-request rules once it is chosen, its store-response rules
+  // on the response; then the stores take the stream's server (StickCommit).
+  void StickingRules(uint32_t si, bool response) noexcept;
+  // One rule whose condition passed, with its key's sample.
+  void StickRuleKey(Stream& t, const rules::StickRule& r, const rules::Sample& key,
+                    rules::Ctx& c) noexcept;
+  // The server of `backend` an entry names (its server_key, else its server_id), or kNoServer.
+  uint32_t StoredServer(const stick::Shard& sh, stick::Entry* e, uint32_t backend) const noexcept;
+  // The server a stick match found, when it may take the stream now (up or draining, or
+  // `option persist`; a free slot); kNoServer otherwise.
+  uint32_t StuckServer(const Stream& t) const noexcept;
+  // The server answered: each store keeps the stream's server's id, and lets go.
+  void StickCommit(Stream& t) noexcept;
+  // The stream ends: stores never committed let go (an entry only they made goes).
+  void StickDropStores(Stream& t) noexcept;
 
   Setup s_;
   conn::Conns* conns_ = nullptr;

@@ -69,6 +69,11 @@ struct ServerSnap {
   uint32_t iweight = 1;  // initial weight (static-rr keeps to it)
   uint32_t maxconn = 0;  // this worker's share of the server's maxconn; 0 = unlimited
   bool usable = true;    // admin READY and operationally UP: takes new connections
+  // Neither in maintenance nor DOWN (HAProxy's cur_state != STOPPED): a stick match may send
+  // it a stream, draining or not.
+  bool persist = true;
+  uint32_t id = 0;  // HAProxy's puid (`id N`, else its rank in the backend): stick tables keep it
+  bool non_stick = false;  // `non-stick`: never stored by sticking rules
   bool backup = false;
   // Health checks, run by worker `check_worker`.
   bool check = false;  // checks configured and enabled (not maint, not disabled)
@@ -119,6 +124,7 @@ struct BackendSnap {
   uint32_t connect_ms = 5000, server_ms = 0, queue_ms = 0, tunnel_ms = 0, check_ms = 0;
   uint8_t retries = 3;
   bool redispatch = false;
+  bool persist = false;  // option persist: a stick match may send a stream to a DOWN server
   bool httpchk = false;
   StatusSet expect_status;         // http-check expect status
   char httpchk_request[256] = {};  // the whole request, CRLF-terminated

@@ -208,7 +208,41 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
                     rules_->backends[t.backend].http_req.size())) {
     return AnResult::kClosed;
   }
+  if (nshards_ && t.backend < rules_->backends.size() &&
+      !rules_->backends[t.backend].stick_req.empty()) {
+    StickingRules(si, false);
+  }
   return AnResult::kDone;
+}
+
+void Proxy::StickingRules(uint32_t si, bool response) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  const rules::ProxyRules& be = rules_->backends[t.backend];
+  const auto& list = response ? be.stick_res : be.stick_req;
+  const Env env(*this);
+  rules::Ctx c;
+  MakeCtx(s, t.http && !response, &c);
+  c.env = &env;
+  if (response && t.http) {
+    c.res_head = scratch_;
+    c.res = head_;
+  }
+  // Stores already kept before these rules (the request's, for store-response rules).
+  const uint32_t before = t.nstores;
+  for (const rules::StickRule& r : list) {
+    if (r.Stores()) {  // only a table's first store applies; a later `stick on` is skipped
+      bool seen = false;
+      for (uint32_t i = response ? before : 0; i < t.nstores; ++i) {
+        if (t.stores[i].table == r.table) seen = true;
+      }
+      if (seen) continue;
+    }
+    if (!rules::EvalCond(r.cond, c)) continue;
+    rules::Sample smp;
+    if (!rules::Eval(r.expr, c, &smp)) continue;
+    StickRuleKey(t, r, smp, c);
+  }
 }
 
 bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcept {

@@ -32,7 +32,8 @@ int64_t ReadDatum(const Shard& sh, Entry* e, Data d, uint64_t now_ms) {
       std::memcpy(&v, p, 4);
       return v;
     }
-    case stick::Kind::kUint: {
+    case stick::Kind::kUint:
+    case stick::Kind::kDict: {
       uint32_t v;
       std::memcpy(&v, p, 4);
       return v;
@@ -79,6 +80,8 @@ void AddDatum(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) {
       std::memcpy(p, &f, sizeof f);
       return;
     }
+    case stick::Kind::kDict:
+      return;
   }
 }
 
@@ -106,6 +109,8 @@ void SetDatum(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) {
       std::memcpy(p, &f, sizeof f);
       return;
     }
+    case stick::Kind::kDict:  // `set table ... data.server_key N` changes nothing (HAProxy)
+      return;
   }
 }
 
@@ -361,6 +366,7 @@ void Proxy::ReleasePending() noexcept {
 
 void Proxy::StickRelease(Session& s, bool session) noexcept {
   const uint64_t now_ms = tcp_->now_us() / 1000;
+  if (!session && s.strm.nstores) StickDropStores(s.strm);
   const Stream& t = s.strm;
   for (Session::StkCtr& k : s.sc) {
     if (!k.e) continue;
@@ -377,6 +383,96 @@ void Proxy::StickRelease(Session& s, bool session) noexcept {
     }
     ReleaseCounter(k, now_ms);
   }
+}
+
+void Proxy::StickRuleKey(Stream& t, const rules::StickRule& r, const rules::Sample& smp,
+                         rules::Ctx& c) noexcept {
+  if (r.table >= nshards_) return;
+  Shard& sh = shards_[r.table];
+  alignas(8) uint8_t key[stick::kMaxKeyBytes];
+  if (!KeyOf(sh.def(), smp, c, key)) return;
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  if (r.Matches()) {
+    Entry* e = sh.Lookup(key);
+    if (e && !e->pending) {
+      // The first match assigns the server (HAProxy's SF_ASSIGNED); every match touches.
+      if (t.stick_srv == kNoServer) {
+        const uint32_t srv = StoredServer(sh, e, t.backend);
+        if (srv != kNoServer && (cfg_->servers[srv].persist || cfg_->backends[t.backend].persist)) {
+          t.stick_srv = srv;
+        }
+      }
+      sh.Touch(e, now_ms);
+    }
+  }
+  if (!r.Stores() || t.nstores >= kMaxStickStores) return;
+  bool created = false;
+  Entry* e = sh.Get(key, &created);
+  if (!e) return;  // full, nothing could be purged: not stored
+  if (created) e->pending = true;
+  ++e->use;  // held: no purge takes it before the server answers
+  t.stores[t.nstores++] = Stream::StickStore{e, static_cast<uint16_t>(r.table),
+                                             r.kind != rules::StickRuleKind::kStoreResponse};
+}
+
+uint32_t Proxy::StoredServer(const Shard& sh, Entry* e, uint32_t backend) const noexcept {
+  const BackendSnap& be = cfg_->backends[backend];
+  const uint32_t end = be.first_server + be.nservers;
+  // server_key first: the backend's server of that name (HAProxy's dictionary lookup).
+  if (sh.def().Stores(Data::kServerKey)) {
+    uint32_t key;
+    std::memcpy(&key, sh.DataOf(e, Data::kServerKey), 4);
+    if (key && key - 1 >= be.first_server && key - 1 < end) return key - 1;
+    if (key && rules_ && key - 1 < rules_->srv_names.size()) {  // a table other backends share
+      for (uint32_t i = be.first_server; i < end && i < rules_->srv_names.size(); ++i) {
+        if (rules_->srv_names[i] == rules_->srv_names[key - 1]) return i;
+      }
+    }
+  }
+  if (!sh.def().Stores(Data::kServerId)) return kNoServer;
+  int32_t id;
+  std::memcpy(&id, sh.DataOf(e, Data::kServerId), 4);
+  for (uint32_t i = be.first_server; id > 0 && i < end; ++i) {
+    if (cfg_->servers[i].id == static_cast<uint32_t>(id)) return i;
+  }
+  return kNoServer;
+}
+
+uint32_t Proxy::StuckServer(const Stream& t) const noexcept {
+  const ServerSnap& sv = cfg_->servers[t.stick_srv];
+  if (!sv.persist && !cfg_->backends[t.backend].persist) return kNoServer;
+  if (sv.maxconn && s_.stats->servers[t.stick_srv].cur.Get() >= sv.maxconn) return kNoServer;
+  return t.stick_srv;
+}
+
+void Proxy::StickCommit(Stream& t) noexcept {
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  const bool keep = t.server != kNoServer && cfg_ && t.server < cfg_->servers.size() &&
+                    !cfg_->servers[t.server].non_stick;
+  for (uint32_t i = 0; i < t.nstores; ++i) {
+    Entry* e = t.stores[i].e;
+    Shard& sh = shards_[t.stores[i].table];
+    if (e->use) --e->use;
+    if (keep) {
+      e->pending = false;
+      SetDatum(sh, e, Data::kServerId, cfg_->servers[t.server].id, now_ms);
+      if (sh.def().Stores(Data::kServerKey)) {
+        const uint32_t key = t.server + 1;
+        std::memcpy(sh.DataOf(e, Data::kServerKey), &key, 4);
+      }
+      sh.Touch(e, now_ms);
+    } else if (e->pending && e->use == 0) {
+      sh.Remove(e);  // made for this stream alone, never given a server
+    }
+  }
+  t.nstores = 0;
+}
+
+void Proxy::StickDropStores(Stream& t) noexcept {
+  const uint32_t server = t.server;
+  t.server = kNoServer;
+  StickCommit(t);
+  t.server = server;
 }
 
 void Proxy::ServeStick(base::Request& r) noexcept {
@@ -407,7 +503,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       r.done = false;
       for (; i <= sh.slots() && r.count < room; ++i) {
         Entry* e = sh.At(static_cast<uint32_t>(i));
-        if (!e) continue;
+        if (!e || e->pending) continue;
         stick::StickRow row;
         fill(e, &row);
         std::memcpy(r.payload + r.count * sizeof row, &row, sizeof row);

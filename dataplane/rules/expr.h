@@ -261,8 +261,25 @@ struct CaptureSlot {
   uint16_t off = 0;    // in the block's bytes
 };
 
+// A backend's `stick match|on|store-request|store-response <expr> [table T] [if|unless C]`
+// (HAProxy's sticking rules): `on` is a match and a store-request of the same key.
+enum class StickRuleKind : uint8_t { kMatch, kOn, kStoreRequest, kStoreResponse };
+struct StickRule {
+  StickRuleKind kind = StickRuleKind::kMatch;
+  Cond cond;
+  Expr expr;
+  uint32_t table = 0;  // stick::StickSnap's index
+  bool Matches() const noexcept {
+    return kind == StickRuleKind::kMatch || kind == StickRuleKind::kOn;
+  }
+  bool Stores() const noexcept { return kind != StickRuleKind::kMatch; }
+};
+
 struct ProxyRules {
   std::vector<Rule> tcp_conn, tcp_content, http_req, http_res;  // slow path: compiled
+  // A backend's sticking rules: match, on and store-request (run once the backend is
+  // chosen), store-response (run on the response).
+  std::vector<StickRule> stick_req, stick_res;  // slow path: compiled
   std::vector<CaptureSlot> req_caps, res_caps;                  // slow path: compiled
   std::vector<UseBackend> use_backend;                          // slow path: compiled
   std::vector<LogFmt> log_exprs;  // slow path: the `%[...]` of the log-format, in order

@@ -21,8 +21,8 @@ constexpr DataInfo kInfo[kDataTypes] = {
     {"http_err_rate", Kind::kFreq},   {"bytes_in_cnt", Kind::kUll},
     {"bytes_in_rate", Kind::kFreq},   {"bytes_out_cnt", Kind::kUll},
     {"bytes_out_rate", Kind::kFreq},  {"gpc1", Kind::kUint},
-    {"gpc1_rate", Kind::kFreq},       {"http_fail_cnt", Kind::kUint},
-    {"http_fail_rate", Kind::kFreq},
+    {"gpc1_rate", Kind::kFreq},       {"server_key", Kind::kDict},
+    {"http_fail_cnt", Kind::kUint},   {"http_fail_rate", Kind::kFreq},
 };
 
 }  // namespace
@@ -33,7 +33,7 @@ Data DataByName(std::string_view name) noexcept {
   for (size_t i = 0; i < kDataTypes; ++i) {
     if (kInfo[i].name == name) return static_cast<Data>(i);
   }
-  return Data::kCount;
+  return name == "server_name" ? Data::kServerKey : Data::kCount;
 }
 
 // HAProxy 2.6 (freq_ctr.c, freq_ctr.h), to the same values for the same arrivals: the current
@@ -133,7 +133,7 @@ void Shard::LruPushHead(uint32_t i) noexcept {
   if (lru_tail_ == UINT32_MAX) lru_tail_ = i;
 }
 
-Entry* Shard::Get(const uint8_t* key) noexcept {
+Entry* Shard::Get(const uint8_t* key, bool* created) noexcept {
   if (Entry* e = Lookup(key)) return e;
   if (used_ >= capacity_) {
     // Full: HAProxy trashes the (size >> 8) + 1 least recently touched entries no stream
@@ -165,11 +165,12 @@ Entry* Shard::Get(const uint8_t* key) noexcept {
   Entry* e = EntryAt(i);
   std::memset(static_cast<void*>(e), 0, stride_);
   new (e) Entry();
-  e->table = table_;
+  e->table = static_cast<uint16_t>(table_);
   std::memcpy(e->key(), key, def_.key_len);
   live_[i] = 1;
   ++used_;
   LruPushHead(i);
+  if (created) *created = true;
   return e;
 }
 

@@ -40,6 +40,7 @@ enum class Data : uint8_t {
   kBytesOutRate,
   kGpc1,
   kGpc1Rate,
+  kServerKey,  // the server's name (a dictionary entry in HAProxy): its index + 1, 0 for none
   kHttpFailCnt,
   kHttpFailRate,
   kCount,
@@ -48,13 +49,16 @@ inline constexpr size_t kDataTypes = static_cast<size_t>(Data::kCount);
 
 // The name `store` and `data.<name>` use; whether it is a rate (takes a period) and how it
 // is stored (a 32-bit integer, a 64-bit one, a frequency counter).
-enum class Kind : uint8_t { kSint, kUint, kUll, kFreq };
+// kDict: HAProxy's dictionary entry (server_key), kept as the server's index + 1 and
+// written as its name.
+enum class Kind : uint8_t { kSint, kUint, kUll, kFreq, kDict };
 struct DataInfo {
   std::string_view name;
   Kind kind;
 };
 const DataInfo& Info(Data d) noexcept;
-// The type named `name` ("http_req_rate"), or Data::kCount.
+// The type named `name` ("http_req_rate"; "server_name", HAProxy's old name of server_key),
+// or Data::kCount.
 Data DataByName(std::string_view name) noexcept;
 
 // HAProxy's frequency counter over a period (freq_ctr.h): events of the current period and
@@ -153,7 +157,10 @@ inline bool Passes(const StickFilter& f, int64_t v) noexcept {
 struct Entry {
   base::TimerNode timer{base::kTimerStick};
   uint32_t use = 0;
-  uint32_t table = 0;
+  uint16_t table = 0;
+  // Made by a sticking rule's store and not yet given its server: `show table` leaves it out
+  // (HAProxy inserts such an entry only once the server answered).
+  bool pending = false;
   uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;
   uint64_t exp_ms = 0;  // the worker's ms when it expires (0: never)
   uint8_t* key() noexcept { return reinterpret_cast<uint8_t*>(this + 1); }
@@ -177,8 +184,8 @@ class Shard {
   Entry* Lookup(const uint8_t* key) noexcept;
   // The entry of `key`, created (data zeroed) when missing. When the shard is full, the
   // least recently used entry no stream tracks is purged first, unless `nopurge`; nullptr
-  // when none could be.
-  Entry* Get(const uint8_t* key) noexcept;
+  // when none could be. `created` (when given) is set when the entry is new.
+  Entry* Get(const uint8_t* key, bool* created = nullptr) noexcept;
   // An update: moves the entry to the LRU's head and pushes its expiry (the table's
   // `expire` from now).
   void Touch(Entry* e, uint64_t now_ms) noexcept;

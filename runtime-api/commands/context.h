@@ -111,6 +111,8 @@ struct StickColumn {
   uint8_t data = 0;         // its number
   uint32_t period_ms = 0;   // rates: printed "name(period)"
   bool is_signed = false;   // server_id
+  // server_key: the servers' names, a value v > 0 printed as names[v - 1] (0: "-").
+  std::vector<std::string> names;
 };
 struct StickTableView {
   std::string name, type;  // "fe_main", "ip"

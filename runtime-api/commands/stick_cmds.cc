@@ -32,6 +32,7 @@ int FindTable(StickControl* st, std::string_view name) {
 }
 
 const StickColumn* Column(const StickTableView& t, std::string_view name) {
+  if (name == "server_name") name = "server_key";  // HAProxy's old name, still taken
   for (const StickColumn& c : t.columns) {
     if (c.name == name) return &c;
   }
@@ -46,6 +47,7 @@ constexpr std::string_view kDataNames[] = {
     "bytes_out_cnt", "bytes_out_rate", "gpc1",         "gpc1_rate",     "server_key",
     "http_fail_cnt", "http_fail_rate"};
 bool KnownData(std::string_view name) {
+  if (name == "server_name") return true;
   return std::find(std::begin(kDataNames), std::end(kDataNames), name) != std::end(kDataNames);
 }
 
@@ -317,7 +319,15 @@ class TableDump final : public Dump {
         const StickColumn& col = t_.columns[c];
         line += " " + col.name;
         if (col.period_ms) line += "(" + std::to_string(col.period_ms) + ")";
-        line += "=" + std::to_string(r.values[c]);
+        line += "=";
+        if (!col.names.empty()) {
+          const int64_t v = r.values[c];
+          line += v > 0 && static_cast<size_t>(v) <= col.names.size()
+                      ? col.names[static_cast<size_t>(v - 1)]
+                      : std::string("-");
+        } else {
+          line += std::to_string(r.values[c]);
+        }
       }
       line += "\n";
       if (!out.Put(line)) return DumpStatus::kMore;

@@ -24,7 +24,7 @@ class FuzzRows final : public StickRows {
  public:
   explicit FuzzRows(const StickTableView& t) : t_(t) {}
   Gather Next(std::vector<StickRowView>* out) override {
-    for (uint8_t i = 0; i < 3; ++i) {
+    for (uint8_t i = 0; i < 4; ++i) {  // server_key 0 ("-"), s1, s2, and one past the names
       StickRowView r;
       r.key.assign(t_.key_len, static_cast<char>('a' + i));
       r.ref = 0x1000u + i;
@@ -50,7 +50,10 @@ class FuzzStick final : public StickControl {
       t.type = type;
       t.size = 100;
       t.key_len = len;
-      t.columns = {{"gpt0", 1, 0, false}, {"http_req_rate", 10, 10000, false}};
+      t.columns = {{"server_id", 0, 0, true, {}},
+                   {"gpt0", 1, 0, false, {}},
+                   {"http_req_rate", 10, 10000, false, {}},
+                   {"server_key", 19, 0, false, {"s1", "s2"}}};
       tables_.push_back(std::move(t));
     }
   }

@@ -71,7 +71,9 @@ def test_rate_limit_block_and_clear(stick_tb):
     assert 890000 < int(e.group(3)) <= 900000  # expire 15m, just touched
     # The list of tables (transcript 50): newest declared first.
     listing = admin_cli("show table")
-    assert listing.startswith("# table: fe_conn, type: ip, size:102400, used:"), listing
+    assert listing.startswith("# table: tcp_sticky, type: ip, size:10240, used:"), listing
+    assert listing.index("# table: fe_conn, type: ip, size:102400, used:") < \
+        listing.index("# table: fe_main,"), listing
     assert "# table: fe_main, type: ip, size:1048576, used:1\n" in listing, listing
     # An operator blocks the client (transcripts 52, 56b): a 403 before the rate check.
     admin_cli("clear table fe_main")

@@ -69,6 +69,25 @@ def test_clients_of_both_workers(two):
     blocked = admin_cli("show table fe_main data.gpt0 gt 0")
     assert re.findall(r"key=(\S+)", blocked) == list(CLIENTS), blocked
     assert admin_cli("clear table fe_main") == "\n"
-    assert admin_cli("show table").count("used:0") == 2
+    assert "# table: fe_main, type: ip, size:1048576, used:0\n" in admin_cli("show table")
     for a in CLIENTS:
         assert status(a) == 200, a
+
+
+def test_sticky_clients_of_both_workers(two):
+    """stick on src with a client on each worker: each keeps its server, and the merged
+    `show table be_sticky` names both, each with the server it went to."""
+    admin_cli("clear table be_sticky")
+    went = {}
+    for a in CLIENTS:
+        p = curl("-s", "-o", "/dev/null", "-D", "-", "--interface", a, f"http://{VIP}:8082/echo")
+        assert p.returncode == 0, p.stderr
+        went[a] = re.search(r"^x-server: (\S+)", p.stdout, re.I | re.M).group(1)
+    for _ in range(3):
+        for a in CLIENTS:
+            p = curl("-s", "-o", "/dev/null", "-D", "-", "--interface", a,
+                     f"http://{VIP}:8082/echo")
+            assert re.search(rf"^x-server: {went[a]}\r?$", p.stdout, re.I | re.M), (a, p.stdout)
+    out = admin_cli("show table be_sticky")
+    found = dict(re.findall(r"key=(\S+) use=0 exp=\d+ server_id=\d+ server_key=(\S+)\n", out))
+    assert found == went, out

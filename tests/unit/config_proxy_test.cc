@@ -411,9 +411,11 @@ TEST(ConfigProxyHeader, Ids) {
   EXPECT_EQ(px[4].id, 5u);
   const auto& s = px[0].servers;
   ASSERT_EQ(s.size(), 4u);
+  // Servers: the first free id at or above each one's rank (Debian's haproxy 2.6.12 numbers
+  // s3 4: s1 took 2, and s2 counts).
   EXPECT_EQ(s[0].id, 2u);
   EXPECT_EQ(s[1].id, 1u);
-  EXPECT_EQ(s[2].id, 3u);
+  EXPECT_EQ(s[2].id, 4u);
   EXPECT_EQ(s[3].id, 7u);
 }
 
@@ -566,6 +568,17 @@ TEST(ConfigProxyBind, Errors) {
                 "'bind' ignored because backend 'be' has no frontend capability.");
 }
 
+// Sticking rules belong to backends (HAProxy 2.6.12's texts); `option persist` too.
+TEST(ConfigProxyStick, WhereAllowed) {
+  ExpectWarning(WithFrontendLine("stick on src"), 12, "stick",
+                "'stick' ignored because frontend 'fe' has no backend capability.");
+  ExpectAlert("defaults\n    stick on src\n", 10, "stick",
+              "'stick' not allowed in 'defaults' section.");
+  const ParseOutcome o = Clean("backend be\n    option persist\n    server s 10.0.0.2:1\n");
+  ASSERT_FALSE(o.config.proxies.empty());
+  EXPECT_TRUE(o.config.proxies[0].persist);
+}
+
 TEST(ConfigProxyBind, WholeConfiguration) {
   // The same address and port twice: refused at the second.
   ExpectAlert(std::string(kPair) + "listen li\n    bind 10.0.0.1:80\n    server s 10.0.0.2:1\n", 15,
@@ -596,7 +609,8 @@ TEST(ConfigProxyServer, EveryParameter) {
       "    server a 10.0.0.2:80 weight 0 maxconn 50 check inter 500ms fastinter 100 "
       "downinter 10s rise 4 fall 5 port 8080 addr 10.0.0.20 disabled backup id 12\n"
       "    server b ipv6@fd00::2:443 weight 256 check addr fd00::20\n"
-      "    server c ipv4@10.0.0.3:1 check no-check backup no-backup disabled enabled\n");
+      "    server c ipv4@10.0.0.3:1 check no-check backup no-backup disabled enabled "
+      "non-stick\n");
   const auto& s = o.config.proxies[0].servers;
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0].weight, 0u);
@@ -617,11 +631,15 @@ TEST(ConfigProxyServer, EveryParameter) {
   EXPECT_EQ(s[1].port, 443);
   EXPECT_EQ(s[1].weight, 256u);
   EXPECT_EQ(Ip(*s[1].check_addr), "fd00::20");
-  EXPECT_EQ(s[1].id, 1u);
+  // Each server counts for the next automatic id, its own id or not: the first free id at
+  // or above its rank (HAProxy 2.6.12).
+  EXPECT_EQ(s[1].id, 2u);
   EXPECT_FALSE(s[2].check);
   EXPECT_FALSE(s[2].backup);
   EXPECT_FALSE(s[2].disabled);
-  EXPECT_EQ(s[2].id, 2u);
+  EXPECT_EQ(s[2].id, 3u);
+  EXPECT_FALSE(s[1].non_stick);
+  EXPECT_TRUE(s[2].non_stick);
 }
 
 TEST(ConfigProxyServer, DefaultServer) {
@@ -748,7 +766,7 @@ TEST(ConfigProxyServer, ParameterErrors) {
   alert("check inter", "'inter' expects a value.");
   const std::string supported =
       " (sluice supports weight, maxconn, check, no-check, inter, fastinter, downinter, rise, "
-      "fall, port, addr, disabled, enabled, backup, no-backup and id).";
+      "fall, port, addr, disabled, enabled, backup, no-backup, non-stick, stick and id).";
   alert("check ssl verify none", "unknown or unsupported keyword 'ssl'" + supported);
   alert("frobnicate", "unknown or unsupported keyword 'frobnicate'" + supported);
   alert("send-proxy", "unknown or unsupported keyword 'send-proxy'" + supported);

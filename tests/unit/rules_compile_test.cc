@@ -242,6 +242,78 @@ TEST(RulesCompile, StickTablesAndTracking) {
   EXPECT_EQ(r.tcp_conn[0].var, 1u);     // be's table
 }
 
+// Sticking rules (a backend's): where each kind goes, the table each names, the server's id
+// and name added to the tables they store into (HAProxy adds both), and HAProxy 2.6.12's
+// alerts (`haproxy -c` on the same lines).
+TEST(RulesCompile, StickingRules) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n    default_backend be\n"
+      "backend be\n    stick-table type ip size 1m expire 30m store http_req_rate(10s)\n"
+      "    stick match src table other\n"
+      "    stick on src if { path /a }\n"
+      "    stick store-request req.hdr(x-user) table other\n"
+      "    stick store-response res.hdr(x-srv) table other\n"
+      "    server s 10.0.0.2:80\n"
+      "backend other\n    stick-table type string len 32 size 10k\n"
+      "backend looked\n    stick-table type ip size 10\n"
+      "    server t 10.0.0.2:80\n");
+  for (const auto& d : o.diags) ADD_FAILURE() << d.message;
+  const rules::ProxyRules& be = o.rules.snap->backends.at(0);
+  ASSERT_EQ(be.stick_req.size(), 3u);
+  ASSERT_EQ(be.stick_res.size(), 1u);
+  EXPECT_EQ(be.stick_req[0].kind, rules::StickRuleKind::kMatch);
+  EXPECT_EQ(be.stick_req[0].table, 1u);
+  EXPECT_EQ(be.stick_req[1].kind, rules::StickRuleKind::kOn);
+  EXPECT_EQ(be.stick_req[1].table, 0u);
+  EXPECT_TRUE(be.stick_req[1].cond.present);
+  EXPECT_EQ(be.stick_req[2].kind, rules::StickRuleKind::kStoreRequest);
+  EXPECT_EQ(be.stick_res[0].kind, rules::StickRuleKind::kStoreResponse);
+  EXPECT_TRUE(o.rules.snap->active);
+  // server_id first, server_key after the other data (HAProxy's type order).
+  const stick::TableDef& t = o.rules.stick->tables[0];
+  EXPECT_EQ(t.off[static_cast<size_t>(stick::Data::kServerId)], 0);
+  EXPECT_EQ(t.off[static_cast<size_t>(stick::Data::kHttpReqRate)], 4);
+  EXPECT_GT(t.off[static_cast<size_t>(stick::Data::kServerKey)], 4);
+  EXPECT_TRUE(o.rules.stick->tables[1].Stores(stick::Data::kServerKey));
+  // A table only matched against, or used by none, gets neither.
+  EXPECT_FALSE(o.rules.stick->tables[2].Stores(stick::Data::kServerId));
+  EXPECT_FALSE(o.rules.stick->tables[2].Stores(stick::Data::kServerKey));
+
+  struct Case {
+    const char* rule;
+    const char* want;
+  } cases[] = {
+      {"stick", "'stick' expects 'on', 'match', or 'store'."},
+      {"stick foo src", "'stick' expects 'on', 'match', or 'store'."},
+      {"stick on", "'stick' expects a fetch method."},
+      {"stick store-request", "'stick' expects a fetch method."},
+      {"stick on src junk", "'stick': unknown keyword 'junk'."},
+      {"stick on nosuchfetch", "'stick': unknown fetch method 'nosuchfetch'"},
+      {"stick on src table nosuch", "Proxy 'be': unable to find stick-table 'nosuch'."},
+      {"stick on res.hdr(x)",
+       "'stick': fetch method 'res.hdr' extracts information from 'HTTP response headers', "
+       "none of which is available during request."},
+      {"stick store-response req.hdr(x)",
+       "'stick': fetch method 'req.hdr' extracts information from 'HTTP request headers', "
+       "none of which is available for 'store-response'."},
+  };
+  for (const Case& c : cases) {
+    const Out e = CompileText(
+        "frontend fe\n    bind 10.0.0.1:80\n    default_backend be\n"
+        "backend be\n    stick-table type ip size 1m\n    " + std::string(c.rule) +
+        "\n    server s 10.0.0.2:80\n");
+    int line = 0;
+    EXPECT_EQ(OnlyAlert(e, &line), c.want) << c.rule;
+    EXPECT_EQ(line, 14) << c.rule;
+  }
+  // A backend with no table of its own, none named (HAProxy names the backend).
+  const Out none = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n    default_backend be\n"
+      "backend be\n    stick on src\n    server s 10.0.0.2:80\n");
+  int line = 0;
+  EXPECT_EQ(OnlyAlert(none, &line), "Proxy 'be': unable to find stick-table 'be'.");
+}
+
 TEST(RulesCompile, UseBackendModesMustAgree) {
   const Out o = CompileText(
       "frontend fe\n    bind 10.0.0.1:80\n    use_backend bt if TRUE\n    default_backend bh\n"
