@@ -306,6 +306,8 @@ base::Result<bool> CheckVarName(std::string_view v) {
 
 base::Result<bool> Compiler::ParseConv(std::string_view name, const std::vector<std::string>& args,
                                        rules::Step* st, SmpType* type) {
+  bool table = false;
+  if (auto ok = ParseTableConv(name, args, st, type, &table); !ok || table) return ok;
   // The map family: map, map_<match>, map_<match>_<out>.
   if (name.substr(0, 3) == "map" && (name.size() == 3 || name[3] == '_')) {
     Match m = Match::kStr;

@@ -76,6 +76,9 @@ class Compiler {
   base::Result<uint32_t> Predefined(std::string_view name);
   std::string Where() const { return "file '" + file_ + "' line " + std::to_string(line_); }
 
+  // table_<datum>(T) and in_table(T): `found` false when `name` is not one.
+  base::Result<bool> ParseTableConv(std::string_view name, const std::vector<std::string>& args,
+                                    rules::Step* out, rules::SmpType* type, bool* found);
   // sc0_*, sc_*(N), src_* (a stick-table fetch): false when `name` is not one.
   base::Result<bool> ParseStickFetch(std::string_view name, const std::vector<std::string>& args,
                                      rules::Expr* out, bool* found);

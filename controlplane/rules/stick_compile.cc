@@ -40,9 +40,38 @@ constexpr StickFetchDef kStickFetches[] = {
     {"http_fail_rate", stick::Data::kHttpFailRate, rules::StickOp::kGet},
     {"bytes_in_rate", stick::Data::kBytesInRate, rules::StickOp::kGet},
     {"bytes_out_rate", stick::Data::kBytesOutRate, rules::StickOp::kGet},
+    {"kbytes_in", stick::Data::kBytesInCnt, rules::StickOp::kKbytes},
+    {"kbytes_out", stick::Data::kBytesOutCnt, rules::StickOp::kKbytes},
     {"tracked", stick::Data::kCount, rules::StickOp::kTracked},
     {"trackers", stick::Data::kCount, rules::StickOp::kTrackers},
 };
+
+// The table_<suffix> converters: HAProxy 2.6's list (the fetches' suffixes, less the ones
+// that change an entry; gpt0, gpc0 and gpc1 without get_; server_id, expire and idle).
+bool TableConvSuffix(std::string_view suffix, const StickFetchDef** out) {
+  static constexpr StickFetchDef kExtra[] = {
+      {"server_id", stick::Data::kServerId, rules::StickOp::kGet},
+      {"gpt0", stick::Data::kGpt0, rules::StickOp::kGet},
+      {"gpc0", stick::Data::kGpc0, rules::StickOp::kGet},
+      {"gpc1", stick::Data::kGpc1, rules::StickOp::kGet},
+      {"expire", stick::Data::kCount, rules::StickOp::kExpire},
+      {"idle", stick::Data::kCount, rules::StickOp::kIdle},
+  };
+  for (const StickFetchDef& d : kExtra) {
+    if (d.suffix != suffix) continue;
+    *out = &d;
+    return true;
+  }
+  for (const StickFetchDef& d : kStickFetches) {
+    if (d.suffix != suffix || d.suffix.substr(0, 4) == "get_" || d.op == rules::StickOp::kInc ||
+        d.op == rules::StickOp::kClr || d.op == rules::StickOp::kTracked) {
+      continue;
+    }
+    *out = &d;
+    return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -104,6 +133,34 @@ base::Result<bool> Compiler::ParseStickFetch(std::string_view name,
     return Error{"fetch method '" + n + "' : no table to look the client up in (this proxy "
                  "has no stick-table; name one)"};
   }
+  return true;
+}
+
+base::Result<bool> Compiler::ParseTableConv(std::string_view name,
+                                            const std::vector<std::string>& args,
+                                            rules::Step* out, rules::SmpType* type, bool* found) {
+  *found = false;
+  const StickFetchDef* def = nullptr;
+  const bool in = name == "in_table";
+  if (!in && (name.substr(0, 6) != "table_" || !TableConvSuffix(name.substr(6), &def))) {
+    return true;
+  }
+  *found = true;
+  const std::string n(name);
+  if (args.size() > 1) {
+    return Error{"invalid arg 2 in converter '" + n + "' : expected ')' before ','"};
+  }
+  // The table named, else the proxy's own.
+  const int t = args.empty() ? table_ : stick_ ? stick_->Find(args[0]) : -1;
+  if (t < 0) {
+    return Error{"unable to find table '" + (args.empty() ? std::string("") : args[0]) +
+                 "' referenced in arg 1 of conversion keyword '" + n + "'"};
+  }
+  out->conv = rules::Conv::kTable;
+  out->stick.table = t;
+  out->stick.op = in ? rules::StickOp::kIn : def->op;
+  out->stick.data = static_cast<uint8_t>(in ? stick::Data::kCount : def->data);
+  *type = in ? rules::SmpType::kBool : rules::SmpType::kSint;
   return true;
 }
 

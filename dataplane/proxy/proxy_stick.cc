@@ -222,7 +222,43 @@ class Proxy::StickView final : public rules::StickAccess {
       SetDatum(sh, e, d, 0, now_ms);
       sh.Touch(e, now_ms);
     }
+    if (r.op == rules::StickOp::kKbytes) v >>= 10;
     *out = rules::Sample::Int(v);
+    return true;
+  }
+
+  bool Convert(const rules::StickRef& r, rules::Sample& smp, rules::Ctx& c) noexcept override {
+    if (r.table < 0 || static_cast<uint32_t>(r.table) >= p_.nshards_) return false;
+    Shard& sh = p_.shards_[r.table];
+    alignas(8) uint8_t key[stick::kMaxKeyBytes];
+    if (!KeyOf(sh.def(), smp, c, key)) return false;
+    Entry* e = sh.Lookup(key);
+    if (e && e->pending) e = nullptr;
+    if (r.op == rules::StickOp::kIn) {
+      smp = rules::Sample::Bool(e != nullptr);
+      return true;
+    }
+    if (r.op == rules::StickOp::kTrackers) {  // HAProxy's count includes its own lookup
+      smp = rules::Sample::Int(e ? e->use + 1 : 0);
+      return true;
+    }
+    const uint64_t now_ms = p_.tcp_->now_us() / 1000;
+    if (r.op == rules::StickOp::kExpire || r.op == rules::StickOp::kIdle) {
+      if (!e || !sh.def().expire_ms) return false;
+      const uint64_t left = e->exp_ms > now_ms ? e->exp_ms - now_ms : 0;
+      const uint64_t idle = sh.def().expire_ms > left ? sh.def().expire_ms - left : 0;
+      smp = rules::Sample::Int(static_cast<int64_t>(r.op == rules::StickOp::kExpire ? left : idle));
+      return true;
+    }
+    const auto d = static_cast<Data>(r.data);
+    if (!e) {  // no entry: 0, whether the table stores the datum or not (HAProxy)
+      smp = rules::Sample::Int(0);
+      return true;
+    }
+    if (!sh.def().Stores(d)) return false;
+    int64_t v = ReadDatum(sh, e, d, now_ms);
+    if (r.op == rules::StickOp::kKbytes) v >>= 10;
+    smp = rules::Sample::Int(v);
     return true;
   }
 

@@ -86,9 +86,10 @@ enum class Fetch : uint8_t {
   kStick,
 };
 
-// What a stick-table fetch does with its datum (HAProxy's sc_get_*, sc_inc_*, sc_clr_*,
-// sc_tracked, sc_trackers).
-enum class StickOp : uint8_t { kGet, kInc, kClr, kTracked, kTrackers };
+// What a stick-table fetch or converter does with its datum (HAProxy's sc_get_*, sc_inc_*,
+// sc_clr_*, sc_tracked, sc_trackers, *_kbytes_* (the byte count / 1024), in_table).
+// table_expire / table_idle: the ms left before the entry expires, since it was last touched.
+enum class StickOp : uint8_t { kGet, kInc, kClr, kTracked, kTrackers, kKbytes, kIn, kExpire, kIdle };
 struct StickRef {
   int8_t sc = -1;              // 0..2: a tracked counter; -1: src_* (the client's entry)
   int32_t table = -1;          // a table index; -1: the tracked entry's own table
@@ -127,6 +128,7 @@ enum class Conv : uint8_t {
   kSetVar,
   kToStr,
   kToInt,
+  kTable,  // table_<datum>(T), in_table(T): Step::stick names the table and the datum
 };
 
 // A fetch or converter argument: an integer, a string, a variable, a pattern set.
@@ -148,6 +150,7 @@ struct Step {
   bool has_default = false;
   MapValue dflt;
   pcre2_real_code_8* regex = nullptr;  // regsub (owned by the snapshot's RulesSnap)
+  StickRef stick;                      // Conv::kTable
 };
 
 struct Expr {
@@ -342,6 +345,9 @@ struct Vars {
 class StickAccess {
  public:
   virtual bool Fetch(const StickRef& r, struct Ctx& c, Sample* out) noexcept = 0;
+  // table_* / in_table: `s` is the key, replaced by the datum of its entry in r.table (a
+  // missing entry: 0, in_table false); false when the table does not store the datum.
+  virtual bool Convert(const StickRef& r, Sample& s, struct Ctx& c) noexcept = 0;
 
  protected:
   ~StickAccess() = default;

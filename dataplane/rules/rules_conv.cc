@@ -397,6 +397,8 @@ bool DoConv(const Step& st, Sample& s, Ctx& c) noexcept {
       return AsText(s, c);
     case Conv::kToInt:
       return Cast(s, SmpType::kSint, c);
+    case Conv::kTable:
+      return c.stick && c.stick->Convert(st.stick, s, c);
   }
   return false;
 }

@@ -96,6 +96,28 @@ def test_rate_limit_block_and_clear(stick_tb):
     assert admin_cli("show table fe_main key 10.9.9.9") == "\n"  # transcript 54b
 
 
+def test_table_converters(stick_tb):
+    """fe_look reads fe_main's entry of the client with table_* converters (values as
+    Debian's haproxy 2.6.12 gives them: a missing key reads 0, a datum the table does not
+    store has no sample, trackers counts the lookup itself)."""
+    admin_cli("clear table fe_main")
+
+    def look():
+        p = curl("-s", f"http://{VIP}:8085/")
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    assert look() == "rate=0 gpt0=0 in=0 trackers=0 expire= other=0 unstored=[0]\n"
+    for _ in range(3):
+        assert status() == 200
+    admin_cli(f"set table fe_main key {CLIENT} data.gpt0 7")
+    m = re.fullmatch(r"rate=3 gpt0=7 in=1 trackers=1 expire=(\d+) other=0 unstored=\[\]\n",
+                     look())
+    assert m and 890000 < int(m.group(1)) <= 900000, look()
+    assert look().startswith("rate=3 ")  # reading counts nothing
+    admin_cli(f"clear table fe_main key {CLIENT}")
+
+
 def test_whitelisted_client_never_limited(stick_tb):
     codes = [status("/echo", "--interface", WHITELISTED) for _ in range(25)]
     assert codes == [200] * 25, codes

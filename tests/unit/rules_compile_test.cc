@@ -154,6 +154,14 @@ TEST(RulesCompile, RefusedWithFileAndLine) {
       {"http-request deny if { sc_http_req_rate gt 1 }", "expects a stick counter number"},
       {"tcp-request connection track-sc0 req.hdr(host) table be",
        "needs an HTTP proxy"},
+      {"http-request set-header X %[src,table_http_req_cnt(nosuch)]",
+       "unable to find table 'nosuch' referenced in arg 1 of conversion keyword "
+       "'table_http_req_cnt'"},
+      {"http-request set-header X %[src,table_gpt0]",  // fe has no table of its own
+       "referenced in arg 1 of conversion keyword 'table_gpt0'"},
+      {"http-request set-header X %[src,in_table(be,1)]",
+       "invalid arg 2 in converter 'in_table' : expected ')'"},
+      {"http-request set-header X %[src,table_get_gpt0(be)]", "unknown converter"},
   };
   for (const Case& c : cases) {
     const Out o =
