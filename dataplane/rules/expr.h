@@ -89,7 +89,17 @@ enum class Fetch : uint8_t {
 // What a stick-table fetch or converter does with its datum (HAProxy's sc_get_*, sc_inc_*,
 // sc_clr_*, sc_tracked, sc_trackers, *_kbytes_* (the byte count / 1024), in_table).
 // table_expire / table_idle: the ms left before the entry expires, since it was last touched.
-enum class StickOp : uint8_t { kGet, kInc, kClr, kTracked, kTrackers, kKbytes, kIn, kExpire, kIdle };
+enum class StickOp : uint8_t {
+  kGet,
+  kInc,
+  kClr,
+  kTracked,
+  kTrackers,
+  kKbytes,
+  kIn,
+  kExpire,
+  kIdle,
+};
 struct StickRef {
   int8_t sc = -1;              // 0..2: a tracked counter; -1: src_* (the client's entry)
   int32_t table = -1;          // a table index; -1: the tracked entry's own table
