@@ -94,6 +94,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.bin = Sum(st, [&](auto& s) { return s.frontends[fi].bin.Get(); });
       c.bout = Sum(st, [&](auto& s) { return s.frontends[fi].bout.Get(); });
       c.dcon = Sum(st, [&](auto& s) { return s.frontends[fi].denied.Get(); });
+      c.dses = Sum(st, [&](auto& s) { return s.frontends[fi].denied_sess.Get(); });
       c.dreq = Sum(st, [&](auto& s) { return s.frontends[fi].denied_req.Get(); });
       c.rate = c.conn_rate = rt.frontend_rate(fi).rate();
       c.rate_max = c.conn_rate_max = rt.frontend_rate(fi).max();

@@ -389,10 +389,12 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
 
 base::Result<rules::Rule> ParseTcpRule(RuleLine& x) {
   const auto& w = x.line->args;
-  if (w.size() < 3) return Error{"'tcp-request' expects 'connection' or 'content' and an action"};
-  if (w[1] != "connection" && w[1] != "content") {
-    return Error{"'tcp-request' expects 'connection', 'content' or 'inspect-delay' but got '" +
-                 w[1] + "'"};
+  if (w.size() < 3) {
+    return Error{"'tcp-request' expects 'connection', 'session' or 'content' and an action"};
+  }
+  if (w[1] != "connection" && w[1] != "session" && w[1] != "content") {
+    return Error{"'tcp-request' expects 'connection', 'session', 'content' or 'inspect-delay' "
+                 "but got '" + w[1] + "'"};
   }
   rules::Rule r;
   r.line = static_cast<uint32_t>(x.line->line);

@@ -980,7 +980,9 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
           continue;
         }
         if (!fe) continue;  // a backend's are ignored with a warning by the parser
-        (line.args[1] == "connection" ? fe->tcp_conn : fe->tcp_content).push_back(std::move(*r));
+        const std::string& when = line.args[1];
+        (when == "connection" ? fe->tcp_conn : when == "session" ? fe->tcp_sess : fe->tcp_content)
+            .push_back(std::move(*r));
       } else if (kw == "stick") {
         if (!be) continue;  // a frontend's: ignored with a warning by the parser
         auto r = ParseStickRule(x, p.mode_http);
@@ -1083,7 +1085,8 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
   snap.nsets = static_cast<uint32_t>(out.store->size());
   for (const auto* side : {&snap.frontends, &snap.backends}) {
     for (const rules::ProxyRules& r : *side) {
-      if (!r.tcp_conn.empty() || !r.tcp_content.empty() || !r.http_req.empty() ||
+      if (!r.tcp_conn.empty() || !r.tcp_sess.empty() || !r.tcp_content.empty() ||
+          !r.http_req.empty() ||
           !r.http_res.empty() || !r.use_backend.empty() || !r.log_exprs.empty() ||
           !r.req_caps.empty() || !r.res_caps.empty() || !r.stick_req.empty() ||
           !r.stick_res.empty()) {

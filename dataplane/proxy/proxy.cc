@@ -305,6 +305,14 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   s.strm.req_an = f.http ? kHttpModeAnalyzers : kTcpModeAnalyzers;
   s.strm.req_start_us = now;
   s.nstreams = 1;
+  if (rules_ && rules_->active && !rules_->frontends[fe].tcp_sess.empty() &&
+      !TcpSessionRules(si)) [[unlikely]] {
+    fs.denied_sess.Add();  // dses: refused by tcp-request session reject, with no log line
+    s.strm.log_level = kLogLevelSilent;
+    s.strm.term = TermState{'P', 'R'};
+    KillSession(si, 'P');
+    return;
+  }
   AnalyzeRequest(si);
 }
 

@@ -337,6 +337,8 @@ class Proxy {
   // tcp-request connection rules of frontend `fe` for a connection from `key`: false when it
   // is rejected.
   bool TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept;
+  // tcp-request session rules of the new session `si`: false when it is rejected.
+  bool TcpSessionRules(uint32_t si) noexcept;
   // The HTTP request's rules: tcp-request content, the frontend's http-request, use_backend,
   // the backend's http-request. Sets strm.backend; kClosed when a rule answered.
   AnResult RequestRules(uint32_t si) noexcept;

@@ -215,6 +215,7 @@ class Stat {
 struct FrontendStats {
   Stat cur, max, tot, bin, bout, denied, errors, rate_max;
   Stat denied_req;  // requests refused by http-request deny / tcp-request content reject
+  Stat denied_sess;  // sessions refused by tcp-request session reject (dses)
   // HTTP: requests, and responses by class (1xx .. 5xx, other), as `show stat` has them.
   Stat req_tot, hrsp[6];
 };

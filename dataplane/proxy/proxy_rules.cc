@@ -158,6 +158,29 @@ uint32_t Proxy::ChooseBackend(uint32_t si, bool http) noexcept {
   return dflt;
 }
 
+bool Proxy::TcpSessionRules(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  const Env env(*this);
+  rules::Ctx c;
+  MakeCtx(s, false, &c);
+  c.env = &env;
+  for (const rules::Rule& r : rules_->frontends[s.frontend].tcp_sess) {
+    if (!rules::EvalCond(r.cond, c)) continue;
+    if (r.act == rules::Act::kAccept) break;
+    if (r.act == rules::Act::kReject) return false;
+    if (r.act == rules::Act::kSetVar) {
+      rules::Sample smp;
+      if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
+    }
+    // Counters tracked here are the session's, as tcp-request connection's (HAProxy 2.6.12).
+    if (nshards_ && r.act == rules::Act::kTrackSc) TrackSc(s.sc, r, c, false);
+    if (nshards_ && (r.act == rules::Act::kScIncGpc || r.act == rules::Act::kScSetGpt0)) {
+      StickAction(s.sc, r, c);
+    }
+  }
+  return true;
+}
+
 Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;

@@ -289,7 +289,8 @@ struct StickRule {
 };
 
 struct ProxyRules {
-  std::vector<Rule> tcp_conn, tcp_content, http_req, http_res;  // slow path: compiled
+  // tcp-request connection, session and content; http-request, http-response.
+  std::vector<Rule> tcp_conn, tcp_sess, tcp_content, http_req, http_res;  // slow path: compiled
   // A backend's sticking rules: match, on and store-request (run once the backend is
   // chosen), store-response (run on the response).
   std::vector<StickRule> stick_req, stick_res;  // slow path: compiled

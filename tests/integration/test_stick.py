@@ -168,3 +168,23 @@ def test_connection_counters(stick_tb):
         rf"key={re.escape(CLIENT)} use=0 exp=\d+ gpc0=1 conn_cnt=1 conn_rate\(10000\)=1 "
         r"conn_cur=0 http_req_cnt=3 http_req_rate\(10000\)=3 http_err_cnt=1 bytes_out_cnt=\d+\n",
         out), out
+    # tcp-request session track-sc2: the same counts (Debian's haproxy 2.6.12).
+    out = admin_cli(f"show table sess_counts key {CLIENT}")
+    assert re.search(rf"key={re.escape(CLIENT)} use=0 exp=\d+ conn_cnt=1 sess_cnt=1 "
+                     r"sess_rate\(10000\)=1 http_req_cnt=3\n", out), out
+
+
+def test_session_rejected(stick_tb):
+    """tcp-request session reject: the connection closes with no answer and counts in the
+    frontend's dses."""
+    def dses():
+        lines = [l for l in admin_cli("show stat").split("\n") if l]
+        header = lines[0][2:].split(",")
+        rows = {(f[0], f[1]): dict(zip(header, f)) for f in (l.split(",") for l in lines[1:])}
+        return int(rows[("fe_conn", "FRONTEND")]["dses"] or 0)
+
+    before = dses()
+    p = curl("-s", "--interface", WHITELISTED, f"http://{VIP}:8081/echo")
+    assert p.returncode != 0 and p.stdout == "", (p.returncode, p.stdout)
+    assert dses() == before + 1
+    assert status("/echo") == 200  # the others pass
