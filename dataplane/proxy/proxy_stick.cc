@@ -18,6 +18,9 @@ using stick::Shard;
 
 namespace {
 
+// Pool slots one `show table` slice looks at, at most.
+constexpr uint64_t kStickScan = 16384;
+
 // HAProxy's rate ticks are wall-clock milliseconds truncated to 32 bits, far from 0: a
 // worker clock that starts near 0 is moved as far, so that a fresh counter's first period
 // starts as HAProxy's does.
@@ -533,11 +536,13 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       r.count = sh.used();
       return;
     case base::Op::kStickDump: {
-      // A slice: at most what the payload holds, from the pool index `cursor`.
+      // A slice: at most what the payload holds, from the pool index `cursor`, and at most
+      // kStickScan slots looked at (a sparse pool costs no more per request than a full one).
       const uint32_t room = r.capacity / sizeof(stick::StickRow);
       uint64_t i = r.cursor;
+      const uint64_t stop = i + kStickScan;
       r.done = false;
-      for (; i <= sh.slots() && r.count < room; ++i) {
+      for (; i <= sh.slots() && i < stop && r.count < room; ++i) {
         Entry* e = sh.At(static_cast<uint32_t>(i));
         if (!e || e->pending) continue;
         stick::StickRow row;

@@ -5,7 +5,7 @@
 //   set table <table> key <key> [data.<type> <value>]*
 //   clear table <table> [data.<type> <op> <value>]{0..4} | [key <key>]
 // The workers hold the entries (a shard each); the listing is gathered from all of them and
-// sorted as HAProxy's tree walks it (by the key's stored bytes).
+// sorted as HAProxy's tree walks it (integers by value, other keys by their stored bytes).
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -267,31 +267,38 @@ class ListDump final : public Dump {
   size_t next_ = 0;
 };
 
-// `show table <t> ...`: the rows of every worker, sorted, filtered, printed.
+// `show table <t> ...`: the rows of every worker, filtered, sorted, printed. The rows are
+// kept packed (the key, the reference, use, exp, the values: a fixed stride) as the workers'
+// slices arrive, each run of kSortRun rows sorted as soon as it is complete, so that no step
+// of the dump does more than one run's sort; the printing merges the sorted runs. 1 M rows of
+// the article's table take 36 MB (and 4 MB of index) while the dump runs.
 class TableDump final : public Dump {
  public:
+  static constexpr size_t kSortRun = 65536;
+
   TableDump(StickControl* st, size_t table, std::vector<StickFilterView> filters,
             std::optional<std::string> key, bool contents)
       : t_(st->Tables()[table]),
         rows_src_(st->Rows(table)),
         filters_(std::move(filters)),
         key_(std::move(key)),
-        contents_(contents) {}
+        contents_(contents),
+        ncols_(t_.columns.size()),
+        stride_(t_.key_len + 16 + 8 * ncols_) {}
 
   DumpStatus Step(Writer& out) override {
     if (!gathered_) {
-      if (rows_src_->Next(&rows_) != Gather::kDone) return DumpStatus::kWait;
+      std::vector<StickRowView> batch;
+      const Gather g = rows_src_->Next(&batch);
+      for (const StickRowView& r : batch) Keep(r);
+      SortRuns(g == Gather::kDone);
+      if (g != Gather::kDone) return DumpStatus::kWait;
       gathered_ = true;
-      std::sort(rows_.begin(), rows_.end(),
-                [](const StickRowView& a, const StickRowView& b) { return a.key < b.key; });
-      if (key_) {
-        const auto it = std::find_if(rows_.begin(), rows_.end(),
-                                     [&](const StickRowView& r) { return r.key == *key_; });
-        if (it == rows_.end()) return DumpStatus::kDone;  // nothing, not even the header
-      }
+      if (key_ && order_.empty()) return DumpStatus::kDone;  // nothing, not even the header
+      for (size_t r = 0; r * kSortRun < order_.size(); ++r) heads_.push_back(r * kSortRun);
     }
     if (!header_) {
-      if (!out.Put(Header(t_, rows_.size()))) return DumpStatus::kMore;
+      if (!out.Put(Header(t_, total_))) return DumpStatus::kMore;
       header_ = true;
       if (!contents_) {
         if (!out.Put("# contents not dumped due to insufficient privileges\n")) {
@@ -301,49 +308,112 @@ class TableDump final : public Dump {
         return DumpStatus::kDone;
       }
     }
-    for (; next_ < rows_.size(); ++next_) {
-      const StickRowView& r = rows_[next_];
-      if (key_ && r.key != *key_) continue;
-      bool pass = true;
-      for (const StickFilterView& f : filters_) {
-        for (size_t c = 0; c < t_.columns.size(); ++c) {
-          if (t_.columns[c].data == f.data && !Passes(f, r.values[c])) pass = false;
-        }
+    // The smallest head of the sorted runs, each time (a few runs: a scan is enough).
+    for (;;) {
+      size_t best = SIZE_MAX;
+      for (size_t r = 0; r < heads_.size(); ++r) {
+        if (heads_[r] >= RunEnd(r)) continue;
+        if (best == SIZE_MAX || Less(order_[heads_[r]], order_[heads_[best]])) best = r;
       }
-      if (!pass) continue;
-      char head[48];
-      std::snprintf(head, sizeof head, "0x%" PRIx64 ":", r.ref);
-      std::string line = std::string(head) + " key=" + KeyText(t_, r.key) +
-                         " use=" + std::to_string(r.use) + " exp=" + std::to_string(r.exp_ms);
-      for (size_t c = 0; c < t_.columns.size(); ++c) {
-        const StickColumn& col = t_.columns[c];
-        line += " " + col.name;
-        if (col.period_ms) line += "(" + std::to_string(col.period_ms) + ")";
-        line += "=";
-        if (!col.names.empty()) {
-          const int64_t v = r.values[c];
-          line += v > 0 && static_cast<size_t>(v) <= col.names.size()
-                      ? col.names[static_cast<size_t>(v - 1)]
-                      : std::string("-");
-        } else {
-          line += std::to_string(r.values[c]);
-        }
-      }
-      line += "\n";
-      if (!out.Put(line)) return DumpStatus::kMore;
+      if (best == SIZE_MAX) return DumpStatus::kDone;
+      if (!out.Put(Line(order_[heads_[best]]))) return DumpStatus::kMore;
+      ++heads_[best];
     }
-    return DumpStatus::kDone;
   }
 
  private:
+  const uint8_t* Row(uint32_t i) const { return packed_.data() + static_cast<size_t>(i) * stride_; }
+  size_t RunEnd(size_t r) const { return std::min(order_.size(), (r + 1) * kSortRun); }
+
+  // Keeps a row that passes the key and the filters (every row counts in `used`).
+  void Keep(const StickRowView& r) {
+    ++total_;
+    if (key_ && r.key != *key_) return;
+    for (const StickFilterView& f : filters_) {
+      for (size_t c = 0; c < ncols_; ++c) {
+        if (t_.columns[c].data == f.data && !Passes(f, r.values[c])) return;
+      }
+    }
+    const size_t at = packed_.size();
+    packed_.resize(at + stride_);
+    uint8_t* p = packed_.data() + at;
+    std::memcpy(p, r.key.data(), std::min<size_t>(r.key.size(), t_.key_len));
+    p += t_.key_len;
+    std::memcpy(p, &r.ref, 8);
+    std::memcpy(p + 8, &r.use, 4);
+    std::memcpy(p + 12, &r.exp_ms, 4);
+    for (size_t c = 0; c < ncols_; ++c) std::memcpy(p + 16 + 8 * c, &r.values[c], 8);
+    order_.push_back(static_cast<uint32_t>(at / stride_));
+  }
+
+  // Sorts each complete run (and the last one when `all`).
+  void SortRuns(bool all) {
+    while (sorted_ + kSortRun <= order_.size() || (all && sorted_ < order_.size())) {
+      const size_t end = std::min(order_.size(), sorted_ + kSortRun);
+      std::sort(order_.begin() + static_cast<std::ptrdiff_t>(sorted_),
+                order_.begin() + static_cast<std::ptrdiff_t>(end),
+                [this](uint32_t a, uint32_t b) { return Less(a, b); });
+      sorted_ = end;
+    }
+  }
+
+  // HAProxy's tree order: integers by value, other keys by their stored bytes.
+  bool Less(uint32_t a, uint32_t b) const {
+    const uint8_t* x = Row(a);
+    const uint8_t* y = Row(b);
+    if (t_.type == "integer") {
+      uint32_t u, v;
+      std::memcpy(&u, x, 4);
+      std::memcpy(&v, y, 4);
+      return u < v;
+    }
+    return std::memcmp(x, y, t_.key_len) < 0;
+  }
+
+  std::string Line(uint32_t i) const {
+    const uint8_t* p = Row(i);
+    const std::string key(reinterpret_cast<const char*>(p), t_.key_len);
+    p += t_.key_len;
+    uint64_t ref;
+    uint32_t use, exp;
+    std::memcpy(&ref, p, 8);
+    std::memcpy(&use, p + 8, 4);
+    std::memcpy(&exp, p + 12, 4);
+    char head[48];
+    std::snprintf(head, sizeof head, "0x%" PRIx64 ":", ref);
+    std::string line = std::string(head) + " key=" + KeyText(t_, key) +
+                       " use=" + std::to_string(use) + " exp=" + std::to_string(exp);
+    for (size_t c = 0; c < ncols_; ++c) {
+      const StickColumn& col = t_.columns[c];
+      int64_t v;
+      std::memcpy(&v, p + 16 + 8 * c, 8);
+      line += " " + col.name;
+      if (col.period_ms) line += "(" + std::to_string(col.period_ms) + ")";
+      line += "=";
+      if (!col.names.empty()) {
+        line += v > 0 && static_cast<size_t>(v) <= col.names.size()
+                    ? col.names[static_cast<size_t>(v - 1)]
+                    : std::string("-");
+      } else {
+        line += std::to_string(v);
+      }
+    }
+    line += "\n";
+    return line;
+  }
+
   const StickTableView& t_;
   std::unique_ptr<StickRows> rows_src_;
   std::vector<StickFilterView> filters_;
   std::optional<std::string> key_;
   bool contents_;
-  std::vector<StickRowView> rows_;
+  size_t ncols_, stride_;
+  std::vector<uint8_t> packed_;  // the rows kept, `stride_` bytes each
+  std::vector<uint32_t> order_;  // row numbers, each run of kSortRun sorted
+  std::vector<size_t> heads_;    // the next position to print in each run
+  size_t sorted_ = 0;            // order_[0, sorted_) is in sorted runs
+  uint64_t total_ = 0;           // rows in the table (the header's `used`)
   bool gathered_ = false, header_ = false;
-  size_t next_ = 0;
 };
 
 // Waits for a worker's answer, then prints the error it gave, if any (and one found before).
