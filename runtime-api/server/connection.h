@@ -39,6 +39,9 @@ class Connection {
   // True when the running command waits for the workers: Pump() again soon, even with no
   // input and no output drained.
   bool waiting() const { return waiting_; }
+  // A command's answer has more to write (a dump that filled the output), with no wait on
+  // anyone: Pump again as soon as the socket takes it.
+  bool HasMore() const { return !closing_ && !waiting_ && (dump_ || !queue_.empty()); }
   const Session& session() const { return session_; }
 
  private:

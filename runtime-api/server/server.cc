@@ -271,7 +271,9 @@ void CliServer::Update(uint64_t id) {
   }
   uint32_t want = EPOLLRDHUP;
   if (c.proto->WantsInput()) want |= EPOLLIN;
-  if (!out.empty()) want |= EPOLLOUT;
+  // Output waiting for the kernel, or a long answer that stopped after its rounds: the next
+  // EPOLLOUT goes on (other connections are served in between).
+  if (!out.empty() || c.proto->HasMore()) want |= EPOLLOUT;
   if (want != c.events) {
     epoll_event ev{};
     ev.events = want;

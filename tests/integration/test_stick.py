@@ -8,6 +8,7 @@ counters a connection tracked by `tcp-request connection` keeps (conn_cur, reque
 import json
 import os
 import re
+import socket
 
 import pytest
 
@@ -116,6 +117,34 @@ def test_table_converters(stick_tb):
     assert m and 890000 < int(m.group(1)) <= 900000, look()
     assert look().startswith("rate=3 ")  # reading counts nothing
     admin_cli(f"clear table fe_main key {CLIENT}")
+
+
+def test_long_listing_to_a_client_that_keeps_its_side_open(stick_tb):
+    """30 000 entries (about 2.4 MB of listing, far more than one round of output) read by a
+    client that sends its command and never half-closes, as scripts do: the whole listing
+    comes, sorted (the server goes on as the socket drains, not only on the client's events)."""
+    admin_cli("clear table fe_main")
+    n = 30000
+    cmds = [f"set table fe_main key 10.200.{i >> 8}.{i & 255} data.gpt0 {i % 5}" for i in range(n)]
+    for i in range(0, n, 150):
+        assert admin_cli(";".join(cmds[i:i + 150])).strip() == ""
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(20)
+        c.connect("/run/sluice-testbed/admin.sock")
+        c.sendall(b"show table fe_main\n")
+        chunks = []
+        while True:
+            b = c.recv(1 << 16)
+            if not b:
+                break
+            chunks.append(b)
+    out = b"".join(chunks).decode()
+    assert out.startswith(f"# table: fe_main, type: ip, size:1048576, used:{n}\n"), out[:200]
+    assert out.endswith("\n\n")
+    keys = re.findall(r"^0x[0-9a-f]+: key=(\S+) ", out, re.M)
+    assert len(keys) == n
+    assert keys == sorted(keys, key=lambda k: tuple(int(x) for x in k.split(".")))
+    admin_cli("clear table fe_main")
 
 
 def test_whitelisted_client_never_limited(stick_tb):
