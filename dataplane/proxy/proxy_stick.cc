@@ -303,12 +303,7 @@ void Proxy::FreeStick() noexcept {
 void Proxy::OnStickTimer(base::TimerNode* n) noexcept {
   Entry* e = reinterpret_cast<Entry*>(n);
   if (e->table >= nshards_) return;
-  Shard& sh = shards_[e->table];
-  if (e->use) {  // tracked: it stays, and expires once released
-    sh.Touch(e, tcp_->now_us() / 1000);
-    return;
-  }
-  sh.Remove(e);
+  shards_[e->table].Expire(e, tcp_->now_us() / 1000);
 }
 
 void Proxy::TrackSc(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c,

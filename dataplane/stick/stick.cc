@@ -196,6 +196,15 @@ void Shard::Remove(Entry* e) noexcept {
   rte_hash_del_key(hash_, e->key());
 }
 
+bool Shard::Expire(Entry* e, uint64_t now_ms) noexcept {
+  if (e->use) {
+    Touch(e, now_ms);
+    return false;
+  }
+  Remove(e);
+  return true;
+}
+
 Entry* Shard::At(uint32_t i) noexcept { return i <= slots_ && live_[i] ? EntryAt(i) : nullptr; }
 
 }  // namespace sluice::stick

@@ -191,6 +191,10 @@ class Shard {
   void Touch(Entry* e, uint64_t now_ms) noexcept;
   // Removes the entry (and cancels its timer).
   void Remove(Entry* e) noexcept;
+  // Its expiry timer is due: an entry a stream tracks (use > 0) stays, pushed a whole
+  // `expire` further, and goes once released and due again; an untracked one goes now.
+  // True when it was removed.
+  bool Expire(Entry* e, uint64_t now_ms) noexcept;
 
   // Where datum `d` of `e` is (the table stores it).
   uint8_t* DataOf(Entry* e, Data d) const noexcept {

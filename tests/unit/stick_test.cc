@@ -127,5 +127,117 @@ TEST(Shard, ExpiresOnTheWheel) {
   EXPECT_EQ(wheel.armed(), 0u);
 }
 
+// Concurrent tracking and expiry, against a model: 64 streams over 1 000 simulated seconds
+// each track (use + 1) and release entries of 40 keys at random, touching them as counters
+// would, while the wheel expires what is due (Shard::Expire, as the worker's timer does). An
+// entry is never gone while a stream tracks it, the shard holds exactly the keys the model
+// says are live, purges never take a tracked entry, and once every stream lets go and
+// `expire` passes, the table is empty.
+TEST(Shard, ConcurrentTrackingAndExpiry) {
+  constexpr uint32_t kExpire = 5000, kKeys = 40, kStreams = 64;
+  base::Timers wheel(0);
+  Shard s;
+  ASSERT_TRUE(s.Init(Def(32, kExpire, false), 0, 32, 0, -1, &wheel));  // fewer slots than keys
+  struct Stream {
+    Entry* e = nullptr;
+    uint8_t key = 0;
+  } streams[kStreams];
+  uint64_t last_touch[kKeys] = {};  // the model: when each key's entry was last touched
+  uint32_t tracked[kKeys] = {};
+  bool live[kKeys] = {};
+  uint64_t rng = 15;
+  auto next = [&] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  auto check = [&](uint64_t now) {
+    uint32_t n = 0;
+    for (uint8_t k = 0; k < kKeys; ++k) {
+      Entry* e = s.Lookup(Key(k).data());
+      ASSERT_EQ(e != nullptr, live[k]) << "key " << int(k) << " at " << now;
+      if (tracked[k]) {
+        ASSERT_TRUE(live[k]) << "a tracked entry went, key " << int(k);
+      }
+      if (e) {
+        ASSERT_EQ(e->use, tracked[k]);
+        ++n;
+      }
+    }
+    ASSERT_EQ(s.used(), n);
+  };
+  uint64_t now = 0, expired = 0, pushed = 0, refused = 0;
+  for (; now < 1000000; now += 1 + next() % 97) {
+    wheel.Advance(now, [&](base::TimerNode* t) {
+      Entry* e = reinterpret_cast<Entry*>(t);
+      const uint8_t k = e->key()[3];
+      if (s.Expire(e, now)) {
+        EXPECT_EQ(tracked[k], 0u);
+        EXPECT_GE(now, last_touch[k] + kExpire);
+        live[k] = false;
+        ++expired;
+      } else {
+        last_touch[k] = now;  // tracked: pushed a whole expire further
+        ++pushed;
+      }
+    });
+    Stream& st = streams[next() % kStreams];
+    if (st.e) {  // release: the tracker count goes down, the entry is touched
+      --st.e->use;
+      --tracked[st.key];
+      s.Touch(st.e, now);
+      last_touch[st.key] = now;
+      st.e = nullptr;
+    } else if (next() % 3) {  // track a key, making it when it is missing
+      const auto k = static_cast<uint8_t>(next() % kKeys);
+      const uint32_t before = s.used();
+      Entry* e = s.Get(Key(k).data());
+      if (!e) {  // full and every entry tracked: refused, as HAProxy does
+        EXPECT_EQ(before, s.capacity());
+        ++refused;
+        continue;
+      }
+      if (!live[k]) {
+        // Made: any purged entry was untracked; the model forgets what the shard purged.
+        for (uint8_t o = 0; o < kKeys; ++o) {
+          if (live[o] && o != k && !s.Lookup(Key(o).data())) {
+            EXPECT_EQ(tracked[o], 0u) << "purged a tracked entry";
+            live[o] = false;
+          }
+        }
+        live[k] = true;
+      }
+      ++e->use;
+      ++tracked[k];
+      s.Touch(e, now);
+      last_touch[k] = now;
+      st.e = e;
+      st.key = k;
+    }
+    check(now);
+    if (HasFatalFailure()) return;
+  }
+  // Every path was taken: expiries, tracked entries pushed on, purges (and maybe refusals).
+  EXPECT_GT(expired, 100u);
+  EXPECT_GT(pushed, 100u);
+  EXPECT_GT(s.purged(), 100u);
+  RecordProperty("refused", static_cast<int>(refused));
+  // Everyone lets go; after one more `expire` nothing is left.
+  for (Stream& st : streams) {
+    if (!st.e) continue;
+    --st.e->use;
+    --tracked[st.key];
+    s.Touch(st.e, now);
+    st.e = nullptr;
+  }
+  wheel.Advance(now + kExpire + 1000, [&](base::TimerNode* t) {
+    Entry* e = reinterpret_cast<Entry*>(t);
+    EXPECT_TRUE(s.Expire(e, now + kExpire + 1000));
+  });
+  EXPECT_EQ(s.used(), 0u);
+  EXPECT_EQ(wheel.armed(), 0u);
+}
+
 }  // namespace
 }  // namespace sluice::stick
