@@ -32,6 +32,11 @@ Live add, on the map_ip frontend after its runs, wrk paced meanwhile (ADD_CONNS,
 each, each command with its payload within the 16 KiB both proxies take (tune.bufsize; Sluice's
 kMaxRequestBytes). Reported: seconds from the first command to the last answer, wrk's errors
 (must be 0) and its longest request (the stall a client sees); for Sluice also stall_counters().
+
+Live dump, on stick_big after its runs: `show table fe_main` of the whole table read from the
+admin socket while wrk runs paced as for the add: its seconds, rows, wrk's errors and longest
+request, the stalls, and the process's peak memory; with the resident memory the fill added
+per entry.
 """
 import importlib.util
 import ipaddress
@@ -39,6 +44,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import threading
 import time
@@ -205,9 +211,20 @@ class Bench(hb.Bench):
             raise RuntimeError(f"{side}: the table holds {used} entries, {n} were set")
 
     def measure(self, side, label, sample, ours, cpu_of):
+        rss = None
         if self.variant.startswith("stick"):
+            before = proc_kb(ours, "VmRSS")
             self.fill_table(side, self.sizes[self.variant])
+            after = proc_kb(ours, "VmRSS")
+            rss = after - before if before is not None and after is not None else None
         out = super().measure(side, f"{label} {self.variant}", sample, ours, cpu_of)
+        if self.variant == "stick_big":
+            out["fill_rss_kb"] = rss
+            try:
+                out["dump"] = self.live_dump(side, sample, ours)
+            except (RuntimeError, OSError, ValueError) as e:
+                self.log(f"rules: {side} live dump failed: {e}")
+                out["dump_error"] = (str(e).strip() or repr(e)).splitlines()[0][:300]
         if self.variant == "map_ip":
             try:
                 out["add"] = self.live_add(side, sample, ours)
@@ -258,6 +275,61 @@ class Bench(hb.Bench):
 
     def live_add(self, side, sample, ours):
         sock = HAPROXY_SOCK if side == "haproxy" else topo.AFP_SOCK
+
+        def add():
+            for payload in self.add_batches:
+                ans = topo.admin_cmd(sock, self.add_head + payload, timeout=120)
+                if ans.strip():
+                    raise RuntimeError(f"add map on {side}: {ans.strip()[:200]}")
+            return {"entries": sum(p.count("\n") for p in self.add_batches),
+                    "commands": len(self.add_batches)}
+        r = self.during_wrk(side, sample, ours, add)
+        self.log(f"rules: {side} added {r['entries']} networks in {r['commands']} commands in "
+                 f"{r['seconds']:.1f} s; wrk {r['rps']:.0f} req/s, longest request "
+                 f"{r['max_us']:.0f} us, errors {r['errors']}; worker iteration max "
+                 f"{r['iter_before']} -> {r['iter_max_us']} us, control loop max "
+                 f"{r['loop_before']} -> {r['loop_max_us']} us")
+        if r["errors"]:
+            self.log(f"rules: {side}: wrk saw {r['errors']} errors during the add (must be 0)")
+        return r
+
+    def live_dump(self, side, sample, ours):
+        """`show table fe_main` of the whole big table through the admin socket while wrk runs
+        paced: its seconds, rows and bytes, the stalls (as live_add), the process's peak
+        memory (VmHWM) after it."""
+        sock = HAPROXY_SOCK if side == "haproxy" else topo.AFP_SOCK
+
+        def dump():
+            lines = size = 0
+            head = b""
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+                c.settimeout(600)
+                c.connect(sock)
+                c.sendall(b"show table fe_main\n")
+                while True:
+                    b = c.recv(1 << 20)
+                    if not b:
+                        break
+                    if len(head) < 64:
+                        head += b[:64]
+                    size += len(b)
+                    lines += b.count(b"\n")
+            if not head.startswith(b"# table: fe_main,"):
+                raise RuntimeError(f"show table on {side}: {head[:100]!r}")
+            return {"rows": lines - 2, "bytes": size}  # less the header and the empty line
+        r = self.during_wrk(side, sample, ours, dump)
+        r["hwm_kb"] = proc_kb(ours, "VmHWM")
+        self.log(f"rules: {side} dumped {r['rows']} rows ({r['bytes']} bytes) in "
+                 f"{r['seconds']:.1f} s; wrk {r['rps']:.0f} req/s, longest request "
+                 f"{r['max_us']:.0f} us, errors {r['errors']}; worker iteration max "
+                 f"{r['iter_before']} -> {r['iter_max_us']} us, control loop max "
+                 f"{r['loop_before']} -> {r['loop_max_us']} us; peak memory {r['hwm_kb']} kB")
+        return r
+
+    def during_wrk(self, side, sample, ours, action):
+        """Runs `action` while wrk runs paced (ADD_CONNS, ADD_DELAY_MS); its dict, with the
+        seconds it took, wrk's errors, rate and longest request, and stall_counters() before
+        and after."""
         before = self.stall_counters(side)
         box = {}
 
@@ -275,10 +347,7 @@ class Bench(hb.Bench):
             if not t.is_alive():
                 raise box.get("err") or RuntimeError("wrk exited before the add")
             t0 = time.monotonic()
-            for payload in self.add_batches:
-                ans = topo.admin_cmd(sock, self.add_head + payload, timeout=120)
-                if ans.strip():
-                    raise RuntimeError(f"add map on {side}: {ans.strip()[:200]}")
+            done = action()
             secs = time.monotonic() - t0
             time.sleep(1)
         finally:
@@ -288,18 +357,11 @@ class Bench(hb.Bench):
         rep = box["rep"]
         sock_errs = rep["connect"] + rep["read"] + rep["write"] + rep["timeout"]
         after = self.stall_counters(side)
-        r = {"seconds": secs, "entries": sum(p.count("\n") for p in self.add_batches),
-             "commands": len(self.add_batches), "errors": sock_errs + rep["status"],
-             "max_us": rep["max_us"], "rps": rep["requests"] / (rep["duration_us"] / 1e6),
-             "iter_before": before[0], "iter_max_us": after[0],
-             "loop_before": before[1], "loop_max_us": after[1]}
-        self.log(f"rules: {side} added {r['entries']} networks in {r['commands']} commands in "
-                 f"{secs:.1f} s; wrk {r['rps']:.0f} req/s, longest request {r['max_us']:.0f} "
-                 f"us, errors {sock_errs} socket, {rep['status']} non-2xx/3xx; worker iteration "
-                 f"max {r['iter_before']} -> {r['iter_max_us']} us, control loop max "
-                 f"{r['loop_before']} -> {r['loop_max_us']} us")
-        if r["errors"]:
-            self.log(f"rules: {side}: wrk saw {r['errors']} errors during the add (must be 0)")
+        r = dict(done)
+        r.update({"seconds": secs, "errors": sock_errs + rep["status"],
+                  "max_us": rep["max_us"], "rps": rep["requests"] / (rep["duration_us"] / 1e6),
+                  "iter_before": before[0], "iter_max_us": after[0],
+                  "loop_before": before[1], "loop_max_us": after[1]})
         return r
 
     def cleanup(self):
@@ -382,7 +444,58 @@ class Bench(hb.Bench):
                 fig(name, "us", "lower", {"sluice": [s[key]], "haproxy": []},
                     f"{add_note}: {text}, read after the add; before it: {s[before]} us (if "
                     "equal, the add's longest iteration was no longer than that)")
+        # The big table: its memory, and `show table` of all of it while traffic flows.
+        big = {s: res.get(f"{s}/stick_big") or {} for s in sides}
+        fill = {s: [big[s]["fill_rss_kb"] * 1024 / n["stick_big"]]
+                if big[s].get("fill_rss_kb") else [] for s in sides}
+        fig("rules_stick_entry_bytes", "bytes", "lower", fill,
+            f"resident memory the proxy grew by while {n['stick_big']:,} entries of the "
+            "article's table were set (`set table`), per entry; one measurement")
+        dumps = {s: big[s].get("dump") for s in sides}
+        dump_note = (f"`show table fe_main` of its {n['stick_big']:,} entries read whole from "
+                     f"the admin socket while wrk ran paced ({ADD_CONNS} connections, "
+                     f"{ADD_DELAY_MS} ms between a connection's requests)")
+
+        def dump_runs(key):
+            return {s: [dumps[s][key]] if dumps[s] and dumps[s].get(key) is not None else []
+                    for s in sides}
+        fig("rules_stick_dump_s", "s", "lower", dump_runs("seconds"),
+            f"{dump_note}: command to the last byte; one measurement")
+        fig("rules_stick_dump_rows", "count", "higher", dump_runs("rows"),
+            f"{dump_note}: rows received (must be the table's entries)")
+        fig("rules_stick_dump_errors", "count", "lower", dump_runs("errors"),
+            f"{dump_note}: wrk's socket errors and non-2xx/3xx answers (must be 0)",
+            zero_ok=True, zero_expected=True)
+        fig("rules_stick_dump_max_latency_us", "us", "lower", dump_runs("max_us"),
+            f"{dump_note}: wrk's longest request during it, the stall a client sees")
+        fig("rules_stick_dump_peak_kb", "kB", "lower", dump_runs("hwm_kb"),
+            f"{dump_note}: the proxy process's peak resident memory (VmHWM) after it")
+        for key, before, name, text in (
+                ("iter_max_us", "iter_before", "rules_stick_dump_worker_iter_max_us",
+                 "the worker's longest busy loop iteration since start"),
+                ("loop_max_us", "loop_before", "rules_stick_dump_control_loop_max_us",
+                 "the control loop's longest iteration since start")):
+            d = dumps["sluice"]
+            if d and d.get(key) is not None:
+                fig(name, "us", "lower", {"sluice": [d[key]], "haproxy": []},
+                    f"{dump_note}: {text}, read after it; before it: {d[before]} us")
         return out
+
+
+def proc_kb(pids, field):
+    """The sum of a /proc/PID/status memory field (VmRSS, VmHWM) over `pids`, in kB; None when
+    one cannot be read."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                m = re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M)
+        except OSError:
+            return None
+        if not m:
+            return None
+        total += int(m.group(1))
+    return total
 
 
 def haproxy_pcre():
@@ -403,6 +516,8 @@ def run(root, loadgen, quick, log=print):
     for key, r in res.items():
         if r.get("add_error"):
             errs[f"{key} add"] = r["add_error"]
+        if r.get("dump_error"):
+            errs[f"{key} dump"] = r["dump_error"]
     return b.figures(res, errs)
 
 
