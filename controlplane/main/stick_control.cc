@@ -205,8 +205,17 @@ std::unique_ptr<cli::PendingAnswer> StickCliControl::Clear(
   if (key) {
     cl.has_key = true;
     std::memcpy(cl.key, key->data(), std::min<size_t>(key->size(), sizeof cl.key));
-    refs.push_back(app_.requests().Send(OwnerOf(table, *key), base::Op::kStickClear, table, 0,
-                                        sizeof cl, &cl));
+    const stick::KeyType type = tables_.tables[table].type;
+    if (type == stick::KeyType::kIp || type == stick::KeyType::kIpv6) {
+      refs.push_back(app_.requests().Send(OwnerOf(table, *key), base::Op::kStickClear, table, 0,
+                                          sizeof cl, &cl));
+    } else {
+      // Another key lives on the worker that saw it (docs/stick-tables.md): each forgets it.
+      for (unsigned w = 0; w < app_.requests().workers(); ++w) {
+        refs.push_back(
+            app_.requests().Send(w, base::Op::kStickClear, table, 0, sizeof cl, &cl));
+      }
+    }
   } else {
     for (const cli::StickFilterView& x : f) {
       if (cl.nfilters == stick::kMaxFilters) break;
