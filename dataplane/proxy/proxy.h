@@ -337,6 +337,9 @@ class Proxy {
   // tcp-request connection rules of frontend `fe` for a connection from `key`: false when it
   // is rejected.
   bool TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept;
+  // A tcp-request session or content list on session `s` (its request head when `http`):
+  // false when a rule rejected it.
+  bool RunTcpRules(Session& s, const rules::Rule* list, size_t n, bool http) noexcept;
   // tcp-request session rules of the new session `si`: false when it is rejected.
   bool TcpSessionRules(uint32_t si) noexcept;
   // The HTTP request's rules: tcp-request content, the frontend's http-request, use_backend,

@@ -158,13 +158,13 @@ uint32_t Proxy::ChooseBackend(uint32_t si, bool http) noexcept {
   return dflt;
 }
 
-bool Proxy::TcpSessionRules(uint32_t si) noexcept {
-  Session& s = sessions_[si];
+bool Proxy::RunTcpRules(Session& s, const rules::Rule* list, size_t n, bool http) noexcept {
   const Env env(*this);
   rules::Ctx c;
-  MakeCtx(s, false, &c);
+  MakeCtx(s, http, &c);
   c.env = &env;
-  for (const rules::Rule& r : rules_->frontends[s.frontend].tcp_sess) {
+  for (size_t i = 0; i < n; ++i) {
+    const rules::Rule& r = list[i];
     if (!rules::EvalCond(r.cond, c)) continue;
     if (r.act == rules::Act::kAccept) break;
     if (r.act == rules::Act::kReject) return false;
@@ -172,13 +172,19 @@ bool Proxy::TcpSessionRules(uint32_t si) noexcept {
       rules::Sample smp;
       if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
     }
-    // Counters tracked here are the session's, as tcp-request connection's (HAProxy 2.6.12).
+    // What tcp-request session and content track is the session's (HAProxy 2.6.12).
     if (nshards_ && r.act == rules::Act::kTrackSc) TrackSc(s.sc, r, c, false);
     if (nshards_ && (r.act == rules::Act::kScIncGpc || r.act == rules::Act::kScSetGpt0)) {
       StickAction(s.sc, r, c);
     }
   }
   return true;
+}
+
+bool Proxy::TcpSessionRules(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  const auto& list = rules_->frontends[s.frontend].tcp_sess;
+  return RunTcpRules(s, list.data(), list.size(), false);
 }
 
 Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
@@ -191,28 +197,11 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
     if (t.http && !fr.req_caps.empty()) CaptureHeaders(s, false);
     if (t.http && nshards_) StickCountRequest(s);
     // tcp-request content: the request is complete here.
-    if (!fr.tcp_content.empty()) {
-      const Env env(*this);
-      rules::Ctx c;
-      MakeCtx(s, t.http, &c);
-      c.env = &env;
-      for (const rules::Rule& r : fr.tcp_content) {
-        if (!rules::EvalCond(r.cond, c)) continue;
-        if (r.act == rules::Act::kAccept) break;
-        if (r.act == rules::Act::kReject) {
-          s_.stats->frontends[s.frontend].denied_req.Add();
-          CloseClient(si, 'P', 'R');
-          return AnResult::kClosed;
-        }
-        if (r.act == rules::Act::kSetVar) {
-          rules::Sample smp;
-          if (rules::Eval(r.expr, c, &smp)) vars_->Set(r.var, smp);
-        }
-        if (nshards_ && r.act == rules::Act::kTrackSc) TrackSc(s.sc, r, c, false);
-        if (nshards_ && (r.act == rules::Act::kScIncGpc || r.act == rules::Act::kScSetGpt0)) {
-          StickAction(s.sc, r, c);
-        }
-      }
+    if (!fr.tcp_content.empty() &&
+        !RunTcpRules(s, fr.tcp_content.data(), fr.tcp_content.size(), t.http)) {
+      s_.stats->frontends[s.frontend].denied_req.Add();
+      CloseClient(si, 'P', 'R');
+      return AnResult::kClosed;
     }
     if (t.http && !RunHttpRules(si, fr.http_req.data(), fr.http_req.size()))
       return AnResult::kClosed;
