@@ -173,6 +173,7 @@ struct StickTableConfig {
   uint64_t size = 0;
   uint32_t expire_ms = 0;  // 0: not set
   bool nopurge = false;
+  bool srvkey_addr = false;  // srvkey addr: server_key is the server's address:port
   struct Store {
     std::string name;        // "http_req_rate"
     uint32_t period_ms = 0;  // rates

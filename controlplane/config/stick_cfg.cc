@@ -1,7 +1,8 @@
 // Slow path: `stick-table` in frontend, backend and listen sections (configuration.txt 4.2):
 // `stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N[k|m|g]
-// [expire T] [nopurge] [store DATA[,DATA...]]...`. The data names and periods are checked
-// here; the tables are compiled for the workers with the rules (controlplane/rules).
+// [expire T] [nopurge] [srvkey name|addr] [store DATA[,DATA...]]...`. The data names and
+// periods are checked here; the tables are compiled for the workers with the rules
+// (controlplane/rules).
 #include <string>
 
 #include "controlplane/config/parse_context.h"
@@ -158,7 +159,14 @@ void StickTable(ParseContext& ctx, const KeywordRow&, const Args& args) {
         }
         t.store.push_back(std::move(s));
       }
-    } else if (k == "peers" || k == "srvkey") {
+    } else if (k == "srvkey") {
+      const std::string v = has_value ? args[++i] : "";
+      if (v != "name" && v != "addr") {
+        ctx.Alert("stick-table : unknown server key type '" + v + "'.");
+        return;
+      }
+      t.srvkey_addr = v == "addr";
+    } else if (k == "peers") {
       ctx.Alert("stick-table: '" + k + "' is not supported by sluice.");
       return;
     } else {

@@ -20,6 +20,7 @@
 #include "controlplane/main/stick_control.h"
 #include "controlplane/main/version.h"
 #include "controlplane/rules/rules_compile.h"
+#include "dataplane/net/addr_text.h"
 #include "runtime-api/commands/commands.h"
 #include "runtime-api/server/server.h"
 
@@ -187,13 +188,18 @@ int main(int argc, char** argv) {
       }
       std::unique_ptr<sluice::app::StickCliControl> stick;
       if (stick_tables && !stick_tables->tables.empty()) {
-        // server_key's names, by the servers' index (every backend's, in file order).
-        std::vector<std::string> servers;
+        // server_key's texts, by the servers' index (every backend's, in file order): the
+        // names, and `srvkey addr`'s address:port (HAProxy writes no brackets around IPv6).
+        std::vector<std::string> servers, addrs;
         for (const auto& p : cfg.proxies) {
           if (!p.HasBackend()) continue;
-          for (const auto& s : p.servers) servers.push_back(s.name);
+          for (const auto& s : p.servers) {
+            servers.push_back(s.name);
+            addrs.push_back(sluice::net::ToString(s.addr) + ":" + std::to_string(s.port));
+          }
         }
-        stick = std::make_unique<sluice::app::StickCliControl>(app, *stick_tables, servers);
+        stick =
+            std::make_unique<sluice::app::StickCliControl>(app, *stick_tables, servers, addrs);
         context.SetStick(stick.get());
       }
       sluice::cli::ServerLimits limits;

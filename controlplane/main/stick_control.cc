@@ -121,7 +121,8 @@ class Answer final : public cli::PendingAnswer {
 }  // namespace
 
 StickCliControl::StickCliControl(Appliance& app, const stick::StickSnap& tables,
-                                 const std::vector<std::string>& servers)
+                                 const std::vector<std::string>& servers,
+                                 const std::vector<std::string>& addrs)
     : app_(app), tables_(tables) {
   for (const stick::TableDef& t : tables.tables) {
     cli::StickTableView v;
@@ -136,7 +137,9 @@ StickCliControl::StickCliControl(Appliance& app, const stick::StickSnap& tables,
       c.data = static_cast<uint8_t>(d);
       c.period_ms = t.period[d];
       c.is_signed = stick::Info(static_cast<stick::Data>(d)).kind == stick::Kind::kSint;
-      if (stick::Info(static_cast<stick::Data>(d)).kind == stick::Kind::kDict) c.names = servers;
+      if (stick::Info(static_cast<stick::Data>(d)).kind == stick::Kind::kDict) {
+        c.names = t.srvkey_addr ? addrs : servers;
+      }
       v.columns.push_back(std::move(c));
     }
     views_.push_back(std::move(v));

@@ -17,9 +17,10 @@ namespace sluice::app {
 
 class StickCliControl final : public cli::StickControl {
  public:
-  // `servers`: every server's name by its index (server_key's values).
+  // `servers`, `addrs`: every server's name and address:port by its index (server_key's
+  // values, as a table's `srvkey` says).
   StickCliControl(Appliance& app, const stick::StickSnap& tables,
-                  const std::vector<std::string>& servers);
+                  const std::vector<std::string>& servers, const std::vector<std::string>& addrs);
 
   const std::vector<cli::StickTableView>& Tables() override { return views_; }
   std::unique_ptr<cli::StickRows> Rows(size_t table) override;

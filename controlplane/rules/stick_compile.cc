@@ -182,6 +182,7 @@ stick::TableDef TableOf(const config::ProxyConfig& p, bool server_id) {
   t.size = c.size;
   t.expire_ms = c.expire_ms;
   t.nopurge = c.nopurge;
+  t.srvkey_addr = c.srvkey_addr;
   uint32_t at = 0;
   for (size_t d = 0; d < stick::kDataTypes; ++d) {
     std::vector<config::StickTableConfig::Store> store = c.store;

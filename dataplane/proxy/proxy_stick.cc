@@ -457,7 +457,15 @@ uint32_t Proxy::StoredServer(const Shard& sh, Entry* e, uint32_t backend) const 
     uint32_t key;
     std::memcpy(&key, sh.DataOf(e, Data::kServerKey), 4);
     if (key && key - 1 >= be.first_server && key - 1 < end) return key - 1;
-    if (key && rules_ && key - 1 < rules_->srv_names.size()) {  // a table other backends share
+    if (key && sh.def().srvkey_addr && key - 1 < cfg_->servers.size()) {  // by address:port
+      const ServerSnap& k = cfg_->servers[key - 1];
+      for (uint32_t i = be.first_server; i < end; ++i) {
+        const ServerSnap& s = cfg_->servers[i];
+        if (s.port == k.port && s.is_v6 == k.is_v6 && std::memcmp(s.addr, k.addr, 16) == 0) {
+          return i;
+        }
+      }
+    } else if (key && rules_ && key - 1 < rules_->srv_names.size()) {  // a shared table
       for (uint32_t i = be.first_server; i < end && i < rules_->srv_names.size(); ++i) {
         if (rules_->srv_names[i] == rules_->srv_names[key - 1]) return i;
       }

@@ -83,6 +83,7 @@ struct TableDef {
   uint64_t size = 0;     // entries in all the shards (see Shard::Init for each one's share)
   uint32_t expire_ms = 0;  // 0: entries never expire (they are purged when the table is full)
   bool nopurge = false;
+  bool srvkey_addr = false;  // server_key names a server by its address:port (else its name)
   int16_t off[kDataTypes];       // bytes into the entry's data; -1: not stored
   uint32_t period[kDataTypes];  // rates: the period in ms
   uint32_t data_bytes = 0;

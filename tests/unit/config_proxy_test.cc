@@ -1530,6 +1530,8 @@ TEST(ConfigStickTable, AlertsAsHaproxy) {
        "stick-table: error when processing store option 'http_req_rate'."},
       {"stick-table type ip size 1 store http_req_rate(10s",
        "stick-table: missing closing parenthesis after store option 'http_req_rate'."},
+      {"stick-table type ip size 1 srvkey foo", "stick-table : unknown server key type 'foo'."},
+      {"stick-table type ip size 1 srvkey", "stick-table : unknown server key type ''."},
   };
   for (const auto& [line, message] : cases) {
     ExpectAlert(WithFrontendLine(line), 12, "stick-table", message);
@@ -1537,7 +1539,8 @@ TEST(ConfigStickTable, AlertsAsHaproxy) {
   ExpectWarning(WithFrontendLine("stick-table type ip size 1 store gpt0,gpt0"), 12, "stick-table",
                 "stick-table: store option 'gpt0' already enabled, ignored.");
   const ParseOutcome o = Parse(WithFrontendLine(
-      "stick-table type string len 8 size 10k expire 1m nopurge store gpc0 store conn_rate(3s)"));
+      "stick-table type string len 8 size 10k expire 1m nopurge srvkey addr store gpc0 store "
+      "conn_rate(3s)"));
   ASSERT_FALSE(o.HasErrors()) << Dump(o);
   const StickTableConfig& t = *o.config.proxies[0].stick_table;
   EXPECT_EQ(t.type, "string");
@@ -1545,6 +1548,7 @@ TEST(ConfigStickTable, AlertsAsHaproxy) {
   EXPECT_EQ(t.size, 10240u);
   EXPECT_EQ(t.expire_ms, 60000u);
   EXPECT_TRUE(t.nopurge);
+  EXPECT_TRUE(t.srvkey_addr);
   ASSERT_EQ(t.store.size(), 2u);
   EXPECT_EQ(t.store[1].name, "conn_rate");
   EXPECT_EQ(t.store[1].period_ms, 3000u);
