@@ -9,6 +9,7 @@ import json
 import os
 import re
 import socket
+import time
 
 import pytest
 
@@ -145,6 +146,39 @@ def test_long_listing_to_a_client_that_keeps_its_side_open(stick_tb):
     assert len(keys) == n
     assert keys == sorted(keys, key=lambda k: tuple(int(x) for x in k.split(".")))
     admin_cli("clear table fe_main")
+
+
+def test_expiry_empties_a_big_table(stick_tb):
+    """30 000 entries set in short_lived (expire 10s; the fill takes about 6 s) are all gone
+    a few seconds after the last one, on the workers' timer wheel, with no command."""
+    n = 30000
+    cmds = [f"set table short_lived key 10.{100 + (i >> 16)}.{(i >> 8) & 255}.{i & 255} "
+            "data.gpt0 1" for i in range(n)]
+    with socket.socket(socket.AF_UNIX) as c:  # one connection, commands joined by ';'
+        c.settimeout(60)
+        c.connect("/run/sluice-testbed/admin.sock")
+        c.sendall(b"prompt\n")
+        for i in range(0, n, 200):
+            c.sendall((";".join(cmds[i:i + 200]) + "\n").encode())
+        c.sendall(b"quit\n")
+        out = b""
+        while True:
+            b = c.recv(1 << 16)
+            if not b:
+                break
+            out += b
+    assert b"Unable" not in out and b"rror" not in out, out[:300]
+
+    def used():
+        m = re.search(r"# table: short_lived, type: ip, size:204800, used:(\d+)",
+                      admin_cli("show table"))
+        return int(m.group(1))
+
+    assert used() == n
+    deadline = time.time() + 25
+    while used() and time.time() < deadline:
+        time.sleep(0.5)
+    assert used() == 0
 
 
 def test_whitelisted_client_never_limited(stick_tb):
