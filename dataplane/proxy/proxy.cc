@@ -789,13 +789,7 @@ inline void Proxy::Established(uint32_t idx) noexcept {
   ArmSessionTimer(idx);
   // TCP mode: the response analyzers start here, store rules among them (HTTP mode runs them
   // on the response head).
-  if (!s.strm.http && nshards_) [[unlikely]] {
-    if (rules_ && s.strm.backend < rules_->backends.size() &&
-        !rules_->backends[s.strm.backend].stick_res.empty()) {
-      StickingRules(idx, true);
-    }
-    if (s.strm.nstores) StickCommit(s.strm);
-  }
+  if (!s.strm.http && nshards_) [[unlikely]] StickOnResponse(idx);
   Forward(idx, true);
 }
 

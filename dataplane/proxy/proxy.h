@@ -424,6 +424,9 @@ class Proxy {
   // The server a stick match found, when it may take the stream now (up or draining, or
   // `option persist`; a free slot); kNoServer otherwise.
   uint32_t StuckServer(const Stream& t) const noexcept;
+  // The response starts (TCP: the server connection is up; HTTP: a final head): the
+  // backend's store-response rules, then the commit of every store.
+  void StickOnResponse(uint32_t si) noexcept;
   // The server answered: each store keeps the stream's server's id, and lets go.
   void StickCommit(Stream& t) noexcept;
   // The stream ends: stores never committed let go (an entry only they made goes).

@@ -606,13 +606,7 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
                        h.KeepAlive() && framed &&
                        !(t.req_minor == 0 && t.req.body == http::Body::kChunked);
     }
-    if (!interim && nshards_) [[unlikely]] {
-      if (rules_ && t.backend < rules_->backends.size() &&
-          !rules_->backends[t.backend].stick_res.empty()) {
-        StickingRules(si, true);
-      }
-      if (t.nstores) StickCommit(t);
-    }
+    if (!interim && nshards_) [[unlikely]] StickOnResponse(si);
     if (!interim && rules_ && rules_->active && !ResponseRules(si)) return;
     const bool set_status = edits_->uid == s.uid && edits_->response && edits_->status;
     const uint16_t status = set_status ? edits_->status : h.status;

@@ -487,6 +487,15 @@ uint32_t Proxy::StuckServer(const Stream& t) const noexcept {
   return t.stick_srv;
 }
 
+void Proxy::StickOnResponse(uint32_t si) noexcept {
+  Stream& t = sessions_[si].strm;
+  if (rules_ && t.backend < rules_->backends.size() &&
+      !rules_->backends[t.backend].stick_res.empty()) {
+    StickingRules(si, true);
+  }
+  if (t.nstores) StickCommit(t);
+}
+
 void Proxy::StickCommit(Stream& t) noexcept {
   const uint64_t now_ms = tcp_->now_us() / 1000;
   const bool keep = t.server != kNoServer && cfg_ && t.server < cfg_->servers.size() &&
