@@ -306,6 +306,7 @@ Result<bool> Appliance::InitWorkers() {
   const uint64_t hz = net_->tsc_hz;
   const net::NeighbourTimes times{30 * hz, hz, 600 * hz};
   rings_.assign(nworkers_, nullptr);
+  stick_rings_.assign(nworkers_, nullptr);
   for (unsigned w = 0; w < nworkers_; ++w) {
     counters_.push_back(std::make_unique<counters::WorkerCounters>());
     neighbours_.push_back(std::make_unique<net::NeighbourTable>());
@@ -319,6 +320,14 @@ Result<bool> Appliance::InitWorkers() {
     rings_[w] = rte_ring_create(rname.c_str(), dp.dispatch_ring, static_cast<int>(rte_socket_id()),
                                 RING_F_SC_DEQ);
     if (!rings_[w]) return Error{"cannot create the dispatch ring"};
+    // Stick-table messages about keys this worker owns (stick::Msg): any worker sends, the
+    // owner receives; bounded, and a message that finds it full is dropped and counted.
+    if (nworkers_ > 1) {
+      const std::string sname = "sl_stick" + std::to_string(w);
+      stick_rings_[w] = rte_ring_create_elem(sname.c_str(), sizeof(stick::Msg), kStickRing,
+                                             static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+      if (!stick_rings_[w]) return Error{"cannot create the stick-table ring"};
+    }
     stats_.push_back(std::make_unique<proxy::ProxyStats>());
     stats_view_.push_back(stats_.back().get());
   }
@@ -365,6 +374,7 @@ Result<bool> Appliance::InitWorkers() {
     s.counters = counters_[w].get();
     s.neighbours = neighbours_[w].get();
     s.rings = rings_.data();
+    s.stick_rings = nworkers_ > 1 ? stick_rings_.data() : nullptr;
     s.qsbr = rcu_.qsbr();
     s.snapshots = &snapshots_;
     s.idle_sleep_us = dp.idle_sleep_us;
@@ -438,6 +448,8 @@ void Appliance::Stop() {
     rte_ring_free(r);
   }
   rings_.clear();
+  for (auto* r : stick_rings_) rte_ring_free(r);
+  stick_rings_.clear();
   requests_.Close();
   neighbours_.clear();
   if (net_) net::FreeRouteTables(*net_);

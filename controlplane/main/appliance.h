@@ -89,6 +89,7 @@ class Appliance {
   PatternSync* pattern_sync() { return pattern_sync_.get(); }
   const ControlLoopStats& control_stats() const { return control_stats_; }
   static constexpr unsigned kRequestDepth = 64;  // requests in flight per worker
+  static constexpr unsigned kStickRing = 4096;     // stick messages waiting per worker
   // Seconds since start (monotonic), the clock of state-change times.
   uint64_t NowSeconds() const;
   // The workers' clock (TSC) in microseconds and milliseconds: the time base of their
@@ -114,6 +115,7 @@ class Appliance {
   std::vector<std::unique_ptr<counters::WorkerCounters>> counters_;
   std::vector<std::unique_ptr<net::NeighbourTable>> neighbours_;
   std::vector<rte_ring*> rings_;
+  std::vector<rte_ring*> stick_rings_;  // each worker's stick ring (stick::Msg elements)
   std::vector<std::unique_ptr<lcore::Worker>> workers_;
   std::vector<lcore::ServiceListener> services_;
   publish::RcuDomain rcu_;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "dataplane/stick/owner.h"
+
 namespace sluice::app {
 namespace {
 
@@ -147,21 +149,10 @@ StickCliControl::StickCliControl(Appliance& app, const stick::StickSnap& tables,
 }
 
 unsigned StickCliControl::OwnerOf(size_t table, const std::string& key) const {
-  const unsigned n = app_.requests().workers();
-  if (n <= 1) return 0;
-  const stick::TableDef& t = tables_.tables[table];
-  const net::FlowSteering& s = app_.net().steering;
-  if (t.type == stick::KeyType::kIp) {
-    uint32_t be;
-    std::memcpy(&be, key.data(), 4);
-    return s.OwnerOfClientV4(be) % n;
-  }
-  if (t.type == stick::KeyType::kIpv6) {
-    return s.OwnerOfClientV6(reinterpret_cast<const uint8_t*>(key.data())) % n;
-  }
-  // Other keys live where the request that tracked them ran; the first worker is asked
-  // (docs/stick-tables.md: what is not built yet).
-  return 0;
+  uint8_t k[stick::kMaxKeyBytes] = {};
+  std::memcpy(k, key.data(), std::min<size_t>(key.size(), sizeof k));
+  return stick::OwnerOf(tables_.tables[table], k, app_.net().steering,
+                        static_cast<uint16_t>(app_.requests().workers()));
 }
 
 std::unique_ptr<cli::StickRows> StickCliControl::Rows(size_t table) {
@@ -208,17 +199,8 @@ std::unique_ptr<cli::PendingAnswer> StickCliControl::Clear(
   if (key) {
     cl.has_key = true;
     std::memcpy(cl.key, key->data(), std::min<size_t>(key->size(), sizeof cl.key));
-    const stick::KeyType type = tables_.tables[table].type;
-    if (type == stick::KeyType::kIp || type == stick::KeyType::kIpv6) {
-      refs.push_back(app_.requests().Send(OwnerOf(table, *key), base::Op::kStickClear, table, 0,
-                                          sizeof cl, &cl));
-    } else {
-      // Another key lives on the worker that saw it (docs/stick-tables.md): each forgets it.
-      for (unsigned w = 0; w < app_.requests().workers(); ++w) {
-        refs.push_back(
-            app_.requests().Send(w, base::Op::kStickClear, table, 0, sizeof cl, &cl));
-      }
-    }
+    refs.push_back(app_.requests().Send(OwnerOf(table, *key), base::Op::kStickClear, table, 0,
+                                        sizeof cl, &cl));
   } else {
     for (const cli::StickFilterView& x : f) {
       if (cl.nfilters == stick::kMaxFilters) break;

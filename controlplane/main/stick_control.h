@@ -1,8 +1,8 @@
 // Slow path. The Runtime API's stick-table commands on the appliance
 // (runtime-api/commands/context.h StickControl): every request goes on the workers'
 // request/reply rings (base::Op::kStick*), each worker answering for its shard; a listing is
-// gathered from all of them in slices. A key's entry lives on the worker that owns it: an
-// address on the worker that owns that client's flows (DESIGN.md section 2).
+// gathered from all of them in slices. A key's entry lives on the worker that owns it
+// (dataplane/stick/owner.h): `set table` and `clear table ... key` go to that worker alone.
 #pragma once
 
 #include <memory>

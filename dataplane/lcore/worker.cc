@@ -73,6 +73,8 @@ bool Worker::Init() {
     ps.timers = timers_;
     ps.patterns = s_.patterns;
     ps.stick = s_.stick;
+    ps.stick_rings = s_.stick_rings;
+    ps.steering = &s_.net->steering;
     std::snprintf(name, sizeof name, "%s_proxy%u", s_.name, s_.id);
     if (!proxy_.Init(name, ps, &conns_, SOCKET_ID_ANY)) return false;
     check::HealthChecks::Setup hs;
@@ -280,6 +282,7 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
     Flush();
   }
   if (s_.nworkers > 1) handled += DrainRing();
+  if (s_.stick_rings) handled += proxy_.PollStick();
   // Every module's due timers, in expiry order (1 ms ticks of the TCP clock).
   timers_->Advance(tcp_.now_us() / 1000, [this](base::TimerNode* n) {
     switch (n->owner) {
@@ -308,6 +311,7 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
     if (conns_.HasIdle()) conns_.PurgeIdle();
     next_tick_tsc_ = now_tsc + tick_interval_tsc_;
   }
+  if (s_.stick_rings) proxy_.FlushStick();
   Flush();
   return handled;
 }

@@ -41,6 +41,9 @@ struct WorkerSetup {
   counters::WorkerCounters* counters = nullptr;
   net::NeighbourTable* neighbours = nullptr;
   rte_ring* const* rings = nullptr;  // every worker's dispatch ring, indexed by worker
+  // Every worker's stick ring (stick::Msg elements, DESIGN.md section 8), indexed by worker;
+  // null with one worker.
+  rte_ring* const* stick_rings = nullptr;
   rte_rcu_qsbr* qsbr = nullptr;      // reader slot `id`
   const snapshot::SnapshotSlot* snapshots = nullptr;
   unsigned idle_sleep_us = 0;

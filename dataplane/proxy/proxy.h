@@ -24,6 +24,11 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_ring;
+
+namespace sluice::net {
+class FlowSteering;
+}
 
 namespace sluice::proxy {
 
@@ -67,6 +72,7 @@ inline constexpr uint32_t kHeadOutBytes = http::kMaxHeadBytes + 1024;
 // Entries a stream's sticking rules may store (HAProxy's `store[8]`): one store-request and
 // one store-response per table at most.
 inline constexpr uint32_t kMaxStickStores = 8;
+inline constexpr uint32_t kMaxStickPins = 4;  // keys another worker owns, asked per request
 
 class Proxy {
  public:
@@ -84,6 +90,10 @@ class Proxy {
     base::Timers* timers = nullptr;           // the worker's wheel (1 ms ticks of the TCP clock)
     rules::PatternTable* patterns = nullptr;  // the worker's pattern indexes (ACLs, maps)
     const stick::StickSnap* stick = nullptr;  // the tables this worker holds a shard of
+    // Every worker's stick ring (stick::Msg, indexed by worker; null with one worker) and the
+    // flow steering that says which worker owns an address key (stick/owner.h).
+    rte_ring* const* stick_rings = nullptr;
+    const net::FlowSteering* steering = nullptr;
   };
   // Start-up only (allocates the session table).
   bool Init(const char* name, const Setup& setup, conn::Conns* conns, int socket_id);
@@ -101,6 +111,12 @@ class Proxy {
   void OnTimer(base::TimerNode* n) noexcept;
   // A due node whose owner is base::kTimerStick: a stick-table entry's expiry.
   void OnStickTimer(base::TimerNode* n) noexcept;
+  // Stick-table messages from the other workers (stick::Msg): changes to apply to the
+  // entries this worker owns, lookups to answer, answers to streams waiting here. Bounded
+  // per call; returns how many were handled.
+  unsigned PollStick() noexcept;
+  // Sends the changes gathered for another worker's entry (once per loop iteration).
+  void FlushStick() noexcept;
   // Carries out a request of the control plane (base::Op::kShowSessions,
   // kShutdownSession, kShutdownServerSessions) and writes its reply fields.
   void Serve(base::Request& r) noexcept;
@@ -206,6 +222,12 @@ class Proxy {
       uint16_t table;
       bool request;  // a store-request's (else a store-response's)
     } stores[kMaxStickStores];
+    // Keys another worker owns (proxy_stick.cc StickAsk): the lookups asked and not answered
+    // yet, and the local copies the answers made, held until the request's rules ran.
+    bool stick_asked = false;
+    uint8_t stick_wait = 0;
+    uint8_t npins = 0;
+    stick::Entry* pins[kMaxStickPins];
   };
   // A session: one accepted client connection (HAProxy's session), its frontend, its timer,
   // and the stream it runs. The client endpoint belongs to the session, so it outlives any
@@ -345,6 +367,7 @@ class Proxy {
   // The HTTP request's rules: tcp-request content, the frontend's http-request, use_backend,
   // the backend's http-request. Sets strm.backend; kClosed when a rule answered.
   AnResult RequestRules(uint32_t si) noexcept;
+  AnResult RunRequestRules(uint32_t si) noexcept;
   // The backend use_backend picks, or the default (UINT32_MAX: none).
   uint32_t ChooseBackend(uint32_t si, bool http) noexcept;
   // Runs one http-request rule list; false when a rule answered (the stream is over).
@@ -410,6 +433,28 @@ class Proxy {
   void ReleaseCounter(Session::StkCtr& k, uint64_t now_ms) noexcept;
   // What tcp-request connection tracked for a connection that gets no session.
   void ReleasePending() noexcept;
+  // A datum changed (added to, set): on the entry, and sent to its owner when it is a copy.
+  void AddDatum(const stick::Shard& sh, stick::Entry* e, stick::Data d, uint64_t n,
+                uint64_t now_ms) noexcept;
+  void SetDatum(const stick::Shard& sh, stick::Entry* e, stick::Data d, int64_t v,
+                uint64_t now_ms) noexcept;
+  // A change of a copy of another worker's entry, gathered for its owner.
+  void Forward(const stick::Shard& sh, stick::Entry* e, stick::OpHow how, stick::Data d,
+               int64_t v) noexcept;
+  uint16_t StickOwner(const stick::Shard& sh, const uint8_t* key) const noexcept;
+  bool StickSend(uint16_t worker, const stick::Msg& m) noexcept;  // false: ring full (counted)
+  // Before the request's rules: asks the owners of the keys its track-sc rules (and the
+  // default backend's stick match/on rules) name that live on another worker; true while
+  // answers are awaited (the stream waits).
+  bool StickAsk(uint32_t si) noexcept;
+  // An answer to StickAsk: the entry's copy made or refreshed, held for the stream.
+  void StickAnswer(const stick::Msg& m) noexcept;
+  // Another worker's lookup, or changes, of an entry this worker owns.
+  void StickServeLookup(const stick::Msg& m) noexcept;
+  void StickApply(const stick::Msg& m) noexcept;
+  // A stream or a counter lets a copy go: removed once nothing holds it.
+  void Unhold(stick::Shard& sh, stick::Entry* e) noexcept;
+  void ReleasePins(Stream& t) noexcept;
   // show table / set table / clear table (base::Op::kStick*).
   void ServeStick(base::Request& r) noexcept;
   // Sticking rules (HAProxy's process_sticking_rules and process_store_rules): the
@@ -474,6 +519,10 @@ class Proxy {
   uint32_t nshards_ = 0;
   StickView* stick_view_ = nullptr;
   Session::StkCtr pending_sc_[3];  // tracked by tcp-request connection, before the session
+  // Changes gathered for the owner of one copied entry (FlushStick sends them).
+  stick::Msg out_msg_;
+  stick::Entry* out_e_ = nullptr;
+  uint16_t out_dst_ = 0;
   bool res_rules_ = false;  // RunHttpRules is running http-response rules
 };
 

@@ -190,6 +190,24 @@ bool Proxy::TcpSessionRules(uint32_t si) noexcept {
 Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
+  if (nshards_ && s_.stick_rings) {
+    // Entries another worker owns: the stream waits for their data (proxy_stick.cc), and
+    // another session's head may have been parsed meanwhile.
+    if (StickAsk(si)) return AnResult::kWait;
+    if (t.http && scratch_uid_ != s.uid && !LoadRequestHead(s, t.req.head.bytes())) {
+      HttpReply(si, 400, 'P', 'R');
+      return AnResult::kClosed;
+    }
+    const AnResult r = RunRequestRules(si);
+    ReleasePins(t);  // what the rules tracked holds its copies now
+    return r;
+  }
+  return RunRequestRules(si);
+}
+
+Proxy::AnResult Proxy::RunRequestRules(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
   edits_->uid = 0;
   vars_->Reset(s.uid);  // txn.* start empty with each request
   if (rules_ && s.frontend < rules_->frontends.size()) {

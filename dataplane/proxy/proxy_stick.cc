@@ -3,11 +3,13 @@
 // response adds to them as HAProxy 2.6 adds them, the sc_* / src_* fetches, expiry, and the
 // `show|set|clear table` requests of the control plane.
 #include <rte_byteorder.h>
+#include <rte_ring.h>
 
 #include <cstring>
 #include <new>
 
 #include "dataplane/proxy/proxy.h"
+#include "dataplane/stick/owner.h"
 
 namespace sluice::proxy {
 
@@ -56,7 +58,7 @@ int64_t ReadDatum(const Shard& sh, Entry* e, Data d, uint64_t now_ms) {
 }
 
 // Adds `n` to a counter the table stores (a rate: `n` events now).
-void AddDatum(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) {
+void AddLocal(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) {
   if (!sh.def().Stores(d)) return;
   uint8_t* p = sh.DataOf(e, d);
   switch (stick::Info(d).kind) {
@@ -89,7 +91,7 @@ void AddDatum(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) {
 }
 
 // Sets a datum (`set table`, sc-set-gpt0, clr_gpc0): a rate starts a period at `v`.
-void SetDatum(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) {
+void SetLocal(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) {
   if (!sh.def().Stores(d)) return;
   uint8_t* p = sh.DataOf(e, d);
   switch (stick::Info(d).kind) {
@@ -115,6 +117,15 @@ void SetDatum(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) {
     case stick::Kind::kDict:  // `set table ... data.server_key N` changes nothing (HAProxy)
       return;
   }
+}
+
+// conn_cur counts down, never below 0.
+void ConnCurDown(const Shard& sh, Entry* e) {
+  uint32_t cur;
+  uint8_t* p = sh.DataOf(e, Data::kConnCur);
+  std::memcpy(&cur, p, 4);
+  if (cur) --cur;
+  std::memcpy(p, &cur, 4);
 }
 
 // The key of `s` for a table of `t`'s type (HAProxy's sample-to-key casts).
@@ -199,7 +210,9 @@ class Proxy::StickView final : public rules::StickAccess {
       Shard& sh = p_.shards_[table];
       alignas(8) uint8_t key[stick::kMaxKeyBytes];
       if (!KeyOf(sh.def(), rules::Sample::Ip(c.src, c.v6), c, key)) return false;
-      e = r.op == rules::StickOp::kInc ? sh.Get(key) : sh.Lookup(key);
+      // A key another worker owns is read from a copy held here, if any (not made here).
+      const bool owned = p_.StickOwner(sh, key) == p_.s_.worker;
+      e = r.op == rules::StickOp::kInc && owned ? sh.Get(key) : sh.Lookup(key);
       if (!e) {
         if (!sh.def().Stores(static_cast<Data>(r.data))) return false;
         *out = rules::Sample::Int(0);
@@ -216,13 +229,13 @@ class Proxy::StickView final : public rules::StickAccess {
     if (!sh.def().Stores(d)) return false;
     int64_t v = ReadDatum(sh, e, d, now_ms);
     if (r.op == rules::StickOp::kInc) {
-      AddDatum(sh, e, d, 1, now_ms);
+      p_.AddDatum(sh, e, d, 1, now_ms);
       const Data rate = d == Data::kGpc0 ? Data::kGpc0Rate : Data::kGpc1Rate;
-      AddDatum(sh, e, rate, 1, now_ms);
+      p_.AddDatum(sh, e, rate, 1, now_ms);
       sh.Touch(e, now_ms);
       v = ReadDatum(sh, e, d, now_ms);
     } else if (r.op == rules::StickOp::kClr) {
-      SetDatum(sh, e, d, 0, now_ms);
+      p_.SetDatum(sh, e, d, 0, now_ms);
       sh.Touch(e, now_ms);
     }
     if (r.op == rules::StickOp::kKbytes) v >>= 10;
@@ -314,10 +327,15 @@ void Proxy::TrackSc(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c,
   rules::Sample smp;
   alignas(8) uint8_t key[stick::kMaxKeyBytes];
   if (!rules::Eval(r.expr, c, &smp) || !KeyOf(sh.def(), smp, c, key)) return;
-  Entry* e = sh.Get(key);
+  bool created = false;
+  Entry* e = sh.Get(key, &created);
   if (!e) return;  // full, nothing could be purged: not tracked
+  // A key another worker owns and nobody asked for (tcp-request connection, a backend's
+  // rules): a copy from zero, its changes sent to the owner all the same.
+  if (created && StickOwner(sh, key) != s_.worker) sh.MarkRemote(e);
   const uint64_t now_ms = tcp_->now_us() / 1000;
   ++e->use;
+  if (e->remote) Forward(sh, e, stick::OpHow::kUse, Data::kCount, 1);
   k.e = e;
   k.table = static_cast<uint16_t>(r.var);
   k.session = !http_request && c.req == nullptr;
@@ -380,14 +398,12 @@ void Proxy::StickCountStatus(Session& s, uint16_t status) noexcept {
 void Proxy::ReleaseCounter(Session::StkCtr& k, uint64_t now_ms) noexcept {
   Shard& sh = shards_[k.table];
   if (sh.def().Stores(Data::kConnCur)) {
-    uint32_t cur;
-    uint8_t* p = sh.DataOf(k.e, Data::kConnCur);
-    std::memcpy(&cur, p, 4);
-    if (cur) --cur;
-    std::memcpy(p, &cur, 4);
+    ConnCurDown(sh, k.e);
+    if (k.e->remote) Forward(sh, k.e, stick::OpHow::kConnCurDown, Data::kConnCur, 1);
   }
-  if (k.e->use) --k.e->use;
+  if (k.e->remote) Forward(sh, k.e, stick::OpHow::kUnuse, Data::kCount, 1);
   sh.Touch(k.e, now_ms);
+  Unhold(sh, k.e);
   k = Session::StkCtr{};
 }
 
@@ -401,6 +417,7 @@ void Proxy::ReleasePending() noexcept {
 void Proxy::StickRelease(Session& s, bool session) noexcept {
   const uint64_t now_ms = tcp_->now_us() / 1000;
   if (!session && s.strm.nstores) StickDropStores(s.strm);
+  if (!session && s.strm.npins) ReleasePins(s.strm);
   const Stream& t = s.strm;
   for (Session::StkCtr& k : s.sc) {
     if (!k.e) continue;
@@ -437,6 +454,7 @@ void Proxy::StickRuleKey(Stream& t, const rules::StickRule& r, const rules::Samp
         }
       }
       sh.Touch(e, now_ms);
+      if (e->remote) Forward(sh, e, stick::OpHow::kTouch, Data::kCount, 0);
     }
   }
   if (!r.Stores() || t.nstores >= kMaxStickStores) return;
@@ -444,6 +462,7 @@ void Proxy::StickRuleKey(Stream& t, const rules::StickRule& r, const rules::Samp
   Entry* e = sh.Get(key, &created);
   if (!e) return;  // full, nothing could be purged: not stored
   if (created) e->pending = true;
+  if (created && StickOwner(sh, key) != s_.worker) sh.MarkRemote(e);
   ++e->use;  // held: no purge takes it before the server answers
   t.stores[t.nstores++] = Stream::StickStore{e, static_cast<uint16_t>(r.table),
                                              r.kind != rules::StickRuleKind::kStoreResponse};
@@ -503,18 +522,20 @@ void Proxy::StickCommit(Stream& t) noexcept {
   for (uint32_t i = 0; i < t.nstores; ++i) {
     Entry* e = t.stores[i].e;
     Shard& sh = shards_[t.stores[i].table];
-    if (e->use) --e->use;
     if (keep) {
       e->pending = false;
       SetDatum(sh, e, Data::kServerId, cfg_->servers[t.server].id, now_ms);
       if (sh.def().Stores(Data::kServerKey)) {
         const uint32_t key = t.server + 1;
         std::memcpy(sh.DataOf(e, Data::kServerKey), &key, 4);
+        if (e->remote) Forward(sh, e, stick::OpHow::kRaw, Data::kServerKey, key);
       }
       sh.Touch(e, now_ms);
-    } else if (e->pending && e->use == 0) {
+    } else if (e->pending && e->use == 1 && !e->remote) {
       sh.Remove(e);  // made for this stream alone, never given a server
+      continue;
     }
+    Unhold(sh, e);
   }
   t.nstores = 0;
 }
@@ -545,7 +566,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
   };
   switch (r.op) {
     case base::Op::kStickUsed:
-      r.count = sh.used();
+      r.count = sh.owned();
       return;
     case base::Op::kStickDump: {
       // A slice: at most what the payload holds, from the pool index `cursor`, and at most
@@ -556,7 +577,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       r.done = false;
       for (; i <= sh.slots() && i < stop && r.count < room; ++i) {
         Entry* e = sh.At(static_cast<uint32_t>(i));
-        if (!e || e->pending) continue;
+        if (!e || e->pending || e->remote) continue;
         stick::StickRow row;
         fill(e, &row);
         std::memcpy(r.payload + r.count * sizeof row, &row, sizeof row);
@@ -588,7 +609,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       std::memcpy(&cl, r.payload, sizeof cl);
       if (cl.has_key) {
         Entry* e = sh.Lookup(cl.key);
-        if (!e) return;
+        if (!e || e->remote) return;
         if (e->use) {
           r.cursor = 1;
           return;
@@ -600,7 +621,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       // A whole walk of the shard (a rare admin command, as `shutdown sessions server`).
       for (uint32_t i = 0; i <= sh.slots(); ++i) {
         Entry* e = sh.At(i);
-        if (!e || e->use) continue;
+        if (!e || e->use || e->remote) continue;
         bool match = true;
         for (uint32_t f = 0; f < cl.nfilters && f < stick::kMaxFilters; ++f) {
           const auto d = static_cast<Data>(cl.filters[f].data);
@@ -618,5 +639,221 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       r.status = base::ReplyStatus::kUnknownOp;
   }
 }
+
+void Proxy::AddDatum(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) noexcept {
+  if (!sh.def().Stores(d)) return;
+  AddLocal(sh, e, d, n, now_ms);
+  if (e->remote) [[unlikely]] Forward(sh, e, stick::OpHow::kAdd, d, static_cast<int64_t>(n));
+}
+
+void Proxy::SetDatum(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) noexcept {
+  if (!sh.def().Stores(d)) return;
+  SetLocal(sh, e, d, v, now_ms);
+  if (e->remote) [[unlikely]] Forward(sh, e, stick::OpHow::kSet, d, v);
+}
+
+// Keys another worker owns (docs/stick-tables.md, DESIGN.md section 8). The owner holds the
+// entry and is the only one to write it; another worker holds a copy while its streams track
+// the key, reads the copy, and sends each change to the owner as it makes it on the copy.
+
+uint16_t Proxy::StickOwner(const Shard& sh, const uint8_t* key) const noexcept {
+  if (!s_.stick_rings || !s_.steering) return s_.worker;
+  return stick::OwnerOf(sh.def(), key, *s_.steering, s_.nworkers);
+}
+
+bool Proxy::StickSend(uint16_t worker, const stick::Msg& m) noexcept {
+  void* obj = const_cast<stick::Msg*>(&m);
+  if (rte_ring_mp_enqueue_elem(s_.stick_rings[worker], obj, sizeof m) != 0) {
+    tcp_->counters().Inc(counters::Counter::stick_drop_ring_full);
+    return false;
+  }
+  tcp_->counters().Inc(counters::Counter::stick_remote_msgs);
+  return true;
+}
+
+void Proxy::Forward(const Shard& sh, Entry* e, stick::OpHow how, Data d, int64_t v) noexcept {
+  if (out_e_ != e || out_msg_.nops == stick::kMaxMsgOps) {
+    FlushStick();
+    out_msg_.kind = stick::MsgKind::kOps;
+    out_msg_.from = static_cast<uint8_t>(s_.worker);
+    out_msg_.table = e->table;
+    out_msg_.nops = 0;
+    out_msg_.tag = 0;
+    std::memcpy(out_msg_.key, e->key(), sh.def().key_len);
+    out_e_ = e;
+    out_dst_ = StickOwner(sh, e->key());
+  }
+  out_msg_.ops[out_msg_.nops++] = stick::MsgOp{static_cast<uint8_t>(d), how, v};
+}
+
+void Proxy::FlushStick() noexcept {
+  if (!out_e_) return;
+  if (out_msg_.nops) StickSend(out_dst_, out_msg_);
+  out_e_ = nullptr;
+}
+
+void Proxy::Unhold(Shard& sh, Entry* e) noexcept {
+  if (e->use) --e->use;
+  if (!e->remote || e->use) return;
+  if (out_e_ == e) FlushStick();  // its changes leave before the copy does
+  sh.Remove(e);
+}
+
+void Proxy::ReleasePins(Stream& t) noexcept {
+  for (uint32_t i = 0; i < t.npins; ++i) Unhold(shards_[t.pins[i]->table], t.pins[i]);
+  t.npins = 0;
+}
+
+bool Proxy::StickAsk(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  if (t.stick_asked) return t.stick_wait > 0;
+  t.stick_asked = true;
+  if (!s_.stick_rings || s.frontend >= rules_->frontends.size()) return false;
+  const rules::ProxyRules& fr = rules_->frontends[s.frontend];
+  rules::Ctx c;  // no proxy view (nbsrv() and friends): keys are the request's
+  MakeCtx(s, t.http, &c);
+  // The key of `expr` in table `table`, asked of its owner when that is another worker.
+  auto ask = [&](uint32_t table, const rules::Expr& expr) {
+    if (table >= nshards_ || t.stick_wait + t.npins >= kMaxStickPins) return;
+    Shard& sh = shards_[table];
+    rules::Sample smp;
+    stick::Msg m;
+    arena_->Reset();
+    std::memset(m.key, 0, sizeof m.key);
+    if (!rules::Eval(expr, c, &smp) || !KeyOf(sh.def(), smp, c, m.key)) return;
+    const uint16_t owner = StickOwner(sh, m.key);
+    if (owner == s_.worker) return;
+    m.kind = stick::MsgKind::kLookup;
+    m.from = static_cast<uint8_t>(s_.worker);
+    m.table = static_cast<uint16_t>(table);
+    m.tag = s.uid;
+    FlushStick();  // the changes this worker made before reach the owner first
+    if (StickSend(owner, m)) ++t.stick_wait;
+  };
+  auto ask_rules = [&](const rules::Rule* list, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      const rules::Rule& r = list[i];
+      if (r.act == rules::Act::kTrackSc && !s.sc[r.status].e) ask(r.var, r.expr);
+    }
+  };
+  ask_rules(fr.tcp_content.data(), fr.tcp_content.size());
+  if (t.http) ask_rules(fr.http_req.data(), fr.http_req.size());
+  // The default backend's `stick match` and `stick on` (a frontend that picks no other).
+  const uint32_t be = cfg_->frontends[s.frontend].backend;
+  if (fr.use_backend.empty() && be < rules_->backends.size()) {
+    for (const rules::StickRule& r : rules_->backends[be].stick_req) {
+      if (r.Matches()) ask(r.table, r.expr);
+    }
+  }
+  if (t.stick_wait) tcp_->counters().Inc(counters::Counter::stick_remote_lookups);
+  return t.stick_wait > 0;
+}
+
+void Proxy::StickServeLookup(const stick::Msg& m) noexcept {
+  if (m.table >= nshards_ || m.from >= s_.nworkers) return;
+  Shard& sh = shards_[m.table];
+  stick::Msg r;
+  r.kind = stick::MsgKind::kReply;
+  r.from = static_cast<uint8_t>(s_.worker);
+  r.table = m.table;
+  r.tag = m.tag;
+  std::memcpy(r.key, m.key, sizeof r.key);
+  Entry* e = sh.Lookup(m.key);
+  r.found = e && !e->pending && !e->remote;
+  const uint32_t n = sh.def().data_bytes < stick::kMsgData ? sh.def().data_bytes : stick::kMsgData;
+  if (r.found) std::memcpy(r.data, sh.DataBlock(e), n);
+  StickSend(m.from, r);
+}
+
+void Proxy::StickAnswer(const stick::Msg& m) noexcept {
+  if (m.table >= nshards_) return;
+  const uint32_t si = SlotOf(m.tag);
+  if (si == UINT32_MAX || !sessions_[si].strm.stick_wait) return;  // gone meanwhile
+  Stream& t = sessions_[si].strm;
+  Shard& sh = shards_[m.table];
+  bool created = false;
+  Entry* e = sh.Get(m.key, &created);
+  if (e && created) sh.MarkRemote(e);
+  if (e && e->remote) {
+    // The owner's data now (a copy already here is refreshed: the owner has every change
+    // this worker sent before it asked).
+    const uint32_t n =
+        sh.def().data_bytes < stick::kMsgData ? sh.def().data_bytes : stick::kMsgData;
+    if (m.found) std::memcpy(sh.DataBlock(e), m.data, n);
+    ++e->use;
+    if (t.npins < kMaxStickPins) {
+      t.pins[t.npins++] = e;
+    } else {
+      Unhold(sh, e);
+    }
+  }
+  if (--t.stick_wait == 0) RunRequestAnalyzers(si);
+}
+
+void Proxy::StickApply(const stick::Msg& m) noexcept {
+  if (m.table >= nshards_) return;
+  Shard& sh = shards_[m.table];
+  Entry* e = sh.Get(m.key);
+  if (!e || e->remote) {
+    tcp_->counters().Inc(counters::Counter::stick_drop_table_full);
+    return;
+  }
+  const uint64_t now_ms = tcp_->now_us() / 1000;
+  for (uint32_t i = 0; i < m.nops && i < stick::kMaxMsgOps; ++i) {
+    const stick::MsgOp& op = m.ops[i];
+    const auto d = static_cast<Data>(op.data);
+    const bool stored = op.data < stick::kDataTypes && sh.def().Stores(d);
+    switch (op.how) {
+      case stick::OpHow::kAdd:
+        if (stored) AddLocal(sh, e, d, static_cast<uint64_t>(op.value), now_ms);
+        break;
+      case stick::OpHow::kSet:
+        if (stored) SetLocal(sh, e, d, op.value, now_ms);
+        break;
+      case stick::OpHow::kConnCurDown:
+        if (sh.def().Stores(Data::kConnCur)) ConnCurDown(sh, e);
+        break;
+      case stick::OpHow::kUse:
+        ++e->use;
+        break;
+      case stick::OpHow::kUnuse:
+        if (e->use) --e->use;
+        break;
+      case stick::OpHow::kRaw:
+        if (stored) {
+          const auto v = static_cast<uint32_t>(op.value);
+          std::memcpy(sh.DataOf(e, d), &v, 4);
+          e->pending = false;
+        }
+        break;
+      case stick::OpHow::kTouch:
+        break;
+    }
+  }
+  sh.Touch(e, now_ms);
+}
+
+unsigned Proxy::PollStick() noexcept {
+  constexpr unsigned kBurst = 16;
+  stick::Msg msgs[kBurst];
+  const unsigned n = rte_ring_sc_dequeue_burst_elem(s_.stick_rings[s_.worker], msgs,
+                                                    sizeof(stick::Msg), kBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    switch (msgs[i].kind) {
+      case stick::MsgKind::kOps:
+        StickApply(msgs[i]);
+        break;
+      case stick::MsgKind::kLookup:
+        StickServeLookup(msgs[i]);
+        break;
+      case stick::MsgKind::kReply:
+        StickAnswer(msgs[i]);
+        break;
+    }
+  }
+  return n;
+}
+
 
 }  // namespace sluice::proxy

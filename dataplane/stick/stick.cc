@@ -193,6 +193,7 @@ void Shard::Remove(Entry* e) noexcept {
   LruUnlink(i);
   live_[i] = 0;
   --used_;
+  if (e->remote) --remote_;
   rte_hash_del_key(hash_, e->key());
 }
 

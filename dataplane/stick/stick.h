@@ -162,10 +162,44 @@ struct Entry {
   // Made by a sticking rule's store and not yet given its server: `show table` leaves it out
   // (HAProxy inserts such an entry only once the server answered).
   bool pending = false;
+  // A copy of an entry another worker owns (docs/stick-tables.md, "Keys another worker
+  // owns"): kept while a stream here tracks it; what changes it is also sent to the owner.
+  bool remote = false;
   uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;
   uint64_t exp_ms = 0;  // the worker's ms when it expires (0: never)
   uint8_t* key() noexcept { return reinterpret_cast<uint8_t*>(this + 1); }
   const uint8_t* key() const noexcept { return reinterpret_cast<const uint8_t*>(this + 1); }
+};
+
+// What workers send each other about the entries of keys another worker owns (DESIGN.md
+// section 8): fixed-size elements on each worker's stick ring (many producers, the owner
+// consumes). kLookup asks the owner for an entry's data (`tag`: the asking session's id);
+// kReply carries it back (`found`, the data in the table's layout); kOps are changes the
+// owner applies in order, and answers nothing.
+inline constexpr uint32_t kMsgData = 256;  // an entry's data, at most (TableDef::data_bytes)
+enum class MsgKind : uint8_t { kLookup, kReply, kOps };
+// One change: add `value` to a datum (a rate: `value` events), set it, count conn_cur
+// down (never below 0), count the entry's trackers up or down, write a server_key, or
+// nothing but the touch every message gives its entry (a `stick match`).
+enum class OpHow : uint8_t { kAdd, kSet, kConnCurDown, kUse, kUnuse, kRaw, kTouch };
+struct MsgOp {
+  uint8_t data;
+  OpHow how;
+  int64_t value;
+};
+inline constexpr uint32_t kMaxMsgOps = kMsgData / sizeof(MsgOp);
+struct Msg {
+  MsgKind kind = MsgKind::kOps;
+  uint8_t from = 0;
+  uint8_t nops = 0;
+  bool found = false;
+  uint16_t table = 0;
+  uint64_t tag = 0;
+  alignas(8) uint8_t key[kMaxKeyBytes];
+  union {
+    uint8_t data[kMsgData];
+    MsgOp ops[kMaxMsgOps];
+  };
 };
 
 // A worker's part of one table: a fixed pool of entries and an rte_hash from key to entry.
@@ -192,6 +226,11 @@ class Shard {
   void Touch(Entry* e, uint64_t now_ms) noexcept;
   // Removes the entry (and cancels its timer).
   void Remove(Entry* e) noexcept;
+  // Marks a new entry as a copy of another worker's (counted apart from the owned ones).
+  void MarkRemote(Entry* e) noexcept {
+    if (!e->remote) ++remote_;
+    e->remote = true;
+  }
   // Its expiry timer is due: an entry a stream tracks (use > 0) stays, pushed a whole
   // `expire` further, and goes once released and due again; an untracked one goes now.
   // True when it was removed.
@@ -202,8 +241,11 @@ class Shard {
     return reinterpret_cast<uint8_t*>(e) + data_at_ +
            static_cast<uint32_t>(def_.off[static_cast<size_t>(d)]);
   }
+  // The entry's whole data (def().data_bytes), as a stick::Msg carries it.
+  uint8_t* DataBlock(Entry* e) const noexcept { return reinterpret_cast<uint8_t*>(e) + data_at_; }
   const TableDef& def() const noexcept { return def_; }
   uint32_t used() const noexcept { return used_; }
+  uint32_t owned() const noexcept { return used_ - remote_; }  // without the copies
   uint32_t capacity() const noexcept { return capacity_; }
   // Pool indexes run from 0 to slots() (walks for `show table`).
   uint32_t slots() const noexcept { return slots_; }
@@ -229,6 +271,7 @@ class Shard {
   uint8_t* pool_ = nullptr;
   uint8_t* live_ = nullptr;  // one byte per pool index
   uint32_t stride_ = 0, data_at_ = 0, capacity_ = 0, slots_ = 0, used_ = 0, table_ = 0;
+  uint32_t remote_ = 0;
   uint32_t lru_head_ = UINT32_MAX, lru_tail_ = UINT32_MAX;
   uint64_t purged_ = 0, full_ = 0;
 };

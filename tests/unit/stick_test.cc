@@ -1,11 +1,15 @@
 // Stick tables on a worker (dataplane/stick/stick.h): HAProxy 2.6's frequency counters (the
 // formulas of freq_ctr.c, checked against Debian's haproxy 2.6.12 timings), and a shard's
-// lookups, creation, least-recently-used purge, `nopurge` and expiry on a timer wheel.
+// lookups, creation, least-recently-used purge, `nopurge` and expiry on a timer wheel; and
+// which worker owns a key (stick/owner.h).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "dataplane/net/flow.h"
+#include "dataplane/stick/owner.h"
 #include "dataplane/stick/stick.h"
 
 namespace sluice::stick {
@@ -237,6 +241,38 @@ TEST(Shard, ConcurrentTrackingAndExpiry) {
   });
   EXPECT_EQ(s.used(), 0u);
   EXPECT_EQ(wheel.armed(), 0u);
+}
+
+// An address is owned by the worker that owns the client's flows (an IPv4 address mapped
+// into an ipv6 table too); another key by hash(key), the same on every call, and spread.
+TEST(Owner, AddressesFollowFlowsOtherKeysTheirHash) {
+  const net::FlowSteering steer(4, 32768, 60999);
+  TableDef ip, v6, str;
+  ip.type = KeyType::kIp;
+  v6.type = KeyType::kIpv6;
+  v6.key_len = 16;
+  str.type = KeyType::kString;
+  str.key_len = 32;
+  unsigned per_worker[4] = {};
+  for (uint32_t i = 1; i <= 400; ++i) {
+    const uint32_t be = __builtin_bswap32(0x0a0a0100u + i);
+    uint8_t k4[kMaxKeyBytes] = {}, k6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    std::memcpy(k4, &be, 4);
+    std::memcpy(k6 + 12, &be, 4);
+    EXPECT_EQ(OwnerOf(ip, k4, steer, 4), steer.OwnerOfClientV4(be));
+    EXPECT_EQ(OwnerOf(v6, k6, steer, 4), steer.OwnerOfClientV4(be));
+    uint8_t ks[32] = {};
+    const int n = std::snprintf(reinterpret_cast<char*>(ks), sizeof ks, "user-%u", i);
+    ASSERT_GT(n, 0);
+    const uint16_t w = OwnerOf(str, ks, steer, 4);
+    ASSERT_LT(w, 4);
+    EXPECT_EQ(OwnerOf(str, ks, steer, 4), w);
+    ++per_worker[w];
+    EXPECT_EQ(OwnerOf(str, ks, steer, 1), 0);
+  }
+  for (unsigned c : per_worker) EXPECT_GT(c, 50u);  // about 100 each
+  uint8_t k6[16] = {0xfd, 0x10, 0, 1};
+  EXPECT_EQ(OwnerOf(v6, k6, steer, 4), steer.OwnerOfClientV6(k6));
 }
 
 }  // namespace
