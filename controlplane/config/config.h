@@ -177,6 +177,7 @@ struct StickTableConfig {
   struct Store {
     std::string name;        // "http_req_rate"
     uint32_t period_ms = 0;  // rates
+    uint32_t elems = 1;      // gpt(N), gpc(N), gpc_rate(N,P): N
   };
   std::vector<Store> store;
 };

@@ -3,6 +3,8 @@
 // [expire T] [nopurge] [srvkey name|addr] [store DATA[,DATA...]]...`. The data names and
 // periods are checked here; the tables are compiled for the workers with the rules
 // (controlplane/rules).
+#include <algorithm>
+#include <charconv>
 #include <string>
 
 #include "controlplane/config/parse_context.h"
@@ -123,31 +125,53 @@ void StickTable(ParseContext& ctx, const KeywordRow&, const Args& args) {
         s.name = item.substr(0, open);
         const stick::Data d = stick::DataByName(s.name);
         if (d == stick::Data::kCount) {
-          const bool later = s.name == "gpt" || s.name == "gpc" || s.name == "gpc_rate";
-          ctx.Alert("stick-table: " +
-                    (later ? "store option '" + s.name + "' is not supported by sluice."
-                           : "unknown store option '" + s.name + "'."));
+          ctx.Alert("stick-table: unknown store option '" + s.name + "'.");
           return;
         }
         const bool rate = stick::Info(d).kind == stick::Kind::kFreq;
-        if (rate) {
-          const size_t close = item.rfind(')');
-          if (open == std::string::npos) {
+        const bool array = stick::IsArray(d);
+        const size_t close = item.rfind(')');
+        if ((rate || array) && open == std::string::npos) {
+          ctx.Alert("stick-table: missing argument to store option '" + s.name + "'.");
+          return;
+        }
+        if ((rate || array) && close != item.size() - 1) {
+          ctx.Alert("stick-table: missing closing parenthesis after store option '" + s.name +
+                    "'.");
+          return;
+        }
+        std::string arg = open == std::string::npos ? "" : item.substr(open + 1, close - open - 1);
+        if (array) {
+          // gpt(N), gpc(N), gpc_rate(N,P): N from 1 to 100 (HAProxy's texts).
+          const size_t comma = arg.find(',');
+          if (rate && comma == std::string::npos) {
             ctx.Alert("stick-table: missing argument to store option '" + s.name + "'.");
             return;
           }
-          if (close != item.size() - 1) {
-            ctx.Alert("stick-table: missing closing parenthesis after store option '" + s.name +
-                      "'.");
+          if (!rate && comma != std::string::npos) {
+            ctx.Alert("stick-table: unexpected argument to store option '" + s.name + "'.");
             return;
           }
-          const auto period = ParseTimeMs(item.substr(open + 1, close - open - 1));
+          const std::string num = arg.substr(0, comma);
+          uint32_t n = 0;
+          const auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+          if (num.empty() || ec != std::errc() || end != num.data() + num.size() || n < 1 ||
+              n > stick::kMaxArray) {
+            ctx.Alert("stick-table: array size is out of allowed range (1-100) for store option '" +
+                      s.name + "'.");
+            return;
+          }
+          s.elems = n;
+          arg = comma == std::string::npos ? "" : arg.substr(comma + 1);
+        }
+        if (rate) {
+          const auto period = ParseTimeMs(arg);
           if (!period || *period == 0 || *period > UINT32_MAX / 2) {
             ctx.Alert("stick-table: error when processing store option '" + s.name + "'.");
             return;
           }
           s.period_ms = static_cast<uint32_t>(*period);
-        } else if (open != std::string::npos) {
+        } else if (!array && open != std::string::npos) {
           ctx.Alert("stick-table: unexpected argument to store option '" + s.name + "'.");
           return;
         }
@@ -158,6 +182,26 @@ void StickTable(ParseContext& ctx, const KeywordRow&, const Args& args) {
           continue;
         }
         t.store.push_back(std::move(s));
+      }
+      // An array overrides the legacy types it extends: not both (HAProxy's texts).
+      auto has = [&](std::string_view n) {
+        return std::any_of(t.store.begin(), t.store.end(),
+                           [&](const auto& x) { return x.name == n; });
+      };
+      if (has("gpt") && has("gpt0")) {
+        ctx.Alert("stick-table: simultaneous usage of 'gpt' and 'gpt0' in a same table is not "
+                  "permitted as 'gpt' overrides 'gpt0'.");
+        return;
+      }
+      if (has("gpc") && (has("gpc0") || has("gpc1"))) {
+        ctx.Alert("stick-table: simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is "
+                  "not permitted as 'gpc' overrides 'gpc[0/1]'.");
+        return;
+      }
+      if (has("gpc_rate") && (has("gpc0_rate") || has("gpc1_rate"))) {
+        ctx.Alert("stick-table: simultaneous usage of 'gpc_rate' and 'gpc[0/1]_rate' in a same "
+                  "table is not permitted as 'gpc_rate' overrides 'gpc[0/1]_rate'.");
+        return;
       }
     } else if (k == "srvkey") {
       const std::string v = has_value ? args[++i] : "";

@@ -30,6 +30,9 @@ std::string_view TypeName(stick::KeyType t) {
   return "ip";
 }
 
+// A dumped row's bytes: the row, then its arrays' elements past 0.
+size_t RowBytes(const stick::TableDef& t) { return sizeof(stick::StickRow) + 8 * t.ArrayTail(); }
+
 // `show table <t>`: one request in flight per worker, each answered with a slice of its
 // shard; the next slice is asked for as each reply is taken.
 class Rows final : public cli::StickRows {
@@ -49,16 +52,26 @@ class Rows final : public cli::StickRows {
       const base::Request r = f->req;
       const publish::RequestHub::Ref done = std::move(f);
       if (!r.done && r.status == base::ReplyStatus::kOk) f = Ask(r.worker, r.cursor);
+      const size_t stride = RowBytes(def);
       for (uint32_t i = 0; i < r.count; ++i) {
         stick::StickRow row;
-        std::memcpy(&row, done->payload.get() + i * sizeof row, sizeof row);
+        const uint8_t* at = done->payload.get() + i * stride;
+        std::memcpy(&row, at, sizeof row);
         cli::StickRowView v;
         v.key.assign(reinterpret_cast<const char*>(row.key), def.key_len);
         v.ref = row.ref;
         v.use = row.use;
         v.exp_ms = row.exp_ms;
+        const uint8_t* tail = at + sizeof row;  // the arrays' elements past 0
         for (size_t d = 0; d < stick::kDataTypes; ++d) {
-          if (def.Stores(static_cast<stick::Data>(d))) v.values.push_back(row.values[d]);
+          const auto data = static_cast<stick::Data>(d);
+          if (!def.Stores(data)) continue;
+          v.values.push_back(row.values[d]);
+          for (uint32_t e = 1; e < def.Elems(data); ++e, tail += 8) {
+            int64_t x;
+            std::memcpy(&x, tail, 8);
+            v.values.push_back(x);
+          }
         }
         out->push_back(std::move(v));
       }
@@ -75,7 +88,7 @@ class Rows final : public cli::StickRows {
  private:
   publish::RequestHub::Ref Ask(unsigned worker, uint64_t cursor) {
     return app_.requests().Send(worker, base::Op::kStickDump, table_, cursor,
-                                kRowSlice * sizeof(stick::StickRow));
+                                kRowSlice * RowBytes(tables_.tables[table_]));
   }
 
   Appliance& app_;
@@ -133,16 +146,25 @@ StickCliControl::StickCliControl(Appliance& app, const stick::StickSnap& tables,
     v.size = t.size;
     v.key_len = t.key_len;
     for (size_t d = 0; d < stick::kDataTypes; ++d) {
-      if (!t.Stores(static_cast<stick::Data>(d))) continue;
-      cli::StickColumn c;
-      c.name = std::string(stick::Info(static_cast<stick::Data>(d)).name);
-      c.data = static_cast<uint8_t>(d);
-      c.period_ms = t.period[d];
-      c.is_signed = stick::Info(static_cast<stick::Data>(d)).kind == stick::Kind::kSint;
-      if (stick::Info(static_cast<stick::Data>(d)).kind == stick::Kind::kDict) {
-        c.names = t.srvkey_addr ? addrs : servers;
+      const auto data = static_cast<stick::Data>(d);
+      if (!t.Stores(data)) continue;
+      const std::string type(stick::Info(data).name);
+      // An array's elements: gpt0.., gpc0.., gpc0_rate..; `data.gpc` names element 0.
+      for (uint32_t i = 0; i < t.Elems(data); ++i) {
+        cli::StickColumn c;
+        c.name = !stick::IsArray(data)           ? type
+                 : data == stick::Data::kGpcRate ? "gpc" + std::to_string(i) + "_rate"
+                                                 : type + std::to_string(i);
+        c.type = i == 0 ? type : "";
+        c.data = i == 0 ? static_cast<uint8_t>(d) : cli::kNoData;
+        c.period_ms = t.period[d];
+        c.is_signed = stick::Info(data).kind == stick::Kind::kSint;
+        if (stick::Info(data).kind == stick::Kind::kDict) {
+          c.names = t.srvkey_addr ? addrs : servers;
+          c.dict = true;
+        }
+        v.columns.push_back(std::move(c));
       }
-      v.columns.push_back(std::move(c));
     }
     views_.push_back(std::move(v));
   }

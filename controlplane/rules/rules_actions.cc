@@ -55,6 +55,20 @@ std::string ReadFile(const std::string& path, bool* ok) {
   return s.str();
 }
 
+// The value of sc-set-gpt0 / sc-set-gpt: an expression, an integer, or none (0, as
+// HAProxy 2.6.12 sets).
+base::Result<bool> ParseGptValue(RuleLine& x, const std::vector<std::string>& w, size_t at,
+                                 size_t cond, const ExprScope& scope, rules::Rule* r) {
+  if (cond > at + 2) return Error{"'" + w[at] + "' expects an integer or an expression"};
+  const std::string v = cond == at + 1 ? "0" : w[at + 1];
+  if (auto ok = x.c.ParseExpr(v, scope, &r->expr); !ok) {
+    int64_t n = 0;  // an integer alone is int(<v>)
+    if (!ParseI64(v, &n)) return ok;
+    if (auto again = x.c.ParseExpr("int(" + v + ")", scope, &r->expr); !again) return again;
+  }
+  return true;
+}
+
 // track-sc<N> <key> [table <name>], sc-inc-gpc0|1(<N>), sc-set-gpt0(<N>) <expr>: the action
 // word at w[at]; `found` false when it is none of them.
 base::Result<bool> ParseStickAction(RuleLine& x, const std::vector<std::string>& w, size_t at,
@@ -95,6 +109,49 @@ base::Result<bool> ParseStickAction(RuleLine& x, const std::vector<std::string>&
     r->var = static_cast<uint32_t>(table);
     return true;
   }
+  // sc-inc-gpc(I,N) and sc-set-gpt(I,N): an array's element (HAProxy 2.6's texts).
+  if (act.substr(0, 10) == "sc-inc-gpc" || act.substr(0, 10) == "sc-set-gpt") {
+    const bool inc = act[3] == 'i';
+    const std::string what = inc ? "gpc" : "gpt";
+    const std::string usage = ". Expects " + act.substr(0, 10) + "(<" + (inc ? "GPC" : "GPT") +
+                              " ID>,<Track ID>).";
+    if (act.size() == 10 || act[10] == '(') {
+      *found = true;
+      if (act.size() == 10 || act.back() != ')') {
+        return Error{"invalid " + what + " ID '" + act + "'" + usage};
+      }
+      const std::string inner = act.substr(11, act.size() - 12);
+      const size_t comma = inner.find(',');
+      int64_t idx = 0;
+      if (comma == std::string::npos || !ParseI64(inner.substr(0, comma), &idx)) {
+        return Error{"Missing " + what + " ID '" + act + "'" + usage};
+      }
+      const std::string track = inner.substr(comma + 1);
+      int64_t sc = 0;
+      if (track.find(',') != std::string::npos || !ParseI64(track, &sc)) {
+        return Error{"invalid stick table track ID '" + act + "'" + usage};
+      }
+      if (sc < 0 || sc > 2) {
+        return Error{"invalid stick table track ID '" + act + "'. The max allowed ID is 2."};
+      }
+      const uint8_t elem = idx < 0 || idx > 254 ? 255 : static_cast<uint8_t>(idx);
+      if (inc) {
+        r->act = Act::kScIncGpc;
+        r->expr.stick.sc = static_cast<int8_t>(sc);
+        r->expr.stick.data = static_cast<uint8_t>(stick::Data::kGpc);
+        r->expr.stick.elem = elem;
+        if (cond != at + 1) {
+          return Error{"'" + act + "' expects either 'if' or 'unless' followed by a condition "
+                       "but found '" + w[at + 1] + "'"};
+        }
+        return true;
+      }
+      r->act = Act::kScSetGpt0;
+      r->var = static_cast<uint32_t>(elem) + 1;
+      r->status = static_cast<uint16_t>(sc);
+      return ParseGptValue(x, w, at, cond, scope, r);
+    }
+  }
   const bool gpc = act.size() == 14 && (act.substr(0, 11) == "sc-inc-gpc0" ||
                                         act.substr(0, 11) == "sc-inc-gpc1");
   const bool gpt = act.size() == 14 && act.substr(0, 11) == "sc-set-gpt0";
@@ -113,17 +170,9 @@ base::Result<bool> ParseStickAction(RuleLine& x, const std::vector<std::string>&
     return true;
   }
   r->act = Act::kScSetGpt0;
-  if (cond != at + 2) return Error{"'" + act + "' expects an integer or an expression"};
-  const int8_t sc = r->expr.stick.sc;
-  if (auto ok = x.c.ParseExpr(w[at + 1], scope, &r->expr); !ok) {
-    int64_t v = 0;  // an integer alone is int(<v>)
-    if (!ParseI64(w[at + 1], &v)) return ok;
-    if (auto again = x.c.ParseExpr("int(" + w[at + 1] + ")", scope, &r->expr); !again) {
-      return again;
-    }
-  }
-  r->status = static_cast<uint16_t>(sc);
-  return true;
+  r->var = 0;  // gpt0 itself (sc-set-gpt names element var - 1)
+  r->status = static_cast<uint16_t>(r->expr.stick.sc);
+  return ParseGptValue(x, w, at, cond, scope, r);
 }
 
 }  // namespace

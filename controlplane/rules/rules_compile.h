@@ -82,6 +82,9 @@ class Compiler {
   // sc0_*, sc_*(N), src_* (a stick-table fetch): false when `name` is not one.
   base::Result<bool> ParseStickFetch(std::string_view name, const std::vector<std::string>& args,
                                      rules::Expr* out, bool* found);
+  // sc_get_gpt|get_gpc|gpc_rate|inc_gpc|clr_gpc(I,N[,T]) and src_*(I,T): an array's element.
+  base::Result<bool> ParseArrayFetch(std::string_view name, const std::vector<std::string>& args,
+                                     rules::Expr* out, bool* found);
 
   PatternStore* store_;
   const stick::StickSnap* stick_ = nullptr;

@@ -75,9 +75,82 @@ bool TableConvSuffix(std::string_view suffix, const StickFetchDef** out) {
 
 }  // namespace
 
+namespace {
+
+// The array fetches (sc_<suffix>(I,N[,table]), src_<suffix>(I,table)) and converters
+// (table_gpt|gpc|gpc_rate(I[,table])).
+constexpr StickFetchDef kArrayFetches[] = {
+    {"get_gpt", stick::Data::kGpt, rules::StickOp::kGet},
+    {"get_gpc", stick::Data::kGpc, rules::StickOp::kGet},
+    {"gpc_rate", stick::Data::kGpcRate, rules::StickOp::kGet},
+    {"inc_gpc", stick::Data::kGpc, rules::StickOp::kInc},
+    {"clr_gpc", stick::Data::kGpc, rules::StickOp::kClr},
+};
+
+// An array's index as HAProxy takes it (any integer; one past the arrays gives no sample).
+uint8_t ElemOf(int64_t v) { return v < 0 || v > 254 ? 255 : static_cast<uint8_t>(v); }
+
+}  // namespace
+
+base::Result<bool> Compiler::ParseArrayFetch(std::string_view name,
+                                             const std::vector<std::string>& args,
+                                             rules::Expr* out, bool* found) {
+  *found = false;
+  const bool src = name.substr(0, 4) == "src_";
+  if (!src && name.substr(0, 3) != "sc_") return true;
+  const std::string_view suffix = name.substr(src ? 4 : 3);
+  const StickFetchDef* def = nullptr;
+  for (const StickFetchDef& d : kArrayFetches) {
+    if (d.suffix == suffix) def = &d;
+  }
+  if (!def) return true;
+  *found = true;
+  const std::string n(name);
+  auto missing = [&](const char* type) -> base::Result<bool> {
+    return Error{"fetch method '" + n + "' : missing arguments (got " +
+                 std::to_string(args.size()) + "/2), type '" + type + "' expected."};
+  };
+  int64_t idx = 0, sc = -1;
+  if (args.empty() || !ParseI64(args[0], &idx)) {
+    return Error{"fetch method '" + n + "' : failed to parse '" +
+                 (args.empty() ? std::string() : args[0]) + "' as type 'integer' at position 1"};
+  }
+  size_t a = 1;
+  if (!src) {
+    if (args.size() < 2) return missing("integer");
+    if (!ParseI64(args[1], &sc)) {
+      return Error{"fetch method '" + n + "' : failed to parse '" + args[1] +
+                   "' as type 'integer' at position 2"};
+    }
+    a = 2;
+  } else if (args.size() < 2) {
+    return missing("table");
+  }
+  out->fetch = Fetch::kStick;
+  out->stick.sc = src ? -1 : static_cast<int8_t>(sc < 0 || sc > 2 ? 3 : sc);
+  out->stick.data = static_cast<uint8_t>(def->data);
+  out->stick.op = def->op;
+  out->stick.elem = ElemOf(idx);
+  out->stick.table = src ? table_ : -1;
+  if (a < args.size()) {
+    const int t = stick_ ? stick_->Find(args[a]) : -1;
+    if (t < 0) {
+      return Error{"fetch method '" + n + "' : unable to find table '" + args[a] + "'"};
+    }
+    out->stick.table = t;
+    ++a;
+  }
+  if (a < args.size()) {
+    return Error{"fetch method '" + n + "' : end of arguments expected at position " +
+                 std::to_string(a + 1) + ", but got '" + args[a] + "'"};
+  }
+  return true;
+}
+
 base::Result<bool> Compiler::ParseStickFetch(std::string_view name,
                                              const std::vector<std::string>& args,
                                              rules::Expr* out, bool* found) {
+  if (auto ok = ParseArrayFetch(name, args, out, found); !ok || *found) return ok;
   *found = false;
   int sc = -2;  // -2: sc_ (the number is the first argument), -1: src_
   std::string_view suffix;
@@ -142,6 +215,33 @@ base::Result<bool> Compiler::ParseTableConv(std::string_view name,
   *found = false;
   const StickFetchDef* def = nullptr;
   const bool in = name == "in_table";
+  // table_gpt|gpc|gpc_rate(I[,table]): an array's element.
+  if (name == "table_gpt" || name == "table_gpc" || name == "table_gpc_rate") {
+    *found = true;
+    const std::string n(name);
+    int64_t idx = 0;
+    if (args.empty() || !ParseI64(args[0], &idx)) {
+      return Error{"invalid arg 1 in converter '" + n + "' : failed to parse '" +
+                   (args.empty() ? std::string() : args[0]) + "' as type 'integer' at position 1"};
+    }
+    if (args.size() > 2) {
+      return Error{"invalid arg 3 in converter '" + n + "' : expected ')' before ','"};
+    }
+    const int t = args.size() < 2 ? table_ : stick_ ? stick_->Find(args[1]) : -1;
+    if (t < 0) {
+      return Error{"unable to find table '" + (args.size() < 2 ? std::string() : args[1]) +
+                   "' referenced in arg 2 of conversion keyword '" + n + "'"};
+    }
+    out->conv = rules::Conv::kTable;
+    out->stick.table = t;
+    out->stick.op = rules::StickOp::kGet;
+    out->stick.data = static_cast<uint8_t>(name == "table_gpt"   ? stick::Data::kGpt
+                                           : name == "table_gpc" ? stick::Data::kGpc
+                                                                 : stick::Data::kGpcRate);
+    out->stick.elem = ElemOf(idx);
+    *type = rules::SmpType::kSint;
+    return true;
+  }
   if (!in && (name.substr(0, 6) != "table_" || !TableConvSuffix(name.substr(6), &def))) {
     return true;
   }
@@ -197,14 +297,13 @@ stick::TableDef TableOf(const config::ProxyConfig& p, bool server_id) {
     for (const auto& s : store) {
       if (stick::DataByName(s.name) != static_cast<stick::Data>(d)) continue;
       const stick::Kind k = stick::Info(static_cast<stick::Data>(d)).kind;
-      const uint32_t size = k == stick::Kind::kFreq  ? sizeof(stick::FreqCtr)
-                            : k == stick::Kind::kUll ? 8
-                                                     : 4;
+      const uint32_t size = stick::ElemBytes(static_cast<stick::Data>(d));
       const uint32_t align = k == stick::Kind::kUll ? 8 : 4;
       at = (at + align - 1) & ~(align - 1);
       t.off[d] = static_cast<int16_t>(at);
       t.period[d] = s.period_ms;
-      at += size;
+      t.elems[d] = static_cast<uint8_t>(s.elems);
+      at += size * s.elems;
     }
   }
   t.data_bytes = (at + 7) & ~7u;

@@ -420,7 +420,10 @@ class Proxy {
   // track-sc<N> into `sc` (a session's, or the connection's before its session exists).
   void TrackSc(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c,
                bool http_request) noexcept;
-  // sc-inc-gpc0|1 and sc-set-gpt0 on `sc`.
+  // A general-purpose counter counted up with its rate (sc-inc-gpc*, sc_inc_gpc*).
+  void IncGpc(stick::Shard& sh, stick::Entry* e, stick::Data d, uint32_t elem,
+              uint64_t now_ms) noexcept;
+  // sc-inc-gpc0|1, sc-inc-gpc, sc-set-gpt0 and sc-set-gpt on `sc`.
   void StickAction(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c) noexcept;
   // A new HTTP request: the session-level counters count it.
   void StickCountRequest(Session& s) noexcept;
@@ -435,12 +438,12 @@ class Proxy {
   void ReleasePending() noexcept;
   // A datum changed (added to, set): on the entry, and sent to its owner when it is a copy.
   void AddDatum(const stick::Shard& sh, stick::Entry* e, stick::Data d, uint64_t n,
-                uint64_t now_ms) noexcept;
+                uint64_t now_ms, uint32_t elem = 0) noexcept;
   void SetDatum(const stick::Shard& sh, stick::Entry* e, stick::Data d, int64_t v,
-                uint64_t now_ms) noexcept;
+                uint64_t now_ms, uint32_t elem = 0) noexcept;
   // A change of a copy of another worker's entry, gathered for its owner.
   void Forward(const stick::Shard& sh, stick::Entry* e, stick::OpHow how, stick::Data d,
-               int64_t v) noexcept;
+               int64_t v, uint32_t elem = 0) noexcept;
   uint16_t StickOwner(const stick::Shard& sh, const uint8_t* key) const noexcept;
   bool StickSend(uint16_t worker, const stick::Msg& m) noexcept;  // false: ring full (counted)
   // Before the request's rules: asks the owners of the keys its track-sc rules (and the

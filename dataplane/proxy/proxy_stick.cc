@@ -28,9 +28,9 @@ constexpr uint64_t kStickScan = 16384;
 // starts as HAProxy's does.
 inline uint32_t FreqNow(uint64_t now_ms) { return static_cast<uint32_t>(now_ms) + 0x80000000u; }
 
-// The datum as an integer (a rate: its value now).
-int64_t ReadDatum(const Shard& sh, Entry* e, Data d, uint64_t now_ms) {
-  uint8_t* p = sh.DataOf(e, d);
+// The datum (an array's element `elem`) as an integer (a rate: its value now).
+int64_t ReadDatum(const Shard& sh, Entry* e, Data d, uint64_t now_ms, uint32_t elem = 0) {
+  uint8_t* p = sh.DataOf(e, d, elem);
   switch (stick::Info(d).kind) {
     case stick::Kind::kSint: {
       int32_t v;
@@ -58,9 +58,10 @@ int64_t ReadDatum(const Shard& sh, Entry* e, Data d, uint64_t now_ms) {
 }
 
 // Adds `n` to a counter the table stores (a rate: `n` events now).
-void AddLocal(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) {
+void AddLocal(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms,
+              uint32_t elem = 0) {
   if (!sh.def().Stores(d)) return;
-  uint8_t* p = sh.DataOf(e, d);
+  uint8_t* p = sh.DataOf(e, d, elem);
   switch (stick::Info(d).kind) {
     case stick::Kind::kSint:
     case stick::Kind::kUint: {
@@ -91,9 +92,10 @@ void AddLocal(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) {
 }
 
 // Sets a datum (`set table`, sc-set-gpt0, clr_gpc0): a rate starts a period at `v`.
-void SetLocal(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) {
+void SetLocal(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms,
+              uint32_t elem = 0) {
   if (!sh.def().Stores(d)) return;
-  uint8_t* p = sh.DataOf(e, d);
+  uint8_t* p = sh.DataOf(e, d, elem);
   switch (stick::Info(d).kind) {
     case stick::Kind::kSint:
     case stick::Kind::kUint: {
@@ -188,6 +190,7 @@ class Proxy::StickView final : public rules::StickAccess {
     const uint64_t now_ms = p_.tcp_->now_us() / 1000;
     Entry* e = nullptr;
     int table = r.table;
+    if (r.sc > 2) return false;  // sc_get_gpc(I,3): no such counter (HAProxy: no sample)
     if (r.sc >= 0) {
       const Session::StkCtr& k = sc[r.sc];
       if (r.op == rules::StickOp::kTracked) {
@@ -214,7 +217,7 @@ class Proxy::StickView final : public rules::StickAccess {
       const bool owned = p_.StickOwner(sh, key) == p_.s_.worker;
       e = r.op == rules::StickOp::kInc && owned ? sh.Get(key) : sh.Lookup(key);
       if (!e) {
-        if (!sh.def().Stores(static_cast<Data>(r.data))) return false;
+        if (!stick::Resolve(sh.def(), static_cast<Data>(r.data), r.elem).ok) return false;
         *out = rules::Sample::Int(0);
         return true;
       }
@@ -225,17 +228,21 @@ class Proxy::StickView final : public rules::StickAccess {
       *out = rules::Sample::Int(e->use);
       return true;
     }
-    const auto d = static_cast<Data>(r.data);
-    if (!sh.def().Stores(d)) return false;
-    int64_t v = ReadDatum(sh, e, d, now_ms);
+    const stick::Slot at = stick::Resolve(sh.def(), static_cast<Data>(r.data), r.elem);
+    if (!at.ok) {
+      // sc_inc_gpc(I,N) of an element the table lacks is 0 (HAProxy 2.6.12).
+      if (r.op != rules::StickOp::kInc || !stick::IsArray(static_cast<Data>(r.data))) {
+        return false;
+      }
+      *out = rules::Sample::Int(0);
+      return true;
+    }
+    int64_t v = ReadDatum(sh, e, at.d, now_ms, at.elem);
     if (r.op == rules::StickOp::kInc) {
-      p_.AddDatum(sh, e, d, 1, now_ms);
-      const Data rate = d == Data::kGpc0 ? Data::kGpc0Rate : Data::kGpc1Rate;
-      p_.AddDatum(sh, e, rate, 1, now_ms);
-      sh.Touch(e, now_ms);
-      v = ReadDatum(sh, e, d, now_ms);
+      p_.IncGpc(sh, e, static_cast<Data>(r.data), r.elem, now_ms);
+      v = ReadDatum(sh, e, at.d, now_ms, at.elem);
     } else if (r.op == rules::StickOp::kClr) {
-      p_.SetDatum(sh, e, d, 0, now_ms);
+      p_.SetDatum(sh, e, at.d, 0, now_ms, at.elem);
       sh.Touch(e, now_ms);
     }
     if (r.op == rules::StickOp::kKbytes) v >>= 10;
@@ -266,13 +273,13 @@ class Proxy::StickView final : public rules::StickAccess {
       smp = rules::Sample::Int(static_cast<int64_t>(r.op == rules::StickOp::kExpire ? left : idle));
       return true;
     }
-    const auto d = static_cast<Data>(r.data);
     if (!e) {  // no entry: 0, whether the table stores the datum or not (HAProxy)
       smp = rules::Sample::Int(0);
       return true;
     }
-    if (!sh.def().Stores(d)) return false;
-    int64_t v = ReadDatum(sh, e, d, now_ms);
+    const stick::Slot at = stick::Resolve(sh.def(), static_cast<Data>(r.data), r.elem);
+    if (!at.ok) return false;
+    int64_t v = ReadDatum(sh, e, at.d, now_ms, at.elem);
     if (r.op == rules::StickOp::kKbytes) v >>= 10;
     smp = rules::Sample::Int(v);
     return true;
@@ -359,15 +366,30 @@ void Proxy::StickAction(Session::StkCtr* sc, const rules::Rule& r, rules::Ctx& c
   Shard& sh = shards_[k.table];
   const uint64_t now_ms = tcp_->now_us() / 1000;
   if (r.act == rules::Act::kScIncGpc) {
-    const auto d = static_cast<Data>(r.expr.stick.data);
-    AddDatum(sh, k.e, d, 1, now_ms);
-    AddDatum(sh, k.e, d == Data::kGpc0 ? Data::kGpc0Rate : Data::kGpc1Rate, 1, now_ms);
-  } else {
-    rules::Sample smp;
-    if (!rules::Eval(r.expr, c, &smp) || !rules::Cast(smp, rules::SmpType::kSint, c)) return;
-    SetDatum(sh, k.e, Data::kGpt0, smp.sint, now_ms);
+    IncGpc(sh, k.e, static_cast<Data>(r.expr.stick.data), r.expr.stick.elem, now_ms);
+    return;
   }
+  // sc-set-gpt0, or sc-set-gpt(I,N) (var = I + 1; I past the array: nothing).
+  const stick::Slot at = r.var ? stick::Resolve(sh.def(), Data::kGpt, r.var - 1)
+                                : stick::Resolve(sh.def(), Data::kGpt0, 0);
+  if (!at.ok) return;
+  rules::Sample smp;
+  if (!rules::Eval(r.expr, c, &smp) || !rules::Cast(smp, rules::SmpType::kSint, c)) return;
+  SetDatum(sh, k.e, at.d, smp.sint, now_ms, at.elem);
   sh.Touch(k.e, now_ms);
+}
+
+void Proxy::IncGpc(Shard& sh, Entry* e, Data d, uint32_t elem, uint64_t now_ms) noexcept {
+  // The counter and its rate, each where the table keeps it (gpc0 in gpc[0] when only the
+  // array is stored; gpc(I)'s rate in gpc_rate[I]).
+  const Data rate = d == Data::kGpc0   ? Data::kGpc0Rate
+                    : d == Data::kGpc1 ? Data::kGpc1Rate
+                                       : Data::kGpcRate;
+  const stick::Slot at = stick::Resolve(sh.def(), d, elem);
+  const stick::Slot r = stick::Resolve(sh.def(), rate, elem);
+  if (at.ok) AddDatum(sh, e, at.d, 1, now_ms, at.elem);
+  if (r.ok) AddDatum(sh, e, r.d, 1, now_ms, r.elem);
+  if (at.ok || r.ok) sh.Touch(e, now_ms);
 }
 
 void Proxy::StickCountRequest(Session& s) noexcept {
@@ -551,7 +573,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
   if (r.arg >= nshards_) return;  // no such table here: nothing
   Shard& sh = shards_[r.arg];
   const uint64_t now_ms = tcp_->now_us() / 1000;
-  auto fill = [&](Entry* e, stick::StickRow* row) {
+  auto fill = [&](Entry* e, stick::StickRow* row, uint8_t* tail) {
     std::memset(row, 0, sizeof *row);
     std::memcpy(row->key, e->key(), sh.def().key_len);
     row->ref = (static_cast<uint64_t>(s_.worker) << 40) |
@@ -559,8 +581,12 @@ void Proxy::ServeStick(base::Request& r) noexcept {
     row->use = e->use;
     row->exp_ms = e->exp_ms > now_ms ? static_cast<uint32_t>(e->exp_ms - now_ms) : 0;
     for (size_t d = 0; d < stick::kDataTypes; ++d) {
-      if (sh.def().Stores(static_cast<Data>(d))) {
-        row->values[d] = ReadDatum(sh, e, static_cast<Data>(d), now_ms);
+      const auto data = static_cast<Data>(d);
+      if (!sh.def().Stores(data)) continue;
+      row->values[d] = ReadDatum(sh, e, data, now_ms);
+      for (uint32_t i = 1; i < sh.def().Elems(data); ++i, tail += 8) {  // arrays: the rest
+        const int64_t v = ReadDatum(sh, e, data, now_ms, i);
+        std::memcpy(tail, &v, 8);
       }
     }
   };
@@ -571,7 +597,9 @@ void Proxy::ServeStick(base::Request& r) noexcept {
     case base::Op::kStickDump: {
       // A slice: at most what the payload holds, from the pool index `cursor`, and at most
       // kStickScan slots looked at (a sparse pool costs no more per request than a full one).
-      const uint32_t room = r.capacity / sizeof(stick::StickRow);
+      const uint32_t stride =
+          static_cast<uint32_t>(sizeof(stick::StickRow)) + 8 * sh.def().ArrayTail();
+      const uint32_t room = r.capacity / stride;
       uint64_t i = r.cursor;
       const uint64_t stop = i + kStickScan;
       r.done = false;
@@ -579,11 +607,12 @@ void Proxy::ServeStick(base::Request& r) noexcept {
         Entry* e = sh.At(static_cast<uint32_t>(i));
         if (!e || e->pending || e->remote) continue;
         stick::StickRow row;
-        fill(e, &row);
-        std::memcpy(r.payload + r.count * sizeof row, &row, sizeof row);
+        uint8_t* at = r.payload + static_cast<size_t>(r.count) * stride;
+        fill(e, &row, at + sizeof row);
+        std::memcpy(at, &row, sizeof row);
         ++r.count;
       }
-      r.used = r.count * static_cast<uint32_t>(sizeof(stick::StickRow));
+      r.used = r.count * stride;
       r.cursor = i;
       r.done = i > sh.slots();
       return;
@@ -640,16 +669,20 @@ void Proxy::ServeStick(base::Request& r) noexcept {
   }
 }
 
-void Proxy::AddDatum(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms) noexcept {
+void Proxy::AddDatum(const Shard& sh, Entry* e, Data d, uint64_t n, uint64_t now_ms,
+                     uint32_t elem) noexcept {
   if (!sh.def().Stores(d)) return;
-  AddLocal(sh, e, d, n, now_ms);
-  if (e->remote) [[unlikely]] Forward(sh, e, stick::OpHow::kAdd, d, static_cast<int64_t>(n));
+  AddLocal(sh, e, d, n, now_ms, elem);
+  if (e->remote) [[unlikely]] {
+    Forward(sh, e, stick::OpHow::kAdd, d, static_cast<int64_t>(n), elem);
+  }
 }
 
-void Proxy::SetDatum(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms) noexcept {
+void Proxy::SetDatum(const Shard& sh, Entry* e, Data d, int64_t v, uint64_t now_ms,
+                     uint32_t elem) noexcept {
   if (!sh.def().Stores(d)) return;
-  SetLocal(sh, e, d, v, now_ms);
-  if (e->remote) [[unlikely]] Forward(sh, e, stick::OpHow::kSet, d, v);
+  SetLocal(sh, e, d, v, now_ms, elem);
+  if (e->remote) [[unlikely]] Forward(sh, e, stick::OpHow::kSet, d, v, elem);
 }
 
 // Keys another worker owns (docs/stick-tables.md, DESIGN.md section 8). The owner holds the
@@ -671,7 +704,8 @@ bool Proxy::StickSend(uint16_t worker, const stick::Msg& m) noexcept {
   return true;
 }
 
-void Proxy::Forward(const Shard& sh, Entry* e, stick::OpHow how, Data d, int64_t v) noexcept {
+void Proxy::Forward(const Shard& sh, Entry* e, stick::OpHow how, Data d, int64_t v,
+                    uint32_t elem) noexcept {
   if (out_e_ != e || out_msg_.nops == stick::kMaxMsgOps) {
     FlushStick();
     out_msg_.kind = stick::MsgKind::kOps;
@@ -683,7 +717,8 @@ void Proxy::Forward(const Shard& sh, Entry* e, stick::OpHow how, Data d, int64_t
     out_e_ = e;
     out_dst_ = StickOwner(sh, e->key());
   }
-  out_msg_.ops[out_msg_.nops++] = stick::MsgOp{static_cast<uint8_t>(d), how, v};
+  out_msg_.ops[out_msg_.nops++] =
+      stick::MsgOp{static_cast<uint8_t>(d), how, static_cast<uint8_t>(elem), v};
 }
 
 void Proxy::FlushStick() noexcept {
@@ -803,13 +838,14 @@ void Proxy::StickApply(const stick::Msg& m) noexcept {
   for (uint32_t i = 0; i < m.nops && i < stick::kMaxMsgOps; ++i) {
     const stick::MsgOp& op = m.ops[i];
     const auto d = static_cast<Data>(op.data);
-    const bool stored = op.data < stick::kDataTypes && sh.def().Stores(d);
+    const bool stored =
+        op.data < stick::kDataTypes && sh.def().Stores(d) && op.elem < sh.def().Elems(d);
     switch (op.how) {
       case stick::OpHow::kAdd:
-        if (stored) AddLocal(sh, e, d, static_cast<uint64_t>(op.value), now_ms);
+        if (stored) AddLocal(sh, e, d, static_cast<uint64_t>(op.value), now_ms, op.elem);
         break;
       case stick::OpHow::kSet:
-        if (stored) SetLocal(sh, e, d, op.value, now_ms);
+        if (stored) SetLocal(sh, e, d, op.value, now_ms, op.elem);
         break;
       case stick::OpHow::kConnCurDown:
         if (sh.def().Stores(Data::kConnCur)) ConnCurDown(sh, e);

@@ -105,6 +105,7 @@ struct StickRef {
   int32_t table = -1;          // a table index; -1: the tracked entry's own table
   uint8_t data = 0;            // stick::Data
   StickOp op = StickOp::kGet;
+  uint8_t elem = 0;            // an array's element (gpt(N), gpc(N), gpc_rate(N,P))
 };
 
 enum class Conv : uint8_t {
@@ -237,8 +238,9 @@ enum class Act : uint8_t {
   kCapture,  // http-request / http-response capture: `expr` into capture slot `var`
   kAuth,     // http-request auth: a 401 asking for Basic credentials in realm `name`
   kTrackSc,  // track-sc<status> <expr> [table <var>]
-  kScIncGpc,  // sc-inc-gpc0|1(<status>): Expr::stick names the datum
-  kScSetGpt0,  // sc-set-gpt0(<status>) <expr>
+  kScIncGpc,  // sc-inc-gpc0|1(<status>), sc-inc-gpc(<i>,<status>): Expr::stick names it
+  // sc-set-gpt0(<status>) <expr>; with var > 0, sc-set-gpt(<var - 1>,<status>) <expr>
+  kScSetGpt0,
 };
 
 enum class RedirectKind : uint8_t { kLocation, kPrefix, kScheme };

@@ -23,11 +23,42 @@ constexpr DataInfo kInfo[kDataTypes] = {
     {"bytes_out_rate", Kind::kFreq},  {"gpc1", Kind::kUint},
     {"gpc1_rate", Kind::kFreq},       {"server_key", Kind::kDict},
     {"http_fail_cnt", Kind::kUint},   {"http_fail_rate", Kind::kFreq},
+    {"gpt", Kind::kUint},             {"gpc", Kind::kUint},
+    {"gpc_rate", Kind::kFreq},
 };
 
 }  // namespace
 
 const DataInfo& Info(Data d) noexcept { return kInfo[static_cast<size_t>(d)]; }
+
+Slot Resolve(const TableDef& t, Data d, uint32_t elem) noexcept {
+  if (IsArray(d)) {
+    if (t.Stores(d) && elem < t.Elems(d)) return {d, static_cast<uint8_t>(elem), true};
+    return {d, 0, false};
+  }
+  if (t.Stores(d)) return {d, 0, true};
+  Data arr = Data::kCount;
+  uint32_t i = 0;
+  switch (d) {
+    case Data::kGpt0:
+      arr = Data::kGpt;
+      break;
+    case Data::kGpc0:
+    case Data::kGpc1:
+      arr = Data::kGpc;
+      i = d == Data::kGpc1;
+      break;
+    case Data::kGpc0Rate:
+    case Data::kGpc1Rate:
+      arr = Data::kGpcRate;
+      i = d == Data::kGpc1Rate;
+      break;
+    default:
+      return {d, 0, false};
+  }
+  if (t.Stores(arr) && i < t.Elems(arr)) return {arr, static_cast<uint8_t>(i), true};
+  return {d, 0, false};
+}
 
 Data DataByName(std::string_view name) noexcept {
   for (size_t i = 0; i < kDataTypes; ++i) {

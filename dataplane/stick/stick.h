@@ -43,9 +43,17 @@ enum class Data : uint8_t {
   kServerKey,  // the server's name (a dictionary entry in HAProxy): its index + 1, 0 for none
   kHttpFailCnt,
   kHttpFailRate,
+  // Arrays (`store gpt(N)`, `gpc(N)`, `gpc_rate(N,P)`, N from 1 to 100): `show table`
+  // writes their elements last, as gpt0.. gpc0.. gpc0_rate(P)..; the legacy gpt0, gpc0,
+  // gpc1 and their rates fall back to elements 0 and 1 when only the array is stored.
+  kGpt,
+  kGpc,
+  kGpcRate,
   kCount,
 };
 inline constexpr size_t kDataTypes = static_cast<size_t>(Data::kCount);
+inline constexpr uint32_t kMaxArray = 100;  // elements of gpt(N), gpc(N), gpc_rate(N,P)
+inline bool IsArray(Data d) noexcept { return d >= Data::kGpt && d < Data::kCount; }
 
 // The name `store` and `data.<name>` use; whether it is a rate (takes a period) and how it
 // is stored (a 32-bit integer, a 64-bit one, a frequency counter).
@@ -84,15 +92,38 @@ struct TableDef {
   uint32_t expire_ms = 0;  // 0: entries never expire (they are purged when the table is full)
   bool nopurge = false;
   bool srvkey_addr = false;  // server_key names a server by its address:port (else its name)
-  int16_t off[kDataTypes];       // bytes into the entry's data; -1: not stored
+  int16_t off[kDataTypes];       // bytes into the entry's data (an array: element 0); -1: none
   uint32_t period[kDataTypes];  // rates: the period in ms
+  uint8_t elems[kDataTypes];    // an array's elements (1 for the others)
   uint32_t data_bytes = 0;
   TableDef() {
     for (auto& o : off) o = -1;
     for (auto& p : period) p = 0;
+    for (auto& n : elems) n = 1;
   }
   bool Stores(Data d) const noexcept { return off[static_cast<size_t>(d)] >= 0; }
+  uint32_t Elems(Data d) const noexcept { return elems[static_cast<size_t>(d)]; }
+  // Elements of the arrays stored past their element 0 (a `show table` row carries them
+  // after StickRow).
+  uint32_t ArrayTail() const noexcept {
+    uint32_t n = 0;
+    for (Data d : {Data::kGpt, Data::kGpc, Data::kGpcRate}) {
+      if (Stores(d)) n += Elems(d) - 1;
+    }
+    return n;
+  }
 };
+
+// Where datum `d` (element `elem` of an array) of a table lives: itself, or for gpt0, gpc0,
+// gpc1 and their rates when only the array is stored, the array's element 0 or 1 (HAProxy
+// 2.6). `ok` false: the table stores neither.
+struct Slot {
+  Data d;
+  uint8_t elem;
+  bool ok;
+};
+Slot Resolve(const TableDef& t, Data d, uint32_t elem) noexcept;
+inline uint32_t ElemBytes(Data d) noexcept;
 
 // The snapshot part "stick": every table, by index (a proxy's table has the proxy's name).
 struct StickSnap : snapshot::Part {
@@ -105,7 +136,8 @@ struct StickSnap : snapshot::Part {
   }
 };
 
-// What the control plane and a worker exchange for `show|set|clear table`.
+// What the control plane and a worker exchange for `show|set|clear table`: a row, then
+// (TableDef::ArrayTail) int64_t values of the arrays' elements past 0, in type order.
 struct StickRow {
   alignas(8) uint8_t key[kMaxKeyBytes];
   uint64_t ref;     // the entry's reference (worker and pool index), printed as a pointer
@@ -185,6 +217,7 @@ enum class OpHow : uint8_t { kAdd, kSet, kConnCurDown, kUse, kUnuse, kRaw, kTouc
 struct MsgOp {
   uint8_t data;
   OpHow how;
+  uint8_t elem;  // an array's element
   int64_t value;
 };
 inline constexpr uint32_t kMaxMsgOps = kMsgData / sizeof(MsgOp);
@@ -236,10 +269,10 @@ class Shard {
   // True when it was removed.
   bool Expire(Entry* e, uint64_t now_ms) noexcept;
 
-  // Where datum `d` of `e` is (the table stores it).
-  uint8_t* DataOf(Entry* e, Data d) const noexcept {
+  // Where datum `d` (an array's element `elem`) of `e` is (the table stores it).
+  uint8_t* DataOf(Entry* e, Data d, uint32_t elem = 0) const noexcept {
     return reinterpret_cast<uint8_t*>(e) + data_at_ +
-           static_cast<uint32_t>(def_.off[static_cast<size_t>(d)]);
+           static_cast<uint32_t>(def_.off[static_cast<size_t>(d)]) + elem * ElemBytes(d);
   }
   // The entry's whole data (def().data_bytes), as a stick::Msg carries it.
   uint8_t* DataBlock(Entry* e) const noexcept { return reinterpret_cast<uint8_t*>(e) + data_at_; }
@@ -275,5 +308,10 @@ class Shard {
   uint32_t lru_head_ = UINT32_MAX, lru_tail_ = UINT32_MAX;
   uint64_t purged_ = 0, full_ = 0;
 };
+
+inline uint32_t ElemBytes(Data d) noexcept {
+  const Kind k = Info(d).kind;
+  return k == Kind::kFreq ? sizeof(FreqCtr) : k == Kind::kUll ? 8 : 4;
+}
 
 }  // namespace sluice::stick

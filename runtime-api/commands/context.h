@@ -107,13 +107,16 @@ class PatternControl {
 // Stick tables (`show|set|clear table`, docs/stick-tables.md). Types and data are given by
 // HAProxy's names and numbers (the data type's position in HAProxy's list).
 struct StickColumn {
-  std::string name;         // "http_req_rate"
-  uint8_t data = 0;         // its number
+  std::string name;         // "http_req_rate"; an array's element "gpc1", "gpc1_rate"
+  std::string type;         // what `data.<type>` names it ("gpc" for gpc0; "" past element 0)
+  uint8_t data = 0;         // its number (kNoData past an array's element 0)
   uint32_t period_ms = 0;   // rates: printed "name(period)"
   bool is_signed = false;   // server_id
   // server_key: the servers' names, a value v > 0 printed as names[v - 1] (0: "-").
   std::vector<std::string> names;
+  bool dict = false;  // server_key: printed by `names`, even when there are none
 };
+inline constexpr uint8_t kNoData = 255;
 struct StickTableView {
   std::string name, type;  // "fe_main", "ip"
   uint64_t size = 0;

@@ -35,7 +35,7 @@ int FindTable(StickControl* st, std::string_view name) {
 const StickColumn* Column(const StickTableView& t, std::string_view name) {
   if (name == "server_name") name = "server_key";  // HAProxy's old name, still taken
   for (const StickColumn& c : t.columns) {
-    if (c.name == name) return &c;
+    if (c.type == name) return &c;
   }
   return nullptr;
 }
@@ -46,7 +46,7 @@ constexpr std::string_view kDataNames[] = {
     "conn_rate",     "conn_cur",      "sess_cnt",     "sess_rate",     "http_req_cnt",
     "http_req_rate", "http_err_cnt",  "http_err_rate", "bytes_in_cnt", "bytes_in_rate",
     "bytes_out_cnt", "bytes_out_rate", "gpc1",         "gpc1_rate",     "server_key",
-    "http_fail_cnt", "http_fail_rate"};
+    "http_fail_cnt", "http_fail_rate", "gpt",          "gpc",           "gpc_rate"};
 bool KnownData(std::string_view name) {
   if (name == "server_name") return true;
   return std::find(std::begin(kDataNames), std::end(kDataNames), name) != std::end(kDataNames);
@@ -395,7 +395,7 @@ class TableDump final : public Dump {
       line += " " + col.name;
       if (col.period_ms) line += "(" + std::to_string(col.period_ms) + ")";
       line += "=";
-      if (!col.names.empty()) {
+      if (col.dict || !col.names.empty()) {
         line += v > 0 && static_cast<size_t>(v) <= col.names.size()
                     ? col.names[static_cast<size_t>(v - 1)]
                     : std::string("-");

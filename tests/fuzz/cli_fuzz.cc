@@ -50,10 +50,12 @@ class FuzzStick final : public StickControl {
       t.type = type;
       t.size = 100;
       t.key_len = len;
-      t.columns = {{"server_id", 0, 0, true, {}},
-                   {"gpt0", 1, 0, false, {}},
-                   {"http_req_rate", 10, 10000, false, {}},
-                   {"server_key", 19, 0, false, {"s1", "s2"}}};
+      t.columns = {{"server_id", "server_id", 0, 0, true, {}, false},
+                   {"gpt0", "gpt0", 1, 0, false, {}, false},
+                   {"http_req_rate", "http_req_rate", 10, 10000, false, {}, false},
+                   {"server_key", "server_key", 19, 0, false, {"s1", "s2"}, true},
+                   {"gpc0", "gpc", 23, 0, false, {}, false},
+                   {"gpc1", "", 255, 0, false, {}, false}};
       tables_.push_back(std::move(t));
     }
   }

@@ -46,7 +46,7 @@ class FakeStick : public StickControl {
     t.type = "integer";
     t.size = 1 << 20;
     t.key_len = 4;
-    t.columns = {{"gpc0", 2, 0, false, {}}};
+    t.columns = {{"gpc0", "gpc0", 2, 0, false, {}, false}};
     views_.push_back(t);
   }
   const std::vector<StickTableView>& Tables() override { return views_; }

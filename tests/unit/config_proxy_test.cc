@@ -1532,12 +1532,65 @@ TEST(ConfigStickTable, AlertsAsHaproxy) {
        "stick-table: missing closing parenthesis after store option 'http_req_rate'."},
       {"stick-table type ip size 1 srvkey foo", "stick-table : unknown server key type 'foo'."},
       {"stick-table type ip size 1 srvkey", "stick-table : unknown server key type ''."},
+      // Arrays (haproxy 2.6.12 -c on the same lines).
+      {"stick-table type ip size 1 store gpc(0)",
+       "stick-table: array size is out of allowed range (1-100) for store option 'gpc'."},
+      {"stick-table type ip size 1 store gpc(101)",
+       "stick-table: array size is out of allowed range (1-100) for store option 'gpc'."},
+      {"stick-table type ip size 1 store gpt(101)",
+       "stick-table: array size is out of allowed range (1-100) for store option 'gpt'."},
+      {"stick-table type ip size 1 store gpc_rate(101,10s)",
+       "stick-table: array size is out of allowed range (1-100) for store option 'gpc_rate'."},
+      {"stick-table type ip size 1 store gpc",
+       "stick-table: missing argument to store option 'gpc'."},
+      {"stick-table type ip size 1 store gpc()",
+       "stick-table: array size is out of allowed range (1-100) for store option 'gpc'."},
+      {"stick-table type ip size 1 store gpc(abc)",
+       "stick-table: array size is out of allowed range (1-100) for store option 'gpc'."},
+      {"stick-table type ip size 1 store gpc(-1)",
+       "stick-table: array size is out of allowed range (1-100) for store option 'gpc'."},
+      {"stick-table type ip size 1 store gpc(2",
+       "stick-table: missing closing parenthesis after store option 'gpc'."},
+      {"stick-table type ip size 1 store gpc(2,10s)",
+       "stick-table: unexpected argument to store option 'gpc'."},
+      {"stick-table type ip size 1 store gpc_rate(2)",
+       "stick-table: missing argument to store option 'gpc_rate'."},
+      {"stick-table type ip size 1 store gpc_rate(10s)",
+       "stick-table: missing argument to store option 'gpc_rate'."},
+      {"stick-table type ip size 1 store gpc_rate(2,abc)",
+       "stick-table: error when processing store option 'gpc_rate'."},
+      {"stick-table type ip size 1 store gpt(3),gpt0",
+       "stick-table: simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as "
+       "'gpt' overrides 'gpt0'."},
+      {"stick-table type ip size 1 store gpc(3),gpc1",
+       "stick-table: simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not "
+       "permitted as 'gpc' overrides 'gpc[0/1]'."},
+      {"stick-table type ip size 1 store gpc_rate(3,10s),gpc0_rate(10s)",
+       "stick-table: simultaneous usage of 'gpc_rate' and 'gpc[0/1]_rate' in a same table is "
+       "not permitted as 'gpc_rate' overrides 'gpc[0/1]_rate'."},
   };
   for (const auto& [line, message] : cases) {
     ExpectAlert(WithFrontendLine(line), 12, "stick-table", message);
   }
   ExpectWarning(WithFrontendLine("stick-table type ip size 1 store gpt0,gpt0"), 12, "stick-table",
                 "stick-table: store option 'gpt0' already enabled, ignored.");
+  ExpectWarning(WithFrontendLine("stick-table type ip size 1 store gpc(3),gpc(2)"), 12,
+                "stick-table", "stick-table: store option 'gpc' already enabled, ignored.");
+  for (const char* ok : {"store gpc(100)", "store gpt(100)", "store gpc_rate(100,10s)",
+                         "store gpc(3),gpc0_rate(10s)", "store gpc_rate(3,10s),gpc1"}) {
+    const ParseOutcome a = Parse(WithFrontendLine(std::string("stick-table type ip size 1 ") + ok));
+    EXPECT_FALSE(a.HasErrors()) << ok << Dump(a);
+  }
+  {
+    const ParseOutcome a =
+        Parse(WithFrontendLine("stick-table type ip size 1 store gpc_rate(7,2s),gpt(4)"));
+    ASSERT_FALSE(a.HasErrors()) << Dump(a);
+    const StickTableConfig& t = *a.config.proxies[0].stick_table;
+    ASSERT_EQ(t.store.size(), 2u);
+    EXPECT_EQ(t.store[0].elems, 7u);
+    EXPECT_EQ(t.store[0].period_ms, 2000u);
+    EXPECT_EQ(t.store[1].elems, 4u);
+  }
   const ParseOutcome o = Parse(WithFrontendLine(
       "stick-table type string len 8 size 10k expire 1m nopurge srvkey addr store gpc0 store "
       "conn_rate(3s)"));

@@ -322,6 +322,77 @@ TEST(RulesCompile, StickingRules) {
   EXPECT_EQ(OnlyAlert(none, &line), "Proxy 'be': unable to find stick-table 'be'.");
 }
 
+// gpt(N) / gpc(N) actions and fetches: HAProxy 2.6.12's texts for bad ones (its `-c` on the
+// same lines), and what the good ones compile to.
+TEST(RulesCompile, ArrayActionsAndFetches) {
+  auto compile = [](const std::string& rule) {
+    return CompileText("frontend fe\n    bind 10.0.0.1:80\n"
+                       "    stick-table type ip size 1k store gpc(3),gpt(2),gpc_rate(2,10s)\n"
+                       "    http-request track-sc0 src\n    " + rule +
+                       "\n    default_backend be\nbackend be\n    server s 10.0.0.2:80\n");
+  };
+  struct Case {
+    const char* rule;
+    const char* want;
+  } bad[] = {
+      {"http-request sc-inc-gpc(1)",
+       "Missing gpc ID 'sc-inc-gpc(1)'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)."},
+      {"http-request sc-inc-gpc",
+       "invalid gpc ID 'sc-inc-gpc'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)."},
+      {"http-request sc-inc-gpc(1,3)",
+       "invalid stick table track ID 'sc-inc-gpc(1,3)'. The max allowed ID is 2."},
+      {"http-request sc-inc-gpc(1,0,1)",
+       "invalid stick table track ID 'sc-inc-gpc(1,0,1)'. Expects sc-inc-gpc(<GPC ID>,<Track "
+       "ID>)."},
+      {"http-request sc-inc-gpc(a,0)",
+       "Missing gpc ID 'sc-inc-gpc(a,0)'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)."},
+      {"http-request sc-set-gpt(1) 7",
+       "Missing gpt ID 'sc-set-gpt(1)'. Expects sc-set-gpt(<GPT ID>,<Track ID>)."},
+      {"http-request return lf-string %[sc_get_gpc(1)]",
+       "fetch method 'sc_get_gpc' : missing arguments (got 1/2), type 'integer' expected."},
+      {"http-request return lf-string %[src_get_gpc(1)]",
+       "fetch method 'src_get_gpc' : missing arguments (got 1/2), type 'table' expected."},
+      {"http-request return lf-string %[sc0_get_gpc(1)]", "unknown fetch method 'sc0_get_gpc'"},
+      {"http-request return lf-string %[src,table_gpt(fe)]",
+       "invalid arg 1 in converter 'table_gpt' : failed to parse 'fe' as type 'integer' at "
+       "position 1"},
+  };
+  for (const Case& c : bad) {
+    const Out e = compile(c.rule);
+    int line = 0;
+    const std::string got = OnlyAlert(e, &line);
+    EXPECT_NE(got.find(c.want), std::string::npos) << c.rule << ": " << got;
+  }
+  // Indexes past the arrays (5, 100, 101) and no value are taken, as HAProxy takes them.
+  const Out o = compile(
+      "http-request sc-inc-gpc(101,0)\n    http-request sc-set-gpt(1,0)\n"
+      "    http-request sc-set-gpt(5,2) req.hdr(x)\n    http-request sc-set-gpt0(0)\n"
+      "    http-request set-var(txn.a) sc_get_gpc(100,1,fe)\n"
+      "    http-request set-var(txn.b) src,table_gpc_rate(1)");
+  for (const auto& d : o.diags) ADD_FAILURE() << d.message;
+  const auto& rules = o.rules.snap->frontends.at(0).http_req;
+  ASSERT_EQ(rules.size(), 7u);
+  EXPECT_EQ(rules[1].act, rules::Act::kScIncGpc);
+  EXPECT_EQ(rules[1].expr.stick.data, static_cast<uint8_t>(stick::Data::kGpc));
+  EXPECT_EQ(rules[1].expr.stick.elem, 101);
+  EXPECT_EQ(rules[2].act, rules::Act::kScSetGpt0);
+  EXPECT_EQ(rules[2].var, 2u);  // element 1
+  EXPECT_EQ(rules[3].var, 6u);
+  EXPECT_EQ(rules[3].status, 2);
+  EXPECT_EQ(rules[4].var, 0u);  // gpt0
+  const stick::TableDef& t = o.rules.stick->tables[0];
+  EXPECT_EQ(t.Elems(stick::Data::kGpc), 3u);
+  EXPECT_EQ(t.Elems(stick::Data::kGpt), 2u);
+  EXPECT_EQ(t.Elems(stick::Data::kGpcRate), 2u);
+  EXPECT_EQ(t.period[static_cast<size_t>(stick::Data::kGpcRate)], 10000u);
+  EXPECT_EQ(t.ArrayTail(), 4u);
+  // gpc0 and gpc1 fall back to the array's elements; gpt1 does not exist as a legacy type.
+  EXPECT_EQ(stick::Resolve(t, stick::Data::kGpc1, 0).d, stick::Data::kGpc);
+  EXPECT_EQ(stick::Resolve(t, stick::Data::kGpc1, 0).elem, 1);
+  EXPECT_TRUE(stick::Resolve(t, stick::Data::kGpc1Rate, 0).ok);
+  EXPECT_FALSE(stick::Resolve(t, stick::Data::kGpc, 3).ok);
+}
+
 TEST(RulesCompile, UseBackendModesMustAgree) {
   const Out o = CompileText(
       "frontend fe\n    bind 10.0.0.1:80\n    use_backend bt if TRUE\n    default_backend bh\n"
