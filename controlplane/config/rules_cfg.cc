@@ -73,6 +73,13 @@ void Stick(ParseContext& ctx, const KeywordRow&, const Args& args) {
   Keep(ctx, args);
 }
 
+// force-persist|ignore-persist if|unless <cond>: a backend's (compiled with the rules).
+void Persist(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (RefuseInDefaults(ctx)) return;
+  if (!HasBackend(ctx)) return;
+  Keep(ctx, args);
+}
+
 void UseBackend(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (RefuseInDefaults(ctx)) return;
   if (!HasFrontend(ctx)) return;
@@ -140,6 +147,8 @@ constexpr KeywordRow kRulesKeywords[] = {
      "'connection', 'session' or 'content' and an action", ""},
     {"use_backend", Match::kExact, &UseBackend, 1, -1, "a backend name", ""},
     {"stick", Match::kExact, &Stick, 0, -1, "", ""},
+    {"force-persist", Match::kExact, &Persist, 0, -1, "", ""},
+    {"ignore-persist", Match::kExact, &Persist, 0, -1, "", ""},
     {"capture", Match::kExact, &Capture, 1, -1, "'cookie' or 'request header' or 'response header'",
      ""},
     {"declare", Match::kExact, &Declare, 1, -1, "a declaration type", ""},

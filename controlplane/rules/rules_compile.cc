@@ -992,6 +992,20 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
         }
         const bool response = r->kind == rules::StickRuleKind::kStoreResponse;
         (response ? be->stick_res : be->stick_req).push_back(std::move(*r));
+      } else if (kw == "force-persist" || kw == "ignore-persist") {
+        if (!be) continue;  // a frontend's: ignored with a warning by the parser
+        const auto& w = line.args;
+        rules::PersistRule r;
+        r.force = kw == "force-persist";
+        if (w.size() < 2 || (w[1] != "if" && w[1] != "unless")) {
+          x.Alert("'" + kw + "' requires either 'if' or 'unless' followed by a condition.");
+          continue;
+        }
+        if (auto ok = c.ParseCond(w, 1, &r.cond); !ok) {
+          x.Alert("error detected while parsing a '" + kw + "' rule : " + Period(ok.error()));
+          continue;
+        }
+        be->persist.push_back(std::move(r));
       } else if (kw == "use_backend") {
         if (!fe) continue;
         const auto& w = line.args;

@@ -216,6 +216,7 @@ class Proxy {
     // store rules keep for the server once it answers (each held: use counts it).
     uint32_t stick_srv = kNoServer;
     bool stuck = false;
+    bool force_persist = false;  // a force-persist rule matched: a stuck server even if down
     uint8_t nstores = 0;
     struct StickStore {
       stick::Entry* e;

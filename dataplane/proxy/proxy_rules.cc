@@ -258,6 +258,15 @@ void Proxy::StickingRules(uint32_t si, bool response) noexcept {
     c.res_head = scratch_;
     c.res = head_;
   }
+  // force-persist / ignore-persist: the first whose condition holds (HAProxy evaluates them
+  // once the backend is known).
+  if (!response) {
+    for (const rules::PersistRule& p : be.persist) {
+      if (!rules::EvalCond(p.cond, c)) continue;
+      t.force_persist = p.force;
+      break;
+    }
+  }
   // Stores already kept before these rules (the request's, for store-response rules).
   const uint32_t before = t.nstores;
   for (const rules::StickRule& r : list) {

@@ -471,7 +471,8 @@ void Proxy::StickRuleKey(Stream& t, const rules::StickRule& r, const rules::Samp
       // The first match assigns the server (HAProxy's SF_ASSIGNED); every match touches.
       if (t.stick_srv == kNoServer) {
         const uint32_t srv = StoredServer(sh, e, t.backend);
-        if (srv != kNoServer && (cfg_->servers[srv].persist || cfg_->backends[t.backend].persist)) {
+        if (srv != kNoServer && (cfg_->servers[srv].persist ||
+                                 cfg_->backends[t.backend].persist || t.force_persist)) {
           t.stick_srv = srv;
         }
       }
@@ -523,7 +524,7 @@ uint32_t Proxy::StoredServer(const Shard& sh, Entry* e, uint32_t backend) const 
 
 uint32_t Proxy::StuckServer(const Stream& t) const noexcept {
   const ServerSnap& sv = cfg_->servers[t.stick_srv];
-  if (!sv.persist && !cfg_->backends[t.backend].persist) return kNoServer;
+  if (!sv.persist && !cfg_->backends[t.backend].persist && !t.force_persist) return kNoServer;
   if (sv.maxconn && s_.stats->servers[t.stick_srv].cur.Get() >= sv.maxconn) return kNoServer;
   return t.stick_srv;
 }

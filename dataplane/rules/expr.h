@@ -290,12 +290,20 @@ struct StickRule {
   bool Stores() const noexcept { return kind != StickRuleKind::kMatch; }
 };
 
+// force-persist / ignore-persist if|unless <cond>: a backend's, the first that matches
+// applies (ignore-persist changes nothing for sticking rules, as in HAProxy 2.6.12).
+struct PersistRule {
+  bool force = false;
+  Cond cond;
+};
+
 struct ProxyRules {
   // tcp-request connection, session and content; http-request, http-response.
   std::vector<Rule> tcp_conn, tcp_sess, tcp_content, http_req, http_res;  // slow path: compiled
   // A backend's sticking rules: match, on and store-request (run once the backend is
   // chosen), store-response (run on the response).
   std::vector<StickRule> stick_req, stick_res;  // slow path: compiled
+  std::vector<PersistRule> persist;              // slow path: compiled
   std::vector<CaptureSlot> req_caps, res_caps;                  // slow path: compiled
   std::vector<UseBackend> use_backend;                          // slow path: compiled
   std::vector<LogFmt> log_exprs;  // slow path: the `%[...]` of the log-format, in order

@@ -84,6 +84,30 @@ def test_stick_on_src_follows_server_state(sticky_tb):
         admin_cli(f"set server be_sticky/{other} state ready")
 
 
+def test_force_persist_keeps_a_server_in_maintenance(sticky_tb):
+    """be_sticky's `force-persist if { path_beg /force }`: a request that matches still goes
+    to the stuck server in maintenance; `ignore-persist` changes nothing for sticking rules
+    (haproxy 2.6.12 sends /ign to the other server, as it would without the rule, and the
+    store then names that one)."""
+    def server_for(path):
+        p = curl("-s", "-o", "/dev/null", "-D", "-", f"http://{VIP}:8082{path}")
+        assert p.returncode == 0, p.stderr
+        return re.search(r"^x-server: (\S+)\r?$", p.stdout, re.I | re.M).group(1)
+
+    admin_cli("clear table be_sticky")
+    first = server_of()
+    other = "s2" if first == "s1" else "s1"
+    assert admin_cli(f"set server be_sticky/{first} state maint") == "\n"
+    try:
+        assert [server_for("/force/a") for _ in range(2)] == [first] * 2
+        assert rows("be_sticky")[CLIENT].group(5) == first
+        assert server_for("/ign/a") == other
+        assert rows("be_sticky")[CLIENT].group(5) == other
+        assert server_for("/force/a") == other  # the entry names the other one now
+    finally:
+        admin_cli(f"set server be_sticky/{first} state ready")
+
+
 def test_set_table_moves_a_client(sticky_tb):
     admin_cli("clear table be_sticky")
     # An entry made by hand names a server by id (server_key "-"): requests follow it, and

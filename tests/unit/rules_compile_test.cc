@@ -261,12 +261,16 @@ TEST(RulesCompile, StickingRules) {
       "    stick on src if { path /a }\n"
       "    stick store-request req.hdr(x-user) table other\n"
       "    stick store-response res.hdr(x-srv) table other\n"
+      "    force-persist if { path /f }\n    ignore-persist unless { path /f }\n"
       "    server s 10.0.0.2:80\n"
       "backend other\n    stick-table type string len 32 size 10k\n"
       "backend looked\n    stick-table type ip size 10\n"
       "    server t 10.0.0.2:80\n");
   for (const auto& d : o.diags) ADD_FAILURE() << d.message;
   const rules::ProxyRules& be = o.rules.snap->backends.at(0);
+  ASSERT_EQ(be.persist.size(), 2u);
+  EXPECT_TRUE(be.persist[0].force);
+  EXPECT_FALSE(be.persist[1].force);
   ASSERT_EQ(be.stick_req.size(), 3u);
   ASSERT_EQ(be.stick_res.size(), 1u);
   EXPECT_EQ(be.stick_req[0].kind, rules::StickRuleKind::kMatch);
@@ -304,6 +308,12 @@ TEST(RulesCompile, StickingRules) {
       {"stick store-response req.hdr(x)",
        "'stick': fetch method 'req.hdr' extracts information from 'HTTP request headers', "
        "none of which is available for 'store-response'."},
+      {"force-persist",
+       "'force-persist' requires either 'if' or 'unless' followed by a condition."},
+      {"ignore-persist foo",
+       "'ignore-persist' requires either 'if' or 'unless' followed by a condition."},
+      {"force-persist if TRUE junk",
+       "error detected while parsing a 'force-persist' rule : no such ACL : 'junk'."},
   };
   for (const Case& c : cases) {
     const Out e = CompileText(
