@@ -159,6 +159,9 @@ void Proxy::SetConfig(const ProxyConfigSnap* cfg, const ListenerSnap* listeners,
     cfg_generation_ = cfg->generation;
     balancer_.Reset();
     for (uint32_t b = 0; b < cfg->backends.size() && b < kMaxBackends; ++b) ServeQueue(b);
+    for (uint32_t v = 0; v < cfg->servers.size() && v < kMaxServers; ++v) {
+      if (srv_queues_[v].len) ServeServerQueue(v);
+    }
   }
   if (listeners->generation != listeners_generation_) {
     listeners_generation_ = listeners->generation;
@@ -340,10 +343,16 @@ void Proxy::Dispatch(uint32_t si) noexcept {
   bool full = false;
   Stream& t = sessions_[si].strm;
   if (t.stick_srv != kNoServer) [[unlikely]] {  // a stick match's server, when it may serve
-    const uint32_t stuck = StuckServer(t);
+    bool stuck_full = false;
+    const uint32_t stuck = StuckServer(t, &stuck_full);
     if (stuck != kNoServer) {
       t.stuck = true;
       if (!ConnectTo(si, stuck)) ConnectFailed(si, false);
+      return;
+    }
+    if (stuck_full) {  // HAProxy queues it on that server, not on the backend
+      t.srv_queued = true;
+      Enqueue(si);
       return;
     }
   }
@@ -432,6 +441,7 @@ void Proxy::ReleaseServer(uint32_t si) noexcept {
   if (!s.strm.holds_slot) return;
   s.strm.holds_slot = false;
   s_.stats->servers[s.strm.server].cur.Sub();
+  if (srv_queues_[s.strm.server].len) ServeServerQueue(s.strm.server);
   ServeQueue(s.strm.backend);
 }
 
@@ -474,7 +484,7 @@ void Proxy::ConnectFailed(uint32_t si, bool timeout) noexcept {
 
 void Proxy::Enqueue(uint32_t si) noexcept {
   Session& s = sessions_[si];
-  Queue& q = queues_[s.strm.backend];
+  Queue& q = s.strm.srv_queued ? srv_queues_[s.strm.stick_srv] : queues_[s.strm.backend];
   s.strm.phase = Phase::kQueued;
   s.strm.queue_us = tcp_->now_us();
   s.strm.queue_next = UINT32_MAX;
@@ -485,16 +495,22 @@ void Proxy::Enqueue(uint32_t si) noexcept {
   }
   q.tail = si;
   ++q.len;
-  BackendStats& bs = s_.stats->backends[s.strm.backend];
-  bs.qcur.Add();
-  bs.qmax.Max(bs.qcur.Get());
+  if (s.strm.srv_queued) {
+    ServerStats& ss = s_.stats->servers[s.strm.stick_srv];
+    ss.qcur.Add();
+    ss.qmax.Max(ss.qcur.Get());
+  } else {
+    BackendStats& bs = s_.stats->backends[s.strm.backend];
+    bs.qcur.Add();
+    bs.qmax.Max(bs.qcur.Get());
+  }
   ArmSessionTimer(si);
 }
 
 void Proxy::Unqueue(uint32_t si) noexcept {
   Session& s = sessions_[si];
   if (s.strm.phase != Phase::kQueued) return;
-  Queue& q = queues_[s.strm.backend];
+  Queue& q = s.strm.srv_queued ? srv_queues_[s.strm.stick_srv] : queues_[s.strm.backend];
   uint32_t prev = UINT32_MAX;
   for (uint32_t i = q.head; i != UINT32_MAX; prev = i, i = sessions_[i].strm.queue_next) {
     if (i != si) continue;
@@ -509,9 +525,36 @@ void Proxy::Unqueue(uint32_t si) noexcept {
   }
   s.strm.queue_next = UINT32_MAX;
   s.strm.phase = Phase::kConnecting;
+  const uint64_t waited_ms = (tcp_->now_us() - s.strm.queue_us) / 1000;
+  if (s.strm.srv_queued) {
+    s_.stats->servers[s.strm.stick_srv].qcur.Sub();
+    s_.stats->servers[s.strm.stick_srv].qtime_ms_sum.Add(waited_ms);
+    s.strm.srv_queued = false;
+    return;
+  }
   BackendStats& bs = s_.stats->backends[s.strm.backend];
   bs.qcur.Sub();
-  bs.qtime_ms_sum.Add((tcp_->now_us() - s.strm.queue_us) / 1000);
+  bs.qtime_ms_sum.Add(waited_ms);
+}
+
+void Proxy::ServeServerQueue(uint32_t server) noexcept {
+  if (!cfg_ || server >= kMaxServers) return;
+  Queue& q = srv_queues_[server];
+  while (q.head != UINT32_MAX) {
+    const uint32_t si = q.head;
+    Stream& t = sessions_[si].strm;
+    bool full = false;
+    const uint32_t stuck = StuckServer(t, &full);
+    if (full) return;  // still no free slot: wait, in order
+    Unqueue(si);
+    if (stuck != kNoServer) {
+      t.stuck = true;
+      if (!ConnectTo(si, stuck)) ConnectFailed(si, false);
+      continue;
+    }
+    t.stick_srv = kNoServer;  // the server may not take it any more: the balancer's choice
+    Dispatch(si);
+  }
 }
 
 void Proxy::ServeQueue(uint32_t backend) noexcept {

@@ -217,6 +217,7 @@ class Proxy {
     uint32_t stick_srv = kNoServer;
     bool stuck = false;
     bool force_persist = false;  // a force-persist rule matched: a stuck server even if down
+    bool srv_queued = false;     // queued on its stuck server (full), not on the backend
     uint8_t nstores = 0;
     struct StickStore {
       stick::Entry* e;
@@ -283,6 +284,9 @@ class Proxy {
   void Enqueue(uint32_t si) noexcept;
   void Unqueue(uint32_t si) noexcept;
   void ServeQueue(uint32_t backend) noexcept;
+  // The streams queued on `server` (stuck to it), while it has free slots; one that may not
+  // use it any more (down, in maintenance) goes to the balancer.
+  void ServeServerQueue(uint32_t server) noexcept;
   void ReleaseServer(uint32_t si) noexcept;
   // The TCP-mode stream analyzer once the request analyzers are done: forwards what waits in
   // one direction, byte for byte, and passes a half-close on (HAProxy's tcp mode forwards
@@ -471,8 +475,9 @@ class Proxy {
   // The server of `backend` an entry names (its server_key, else its server_id), or kNoServer.
   uint32_t StoredServer(const stick::Shard& sh, stick::Entry* e, uint32_t backend) const noexcept;
   // The server a stick match found, when it may take the stream now (up or draining, or
-  // `option persist`; a free slot); kNoServer otherwise.
-  uint32_t StuckServer(const Stream& t) const noexcept;
+  // `option persist`, or force-persist; a free slot, and no stream queued on it before);
+  // kNoServer otherwise, with `full` set when only a slot is missing.
+  uint32_t StuckServer(const Stream& t, bool* full) const noexcept;
   // The response starts (TCP: the server connection is up; HTTP: a final head): the
   // backend's store-response rules, then the commit of every store.
   void StickOnResponse(uint32_t si) noexcept;
@@ -495,6 +500,7 @@ class Proxy {
   uint32_t* free_ = nullptr;  // stack of free session indices
   uint32_t nfree_ = 0;
   Queue queues_[kMaxBackends];
+  Queue srv_queues_[kMaxServers];  // streams a stick match sent to a full server (HAProxy's)
   Balancer balancer_;
   base::Timers* wheel_ = nullptr;  // the worker's
   bool listening_[tcp::kMaxListeners] = {};

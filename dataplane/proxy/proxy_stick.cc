@@ -522,10 +522,17 @@ uint32_t Proxy::StoredServer(const Shard& sh, Entry* e, uint32_t backend) const 
   return kNoServer;
 }
 
-uint32_t Proxy::StuckServer(const Stream& t) const noexcept {
+uint32_t Proxy::StuckServer(const Stream& t, bool* full) const noexcept {
+  *full = false;
   const ServerSnap& sv = cfg_->servers[t.stick_srv];
   if (!sv.persist && !cfg_->backends[t.backend].persist && !t.force_persist) return kNoServer;
-  if (sv.maxconn && s_.stats->servers[t.stick_srv].cur.Get() >= sv.maxconn) return kNoServer;
+  // At its maxconn, or with streams already waiting for it: the stream queues on the server
+  // (HAProxy's pendconn on the server), behind them.
+  if (sv.maxconn && (s_.stats->servers[t.stick_srv].cur.Get() >= sv.maxconn ||
+                     (!t.srv_queued && srv_queues_[t.stick_srv].len))) {
+    *full = true;
+    return kNoServer;
+  }
   return t.stick_srv;
 }
 

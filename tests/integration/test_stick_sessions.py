@@ -108,6 +108,49 @@ def test_force_persist_keeps_a_server_in_maintenance(sticky_tb):
         admin_cli(f"set server be_sticky/{first} state ready")
 
 
+# Holds a server connection open through be_queue: a WebSocket-style upgrade, then 2 s.
+HOLD = r"""
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 8088), timeout=10)
+s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+got = b""
+while b"\r\n\r\n" not in got:
+    got += s.recv(4096)
+print(got.split(b"\r\n")[0].decode(), flush=True)
+time.sleep(2)
+s.close()
+"""
+
+
+def test_stuck_server_at_maxconn_queues_on_it(sticky_tb):
+    """be_queue (maxconn 1 per server): while the client's own server is busy with its
+    other connection, its next request waits in that server's queue (the server's qcur in
+    `show stat` is 1, the backend's 0) and is served by it once the slot frees, as HAProxy
+    queues a stream whose server a stick match assigned; it does not go to the free one."""
+    admin_cli("clear table be_queue")
+    first = server_of(8088)
+    holder = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c", HOLD,
+                               VIP], stdout=subprocess.PIPE, text=True)
+    try:
+        assert "101" in holder.stdout.readline()
+        waiting = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "curl", "-s", "-o",
+                                    "/dev/null", "-D", "-", "--max-time", "10",
+                                    f"http://{VIP}:8088/echo"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.7)
+        qcur = {}
+        for line in admin_cli("show stat").splitlines():
+            f = line.split(",")
+            if f[0] == "be_queue":
+                qcur[f[1]] = f[2]
+        assert qcur[first] == "1" and qcur["BACKEND"] == "0", qcur
+        assert waiting.poll() is None  # still waiting for its server
+        out, _ = waiting.communicate(timeout=15)
+        assert re.search(rf"^x-server: {first}\r?$", out, re.I | re.M), out
+    finally:
+        holder.wait(timeout=15)
+
+
 def test_set_table_moves_a_client(sticky_tb):
     admin_cli("clear table be_sticky")
     # An entry made by hand names a server by id (server_key "-"): requests follow it, and
