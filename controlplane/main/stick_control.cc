@@ -37,8 +37,8 @@ size_t RowBytes(const stick::TableDef& t) { return sizeof(stick::StickRow) + 8 *
 // shard; the next slice is asked for as each reply is taken.
 class Rows final : public cli::StickRows {
  public:
-  Rows(Appliance& app, const stick::StickSnap& tables, size_t table)
-      : app_(app), tables_(tables), table_(table),
+  Rows(Appliance& app, const stick::StickSnap& tables, size_t table, const stick::StickClear& want)
+      : app_(app), tables_(tables), table_(table), want_(want),
         deadline_(std::chrono::steady_clock::now() + kReplyTimeout) {
     for (unsigned w = 0; w < app_.requests().workers(); ++w) flights_.push_back(Ask(w, 0));
   }
@@ -52,6 +52,7 @@ class Rows final : public cli::StickRows {
       const base::Request r = f->req;
       const publish::RequestHub::Ref done = std::move(f);
       if (!r.done && r.status == base::ReplyStatus::kOk) f = Ask(r.worker, r.cursor);
+      seen_ += r.seen;
       const size_t stride = RowBytes(def);
       for (uint32_t i = 0; i < r.count; ++i) {
         stick::StickRow row;
@@ -87,13 +88,27 @@ class Rows final : public cli::StickRows {
 
  private:
   publish::RequestHub::Ref Ask(unsigned worker, uint64_t cursor) {
-    return app_.requests().Send(worker, base::Op::kStickDump, table_, cursor,
-                                kRowSlice * RowBytes(tables_.tables[table_]));
+    // The key and filters go with each slice: the worker applies them, at the start of the
+    // payload its rows then overwrite.
+    const uint32_t bytes = static_cast<uint32_t>(
+        std::max(kRowSlice * RowBytes(tables_.tables[table_]), sizeof(stick::StickClear)));
+    return app_.requests().Send(worker, base::Op::kStickDump, table_ | base::kStickFiltered,
+                                cursor, bytes, &want_, sizeof want_);
   }
+
+ public:
+  bool Seen(uint64_t* n) const override {
+    *n = seen_;
+    return true;
+  }
+
+ private:
 
   Appliance& app_;
   const stick::StickSnap& tables_;
   size_t table_;
+  stick::StickClear want_;
+  uint64_t seen_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   std::vector<publish::RequestHub::Ref> flights_;
 };
@@ -177,8 +192,25 @@ unsigned StickCliControl::OwnerOf(size_t table, const std::string& key) const {
                         static_cast<uint16_t>(app_.requests().workers()));
 }
 
-std::unique_ptr<cli::StickRows> StickCliControl::Rows(size_t table) {
-  return std::make_unique<app::Rows>(app_, tables_, table);
+std::unique_ptr<cli::StickRows> StickCliControl::Rows(
+    size_t table, const std::string* key, const std::vector<cli::StickFilterView>& filters) {
+  return std::make_unique<app::Rows>(app_, tables_, table, Want(key, filters));
+}
+
+stick::StickClear StickCliControl::Want(const std::string* key,
+                                        const std::vector<cli::StickFilterView>& filters) {
+  stick::StickClear cl;
+  std::memset(cl.key, 0, sizeof cl.key);
+  if (key) {
+    cl.has_key = true;
+    std::memcpy(cl.key, key->data(), std::min<size_t>(key->size(), sizeof cl.key));
+  }
+  for (const cli::StickFilterView& x : filters) {
+    if (cl.nfilters == stick::kMaxFilters) break;
+    cl.filters[cl.nfilters++] =
+        stick::StickFilter{x.data, static_cast<stick::FilterOp>(x.op), x.value};
+  }
+  return cl;
 }
 
 std::unique_ptr<cli::PendingAnswer> StickCliControl::Used(std::vector<uint64_t>* used) {
@@ -215,20 +247,12 @@ std::unique_ptr<cli::PendingAnswer> StickCliControl::Set(
 
 std::unique_ptr<cli::PendingAnswer> StickCliControl::Clear(
     size_t table, const std::string* key, const std::vector<cli::StickFilterView>& f) {
-  stick::StickClear cl;
-  std::memset(cl.key, 0, sizeof cl.key);
+  const stick::StickClear cl = Want(key, key ? std::vector<cli::StickFilterView>{} : f);
   std::vector<publish::RequestHub::Ref> refs;
   if (key) {
-    cl.has_key = true;
-    std::memcpy(cl.key, key->data(), std::min<size_t>(key->size(), sizeof cl.key));
     refs.push_back(app_.requests().Send(OwnerOf(table, *key), base::Op::kStickClear, table, 0,
                                         sizeof cl, &cl));
   } else {
-    for (const cli::StickFilterView& x : f) {
-      if (cl.nfilters == stick::kMaxFilters) break;
-      cl.filters[cl.nfilters++] =
-          stick::StickFilter{x.data, static_cast<stick::FilterOp>(x.op), x.value};
-    }
     for (unsigned w = 0; w < app_.requests().workers(); ++w) {
       refs.push_back(
           app_.requests().Send(w, base::Op::kStickClear, table, 0, sizeof cl, &cl));

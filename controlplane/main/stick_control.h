@@ -23,7 +23,8 @@ class StickCliControl final : public cli::StickControl {
                   const std::vector<std::string>& servers, const std::vector<std::string>& addrs);
 
   const std::vector<cli::StickTableView>& Tables() override { return views_; }
-  std::unique_ptr<cli::StickRows> Rows(size_t table) override;
+  std::unique_ptr<cli::StickRows> Rows(size_t table, const std::string* key,
+                                       const std::vector<cli::StickFilterView>& filters) override;
   std::unique_ptr<cli::PendingAnswer> Used(std::vector<uint64_t>* used) override;
   std::unique_ptr<cli::PendingAnswer> Set(
       size_t table, const std::string& key,
@@ -34,6 +35,9 @@ class StickCliControl final : public cli::StickControl {
  private:
   // The worker that holds `key` of `table`.
   unsigned OwnerOf(size_t table, const std::string& key) const;
+  // A key and filters as the workers apply them.
+  static stick::StickClear Want(const std::string* key,
+                                const std::vector<cli::StickFilterView>& filters);
 
   Appliance& app_;
   const stick::StickSnap& tables_;

@@ -50,7 +50,8 @@ bool RequestHub::Enqueue(const Ref& ex) {
 }
 
 RequestHub::Ref RequestHub::Send(unsigned worker, base::Op op, uint64_t arg, uint64_t cursor,
-                                 uint32_t payload_bytes, const void* fill) {
+                                 uint32_t payload_bytes, const void* fill,
+                                 uint32_t fill_bytes) {
   auto ex = std::make_shared<Exchange>();
   ex->req.id = next_id_++;
   ex->req.op = op;
@@ -61,7 +62,11 @@ RequestHub::Ref RequestHub::Send(unsigned worker, base::Op op, uint64_t arg, uin
     ex->payload = std::make_unique<uint8_t[]>(payload_bytes);
     ex->req.payload = ex->payload.get();
     ex->req.capacity = payload_bytes;
-    if (fill) std::memcpy(ex->payload.get(), fill, payload_bytes);
+    // `fill`: the payload's first fill_bytes (all of it when 0).
+    if (fill) {
+      std::memcpy(ex->payload.get(), fill,
+                  fill_bytes && fill_bytes < payload_bytes ? fill_bytes : payload_bytes);
+    }
   }
   ++sent_;
   in_flight_.emplace(ex->req.id, ex);

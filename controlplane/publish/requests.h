@@ -52,7 +52,7 @@ class RequestHub {
   // Sends `op` to `worker` with a payload buffer of `payload_bytes`.
   // `fill` (when given) is copied into the payload before the worker can see it.
   Ref Send(unsigned worker, base::Op op, uint64_t arg, uint64_t cursor = 0,
-           uint32_t payload_bytes = 0, const void* fill = nullptr);
+           uint32_t payload_bytes = 0, const void* fill = nullptr, uint32_t fill_bytes = 0);
   // Takes the replies that arrived and sends what waited in the backlog; returns the
   // number of replies taken. Never waits.
   unsigned Poll();

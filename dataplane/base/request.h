@@ -26,8 +26,10 @@ enum class Op : uint16_t {
   // plane to free.
   kPatternOps,
   // Stick tables (stick::StickRow and friends, dataplane/stick/stick.h); arg = the table.
-  // kStickDump: cursor = the shard's pool index to resume from; reply: `count` StickRow,
-  // `done` at the shard's end. kStickUsed: reply count = the shard's entries.
+  // kStickDump: cursor = the shard's pool index to resume from; with kStickFiltered in arg,
+  // the payload comes holding a stick::StickClear (a key, filters) that the rows must pass;
+  // reply: `count` StickRow, `seen` the live entries looked at, `done` at the shard's end.
+  // kStickUsed: reply count = the shard's entries.
   // kStickSet: a StickSet in the payload; reply count = 1 when the entry could not be made.
   // kStickClear: a StickClear in the payload; reply count = entries removed, cursor = 1
   // when the key named is in use.
@@ -36,6 +38,8 @@ enum class Op : uint16_t {
   kStickSet,
   kStickClear,
 };
+
+inline constexpr uint64_t kStickFiltered = 1ull << 32;  // kStickDump's arg: filters come
 
 // kBusy: never sent, the control plane had too many requests waiting for that worker.
 enum class ReplyStatus : uint8_t { kOk, kUnknownOp, kBusy };
@@ -52,6 +56,7 @@ struct Request {
   // Written by the worker.
   uint32_t used = 0;  // payload bytes written
   uint32_t count = 0;
+  uint32_t seen = 0;
   bool done = false;
   ReplyStatus status = ReplyStatus::kOk;
 };

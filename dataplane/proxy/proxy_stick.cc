@@ -130,6 +130,19 @@ void ConnCurDown(const Shard& sh, Entry* e) {
   std::memcpy(p, &cur, 4);
 }
 
+// Whether entry `e` passes a `show table` key and filters (HAProxy's comparisons).
+bool Wanted(const Shard& sh, Entry* e, const stick::StickClear& w, uint64_t now_ms) {
+  if (w.has_key && std::memcmp(e->key(), w.key, sh.def().key_len) != 0) return false;
+  for (uint32_t f = 0; f < w.nfilters && f < stick::kMaxFilters; ++f) {
+    const auto d = static_cast<Data>(w.filters[f].data);
+    if (w.filters[f].data >= stick::kDataTypes || !sh.def().Stores(d) ||
+        !stick::Passes(w.filters[f], ReadDatum(sh, e, d, now_ms))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The key of `s` for a table of `t`'s type (HAProxy's sample-to-key casts).
 bool KeyOf(const stick::TableDef& t, rules::Sample s, rules::Ctx& c, uint8_t* key) {
   std::memset(key, 0, t.key_len);
@@ -578,8 +591,9 @@ void Proxy::StickDropStores(Stream& t) noexcept {
 }
 
 void Proxy::ServeStick(base::Request& r) noexcept {
-  if (r.arg >= nshards_) return;  // no such table here: nothing
-  Shard& sh = shards_[r.arg];
+  const uint64_t table = r.arg & (base::kStickFiltered - 1);
+  if (table >= nshards_) return;  // no such table here: nothing
+  Shard& sh = shards_[table];
   const uint64_t now_ms = tcp_->now_us() / 1000;
   auto fill = [&](Entry* e, stick::StickRow* row, uint8_t* tail) {
     std::memset(row, 0, sizeof *row);
@@ -608,12 +622,20 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       const uint32_t stride =
           static_cast<uint32_t>(sizeof(stick::StickRow)) + 8 * sh.def().ArrayTail();
       const uint32_t room = r.capacity / stride;
+      // The key and filters the rows must pass (show table ... key K | data.T OP V), read
+      // before the rows overwrite them.
+      stick::StickClear want;
+      const bool filtered =
+          (r.arg & base::kStickFiltered) && r.capacity >= sizeof want && room > 0;
+      if (filtered) std::memcpy(&want, r.payload, sizeof want);
       uint64_t i = r.cursor;
       const uint64_t stop = i + kStickScan;
       r.done = false;
       for (; i <= sh.slots() && i < stop && r.count < room; ++i) {
         Entry* e = sh.At(static_cast<uint32_t>(i));
         if (!e || e->pending || e->remote) continue;
+        ++r.seen;
+        if (filtered && !Wanted(sh, e, want, now_ms)) continue;
         stick::StickRow row;
         uint8_t* at = r.payload + static_cast<size_t>(r.count) * stride;
         fill(e, &row, at + sizeof row);
@@ -658,15 +680,7 @@ void Proxy::ServeStick(base::Request& r) noexcept {
       // A whole walk of the shard (a rare admin command, as `shutdown sessions server`).
       for (uint32_t i = 0; i <= sh.slots(); ++i) {
         Entry* e = sh.At(i);
-        if (!e || e->use || e->remote) continue;
-        bool match = true;
-        for (uint32_t f = 0; f < cl.nfilters && f < stick::kMaxFilters; ++f) {
-          const auto d = static_cast<Data>(cl.filters[f].data);
-          if (!sh.def().Stores(d) || !stick::Passes(cl.filters[f], ReadDatum(sh, e, d, now_ms))) {
-            match = false;
-          }
-        }
-        if (!match) continue;
+        if (!e || e->use || e->remote || !Wanted(sh, e, cl, now_ms)) continue;
         sh.Remove(e);
         ++r.count;
       }

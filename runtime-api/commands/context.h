@@ -139,12 +139,21 @@ class StickRows {
   virtual ~StickRows() = default;
   // kDone once every worker's rows are in `out` (in no order).
   virtual Gather Next(std::vector<StickRowView>* out) = 0;
+  // When the workers applied the key and filters themselves: true, with the entries they
+  // looked at (the table's `used`) in `n`; false: every row came, the caller filters.
+  virtual bool Seen(uint64_t* n) const {
+    (void)n;
+    return false;
+  }
 };
 class StickControl {
  public:
   virtual ~StickControl() = default;
   virtual const std::vector<StickTableView>& Tables() = 0;
-  virtual std::unique_ptr<StickRows> Rows(size_t table) = 0;
+  // The rows of `table`; `key` (key_len bytes) and `filters` may be applied where the rows
+  // are (see StickRows::Seen).
+  virtual std::unique_ptr<StickRows> Rows(size_t table, const std::string* key,
+                                          const std::vector<StickFilterView>& filters) = 0;
   // The entries of every table, summed over the workers, in `used` once kDone.
   virtual std::unique_ptr<PendingAnswer> Used(std::vector<uint64_t>* used) = 0;
   // Creates or updates the entry of `key` (key_len bytes) with (data, value) pairs.

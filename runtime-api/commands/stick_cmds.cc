@@ -282,7 +282,7 @@ class TableDump final : public Dump {
   TableDump(StickControl* st, size_t table, std::vector<StickFilterView> filters,
             std::optional<std::string> key, bool contents)
       : t_(st->Tables()[table]),
-        rows_src_(st->Rows(table)),
+        rows_src_(st->Rows(table, key ? &*key : nullptr, filters)),
         filters_(std::move(filters)),
         key_(std::move(key)),
         contents_(contents),
@@ -297,6 +297,7 @@ class TableDump final : public Dump {
       SortRuns(g == Gather::kDone);
       if (g != Gather::kDone) return DumpStatus::kWait;
       gathered_ = true;
+      rows_src_->Seen(&total_);  // the workers filtered: the entries they looked at
       if (key_ && order_.empty()) return DumpStatus::kDone;  // nothing, not even the header
       for (size_t r = 0; r * kSortRun < order_.size(); ++r) heads_.push_back(r * kSortRun);
     }

@@ -60,7 +60,8 @@ class FuzzStick final : public StickControl {
     }
   }
   const std::vector<StickTableView>& Tables() override { return tables_; }
-  std::unique_ptr<StickRows> Rows(size_t table) override {
+  std::unique_ptr<StickRows> Rows(size_t table, const std::string*,
+                                  const std::vector<StickFilterView>&) override {
     return std::make_unique<FuzzRows>(tables_[table]);
   }
   std::unique_ptr<PendingAnswer> Used(std::vector<uint64_t>* used) override {

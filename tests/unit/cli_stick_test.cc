@@ -50,7 +50,8 @@ class FakeStick : public StickControl {
     views_.push_back(t);
   }
   const std::vector<StickTableView>& Tables() override { return views_; }
-  std::unique_ptr<StickRows> Rows(size_t) override {
+  std::unique_ptr<StickRows> Rows(size_t, const std::string*,
+                                  const std::vector<StickFilterView>&) override {
     return std::make_unique<SlicedRows>(keys);
   }
   std::unique_ptr<PendingAnswer> Used(std::vector<uint64_t>*) override { return nullptr; }
