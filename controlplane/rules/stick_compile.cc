@@ -87,6 +87,25 @@ constexpr StickFetchDef kArrayFetches[] = {
     {"clr_gpc", stick::Data::kGpc, rules::StickOp::kClr},
 };
 
+// A fetch's last arguments: an optional table name at args[a] (the fetch's table then), and
+// nothing after it.
+base::Result<bool> TableArg(const stick::StickSnap* snap, const std::string& n,
+                            const std::vector<std::string>& args, size_t a, rules::StickRef* ref) {
+  if (a < args.size()) {
+    const int t = snap ? snap->Find(args[a]) : -1;
+    if (t < 0) {
+      return Error{"fetch method '" + n + "' : unable to find table '" + args[a] + "'"};
+    }
+    ref->table = t;
+    ++a;
+  }
+  if (a < args.size()) {
+    return Error{"fetch method '" + n + "' : end of arguments expected at position " +
+                 std::to_string(a + 1) + ", but got '" + args[a] + "'"};
+  }
+  return true;
+}
+
 // An array's index as HAProxy takes it (any integer; one past the arrays gives no sample).
 uint8_t ElemOf(int64_t v) { return v < 0 || v > 254 ? 255 : static_cast<uint8_t>(v); }
 
@@ -132,18 +151,7 @@ base::Result<bool> Compiler::ParseArrayFetch(std::string_view name,
   out->stick.op = def->op;
   out->stick.elem = ElemOf(idx);
   out->stick.table = src ? table_ : -1;
-  if (a < args.size()) {
-    const int t = stick_ ? stick_->Find(args[a]) : -1;
-    if (t < 0) {
-      return Error{"fetch method '" + n + "' : unable to find table '" + args[a] + "'"};
-    }
-    out->stick.table = t;
-    ++a;
-  }
-  if (a < args.size()) {
-    return Error{"fetch method '" + n + "' : end of arguments expected at position " +
-                 std::to_string(a + 1) + ", but got '" + args[a] + "'"};
-  }
+  if (auto ok = TableArg(stick_, n, args, a, &out->stick); !ok) return ok;
   return true;
 }
 
@@ -190,18 +198,7 @@ base::Result<bool> Compiler::ParseStickFetch(std::string_view name,
   out->stick.data = static_cast<uint8_t>(def->data);
   out->stick.op = def->op;
   out->stick.table = sc == -1 ? table_ : -1;
-  if (a < args.size()) {
-    const int t = stick_ ? stick_->Find(args[a]) : -1;
-    if (t < 0) {
-      return Error{"fetch method '" + n + "' : unable to find table '" + args[a] + "'"};
-    }
-    out->stick.table = t;
-    ++a;
-  }
-  if (a < args.size()) {
-    return Error{"fetch method '" + n + "' : end of arguments expected at position " +
-                 std::to_string(a + 1) + ", but got '" + args[a] + "'"};
-  }
+  if (auto ok = TableArg(stick_, n, args, a, &out->stick); !ok) return ok;
   if (sc == -1 && out->stick.table < 0) {
     return Error{"fetch method '" + n + "' : no table to look the client up in (this proxy "
                  "has no stick-table; name one)"};
