@@ -76,6 +76,21 @@ def stop_backends(procs):
         p.wait()
 
 
+def config_file(name, sections, dataplane_extra="", memory=None):
+    """A configuration file for a test module: the testbed's own (examples/testbed.cfg: its
+    global and dataplane sections), with `dataplane_extra` lines in its dataplane section,
+    `memory` MiB when given, then `sections`. Returns its path."""
+    with open(DEFAULT_CONFIG) as f:
+        text = f.read()
+    if memory:
+        text = text.replace("    memory 512\n", f"    memory {memory}\n")
+    text = text.rstrip("\n") + "\n" + dataplane_extra + "\n" + sections
+    path = f"/tmp/sluice-test-{name}.cfg"
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def admin_cli(cmd):
     """One Runtime API command on the testbed's admin socket, sent with socat as operators
     do; returns the answer's text."""

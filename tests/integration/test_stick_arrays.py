@@ -6,31 +6,14 @@ how `show table` writes the elements, the array fetches and actions with their e
 falling back to elements 0 and 1 when only the array is stored, and `set table` / filters
 naming element 0."""
 
-import os
 import re
 import subprocess
 
-import pytest
-
-from conftest import NS_CLIENT, STATE_DIR, admin_cli
+from conftest import NS_CLIENT, admin_cli, config_file
 
 VIP = "10.10.1.1"
 
-CONFIG = r"""
-global
-    stats socket /run/sluice-testbed/admin.sock mode 600 level admin
-
-dataplane
-    workers 1
-    memory 512
-    hugepages auto
-    file-prefix sl-testbed
-    idle-sleep 50
-    port client net_tap0,iface=sl-tap-c
-    port server net_tap1,iface=sl-tap-s
-    address client 10.10.1.1/24
-    address server 10.10.2.1/24
-
+SECTIONS = r"""
 defaults
     mode http
     timeout connect 5s
@@ -91,14 +74,7 @@ backend order
 """
 
 
-def _config():
-    path = "/tmp/sluice-test-stick-arrays.cfg"
-    with open(path, "w") as f:
-        f.write(CONFIG)
-    return path
-
-
-TESTBED_CONFIG = _config()
+TESTBED_CONFIG = config_file("stick-arrays", SECTIONS)
 
 
 def get(port, *extra):

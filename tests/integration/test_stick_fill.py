@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import NS_CLIENT, ROOT, STATE_DIR, run
+from conftest import NS_CLIENT, ROOT, STATE_DIR, run, config_file
 
 N = int(os.environ.get("SLUICE_FILL_CLIENTS", 1_000_000))
 BASE = "10.128.0.0"
@@ -30,23 +30,8 @@ def rss_kb():
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
 
-CONFIG = """
-global
-    stats socket /run/sluice-testbed/admin.sock mode 600 level admin
-    stats timeout 2m
 
-dataplane
-    workers 1
-    memory 1024
-    hugepages auto
-    file-prefix sl-testbed
-    idle-sleep 50
-    port client net_tap0,iface=sl-tap-c
-    port server net_tap1,iface=sl-tap-s
-    address client 10.10.1.1/24
-    address server 10.10.2.1/24
-    route 10.128.0.0/12 via 10.10.1.2
-
+SECTIONS = """
 defaults
     timeout connect 2s
     timeout client 30s
@@ -66,14 +51,8 @@ frontend fe_web
 """ % EXPIRE_S
 
 
-def _config():
-    path = "/tmp/sluice-test-stick-fill.cfg"
-    with open(path, "w") as f:
-        f.write(CONFIG)
-    return path
-
-
-TESTBED_CONFIG = _config()
+TESTBED_CONFIG = config_file("stick-fill", SECTIONS, memory=1024,
+                             dataplane_extra="    route 10.128.0.0/12 via 10.10.1.2\n")
 
 
 @pytest.fixture(scope="module")
