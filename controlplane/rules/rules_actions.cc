@@ -184,7 +184,8 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
   const std::string& act = w[1];
   rules::Rule r;
   r.line = static_cast<uint32_t>(x.line->line);
-  const ExprScope scope{true, response};
+  ExprScope scope{true, response};
+  scope.on_response = response;
   size_t cond = CondAt(w, 2);
   auto need = [&](size_t n) -> base::Result<bool> {
     if (cond < 2 + n)

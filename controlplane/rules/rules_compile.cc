@@ -505,7 +505,9 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
     }
     return true;
   };
-  const FetchDef* def = FindFetch(name);
+  // `hdr` follows the direction it is evaluated in (HAProxy: req.hdr on requests, res.hdr
+  // on responses).
+  const FetchDef* def = FindFetch(scope.on_response && name == "hdr" ? "res.hdr" : name);
   if (!def) {
     bool found = false;
     if (auto ok = ParseStickFetch(name, args, out, &found); !ok) return ok;

@@ -34,6 +34,9 @@ struct ExprScope {
   bool request = true;    // HTTP request fetches allowed (not in `stick store-response`)
   // Ends the error of a fetch whose data is not there ("available here").
   std::string_view where = "here";
+  // Evaluated on the response (http-response rules, stick store-response): `hdr` is the
+  // response's header there, as HAProxy 2.6.12 reads it (not in an ACL: see docs/rules.md).
+  bool on_response = false;
 };
 
 // The pieces below are exposed for unit tests and fuzzers. `vars` names the variable slots

@@ -372,6 +372,7 @@ base::Result<rules::StickRule> ParseStickRule(RuleLine& x, bool http) {
   ExprScope scope{http, response};
   scope.request = !response;
   scope.where = response ? "for 'store-response'." : "during request.";
+  scope.on_response = response;
   if (auto ok = x.c.ParseExpr(w[2], scope, &r.expr); !ok) {
     return Error{"'stick': " + ok.error()};
   }

@@ -296,6 +296,9 @@ def test_return_redirect_and_header_edits(rules_tb):
     # http-response rules: a header added to every answer, a status rewritten, one refused.
     status, head, _ = get("/status/200")
     assert status == 200 and re.search(r"(?im)^x-rules: on$", head), head
+    # hdr() in an http-response rule reads the response (HAProxy 2.6.12 does the same).
+    server = re.search(r"(?im)^x-server: (\S+)$", head).group(1)
+    assert re.search(rf"(?im)^x-answered-by: {server}$", head), head
     status, head, _ = get("/status/209")
     assert head.startswith("HTTP/1.1 299 Fine"), head
     assert get("/status/210")[0] == 502

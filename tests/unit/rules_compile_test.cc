@@ -403,6 +403,21 @@ TEST(RulesCompile, ArrayActionsAndFetches) {
   EXPECT_FALSE(stick::Resolve(t, stick::Data::kGpc, 3).ok);
 }
 
+// hdr() follows the direction it is evaluated in: an http-response rule's (and a stick
+// store-response's) reads the response, as haproxy 2.6.12 does; a request rule's the request.
+TEST(RulesCompile, HdrOnResponses) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n    default_backend be\n"
+      "    http-request set-var(txn.a) hdr(x-a)\n"
+      "    http-response set-var(txn.b) hdr(x-a)\n"
+      "backend be\n    stick-table type string len 32 size 10\n"
+      "    stick store-response hdr(x-srv)\n    server s 10.0.0.2:80\n");
+  for (const auto& d : o.diags) ADD_FAILURE() << d.message;
+  EXPECT_EQ(o.rules.snap->frontends.at(0).http_req.at(0).expr.fetch, rules::Fetch::kHdr);
+  EXPECT_EQ(o.rules.snap->frontends.at(0).http_res.at(0).expr.fetch, rules::Fetch::kResHdr);
+  EXPECT_EQ(o.rules.snap->backends.at(0).stick_res.at(0).expr.fetch, rules::Fetch::kResHdr);
+}
+
 TEST(RulesCompile, UseBackendModesMustAgree) {
   const Out o = CompileText(
       "frontend fe\n    bind 10.0.0.1:80\n    use_backend bt if TRUE\n    default_backend bh\n"
