@@ -437,9 +437,11 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
   }
   // RACK's reordering test (RFC 8985 section 6.2 step 3, without per-segment times): the
   // cumulative ACK passes a hole below SACKed data that was never resent, so the segments
-  // there arrived after later ones did.
+  // there arrived after later ones did. HighRxt says what was resent, in this recovery or
+  // in one that ended with retransmissions beyond its recovery point (new data lost while
+  // it ran): a hole such a retransmission filled is not reordering.
   if (t->sb.ranges() > 0 && SeqGt(seg.ack, t->snd_una) && SeqGe(t->snd_una, t->recover) &&
-      (!t->sack_recovery || SeqLe(t->high_rxt, t->snd_una))) {
+      SeqLe(t->high_rxt, t->snd_una)) {
     t->reordering = true;
   }
   if (t->sack_ok && (seg.opt.nsack > 0 || t->sb.ranges() > 0)) {
@@ -473,9 +475,13 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     if (t->tlp_out && SeqGe(seg.ack, t->tlp_end)) {  // the probe arrived
       t->tlp_out = false;
       // A resent probe that was needed repaired a loss: one reduction, as a recovery would
-      // have made (RFC 8985 section 7.4; without DSACK a probe that was not needed cannot be
-      // told apart, and is answered the same way).
-      if (t->tlp_rexmit && !t->cc.in_recovery()) {
+      // have made (RFC 8985 section 7.4). A DSACK for it (RFC 2883: a first block below the
+      // cumulative ACK) says the peer had it already: only its ACK was late, nothing was
+      // lost. Without DSACK the two cannot be told apart and are answered the same way.
+      const bool duplicate = seg.opt.nsack > 0 && SeqLt(seg.opt.sack[0].left, seg.ack) &&
+                             SeqGe(seg.opt.sack[0].right, t->tlp_end);
+      if (t->tlp_rexmit && duplicate) counters_->Inc(Counter::tcp_probes_not_needed);
+      if (t->tlp_rexmit && !duplicate && !t->cc.in_recovery()) {
         t->cc.EnterRecovery(t->snd_max - una_before);
         t->cc.ExitRecovery();
         counters_->Inc(Counter::tcp_probe_recoveries);
@@ -483,6 +489,8 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       // It left after our FIN: an ACK for it short of the FIN means the peer dropped the FIN
       // out of order, and only a timeout would send it again.
       if (t->fin_queued && t->snd_bytes == 0 && seg.ack == t->snd_max - 1) SendFin(t, true);
+    } else if (t->tlp_out && t->sack_recovery) {
+      t->tlp_out = false;  // a recovery's probe was answered: the next stall may have one
     }
     // Congestion control: recovery as NewReno (RFC 6582) without SACK, RFC 6675 with PRR
     // with it (SackRecovery), growth by the controller.

@@ -13,10 +13,12 @@ inline constexpr uint64_t kWorstDelayedAckUs = 200'000;  // RFC 8985 WCDelAckT
 
 inline void TcpStack::ArmLossTimer(Tcb* t, bool only_earlier) noexcept {
   const uint32_t rto = t->rtt.Rto();
-  // RFC 8985 section 7.2: a probe when SACK is on, no recovery or probe runs, an RTT is
-  // known, the last timeout was answered, and data is outstanding (a lone FIN is left to
-  // the timeout).
-  if (!t->sack_ok || t->tlp_out || t->sack_recovery || t->snd_bytes == 0 || !t->rtt.has_sample() ||
+  // RFC 8985 section 7.2: a probe when SACK is on, no probe runs, an RTT is known, the
+  // last timeout was answered, and data is outstanding (a lone FIN is left to the timeout).
+  // Also in a SACK recovery, unlike RFC 8985: a recovery no ACK answers for a probe timeout
+  // (the receiver holding the ACK of the retransmission that filled its last hole) would
+  // otherwise wait for the timeout; the probe's answer lets it go on (SendLossProbe).
+  if (!t->sack_ok || t->tlp_out || t->snd_bytes == 0 || !t->rtt.has_sample() ||
       t->rtt.backoff() != 0) {
     return ArmRtx(t, rto);
   }

@@ -299,7 +299,13 @@ template <bool kLoss>
 void TcpStack::SendLoop(Tcb* t) noexcept {
   // SACK recovery sends what PRR allows (tcp_recovery.cc); only the FIN goes below.
   const bool sack_recovery = kLoss && t->sack_recovery;
-  if (sack_recovery) RecoveryOutput(t);
+  if (sack_recovery) {
+    const uint32_t out_before = t->prr_out;
+    RecoveryOutput(t);
+    // What recovery sent is answered within a probe timeout, or probed (the reordering
+    // timer, when it runs, looks first).
+    if (t->prr_out != out_before && t->rtx_kind == kRtxRto) ArmLossTimer(t);
+  }
   bool sent = false;
   for (int guard = 0; guard < 1024; ++guard) {
     // After a timeout: SACKed bytes are not sent again.

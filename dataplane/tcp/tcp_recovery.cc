@@ -27,30 +27,27 @@ constexpr uint64_t kReorderMinUs = 1'000;  // one tick of the wheel
 }  // namespace
 
 void TcpStack::SendLossProbe(Tcb* t) noexcept {
+  // The probe is the last segment sent, again, even when new data could go (RFC 8985
+  // section 7.3 prefers new data). A Linux receiver holds its ACK for in-order data while
+  // its window does not move (the reader is behind: tcp_input.c's __tcp_ack_snd_check) and
+  // may hold the ACK of a retransmission that filled its last hole; a new segment is then
+  // held too and the timeout follows, 200 ms later. A duplicate is answered at once, with a
+  // DSACK (RFC 2883) that says nothing was lost, and puts the receiver in quick-ACK mode.
+  // A lost tail is found as before: the duplicate arrives out of order and is SACKed.
+  // On the testbed at 1% loss each way this took the timeouts of a 32 MiB download from
+  // 1.8 to 0.3 (docs/tcp.md "Loss recovery").
   const uint32_t mss = MaxSegmentData(*t);
   const uint32_t in_flight = t->snd_nxt - t->snd_una;
   const uint32_t sent_data = in_flight < t->snd_bytes ? in_flight : t->snd_bytes;
-  const uint32_t unsent = t->snd_bytes - sent_data;
-  const uint32_t room = t->snd_wnd > in_flight ? t->snd_wnd - in_flight : 0;
-  Seq end;
-  if (unsent > 0 && room > 0) {  // new data when there is some (section 7.3)
-    uint32_t len = unsent < mss ? unsent : mss;
-    if (len > room) len = room;
-    if (!SendData(t, t->snd_nxt, len, false)) return ArmRtx(t, t->rtt.Rto());
-    t->snd_nxt += len;
-    if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
-    end = t->snd_nxt;
-  } else if (sent_data > 0) {  // else the last segment sent, again
-    const uint32_t len = sent_data < mss ? sent_data : mss;
-    end = t->snd_una + sent_data;
-    if (!SendData(t, end - len, len, true)) return ArmRtx(t, t->rtt.Rto());
-    counters_->Inc(Counter::tcp_retrans_segs);
-  } else {  // only the FIN is out: the timeout resends it
-    return ArmRtx(t, t->rtt.Rto());
-  }
+  if (sent_data == 0) return ArmRtx(t, t->rtt.Rto());  // only the FIN is out: the timeout
+  const uint32_t len = sent_data < mss ? sent_data : mss;
+  const Seq end = t->snd_una + sent_data;
+  if (!SendData(t, end - len, len, true)) return ArmRtx(t, t->rtt.Rto());
+  counters_->Inc(Counter::tcp_retrans_segs);
   counters_->Inc(Counter::tcp_loss_probes);
+  if (t->sack_recovery) counters_->Inc(Counter::tcp_recovery_probes);
   t->tlp_out = true;
-  t->tlp_rexmit = unsent == 0 || room == 0;
+  t->tlp_rexmit = true;
   t->tlp_end = end;
   ArmRtx(t, t->rtt.Rto());
 }

@@ -467,7 +467,13 @@ TEST(TcpSim, EchoedMbufsKeepTheirChecksumsRight) {
 // Loss recovery scenarios (RFC 8985, RFC 6675): a one-way transfer over a clean path with
 // an RTT of 10 to 100 ms and one targeted loss pattern; each must be repaired without a
 // retransmission timeout.
-enum class Loss { kTail, kLostRetransmit, kBurst };
+// kHeldAcks: nothing is lost, but from the middle of the transfer the receiver's ACKs do not
+// come back until the sender resends something (a Linux receiver whose reader is behind
+// holds its ACKs for in-order data, up to 200 ms, and answers a duplicate at once).
+// kHeldRecoveryAck: one segment is lost, and from its retransmission on the receiver's ACKs
+// do not come back until the sender resends something else (a Linux 6.x receiver holding
+// the ACK of the retransmission that filled its last hole).
+enum class Loss { kTail, kLostRetransmit, kBurst, kHeldAcks, kHeldRecoveryAck };
 
 struct ScenarioResult {
   bool ok = false;
@@ -567,8 +573,9 @@ ScenarioResult RunScenario(uint64_t seed, Loss loss) {
   bool have_isn = false;
   uint64_t sent_end = 0;
   unsigned target_sends = 0;
+  bool holding = false, held = false;  // the receiver's ACKs are held (once per scenario)
   const auto drop_if = [&](int from, const rte_mbuf* m) {
-    if (from != 0) return false;
+    if (from != 0) return holding;
     const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
     const Seq seq = static_cast<Seq>(h[4]) << 24 | static_cast<Seq>(h[5]) << 16 |
                     static_cast<Seq>(h[6]) << 8 | h[7];
@@ -589,6 +596,16 @@ ScenarioResult RunScenario(uint64_t seed, Loss loss) {
         return off <= target && target < off + len && ++target_sends <= 2;
       case Loss::kBurst:  // several segments in a row, once
         return first && off + len > target && off < target + burst * 1400ull;
+      case Loss::kHeldAcks:
+        if (!first) holding = false;  // a resent segment is answered at once
+        if (first && !held && off + len > target) held = holding = true;
+        return false;
+      case Loss::kHeldRecoveryAck: {
+        const bool has_target = off <= target && target < off + len;
+        if (!first && !has_target) holding = false;
+        if (!first && has_target && !held) held = holding = true;  // the retransmission
+        return first && has_target;
+      }
     }
     return false;
   };
@@ -649,6 +666,24 @@ TEST(TcpSimRecovery, BurstLossIsRepairedWithoutATimeout) {
   EachScenario(Loss::kBurst, [](uint64_t seed, const ScenarioResult& r) {
     EXPECT_GE(r.recoveries, 1u) << Describe(seed, r);
     EXPECT_LE(r.recoveries, 2u) << Describe(seed, r);
+  });
+}
+
+// ACKs held by the receiver (see kHeldAcks): the probe resends the last segment, which is
+// answered at once; a probe with new data would be held too, and the timeout would follow.
+TEST(TcpSimRecovery, HeldAcksAreProbedWithADuplicateNotATimeout) {
+  EachScenario(Loss::kHeldAcks, [](uint64_t seed, const ScenarioResult& r) {
+    EXPECT_GE(r.probes, 1u) << Describe(seed, r);
+    EXPECT_GT(r.dropped, 0u) << Describe(seed, r);  // ACKs were held
+  });
+}
+
+// The ACK of a recovery's retransmission held (see kHeldRecoveryAck): the recovery probes
+// after a probe timeout instead of waiting for the retransmission timeout.
+TEST(TcpSimRecovery, HeldRecoveryAckIsProbedNotWaitedOut) {
+  EachScenario(Loss::kHeldRecoveryAck, [](uint64_t seed, const ScenarioResult& r) {
+    EXPECT_GE(r.recoveries, 1u) << Describe(seed, r);
+    EXPECT_GE(r.probes, 1u) << Describe(seed, r);
   });
 }
 
