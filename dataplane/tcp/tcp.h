@@ -307,6 +307,7 @@ class TcpStack {
   // The retransmission timer with data outstanding: a tail loss probe when it may run,
   // else the RTO.
   void ArmLossTimer(Tcb* t, bool only_earlier = false) noexcept;
+  uint64_t ProbeTimeoutUs(const Tcb* t) const noexcept;
   // After an ACK on a SACK connection with SACK information or in recovery: finds losses
   // (enters recovery), finds lost retransmissions, and sets what recovery may send now
   // (PRR). `delivered`: bytes newly acknowledged or SACKed by this ACK.

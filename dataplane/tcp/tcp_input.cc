@@ -475,11 +475,10 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     if (t->tlp_out && SeqGe(seg.ack, t->tlp_end)) {  // the probe arrived
       t->tlp_out = false;
       // A resent probe that was needed repaired a loss: one reduction, as a recovery would
-      // have made (RFC 8985 section 7.4). A DSACK for it (RFC 2883: a first block below the
-      // cumulative ACK) says the peer had it already: only its ACK was late, nothing was
-      // lost. Without DSACK the two cannot be told apart and are answered the same way.
-      const bool duplicate = seg.opt.nsack > 0 && SeqLt(seg.opt.sack[0].left, seg.ack) &&
-                             SeqGe(seg.opt.sack[0].right, t->tlp_end);
+      // have made (RFC 8985 section 7.4). A DSACK (RFC 2883: a first block below the
+      // cumulative ACK) says the peer had a probe already: only its ACKs were late, nothing
+      // was lost. Without DSACK the two cannot be told apart and are answered the same way.
+      const bool duplicate = seg.opt.nsack > 0 && SeqLt(seg.opt.sack[0].left, seg.ack);
       if (t->tlp_rexmit && duplicate) counters_->Inc(Counter::tcp_probes_not_needed);
       if (t->tlp_rexmit && !duplicate && !t->cc.in_recovery()) {
         t->cc.EnterRecovery(t->snd_max - una_before);

@@ -11,6 +11,15 @@ namespace sluice::tcp {
 inline constexpr uint64_t kProbeMinUs = 4'000;
 inline constexpr uint64_t kWorstDelayedAckUs = 200'000;  // RFC 8985 WCDelAckT
 
+inline uint64_t TcpStack::ProbeTimeoutUs(const Tcb* t) const noexcept {
+  uint64_t pto = 2ull * t->rtt.srtt_us();
+  // One segment in flight: its ACK may be delayed (section 7.2, WCDelAckT).
+  if (t->snd_max - t->snd_una <= t->snd_mss) pto += kWorstDelayedAckUs;
+  if (pto < kProbeMinUs) pto = kProbeMinUs;
+  const uint32_t rto = t->rtt.Rto();
+  return pto > rto ? rto : pto;  // a probe first even then; the timeout follows it
+}
+
 inline void TcpStack::ArmLossTimer(Tcb* t, bool only_earlier) noexcept {
   const uint32_t rto = t->rtt.Rto();
   // RFC 8985 section 7.2: a probe when SACK is on, no probe runs, an RTT is known, the
@@ -22,11 +31,7 @@ inline void TcpStack::ArmLossTimer(Tcb* t, bool only_earlier) noexcept {
       t->rtt.backoff() != 0) {
     return ArmRtx(t, rto);
   }
-  uint64_t pto = 2ull * t->rtt.srtt_us();
-  // One segment in flight: its ACK may be delayed (section 7.2, WCDelAckT).
-  if (t->snd_max - t->snd_una <= t->snd_mss) pto += kWorstDelayedAckUs;
-  if (pto < kProbeMinUs) pto = kProbeMinUs;
-  if (pto > rto) pto = rto;  // a probe first even then; the timeout follows it
+  const uint64_t pto = ProbeTimeoutUs(t);
   if (only_earlier && t->rtx_timer.armed &&
       wheel_->now() + (pto + 999) / 1000 >= t->rtx_timer.expiry) {
     return;

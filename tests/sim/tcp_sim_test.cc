@@ -470,10 +470,13 @@ TEST(TcpSim, EchoedMbufsKeepTheirChecksumsRight) {
 // kHeldAcks: nothing is lost, but from the middle of the transfer the receiver's ACKs do not
 // come back until the sender resends something (a Linux receiver whose reader is behind
 // holds its ACKs for in-order data, up to 200 ms, and answers a duplicate at once).
+// kHeldAcksTillFirst: the same, but only a resend of a segment below the last one releases
+// them (seen on the testbed: the duplicate of a held flight's last segment unanswered, the
+// duplicate of its first answered at once).
 // kHeldRecoveryAck: one segment is lost, and from its retransmission on the receiver's ACKs
 // do not come back until the sender resends something else (a Linux 6.x receiver holding
 // the ACK of the retransmission that filled its last hole).
-enum class Loss { kTail, kLostRetransmit, kBurst, kHeldAcks, kHeldRecoveryAck };
+enum class Loss { kTail, kLostRetransmit, kBurst, kHeldAcks, kHeldAcksTillFirst, kHeldRecoveryAck };
 
 struct ScenarioResult {
   bool ok = false;
@@ -600,6 +603,10 @@ ScenarioResult RunScenario(uint64_t seed, Loss loss) {
         if (!first) holding = false;  // a resent segment is answered at once
         if (first && !held && off + len > target) held = holding = true;
         return false;
+      case Loss::kHeldAcksTillFirst:
+        if (!first && off + len < sent_end) holding = false;
+        if (first && !held && off + len > target) held = holding = true;
+        return false;
       case Loss::kHeldRecoveryAck: {
         const bool has_target = off <= target && target < off + len;
         if (!first && !has_target) holding = false;
@@ -674,6 +681,16 @@ TEST(TcpSimRecovery, BurstLossIsRepairedWithoutATimeout) {
 TEST(TcpSimRecovery, HeldAcksAreProbedWithADuplicateNotATimeout) {
   EachScenario(Loss::kHeldAcks, [](uint64_t seed, const ScenarioResult& r) {
     EXPECT_GE(r.probes, 1u) << Describe(seed, r);
+    EXPECT_GT(r.dropped, 0u) << Describe(seed, r);  // ACKs were held
+  });
+}
+
+// ACKs held until a segment below the last is resent (see kHeldAcksTillFirst): the first
+// probe (the last segment) goes unanswered, the second (the segment at SND.UNA) is answered,
+// and no timeout is needed.
+TEST(TcpSimRecovery, HeldAcksAreProbedTwiceBeforeATimeout) {
+  EachScenario(Loss::kHeldAcksTillFirst, [](uint64_t seed, const ScenarioResult& r) {
+    EXPECT_GE(r.probes, 2u) << Describe(seed, r);
     EXPECT_GT(r.dropped, 0u) << Describe(seed, r);  // ACKs were held
   });
 }
