@@ -11,7 +11,9 @@ A Linux client (tests/integration/tools/tcp_client.py) downloads or echoes N MiB
 nftables in the client's namespace drops TCP segments at random, each way (numgen random mod
 1000 < N: 0, 5, 10 and 30 per mille). Three paths, each measured for both senders:
 
-  source  Sluice's source service on the TAP testbed (examples/tcp-services.cfg, 10.10.1.1:19)
+  source  Sluice's source service on the TAP testbed (examples/tcp-services.cfg with
+          idle-sleep 0: the worker polls, as on an appliance and as in the proxy path's
+          examples/bench-e2e.cfg; the testbed's 50 us sleeps add to every round trip, 10.10.1.1:19)
           against a Linux sender (tools/backend.py --mode source) at the same address in a
           namespace joined to the client's by a veth pair (bench/lib/e2e_bench.py's topology).
   echo    the same with the echo services (port 7): bytes both ways, the Sluice side sends
@@ -31,7 +33,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 try:
     from lib import e2e_bench as topo  # imported by bench/run
@@ -132,6 +133,17 @@ class Bench:
                      f"{', '.join(f'{r:.1f}' for r in runs)} MB/s")
         return rates, rto
 
+    def services_cfg(self):
+        """examples/tcp-services.cfg with a polling worker."""
+        with open(self.path(SERVICES_CFG)) as f:
+            text = f.read()
+        if "idle-sleep 50" not in text:
+            raise RuntimeError(f"{SERVICES_CFG}: no 'idle-sleep 50' to turn off")
+        path = os.path.join("/tmp", "sl-loss-services.cfg")
+        with open(path, "w") as f:
+            f.write(text.replace("idle-sleep 50", "idle-sleep 0"))
+        return path
+
     def run_sluice(self, cfg, fn):
         r = self.testbed("up", self.path(cfg))
         if r.returncode != 0:
@@ -156,10 +168,10 @@ class Bench:
         res = {}
         # Sluice's services, then through Sluice's proxy.
         self.guarded(res, ("sluice", "source"), lambda: self.run_sluice(
-            SERVICES_CFG, lambda: self.measure("sluice source", SL_CLIENT, "source", "10.10.1.1",
+            self.services_cfg(), lambda: self.measure("sluice source", SL_CLIENT, "source", "10.10.1.1",
                                                SOURCE_PORT, "tcp_rto_expired")))
         self.guarded(res, ("sluice", "echo"), lambda: self.run_sluice(
-            SERVICES_CFG, lambda: self.measure("sluice echo", SL_CLIENT, "echo", "10.10.1.1",
+            self.services_cfg(), lambda: self.measure("sluice echo", SL_CLIENT, "echo", "10.10.1.1",
                                                ECHO_PORT, "tcp_rto_expired")))
 
         def proxied():
