@@ -161,6 +161,8 @@ struct Tcb {
   // Out-of-order receive queue, sorted by sequence.
   OooSegment ooo[kOooMax];
   uint8_t nooo = 0;
+  bool dsack_pending = false;  // the next ACK reports `dsack` first (RFC 2883), once
+  SackBlock dsack;
   // Loss recovery.
   RttEstimator rtt;
   CongestionControl cc;
@@ -281,6 +283,7 @@ class TcpStack {
   void Established(Tcb* t) noexcept;
   void NegotiateOptions(Tcb* t, const Segment& seg) noexcept;
   void DrainOoo(Tcb* t) noexcept;
+  void NoteDsack(Tcb* t, Seq left, Seq right) noexcept;
 
   // Output (tcp_output.cc).
   void Output(Tcb* t) noexcept;  // sends what window and data allow, and pending ACKs

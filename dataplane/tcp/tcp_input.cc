@@ -25,6 +25,18 @@ struct TcpStack::Segment {
   uint32_t SeqLen() const { return len + (Has(kSyn) ? 1 : 0) + (Has(kFin) ? 1 : 0); }
 };
 
+namespace {
+
+// RFC 2883 section 4: the first SACK block reports a duplicate when it lies below the
+// cumulative ACK, or inside the second block.
+bool IsDsack(const TcpOptions& opt, Seq ack) {
+  const SackBlock& d = opt.sack[0];
+  if (SeqLt(d.left, ack)) return true;
+  return opt.nsack > 1 && SeqGe(d.left, opt.sack[1].left) && SeqLe(d.right, opt.sack[1].right);
+}
+
+}  // namespace
+
 const char* StateName(State s) {
   switch (s) {
     case State::kClosed:
@@ -312,6 +324,11 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
     rte_pktmbuf_free(m);
     if (seg.Has(kRst)) return;
     counters_->Inc(Counter::tcp_drop_out_of_window);
+    // Data we have had, within a window below RCV.NXT: a duplicate, reported (RFC 2883).
+    if (t->sack_ok && seg.len > 0 && SeqLe(seg.seq + seg.len, t->rcv_nxt) &&
+        SeqGt(seg.seq + seg.len, t->rcv_nxt - cfg_.rcv_buf)) {
+      NoteDsack(t, seg.seq, seg.seq + seg.len);
+    }
     SendAck(t);
     return;
   }
@@ -346,6 +363,10 @@ void TcpStack::InputSynchronized(rte_mbuf* m, Tcb* t, Segment& seg) noexcept {
   // Trim what lies before RCV.NXT (a retransmission overlapping received data).
   if (SeqLt(seg.seq, t->rcv_nxt)) {
     const uint32_t dup = t->rcv_nxt - seg.seq;
+    // DSACK (RFC 2883 section 4): what arrived twice is the first block of the next ACK.
+    if (t->sack_ok && seg.len > 0) {
+      NoteDsack(t, seg.seq, seg.seq + (dup < seg.len ? dup : seg.len));
+    }
     if (dup >= seg.len) {
       seg.seq += seg.len;
       seg.len = 0;
@@ -444,6 +465,9 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       SeqLe(t->high_rxt, t->snd_una)) {
     t->reordering = true;
   }
+  if (t->sack_ok && seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack)) {
+    counters_->Inc(Counter::tcp_dsack_recv);
+  }
   if (t->sack_ok && (seg.opt.nsack > 0 || t->sb.ranges() > 0)) {
     // Also without blocks: what the cumulative ACK passed leaves the scoreboard.
     t->sb.Update(SeqGt(seg.ack, t->snd_una) ? seg.ack : t->snd_una, t->snd_max, seg.opt.sack,
@@ -475,10 +499,10 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     if (t->tlp_out && SeqGe(seg.ack, t->tlp_end)) {  // the probe arrived
       t->tlp_out = false;
       // A resent probe that was needed repaired a loss: one reduction, as a recovery would
-      // have made (RFC 8985 section 7.4). A DSACK (RFC 2883: a first block below the
-      // cumulative ACK) says the peer had a probe already: only its ACKs were late, nothing
+      // have made (RFC 8985 section 7.4). A DSACK (RFC 2883) says the peer had a probe
+      // already: only its ACKs were late, nothing
       // was lost. Without DSACK the two cannot be told apart and are answered the same way.
-      const bool duplicate = seg.opt.nsack > 0 && SeqLt(seg.opt.sack[0].left, seg.ack);
+      const bool duplicate = seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack);
       if (t->tlp_rexmit && duplicate) counters_->Inc(Counter::tcp_probes_not_needed);
       if (t->tlp_rexmit && !duplicate && !t->cc.in_recovery()) {
         t->cc.EnterRecovery(t->snd_max - una_before);
@@ -635,9 +659,13 @@ void TcpStack::ProcessData(rte_mbuf* m, Tcb* t, const Segment& seg) noexcept {
   t->ack_now = true;
   unsigned pos = 0;
   while (pos < t->nooo && SeqLt(t->ooo[pos].seq, seg.seq)) ++pos;
-  if ((pos < t->nooo && t->ooo[pos].seq == seg.seq && t->ooo[pos].len >= seg.len) ||
-      t->nooo == kOooMax) {
-    if (t->nooo == kOooMax) counters_->Inc(Counter::tcp_drop_ooo_full);
+  if (pos < t->nooo && t->ooo[pos].seq == seg.seq && t->ooo[pos].len >= seg.len) {
+    if (t->sack_ok) NoteDsack(t, seg.seq, seg.seq + seg.len);  // held already: a duplicate
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (t->nooo == kOooMax) {
+    counters_->Inc(Counter::tcp_drop_ooo_full);
     rte_pktmbuf_free(m);
     return;
   }
@@ -645,6 +673,12 @@ void TcpStack::ProcessData(rte_mbuf* m, Tcb* t, const Segment& seg) noexcept {
   t->ooo[pos] = OooSegment{seg.seq, seg.len, m};
   ++t->nooo;
   counters_->Inc(Counter::tcp_ooo_queued);
+}
+
+void TcpStack::NoteDsack(Tcb* t, Seq left, Seq right) noexcept {
+  counters_->Inc(Counter::tcp_dsack_sent);
+  t->dsack = SackBlock{left, right};
+  t->dsack_pending = true;
 }
 
 void TcpStack::DrainOoo(Tcb* t) noexcept {

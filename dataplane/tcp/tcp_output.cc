@@ -165,6 +165,11 @@ bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
   // SACK blocks for what we hold out of order (RFC 2018 section 4: most recent first is
   // advised; lowest first is what we keep, which still reports every block over time).
   if (t->sack_ok) {
+    // A duplicate that arrived is reported first, once (DSACK, RFC 2883 section 4).
+    if (__builtin_expect(t->dsack_pending, 0)) {
+      opt.sack[opt.nsack++] = t->dsack;
+      t->dsack_pending = false;
+    }
     for (unsigned i = 0; i < t->nooo && opt.nsack < kMaxSackBlocks; ++i) {
       SackBlock b{t->ooo[i].seq, t->ooo[i].seq + t->ooo[i].len};
       if (opt.nsack > 0 && opt.sack[opt.nsack - 1].right == b.left) {

@@ -76,6 +76,18 @@ def test_20000_sequential_short_connections(testbed):
 
 
 @pytest.mark.sanitizer
+def test_duplicates_from_linux_are_reported_by_dsack(testbed):
+    # Sluice's ACKs held for 150 ms: Linux resends data Sluice has (a probe, then a timeout)
+    # and must read the duplicate in Sluice's next ACK as a DSACK (RFC 2883).
+    before = counters(testbed)
+    rc, out, log = client("tcp_client.py", "dsack", "10.10.1.1", 9, 20000)
+    assert rc == 0 and out["ok"], log
+    after = counters(testbed)
+    assert after["tcp_dsack_sent"] - before["tcp_dsack_sent"] >= 1, after
+    assert out["dsack_recv"] >= 1, out
+
+
+@pytest.mark.sanitizer
 def test_syn_flood_leaves_room_for_a_legitimate_client(testbed):
     testbed.ping("client", "10.10.1.1", count=2)
     mac = testbed.neigh("client", "10.10.1.1")

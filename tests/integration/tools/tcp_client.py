@@ -5,6 +5,9 @@
   tcp_client.py source HOST PORT BYTES    read BYTES, compare sha256 with i % 251
   tcp_client.py discard HOST PORT BYTES   send BYTES of i % 251, close cleanly
   tcp_client.py many HOST PORT COUNT      COUNT sequential short echo connections
+  tcp_client.py dsack HOST PORT BYTES     send BYTES to a discard service while nftables holds
+                                          its ACKs for 150 ms: Linux resends, the service gets
+                                          duplicates; how many DSACKs Linux read (TCPDSACKRecv)
 Prints one JSON line with the outcome; exits 1 on any mismatch or error.
 """
 
@@ -12,6 +15,7 @@ import hashlib
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -117,10 +121,39 @@ def many(host, port, count):
     return {"ok": failures == 0, "count": count, "failures": failures, "first_error": first_error}
 
 
+def tcp_ext(name):
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for head, values in zip(lines[::2], lines[1::2]):
+        if head.startswith("TcpExt:"):
+            return int(dict(zip(head.split()[1:], values.split()[1:]))[name])
+    raise RuntimeError("no TcpExt in /proc/net/netstat")
+
+
+def dsack(host, port, n):
+    def nft(*args):
+        subprocess.run(["nft", *args], check=True, capture_output=True)
+    before = tcp_ext("TCPDSACKRecv")
+    s = connect(host, port)
+    nft("add table inet sl_held")
+    nft("add chain inet sl_held in { type filter hook input priority 0; }")
+    nft(f"add rule inet sl_held in tcp sport {port} drop")
+    try:
+        s.sendall(bytes(n))
+        time.sleep(0.15)
+    finally:
+        nft("delete table inet sl_held")
+    time.sleep(1.0)  # Linux's timeout resends once more, and hears the DSACK
+    s.close()
+    got = tcp_ext("TCPDSACKRecv") - before
+    return {"ok": True, "dsack_recv": got}
+
+
 def main():
     cmd, host, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     t0 = time.time()
-    result = {"echo": echo, "source": source, "discard": discard, "many": many}[cmd](host, port, n)
+    result = {"echo": echo, "source": source, "discard": discard, "many": many,
+              "dsack": dsack}[cmd](host, port, n)
     result["seconds"] = round(time.time() - t0, 3)
     if "done" in MARKS:
         result["transfer_seconds"] = round(MARKS["done"] - MARKS["connected"], 4)
