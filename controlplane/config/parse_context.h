@@ -125,8 +125,21 @@ void EnterProxy(ParseContext& ctx, const Args& args);
 // Checks that need the whole configuration: dataplane_cfg.cc, then the proxies' (links
 // between proxies, ids, binds; resolve_cfg.cc).
 void CheckWholeConfig(ParseContext& ctx);
+// The section a proxy keyword is read in (proxy_cfg.cc), for the keyword files beside it.
+bool InDefaults(const ParseContext& ctx);
+// The settings the current line changes: the defaults section's typed copy or the proxy.
+ProxyConfig& Target(ParseContext& ctx);
+SectionState& State(ParseContext& ctx);
+Origin Here(const ParseContext& ctx);
+enum Capability : unsigned { kFrontendCap = 1, kBackendCap = 2 };
+// True when the current section has one of the capabilities `caps`; else warns, as haproxy
+// does, that `what` is ignored.
+bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what);
+
 // stick_cfg.cc: `stick-table` in a proxy section.
 void StickTable(ParseContext& ctx, const KeywordRow& row, const Args& args);
+// check_cfg.cc: `http-check` in a proxy section.
+void HttpCheck(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // userlist_cfg.cc: the section, its keywords, and the check of its names once all is read.
 void EnterUserlist(ParseContext& ctx, const Args& args);
 std::span<const KeywordRow> UserlistKeywords();
