@@ -8,6 +8,9 @@
 
 #include "controlplane/config/parse_context.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 namespace sluice::config {
 namespace {
 
@@ -16,24 +19,11 @@ bool OneOf(const std::string& word, const std::string_view (&list)[N]) {
   return std::find(std::begin(list), std::end(list), word) != std::end(list);
 }
 
-// http-check expect status CODES, where CODES is a comma list of codes and ranges.
-void HttpCheckExpect(ParseContext& ctx, const Args& args) {
-  ctx.keyword = "http-check";
-  if (!Allowed(ctx, kBackendCap, "http-check expect")) return;
-  if (args.size() < 4 || args[2] != "status") {
-    ctx.Alert(
-        "'http-check expect' supports only 'status CODES' in sluice "
-        "(http-check expect status 200,300-399)" +
-        (args.size() > 2 ? ", got " + Quoted(args[2]) : std::string()) + ".");
-    return;
-  }
-  if (args.size() > 4) {
-    ctx.Alert("'http-check expect status' takes one list of codes, got extra argument " +
-              Quoted(args[4]) + ".");
-    return;
-  }
-  std::vector<unsigned> codes;
-  const std::string_view list = args[3];
+// The longest `http-check expect string` the workers match (proxy::BackendSnap).
+constexpr size_t kMaxExpectString = 64;
+
+// Codes from 100 to 599 as `status` lists them: a comma list of codes and ranges.
+bool ParseStatusList(ParseContext& ctx, std::string_view list, std::vector<unsigned>* codes) {
   size_t pos = 0;
   while (pos <= list.size()) {
     size_t comma = list.find(',', pos);
@@ -48,13 +38,85 @@ void HttpCheckExpect(ParseContext& ctx, const Args& args) {
           "'http-check expect status' expects status codes between 100 and 599, alone or "
           "as ranges, separated by commas (200,300-399), got " +
           Quoted(list) + ".");
-      return;
+      return false;
     }
     for (uint64_t c = *lo; c <= *hi; ++c) {
-      if (std::find(codes.begin(), codes.end(), c) == codes.end()) {
-        codes.push_back(static_cast<unsigned>(c));
+      if (std::find(codes->begin(), codes->end(), c) == codes->end()) {
+        codes->push_back(static_cast<unsigned>(c));
       }
     }
+  }
+  return true;
+}
+
+// The codes from 100 to 599 whose three digits `rstatus REGEX` matches (HAProxy matches the
+// status code's text): the regex runs here, once per code, and the workers test a set.
+bool ParseStatusRegex(ParseContext& ctx, const std::string& regex, std::vector<unsigned>* codes) {
+  int err = 0;
+  PCRE2_SIZE at = 0;
+  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(regex.data()), regex.size(), 0,
+                                 &err, &at, nullptr);
+  if (!re) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(err, msg, sizeof msg);
+    ctx.Alert("'http-check expect rstatus': failed to compile regex " + Quoted(regex) + ": " +
+              reinterpret_cast<const char*>(msg) + ".");
+    return false;
+  }
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(re, nullptr);
+  for (unsigned code = 100; code <= 599; ++code) {
+    const std::string text = std::to_string(code);
+    if (pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, md,
+                    nullptr) >= 0) {
+      codes->push_back(code);
+    }
+  }
+  pcre2_match_data_free(md);
+  pcre2_code_free(re);
+  return true;
+}
+
+// http-check expect [!] status CODES | rstatus REGEX | string TEXT: what the answer to a
+// check must show. HAProxy's other matches (rstring, hdr, fhdr, custom) and its options
+// (min-recv, comment, ok-status, ...) are refused.
+void HttpCheckExpect(ParseContext& ctx, const Args& args) {
+  ctx.keyword = "http-check";
+  if (!Allowed(ctx, kBackendCap, "http-check expect")) return;
+  size_t at = 2;
+  const bool negate = at < args.size() && args[at] == "!";
+  if (negate) ++at;
+  const std::string match = at < args.size() ? args[at] : std::string();
+  if (match != "status" && match != "rstatus" && match != "string") {
+    ctx.Alert(
+        "'http-check expect' supports [!] status CODES, rstatus REGEX and string TEXT in "
+        "sluice" +
+        (match.empty() ? std::string() : ", got " + Quoted(match)) + ".");
+    return;
+  }
+  if (at + 1 >= args.size()) {
+    ctx.Alert("'http-check expect " + match + "' expects a pattern.");
+    return;
+  }
+  if (at + 2 < args.size()) {
+    ctx.Alert("'http-check expect " + match + "' takes one pattern, got extra argument " +
+              Quoted(args[at + 2]) + ".");
+    return;
+  }
+  const std::string& pattern = args[at + 1];
+  std::vector<unsigned> codes;
+  if (match == "status" && !ParseStatusList(ctx, pattern, &codes)) return;
+  if (match == "rstatus" && !ParseStatusRegex(ctx, pattern, &codes)) return;
+  if (match == "string" && pattern.size() > kMaxExpectString) {
+    ctx.Alert("'http-check expect string' matches at most " + std::to_string(kMaxExpectString) +
+              " bytes in sluice, got " + std::to_string(pattern.size()) + ".");
+    return;
+  }
+  if (match != "string" && negate) {
+    std::vector<unsigned> others;
+    for (unsigned c = 100; c <= 599; ++c) {
+      if (std::find(codes.begin(), codes.end(), c) == codes.end()) others.push_back(c);
+    }
+    codes = std::move(others);
   }
   SectionState& state = State(ctx);
   if (state.own_expect) {
@@ -64,7 +126,11 @@ void HttpCheckExpect(ParseContext& ctx, const Args& args) {
   }
   state.own_expect = true;
   state.expect = Here(ctx);
-  Target(ctx).expect_status = std::move(codes);
+  ProxyConfig& p = Target(ctx);
+  p.expect_set = match != "string";
+  p.expect_status = std::move(codes);
+  p.expect_string = match == "string" ? pattern : std::string();
+  p.expect_negate = negate;
 }
 
 constexpr std::string_view kHttpCheckNotYet[] = {

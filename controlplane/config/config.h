@@ -220,7 +220,13 @@ struct ProxyConfig {
   bool httpchk = false;     // option httpchk [METHOD] [URI] [VERSION]
   std::string httpchk_method = "OPTIONS", httpchk_uri = "/", httpchk_version = "HTTP/1.0";
   std::vector<std::pair<std::string, std::string>> httpchk_headers;  // http-check send hdr
-  std::vector<unsigned> expect_status;  // `http-check expect status N[,N|N-M...]`
+  // `http-check expect [!] status N[,N|N-M...] | rstatus REGEX | string TEXT`: the codes
+  // that pass (status and rstatus, negation applied; empty without an expect line), or the
+  // text the body must (not, with `!`) hold.
+  std::vector<unsigned> expect_status;
+  bool expect_set = false;    // status or rstatus given: expect_status is the whole list
+  std::string expect_string;  // string TEXT
+  bool expect_negate = false;
   std::vector<std::string> logs;        // `log ...` lines as written (after the keyword), "global"
                                         // for `log global`
   std::string log_format;               // log-format STRING

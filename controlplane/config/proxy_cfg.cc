@@ -844,6 +844,9 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.httpchk_uri = d.httpchk_uri;
     p.httpchk_version = d.httpchk_version;
     p.expect_status = d.expect_status;
+    p.expect_set = d.expect_set;
+    p.expect_string = d.expect_string;
+    p.expect_negate = d.expect_negate;
   }
   return p;
 }

@@ -15,10 +15,16 @@ namespace sluice::app {
 namespace {
 
 // What HAProxy adds as a check's own words (last_chk, the log's "info").
-std::string CheckOutput(check::CheckStatus s, uint32_t code) {
+std::string CheckOutput(check::CheckStatus s, uint32_t code, check::CheckDetail detail) {
   switch (s) {
     case check::CheckStatus::kL4Con:
       return "Connection refused";
+    case check::CheckStatus::kL7Rsp:
+      if (detail == check::CheckDetail::kContentMismatch) return "HTTP content check did not match";
+      if (detail == check::CheckDetail::kUnwantedContent) {
+        return "HTTP check matched unwanted content";
+      }
+      return "";
     case check::CheckStatus::kL7Sts:
       return "HTTP status check returned code <" + std::to_string(code) + ">";
     default:
@@ -45,7 +51,7 @@ std::vector<std::string> FormatStateChange(const cp::ProxyRuntime& rt, const cp:
   const std::string& backend = rt.backends()[s.backend].name();
   std::string text = "Server " + backend + "/" + s.name() + " is " + (c.up ? "UP" : "DOWN") +
                      ", reason: " + std::string(cli::GetCheckStatusInfo(c.status).desc);
-  const std::string info = CheckOutput(c.status, c.code);
+  const std::string info = CheckOutput(c.status, c.code, c.detail);
   if (!info.empty()) text += ", info: \"" + info + "\"";
   text += ", check duration: " + std::to_string(c.duration_ms) + "ms. " + std::to_string(c.active) +
           " active and " + std::to_string(c.backup) + " backup " +
@@ -178,7 +184,8 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
           k.code = static_cast<uint32_t>(cs.check_code.Get());
           k.duration_ms = cs.check_duration_ms.Get();
           if (cs.check_count.Get()) {
-            k.output = CheckOutput(status, k.code);
+            k.output = CheckOutput(status, k.code,
+                                   static_cast<check::CheckDetail>(cs.check_detail.Get()));
           }
           k.health = current ? static_cast<uint32_t>(cs.check_health.Get()) : s.init_health;
           sv.counters.chkfail = cs.check_fails.Get();

@@ -226,6 +226,18 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.fwd = ToForwardFor(c);
     bs.errorfiles = ToErrorfiles(c, &out->error_pages);
     for (const unsigned code : c.expect_status) bs.expect_status.Add(code);
+    bs.expect_set = c.expect_set;
+    bs.expect_negate = c.expect_negate;
+    bs.expect_string_len =
+        static_cast<uint8_t>(std::min(c.expect_string.size(), sizeof bs.expect_string));
+    std::memcpy(bs.expect_string, c.expect_string.data(), bs.expect_string_len);
+    // expect_next[i]: the length of the longest proper prefix of text[0..i] that is also its
+    // suffix (where a match goes on after a mismatch).
+    for (uint8_t i = 1, k = 0; i < bs.expect_string_len; ++i) {
+      while (k > 0 && bs.expect_string[i] != bs.expect_string[k]) k = bs.expect_next[k - 1];
+      if (bs.expect_string[i] == bs.expect_string[k]) ++k;
+      bs.expect_next[i] = k;
+    }
     std::string request = c.httpchk_method + " " + c.httpchk_uri + " " + c.httpchk_version + "\r\n";
     for (const auto& [name, value] : c.httpchk_headers) request += name + ": " + value + "\r\n";
     request += "\r\n";
@@ -305,7 +317,8 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
     changes->push_back(StateChange{static_cast<uint32_t>(i), now_op == OpState::kUp,
                                    static_cast<check::CheckStatus>(ss.check_status.Get()),
                                    static_cast<uint32_t>(ss.check_code.Get()),
-                                   ss.check_duration_ms.Get(), active, backup, b.was_up && !up});
+                                   ss.check_duration_ms.Get(), active, backup, b.was_up && !up,
+                                   static_cast<check::CheckDetail>(ss.check_detail.Get())});
     if (b.was_up && !up) {
       b.down_since_s = now_s;
       b.last_change_s = now_s;

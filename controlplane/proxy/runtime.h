@@ -103,6 +103,7 @@ struct StateChange {
   uint64_t duration_ms;
   unsigned active, backup;  // usable servers left in the backend
   bool backend_down;        // the backend has no usable server any more
+  check::CheckDetail detail = check::CheckDetail::kNone;
 };
 
 class ProxyRuntime {

@@ -64,6 +64,8 @@ void HealthChecks::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   if (!k.connected) {
     Finish(server, why == tcp::CloseReason::kTimeout ? CheckStatus::kL4Tout : CheckStatus::kL4Con,
            0);
+  } else if (k.in_body) {
+    DecideBody(server);  // the server's close ends a body without a Content-Length
   } else {
     Finish(server, CheckStatus::kL7Rsp, 0);
   }
@@ -112,6 +114,10 @@ void HealthChecks::Start(uint32_t server) noexcept {
   k.start_us = now_us();
   k.sent = k.connected = false;
   k.resp_len = 0;
+  k.code = 0;
+  k.in_body = k.found = false;
+  k.matched = k.line_len = 0;
+  k.body_left = -1;
   tcp::FlowKey key;
   const ConnId c = conns_->Connect(sv.check_addr, sv.is_v6, rte_cpu_to_be_16(sv.check_port),
                                    conn::kCheck, server, &key);
@@ -169,30 +175,90 @@ void HealthChecks::Connected(uint32_t server) noexcept {
 
 void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
   Check& k = checks_[server];
-  for (rte_mbuf* seg = data; seg && k.resp_len < sizeof k.resp - 1; seg = seg->next) {
+  const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
+  bool decided = false;
+  for (rte_mbuf* seg = data; seg && !decided; seg = seg->next) {
     const auto* p = rte_pktmbuf_mtod(seg, const char*);
-    for (uint16_t i = 0; i < seg->data_len && k.resp_len < sizeof k.resp - 1; ++i) {
-      k.resp[k.resp_len++] = p[i];
+    for (uint16_t i = 0; i < seg->data_len && !decided; ++i) {
+      if (k.resp_len < sizeof k.resp - 1) k.resp[k.resp_len++] = p[i];
+      if (be.expect_string_len && k.code) decided = ScanByte(k, be, p[i]);
+      if (k.code == 0 && k.resp_len >= 12) {  // "HTTP/1.x NNN"
+        const char* r = k.resp;
+        const bool http = std::memcmp(r, "HTTP/1.", 7) == 0 && r[8] == ' ' && r[9] >= '0' &&
+                          r[9] <= '9' && r[10] >= '0' && r[10] <= '9' && r[11] >= '0' &&
+                          r[11] <= '9';
+        if (!http) {
+          rte_pktmbuf_free(data);
+          return Finish(server, CheckStatus::kL7Rsp, 0);
+        }
+        k.code = static_cast<uint32_t>((r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0'));
+        if (!be.expect_string_len) {
+          rte_pktmbuf_free(data);
+          const bool ok = be.expect_set ? be.expect_status.Contains(k.code)
+                                        : be.expect_status.Accepts(k.code);
+          return Finish(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, k.code);
+        }
+        // The head is scanned from its first line: the bytes so far go through again.
+        for (uint8_t j = 0; j < k.resp_len && !decided; ++j) decided = ScanByte(k, be, k.resp[j]);
+      }
     }
   }
   rte_pktmbuf_free(data);
+  if (decided) return DecideBody(server);
   conns_->Consumed(k.conn, len);
-  if (k.resp_len < 12) return;  // "HTTP/1.x NNN"
-  const char* r = k.resp;
-  const bool http = std::memcmp(r, "HTTP/1.", 7) == 0 && r[8] == ' ' && r[9] >= '0' &&
-                    r[9] <= '9' && r[10] >= '0' && r[10] <= '9' && r[11] >= '0' && r[11] <= '9';
-  if (!http) {
-    Finish(server, CheckStatus::kL7Rsp, 0);
-    return;
-  }
-  const uint32_t code =
-      static_cast<uint32_t>((r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0'));
-  const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
-  const bool ok = be.expect_status.Accepts(code);
-  Finish(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, code);
 }
 
-void HealthChecks::Finish(uint32_t server, CheckStatus status, uint32_t code) noexcept {
+bool HealthChecks::ScanByte(Check& k, const BackendSnap& be, char c) noexcept {
+  if (!k.in_body) {
+    if (c != '\n') {
+      if (c != '\r' && k.line_len < sizeof k.line) {
+        k.line[k.line_len++] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+      }
+      return false;
+    }
+    if (k.line_len == 0) {  // the blank line: the body follows
+      k.in_body = true;
+      return k.body_left == 0;
+    }
+    constexpr char kLength[] = "content-length:";
+    constexpr uint8_t kLen = sizeof kLength - 1;
+    if (k.line_len > kLen && std::memcmp(k.line, kLength, kLen) == 0) {
+      int64_t v = 0;
+      bool digits = false;
+      for (uint8_t j = kLen; j < k.line_len; ++j) {
+        if (k.line[j] >= '0' && k.line[j] <= '9') {
+          v = v * 10 + (k.line[j] - '0');
+          digits = true;
+        } else if (k.line[j] != ' ' && k.line[j] != '\t') {
+          break;
+        }
+      }
+      if (digits) k.body_left = v;
+    }
+    k.line_len = 0;
+    return false;
+  }
+  // Knuth-Morris-Pratt over the body: `matched` bytes of the text end at this point.
+  const uint8_t n = be.expect_string_len;
+  while (k.matched > 0 && c != be.expect_string[k.matched]) {
+    k.matched = be.expect_next[k.matched - 1];
+  }
+  if (c == be.expect_string[k.matched]) ++k.matched;
+  if (k.matched == n) k.found = true;
+  if (k.body_left > 0) --k.body_left;
+  return k.found || k.body_left == 0;
+}
+
+void HealthChecks::DecideBody(uint32_t server) noexcept {
+  const Check& k = checks_[server];
+  const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
+  if (k.found != be.expect_negate) return Finish(server, CheckStatus::kL7Ok, k.code);
+  Finish(server, CheckStatus::kL7Rsp, 0,
+         be.expect_negate ? CheckDetail::kUnwantedContent : CheckDetail::kContentMismatch);
+}
+
+void HealthChecks::Finish(uint32_t server, CheckStatus status, uint32_t code,
+                          CheckDetail detail) noexcept {
   Check& k = checks_[server];
   conns_->AbortDetached(&k.conn);  // HAProxy closes check connections with a reset too
   if (!cfg_ || server >= cfg_->servers.size()) return;
@@ -201,6 +267,7 @@ void HealthChecks::Finish(uint32_t server, CheckStatus status, uint32_t code) no
   const uint64_t now = now_us();
   ss.check_status.Set(static_cast<uint64_t>(status));
   ss.check_code.Set(code);
+  ss.check_detail.Set(static_cast<uint64_t>(detail));
   ss.check_duration_ms.Set((now - k.start_us) / 1000);
   ss.check_count.Add();
   const uint8_t top = static_cast<uint8_t>(sv.rise + sv.fall - 1);

@@ -1,5 +1,6 @@
 // Health checks of the servers assigned to this worker (ServerSnap::check_worker): a TCP
-// connect (L4) or, with `option httpchk`, an HTTP request whose status line is checked (L7),
+// connect (L4) or, with `option httpchk`, an HTTP request whose answer is checked (L7: its
+// status, or a text in its body, `http-check expect`),
 // every `inter` (`fastinter` while the state is changing, `downinter` when down). Rise/fall
 // counting follows HAProxy: health runs from 0 to rise + fall - 1; a server is UP from
 // `rise` and goes DOWN when a failure finds health at `rise` or below. Results go to this
@@ -61,6 +62,15 @@ class HealthChecks {
     bool up = true;
     char resp[16] = {};
     uint8_t resp_len = 0;
+    // http-check expect string: the answer is read to the end of its body (Content-Length,
+    // else the server's close), the text matched as it goes by.
+    uint32_t code = 0;        // the answer's status once read
+    bool in_body = false;     // past the head's blank line
+    bool found = false;       // the text was seen
+    uint8_t matched = 0;      // bytes of the text matched so far
+    uint8_t line_len = 0;     // the current head line's first bytes, lower-cased
+    char line[24] = {};
+    int64_t body_left = -1;   // Content-Length still to come; -1: until the close
   };
 
   void Schedule() noexcept;
@@ -68,7 +78,11 @@ class HealthChecks {
   void Connected(uint32_t server) noexcept;
   void Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept;
   void OnCheckTimer(uint32_t server) noexcept;
-  void Finish(uint32_t server, CheckStatus status, uint32_t code) noexcept;
+  void Finish(uint32_t server, CheckStatus status, uint32_t code,
+              CheckDetail detail = CheckDetail::kNone) noexcept;
+  // http-check expect string: one byte of the answer; true once the outcome is known.
+  bool ScanByte(Check& k, const proxy::BackendSnap& be, char c) noexcept;
+  void DecideBody(uint32_t server) noexcept;
   uint64_t now_us() const noexcept { return conns_->tcp().now_us(); }
 
   Setup s_;

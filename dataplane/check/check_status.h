@@ -32,4 +32,11 @@ enum class CheckStatus : uint8_t {
   kProcOk = 20,    // PROCOK
 };
 
+// Why an HTTP check's answer was refused beyond its status (HAProxy's last_chk words).
+enum class CheckDetail : uint8_t {
+  kNone = 0,
+  kContentMismatch = 1,  // "HTTP content check did not match"
+  kUnwantedContent = 2,  // "HTTP check matched unwanted content"
+};
+
 }  // namespace sluice::check

@@ -126,7 +126,15 @@ struct BackendSnap {
   bool redispatch = false;
   bool persist = false;  // option persist: a stick match may send a stream to a DOWN server
   bool httpchk = false;
-  StatusSet expect_status;         // http-check expect status
+  StatusSet expect_status;         // http-check expect [!] status|rstatus
+  bool expect_set = false;         // ... given: expect_status is the whole list, even empty
+  // http-check expect [!] string TEXT: the body must (not) hold it. `expect_next` is the
+  // text's Knuth-Morris-Pratt table (the control plane fills it), so that a worker matches
+  // it across segments without keeping the body.
+  bool expect_negate = false;
+  uint8_t expect_string_len = 0;  // 0: no string to find
+  char expect_string[64] = {};
+  uint8_t expect_next[64] = {};
   char httpchk_request[256] = {};  // the whole request, CRLF-terminated
   uint16_t httpchk_request_len = 0;
   KeepaliveSnap ka;  // option srvtcpka
@@ -242,6 +250,7 @@ struct ServerStats {
   Stat check_downs;   // UP -> DOWN transitions (chkdown)
   Stat check_epoch;   // the ServerSnap::check_epoch these results belong to
   Stat check_count;   // checks completed
+  Stat check_detail;  // check::CheckDetail: which of HAProxy's texts an L7RSP shows
 };
 
 // One session as `show sess` sees it: the payload records of a base::Op::kShowSessions

@@ -1125,15 +1125,35 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
   ExpectBackendAlert("http-check send body x", "http-check",
                      "'http-check send' supports meth, uri, ver and hdr NAME VALUE in sluice, "
                      "got 'body'.");
-  ExpectBackendAlert("http-check expect string OK", "http-check",
-                     "'http-check expect' supports only 'status CODES' in sluice (http-check "
-                     "expect status 200,300-399), got 'string'.");
-  ExpectBackendAlert("http-check expect ! status 500", "http-check",
-                     "'http-check expect' supports only 'status CODES' in sluice (http-check "
-                     "expect status 200,300-399), got '!'.");
+  // [!] status, rstatus (the codes its regex matches, computed here) and string.
+  const ParseOutcome forms = Clean(
+      "backend b1\n    http-check expect ! status 100-199,300-599\n    server s 10.0.0.2:1\n"
+      "backend b2\n    http-check expect rstatus ^20[14]$\n    server s 10.0.0.2:1\n"
+      "backend b3\n    http-check expect ! rstatus .\n    server s 10.0.0.2:1\n"
+      "backend b4\n    http-check expect ! string \"not ready\"\n    server s 10.0.0.2:1\n");
+  const auto& fp = forms.config.proxies;
+  std::vector<unsigned> twos;
+  for (unsigned c = 200; c <= 299; ++c) twos.push_back(c);
+  EXPECT_EQ(fp[0].expect_status, twos);
+  EXPECT_EQ(fp[1].expect_status, (std::vector<unsigned>{201, 204}));
+  EXPECT_TRUE(fp[2].expect_set);
+  EXPECT_TRUE(fp[2].expect_status.empty());  // nothing passes
+  EXPECT_FALSE(fp[3].expect_set);
+  EXPECT_EQ(fp[3].expect_string, "not ready");
+  EXPECT_TRUE(fp[3].expect_negate);
+  ExpectBackendAlert("http-check expect rstring OK", "http-check",
+                     "'http-check expect' supports [!] status CODES, rstatus REGEX and string "
+                     "TEXT in sluice, got 'rstring'.");
+  ExpectBackendAlert("http-check expect ! hdr name x", "http-check",
+                     "'http-check expect' supports [!] status CODES, rstatus REGEX and string "
+                     "TEXT in sluice, got 'hdr'.");
   ExpectBackendAlert("http-check expect status", "http-check",
-                     "'http-check expect' supports only 'status CODES' in sluice (http-check "
-                     "expect status 200,300-399), got 'status'.");
+                     "'http-check expect status' expects a pattern.");
+  ExpectBackendAlert("http-check expect rstatus (2", "http-check",
+                     "'http-check expect rstatus': failed to compile regex '(2': missing closing "
+                     "parenthesis.");
+  ExpectBackendAlert("http-check expect string " + std::string(65, 'x'), "http-check",
+                     "'http-check expect string' matches at most 64 bytes in sluice, got 65.");
   for (const char* bad : {"99", "600", "2xx", "300-200", "200,", "abc"}) {
     ExpectBackendAlert(std::string("http-check expect status ") + bad, "http-check",
                        "'http-check expect status' expects status codes between 100 and 599, "
@@ -1141,8 +1161,7 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
                            std::string(bad) + "'.");
   }
   ExpectBackendAlert("http-check expect status 200 extra", "http-check",
-                     "'http-check expect status' takes one list of codes, got extra argument "
-                     "'extra'.");
+                     "'http-check expect status' takes one pattern, got extra argument 'extra'.");
   ExpectBackendAlert("http-check frob", "http-check",
                      "'http-check' expects 'expect', 'send', 'connect', 'comment', 'set-var', "
                      "'set-var-fmt', 'unset-var', 'send-state' or 'disable-on-404', got 'frob'.");
