@@ -140,8 +140,9 @@ bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what);
 void StickTable(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // check_cfg.cc: `http-check` in a proxy section.
 void HttpCheck(ParseContext& ctx, const KeywordRow& row, const Args& args);
-// reply_cfg.cc: `errorfile` in a proxy section.
+// reply_cfg.cc: `errorfile` and `http-error` in a proxy section.
 void Errorfile(ParseContext& ctx, const KeywordRow& row, const Args& args);
+void HttpError(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // userlist_cfg.cc: the section, its keywords, and the check of its names once all is read.
 void EnterUserlist(ParseContext& ctx, const Args& args);
 std::span<const KeywordRow> UserlistKeywords();

@@ -721,7 +721,7 @@ constexpr KeywordRow kProxyKeywords[] = {
     {"srvtimeout", Match::kExact, &Removed, 0, -1, "", "'timeout server'"},
     {"redispatch", Match::kExact, &Removed, 0, -1, "", "'option redispatch'"},
     NotYetRow("errorfiles"),
-    NotYetRow("http-error"),
+    {"http-error", Match::kExact, &HttpError, 0, -1, "'status CODE ...'", ""},
     NotYetRow("fullconn"),
     NotYetRow("compression"),
     NotYetRow("unique-id-format"),

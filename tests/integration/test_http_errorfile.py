@@ -1,5 +1,6 @@
-"""errorfile CODE FILE (issue 13): a backend with no server up answers with the errorfile's
-bytes instead of HAProxy's 503 page; another backend keeps HAProxy's page."""
+"""errorfile CODE FILE and http-error status CODE ... (issue 13): a backend with no server up
+answers with the errorfile's bytes instead of HAProxy's 503 page, another backend keeps
+HAProxy's page; http-error answers are the bytes haproxy 2.6.12 sent for the same lines."""
 
 import os
 
@@ -17,7 +18,11 @@ def _config():
         text = f.read()
     text += ("\nfrontend fe_down\n    bind 10.10.1.1:8086\n    default_backend be_down\n"
              f"\nbackend be_down\n    errorfile 503 {ERRORFILE}\n"
-             "    server s1 10.10.2.11:9000 disabled\n")
+             "    server s1 10.10.2.11:9000 disabled\n"
+             "\nfrontend fe_err\n    bind 10.10.1.1:8087\n    default_backend be_err\n"
+             "    http-request deny if { path /deny }\n    http-error status 403\n"
+             "\nbackend be_err\n    http-error status 503 content-type text/html string "
+             "<b>down</b> hdr X-Foo bar\n    server s1 10.10.2.11:9000 disabled\n")
     path = os.path.join("/tmp", "sluice-test-errorfile.cfg")
     with open(path, "w") as f:
         f.write(text)
@@ -35,3 +40,11 @@ def test_errorfile_replaces_the_503_page(testbed):
     # The other frontends' 503s stay HAProxy's (none here: checked on a bad request's 400).
     bad = client("raw", "10.10.1.1", 8080, b"GET / HTTP/1.1\r\nX Y: 1\r\n\r\n".hex())
     assert bad["reply"].startswith("HTTP/1.1 400 Bad request\r\nContent-length: 90\r\n")
+
+
+def test_http_error_answers_as_haproxy_builds_them(testbed):
+    out = client("raw", "10.10.1.1", 8087, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".hex())
+    assert out["reply"] == ("HTTP/1.1 503 Service Unavailable\r\nx-foo: bar\r\n"
+                            "content-length: 11\r\ncontent-type: text/html\r\n\r\n<b>down</b>"), out
+    out = client("raw", "10.10.1.1", 8087, b"GET /deny HTTP/1.1\r\nHost: a\r\n\r\n".hex())
+    assert out["reply"] == "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n", out

@@ -967,6 +967,62 @@ TEST(ConfigProxySettings, Errorfile) {
   std::remove(path.c_str());
 }
 
+// http-error status CODE ...: the answers as haproxy 2.6.12 sent them for the same lines, and
+// its alerts.
+TEST(ConfigProxySettings, HttpError) {
+  const std::string path = ::testing::TempDir() + "sluice-body.html";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "<p>file body</p>\n";
+  }
+  const ParseOutcome o = Clean(
+      "backend be\n    http-error status 503 content-type text/html string <b>down</b> hdr "
+      "X-Foo bar\n    http-error status 403\n    http-error status 429 content-type text/plain "
+      "file " + path + " hdr Retry-After 10 hdr X-A \"b c\"\n"
+      "    http-error status 400 content-type text/plain string x\n"
+      "    http-error status 400 default-errorfiles\n    server s 10.0.0.2:1\n");
+  const auto& files = o.config.proxies[0].errorfiles;
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].first, 503u);
+  EXPECT_EQ(files[0].second,
+            "HTTP/1.1 503 Service Unavailable\r\nx-foo: bar\r\ncontent-length: 11\r\n"
+            "content-type: text/html\r\n\r\n<b>down</b>");
+  EXPECT_EQ(files[1].second, "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+  EXPECT_EQ(files[2].second,
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 10\r\nx-a: b c\r\n"
+            "content-length: 17\r\ncontent-type: text/plain\r\n\r\n<p>file body</p>\n");
+  std::remove(path.c_str());
+  ExpectBackendAlert("http-error status 418 content-type text/plain string x", "http-error",
+                     "http-error: status code '418' not handled.");
+  ExpectBackendAlert("http-error status 503 string x", "http-error",
+                     "http-error : a content type must be defined when non-empty payload is "
+                     "configured");
+  ExpectBackendAlert("http-error status 503 content-type text/plain string x string y",
+                     "http-error",
+                     "http-error : unexpected 'string' argument, 'string' already defined");
+  ExpectBackendAlert("http-error status 503 content-type text/plain string x hdr X-Y",
+                     "http-error", "http-error : 'hdr' expects <name> and <value> as arguments");
+  ExpectBackendAlert("http-error 503", "http-error",
+                     "http-error : expects at least a <status> as arguments.");
+  ExpectBackendAlert("http-error status abc", "http-error",
+                     "http-error : Unexpected status code '0'");
+  ExpectBackendAlert("http-error status 503 errorfile /nonexist", "http-error",
+                     "http-error : error opening file '/nonexist'.");
+  ExpectBackendAlert("http-error status 503 frob", "http-error",
+                     "http-error : unknown keyword 'frob'.");
+  ExpectBackendAlert("http-error status 503 content-type a/b lf-string x", "http-error",
+                     "http-error : 'lf-string' is not supported by sluice (string, file, errorfile "
+                     "and default-errorfiles are).");
+  ExpectWarning("backend be\n    http-error status 503 content-type text/plain\n"
+                "    server s 10.0.0.2:1\n",
+                10, "http-error",
+                "content-type 'text/plain' ignored by the http reply because neither errorfile "
+                "nor payload defined.");
+  ExpectWarning("backend be\n    http-error status 503 hdr content-length 5\n"
+                "    server s 10.0.0.2:1\n",
+                10, "http-error", "header 'content-length' always ignored by the http reply.");
+}
+
 TEST(ConfigProxySettings, Timeouts) {
   const ParseOutcome o = Clean(
       "listen li\n    bind 10.0.0.1:1\n    server s 10.0.0.2:1\n"
