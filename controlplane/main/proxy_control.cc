@@ -128,6 +128,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.bin = bsum(&proxy::BackendStats::bin);
       c.bout = bsum(&proxy::BackendStats::bout);
       c.econ = bsum(&proxy::BackendStats::econ);
+      c.eresp = bsum(&proxy::BackendStats::eresp);
       c.dresp = bsum(&proxy::BackendStats::denied_resp);
       c.wretr = bsum(&proxy::BackendStats::retries);
       c.wredis = bsum(&proxy::BackendStats::redispatches);
@@ -202,6 +203,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
         c.bin = ssum(&proxy::ServerStats::bin);
         c.bout = ssum(&proxy::ServerStats::bout);
         c.econ = ssum(&proxy::ServerStats::econ);
+        c.eresp = ssum(&proxy::ServerStats::eresp);
         c.wretr = ssum(&proxy::ServerStats::retries);
         c.wredis = ssum(&proxy::ServerStats::redispatches);
         c.cli_abrt = ssum(&proxy::ServerStats::cli_abrt);

@@ -127,7 +127,7 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
   md_ = rules::NewMatchData();
   auth_ = new (std::nothrow) rules::AuthCache();
   wheel_ = setup.timers;
-  if (!InitStick(name, socket_id)) return false;
+  if (!InitStick(name, socket_id) || !ws_.Init()) return false;
   if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_ ||
       !arena_ || !rules_tmp_ || !vars_ || !edits_ || !md_ || !auth_) {
     return false;

@@ -16,6 +16,7 @@
 #include "dataplane/conn/conn.h"
 #include "dataplane/http/h1.h"
 #include "dataplane/http/h1_output.h"
+#include "dataplane/http/ws_accept.h"
 #include "dataplane/proxy/balance.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/rules/expr.h"
@@ -189,6 +190,8 @@ class Proxy {
     bool srv_reusable = false;    // the server connection may carry another request after
     bool res_head_sent = false;   // a response head went to the client: no error reply now
     bool tunnel = false;          // upgraded (101) or CONNECT: bytes pass both ways
+    bool ws_check = false;        // a WebSocket handshake: its 101 must carry ws_accept
+    char ws_accept[http::kWsAcceptLen] = {};
     http::Method meth = http::Method::kOther;
     uint8_t req_minor = 1;
     uint16_t status = 0;
@@ -515,6 +518,7 @@ class Proxy {
   uint8_t* scratch_ = nullptr;  // http::kMaxHeadBytes
   uint8_t* out_ = nullptr;      // the rewritten head: kMaxHeadBytes + kMaxRewriteBytes
   http::MessageHead* head_ = nullptr;
+  http::WsAccept ws_;  // WebSocket handshakes' accept values
   uint64_t scratch_uid_ = 0;  // whose request head scratch_ and head_ hold (0: none)
   // Rules: the part, and one evaluation's arena, variables and edits (an evaluation runs to
   // its end without yielding, so one of each serves the worker).

@@ -405,6 +405,12 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   t.req.body = h.body;
   t.req.left = h.content_length;
   t.cli_keep_alive = h.KeepAlive();
+  // A WebSocket handshake: the 101 must answer this key (RFC 6455 section 4.2.2).
+  t.ws_check = false;
+  if (h.conn_upgrade) [[unlikely]] {
+    const int key = h.Find(scratch_, "sec-websocket-key");
+    if (key >= 0) t.ws_check = ws_.Compute(h.fields[key].value.In(scratch_), t.ws_accept);
+  }
   s_.stats->frontends[s.frontend].req_tot.Add();
   return AnResult::kDone;
 }
@@ -594,6 +600,17 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
       return HttpReply(si, 502, 'P', 'H');
     }
     const http::MessageHead& h = *head_;
+    if (h.status == 101 && t.ws_check) [[unlikely]] {
+      // A 101 to a WebSocket handshake with another Sec-WebSocket-Accept (or none) is an
+      // invalid answer, as in HAProxy: the client gets a 502, not the server's tunnel.
+      const int at = h.Find(scratch_, "sec-websocket-accept");
+      const std::string_view accept = at >= 0 ? h.fields[at].value.In(scratch_) : "";
+      if (accept != std::string_view(t.ws_accept, http::kWsAcceptLen)) {
+        s_.stats->backends[t.backend].eresp.Add();
+        s_.stats->servers[t.server].eresp.Add();
+        return HttpReply(si, 502, 'P', 'H');
+      }
+    }
     const bool interim = h.status < 200 && h.status != 101;
     t.log_bytes += StoredSize(scratch_, h);
     if (h.status == 101) t.tunnel = true;  // Upgrade: bytes pass both ways from here

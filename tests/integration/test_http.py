@@ -145,6 +145,15 @@ def test_websocket_tunnel(http_tb):
     assert out == {"status": 101, "echoed": True}
 
 
+def test_websocket_wrong_accept_is_a_502(http_tb):
+    # A 101 whose Sec-WebSocket-Accept does not answer the request's key (RFC 6455 4.2.2):
+    # HAProxy answers 502 and opens no tunnel.
+    before = stat_rows()[("be_web", "BACKEND")]
+    out = client("ws", VIP, PORT, 1024, "/ws-bad-accept")
+    assert out == {"status": 502, "echoed": False}
+    assert int(stat_rows()[("be_web", "BACKEND")]["eresp"]) == int(before["eresp"]) + 1
+
+
 def test_bad_request_gets_haproxys_400(http_tb):
     out = client("raw", VIP, PORT, b"GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n".hex())
     assert out["closed"]

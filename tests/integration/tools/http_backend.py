@@ -13,13 +13,16 @@ Paths:
   /eof/N            N bytes with no Content-Length, delimited by the close (HTTP/1.0 style)
   /sha              (any method with a body, Content-Length or chunked) the body's sha256
   /status/N         an empty answer with status N
-  /ws               a WebSocket-style upgrade (101), then echoes bytes until the close
+  /ws               a WebSocket upgrade (101 with the Sec-WebSocket-Accept RFC 6455 computes
+                    from the request's key), then echoes bytes until the close
+  /ws-bad-accept    the same with a wrong Sec-WebSocket-Accept
   /idle-close       answers, then closes the connection 50 ms later without a request
   /once             answers; the next request on this connection gets no answer: the
                     connection closes as it arrives (a server closing an idle connection
                     just as a proxy reuses it)
 Every answer carries "X-Server: NAME". Prints "ready" once listening."""
 
+import base64
 import hashlib
 import json
 import socket
@@ -153,9 +156,15 @@ def serve(sock):
             elif target.startswith("/status/"):
                 code = int(target[8:])
                 answer(sock, code, b"", length=code not in (204, 304) and code >= 200)
-            elif target == "/ws":
+            elif target in ("/ws", "/ws-bad-accept"):
+                key = fields.get("sec-websocket-key", "")
+                if target == "/ws-bad-accept":
+                    key += "x"
+                accept = base64.b64encode(hashlib.sha1(
+                    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
                 sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                             b"Connection: Upgrade\r\n\r\n")
+                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
+                             b"\r\n\r\n")
                 if c.buf:
                     sock.sendall(c.buf)
                     c.buf = b""

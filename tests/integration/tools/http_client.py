@@ -145,10 +145,11 @@ def raw(host, port, data_hex):
     return {"reply": out.decode("latin-1"), "closed": closed}
 
 
-def ws(host, port, size):
+def ws(host, port, size, path="/ws"):
     s = socket.create_connection((host, port), timeout=10)
-    s.sendall(b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n".encode() +
+              b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n")
     f = s.makefile("rb")
     status = int(f.readline().split()[1])
     while f.readline() not in (b"\r\n", b""):
@@ -210,7 +211,7 @@ def main():
     elif mode == "raw":
         out = raw(host, port, args[0])
     elif mode == "ws":
-        out = ws(host, port, int(args[0]))
+        out = ws(host, port, int(args[0]), *args[1:2])
     elif mode == "many":
         out = many(host, port, int(args[0]), int(args[1]))
     else:
