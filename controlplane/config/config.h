@@ -203,6 +203,8 @@ struct ProxyConfig {
   bool hash_consistent = false;         // hash-type consistent (default map-based)
   uint32_t timeout_connect_ms = 0, timeout_client_ms = 0, timeout_server_ms = 0,
            timeout_queue_ms = 0, timeout_tunnel_ms = 0, timeout_check_ms = 0;  // 0: not set
+  // timeout client-fin / server-fin: a side's inactivity once a direction is shut (0: not set).
+  uint32_t timeout_client_fin_ms = 0, timeout_server_fin_ms = 0;
   unsigned maxconn = 0;  // frontend maxconn; 0: from global maxconn
   unsigned retries = 3;
   bool redispatch = false;  // option redispatch

@@ -98,8 +98,8 @@ constexpr TimeoutRow kTimeouts[] = {
     {"tunnel", kBackendCap, &ProxyConfig::timeout_tunnel_ms},
     {"http-request", kFrontendCap, &ProxyConfig::timeout_http_request_ms},
     {"http-keep-alive", kFrontendCap, &ProxyConfig::timeout_http_keep_alive_ms},
-    {"client-fin", kFrontendCap, nullptr},
-    {"server-fin", kBackendCap, nullptr},
+    {"client-fin", kFrontendCap, &ProxyConfig::timeout_client_fin_ms},
+    {"server-fin", kBackendCap, &ProxyConfig::timeout_server_fin_ms},
     {"check", kBackendCap, &ProxyConfig::timeout_check_ms},
     {"tarpit", kFrontendCap | kBackendCap, nullptr},
 };
@@ -760,6 +760,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
   p.forwardfor_except = d.forwardfor_except;
   if (p.HasFrontend()) {
     p.timeout_client_ms = d.timeout_client_ms;
+    p.timeout_client_fin_ms = d.timeout_client_fin_ms;
     p.maxconn = d.maxconn;
     p.default_backend = d.default_backend;
     p.log_format = d.log_format;
@@ -778,6 +779,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.timeout_server_ms = d.timeout_server_ms;
     p.timeout_queue_ms = d.timeout_queue_ms;
     p.timeout_tunnel_ms = d.timeout_tunnel_ms;
+    p.timeout_server_fin_ms = d.timeout_server_fin_ms;
     p.timeout_check_ms = d.timeout_check_ms;
     p.balance = d.balance;
     p.uri_whole = d.uri_whole;

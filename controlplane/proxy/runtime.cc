@@ -180,6 +180,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     fs.backend = f.backend < 0 ? UINT32_MAX : static_cast<uint32_t>(f.backend);
     fs.maxconn = WorkerShare(f.maxconn, nworkers_);
     fs.client_ms = f.conf->timeout_client_ms;
+    fs.client_fin_ms = f.conf->timeout_client_fin_ms;
     fs.ka = ToKeepaliveSnap(f.conf->clitcpka);
     const config::ProxyConfig* be = nullptr;
     if (f.backend >= 0 && static_cast<size_t>(f.backend) < backends_.size()) {
@@ -207,6 +208,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.server_ms = c.timeout_server_ms;
     bs.queue_ms = c.timeout_queue_ms;
     bs.tunnel_ms = c.timeout_tunnel_ms;
+    bs.server_fin_ms = c.timeout_server_fin_ms;
     bs.check_ms = c.timeout_check_ms;
     bs.retries = static_cast<uint8_t>(c.retries > 255 ? 255 : c.retries);
     bs.redispatch = c.redispatch;

@@ -740,9 +740,10 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
     }
     return at(s.last_cli_us, fe.client_ms);
   }
-  if (s.strm.phase == Phase::kClosing) {
+  if (s.strm.phase == Phase::kClosing) {  // our FIN is out: `timeout client-fin` applies
     *cause = 'c';
-    return at(s.last_cli_us, fe.client_ms ? fe.client_ms : 5000);
+    const uint32_t ms = fe.client_fin_ms ? fe.client_fin_ms : fe.client_ms;
+    return at(s.last_cli_us, ms ? ms : 5000);
   }
   const BackendSnap& be = cfg_->backends[s.strm.backend];
   switch (s.strm.phase) {
@@ -755,12 +756,18 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
     case Phase::kEstablished: {
       // Both directions idle: `timeout tunnel` when set, else the first of client/server.
       const uint64_t last = s.last_cli_us > s.strm.last_srv_us ? s.last_cli_us : s.strm.last_srv_us;
-      if (be.tunnel_ms && (!s.strm.http || s.strm.tunnel)) {
+      // A direction shut (a FIN either way): `timeout client-fin` and `server-fin`, where set,
+      // stand for `timeout client` and `server` and override `timeout tunnel` (HAProxy).
+      const bool half = s.cli_eof || s.cli_shut || s.strm.srv_eof || s.strm.srv_shut;
+      const uint32_t cli_fin = half ? fe.client_fin_ms : 0;
+      const uint32_t srv_fin = half ? be.server_fin_ms : 0;
+      if (be.tunnel_ms && (!s.strm.http || s.strm.tunnel) && !cli_fin && !srv_fin) {
         *cause = 'c';
         return at(last, be.tunnel_ms);
       }
-      const uint64_t cli = at(last, fe.client_ms);
-      const uint64_t srv = at(last, be.server_ms);
+      const bool tunnel = be.tunnel_ms && (!s.strm.http || s.strm.tunnel);
+      const uint64_t cli = at(last, cli_fin ? cli_fin : tunnel ? be.tunnel_ms : fe.client_ms);
+      const uint64_t srv = at(last, srv_fin ? srv_fin : tunnel ? be.tunnel_ms : be.server_ms);
       *cause = cli <= srv ? 'c' : 's';
       return cli <= srv ? cli : srv;
     }

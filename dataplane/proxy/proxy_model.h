@@ -122,6 +122,7 @@ struct BackendSnap {
   uint32_t first_server = 0;  // servers[first_server, first_server + nservers)
   uint32_t nservers = 0;
   uint32_t connect_ms = 5000, server_ms = 0, queue_ms = 0, tunnel_ms = 0, check_ms = 0;
+  uint32_t server_fin_ms = 0;  // timeout server-fin (0: server_ms)
   uint8_t retries = 3;
   bool redispatch = false;
   bool persist = false;  // option persist: a stick match may send a stream to a DOWN server
@@ -164,6 +165,7 @@ struct FrontendSnap {
   LogMode log = LogMode::kNone;
   uint32_t maxconn = 0;  // this worker's share; 0 = unlimited
   uint32_t client_ms = 0;
+  uint32_t client_fin_ms = 0;  // timeout client-fin (0: client_ms)
   KeepaliveSnap ka;  // option clitcpka
   // HTTP mode: the frontend's mode, or its default backend's (a TCP frontend upgrades).
   bool http = false;

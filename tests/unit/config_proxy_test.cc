@@ -1027,8 +1027,11 @@ TEST(ConfigProxySettings, Timeouts) {
   const ParseOutcome o = Clean(
       "listen li\n    bind 10.0.0.1:1\n    server s 10.0.0.2:1\n"
       "    timeout connect 1s\n    timeout client 2s\n    timeout server 3s\n"
-      "    timeout queue 4s\n    timeout tunnel 1h\n    timeout check 500ms\n");
+      "    timeout queue 4s\n    timeout tunnel 1h\n    timeout check 500ms\n"
+      "    timeout client-fin 5s\n    timeout server-fin 6s\n");
   const ProxyConfig& p = o.config.proxies[0];
+  EXPECT_EQ(p.timeout_client_fin_ms, 5000u);
+  EXPECT_EQ(p.timeout_server_fin_ms, 6000u);
   EXPECT_EQ(p.timeout_connect_ms, 1000u);
   EXPECT_EQ(p.timeout_client_ms, 2000u);
   EXPECT_EQ(p.timeout_server_ms, 3000u);
@@ -1039,10 +1042,9 @@ TEST(ConfigProxySettings, Timeouts) {
                 "'timeout client' ignored because backend 'be' has no frontend capability.");
   ExpectWarning(WithFrontendLine("timeout tunnel 1s"), 12, "timeout",
                 "'timeout tunnel' ignored because frontend 'fe' has no backend capability.");
-  ExpectWarning(std::string(kPair) + "    timeout server-fin 1s\n", 14, "timeout",
-                "'timeout server-fin' is not supported yet by sluice, ignored.");
-  ExpectWarning("defaults\n    timeout client-fin 1s\n", 10, "timeout",
-                "'timeout client-fin' is not supported yet by sluice, ignored.");
+  ExpectWarning(std::string(kPair) + "    timeout client-fin 1s\n", 14, "timeout",
+                "'timeout client-fin' ignored because backend 'be' has no frontend "
+                "capability.");
   ExpectBackendAlert("timeout conect 1s", "timeout",
                      "'timeout' supports 'client', 'server', 'connect', 'queue', 'tunnel', "
                      "'http-request', 'http-keep-alive', 'client-fin', 'server-fin', 'check' and "
