@@ -136,6 +136,7 @@ struct ServerConfig {
   uint16_t port = 0;
   unsigned weight = 1;   // 0..256 as haproxy
   unsigned maxconn = 0;  // 0: unlimited
+  int pool_max_conn = -1;  // idle connections kept for reuse: -1 unlimited, 0 none
   bool check = false;
   // fastinter and downinter: 0 while parsing means `inter`; the whole-configuration check
   // writes the effective values.

@@ -11,8 +11,8 @@ namespace sluice::config {
 namespace {
 
 constexpr std::string_view kServerParams =
-    "weight, maxconn, check, no-check, inter, fastinter, downinter, rise, fall, port, addr, "
-    "disabled, enabled, backup, no-backup, non-stick, stick and id";
+    "weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, downinter, rise, fall, "
+    "port, addr, disabled, enabled, backup, no-backup, non-stick, stick and id";
 
 bool LooksLikeHostName(std::string_view s) {
   bool letter = false;
@@ -121,7 +121,8 @@ bool ServerLine::Params(const Args& args, size_t first, bool is_default, ServerC
       s->non_stick = p == "non-stick";
       continue;
     }
-    const bool valued = p == "weight" || p == "maxconn" || p == "inter" || p == "fastinter" ||
+    const bool valued = p == "weight" || p == "maxconn" || p == "pool-max-conn" ||
+                        p == "inter" || p == "fastinter" ||
                         p == "downinter" || p == "rise" || p == "fall" || p == "port" ||
                         p == "addr" || p == "id";
     if (!valued) {
@@ -141,6 +142,14 @@ bool ServerLine::Params(const Args& args, size_t first, bool is_default, ServerC
     } else if (p == "maxconn") {
       if (!Unsigned(p, v, 0, INT32_MAX, &n)) return false;
       s->maxconn = static_cast<unsigned>(n);
+    } else if (p == "pool-max-conn") {
+      // -1: no bound (haproxy's default), 0: no idle connection kept.
+      if (v == "-1") {
+        s->pool_max_conn = -1;
+      } else {
+        if (!Unsigned(p, v, 0, INT32_MAX, &n)) return false;
+        s->pool_max_conn = static_cast<int>(n);
+      }
     } else if (p == "inter") {
       if (!Time(p, v, &s->inter_ms)) return false;
     } else if (p == "fastinter") {

@@ -258,6 +258,10 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     ss.weight = s.uweight;
     ss.iweight = s.conf->weight;
     ss.maxconn = WorkerShare(s.maxconn, nworkers_);
+    ss.pool_max = s.conf->pool_max_conn < 0
+                      ? -1
+                      : static_cast<int32_t>(
+                            WorkerShare(static_cast<uint32_t>(s.conf->pool_max_conn), nworkers_));
     ss.usable = !s.InMaint() && !s.drain && s.op == OpState::kUp;
     ss.persist = !s.InMaint() && s.op != OpState::kDown;
     ss.id = s.conf->id;

@@ -737,7 +737,9 @@ void Proxy::EndTransaction(uint32_t si) noexcept {
   t.log_bytes += t.res.body == http::Body::kChunked ? t.res.chunks.data_bytes() + 1 : t.res.moved;
   if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
   if (t.srv != kNoConn) {
-    if (t.srv_reusable && !t.srv_eof && !t.srv_shut && t.res_in.bytes == 0) {
+    const int32_t pool_max = cfg_->servers[t.server].pool_max;  // pool-max-conn
+    if (t.srv_reusable && !t.srv_eof && !t.srv_shut && t.res_in.bytes == 0 &&
+        (pool_max < 0 || conns_->pool().idle(t.server) < static_cast<uint32_t>(pool_max))) {
       const ConnId c = t.srv;
       t.srv = kNoConn;
       conns_->Park(c, t.server);

@@ -68,6 +68,7 @@ struct ServerSnap {
   uint32_t weight = 1;   // effective weight for new traffic (0: none)
   uint32_t iweight = 1;  // initial weight (static-rr keeps to it)
   uint32_t maxconn = 0;  // this worker's share of the server's maxconn; 0 = unlimited
+  int32_t pool_max = -1;  // pool-max-conn, this worker's share: -1 unlimited, 0 none
   bool usable = true;    // admin READY and operationally UP: takes new connections
   // Neither in maintenance nor DOWN (HAProxy's cur_state != STOPPED): a stick match may send
   // it a stream, draining or not.

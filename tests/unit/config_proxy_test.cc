@@ -607,14 +607,18 @@ TEST(ConfigProxyServer, EveryParameter) {
   const ParseOutcome o = Clean(
       "backend be\n"
       "    server a 10.0.0.2:80 weight 0 maxconn 50 check inter 500ms fastinter 100 "
-      "downinter 10s rise 4 fall 5 port 8080 addr 10.0.0.20 disabled backup id 12\n"
-      "    server b ipv6@fd00::2:443 weight 256 check addr fd00::20\n"
+      "downinter 10s rise 4 fall 5 port 8080 addr 10.0.0.20 disabled backup id 12 "
+      "pool-max-conn 0\n"
+      "    server b ipv6@fd00::2:443 weight 256 check addr fd00::20 pool-max-conn -1\n"
       "    server c ipv4@10.0.0.3:1 check no-check backup no-backup disabled enabled "
       "non-stick\n");
   const auto& s = o.config.proxies[0].servers;
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0].weight, 0u);
   EXPECT_EQ(s[0].maxconn, 50u);
+  EXPECT_EQ(s[0].pool_max_conn, 0);
+  EXPECT_EQ(s[1].pool_max_conn, -1);
+  EXPECT_EQ(s[2].pool_max_conn, -1);  // haproxy's default: no bound
   EXPECT_TRUE(s[0].check);
   EXPECT_EQ(s[0].inter_ms, 500u);
   EXPECT_EQ(s[0].fastinter_ms, 100u);
@@ -765,8 +769,9 @@ TEST(ConfigProxyServer, ParameterErrors) {
   alert("weight", "'weight' expects a value.");
   alert("check inter", "'inter' expects a value.");
   const std::string supported =
-      " (sluice supports weight, maxconn, check, no-check, inter, fastinter, downinter, rise, "
-      "fall, port, addr, disabled, enabled, backup, no-backup, non-stick, stick and id).";
+      " (sluice supports weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, "
+      "downinter, rise, fall, port, addr, disabled, enabled, backup, no-backup, non-stick, "
+      "stick and id).";
   alert("check ssl verify none", "unknown or unsupported keyword 'ssl'" + supported);
   alert("frobnicate", "unknown or unsupported keyword 'frobnicate'" + supported);
   alert("send-proxy", "unknown or unsupported keyword 'send-proxy'" + supported);
