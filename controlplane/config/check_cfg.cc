@@ -24,23 +24,16 @@ constexpr size_t kMaxExpectString = 64;
 
 // Codes from 100 to 599 as `status` lists them: a comma list of codes and ranges.
 bool ParseStatusList(ParseContext& ctx, std::string_view list, std::vector<unsigned>* codes) {
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    size_t comma = list.find(',', pos);
-    if (comma == std::string_view::npos) comma = list.size();
-    const std::string_view item = list.substr(pos, comma - pos);
-    pos = comma + 1;
-    const size_t dash = item.find('-');
-    const auto lo = ParseDecimal(item.substr(0, dash));
-    const auto hi = dash == std::string_view::npos ? lo : ParseDecimal(item.substr(dash + 1));
-    if (!lo || !hi || *lo < 100 || *hi > 599 || *lo > *hi) {
+  for (const std::string_view item : CommaItems(list)) {
+    uint64_t lo = 0, hi = 0;
+    if (!ParseRange(item, &lo, &hi) || lo < 100 || hi > 599 || lo > hi) {
       ctx.Alert(
           "'http-check expect status' expects status codes between 100 and 599, alone or "
           "as ranges, separated by commas (200,300-399), got " +
           Quoted(list) + ".");
       return false;
     }
-    for (uint64_t c = *lo; c <= *hi; ++c) {
+    for (uint64_t c = lo; c <= hi; ++c) {
       if (std::find(codes->begin(), codes->end(), c) == codes->end()) {
         codes->push_back(static_cast<unsigned>(c));
       }

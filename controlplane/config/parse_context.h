@@ -178,6 +178,10 @@ bool ParseLogLine(ParseContext& ctx, const Args& args, bool allow_global, std::s
 std::string Quoted(std::string_view text);
 // Decimal digits only; saturates at UINT64_MAX instead of overflowing.
 std::optional<uint64_t> ParseDecimal(std::string_view text);
+// The items of a comma list, empty ones included ("a,,b" has three).
+std::vector<std::string_view> CommaItems(std::string_view list);
+// "N" or "N-M" into [lo, hi] (lo == hi for "N"); false when either is not decimal.
+bool ParseRange(std::string_view text, uint64_t* lo, uint64_t* hi);
 // Alerts "'KEYWORD' expects an integer between MIN and MAX, got 'TEXT'." on failure.
 bool ParseUnsignedArg(ParseContext& ctx, std::string_view text, uint64_t min, uint64_t max,
                       uint64_t* out);

@@ -119,6 +119,28 @@ std::optional<uint64_t> ParseDecimal(std::string_view text) {
   return v;
 }
 
+std::vector<std::string_view> CommaItems(std::string_view list) {
+  std::vector<std::string_view> items;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string_view::npos) comma = list.size();
+    items.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return items;
+}
+
+bool ParseRange(std::string_view text, uint64_t* lo, uint64_t* hi) {
+  const size_t dash = text.find('-');
+  const auto a = ParseDecimal(text.substr(0, dash));
+  const auto b = dash == std::string_view::npos ? a : ParseDecimal(text.substr(dash + 1));
+  if (!a || !b) return false;
+  *lo = *a;
+  *hi = *b;
+  return true;
+}
+
 bool ParseUnsignedArg(ParseContext& ctx, std::string_view text, uint64_t min, uint64_t max,
                       uint64_t* out) {
   const auto v = ParseDecimal(text);

@@ -556,12 +556,7 @@ void Bind(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (RefuseInDefaults(ctx) || !Allowed(ctx, kFrontendCap, "bind")) return;
   std::vector<BindConfig> binds;
   const std::string_view list = args[1];
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    size_t comma = list.find(',', pos);
-    if (comma == std::string_view::npos) comma = list.size();
-    const std::string_view item = list.substr(pos, comma - pos);
-    pos = comma + 1;
+  for (const std::string_view item : CommaItems(list)) {
     if (item.empty()) {
       ctx.Alert("'bind' expects ADDR:PORT[,ADDR:PORT...], got an empty address in " + Quoted(list) +
                 ".");
@@ -577,10 +572,8 @@ void Bind(ParseContext& ctx, const KeywordRow&, const Args& args) {
                 ": missing port (write ADDR:PORT, *:PORT, :PORT or [IPv6]:PORT).");
       return;
     }
-    const size_t dash = ep->port.find('-');
-    const auto lo = ParseDecimal(ep->port.substr(0, dash));
-    const auto hi = dash == std::string_view::npos ? lo : ParseDecimal(ep->port.substr(dash + 1));
-    if (!lo || !hi || *lo == 0 || *hi > 65535 || *lo > *hi) {
+    uint64_t lo = 0, hi = 0;
+    if (!ParseRange(ep->port, &lo, &hi) || lo == 0 || hi > 65535 || lo > hi) {
       ctx.Alert("'bind' " + Quoted(item) +
                 ": expects a port or a port range (8000-8010) between 1 and 65535, got " +
                 Quoted(ep->port) + ".");
@@ -591,12 +584,12 @@ void Bind(ParseContext& ctx, const KeywordRow&, const Args& args) {
       ctx.Alert("'bind' " + Quoted(item) + ": expects a unicast address.");
       return;
     }
-    if (binds.size() + (*hi - *lo + 1) > kMaxBindsPerLine) {
+    if (binds.size() + (hi - lo + 1) > kMaxBindsPerLine) {
       ctx.Alert("'bind' " + Quoted(list) + " gives more than " + std::to_string(kMaxBindsPerLine) +
                 " addresses and ports; split it.");
       return;
     }
-    for (uint64_t port = *lo; port <= *hi; ++port) {
+    for (uint64_t port = lo; port <= hi; ++port) {
       BindConfig b;
       b.addr = ep->addr;
       b.any = ep->any;
