@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 
 #include "dataplane/http/h1.h"
 #include "dataplane/net/addr_text.h"
@@ -391,6 +392,19 @@ class WorkerSessionStream final : public cli::SessionStream {
       v.server_dst = {AddrText(e.server_addr, e.server_v6), e.server_port};
     }
     v.age_s = static_cast<uint32_t>(e.age_ms / 1000);
+    if (e.http) {
+      static constexpr const char* kStates[] = {
+          "MSG_RQBEFORE", "MSG_RPBEFORE", "MSG_ERROR", "MSG_BODY",   "MSG_DATA",  "MSG_ENDING",
+          "MSG_TRAILERS", "MSG_DONE",     "MSG_CLOSING", "MSG_CLOSED", "MSG_TUNNEL"};
+      const auto name = [](uint8_t st) {
+        return st < std::size(kStates) ? std::string(kStates[st]) : std::string("MSG_ERROR");
+      };
+      v.http = true;
+      v.meth = e.meth;
+      v.status = e.status ? e.status : -1;
+      v.req_state = name(e.req_state);
+      v.res_state = name(e.res_state);
+    }
     timeval tv{};
     gettimeofday(&tv, nullptr);
     const int64_t now_us = static_cast<int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec;

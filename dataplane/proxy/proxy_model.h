@@ -269,6 +269,28 @@ struct SessionInfo {
   bool is_v6, server_v6;
   uint32_t frontend, backend, server;
   uint64_t age_ms;
+  // HTTP mode (haproxy's txn line): HAProxy's method number (OPTIONS 0, GET 1, HEAD 2, POST
+  // 3, PUT 4, DELETE 5, TRACE 6, CONNECT 7, other 8), the answer's status (0: none yet) and
+  // each message's state as HttpMsgState numbers it.
+  bool http;
+  uint8_t meth;
+  uint16_t status;
+  uint8_t req_state, res_state;
+};
+
+// HAProxy 2.6's HTTP message states (enum h1_state), for `show sess <id>`'s txn line.
+enum class HttpMsgState : uint8_t {
+  kRqBefore = 0,
+  kRpBefore = 1,
+  kError = 2,
+  kBody = 3,
+  kData = 4,
+  kEnding = 5,
+  kTrailers = 6,
+  kDone = 7,
+  kClosing = 8,
+  kClosed = 9,
+  kTunnel = 10,
 };
 
 // The request line kept for a log line (HAProxy's `tune.http.logurilen` default).

@@ -133,6 +133,32 @@ uint32_t Proxy::SlotOf(uint64_t uid) const noexcept {
   return sessions_[si].strm.phase != Phase::kFree && sessions_[si].uid == uid ? si : UINT32_MAX;
 }
 
+namespace {
+
+uint8_t HaproxyMethod(http::Method m) {
+  switch (m) {
+    case http::Method::kOptions:
+      return 0;
+    case http::Method::kGet:
+      return 1;
+    case http::Method::kHead:
+      return 2;
+    case http::Method::kPost:
+      return 3;
+    case http::Method::kPut:
+      return 4;
+    case http::Method::kDelete:
+      return 5;
+    case http::Method::kConnect:
+      return 7;
+    case http::Method::kOther:
+      break;
+  }
+  return 8;
+}
+
+}  // namespace
+
 void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
   const Session& s = sessions_[si];
   const Stream& t = s.strm;
@@ -152,6 +178,26 @@ void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
   e->backend = t.backend;
   e->server = t.server;
   e->age_ms = (now - s.accept_us) / 1000;
+  e->http = t.http;
+  if (t.http) {
+    e->meth = HaproxyMethod(t.meth);
+    e->status = t.status;
+    const auto state = [](MsgState m, bool request) {
+      switch (m) {
+        case MsgState::kHead:
+          return request ? HttpMsgState::kRqBefore : HttpMsgState::kRpBefore;
+        case MsgState::kBody:
+          return HttpMsgState::kData;
+        case MsgState::kDone:
+          return HttpMsgState::kDone;
+        case MsgState::kTunnel:
+          return HttpMsgState::kTunnel;
+      }
+      return HttpMsgState::kError;
+    };
+    e->req_state = static_cast<uint8_t>(state(t.req.state, true));
+    e->res_state = static_cast<uint8_t>(state(t.res.state, false));
+  }
 }
 
 void Proxy::ShowSessions(base::Request& r) noexcept {

@@ -173,6 +173,11 @@ struct SessionView {
   Endpoint server_dst;
   uint32_t age_s = 0;
   int64_t accept_time_us = 0;  // Unix time
+  // HTTP mode: haproxy's txn line (method number, status or -1, message states by name).
+  bool http = false;
+  int meth = 8;
+  int status = -1;
+  std::string req_state, res_state;
 };
 
 // How far an answer gathered from the workers is (request/reply rings): kWait while replies

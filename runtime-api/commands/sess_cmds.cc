@@ -43,7 +43,7 @@ std::string ModeOf(const std::vector<ProxyView>& proxies, uint32_t iid) {
 }
 
 // The detailed form of `show sess <id>`: haproxy's first lines (accept date, frontend,
-// backend and server with their addresses).
+// backend and server with their addresses) and, in HTTP mode, its txn line.
 std::string FullDump(const SessionView& s, const std::vector<ProxyView>& proxies) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -75,6 +75,12 @@ std::string FullDump(const SessionView& s, const std::vector<ProxyView>& proxies
            " (id=" + std::to_string(s.server.empty() ? 0 : s.server_sid) + ")";
   }
   out += s.server_dst.addr.empty() ? "\n" : " addr=" + EndpointText(s.server_dst) + "\n";
+  if (s.http) {
+    // haproxy's txn line; its flags are haproxy's internals, printed as none.
+    out += "  txn=" + Hex(s.id) + " flags=0x0 meth=" + std::to_string(s.meth) +
+           " status=" + std::to_string(s.status) + " req.st=" + s.req_state +
+           " rsp.st=" + s.res_state + " req.f=0x00 rsp.f=0x00\n";
+  }
   return out;
 }
 

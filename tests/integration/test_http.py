@@ -8,6 +8,7 @@ over s1/s2/s3 with HTTP checks every second."""
 import json
 import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -253,6 +254,34 @@ def test_expect_100_continue_relayed(http_tb):
     assert lines[0] == repr(b"HTTP/1.1 100 Continue\r\n\r\n"), lines
     assert "200 OK" in lines[1], lines
     assert "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 5" in lines[1], lines
+
+
+def test_show_sess_shows_the_http_transaction(http_tb):
+    # A download the client does not read: its stream stays with the request done and the
+    # answer's body flowing; `show sess <id>` adds haproxy's txn line (transcript 93).
+    code = ("import socket,sys,time\n"
+            "s=socket.create_connection(('%s',%d),timeout=5)\n"
+            "s.sendall(b'GET /size/50000000 HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n')\n"
+            "print('sent',flush=True)\n"
+            "sys.stdin.readline()\n" % (VIP, PORT))
+    p = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c", code],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "sent"
+        deadline = time.monotonic() + 10
+        txn = ""
+        while time.monotonic() < deadline and "rsp.st=MSG_DATA" not in txn:
+            ids = [l.split(":")[0] for l in admin_cli("show sess").splitlines()
+                   if " fe=fe_web " in l]
+            txn = "".join(l for i in ids for l in admin_cli(f"show sess {i}").splitlines()
+                          if l.startswith("  txn="))
+            time.sleep(0.2)
+        assert re.fullmatch(r"  txn=0x[0-9a-f]+ flags=0x0 meth=1 status=200 req\.st=MSG_DONE "
+                            r"rsp\.st=MSG_DATA req\.f=0x00 rsp\.f=0x00", txn), txn
+    finally:
+        p.stdin.write("\n")
+        p.stdin.close()
+        p.wait(timeout=10)
 
 
 @pytest.mark.sanitizer
