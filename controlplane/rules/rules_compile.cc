@@ -70,11 +70,9 @@ constexpr FetchDef kFetches[] = {
     {"base", Fetch::kBase, "", SmpType::kStr, Match::kStr, true, false},
     {"hdr", Fetch::kHdr, "SI", SmpType::kStr, Match::kStr, true, false},
     {"req.hdr", Fetch::kHdr, "SI", SmpType::kStr, Match::kStr, true, false},
-    {"fhdr", Fetch::kFhdr, "SI", SmpType::kStr, Match::kStr, true, false},
     {"req.fhdr", Fetch::kFhdr, "SI", SmpType::kStr, Match::kStr, true, false},
     {"hdr_cnt", Fetch::kHdrCnt, "S", SmpType::kSint, Match::kInt, true, false},
     {"req.hdr_cnt", Fetch::kHdrCnt, "S", SmpType::kSint, Match::kInt, true, false},
-    {"fhdr_cnt", Fetch::kFhdrCnt, "S", SmpType::kSint, Match::kInt, true, false},
     {"req.fhdr_cnt", Fetch::kFhdrCnt, "S", SmpType::kSint, Match::kInt, true, false},
     {"hdr_val", Fetch::kHdrVal, "SI", SmpType::kSint, Match::kInt, true, false},
     {"req.hdr_val", Fetch::kHdrVal, "SI", SmpType::kSint, Match::kInt, true, false},
@@ -487,6 +485,7 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
   std::vector<std::string> args;
   bool parens = false;
   if (auto ok = SplitCall(chain[0], &name, &args, &parens); !ok) return ok;
+  const bool fetch_parens = parens;  // the converters' calls reuse `parens`
   // The converters after the fetch: an ACL on a converted sample matches by its output type.
   auto converters = [&](SmpType type) -> base::Result<bool> {
     for (size_t i = 1; i < chain.size(); ++i) {
@@ -535,6 +534,9 @@ base::Result<bool> Compiler::ParseExpr(std::string_view text, const ExprScope& s
   for (const char k : def->args) {
     if (k >= 'a' && k <= 'z') ++min;
   }
+  // Empty parentheses give a required string its empty value (haproxy 2.6.12 takes
+  // `str()`; `str` alone is missing its argument).
+  if (args.empty() && fetch_parens && min >= 1 && def->args[0] == 's') args.emplace_back();
   if (args.size() < min) {
     return Error{"fetch method '" + std::string(name) + "' : missing arguments (got " +
                  std::to_string(args.size()) + "/" + std::to_string(min) + ")"};

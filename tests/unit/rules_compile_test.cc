@@ -130,6 +130,11 @@ TEST(RulesCompile, RefusedWithFileAndLine) {
       {"http-request deny deny_status 418", "is not supported by sluice"},
       {"http-request deny if nosuch", "no such ACL : 'nosuch'"},
       {"http-request set-header X %[nosuch]", "unknown fetch method 'nosuch'"},
+      // haproxy 2.6.12 has req.fhdr and res.fhdr, no bare fhdr.
+      {"http-request set-header X %[fhdr(host)]", "unknown fetch method 'fhdr'"},
+      {"http-request set-header X %[fhdr_cnt(host)]", "unknown fetch method 'fhdr_cnt'"},
+      // str() is an empty string; str alone misses its argument (haproxy 2.6.12 alike).
+      {"http-request set-header X %[str]", "fetch method 'str' : missing arguments (got 0/1)"},
       {"http-request set-header X %[src,nosuch]", "unknown converter 'nosuch'"},
       {"acl a src -z", "is not a valid ACL option"},
       {"acl a hdr_val(x) 20:10", "'20:10' is not a valid number range."},
@@ -176,6 +181,17 @@ TEST(RulesCompile, RefusedWithFileAndLine) {
 // Capture slots: request and response ids counted apart, from 0, in declaration order
 // (`capture ... header`, `declare capture`, `http-request capture ... len`), each with its
 // place in the stream's capture block.
+// `str()` is the empty string, as haproxy 2.6.12 reads it.
+TEST(RulesCompile, EmptyParenthesesGiveAnEmptyString) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n    http-request set-header X1 \"%[str()]\"\n"
+      "    http-request set-var(txn.a) str()\n"
+      "    default_backend be\nbackend be\n    server s 10.0.0.2:80\n");
+  for (const auto& d : o.diags) {
+    EXPECT_NE(d.severity, config::Diagnostic::Severity::kAlert) << d.message;
+  }
+}
+
 TEST(RulesCompile, CaptureSlotsInDeclarationOrder) {
   const Out o = CompileText(
       "frontend fe\n    bind 10.0.0.1:80\n"
