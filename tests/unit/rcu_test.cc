@@ -43,6 +43,7 @@ TEST(RcuTest, ReadersNeverSeeTornOrFreedSnapshots) {
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> bad{0}, reads{0};
+  std::atomic<unsigned> reading{0};  // readers past their first read
   std::vector<std::thread> readers;
   for (unsigned id = 0; id < kReaders; ++id) {
     readers.emplace_back([&, id] {
@@ -57,13 +58,16 @@ TEST(RcuTest, ReadersNeverSeeTornOrFreedSnapshots) {
           if (!ok) bad.fetch_add(1);
         }
         last = s->version;
-        ++n;
+        if (n++ == 0) reading.fetch_add(1);
         rte_rcu_qsbr_quiescent(rcu.qsbr(), id);
       }
       rcu.ReaderOffline(id);
       reads.fetch_add(n);
     });
   }
+  // The publishes race readers that are reading: on a loaded machine the threads may not
+  // have run yet (the test then checked nothing, and its `reads > 0` failed).
+  while (reading.load() < kReaders) std::this_thread::yield();
   for (uint64_t v = 2; v <= kPublishes; ++v) {
     rcu.Publish(slot, std::make_unique<TestSnapshot>(v));
     if (v % 16 == 0) rcu.Reclaim();
