@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/check/body_match.h"
 #include "dataplane/net/addr_text.h"
 
 namespace sluice::cp {
@@ -233,13 +234,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.expect_string_len =
         static_cast<uint8_t>(std::min(c.expect_string.size(), sizeof bs.expect_string));
     std::memcpy(bs.expect_string, c.expect_string.data(), bs.expect_string_len);
-    // expect_next[i]: the length of the longest proper prefix of text[0..i] that is also its
-    // suffix (where a match goes on after a mismatch).
-    for (uint8_t i = 1, k = 0; i < bs.expect_string_len; ++i) {
-      while (k > 0 && bs.expect_string[i] != bs.expect_string[k]) k = bs.expect_next[k - 1];
-      if (bs.expect_string[i] == bs.expect_string[k]) ++k;
-      bs.expect_next[i] = k;
-    }
+    check::KmpTable(bs.expect_string, bs.expect_string_len, bs.expect_next);
     std::string request = c.httpchk_method + " " + c.httpchk_uri + " " + c.httpchk_version + "\r\n";
     for (const auto& [name, value] : c.httpchk_headers) request += name + ": " + value + "\r\n";
     request += "\r\n";

@@ -64,7 +64,7 @@ void HealthChecks::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   if (!k.connected) {
     Finish(server, why == tcp::CloseReason::kTimeout ? CheckStatus::kL4Tout : CheckStatus::kL4Con,
            0);
-  } else if (k.in_body) {
+  } else if (k.body.in_body) {
     DecideBody(server);  // the server's close ends a body without a Content-Length
   } else {
     Finish(server, CheckStatus::kL7Rsp, 0);
@@ -115,9 +115,7 @@ void HealthChecks::Start(uint32_t server) noexcept {
   k.sent = k.connected = false;
   k.resp_len = 0;
   k.code = 0;
-  k.in_body = k.found = false;
-  k.matched = k.line_len = 0;
-  k.body_left = -1;
+  k.body = BodyMatch{};
   tcp::FlowKey key;
   const ConnId c = conns_->Connect(sv.check_addr, sv.is_v6, rte_cpu_to_be_16(sv.check_port),
                                    conn::kCheck, server, &key);
@@ -176,12 +174,15 @@ void HealthChecks::Connected(uint32_t server) noexcept {
 void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
   Check& k = checks_[server];
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
+  const char* text = be.expect_string;
   bool decided = false;
   for (rte_mbuf* seg = data; seg && !decided; seg = seg->next) {
     const auto* p = rte_pktmbuf_mtod(seg, const char*);
     for (uint16_t i = 0; i < seg->data_len && !decided; ++i) {
       if (k.resp_len < sizeof k.resp - 1) k.resp[k.resp_len++] = p[i];
-      if (be.expect_string_len && k.code) decided = ScanByte(k, be, p[i]);
+      if (be.expect_string_len && k.code) {
+        decided = k.body.Feed(p[i], text, be.expect_string_len, be.expect_next);
+      }
       if (k.code == 0 && k.resp_len >= 12) {  // "HTTP/1.x NNN"
         const char* r = k.resp;
         const bool http = std::memcmp(r, "HTTP/1.", 7) == 0 && r[8] == ' ' && r[9] >= '0' &&
@@ -199,7 +200,9 @@ void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept 
           return Finish(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, k.code);
         }
         // The head is scanned from its first line: the bytes so far go through again.
-        for (uint8_t j = 0; j < k.resp_len && !decided; ++j) decided = ScanByte(k, be, k.resp[j]);
+        for (uint8_t j = 0; j < k.resp_len && !decided; ++j) {
+          decided = k.body.Feed(k.resp[j], text, be.expect_string_len, be.expect_next);
+        }
       }
     }
   }
@@ -208,51 +211,10 @@ void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept 
   conns_->Consumed(k.conn, len);
 }
 
-bool HealthChecks::ScanByte(Check& k, const BackendSnap& be, char c) noexcept {
-  if (!k.in_body) {
-    if (c != '\n') {
-      if (c != '\r' && k.line_len < sizeof k.line) {
-        k.line[k.line_len++] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-      }
-      return false;
-    }
-    if (k.line_len == 0) {  // the blank line: the body follows
-      k.in_body = true;
-      return k.body_left == 0;
-    }
-    constexpr char kLength[] = "content-length:";
-    constexpr uint8_t kLen = sizeof kLength - 1;
-    if (k.line_len > kLen && std::memcmp(k.line, kLength, kLen) == 0) {
-      int64_t v = 0;
-      bool digits = false;
-      for (uint8_t j = kLen; j < k.line_len; ++j) {
-        if (k.line[j] >= '0' && k.line[j] <= '9') {
-          v = v * 10 + (k.line[j] - '0');
-          digits = true;
-        } else if (k.line[j] != ' ' && k.line[j] != '\t') {
-          break;
-        }
-      }
-      if (digits) k.body_left = v;
-    }
-    k.line_len = 0;
-    return false;
-  }
-  // Knuth-Morris-Pratt over the body: `matched` bytes of the text end at this point.
-  const uint8_t n = be.expect_string_len;
-  while (k.matched > 0 && c != be.expect_string[k.matched]) {
-    k.matched = be.expect_next[k.matched - 1];
-  }
-  if (c == be.expect_string[k.matched]) ++k.matched;
-  if (k.matched == n) k.found = true;
-  if (k.body_left > 0) --k.body_left;
-  return k.found || k.body_left == 0;
-}
-
 void HealthChecks::DecideBody(uint32_t server) noexcept {
   const Check& k = checks_[server];
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
-  if (k.found != be.expect_negate) return Finish(server, CheckStatus::kL7Ok, k.code);
+  if (k.body.found != be.expect_negate) return Finish(server, CheckStatus::kL7Ok, k.code);
   Finish(server, CheckStatus::kL7Rsp, 0,
          be.expect_negate ? CheckDetail::kUnwantedContent : CheckDetail::kContentMismatch);
 }

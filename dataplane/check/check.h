@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "dataplane/base/timer_wheel.h"
+#include "dataplane/check/body_match.h"
 #include "dataplane/check/check_status.h"
 #include "dataplane/conn/conn.h"
 #include "dataplane/proxy/proxy_model.h"
@@ -62,15 +63,10 @@ class HealthChecks {
     bool up = true;
     char resp[16] = {};
     uint8_t resp_len = 0;
+    uint32_t code = 0;  // the answer's status once read
     // http-check expect string: the answer is read to the end of its body (Content-Length,
     // else the server's close), the text matched as it goes by.
-    uint32_t code = 0;        // the answer's status once read
-    bool in_body = false;     // past the head's blank line
-    bool found = false;       // the text was seen
-    uint8_t matched = 0;      // bytes of the text matched so far
-    uint8_t line_len = 0;     // the current head line's first bytes, lower-cased
-    char line[24] = {};
-    int64_t body_left = -1;   // Content-Length still to come; -1: until the close
+    BodyMatch body;
   };
 
   void Schedule() noexcept;
@@ -80,8 +76,6 @@ class HealthChecks {
   void OnCheckTimer(uint32_t server) noexcept;
   void Finish(uint32_t server, CheckStatus status, uint32_t code,
               CheckDetail detail = CheckDetail::kNone) noexcept;
-  // http-check expect string: one byte of the answer; true once the outcome is known.
-  bool ScanByte(Check& k, const proxy::BackendSnap& be, char c) noexcept;
   void DecideBody(uint32_t server) noexcept;
   uint64_t now_us() const noexcept { return conns_->tcp().now_us(); }
 
