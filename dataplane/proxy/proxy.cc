@@ -890,13 +890,22 @@ void Proxy::OnPeerClosed(ConnId c) noexcept {
   Session& s = sessions_[idx];
   if (conn::Conns::RoleOfRef(ref) == conn::kClient) {
     s.cli_eof = true;
-    if (s.strm.http) return HttpClientData(idx);
-    if (s.strm.phase == Phase::kEstablished) Forward(idx, true);
+    if (s.strm.http) {
+      HttpClientData(idx);
+    } else if (s.strm.phase == Phase::kEstablished) {
+      Forward(idx, true);
+    }
   } else {
     s.strm.srv_eof = true;
-    if (s.strm.http) return HttpServerData(idx);
-    Forward(idx, false);
+    if (s.strm.http) {
+      HttpServerData(idx);
+    } else {
+      Forward(idx, false);
+    }
   }
+  // A direction is shut: `timeout client-fin` or `server-fin` may bring the deadline closer
+  // than the one the timer was armed for (it only ever moves later by itself).
+  if (s.strm.phase == Phase::kEstablished) ArmSessionTimer(idx);
 }
 
 void Proxy::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
