@@ -25,6 +25,11 @@ void CopyEnds(const tcp::FlowKey& k, uint8_t* remote_addr, uint16_t* remote_port
   *is_v6 = k.is_v6 != 0;
 }
 
+// HAProxy's method numbers (OPTIONS 0, GET 1, HEAD 2, POST 3, PUT 4, DELETE 5, CONNECT 7,
+// other 8), indexed by http::Method.
+constexpr uint8_t kHaproxyMethod[] = {8, 1, 2, 3, 4, 5, 0, 7};
+static_assert(static_cast<size_t>(http::Method::kConnect) + 1 == sizeof kHaproxyMethod);
+
 }  // namespace
 
 void Proxy::CaptureError(const Session& s, bool request, const uint8_t* data, uint32_t len,
@@ -133,32 +138,6 @@ uint32_t Proxy::SlotOf(uint64_t uid) const noexcept {
   return sessions_[si].strm.phase != Phase::kFree && sessions_[si].uid == uid ? si : UINT32_MAX;
 }
 
-namespace {
-
-uint8_t HaproxyMethod(http::Method m) {
-  switch (m) {
-    case http::Method::kOptions:
-      return 0;
-    case http::Method::kGet:
-      return 1;
-    case http::Method::kHead:
-      return 2;
-    case http::Method::kPost:
-      return 3;
-    case http::Method::kPut:
-      return 4;
-    case http::Method::kDelete:
-      return 5;
-    case http::Method::kConnect:
-      return 7;
-    case http::Method::kOther:
-      break;
-  }
-  return 8;
-}
-
-}  // namespace
-
 void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
   const Session& s = sessions_[si];
   const Stream& t = s.strm;
@@ -180,7 +159,7 @@ void Proxy::Describe(uint32_t si, uint64_t now, SessionInfo* e) const noexcept {
   e->age_ms = (now - s.accept_us) / 1000;
   e->http = t.http;
   if (t.http) {
-    e->meth = HaproxyMethod(t.meth);
+    e->meth = kHaproxyMethod[static_cast<size_t>(t.meth)];
     e->status = t.status;
     const auto state = [](MsgState m, bool request) {
       switch (m) {
