@@ -131,6 +131,9 @@ bool InDefaults(const ParseContext& ctx);
 ProxyConfig& Target(ParseContext& ctx);
 SectionState& State(ParseContext& ctx);
 Origin Here(const ParseContext& ctx);
+// Alerts and returns true when the current section is a defaults section: for keywords only a
+// proxy may carry.
+bool RefuseInDefaults(ParseContext& ctx);
 enum Capability : unsigned { kFrontendCap = 1, kBackendCap = 2 };
 // True when the current section has one of the capabilities `caps`; else warns, as haproxy
 // does, that `what` is ignored.
@@ -138,6 +141,8 @@ bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what);
 
 // stick_cfg.cc: `stick-table` in a proxy section.
 void StickTable(ParseContext& ctx, const KeywordRow& row, const Args& args);
+// bind_cfg.cc: `bind` in a frontend or listen section.
+void Bind(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // check_cfg.cc: `http-check` in a proxy section.
 void HttpCheck(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // reply_cfg.cc: `errorfile` and `http-error` in a proxy section.

@@ -31,6 +31,12 @@ SectionState& State(ParseContext& ctx) {
 
 Origin Here(const ParseContext& ctx) { return Origin{ctx.file, ctx.line, ctx.keyword}; }
 
+bool RefuseInDefaults(ParseContext& ctx) {
+  if (!InDefaults(ctx)) return false;
+  ctx.Alert(Quoted(ctx.keyword) + " is not allowed in a 'defaults' section.");
+  return true;
+}
+
 bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what) {
   if (InDefaults(ctx)) return true;
   const ProxyConfig& p = ctx.config.proxies.back();
@@ -62,12 +68,6 @@ std::string Join(const Args& args, size_t first) {
 }
 
 // Alerts for keywords that make no sense in a defaults section; true when in one.
-bool RefuseInDefaults(ParseContext& ctx) {
-  if (!InDefaults(ctx)) return false;
-  ctx.Alert(Quoted(ctx.keyword) + " is not allowed in a 'defaults' section.");
-  return true;
-}
-
 void Mode(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& mode = args[1];
   if (mode == "health") {
@@ -547,65 +547,6 @@ void DefaultBackend(ParseContext& ctx, const KeywordRow&, const Args& args) {
   }
   Target(ctx).default_backend = args[1];
   State(ctx).default_backend = Here(ctx);
-}
-
-constexpr size_t kMaxBindsPerLine = 1024;
-
-// bind ADDR:PORT[-END][,ADDR:PORT[-END]...]
-void Bind(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx) || !Allowed(ctx, kFrontendCap, "bind")) return;
-  std::vector<BindConfig> binds;
-  const std::string_view list = args[1];
-  for (const std::string_view item : CommaItems(list)) {
-    if (item.empty()) {
-      ctx.Alert("'bind' expects ADDR:PORT[,ADDR:PORT...], got an empty address in " + Quoted(list) +
-                ".");
-      return;
-    }
-    auto ep = ParseEndpoint(item);
-    if (!ep.ok()) {
-      ctx.Alert("'bind' " + Quoted(item) + ": " + ep.error() + ".");
-      return;
-    }
-    if (!ep->has_port || ep->port.empty()) {
-      ctx.Alert("'bind' " + Quoted(item) +
-                ": missing port (write ADDR:PORT, *:PORT, :PORT or [IPv6]:PORT).");
-      return;
-    }
-    uint64_t lo = 0, hi = 0;
-    if (!ParseRange(ep->port, &lo, &hi) || lo == 0 || hi > 65535 || lo > hi) {
-      ctx.Alert("'bind' " + Quoted(item) +
-                ": expects a port or a port range (8000-8010) between 1 and 65535, got " +
-                Quoted(ep->port) + ".");
-      return;
-    }
-    if (!ep->any &&
-        (ep->addr.is_v6 ? ep->addr.v6.IsMulticast() : (ep->addr.v4.Host() >> 28) == 0xe)) {
-      ctx.Alert("'bind' " + Quoted(item) + ": expects a unicast address.");
-      return;
-    }
-    if (binds.size() + (hi - lo + 1) > kMaxBindsPerLine) {
-      ctx.Alert("'bind' " + Quoted(list) + " gives more than " + std::to_string(kMaxBindsPerLine) +
-                " addresses and ports; split it.");
-      return;
-    }
-    for (uint64_t port = lo; port <= hi; ++port) {
-      BindConfig b;
-      b.addr = ep->addr;
-      b.any = ep->any;
-      b.port = static_cast<uint16_t>(port);
-      b.file = ctx.file;
-      b.line = ctx.line;
-      binds.push_back(std::move(b));
-    }
-  }
-  if (args.size() > 2) {
-    ctx.Alert("'bind' option " + Quoted(args[2]) +
-              " is not supported yet by sluice (bind lines take no options).");
-    return;
-  }
-  auto& out = Target(ctx).binds;
-  out.insert(out.end(), binds.begin(), binds.end());
 }
 
 void Id(ParseContext& ctx, const KeywordRow&, const Args& args) {

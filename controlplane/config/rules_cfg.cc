@@ -16,7 +16,7 @@ void Keep(ParseContext& ctx, const Args& args) {
 
 // Rules are refused in every defaults section (HAProxy 2.6 takes some in named defaults
 // used with `from`; sluice takes none).
-bool RefuseInDefaults(ParseContext& ctx) {
+bool RefuseRuleInDefaults(ParseContext& ctx) {
   if (ctx.section != Section::kDefaults) return false;
   ctx.Alert("'" + ctx.keyword + "' not allowed in 'defaults' section.");
   return true;
@@ -31,7 +31,7 @@ bool HasFrontend(ParseContext& ctx) {
 }
 
 void Acl(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   const std::string& name = args[1];
   for (const char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -45,12 +45,12 @@ void Acl(ParseContext& ctx, const KeywordRow&, const Args& args) {
 }
 
 void HttpRule(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   Keep(ctx, args);
 }
 
 void TcpRequest(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   if (args[1] == "inspect-delay") {
     return;  // content is inspected when it is complete (an HTTP head); see docs/rules.md
   }
@@ -68,20 +68,20 @@ bool HasBackend(ParseContext& ctx) {
 
 // stick match|on|store-request|store-response ...: a backend's (compiled with the rules).
 void Stick(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   if (!HasBackend(ctx)) return;
   Keep(ctx, args);
 }
 
 // force-persist|ignore-persist if|unless <cond>: a backend's (compiled with the rules).
 void Persist(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   if (!HasBackend(ctx)) return;
   Keep(ctx, args);
 }
 
 void UseBackend(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   if (!HasFrontend(ctx)) return;
   Keep(ctx, args);
 }
@@ -98,7 +98,7 @@ bool CaptureLen(ParseContext& ctx, const std::string& v) {
 
 // capture request|response header NAME len N; capture cookie is refused (no cookie captures).
 void Capture(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   if (!HasFrontend(ctx)) return;
   if (args[1] == "cookie") {
     ctx.Alert("'capture cookie' is not supported by sluice.");
@@ -118,7 +118,7 @@ void Capture(ParseContext& ctx, const KeywordRow&, const Args& args) {
 
 // declare capture request|response len N
 void Declare(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  if (RefuseInDefaults(ctx)) return;
+  if (RefuseRuleInDefaults(ctx)) return;
   if (args[1] != "capture") {
     ctx.Alert("unknown declaration type '" + args[1] + "' (supports 'capture').");
     return;
