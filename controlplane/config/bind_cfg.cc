@@ -1,6 +1,20 @@
 // Slow path: `bind ADDR:PORT[-END][,...] [options]` in a frontend or listen section
 // (configuration.txt 2.6, section 5.1): the addresses and ports listened on, and the options
 // that say how a connection accepted there is read.
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +23,185 @@
 #include "dataplane/net/addr_text.h"
 
 namespace sluice::config {
+
+namespace {
+
+// The TLS versions `ssl-min-ver` and `ssl-max-ver` name, as on the wire.
+std::optional<uint16_t> TlsVersion(std::string_view name) {
+  if (name == "SSLv3") return 0x0300;
+  if (name == "TLSv1.0") return 0x0301;
+  if (name == "TLSv1.1") return 0x0302;
+  if (name == "TLSv1.2") return 0x0303;
+  if (name == "TLSv1.3") return 0x0304;
+  return std::nullopt;
+}
+
+std::optional<std::string> Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool HasCertificate(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* x = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  X509_free(x);
+  BIO_free(bio);
+  ERR_clear_error();
+  return x != nullptr;
+}
+
+// The private key in `pem`, null when there is none (the caller frees it).
+EVP_PKEY* ReadKey(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  ERR_clear_error();
+  return key;
+}
+
+bool KeyMatches(const std::string& cert_pem, EVP_PKEY* key) {
+  BIO* bio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  X509* x = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  const bool ok = x && X509_check_private_key(x, key) == 1;
+  X509_free(x);
+  BIO_free(bio);
+  ERR_clear_error();
+  return ok;
+}
+
+// Reads one certificate file as HAProxy does: the certificate and its chain, and the key in
+// the same file or else in FILE.key. Alerts (HAProxy's texts) and returns false when it
+// cannot.
+bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& path,
+              std::vector<BindTlsConfig::Cert>* out) {
+  std::optional<std::string> pem = Slurp(path);
+  if (!pem) {
+    ctx.Alert(where + " : unable to stat SSL certificate from file " + Quoted(path) + " : " +
+              std::strerror(errno) + ".");
+    return false;
+  }
+  if (!HasCertificate(*pem)) {
+    ctx.Alert(where + " : unable to load certificate from file " + Quoted(path) + ".");
+    return false;
+  }
+  EVP_PKEY* key = ReadKey(*pem);
+  if (!key) {
+    const std::string key_path = path + ".key";
+    std::optional<std::string> key_pem = Slurp(key_path);
+    if (key_pem) key = ReadKey(*key_pem);
+    if (!key) {
+      ctx.Alert(where + " : No Private Key found in " + Quoted(key_path) + ".");
+      return false;
+    }
+    *pem += "\n" + *key_pem;
+  }
+  const bool ok = KeyMatches(*pem, key);
+  EVP_PKEY_free(key);
+  if (!ok) {
+    ctx.Alert(where + " : inconsistencies between private key and certificate loaded from " +
+              Quoted(path) + ".");
+    return false;
+  }
+  out->push_back({path, std::move(*pem)});
+  return true;
+}
+
+// `crt FILE|DIR`: a directory gives each of its files in name order, except the companions
+// (.key, .ocsp, .issuer, .sctl) read with them.
+bool LoadCrt(ParseContext& ctx, const std::string& where, const std::string& path,
+             std::vector<BindTlsConfig::Cert>* out) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return LoadCert(ctx, where, path, out);
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    const std::string ext = e.path().extension().string();
+    if (ext == ".key" || ext == ".ocsp" || ext == ".issuer" || ext == ".sctl") continue;
+    if (e.is_regular_file(ec)) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) {
+    if (!LoadCert(ctx, where, f, out)) return false;
+  }
+  return true;
+}
+
+// `alpn h2,http/1.1` in wire form; false when a name is empty or longer than 255 bytes.
+bool AlpnWire(std::string_view list, std::string* out) {
+  for (std::string_view name : CommaItems(list)) {
+    if (name.empty() || name.size() > 255) return false;
+    out->push_back(static_cast<char>(name.size()));
+    out->append(name);
+  }
+  return !out->empty();
+}
+
+// The options after the addresses (HAProxy's bind keywords that sluice takes). Alerts and
+// returns false on the first one it cannot take; `tls` is set when `ssl` is given.
+bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
+                  std::optional<BindTlsConfig>* tls) {
+  BindTlsConfig t;
+  bool ssl = false;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string& kw = args[i];
+    const bool has_arg = i + 1 < args.size();
+    const std::string value = has_arg ? args[i + 1] : std::string();
+    if (kw == "ssl") {
+      ssl = true;
+    } else if (kw == "no-tls-tickets") {
+      t.no_tls_tickets = true;
+    } else if (kw == "strict-sni") {
+      t.strict_sni = true;
+    } else if (kw == "crt") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'crt' : missing certificate location");
+        return false;
+      }
+      if (!LoadCrt(ctx, where, value, &t.crts)) return false;
+      ++i;
+    } else if (kw == "alpn") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'alpn' : missing the comma-delimited ALPN protocol suite");
+        return false;
+      }
+      if (!AlpnWire(value, &t.alpn)) {
+        ctx.Alert(where + " : 'alpn' : invalid protocol name in " + Quoted(value));
+        return false;
+      }
+      ++i;
+    } else if (kw == "ssl-min-ver" || kw == "ssl-max-ver") {
+      const std::optional<uint16_t> v = TlsVersion(value);
+      if (!v) {
+        ctx.Alert(where + " : " + Quoted(value) + " : unknown ssl/tls version");
+        return false;
+      }
+      (kw == "ssl-min-ver" ? t.min_ver : t.max_ver) = *v;
+      ++i;
+    } else if (kw == "ciphers" || kw == "ciphersuites" || kw == "curves") {
+      if (!has_arg) {
+        ctx.Alert(where + " : '" + kw + "' : missing " +
+                  (kw == "curves" ? "curve suite" : "cipher suite"));
+        return false;
+      }
+      (kw == "ciphers" ? t.ciphers : kw == "ciphersuites" ? t.ciphersuites : t.curves) = value;
+      ++i;
+    } else {
+      ctx.Alert(where + ": unknown keyword " + Quoted(kw) + ".");
+      return false;
+    }
+  }
+  if (ssl && t.crts.empty()) {
+    ctx.Alert("Proxy " + Quoted(Target(ctx).name) + ": no SSL certificate specified for bind " +
+              Quoted(args[1]) + " at [" + At(ctx.file, ctx.line) + "] (use 'crt').");
+    return false;
+  }
+  if (ssl) *tls = std::move(t);
+  return true;
+}
+
+}  // namespace
 
 constexpr size_t kMaxBindsPerLine = 1024;
 
@@ -60,10 +253,15 @@ void Bind(ParseContext& ctx, const KeywordRow&, const Args& args) {
       binds.push_back(std::move(b));
     }
   }
-  if (args.size() > 2) {
-    ctx.Alert("'bind' option " + Quoted(args[2]) +
-              " is not supported yet by sluice (bind lines take no options).");
-    return;
+  const std::string where = "'bind " + std::string(list) + "' in section '" +
+                            std::string(KindName(Target(ctx).kind)) + "'";
+  std::optional<BindTlsConfig> tls;
+  if (!ParseOptions(ctx, args, where, &tls)) return;
+  std::shared_ptr<const BindTlsConfig> shared;
+  if (tls) shared = std::make_shared<const BindTlsConfig>(std::move(*tls));
+  for (BindConfig& b : binds) {
+    b.text = std::string(list);
+    b.tls = shared;
   }
   auto& out = Target(ctx).binds;
   out.insert(out.end(), binds.begin(), binds.end());

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -117,12 +118,34 @@ struct GlobalConfig {
 // counts): the workers' listener table (tcp::kMaxListeners; runtime.cc checks they agree).
 inline constexpr size_t kMaxBinds = 64;
 
+// `ssl` and its options on a bind line (configuration.txt 2.6, section 5.1): connections
+// accepted there are TLS, terminated on the workers (docs/tls.md).
+struct BindTlsConfig {
+  // A `crt` file as read at parse time: its PEM text (certificate, chain and key, or the
+  // key read from FILE.key beside it), checked to hold a certificate and its key.
+  struct Cert {
+    std::string path;
+    std::string pem;
+  };
+  std::vector<Cert> crts;  // the first one is served when no other matches the SNI
+  std::string alpn;        // `alpn h2,http/1.1` in wire form (length-prefixed names)
+  uint16_t min_ver = 0x0303;  // TLS versions as on the wire; HAProxy 2.6's default minimum is
+  uint16_t max_ver = 0;       // TLSv1.2; 0: the library's highest
+  std::string ciphers;        // TLS 1.2 and below (OpenSSL's cipher list syntax)
+  std::string ciphersuites;   // TLS 1.3
+  std::string curves;
+  bool no_tls_tickets = false;
+  bool strict_sni = false;
+};
+
 struct BindConfig {
   net::IpAddr addr;
   bool any = false;
   uint16_t port = 0;
   std::string file;
   int line = 0;
+  std::string text;  // the address as written (`:443`), for messages: 'bind :443'
+  std::shared_ptr<const BindTlsConfig> tls;  // `ssl`: shared by the addresses of one line
 };
 
 // `server NAME ADDR:PORT [params]` in a backend or listen section; `default-server` lines

@@ -186,6 +186,40 @@ void ResolveCheckTimes(ServerConfig& s) {
   if (s.downinter_ms == 0) s.downinter_ms = s.inter_ms;
 }
 
+// Sluice speaks HTTP/1.1 only: an HTTP frontend's `alpn` offers no `h2`, or clients that
+// take it would speak HTTP/2 to an HTTP/1 parser. A TCP frontend passes the bytes on and
+// keeps it (its server may speak HTTP/2).
+void CheckAlpn(ParseContext& ctx, ProxyConfig& p) {
+  if (!p.mode_http) return;
+  int warned_line = 0;
+  std::string warned_file;
+  for (BindConfig& b : p.binds) {
+    if (!b.tls || b.tls->alpn.empty()) continue;
+    std::string kept;
+    bool dropped = false;
+    const std::string& wire = b.tls->alpn;
+    for (size_t i = 0; i < wire.size(); i += 1 + static_cast<uint8_t>(wire[i])) {
+      const std::string name = wire.substr(i + 1, static_cast<uint8_t>(wire[i]));
+      if (name == "h2") {
+        dropped = true;
+      } else {
+        kept += wire.substr(i, 1 + name.size());
+      }
+    }
+    if (!dropped) continue;
+    if (warned_line != b.line || warned_file != b.file) {  // once per bind line
+      warned_line = b.line;
+      warned_file = b.file;
+      ctx.AddAt(Severity::kWarning, b.file, b.line, "bind",
+                "'bind " + b.text + "' : 'alpn' : sluice does not speak HTTP/2 yet: 'h2' is "
+                "not offered to clients of " + Label(p) + ".");
+    }
+    auto t = std::make_shared<BindTlsConfig>(*b.tls);
+    t->alpn = kept;
+    b.tls = std::move(t);
+  }
+}
+
 }  // namespace
 
 void CheckProxies(ParseContext& ctx) {
@@ -196,6 +230,7 @@ void CheckProxies(ParseContext& ctx) {
     if (!proxies[i].disabled) WarnIncomplete(ctx, proxies[i], st);
     ResolveDefaultBackend(ctx, i);
     CheckModes(ctx, i);
+    CheckAlpn(ctx, proxies[i]);
   }
   CheckBinds(ctx);
   AssignIds(proxies);

@@ -1,5 +1,7 @@
 #include "controlplane/main/appliance.h"
+
 #include "controlplane/main/proxy_control.h"
+#include "controlplane/tls/tls_build.h"
 #include "dataplane/net/addr_text.h"
 
 #include <rte_cycles.h>
@@ -29,7 +31,29 @@ namespace {
 constexpr uint16_t kRxDesc = 1024;
 constexpr uint16_t kTxDesc = 1024;
 
+}  // namespace
+}  // namespace sluice::app
+
+// jemalloc's control interface, weak: sanitizer builds run without jemalloc.
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp,
+                       size_t newlen) __attribute__((weak));
+
+namespace sluice::app {
+namespace {
+
+// What a worker allocates (OpenSSL's objects and buffers: dataplane/tls) comes from a jemalloc
+// arena of its own, so no allocator lock or cache line is shared with another worker or the
+// control plane (docs/decisions/0016-tls-on-the-workers.md). Without jemalloc: the libc's.
+void UseOwnArena() {
+  if (!mallctl) return;
+  unsigned arena = 0;
+  size_t len = sizeof arena;
+  if (mallctl("arenas.create", &arena, &len, nullptr, 0) != 0) return;
+  mallctl("thread.arena", nullptr, nullptr, &arena, sizeof arena);
+}
+
 int WorkerMain(void* arg) {
+  UseOwnArena();
   static_cast<lcore::Worker*>(arg)->Run();
   return 0;
 }
@@ -294,6 +318,7 @@ uint64_t Appliance::PublishSnapshot(unsigned parts) {
   next->proxy = proxy_part_;
   next->listeners = listeners_part_;
   next->rules = rules_.snap;
+  next->tls = tls_part_;
   rcu_.Publish(snapshots_, std::move(next));
   return snapshot_version_;
 }
@@ -302,6 +327,13 @@ Result<bool> Appliance::InitWorkers() {
   const auto& dp = cfg_.dataplane;
   if (auto r = logs_.Init(proxy_); !r) return r;
   if (auto r = rcu_.Init("sl_rcu", nworkers_, 1024); !r) return r;
+  std::vector<tls::BindInput> binds;
+  proxy_.ForEachBind([&binds](const config::BindConfig& b, uint32_t, const cp::FrontendRt& f) {
+    binds.push_back({&b, f.conf->timeout_client_ms});
+  });
+  auto tls = tls::BuildTlsSnap(binds, nworkers_);
+  if (!tls) return Error{tls.error()};
+  tls_part_ = std::move(*tls);
   PublishSnapshot();
   const uint64_t hz = net_->tsc_hz;
   const net::NeighbourTimes times{30 * hz, hz, 600 * hz};

@@ -124,6 +124,7 @@ class Appliance {
   uint64_t part_generation_ = 0;
   std::shared_ptr<const proxy::ProxyConfigSnap> proxy_part_;
   std::shared_ptr<const proxy::ListenerSnap> listeners_part_;
+  std::shared_ptr<const tls::TlsSnap> tls_part_;  // built at start; null: no TLS bind
   cp::ProxyRuntime proxy_;
   LogWriter logs_;
   std::vector<std::unique_ptr<proxy::ProxyStats>> stats_;

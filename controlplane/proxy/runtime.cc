@@ -116,18 +116,15 @@ static_assert(config::kMaxBinds == tcp::kMaxListeners);
 
 void ProxyRuntime::Fill(proxy::ListenerSnap* out) const {
   out->nbinds = 0;
-  for (uint32_t fi = 0; fi < frontends_.size(); ++fi) {
-    const FrontendRt& f = frontends_[fi];
-    for (const config::BindConfig& b : f.conf->binds) {
-      proxy::BindSnap bs;
-      if (!b.any) net::ToBytes(b.addr, bs.local.local_addr);
-      bs.local.is_v6 = b.addr.is_v6;
-      bs.local.local_port = __builtin_bswap16(b.port);  // network order
-      bs.frontend = fi;
-      bs.open = f.enabled && !f.stopped;
-      if (out->nbinds < tcp::kMaxListeners) out->binds[out->nbinds++] = bs;
-    }
-  }
+  ForEachBind([out](const config::BindConfig& b, uint32_t fi, const FrontendRt& f) {
+    proxy::BindSnap bs;
+    if (!b.any) net::ToBytes(b.addr, bs.local.local_addr);
+    bs.local.is_v6 = b.addr.is_v6;
+    bs.local.local_port = __builtin_bswap16(b.port);  // network order
+    bs.frontend = fi;
+    bs.open = f.enabled && !f.stopped;
+    if (out->nbinds < tcp::kMaxListeners) out->binds[out->nbinds++] = bs;
+  });
 }
 
 namespace {

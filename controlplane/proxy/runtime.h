@@ -116,6 +116,13 @@ class ProxyRuntime {
   // (generations are the publisher's).
   void Fill(proxy::ProxyConfigSnap* out) const;
   void Fill(proxy::ListenerSnap* out) const;
+  // Every bind with its frontend, in listener order (ListenerSnap's bind index).
+  template <class F>
+  void ForEachBind(F f) const {
+    for (uint32_t fi = 0; fi < frontends_.size(); ++fi) {
+      for (const config::BindConfig& b : frontends_[fi].conf->binds) f(b, fi, frontends_[fi]);
+    }
+  }
 
   // Reads the health-check results in the workers' stats blocks and updates the servers'
   // operational state. Returns true when something changed (publish a new snapshot), with

@@ -20,6 +20,7 @@ enum TimerOwner : uint8_t {
   kTimerSession = 2,  // proxy sessions' timeouts
   kTimerCheck = 3,    // health checks' schedule and timeouts
   kTimerStick = 4,    // stick-table entries' expiry
+  kTimerTls = 5,      // TLS handshakes' timeout (dataplane/tls)
 };
 
 struct TimerNode {

@@ -4,7 +4,9 @@
 // the test services), opens outgoing connections from a source address and a local port
 // this worker owns (DESIGN.md section 2), and carries the endpoint operations (send,
 // consumed, shutdown, abort). Only TCP endpoints exist today; a TLS endpoint will sit behind
-// the same operations, so the modules above never call the TCP stack for their data.
+// the same operations, so the modules above never call the TCP stack for their data: a
+// connection the TLS layer terminates (tls::TlsConns) is written, consumed and shut through
+// it, in plaintext.
 //
 // Re-entrancy rule: the TCP stack may call OnClosed() from inside Abort() and Shutdown().
 // Before a module aborts one of its own connections it detaches it (AbortDetached), so the
@@ -16,6 +18,7 @@
 #include "dataplane/base/assert.h"
 #include "dataplane/conn/idle_pool.h"
 #include "dataplane/tcp/tcp.h"
+#include "dataplane/tls/tls.h"
 
 struct rte_mbuf;
 
@@ -104,14 +107,21 @@ class Conns {
     const ConnId conn = *c;
     *c = kNoConn;
     Attach(conn, kClosing, 0);
-    tcp_->Shutdown(conn);
+    Shutdown(conn);
   }
 
   // Endpoint operations.
   void Abort(ConnId c) noexcept { tcp_->Abort(c); }  // a connection not attached yet
-  bool Send(ConnId c, rte_mbuf* data) noexcept { return tcp_->Send(c, data); }
-  void Consumed(ConnId c, uint32_t bytes) noexcept { tcp_->Consumed(c, bytes); }
-  void Shutdown(ConnId c) noexcept { tcp_->Shutdown(c); }
+  bool Send(ConnId c, rte_mbuf* data) noexcept {
+    return IsTls(c) ? tls_->Send(c, data) : tcp_->Send(c, data);
+  }
+  void Consumed(ConnId c, uint32_t bytes) noexcept {
+    IsTls(c) ? tls_->Consumed(c, bytes) : tcp_->Consumed(c, bytes);
+  }
+  void Shutdown(ConnId c) noexcept { IsTls(c) ? tls_->Shutdown(c) : tcp_->Shutdown(c); }
+  // The worker's TLS layer (start-up; null: no connection is TLS).
+  void SetTls(tls::TlsConns* tls) noexcept { tls_ = tls; }
+  bool IsTls(ConnId c) const noexcept { return tls_ && tls_->Is(c); }
 
   // The pool of idle server connections (idle_pool.h). A stream that ends with its server
   // connection able to carry another request parks it (nothing in flight, still attached
@@ -136,6 +146,7 @@ class Conns {
 
   Setup s_;
   tcp::TcpStack* tcp_ = nullptr;
+  tls::TlsConns* tls_ = nullptr;
   net::NetStack* net_ = nullptr;
   uint32_t* refs_ = nullptr;  // per connection id: (index << 3) | role, 0 when not ours
   uint32_t nrefs_ = 0;

@@ -63,6 +63,13 @@ bool Worker::Init() {
   cs.nservers = proxy::kMaxServers;
   std::snprintf(name, sizeof name, "%s_conns%u", s_.name, s_.id);
   if (!conns_.Init(name, cs, &tcp_, &stack_, SOCKET_ID_ANY)) return false;
+  tls::TlsConns::Setup ts;
+  ts.pool = s_.pool;
+  ts.worker = s_.id;
+  ts.max_conns = s_.tcp.max_conns;
+  std::snprintf(name, sizeof name, "%s_tls%u", s_.name, s_.id);
+  if (!tls_.Init(name, ts, &tcp_, &owners_, timers_, SOCKET_ID_ANY)) return false;
+  conns_.SetTls(&tls_);
   if (s_.proxy_stats) {
     proxy::Proxy::Setup ps;
     ps.pool = s_.pool;
@@ -90,6 +97,7 @@ bool Worker::Init() {
 
 void Worker::SetSnapshot(const snapshot::Snapshot* snap) noexcept {
   if (!s_.proxy_stats) return;
+  tls_.SetConfig(snap ? snap->tls.get() : nullptr);
   if (!snap) {
     checks_.SetConfig(nullptr);
     return proxy_.SetConfig(nullptr, nullptr, 0);
@@ -99,27 +107,59 @@ void Worker::SetSnapshot(const snapshot::Snapshot* snap) noexcept {
   checks_.SetConfig(snap->proxy.get());
 }
 
+// The TCP stack's events: a connection the TLS layer terminates goes through it (which calls
+// the owners, Route*, with plaintext), every other one straight to its owner.
 void Worker::OnAccepted(tcp::ConnId c, uint32_t tag) noexcept {
+  if (tag >= proxy::kBindTagBase && tls_.Terminates(tag - proxy::kBindTagBase)) [[unlikely]] {
+    if (!tls_.Accept(c, tag, tag - proxy::kBindTagBase)) tcp_.Abort(c);
+    return;
+  }
+  RouteAccepted(c, tag);
+}
+
+void Worker::OnConnected(tcp::ConnId c) noexcept { RouteConnected(c); }
+
+void Worker::OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
+  if (tls_.Is(c)) [[unlikely]] return tls_.OnData(c, data, len);
+  RouteData(c, data, len);
+}
+
+void Worker::OnWritable(tcp::ConnId c) noexcept {
+  if (tls_.Is(c)) [[unlikely]] return tls_.OnWritable(c);
+  RouteWritable(c);
+}
+
+void Worker::OnPeerClosed(tcp::ConnId c) noexcept {
+  if (tls_.Is(c)) [[unlikely]] return tls_.OnPeerClosed(c);
+  RoutePeerClosed(c);
+}
+
+void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
+  if (tls_.Is(c)) [[unlikely]] return tls_.OnClosed(c, why);
+  RouteClosed(c, why);
+}
+
+void Worker::RouteAccepted(tcp::ConnId c, uint32_t tag) noexcept {
   if (tag >= proxy::kBindTagBase) return proxy_.OnAccepted(c, tag);
   services_.OnAccepted(c, tag);
 }
 
 // Events go by the connection's role (conn::Conns): proxy sessions first, the common case.
-void Worker::OnConnected(tcp::ConnId c) noexcept {
+void Worker::RouteConnected(tcp::ConnId c) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnConnected(c);
   if (r == conn::kCheck) return checks_.OnConnected(c);
   services_.OnConnected(c);
 }
 
-void Worker::OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
+void Worker::RouteData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnData(c, data, len);
   if (r == conn::kCheck) return checks_.OnData(c, data, len);
   if (r == conn::kIdle) return IdleSpoke(c, data);
   if (r == conn::kClosing) {  // what a connection we closed still sends is dropped
     rte_pktmbuf_free(data);
-    return tcp_.Consumed(c, len);
+    return conns_.Consumed(c, len);
   }
   services_.OnData(c, data, len);
 }
@@ -130,14 +170,14 @@ void Worker::IdleSpoke(tcp::ConnId c, rte_mbuf* data) noexcept {
   conns_.OnIdleEvent(c, false);
 }
 
-void Worker::OnWritable(tcp::ConnId c) noexcept {
+void Worker::RouteWritable(tcp::ConnId c) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnWritable(c);
   if (r == conn::kCheck || r == conn::kIdle || r == conn::kClosing) return;
   services_.OnWritable(c);
 }
 
-void Worker::OnPeerClosed(tcp::ConnId c) noexcept {
+void Worker::RoutePeerClosed(tcp::ConnId c) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnPeerClosed(c);
   if (r == conn::kCheck) return;  // the answer so far decides; the check ends on its close
@@ -146,7 +186,7 @@ void Worker::OnPeerClosed(tcp::ConnId c) noexcept {
   services_.OnPeerClosed(c);
 }
 
-void Worker::OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
+void Worker::RouteClosed(tcp::ConnId c, tcp::CloseReason why) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnClosed(c, why);
   if (r == conn::kCheck) return checks_.OnClosed(c, why);
@@ -294,6 +334,8 @@ unsigned Worker::PollOnce(uint64_t now_tsc) noexcept {
         return checks_.OnTimer(n);
       case base::kTimerStick:
         return proxy_.OnStickTimer(n);
+      case base::kTimerTls:
+        return tls_.OnTimer(n);
       case base::kTimerNone:
         return;
     }

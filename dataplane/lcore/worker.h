@@ -16,6 +16,7 @@
 #include "dataplane/rules/pattern.h"
 #include "dataplane/services/test_services.h"
 #include "dataplane/snapshot/snapshot.h"
+#include "dataplane/tls/tls.h"
 
 struct rte_ring;
 struct rte_rcu_qsbr;
@@ -87,13 +88,11 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   void TcpInput(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, bool is_v6) noexcept override;
   void SendSegment(rte_mbuf* m, const tcp::FlowKey& key) noexcept override;
 
-  // tcp::TcpUser: events go to the owner conn::Conns names for the connection (proxy
-  // sessions, health checks), accepts on the proxy's binds to the proxy, the rest to the
-  // test services.
+  // tcp::TcpUser: events of a TLS connection go to the TLS layer (tls::TlsConns), which
+  // passes them on in plaintext; the others to their owner (Route*).
   void OnAccepted(tcp::ConnId c, uint32_t tag) noexcept override;
   void OnConnected(tcp::ConnId c) noexcept override;
   void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept override;
-  [[gnu::noinline, gnu::cold]] void IdleSpoke(tcp::ConnId c, rte_mbuf* data) noexcept;
   void OnWritable(tcp::ConnId c) noexcept override;
   void OnPeerClosed(tcp::ConnId c) noexcept override;
   void OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept override;
@@ -108,6 +107,33 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   // slow path: ACL and map changes, applied between bursts (rules::ApplyPatternOps)
   void ApplyPatterns(base::Request& r);
   void Flush() noexcept;
+  // Events to the owner conn::Conns names for the connection (proxy sessions, health
+  // checks), accepts on the proxy's binds to the proxy, the rest to the test services.
+  void RouteAccepted(tcp::ConnId c, uint32_t tag) noexcept;
+  void RouteConnected(tcp::ConnId c) noexcept;
+  void RouteData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept;
+  [[gnu::noinline, gnu::cold]] void IdleSpoke(tcp::ConnId c, rte_mbuf* data) noexcept;
+  void RouteWritable(tcp::ConnId c) noexcept;
+  void RoutePeerClosed(tcp::ConnId c) noexcept;
+  void RouteClosed(tcp::ConnId c, tcp::CloseReason why) noexcept;
+  // The owners' side as the TLS layer sees it: Route*.
+  class Owners final : public tcp::TcpUser {
+   public:
+    explicit Owners(Worker* w) : w_(w) {}
+    void OnAccepted(tcp::ConnId c, uint32_t tag) noexcept override { w_->RouteAccepted(c, tag); }
+    void OnConnected(tcp::ConnId c) noexcept override { w_->RouteConnected(c); }
+    void OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept override {
+      w_->RouteData(c, data, len);
+    }
+    void OnWritable(tcp::ConnId c) noexcept override { w_->RouteWritable(c); }
+    void OnPeerClosed(tcp::ConnId c) noexcept override { w_->RoutePeerClosed(c); }
+    void OnClosed(tcp::ConnId c, tcp::CloseReason why) noexcept override {
+      w_->RouteClosed(c, why);
+    }
+
+   private:
+    Worker* w_;
+  };
 
   // The worker's one timer wheel, in DPDK memory. Declared before the modules so it is freed
   // after them: their destructors still cancel their timers.
@@ -121,6 +147,8 @@ class Worker final : public net::L4Handler, public tcp::SegmentSink, public tcp:
   base::Timers* timers_ = nullptr;  // timers_mem_.p once Init ran
   net::NetStack stack_;
   tcp::TcpStack tcp_;
+  Owners owners_{this};
+  tls::TlsConns tls_;
   services::TestServices services_;
   conn::Conns conns_;
   proxy::Proxy proxy_;

@@ -12,7 +12,8 @@
 //   listeners  the binds and whether each is open (proxy::ListenerSnap)
 //   rules      ACLs, http-request / tcp-request / use_backend rules (rules::RulesSnap); the
 //              pattern sets they name are each worker's own indexes (rules::PatternTable)
-// Pattern sets, stick tables and TLS objects join as parts of their own.
+//   tls        the TLS binds' OpenSSL contexts, one per worker (tls::TlsSnap)
+// Pattern sets and stick tables join as parts of their own.
 //
 // A worker loads the root once per loop iteration and reports a quiescent state at the top
 // of the next one; the control plane frees a replaced root only after every worker has done
@@ -32,6 +33,9 @@ struct ListenerSnap;
 namespace sluice::rules {
 struct RulesSnap;
 }  // namespace sluice::rules
+namespace sluice::tls {
+struct TlsSnap;
+}  // namespace sluice::tls
 
 namespace sluice::snapshot {
 
@@ -45,6 +49,7 @@ struct Snapshot {
   std::shared_ptr<const proxy::ProxyConfigSnap> proxy;
   std::shared_ptr<const proxy::ListenerSnap> listeners;
   std::shared_ptr<const rules::RulesSnap> rules;  // ACLs and rules; null: none
+  std::shared_ptr<const tls::TlsSnap> tls;        // TLS binds' contexts; null: none
 };
 
 template <class T>

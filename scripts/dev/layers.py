@@ -57,6 +57,7 @@ LAYERS = [
     ("platform", "counters", "snapshot", "http"),
     ("net",),
     ("tcp", "rules", "stick"),
+    ("tls",),
     ("conn",),
     ("services", "proxy"),
     ("check",),

@@ -560,8 +560,22 @@ TEST(ConfigProxyBind, Errors) {
   bind("bind 10.0.0.1:80,",
        "'bind' expects ADDR:PORT[,ADDR:PORT...], got an empty address in "
        "'10.0.0.1:80,'.");
+  // TLS options (HAProxy 2.6.12's texts; the certificates themselves: test_tls.py).
   bind("bind 10.0.0.1:80 ssl crt /etc/x.pem",
-       "'bind' option 'ssl' is not supported yet by sluice (bind lines take no options).");
+       "'bind 10.0.0.1:80' in section 'frontend' : unable to stat SSL certificate from file "
+       "'/etc/x.pem' : No such file or directory.");
+  bind("bind 10.0.0.1:80 ssl",
+       "Proxy 'fe': no SSL certificate specified for bind '10.0.0.1:80' at [t.cfg:10] (use "
+       "'crt').");
+  bind("bind 10.0.0.1:80 bogus",
+       "'bind 10.0.0.1:80' in section 'frontend': unknown keyword 'bogus'.");
+  bind("bind 10.0.0.1:80 alpn",
+       "'bind 10.0.0.1:80' in section 'frontend' : 'alpn' : missing the comma-delimited ALPN "
+       "protocol suite");
+  bind("bind 10.0.0.1:80 ssl-min-ver TLSv9",
+       "'bind 10.0.0.1:80' in section 'frontend' : 'TLSv9' : unknown ssl/tls version");
+  bind("bind 10.0.0.1:80 crt",
+       "'bind 10.0.0.1:80' in section 'frontend' : 'crt' : missing certificate location");
   ExpectAlert("defaults\n    bind :80\n", 10, "bind",
               "'bind' is not allowed in a 'defaults' section.");
   ExpectWarning("backend be\n    bind :80\n    server s 10.0.0.2:1\n", 10, "bind",

@@ -1,0 +1,184 @@
+// Slow path: the TLS binds' contexts (tls_build.h).
+#include "controlplane/tls/tls_build.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "dataplane/tls/tls_ctx.h"
+
+namespace sluice::tls {
+
+namespace {
+
+using base::Error;
+
+// OpenSSL's last error, for a message.
+std::string LastError() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (!e) return "unknown error";
+  char text[256];
+  ERR_error_string_n(e, text, sizeof text);
+  return text;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+// The names a certificate serves: its DNS subjectAltNames, else its subject's common name.
+std::vector<std::string> NamesOf(X509* x) {
+  std::vector<std::string> out;
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+    if (gn->type != GEN_DNS) continue;
+    const ASN1_STRING* s = gn->d.dNSName;
+    out.push_back(Lower(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                    static_cast<size_t>(ASN1_STRING_length(s)))));
+  }
+  GENERAL_NAMES_free(sans);
+  if (!out.empty()) return out;
+  X509_NAME* subject = X509_get_subject_name(x);
+  const int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (i >= 0) {
+    const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+    out.push_back(Lower(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                    static_cast<size_t>(ASN1_STRING_length(s)))));
+  }
+  return out;
+}
+
+// Loads the certificate, its chain and its key from `pem` into `ctx`; the leaf's names go to
+// *names.
+bool UseCert(SSL_CTX* ctx, const std::string& pem, std::vector<std::string>* names) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return false;
+  X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  bool ok = leaf && SSL_CTX_use_certificate(ctx, leaf) == 1;
+  if (ok && names) *names = NamesOf(leaf);
+  X509_free(leaf);
+  while (ok) {
+    X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (!extra) break;
+    ok = SSL_CTX_add0_chain_cert(ctx, extra) == 1;
+    if (!ok) X509_free(extra);
+  }
+  ERR_clear_error();  // the end of the certificates
+  BIO_free(bio);
+  if (!ok) return false;
+  bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  ok = key && SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+// One context with the bind's settings and one certificate.
+base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
+                                   const config::BindTlsConfig::Cert& cert,
+                                   const std::array<unsigned char, 80>& ticket_keys,
+                                   std::vector<std::string>* names) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) return Error{"cannot create an SSL context: " + LastError()};
+  std::string fail;
+  // Renegotiation refused (RFC 5746 clients are told no; HAProxy 2.6 refuses it too);
+  // stateless tickets only (no server-side cache, so no lock shared between workers).
+  uint64_t options = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
+  if (t.no_tls_tickets) options |= SSL_OP_NO_TICKET;
+  SSL_CTX_set_options(ctx, options);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  if (SSL_CTX_set_min_proto_version(ctx, t.min_ver) != 1 ||
+      (t.max_ver && SSL_CTX_set_max_proto_version(ctx, t.max_ver) != 1)) {
+    fail = "unable to set the TLS versions";
+  } else if (!t.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, t.ciphers.c_str()) != 1) {
+    fail = "unable to set SSL cipher list to '" + t.ciphers + "'";
+  } else if (!t.ciphersuites.empty() &&
+             SSL_CTX_set_ciphersuites(ctx, t.ciphersuites.c_str()) != 1) {
+    fail = "unable to set TLS 1.3 cipher suites to '" + t.ciphersuites + "'";
+  } else if (!t.curves.empty() && SSL_CTX_set1_curves_list(ctx, t.curves.c_str()) != 1) {
+    fail = "unable to set SSL curves list to '" + t.curves + "'";
+  } else if (!UseCert(ctx, cert.pem, names)) {
+    fail = "unable to load the certificate and key of '" + cert.path + "'";
+  } else if (SSL_CTX_set_tlsext_ticket_keys(ctx, const_cast<unsigned char*>(ticket_keys.data()),
+                                            ticket_keys.size()) != 1) {
+    fail = "unable to set the session ticket keys";
+  }
+  if (fail.empty()) return ctx;
+  SSL_CTX_free(ctx);
+  return Error{fail + " (" + LastError() + ")"};
+}
+
+// One worker's contexts for one bind, with its CertSet hung on the first.
+base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
+                               const std::array<unsigned char, 80>& ticket_keys) {
+  auto* set = new CertSet();
+  set->alpn = t.alpn;
+  set->strict_sni = t.strict_sni;
+  std::vector<CertSet::Name> wildcards;
+  for (size_t i = 0; i < t.crts.size(); ++i) {
+    std::vector<std::string> names;
+    auto ctx = MakeContext(t, t.crts[i], ticket_keys, &names);
+    if (!ctx) {
+      if (!set->ctxs.empty()) SSL_CTX_free(set->ctxs[0]);  // the others go with the set
+      delete set;
+      return Error{ctx.error()};
+    }
+    set->ctxs.push_back(*ctx);
+    for (std::string& n : names) {
+      CertSet::Name entry{std::move(n), static_cast<uint32_t>(i)};
+      (entry.name.starts_with("*.") ? wildcards : set->names).push_back(std::move(entry));
+    }
+  }
+  set->names.insert(set->names.end(), wildcards.begin(), wildcards.end());
+  SSL_CTX* first = set->ctxs[0];
+  if (!Install(set)) {
+    SSL_CTX_free(first);
+    delete set;
+    return Error{"unable to attach the certificates to the SSL context (" + LastError() + ")"};
+  }
+  return first;
+}
+
+}  // namespace
+
+base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(const std::vector<BindInput>& binds,
+                                                         unsigned nworkers) {
+  if (std::none_of(binds.begin(), binds.end(), [](const BindInput& b) { return b.bind->tls; })) {
+    return std::shared_ptr<const TlsSnap>();
+  }
+  auto snap = std::make_shared<TlsSnap>();
+  snap->binds.resize(binds.size());
+  snap->handshake_ms.resize(binds.size());
+  for (size_t i = 0; i < binds.size(); ++i) {
+    const config::BindConfig& b = *binds[i].bind;
+    snap->handshake_ms[i] = binds[i].handshake_ms;
+    if (!b.tls) continue;
+    std::array<unsigned char, 80> ticket_keys{};  // name, HMAC secret, AES key
+    if (RAND_bytes(ticket_keys.data(), static_cast<int>(ticket_keys.size())) != 1) {
+      return Error{"cannot draw session ticket keys: " + LastError()};
+    }
+    for (unsigned w = 0; w < nworkers; ++w) {
+      auto ctx = MakeSet(*b.tls, ticket_keys);
+      if (!ctx) {
+        return Error{"parsing [" + b.file + ":" + std::to_string(b.line) + "] : 'bind " + b.text +
+                     "' : " + ctx.error()};
+      }
+      snap->binds[i].push_back(*ctx);
+    }
+  }
+  return std::shared_ptr<const TlsSnap>(std::move(snap));
+}
+
+}  // namespace sluice::tls

@@ -1,0 +1,27 @@
+// Slow path, control plane: the "tls" snapshot part (tls::TlsSnap) from the TLS binds'
+// configuration (config::BindTlsConfig). Each worker gets contexts of its own for each bind
+// and certificate, so no OpenSSL object is shared between workers on the handshake path;
+// the contexts of one bind share one session-ticket key, so a ticket one worker issued
+// resumes on any other (docs/tls.md).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "controlplane/config/config.h"
+#include "dataplane/base/result.h"
+#include "dataplane/tls/tls.h"
+
+namespace sluice::tls {
+
+struct BindInput {
+  const config::BindConfig* bind = nullptr;
+  uint32_t handshake_ms = 0;  // the frontend's `timeout client`
+};
+
+// One row per bind, in listener order (proxy::ListenerSnap's bind index). Null when no bind
+// is TLS. An error names the bind and what OpenSSL refused.
+base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(const std::vector<BindInput>& binds,
+                                                         unsigned nworkers);
+
+}  // namespace sluice::tls

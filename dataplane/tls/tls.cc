@@ -1,0 +1,294 @@
+// TLS on one worker's connections (tls.h).
+#include "dataplane/tls/tls.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <cstddef>
+
+#include "dataplane/counters/counters.h"
+
+namespace sluice::tls {
+
+using counters::Counter;
+
+namespace {
+// Bytes a record adds to its plaintext, at most (header, tag, padding of the ciphers in use):
+// room asked of the TCP send queue beyond the plaintext before a write.
+constexpr uint32_t kRecordOverhead = 64;
+}  // namespace
+
+TlsSnap::~TlsSnap() {
+  for (auto& row : binds) {
+    for (SSL_CTX* ctx : row) SSL_CTX_free(ctx);
+  }
+}
+
+TlsConns::~TlsConns() {
+  if (!conns_) return;
+  for (uint32_t c = 0; c < nconns_; ++c) Free(conns_[c]);
+  rte_free(conns_);
+}
+
+bool TlsConns::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp,
+                    tcp::TcpUser* upper, base::Timers* timers, int socket_id) {
+  s_ = setup;
+  tcp_ = tcp;
+  upper_ = upper;
+  timers_ = timers;
+  nconns_ = setup.max_conns + 1;
+  void* mem = rte_zmalloc_socket(name, sizeof(Conn) * nconns_, 64, socket_id);
+  if (!mem) return false;
+  conns_ = static_cast<Conn*>(mem);
+  for (uint32_t c = 0; c < nconns_; ++c) new (&conns_[c]) Conn();
+  return true;
+}
+
+bool TlsConns::Terminates(uint32_t bind) const noexcept {
+  return snap_ && bind < snap_->binds.size() && !snap_->binds[bind].empty();
+}
+
+bool TlsConns::Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept {
+  if (c >= nconns_ || !Terminates(bind)) return false;
+  const auto& row = snap_->binds[bind];
+  SSL_CTX* ctx = row[s_.worker < row.size() ? s_.worker : row.size() - 1];
+  Conn& t = conns_[c];
+  Free(t);
+  SSL* ssl = SSL_new(ctx);
+  BIO* rbio = ssl ? BIO_new(BIO_s_mem()) : nullptr;
+  BIO* wbio = rbio ? BIO_new(BIO_s_mem()) : nullptr;
+  if (!wbio) {
+    BIO_free(rbio);
+    SSL_free(ssl);
+    ERR_clear_error();
+    tcp_->counters().Inc(Counter::tls_drop_no_memory);
+    return false;
+  }
+  SSL_set_bio(ssl, rbio, wbio);
+  SSL_set_accept_state(ssl);
+  t.ssl = ssl;
+  t.tag = tag;
+  const uint32_t ms = bind < snap_->handshake_ms.size() ? snap_->handshake_ms[bind] : 0;
+  if (ms) timers_->Arm(&t.timer, tcp_->now_us() / 1000 + ms);
+  return true;
+}
+
+void TlsConns::OnTimer(base::TimerNode* n) noexcept {
+  Conn* t = reinterpret_cast<Conn*>(reinterpret_cast<char*>(n) - offsetof(Conn, timer));
+  const ConnId c = static_cast<ConnId>(t - conns_);
+  if (c >= nconns_ || !t->ssl || t->established) return;
+  tcp_->counters().Inc(Counter::tls_drop_handshake_timeout);
+  tcp_->Abort(c);  // OnClosed frees the state
+}
+
+void TlsConns::Free(Conn& t) noexcept {
+  if (timers_) timers_->Cancel(&t.timer);
+  if (t.ssl) SSL_free(t.ssl);
+  if (t.out_head) rte_pktmbuf_free(t.out_head);
+  t = Conn();
+}
+
+bool TlsConns::SendPending(ConnId c, Conn& t) noexcept {
+  if (!t.out_head) return true;
+  if (!tcp_->Send(c, t.out_head)) {
+    tcp_->WantWritable(c);
+    return false;
+  }
+  t.out_head = t.out_tail = nullptr;
+  return true;
+}
+
+bool TlsConns::FlushOut(ConnId c, Conn& t) noexcept {
+  BIO* wbio = SSL_get_wbio(t.ssl);
+  while (BIO_ctrl_pending(wbio) > 0) {
+    rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+    if (!m) {
+      tcp_->counters().Inc(Counter::tls_drop_no_mbuf);
+      return false;
+    }
+    const int n = BIO_read(wbio, rte_pktmbuf_mtod(m, char*), rte_pktmbuf_tailroom(m));
+    if (n <= 0) {
+      rte_pktmbuf_free(m);
+      break;
+    }
+    m->data_len = static_cast<uint16_t>(n);
+    m->pkt_len = static_cast<uint32_t>(n);
+    if (t.out_tail) {
+      t.out_tail->next = m;
+      t.out_head->nb_segs = static_cast<uint16_t>(t.out_head->nb_segs + 1);
+      t.out_head->pkt_len += static_cast<uint32_t>(n);
+    } else {
+      t.out_head = m;
+    }
+    t.out_tail = m;
+  }
+  return SendPending(c, t);
+}
+
+void TlsConns::Release(ConnId c, Conn& t) noexcept {
+  if (t.cipher_held <= t.plain_held) return;
+  const uint32_t n = t.cipher_held - t.plain_held;
+  t.cipher_held -= n;
+  tcp_->Consumed(c, n);
+}
+
+void TlsConns::Fail(ConnId c, Conn& t) noexcept {
+  ERR_clear_error();
+  t.failed = true;
+  FlushOut(c, t);  // the alert, if OpenSSL wrote one
+  tcp_->Abort(c);  // OnClosed frees the state and tells an owner
+}
+
+void TlsConns::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
+  Conn& t = conns_[c];
+  SSL* const ssl = t.ssl;
+  t.cipher_held += len;
+  BIO* rbio = SSL_get_rbio(ssl);
+  for (rte_mbuf* m = data; m; m = m->next) {
+    if (m->data_len) BIO_write(rbio, rte_pktmbuf_mtod(m, const void*), m->data_len);
+  }
+  rte_pktmbuf_free(data);
+  if (t.failed) return Release(c, t);
+  bool just_established = false;
+  if (!t.established) {
+    const int r = SSL_do_handshake(ssl);
+    if (r != 1) {
+      const int err = SSL_get_error(ssl, r);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        tcp_->counters().Inc(Counter::tls_drop_handshake_failed);
+        return Fail(c, t);
+      }
+      FlushOut(c, t);
+      return Release(c, t);
+    }
+    t.established = just_established = true;
+    timers_->Cancel(&t.timer);
+    tcp_->counters().Inc(SSL_session_reused(ssl) ? Counter::tls_handshakes_resumed
+                                                 : Counter::tls_handshakes);
+  }
+  rte_mbuf* head = nullptr;
+  rte_mbuf* tail = nullptr;
+  uint32_t plain = 0;
+  bool eof = false;
+  for (;;) {
+    rte_mbuf* m = rte_pktmbuf_alloc(s_.pool);
+    if (!m) {
+      tcp_->counters().Inc(Counter::tls_drop_no_mbuf);
+      break;
+    }
+    size_t n = 0;
+    if (SSL_read_ex(ssl, rte_pktmbuf_mtod(m, void*), rte_pktmbuf_tailroom(m), &n) == 1) {
+      m->data_len = static_cast<uint16_t>(n);
+      m->pkt_len = static_cast<uint32_t>(n);
+      if (tail) {
+        tail->next = m;
+      } else {
+        head = m;
+      }
+      tail = m;
+      plain += static_cast<uint32_t>(n);
+      continue;
+    }
+    rte_pktmbuf_free(m);
+    const int err = SSL_get_error(ssl, 0);
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      eof = true;  // close_notify
+    } else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      if (head) rte_pktmbuf_free(head);
+      tcp_->counters().Inc(Counter::tls_drop_bad_record);
+      return Fail(c, t);
+    }
+    break;
+  }
+  FlushOut(c, t);  // handshake answers, session tickets, key updates
+  t.plain_held += plain;
+  Release(c, t);
+  if (just_established) {
+    upper_->OnAccepted(c, t.tag);
+    if (conns_[c].ssl != ssl) {  // refused: reset, the state is gone
+      if (head) rte_pktmbuf_free(head);
+      return;
+    }
+  }
+  if (head) upper_->OnData(c, head, plain);
+  if (eof && conns_[c].ssl == ssl && !t.peer_closed) {
+    t.peer_closed = true;
+    upper_->OnPeerClosed(c);
+  }
+}
+
+void TlsConns::OnWritable(ConnId c) noexcept {
+  Conn& t = conns_[c];
+  if (!SendPending(c, t)) return;
+  if (!t.established) return;
+  t.want_write = false;
+  upper_->OnWritable(c);
+}
+
+void TlsConns::OnPeerClosed(ConnId c) noexcept {
+  Conn& t = conns_[c];
+  if (!t.established) {  // a client that left mid-handshake: no owner to tell
+    tcp_->counters().Inc(Counter::tls_drop_handshake_aborted);
+    tcp_->Abort(c);
+    return;
+  }
+  if (t.peer_closed) return;
+  t.peer_closed = true;
+  upper_->OnPeerClosed(c);
+}
+
+void TlsConns::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
+  Free(conns_[c]);
+  upper_->OnClosed(c, why);
+}
+
+bool TlsConns::Send(ConnId c, rte_mbuf* data) noexcept {
+  Conn& t = conns_[c];
+  if (t.failed) {
+    rte_pktmbuf_free(data);
+    return true;
+  }
+  if (!t.established || t.out_head ||
+      tcp_->SendSpace(c) < data->pkt_len + kRecordOverhead * data->nb_segs) {
+    t.want_write = true;
+    tcp_->WantWritable(c);
+    return false;
+  }
+  for (rte_mbuf* m = data; m; m = m->next) {
+    size_t n = 0;
+    if (m->data_len &&
+        SSL_write_ex(t.ssl, rte_pktmbuf_mtod(m, const void*), m->data_len, &n) != 1) {
+      // Not reset from here: the owner is inside its own send loop. The connection drops
+      // what comes and goes from now on; the owner's timeouts end it.
+      tcp_->counters().Inc(Counter::tls_drop_bad_record);
+      rte_pktmbuf_free(data);
+      ERR_clear_error();
+      t.failed = true;
+      return true;
+    }
+  }
+  rte_pktmbuf_free(data);
+  FlushOut(c, t);
+  return true;
+}
+
+void TlsConns::Consumed(ConnId c, uint32_t bytes) noexcept {
+  Conn& t = conns_[c];
+  t.plain_held = bytes < t.plain_held ? t.plain_held - bytes : 0;
+  Release(c, t);
+}
+
+void TlsConns::Shutdown(ConnId c) noexcept {
+  Conn& t = conns_[c];
+  if (t.established && !t.failed) {
+    SSL_shutdown(t.ssl);  // close_notify; the peer's is not waited for
+    ERR_clear_error();
+    FlushOut(c, t);
+  }
+  tcp_->Shutdown(c);
+}
+
+}  // namespace sluice::tls

@@ -1,0 +1,130 @@
+// TLS on one worker's connections (issue 16, docs/tls.md): the endpoint layer between the TCP
+// stack and the connection's owner (conn::Conns routes the owner's operations here for a TLS
+// connection; the worker routes the stack's events here first). Each worker runs its own
+// OpenSSL objects, made from contexts of its own (TlsSnap: no context is shared between
+// workers), and feeds them the records the TCP stack delivered through memory BIOs: the
+// ciphertext is copied into OpenSSL and the plaintext it gives back is copied into new mbufs
+// handed to the owner as the stack hands payload, so the owner (the proxy) reads and writes
+// plaintext through the same operations as on a TCP connection.
+//
+// Flow control: the ciphertext a record came in is reported consumed to the TCP stack as the
+// owner consumes the plaintext it gave (cipher_held less plain_held, at least), so the
+// receive window bounds what waits here and above as it does for TCP.
+//
+// OpenSSL allocates (its records, its BIO buffers, its SSL objects): the one exception to the
+// workers' no-allocation rule, contained here and in the allocator the workers give OpenSSL
+// (docs/decisions/0016-tls-on-the-workers.md).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/base/timer_wheel.h"
+#include "dataplane/snapshot/snapshot.h"
+#include "dataplane/tcp/tcp.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace sluice::tls {
+
+using tcp::ConnId;
+
+// The snapshot part "tls": per bind index (as in proxy::ListenerSnap) and worker, the context
+// a connection accepted there starts with; its SNI callback may switch the connection to
+// another certificate's context (controlplane/tls). An empty row: the bind is not TLS.
+// The part holds one reference on each context; connections hold their own.
+struct TlsSnap : snapshot::Part {
+  // slow path: the control plane fills it before publication; workers only index it
+  std::vector<std::vector<SSL_CTX*>> binds;
+  // slow path: the control plane fills it before publication; workers only index it
+  std::vector<uint32_t> handshake_ms;  // per bind: its frontend's `timeout client`
+  TlsSnap() = default;
+  TlsSnap(const TlsSnap&) = delete;
+  TlsSnap& operator=(const TlsSnap&) = delete;
+  ~TlsSnap();
+};
+
+class TlsConns {
+ public:
+  struct Setup {
+    rte_mempool* pool = nullptr;  // mbufs for plaintext up and ciphertext down
+    uint16_t worker = 0;
+    uint32_t max_conns = 4096;  // the TCP stack's table size
+  };
+  TlsConns() = default;
+  TlsConns(const TlsConns&) = delete;
+  TlsConns& operator=(const TlsConns&) = delete;
+  ~TlsConns();
+
+  // Start-up only (allocates the per-connection table). `upper` receives the plaintext
+  // events of TLS connections (the worker's routing by role).
+  bool Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, tcp::TcpUser* upper,
+            base::Timers* timers, int socket_id);
+  // Once per loop iteration: the part of this iteration's snapshot (null: no TLS bind).
+  void SetConfig(const TlsSnap* snap) noexcept { snap_ = snap; }
+
+  bool Is(ConnId c) const noexcept { return c < nconns_ && conns_[c].ssl != nullptr; }
+  // True when connections accepted on `bind` are TLS.
+  bool Terminates(uint32_t bind) const noexcept;
+  // Starts the server side of a handshake on an accepted connection of a TLS bind, before its
+  // owner hears of it. False (counted) when OpenSSL cannot make the connection's object:
+  // the caller resets the connection.
+  // The owner hears of the connection (TcpUser::OnAccepted with `tag`) once the handshake is
+  // over, as in HAProxy, where a stream starts after the handshake: a handshake that fails or
+  // stalls past the frontend's `timeout client` is reset here and counted.
+  bool Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept;
+  // A due node of the worker's wheel whose owner is base::kTimerTls.
+  void OnTimer(base::TimerNode* n) noexcept;
+
+  // The TCP stack's events for a connection Is() is true of.
+  void OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept;
+  void OnWritable(ConnId c) noexcept;
+  void OnPeerClosed(ConnId c) noexcept;
+  // Frees the connection's TLS state, then tells the owner.
+  void OnClosed(ConnId c, tcp::CloseReason why) noexcept;
+
+  // The owner's operations (conn::Conns), in plaintext. Send takes the chain when it returns
+  // true, as TcpStack::Send; false: wait for OnWritable (before the handshake ends, or when
+  // the TCP send queue has no room for the records).
+  bool Send(ConnId c, rte_mbuf* data) noexcept;
+  void Consumed(ConnId c, uint32_t bytes) noexcept;
+  void Shutdown(ConnId c) noexcept;  // close_notify, then the TCP FIN
+
+  // What a connection negotiated (sample fetches and logs): null / 0 when not TLS.
+  const SSL* ssl(ConnId c) const noexcept { return c < nconns_ ? conns_[c].ssl : nullptr; }
+
+ private:
+  struct Conn {
+    base::TimerNode timer{base::kTimerTls};  // the handshake's deadline
+    SSL* ssl = nullptr;
+    uint32_t tag = 0;  // the listener's: the owner hears of the connection when the
+                       // handshake is over, as accepted on it
+    rte_mbuf* out_head = nullptr;  // records the TCP send queue had no room for
+    rte_mbuf* out_tail = nullptr;
+    uint32_t plain_held = 0;   // plaintext given to the owner and not consumed
+    uint32_t cipher_held = 0;  // ciphertext fed to OpenSSL and not reported consumed
+    bool established = false;  // the handshake is over
+    bool peer_closed = false;  // close_notify or FIN passed on to the owner
+    bool want_write = false;   // the owner waits for OnWritable
+    bool failed = false;       // a fatal alert was sent: the connection is being reset
+  };
+  // Moves what OpenSSL wrote into mbufs on the TCP send queue (or the pending list).
+  bool FlushOut(ConnId c, Conn& t) noexcept;
+  bool SendPending(ConnId c, Conn& t) noexcept;
+  void Release(ConnId c, Conn& t) noexcept;
+  void Fail(ConnId c, Conn& t) noexcept;
+  void Free(Conn& t) noexcept;
+
+  Setup s_;
+  tcp::TcpStack* tcp_ = nullptr;
+  tcp::TcpUser* upper_ = nullptr;
+  base::Timers* timers_ = nullptr;
+  const TlsSnap* snap_ = nullptr;
+  Conn* conns_ = nullptr;
+  uint32_t nconns_ = 0;
+};
+
+}  // namespace sluice::tls

@@ -1,0 +1,46 @@
+// What a worker's handshake asks of a TLS bind's contexts (tls.h): the certificate for the
+// client's SNI and the protocol for its ALPN offer. The control plane builds the contexts
+// (controlplane/tls) and hangs a CertSet on each worker's first one; OpenSSL runs these
+// callbacks inside the worker's SSL_do_handshake.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace sluice::tls {
+
+// One worker's certificates of one bind.
+struct CertSet {
+  // ctxs[0] is the context connections start with (the first `crt`, served when no name
+  // matches); the others are switched to by SNI. The set holds one reference on each but
+  // the first, which holds the set (its ex_data; freed with it).
+  // slow path: the control plane fills it before publication; workers only read it
+  std::vector<SSL_CTX*> ctxs;
+  struct Name {
+    // slow path: filled before publication; lower case, "*.example.com" for a wildcard
+    std::string name;
+    uint32_t ctx = 0;
+  };
+  // slow path: filled before publication; exact names, then wildcards, each in `crt` order
+  std::vector<Name> names;
+  // slow path: filled before publication; wire form, empty: no ALPN answered
+  std::string alpn;
+  bool strict_sni = false;
+  CertSet() = default;
+  CertSet(const CertSet&) = delete;
+  CertSet& operator=(const CertSet&) = delete;
+  ~CertSet();
+};
+
+// Slow path, control plane: hangs `set` on ctxs[0] (which then owns it) and installs the SNI
+// and ALPN callbacks on every context of the set. False when OpenSSL cannot.
+bool Install(CertSet* set);
+
+// The certificate a client naming `sni` gets: an index in set.ctxs, or -1 when none matches
+// (exact names first, then a wildcard standing for the first label).
+int MatchSni(const CertSet& set, const char* sni);
+
+}  // namespace sluice::tls

@@ -1,0 +1,295 @@
+"""TLS termination on the workers (issue 16): real clients (openssl s_client, curl) in
+sl-client against `bind ... ssl crt ...` frontends, HTTP mode towards the testbed's HTTP
+backends and TCP mode towards a raw backend. Certificates come from a test CA made here with
+the openssl command (tests/fixtures holds no private key): a.test (RSA 2048), b.test (ECDSA
+P-256) and *.wild.test, so SNI picks among three."""
+
+import hashlib
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import NS_CLIENT, config_file, run, start_backend, stop_backends
+from test_http import SERVERS, stat_rows
+
+CERTS = "/tmp/sluice-test-tls"
+VIP = "10.10.1.1"
+HTTPS = 8443   # mode http, three certificates, alpn h2,http/1.1
+TCPS = 8444    # mode tcp to an echo backend (tools/backend.py)
+STRICT = 8445  # strict-sni, TLS 1.3 only
+
+
+def _openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _make_certs():
+    os.makedirs(CERTS, exist_ok=True)
+    ca_key, ca = f"{CERTS}/ca.key", f"{CERTS}/ca.pem"
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+             "-days", "2", "-subj", "/CN=Sluice Test CA")
+    leaves = {"a": ("rsa:2048", "a.test"), "b": ("ec", "b.test"), "wild": ("rsa:2048", "*.wild.test")}
+    for name, (kind, cn) in leaves.items():
+        key, csr, crt = (f"{CERTS}/{name}.{e}" for e in ("key", "csr", "crt"))
+        if kind == "ec":
+            _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+        else:
+            _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                     "-out", key)
+        _openssl("req", "-new", "-key", key, "-out", csr, "-subj", f"/CN={cn}")
+        ext = f"{CERTS}/{name}.ext"
+        with open(ext, "w") as f:
+            f.write(f"subjectAltName=DNS:{cn}\n")
+        _openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                 "-out", crt, "-days", "2", "-extfile", ext)
+        with open(f"{CERTS}/{name}.pem", "w") as out:
+            for part in (crt, key):
+                with open(part) as f:
+                    out.write(f.read())
+    return ca
+
+
+CA = _make_certs()
+
+SECTIONS = f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 3s
+    timeout server 30s
+
+frontend fe_tls
+    bind {VIP}:{HTTPS} ssl crt {CERTS}/a.pem crt {CERTS}/b.pem crt {CERTS}/wild.pem alpn h2,http/1.1
+    default_backend be_web
+
+frontend fe_tcps
+    mode tcp
+    bind {VIP}:{TCPS} ssl crt {CERTS}/a.pem alpn h2,http/1.1
+    default_backend be_raw
+
+frontend fe_strict
+    bind {VIP}:{STRICT} ssl crt {CERTS}/a.pem crt {CERTS}/b.pem strict-sni ssl-min-ver TLSv1.3
+    default_backend be_web
+
+backend be_web
+    server s1 10.10.2.11:9000
+
+backend be_raw
+    mode tcp
+    server r1 10.10.2.12:9001
+"""
+
+TESTBED_CONFIG = config_file("tls", SECTIONS)
+
+
+@pytest.fixture(scope="module")
+def tls_tb(testbed):
+    procs = [start_backend(SERVERS["s1"], 9000, "s1", tool="http_backend.py"),
+             start_backend(SERVERS["s2"], 9001, "r1")]
+    yield testbed
+    stop_backends(procs)
+
+
+def s_client(*args, data=b"", port=HTTPS, timeout=15):
+    """openssl s_client in sl-client; returns its stdout and stderr as text."""
+    p = subprocess.run(["ip", "netns", "exec", NS_CLIENT, "timeout", str(timeout), "openssl",
+                        "s_client", "-connect", f"{VIP}:{port}", "-CAfile", CA, *args],
+                       input=data, capture_output=True, timeout=timeout + 5)
+    return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+
+
+def curl(*args):
+    return run(["ip", "netns", "exec", NS_CLIENT, "curl", "-sS", "--max-time", "10", "--cacert",
+                CA, *args], check=False)
+
+
+def worker_counter(tb, name):
+    return sum(w[name] for w in tb.worker_counters())
+
+
+@pytest.mark.parametrize("version", ["--tlsv1.2", "--tlsv1.3"])
+def test_curl_https_get(tls_tb, version):
+    args = [version, "--tls-max", version[2:].replace("tlsv", ""), "--resolve",
+            f"a.test:{HTTPS}:{VIP}", "-i", f"https://a.test:{HTTPS}/echo"]
+    p = curl("-v", *args)
+    assert p.returncode == 0, p.stderr
+    head, _, body = p.stdout.partition("\n\n")
+    assert head.startswith("HTTP/1.1 200 OK"), p.stdout
+    assert '"start": "GET /echo HTTP/1.1"' in body
+    want = "TLSv1.2" if version == "--tlsv1.2" else "TLSv1.3"
+    assert f"SSL connection using {want}" in p.stderr, p.stderr
+    # ALPN: curl offers h2 and http/1.1 with --http1.1 off; here it asked http/1.1 only.
+    assert "ALPN: server accepted http/1.1" in p.stderr or \
+        "ALPN, server accepted to use http/1.1" in p.stderr, p.stderr
+
+
+def test_keep_alive_requests_over_one_tls_connection(tls_tb):
+    url = f"https://a.test:{HTTPS}/echo"
+    p = curl("--resolve", f"a.test:{HTTPS}:{VIP}", "-v", url, url, url)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count('"start": "GET /echo HTTP/1.1"') == 3
+    assert p.stderr.count("Re-using existing connection") == 2, p.stderr
+
+
+def test_large_download_and_upload(tls_tb):
+    # 4 MiB each way through TLS (records bigger than a segment, the window's back-pressure).
+    p = curl("--resolve", f"a.test:{HTTPS}:{VIP}", "-o", "/dev/null", "-w", "%{size_download}",
+             f"https://a.test:{HTTPS}/size/4194304")
+    assert p.returncode == 0 and p.stdout == "4194304", (p.stdout, p.stderr)
+    blob = "/tmp/sluice-test-tls/blob"
+    data = os.urandom(4 << 20)
+    with open(blob, "wb") as f:
+        f.write(data)
+    p = curl("--resolve", f"a.test:{HTTPS}:{VIP}", "--data-binary", f"@{blob}",
+             f"https://a.test:{HTTPS}/sha")
+    assert p.returncode == 0, p.stderr
+    assert hashlib.sha256(data).hexdigest() in p.stdout, p.stdout
+
+
+@pytest.mark.parametrize("sni,subject", [("a.test", "CN = a.test"), ("b.test", "CN = b.test"),
+                                         ("x.wild.test", "CN = *.wild.test"),
+                                         ("other.test", "CN = a.test")])
+def test_sni_picks_the_certificate(tls_tb, sni, subject):
+    out = s_client("-servername", sni, "-brief", data=b"")
+    m = re.search(r"subject=(.*)", out) or re.search(r"Peer certificate: (.*)", out)
+    assert m and subject in m.group(1), out
+    if sni != "other.test":
+        assert "Verification: OK" in out, out
+
+
+def test_ecdsa_certificate_served(tls_tb):
+    out = s_client("-servername", "b.test", "-brief", "-tls1_3")
+    assert "Peer signature type: ECDSA" in out or "ecdsa" in out.lower(), out
+
+
+def test_alpn(tls_tb):
+    # An HTTP frontend's `alpn h2,http/1.1` offers http/1.1 only (sluice speaks HTTP/1.1; the
+    # configuration check warns); a TCP frontend passes h2 on to its server.
+    out = s_client("-servername", "a.test", "-alpn", "h2,http/1.1", data=b"")
+    assert "ALPN protocol: http/1.1" in out, out
+    out = s_client("-servername", "a.test", "-alpn", "h2,http/1.1", data=b"", port=TCPS)
+    assert "ALPN protocol: h2" in out, out
+    out = s_client("-servername", "a.test", "-alpn", "spdy/3", data=b"")
+    assert "No ALPN negotiated" in out, out
+
+
+def test_strict_sni_and_min_version(tls_tb):
+    out = s_client("-servername", "nobody.test", port=STRICT)
+    assert "unrecognized name" in out or "alert" in out, out
+    out = s_client("-servername", "a.test", "-tls1_2", port=STRICT)
+    assert "alert protocol version" in out or "no protocols available" in out or \
+        "wrong version" in out or "unsupported protocol" in out, out
+    out = s_client("-servername", "b.test", "-brief", port=STRICT)
+    assert "CN = b.test" in out and "TLSv1.3" in out, out
+
+
+def test_tcp_mode_over_tls(tls_tb):
+    out = s_client("-servername", "a.test", "-quiet", data=b"hello through tls\n", port=TCPS)
+    assert "r1\nhello through tls" in out, out
+
+
+def test_session_resumed_with_a_ticket(tls_tb):
+    sess = "/tmp/sluice-test-tls/sess.pem"
+    for v in ("-tls1_2", "-tls1_3"):
+        if os.path.exists(sess):
+            os.unlink(sess)
+        before = worker_counter(tls_tb, "tls_handshakes_resumed")
+        # TLS 1.3 tickets come after the handshake: send a request so they are read.
+        req = b"GET /echo HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
+        out = s_client("-servername", "a.test", v, "-sess_out", sess, "-ign_eof", data=req)
+        assert "New," in out, out
+        out = s_client("-servername", "a.test", v, "-sess_in", sess, "-ign_eof", data=req)
+        assert "Reused," in out, out
+        assert worker_counter(tls_tb, "tls_handshakes_resumed") == before + 1
+
+
+def test_no_tls_client_gets_nothing_and_is_counted(tls_tb):
+    before = worker_counter(tls_tb, "tls_drop_handshake_failed")
+    p = run(["ip", "netns", "exec", NS_CLIENT, "curl", "-sS", "--max-time", "5",
+             f"http://{VIP}:{HTTPS}/"], check=False)
+    assert p.returncode != 0
+    deadline = time.monotonic() + 5
+    while worker_counter(tls_tb, "tls_drop_handshake_failed") == before:
+        assert time.monotonic() < deadline, "plain HTTP to a TLS bind not counted"
+        time.sleep(0.1)
+
+
+def _raw(payload, wait=1.0):
+    """Sends `payload` from sl-client to the TLS bind, then waits; returns what came back."""
+    code = ("import socket,sys,time\n"
+            f"s=socket.create_connection(('{VIP}',{HTTPS}),timeout=5)\n"
+            "s.sendall(bytes.fromhex(sys.argv[1]))\n"
+            f"time.sleep({wait})\n"
+            "s.settimeout(1)\n"
+            "b=b''\n"
+            "try:\n"
+            "    while True:\n"
+            "        d=s.recv(4096)\n"
+            "        if not d: break\n"
+            "        b+=d\n"
+            "except Exception: pass\n"
+            "print(b.hex())\n")
+    p = run(["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c", code, payload.hex()],
+            check=False, timeout=30)
+    return bytes.fromhex(p.stdout.strip() or "")
+
+
+def test_garbage_and_truncated_client_hellos(tls_tb):
+    before = worker_counter(tls_tb, "tls_drop_handshake_failed")
+    # Garbage: an alert back (content type 21), then the reset.
+    back = _raw(b"\x16\x03\x01\x00\x05hello" + os.urandom(64))
+    assert back[:1] == b"\x15", back
+    # A ClientHello cut short, then nothing: the handshake timeout (timeout client, 3 s) ends it.
+    stalled_before = worker_counter(tls_tb, "tls_drop_handshake_timeout")
+    _raw(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", wait=4.0)
+    assert worker_counter(tls_tb, "tls_drop_handshake_failed") >= before + 1
+    assert worker_counter(tls_tb, "tls_drop_handshake_timeout") == stalled_before + 1
+
+
+def test_renegotiation_refused(tls_tb):
+    # s_client's "R" command asks for a renegotiation (TLS 1.2); the bind refuses it and the
+    # session goes on (a no_renegotiation warning) or ends: never a second handshake.
+    before = worker_counter(tls_tb, "tls_handshakes")
+    s_client("-servername", "a.test", "-tls1_2", data=b"R\n", timeout=5)
+    assert worker_counter(tls_tb, "tls_handshakes") == before + 1
+
+
+def test_many_half_open_handshakes_leave_nothing(tls_tb):
+    # 300 clients that connect and never speak: each is reset by the handshake timeout and
+    # the connection table is back to its baseline.
+    code = ("import socket,time\n"
+            f"ss=[socket.create_connection(('{VIP}',{HTTPS}),timeout=5) for _ in range(300)]\n"
+            "time.sleep(5)\n")
+    before = worker_counter(tls_tb, "tls_drop_handshake_timeout")
+    run(["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c", code], timeout=60)
+    assert worker_counter(tls_tb, "tls_drop_handshake_timeout") >= before + 300
+    rows = stat_rows()
+    assert rows[("fe_tls", "FRONTEND")]["scur"] == "0"
+    # The service still answers.
+    p = curl("--resolve", f"a.test:{HTTPS}:{VIP}", f"https://a.test:{HTTPS}/echo")
+    assert p.returncode == 0, p.stderr
+
+
+def test_front_counters_see_plaintext(tls_tb):
+    rows = stat_rows()
+    assert int(rows[("fe_tls", "FRONTEND")]["stot"]) > 0
+    assert int(rows[("fe_tcps", "FRONTEND")]["stot"]) > 0
+
+
+def test_config_check_names_the_bind(tmp_path):
+    from conftest import SLUICE_BIN
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text("defaults\n    mode http\n    timeout client 1s\n"
+                   "frontend f\n    bind :8443 ssl crt /nonexistent.pem\n"
+                   "frontend g\n    bind :8444 ssl\n")
+    p = run([SLUICE_BIN, "-c", "-f", str(cfg)], check=False)
+    assert p.returncode == 1
+    assert ("parsing [%s:5] : 'bind :8443' in section 'frontend' : unable to stat SSL "
+            "certificate from file '/nonexistent.pem' : No such file or directory." % cfg) \
+        in p.stdout + p.stderr, p.stdout + p.stderr
+    assert "no SSL certificate specified for bind ':8444'" in p.stdout + p.stderr
+
+
