@@ -128,6 +128,43 @@ bool LoadCrt(ParseContext& ctx, const std::string& where, const std::string& pat
   return true;
 }
 
+// `tls-ticket-keys FILE` (HAProxy's texts): one base64 key per line, at least three, of 48
+// or 80 bytes, all of the first one's size; the last three are kept.
+bool LoadTicketKeys(ParseContext& ctx, const std::string& where, const std::string& path,
+                    BindTlsConfig* t) {
+  std::ifstream in(path);
+  if (!in) {
+    ctx.Alert(where + " : " + Quoted(path) + " : unable to load ssl tickets keys file");
+    return false;
+  }
+  std::vector<std::string> keys;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::optional<std::string> key = DecodeBase64(line);
+    if (!key) {
+      ctx.Alert(where + " : " + Quoted(path) + " : unable to decode base64 key on line " +
+                std::to_string(n));
+      return false;
+    }
+    if ((key->size() != 48 && key->size() != 80) ||
+        (!keys.empty() && key->size() != keys[0].size())) {
+      ctx.Alert(where + " : " + Quoted(path) + " : wrong sized key on line " + std::to_string(n));
+      return false;
+    }
+    keys.push_back(std::move(*key));
+  }
+  if (keys.size() < 3) {
+    ctx.Alert(where + " : " + Quoted(path) + " : please supply at least 3 keys in the "
+              "tls-tickets-file");
+    return false;
+  }
+  t->ticket_keys_file = path;
+  t->ticket_keys.assign(keys.end() - 3, keys.end());
+  return true;
+}
+
 // `alpn h2,http/1.1` in wire form; false when a name is empty or longer than 255 bytes.
 bool AlpnWire(std::string_view list, std::string* out) {
   for (std::string_view name : CommaItems(list)) {
@@ -160,6 +197,13 @@ bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
         return false;
       }
       if (!LoadCrt(ctx, where, value, &t.crts)) return false;
+      ++i;
+    } else if (kw == "tls-ticket-keys") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'tls-ticket-keys' : missing TLS ticket keys file path.");
+        return false;
+      }
+      if (!LoadTicketKeys(ctx, where, value, &t)) return false;
       ++i;
     } else if (kw == "alpn") {
       if (!has_arg) {
@@ -202,6 +246,21 @@ bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
 }
 
 }  // namespace
+
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding's zero bytes; '=' only at the end.
+  size_t pad = 0;
+  while (pad < 2 && text[text.size() - 1 - pad] == '=') ++pad;
+  if (text.substr(0, text.size() - pad).find('=') != std::string_view::npos) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
 
 constexpr size_t kMaxBindsPerLine = 1024;
 

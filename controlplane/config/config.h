@@ -136,7 +136,16 @@ struct BindTlsConfig {
   std::string curves;
   bool no_tls_tickets = false;
   bool strict_sni = false;
+  // `tls-ticket-keys FILE`: the last three keys of the file (48 or 80 bytes each, one size),
+  // oldest first; the middle one encrypts, all three decrypt (HAProxy's TLS_TICKETS_NO 3).
+  // Empty: keys drawn at start, shared by the bind's workers.
+  std::string ticket_keys_file;
+  std::vector<std::string> ticket_keys;
 };
+
+// Standard base64 (RFC 4648 section 4, padded): the bytes, or nothing when `text` is not
+// base64 (HAProxy's base64dec: the length a multiple of 4).
+std::optional<std::string> DecodeBase64(std::string_view text);
 
 struct BindConfig {
   net::IpAddr addr;

@@ -1,6 +1,7 @@
 #include "controlplane/main/appliance.h"
 
 #include "controlplane/main/proxy_control.h"
+#include "controlplane/tls/ticket_keys.h"
 #include "controlplane/tls/tls_build.h"
 #include "dataplane/net/addr_text.h"
 
@@ -300,6 +301,16 @@ Result<bool> Appliance::InitNetConfig() {
   return true;
 }
 
+std::string Appliance::SetTicketKey(size_t ref, const std::string& key) {
+  std::string error = ticket_keys_->Rotate(ref, key);
+  if (!error.empty()) return error;
+  std::shared_ptr<const tls::TlsSnap> next = tls::Rekey(*tls_part_, *ticket_keys_);
+  if (!next) return "'set ssl tls-key' cannot fetch the tickets' ciphers.\n";
+  tls_part_ = std::move(next);
+  PublishSnapshot(0);
+  return "";
+}
+
 uint64_t Appliance::PublishSnapshot(unsigned parts) {
   if ((parts & kProxyPart) || !proxy_part_) {
     auto p = std::make_shared<proxy::ProxyConfigSnap>();
@@ -331,7 +342,8 @@ Result<bool> Appliance::InitWorkers() {
   proxy_.ForEachBind([&binds](const config::BindConfig& b, uint32_t, const cp::FrontendRt& f) {
     binds.push_back({&b, f.conf->timeout_client_ms});
   });
-  auto tls = tls::BuildTlsSnap(binds, nworkers_);
+  ticket_keys_ = std::make_unique<tls::TicketKeyStore>(binds);
+  auto tls = tls::BuildTlsSnap(binds, nworkers_, *ticket_keys_);
   if (!tls) return Error{tls.error()};
   tls_part_ = std::move(*tls);
   PublishSnapshot();

@@ -15,6 +15,7 @@
 #include "controlplane/publish/rcu.h"
 #include "controlplane/publish/requests.h"
 #include "controlplane/rules/rules_compile.h"
+#include "controlplane/tls/ticket_keys.h"
 #include "dataplane/base/result.h"
 #include "dataplane/counters/counters.h"
 #include "dataplane/lcore/worker.h"
@@ -68,6 +69,11 @@ class Appliance {
   // `parts` are rebuilt from the live state with a new generation and the others are the
   // previous root's; returns the root's version.
   uint64_t PublishSnapshot(unsigned parts = kAllParts);
+  // The binds' ticket key files (`show tls-keys`); null before the workers start.
+  const tls::TicketKeyStore* ticket_keys() const { return ticket_keys_.get(); }
+  // `set ssl tls-key`: rotates `key` (raw bytes) into reference `ref` and publishes the keys
+  // (the next handshake uses them). HAProxy's error text, or "".
+  std::string SetTicketKey(size_t ref, const std::string& key);
   // Frees snapshots whose grace period has ended; call periodically.
   void Reclaim() { rcu_.Reclaim(); }
   publish::RcuDomain& rcu() { return rcu_; }
@@ -125,6 +131,7 @@ class Appliance {
   std::shared_ptr<const proxy::ProxyConfigSnap> proxy_part_;
   std::shared_ptr<const proxy::ListenerSnap> listeners_part_;
   std::shared_ptr<const tls::TlsSnap> tls_part_;  // built at start; null: no TLS bind
+  std::unique_ptr<tls::TicketKeyStore> ticket_keys_;  // the binds' `tls-ticket-keys` files
   cp::ProxyRuntime proxy_;
   LogWriter logs_;
   std::vector<std::unique_ptr<proxy::ProxyStats>> stats_;

@@ -28,6 +28,8 @@ class ApplianceCliContext : public cli::ApplianceContext {
   void SetPatterns(cli::PatternControl* p) { patterns_ = p; }
   cli::StickControl* Stick() override { return stick_; }
   void SetStick(cli::StickControl* s) { stick_ = s; }
+  cli::TlsControl* Tls() override { return tls_; }
+  void SetTls(cli::TlsControl* t) { tls_ = t; }
 
  private:
   uint64_t Value(unsigned worker, size_t counter) const;
@@ -37,6 +39,7 @@ class ApplianceCliContext : public cli::ApplianceContext {
   ProxyCliControl* proxy_ = nullptr;
   cli::PatternControl* patterns_ = nullptr;
   cli::StickControl* stick_ = nullptr;
+  cli::TlsControl* tls_ = nullptr;
   std::chrono::steady_clock::time_point start_;
   std::vector<std::array<uint64_t, counters::kNumCounters>> baseline_;
 };

@@ -18,6 +18,7 @@
 #include "controlplane/main/pattern_control.h"
 #include "controlplane/main/proxy_control.h"
 #include "controlplane/main/stick_control.h"
+#include "controlplane/main/tls_control.h"
 #include "controlplane/main/version.h"
 #include "controlplane/rules/rules_compile.h"
 #include "dataplane/net/addr_text.h"
@@ -202,6 +203,8 @@ int main(int argc, char** argv) {
             std::make_unique<sluice::app::StickCliControl>(app, *stick_tables, servers, addrs);
         context.SetStick(stick.get());
       }
+      sluice::app::TlsCliControl tls_control(app);
+      context.SetTls(&tls_control);
       sluice::cli::ServerLimits limits;
       if (cfg.global.stats_timeout_ms) {
         limits.timeout_ms = static_cast<uint32_t>(*cfg.global.stats_timeout_ms);

@@ -12,6 +12,7 @@
 #include <array>
 #include <string>
 
+#include "controlplane/tls/ticket_keys.h"
 #include "dataplane/tls/tls_ctx.h"
 
 namespace sluice::tls {
@@ -99,6 +100,10 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
   if (t.no_tls_tickets) options |= SSL_OP_NO_TICKET;
   SSL_CTX_set_options(ctx, options);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  // The session id context HAProxy gives its sessions: a ticket either issued resumes on the
+  // other when they share the ticket keys (checked against haproxy 2.6.12).
+  static constexpr unsigned char kSidCtx[] = {'h', 'a', 'p', 'r', 'o', 'x', 'y'};
+  SSL_CTX_set_session_id_context(ctx, kSidCtx, sizeof kSidCtx);
   if (SSL_CTX_set_min_proto_version(ctx, t.min_ver) != 1 ||
       (t.max_ver && SSL_CTX_set_max_proto_version(ctx, t.max_ver) != 1)) {
     fail = "unable to set the TLS versions";
@@ -111,8 +116,10 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
     fail = "unable to set SSL curves list to '" + t.curves + "'";
   } else if (!UseCert(ctx, cert.pem, names)) {
     fail = "unable to load the certificate and key of '" + cert.path + "'";
-  } else if (SSL_CTX_set_tlsext_ticket_keys(ctx, const_cast<unsigned char*>(ticket_keys.data()),
-                                            ticket_keys.size()) != 1) {
+  } else if (!t.ticket_keys_file.empty() ? !UseTicketKeys(ctx)
+                                          : SSL_CTX_set_tlsext_ticket_keys(
+                                                ctx, const_cast<unsigned char*>(ticket_keys.data()),
+                                                ticket_keys.size()) != 1) {
     fail = "unable to set the session ticket keys";
   }
   if (fail.empty()) return ctx;
@@ -151,14 +158,28 @@ base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
   return first;
 }
 
+
+// The tickets' part of a snapshot: the keys of every bind and the ciphers they use.
+bool SetTickets(TlsSnap* snap, const TicketKeyStore& keys, size_t nbinds) {
+  snap->tickets.clear();
+  for (size_t i = 0; i < nbinds; ++i) snap->tickets.push_back(keys.ForBind(i));
+  snap->cbc128 = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+  snap->cbc256 = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+  return snap->cbc128 && snap->cbc256;
+}
+
 }  // namespace
 
 base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(const std::vector<BindInput>& binds,
-                                                         unsigned nworkers) {
+                                                         unsigned nworkers,
+                                                         const TicketKeyStore& keys) {
   if (std::none_of(binds.begin(), binds.end(), [](const BindInput& b) { return b.bind->tls; })) {
     return std::shared_ptr<const TlsSnap>();
   }
   auto snap = std::make_shared<TlsSnap>();
+  if (!SetTickets(snap.get(), keys, binds.size())) {
+    return Error{"cannot fetch the session tickets' ciphers: " + LastError()};
+  }
   snap->binds.resize(binds.size());
   snap->handshake_ms.resize(binds.size());
   for (size_t i = 0; i < binds.size(); ++i) {
@@ -179,6 +200,17 @@ base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(const std::vector<Bind
     }
   }
   return std::shared_ptr<const TlsSnap>(std::move(snap));
+}
+
+std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& keys) {
+  auto snap = std::make_shared<TlsSnap>();
+  snap->binds = old.binds;
+  for (auto& row : snap->binds) {
+    for (SSL_CTX* ctx : row) SSL_CTX_up_ref(ctx);
+  }
+  snap->handshake_ms = old.handshake_ms;
+  if (!SetTickets(snap.get(), keys, old.binds.size())) return nullptr;
+  return snap;
 }
 
 }  // namespace sluice::tls

@@ -3,6 +3,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -25,6 +26,8 @@ TlsSnap::~TlsSnap() {
   for (auto& row : binds) {
     for (SSL_CTX* ctx : row) SSL_CTX_free(ctx);
   }
+  EVP_CIPHER_free(cbc128);
+  EVP_CIPHER_free(cbc256);
 }
 
 TlsConns::~TlsConns() {
@@ -69,8 +72,10 @@ bool TlsConns::Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept {
   }
   SSL_set_bio(ssl, rbio, wbio);
   SSL_set_accept_state(ssl);
+  SSL_set_app_data(ssl, this);  // the ticket callback's way back (tls_ctx.cc)
   t.ssl = ssl;
   t.tag = tag;
+  t.bind = bind;
   const uint32_t ms = bind < snap_->handshake_ms.size() ? snap_->handshake_ms[bind] : 0;
   if (ms) timers_->Arm(&t.timer, tcp_->now_us() / 1000 + ms);
   return true;
@@ -152,6 +157,7 @@ void TlsConns::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   }
   rte_pktmbuf_free(data);
   if (t.failed) return Release(c, t);
+  active_bind_ = t.bind;
   bool just_established = false;
   if (!t.established) {
     const int r = SSL_do_handshake(ssl);

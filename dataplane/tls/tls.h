@@ -22,11 +22,13 @@
 #include "dataplane/base/timer_wheel.h"
 #include "dataplane/snapshot/snapshot.h"
 #include "dataplane/tcp/tcp.h"
+#include "dataplane/tls/tls_ctx.h"
 
 struct rte_mbuf;
 struct rte_mempool;
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct evp_cipher_st EVP_CIPHER;
 
 namespace sluice::tls {
 
@@ -41,6 +43,11 @@ struct TlsSnap : snapshot::Part {
   std::vector<std::vector<SSL_CTX*>> binds;
   // slow path: the control plane fills it before publication; workers only index it
   std::vector<uint32_t> handshake_ms;  // per bind: its frontend's `timeout client`
+  // slow path: the control plane fills it before publication; workers only index it
+  std::vector<TicketKeys> tickets;  // per bind: its `tls-ticket-keys` (bits 0: none)
+  // AES-128-CBC and AES-256-CBC, fetched once for the tickets (no fetch per handshake).
+  EVP_CIPHER* cbc128 = nullptr;
+  EVP_CIPHER* cbc256 = nullptr;
   TlsSnap() = default;
   TlsSnap(const TlsSnap&) = delete;
   TlsSnap& operator=(const TlsSnap&) = delete;
@@ -93,6 +100,17 @@ class TlsConns {
   void Consumed(ConnId c, uint32_t bytes) noexcept;
   void Shutdown(ConnId c) noexcept;  // close_notify, then the TCP FIN
 
+  // The ticket keys of the bind whose handshake runs now (the ticket callback's), and the
+  // cipher for their size; null when the bind has no key file.
+  const TicketKeys* ActiveTicketKeys() const noexcept {
+    return snap_ && active_bind_ < snap_->tickets.size() && snap_->tickets[active_bind_].bits
+               ? &snap_->tickets[active_bind_]
+               : nullptr;
+  }
+  const EVP_CIPHER* TicketCipher(uint32_t bits) const noexcept {
+    return bits == 128 ? snap_->cbc128 : snap_->cbc256;
+  }
+
   // What a connection negotiated (sample fetches and logs): null / 0 when not TLS.
   const SSL* ssl(ConnId c) const noexcept { return c < nconns_ ? conns_[c].ssl : nullptr; }
 
@@ -102,6 +120,7 @@ class TlsConns {
     SSL* ssl = nullptr;
     uint32_t tag = 0;  // the listener's: the owner hears of the connection when the
                        // handshake is over, as accepted on it
+    uint32_t bind = 0;
     rte_mbuf* out_head = nullptr;  // records the TCP send queue had no room for
     rte_mbuf* out_tail = nullptr;
     uint32_t plain_held = 0;   // plaintext given to the owner and not consumed
@@ -125,6 +144,7 @@ class TlsConns {
   const TlsSnap* snap_ = nullptr;
   Conn* conns_ = nullptr;
   uint32_t nconns_ = 0;
+  uint32_t active_bind_ = UINT32_MAX;  // the bind of the connection OpenSSL works on
 };
 
 }  // namespace sluice::tls

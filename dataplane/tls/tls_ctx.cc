@@ -1,9 +1,15 @@
 // SNI and ALPN for a worker's handshakes (tls_ctx.h).
 #include "dataplane/tls/tls_ctx.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include <cstring>
+
+#include "dataplane/tls/tls.h"
 
 namespace sluice::tls {
 
@@ -63,7 +69,55 @@ int OnAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen, const
   return SSL_TLSEXT_ERR_OK;
 }
 
+// RFC 5077 tickets under the bind's keys (HAProxy's scheme): a new ticket under keys[1] with
+// a random IV; a ticket under any of the three is accepted, and one under another key than
+// keys[1] is renewed (2). An unknown name: a full handshake (0).
+int OnTicketKey(SSL* ssl, unsigned char key_name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
+                EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
+  const auto* conns = static_cast<const TlsConns*>(SSL_get_app_data(ssl));
+  const TicketKeys* k = conns ? conns->ActiveTicketKeys() : nullptr;
+  const EVP_CIPHER* cbc = k ? conns->TicketCipher(k->bits) : nullptr;
+  if (!cbc) return -1;
+  int index = 1;
+  if (!enc) {
+    index = -1;
+    for (int i = 0; i < 3; ++i) {
+      if (std::memcmp(key_name, k->keys[i].name, 16) == 0) index = i;
+    }
+    if (index < 0) return 0;
+  }
+  const TicketKey& key = k->keys[index];
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, const_cast<uint8_t*>(key.hmac),
+                                        k->bits / 8),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end()};
+  if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
+  if (enc) {
+    std::memcpy(key_name, key.name, 16);
+    if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(cbc)) != 1) return -1;
+    return EVP_EncryptInit_ex(cipher, cbc, nullptr, key.aes, iv) == 1 ? 1 : -1;
+  }
+  if (EVP_DecryptInit_ex(cipher, cbc, nullptr, key.aes, iv) != 1) return -1;
+  return index == 1 ? 1 : 2;
+}
+
 }  // namespace
+
+bool ParseTicketKey(const uint8_t* raw, size_t len, TicketKey* out) {
+  if (len != 48 && len != 80) return false;
+  const size_t half = (len - 16) / 2;  // 16 or 32
+  *out = TicketKey{};
+  std::memcpy(out->name, raw, 16);
+  std::memcpy(out->aes, raw + 16, half);
+  std::memcpy(out->hmac, raw + 16 + half, half);
+  return true;
+}
+
+bool UseTicketKeys(SSL_CTX* ctx) {
+  return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &OnTicketKey) == 1;
+}
 
 CertSet::~CertSet() {
   for (size_t i = 1; i < ctxs.size(); ++i) SSL_CTX_free(ctxs[i]);

@@ -35,6 +35,27 @@ struct CertSet {
   ~CertSet();
 };
 
+// Session-ticket keys loaded from a bind's `tls-ticket-keys` file, in HAProxy's layout (so
+// HAProxy and Sluice loaded with one file resume each other's tickets): the key's name (the
+// ticket's first 16 bytes), its AES-CBC key and its HMAC-SHA256 key, 16 bytes each for a
+// 48-byte key (AES-128), 32 for an 80-byte one (AES-256).
+struct TicketKey {
+  uint8_t name[16];
+  uint8_t aes[32];
+  uint8_t hmac[32];
+};
+struct TicketKeys {
+  uint32_t bits = 0;  // 128 or 256; 0: the bind has no key file (OpenSSL's own keys)
+  TicketKey keys[3];  // oldest first: keys[1] encrypts, all three decrypt
+};
+// Splits a key as read from the file or `set ssl tls-key` (48 or 80 bytes).
+bool ParseTicketKey(const uint8_t* raw, size_t len, TicketKey* out);
+
+// Slow path, control plane: the context encrypts and decrypts its tickets with the keys the
+// worker's current snapshot holds for the connection's bind (TlsConns::ActiveTicketKeys),
+// read at each use, so a rotation takes effect at the next handshake.
+bool UseTicketKeys(SSL_CTX* ctx);
+
 // Slow path, control plane: hangs `set` on ctxs[0] (which then owns it) and installs the SNI
 // and ALPN callbacks on every context of the set. False when OpenSSL cannot.
 bool Install(CertSet* set);

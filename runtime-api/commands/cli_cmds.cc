@@ -120,6 +120,7 @@ void RegisterAllCommands(Registry& registry) {
   registry.Add(ErrorsCommands());
   registry.Add(PatternCommands());
   registry.Add(StickCommands());
+  registry.Add(TlsCommands());
 }
 
 }  // namespace sluice::cli

@@ -21,6 +21,7 @@ std::span<const CommandRow> ErrorsCommands();    // errors_cmds.cc: show errors
 std::span<const CommandRow> SessCommands();      // sess_cmds.cc: show sess, shutdown session
 std::span<const CommandRow> PatternCommands();   // pattern_cmds.cc: acl and map commands
 std::span<const CommandRow> StickCommands();     // stick_cmds.cc: show|set|clear table
+std::span<const CommandRow> TlsCommands();       // tls_cmds.cc: show tls-keys, set ssl tls-key
 
 // Adds every table above to `registry`.
 void RegisterAllCommands(Registry& registry);

@@ -165,6 +165,21 @@ class StickControl {
                                                const std::vector<StickFilterView>& filters) = 0;
 };
 
+// TLS session-ticket key files (`show tls-keys`, `set ssl tls-key`, commands/tls_cmds.cc).
+struct TicketKeysView {
+  uint32_t id = 0;
+  std::string file;
+  std::vector<std::string> keys;  // base64, oldest first
+};
+class TlsControl {
+ public:
+  virtual ~TlsControl() = default;
+  virtual std::vector<TicketKeysView> TicketKeys() = 0;  // id order
+  // Rotates `key` (base64, as typed) into the file of TicketKeys()[index]: HAProxy's error
+  // (bad base64, wrong size), or "".
+  virtual std::string SetTicketKey(size_t index, const std::string& key) = 0;
+};
+
 class ApplianceContext {
  public:
   virtual ~ApplianceContext() = default;
@@ -182,6 +197,8 @@ class ApplianceContext {
   virtual PatternControl* Patterns() { return nullptr; }
   // Stick tables; nullptr: none configured.
   virtual StickControl* Stick() { return nullptr; }
+  // TLS binds' keys; nullptr: no TLS bind.
+  virtual TlsControl* Tls() { return nullptr; }
 };
 
 }  // namespace sluice::cli

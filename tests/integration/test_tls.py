@@ -4,6 +4,7 @@ backends and TCP mode towards a raw backend. Certificates come from a test CA ma
 the openssl command (tests/fixtures holds no private key): a.test (RSA 2048), b.test (ECDSA
 P-256) and *.wild.test, so SNI picks among three."""
 
+import base64
 import hashlib
 import os
 import re
@@ -12,7 +13,10 @@ import time
 
 import pytest
 
-from conftest import NS_CLIENT, config_file, run, start_backend, stop_backends
+from conftest import (NS_CLIENT, admin_cli, config_file, run, start_backend,
+                      stop_backends)
+
+pytestmark = pytest.mark.sanitizer
 from test_http import SERVERS, stat_rows
 
 CERTS = "/tmp/sluice-test-tls"
@@ -20,6 +24,7 @@ VIP = "10.10.1.1"
 HTTPS = 8443   # mode http, three certificates, alpn h2,http/1.1
 TCPS = 8444    # mode tcp to an echo backend (tools/backend.py)
 STRICT = 8445  # strict-sni, TLS 1.3 only
+KEYED = 8446   # tls-ticket-keys
 
 
 def _openssl(*args):
@@ -53,6 +58,9 @@ def _make_certs():
 
 
 CA = _make_certs()
+KEYS = f"{CERTS}/tls-ticket-keys"
+with open(KEYS, "w") as _f:
+    _f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
 
 SECTIONS = f"""
 defaults
@@ -69,6 +77,10 @@ frontend fe_tcps
     mode tcp
     bind {VIP}:{TCPS} ssl crt {CERTS}/a.pem alpn h2,http/1.1
     default_backend be_raw
+
+frontend fe_keys
+    bind {VIP}:{KEYED} ssl crt {CERTS}/a.pem tls-ticket-keys {KEYS}
+    default_backend be_web
 
 frontend fe_strict
     bind {VIP}:{STRICT} ssl crt {CERTS}/a.pem crt {CERTS}/b.pem strict-sni ssl-min-ver TLSv1.3
@@ -293,3 +305,108 @@ def test_config_check_names_the_bind(tmp_path):
     assert "no SSL certificate specified for bind ':8444'" in p.stdout + p.stderr
 
 
+
+
+def _ticket_name(out):
+    """The first 16 bytes of the session ticket s_client printed: its key's name."""
+    m = re.search(r"TLS session ticket:\n((?:\s+[0-9a-f]{4} - .*\n)+)", out)
+    assert m, out
+    first = m.group(1).splitlines()[0]
+    return bytes.fromhex(first.split(" - ")[1][:48].replace("-", " ").replace(" ", ""))
+
+
+def _file_keys():
+    with open(KEYS) as f:
+        return [l.strip() for l in f if l.strip()]
+
+
+def _resume(sess, port=KEYED, out_file=None):
+    """Resumes with the session in `sess` (TLS 1.2); returns s_client's output."""
+    req = b"GET /echo HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
+    args = ["-servername", "a.test", "-tls1_2", "-ign_eof", "-sess_in", sess]
+    if out_file:
+        args += ["-sess_out", out_file]
+    return s_client(*args, data=req, port=port)
+
+
+def _new_session(sess, port=KEYED):
+    req = b"GET /echo HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
+    return s_client("-servername", "a.test", "-tls1_2", "-ign_eof", "-sess_out", sess, data=req,
+                    port=port)
+
+
+def test_tls_ticket_keys_shown_used_and_rotated(tls_tb):
+    keys = _file_keys()
+    assert admin_cli("show tls-keys") == f"# id (file)\n0 ({KEYS})\n\n"
+    shown = admin_cli("show tls-keys #0")
+    assert shown == (f"# id secret\n# 0 ({KEYS})\n0.0 {keys[0]}\n0.1 {keys[1]}\n"
+                     f"0.2 {keys[2]}\n\n"), shown
+    assert admin_cli(f"show tls-keys {KEYS}") == shown
+    assert admin_cli("show tls-keys *") == shown
+    assert admin_cli("show tls-keys #9") == \
+        "'show tls-keys' unable to locate referenced filename\n\n"
+    # New tickets are under the middle key (HAProxy: the penultimate encrypts).
+    old = "/tmp/sluice-test-tls/old-ticket.pem"
+    out = _new_session(old)
+    assert _ticket_name(out) == base64.b64decode(keys[1])[:16], out
+    # A rotation: the new key is appended, the oldest dropped, the previous newest encrypts;
+    # the ticket under keys[1] still resumes.
+    new = [base64.b64encode(os.urandom(48)).decode() for _ in range(3)]
+    assert admin_cli(f"set ssl tls-key #0 {new[0]}") == "TLS ticket key updated!\n\n"
+    assert admin_cli("show tls-keys #0").splitlines()[2:5] == \
+        [f"0.0 {keys[1]}", f"0.1 {keys[2]}", f"0.2 {new[0]}"]
+    out = _resume(old)
+    assert "Reused," in out, out
+    fresh = "/tmp/sluice-test-tls/fresh-ticket.pem"
+    out = _new_session(fresh)
+    assert _ticket_name(out) == base64.b64decode(keys[2])[:16], out
+    # One more: keys[1] is gone, its ticket gets a full handshake; the fresh one resumes.
+    assert admin_cli(f"set ssl tls-key {KEYS} {new[1]}") == "TLS ticket key updated!\n\n"
+    assert "New," in _resume(old)
+    assert "Reused," in _resume(fresh)
+    # And one more: keys[2] is gone too.
+    assert admin_cli(f"set ssl tls-key #0 {new[2]}") == "TLS ticket key updated!\n\n"
+    assert "New," in _resume(fresh)
+    # HAProxy's errors.
+    assert admin_cli("set ssl tls-key #0 notbase64!!") == \
+        "'set ssl tls-key' received invalid base64 encoded TLS key.\n\n"
+    wide = base64.b64encode(os.urandom(80)).decode()
+    assert admin_cli(f"set ssl tls-key #0 {wide}") == \
+        "'set ssl tls-key' received a key of wrong size.\n\n"
+    assert admin_cli(f"set ssl tls-key #3 {new[0]}") == \
+        "'set ssl tls-key' unable to locate referenced filename\n\n"
+    assert admin_cli("set ssl tls-key #0") == \
+        "'set ssl tls-key' expects a filename and the new TLS key in base64 encoding.\n\n"
+
+
+def test_haproxy_and_sluice_resume_each_others_tickets(tls_tb, tmp_path):
+    # HAProxy 2.6 (Debian's) on 127.0.0.1 with the same certificate and key file as fe_keys
+    # (as it is now: the rotation test may have changed it, so write what sluice shows).
+    lines = [l.split(" ", 1)[1] for l in admin_cli("show tls-keys #0").splitlines()[2:5]]
+    keys = tmp_path / "keys"
+    keys.write_text("".join(k + "\n" for k in lines))
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text("defaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n"
+                   "    timeout connect 5s\nfrontend f\n"
+                   f"    bind 127.0.0.1:19543 ssl crt {CERTS}/a.pem tls-ticket-keys {keys}\n"
+                   "    http-request return status 200 content-type text/plain string ok\n")
+    hap = subprocess.Popen(["haproxy", "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        req = b"GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
+
+        def haproxy_client(*args):
+            p = subprocess.run(["timeout", "10", "openssl", "s_client", "-connect",
+                                "127.0.0.1:19543", "-servername", "a.test", "-tls1_2",
+                                "-ign_eof", *args], input=req, capture_output=True, timeout=15)
+            return p.stdout.decode(errors="replace")
+
+        from_sluice, from_haproxy = tmp_path / "s.pem", tmp_path / "h.pem"
+        assert "New," in _new_session(str(from_sluice))
+        assert "Reused," in haproxy_client("-sess_in", str(from_sluice))
+        assert "New," in haproxy_client("-sess_out", str(from_haproxy))
+        assert "Reused," in _resume(str(from_haproxy))
+    finally:
+        hap.terminate()
+        hap.wait()

@@ -1,0 +1,24 @@
+// Slow path. The Runtime API's TLS commands (runtime-api/commands/tls_cmds.cc) over the
+// appliance: the ticket key files as the control plane holds them, and their rotation, which
+// publishes the "tls" snapshot part again.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "controlplane/main/appliance.h"
+#include "runtime-api/commands/context.h"
+
+namespace sluice::app {
+
+class TlsCliControl final : public cli::TlsControl {
+ public:
+  explicit TlsCliControl(Appliance& app) : app_(app) {}
+  std::vector<cli::TicketKeysView> TicketKeys() override;
+  std::string SetTicketKey(size_t index, const std::string& key) override;
+
+ private:
+  Appliance& app_;
+};
+
+}  // namespace sluice::app
