@@ -74,9 +74,10 @@ end
 
 # --- configurations ---------------------------------------------------------------------------
 
-def proxy_sections(rules=""):
+def proxy_sections(rules="", bind_opts=""):
     """defaults, frontend and backend: the same text for Sluice and HAProxy. rules: lines for
-    the frontend (bench/lib/rules_bench.py), each indented and ending in a newline."""
+    the frontend (bench/lib/rules_bench.py), each indented and ending in a newline; bind_opts:
+    options after the bind's address (bench/lib/tls_bench.py: ` ssl crt FILE`)."""
     servers = "\n".join(f"    server s{i + 1} {ip}:{topo.SERVER_PORT}"
                         for i, ip in enumerate(topo.SERVER_IPS))
     return f"""defaults
@@ -89,7 +90,7 @@ def proxy_sections(rules=""):
     timeout http-keep-alive 10s
 
 frontend fe_main
-    bind {topo.FRONT}
+    bind {topo.FRONT}{bind_opts}
     maxconn 5000
 {rules}    default_backend be_app
 
@@ -100,7 +101,7 @@ backend be_app
 """
 
 
-def sluice_cfg(rules=""):
+def sluice_cfg(rules="", bind_opts=""):
     """examples/bench-e2e-afpacket.cfg's data plane with the HTTP proxy."""
     return f"""# bench/lib/http_bench.py: Sluice in mode http on net_af_packet ports (the
 # root-namespace ends of the veth pairs e2e_bench.topo_up makes); idle-sleep 0: it polls.
@@ -120,16 +121,16 @@ dataplane
     address client {topo.FRONT_IP}/24
     address server {topo.SERVER_GW}/24
 
-""" + proxy_sections(rules)
+""" + proxy_sections(rules, bind_opts)
 
 
-def haproxy_cfg(rules="", extra_global=""):
+def haproxy_cfg(rules="", extra_global="", bind_opts=""):
     """extra_global: more lines for the global section (each indented, ending in a newline)."""
     return f"""global
     nbthread {WORKERS}
     maxconn 5000
 {extra_global}
-""" + proxy_sections(rules)
+""" + proxy_sections(rules, bind_opts)
 
 
 # --- topology ---------------------------------------------------------------------------------
@@ -174,6 +175,8 @@ class Bench(topo.Bench):
         self.rules = ""
         self.haproxy_global = ""
         self.path = "/"
+        self.scheme = "http"  # bench/lib/tls_bench.py: https, with bind_opts
+        self.bind_opts = ""
         self.start_timeout = 30
         self.report = os.path.join(self.tmpdir, "wrk-report.lua")
         with open(self.report, "w") as f:
@@ -209,7 +212,7 @@ class Bench(topo.Bench):
                                           script or self.report]
         if mode == "crr":
             cmd += ["-H", "Connection: close"]
-        cmd.append(f"http://{topo.FRONT}{self.path}")
+        cmd.append(f"{self.scheme}://{topo.FRONT}{self.path}")
 
         def snap():
             # The proxy first (the figure), then the clock, then the slower /proc scan.
@@ -309,7 +312,7 @@ class Bench(topo.Bench):
             self.start_http_servers()
             cfg = os.path.join(self.tmpdir, "haproxy-http.cfg")
             with open(cfg, "w") as f:
-                f.write(haproxy_cfg(self.rules, self.haproxy_global))
+                f.write(haproxy_cfg(self.rules, self.haproxy_global, self.bind_opts))
             errlog = os.path.join(self.tmpdir, "haproxy-http.log")
             with open(errlog, "ab") as errf:
                 # ip netns exec and taskset both exec: the pid is HAProxy's own (-db: no master).
@@ -335,7 +338,7 @@ class Bench(topo.Bench):
             self.start_http_servers()
             cfg = os.path.join(self.tmpdir, SLUICE_CFG)
             with open(cfg, "w") as f:
-                f.write(sluice_cfg(self.rules))
+                f.write(sluice_cfg(self.rules, self.bind_opts))
             sl, _ = self.start_sluice(cfg, "http-afpacket", self.start_timeout)
             sample, cpu_of = self.sluice_sampler(topo.AFP_SOCK, sl.pid)
             return self.measure("sluice", "sluice/af_packet", sample, [sl.pid], cpu_of)

@@ -24,7 +24,7 @@ struct LogEvent {
   uint16_t client_port = 0;           // %cp
   std::string frontend_ip;            // %fi
   uint16_t frontend_port = 0;         // %fp
-  std::string frontend;               // %f and %ft (no '~': no TLS yet)
+  std::string frontend;               // %f, and %ft (with '~' when the client is TLS)
   std::string backend;                // %b ("<NONE>" when none)
   std::string server;                 // %s ("<NOSRV>" when none)
   std::string backend_src_ip;         // %bi (empty: "-", and %bp is "-" too)
@@ -54,6 +54,8 @@ struct LogEvent {
   // %hr %hrl %hs %hsl: the frontend's capture slots (none configured: empty; nullopt: nothing
   // captured in that slot).
   std::vector<std::optional<std::string>> req_caps, res_caps;
+  // TLS: %ft's '~', %sslv ("TLSv1.3"), %sslc (OpenSSL's cipher name); empty: not TLS ("-").
+  std::string ssl_version, ssl_cipher;
 };
 
 // haproxy's `option httplog` format (configuration.txt 8.2.3). Without captures %hr and %hs

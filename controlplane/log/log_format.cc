@@ -22,7 +22,7 @@ enum class LogFormat::Var : uint8_t {
   kFrontendIp,
   kFrontendPort,
   kFrontend,
-  kFrontendTransport,
+  kFrontendTransport,  // %ft: the frontend's name, '~' after it for a TLS client
   kBackend,
   kServer,
   kBackendSrcIp,
@@ -72,6 +72,8 @@ enum class LogFormat::Var : uint8_t {
   kCapReqList,    // %hrl
   kCapRes,        // %hs
   kCapResList,    // %hsl
+  kSslVersion,    // %sslv
+  kSslCipher,     // %sslc
 };
 
 namespace {
@@ -140,11 +142,12 @@ constexpr VarName kVars[] = {
     {"hrl", Var::kCapReqList},
     {"hs", Var::kCapRes},
     {"hsl", Var::kCapResList},
+    {"sslv", Var::kSslVersion},
+    {"sslc", Var::kSslCipher},
 };
 
 // haproxy's other variables: HTTP, TLS, captures, counters and ids (configuration.txt 8.2.4).
-constexpr std::string_view kUnsupportedVars[] = {"HPO", "ID", "Td",   "Th",  "Tu",
-                                                 "lc",  "rt", "sslc", "sslv"};
+constexpr std::string_view kUnsupportedVars[] = {"HPO", "ID", "Td", "Th", "Tu", "lc", "rt"};
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -494,8 +497,16 @@ void LogFormat::RenderTo(const LogEvent& e, std::string* out) const {
         AppendUnsigned(e.frontend_port, out);
         break;
       case Var::kFrontend:
-      case Var::kFrontendTransport:
         AppendText(e.frontend, fl, out);
+        break;
+      case Var::kFrontendTransport:
+        AppendText(e.ssl_version.empty() ? e.frontend : e.frontend + "~", fl, out);
+        break;
+      case Var::kSslVersion:
+        AppendText(e.ssl_version, fl, out);
+        break;
+      case Var::kSslCipher:
+        AppendText(e.ssl_cipher, fl, out);
         break;
       case Var::kBackend:
         AppendText(e.backend, fl, out);

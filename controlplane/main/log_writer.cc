@@ -1,4 +1,7 @@
 #include "controlplane/main/log_writer.h"
+#include "dataplane/base/tls_facts.h"
+
+#include <cstring>
 
 #include "dataplane/net/addr_text.h"
 
@@ -20,6 +23,10 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
   e.frontend_ip = AddrText(r.front_addr, r.is_v6, r.front_port);
   e.frontend_port = r.front_port;
   if (r.frontend < rt.frontends().size()) e.frontend = rt.frontends()[r.frontend].name();
+  if (r.ssl_version) {
+    e.ssl_version = base::TlsVersionName(r.ssl_version);
+    e.ssl_cipher.assign(r.ssl_cipher, strnlen(r.ssl_cipher, sizeof r.ssl_cipher));
+  }
   e.backend = r.backend < rt.backends().size() ? rt.backends()[r.backend].name() : "<NONE>";
   e.server = r.server < rt.servers().size() ? rt.servers()[r.server].name() : "<NOSRV>";
   e.backend_src_ip = AddrText(r.local_addr, r.server_v6, r.local_port);

@@ -122,6 +122,10 @@ class Conns {
   // The worker's TLS layer (start-up; null: no connection is TLS).
   void SetTls(tls::TlsConns* tls) noexcept { tls_ = tls; }
   bool IsTls(ConnId c) const noexcept { return tls_ && tls_->Is(c); }
+  // What a TLS connection negotiated; null for a TCP one (or kNoConn).
+  const base::TlsFacts* TlsFactsOf(ConnId c) const noexcept {
+    return tls_ ? tls_->Facts(c) : nullptr;
+  }
 
   // The pool of idle server connections (idle_pool.h). A stream that ends with its server
   // connection able to carry another request parks it (nothing in flight, still attached

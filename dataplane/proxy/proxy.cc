@@ -267,7 +267,7 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
     conns_->Abort(c);
     return;
   }
-  if (rules_ && rules_->active && !TcpConnectionRules(fe, tcp_->tcb(c).key)) [[unlikely]] {
+  if (rules_ && rules_->active && !TcpConnectionRules(fe, c)) [[unlikely]] {
     fs.denied.Add();  // dcon: refused by tcp-request connection reject
     tcp_->counters().Inc(counters::Counter::proxy_drop_tcp_request_reject);
     conns_->Abort(c);
@@ -299,6 +299,9 @@ void Proxy::OnAccepted(ConnId c, uint32_t tag) noexcept {
   s.frontend = fe;
   s.accept_us = s.last_cli_us = s.strm.last_srv_us = now;
   s.cli_key = tcp_->tcb(c).key;
+  const base::TlsFacts* tls = conns_->TlsFactsOf(c);
+  s.ssl_version = tls ? tls->version : 0;
+  s.ssl_cipher = tls ? tls->cipher : nullptr;
   fs.cur.Add();
   fs.max.Max(fs.cur.Get());
   fs.tot.Add();

@@ -247,6 +247,8 @@ class Proxy {
     bool cli_shut = false;  // FIN sent to the client
     uint64_t accept_us = 0, last_cli_us = 0;
     tcp::FlowKey cli_key;  // kept for the log once the connection is gone
+    uint16_t ssl_version = 0;         // TLS, for the log: 0 when the client is not TLS
+    const char* ssl_cipher = nullptr;  // OpenSSL's static name
     // HTTP mode: the client's bytes not analyzed yet (a head in progress, a pipelined next
     // request). The session's, so it outlives a stream.
     MbufFifo req_in;
@@ -366,7 +368,7 @@ class Proxy {
   void MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept;
   // tcp-request connection rules of frontend `fe` for a connection from `key`: false when it
   // is rejected.
-  bool TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept;
+  bool TcpConnectionRules(uint32_t fe, tcp::ConnId c) noexcept;
   // A tcp-request session or content list on session `s` (its request head when `http`):
   // false when a rule rejected it.
   bool RunTcpRules(Session& s, const rules::Rule* list, size_t n, bool http) noexcept;

@@ -306,6 +306,7 @@ inline constexpr uint16_t kLogSampleMissing = 0xffff;
 // The captures of a log line (rules/capture.h's bounds).
 inline constexpr uint32_t kLogCaptures = 16;
 inline constexpr uint32_t kLogCaptureBytes = 1024;
+inline constexpr uint32_t kLogCipherBytes = 48;  // OpenSSL's longest cipher name is 31
 
 // One log line's worth of a session, written by its worker when the session ends (or is
 // accepted, LogMode::kConnect) and turned into text by the control plane (controlplane/log).
@@ -338,6 +339,9 @@ struct LogRecord {
   uint8_t ncap_req, ncap_res;
   uint16_t cap_len[2 * kLogCaptures];
   char caps[kLogCaptureBytes];
+  // TLS (%ft's '~', %sslv, %sslc): the client connection's version (0: not TLS) and cipher.
+  uint16_t ssl_version;
+  char ssl_cipher[kLogCipherBytes];  // NUL-terminated
 };
 
 // A single-producer (the worker: `head`) single-consumer (the control plane: `tail`) ring of

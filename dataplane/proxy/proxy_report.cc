@@ -85,6 +85,12 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   CopyEnds(t.srv_key, r.server_addr, &r.server_port, r.local_addr, &r.local_port, &r.server_v6);
   r.connect_only = connect_only;
   r.redispatched = t.redispatched;
+  r.ssl_version = s.ssl_version;
+  uint32_t n = 0;
+  for (const char* p = s.ssl_cipher; p && *p && n + 1 < kLogCipherBytes; ++p) {
+    r.ssl_cipher[n++] = *p;
+  }
+  r.ssl_cipher[n] = '\0';
   r.term_cause = t.term.cause;
   r.term_phase = t.term.phase;
   r.frontend = s.frontend;

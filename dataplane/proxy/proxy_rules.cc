@@ -72,6 +72,7 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
   c->v6 = s.cli_key.is_v6 != 0;
   c->src_port = s.cli_key.remote_port;
   c->dst_port = s.cli_key.local_port;
+  c->tls = conns_->TlsFactsOf(s.cli);
   c->frontend = s.frontend;
   c->backend = s.strm.backend;
   c->server = s.strm.server == kNoServer ? UINT32_MAX : s.strm.server;
@@ -84,7 +85,7 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
   if (vars_->owner != s.uid) vars_->Reset(s.uid);
 }
 
-bool Proxy::TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept {
+bool Proxy::TcpConnectionRules(uint32_t fe, tcp::ConnId conn) noexcept {
   if (!rules_ || fe >= rules_->frontends.size()) return true;
   const auto& list = rules_->frontends[fe].tcp_conn;
   if (list.empty()) return true;
@@ -99,6 +100,8 @@ bool Proxy::TcpConnectionRules(uint32_t fe, const tcp::FlowKey& key) noexcept {
   c.vars = vars_;
   vars_->Reset(0);
   arena_->Reset();
+  const tcp::FlowKey& key = tcp_->tcb(conn).key;
+  c.tls = conns_->TlsFactsOf(conn);
   c.src = key.remote_addr;
   c.dst = key.local_addr;
   c.v6 = key.is_v6 != 0;

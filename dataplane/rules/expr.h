@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/base/tls_facts.h"
 #include "dataplane/http/h1.h"
 #include "dataplane/rules/pattern.h"
 #include "dataplane/rules/sample.h"
@@ -67,9 +68,13 @@ enum class Fetch : uint8_t {
   kResHdrCnt,
   kResCook,
   kResVer,
-  // TLS (until TLS lands: not a TLS connection)
+  // TLS: what the client connection negotiated (base::TlsFacts)
   kSslFc,
   kSslFcSni,
+  kSslFcProtocol,
+  kSslFcCipher,
+  kSslFcAlpn,
+  kSslFcSessionReused,
   // The stream's captures (capture.req.hdr(N), capture.res.hdr(N)).
   kCaptureReqHdr,
   kCaptureResHdr,
@@ -399,6 +404,7 @@ struct Ctx {
   const uint8_t* dst = nullptr;
   bool v6 = false;
   uint16_t src_port = 0, dst_port = 0;
+  const base::TlsFacts* tls = nullptr;  // the client connection's TLS; null: not TLS
   uint32_t frontend = UINT32_MAX, backend = UINT32_MAX, server = UINT32_MAX;
   // HTTP: the heads as parsed (their bytes and index), nullptr outside HTTP.
   const uint8_t* req_head = nullptr;

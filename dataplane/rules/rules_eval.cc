@@ -293,10 +293,29 @@ bool DoFetch(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor) noexcept {
       return true;
     }
     case Fetch::kSslFc:
-      *out = Sample::Bool(false);
+      *out = Sample::Bool(c.tls != nullptr);
       return true;
     case Fetch::kSslFcSni:
-      return false;
+      if (!c.tls || !c.tls->sni) return false;
+      *out = Sample::Str(std::string_view(c.tls->sni));
+      return true;
+    case Fetch::kSslFcProtocol:
+      if (!c.tls) return false;
+      *out = Sample::Str(std::string_view(base::TlsVersionName(c.tls->version)));
+      return true;
+    case Fetch::kSslFcCipher:
+      if (!c.tls || !c.tls->cipher) return false;
+      *out = Sample::Str(std::string_view(c.tls->cipher));
+      return true;
+    case Fetch::kSslFcAlpn:
+      if (!c.tls || !c.tls->alpn) return false;
+      *out = Sample::Str(
+          std::string_view(reinterpret_cast<const char*>(c.tls->alpn), c.tls->alpn_len));
+      return true;
+    case Fetch::kSslFcSessionReused:
+      if (!c.tls) return false;
+      *out = Sample::Bool(c.tls->reused);
+      return true;
     case Fetch::kCaptureReqHdr:
     case Fetch::kCaptureResHdr: {
       if (!c.caps || !c.rules || c.frontend >= c.rules->frontends.size() || e.a[0].i < 0)

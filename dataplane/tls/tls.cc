@@ -147,6 +147,24 @@ void TlsConns::Fail(ConnId c, Conn& t) noexcept {
   tcp_->Abort(c);  // OnClosed frees the state and tells an owner
 }
 
+void TlsConns::Learn(Conn& t) noexcept {
+  base::TlsFacts& f = t.facts;
+  f.sni = SSL_get_servername(t.ssl, TLSEXT_NAMETYPE_host_name);
+  if (const SSL_CIPHER* ci = SSL_get_current_cipher(t.ssl)) {
+    f.cipher = SSL_CIPHER_get_name(ci);
+    f.cipher_id = static_cast<uint16_t>(SSL_CIPHER_get_protocol_id(ci));
+  }
+  f.version = static_cast<uint16_t>(SSL_version(t.ssl));
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_len = 0;
+  SSL_get0_alpn_selected(t.ssl, &alpn, &alpn_len);
+  if (alpn_len) {
+    f.alpn = alpn;
+    f.alpn_len = alpn_len;
+  }
+  f.reused = SSL_session_reused(t.ssl) == 1;
+}
+
 void TlsConns::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   Conn& t = conns_[c];
   SSL* const ssl = t.ssl;
@@ -172,6 +190,7 @@ void TlsConns::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
     }
     t.established = just_established = true;
     timers_->Cancel(&t.timer);
+    Learn(t);
     tcp_->counters().Inc(SSL_session_reused(ssl) ? Counter::tls_handshakes_resumed
                                                  : Counter::tls_handshakes);
   }

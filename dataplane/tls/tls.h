@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dataplane/base/timer_wheel.h"
+#include "dataplane/base/tls_facts.h"
 #include "dataplane/snapshot/snapshot.h"
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tls/tls_ctx.h"
@@ -111,8 +112,11 @@ class TlsConns {
     return bits == 128 ? snap_->cbc128 : snap_->cbc256;
   }
 
-  // What a connection negotiated (sample fetches and logs): null / 0 when not TLS.
-  const SSL* ssl(ConnId c) const noexcept { return c < nconns_ ? conns_[c].ssl : nullptr; }
+  // What a connection negotiated (sample fetches and logs): null when it is not TLS or its
+  // handshake is not over.
+  const base::TlsFacts* Facts(ConnId c) const noexcept {
+    return c < nconns_ && conns_[c].established ? &conns_[c].facts : nullptr;
+  }
 
  private:
   struct Conn {
@@ -129,12 +133,14 @@ class TlsConns {
     bool peer_closed = false;  // close_notify or FIN passed on to the owner
     bool want_write = false;   // the owner waits for OnWritable
     bool failed = false;       // a fatal alert was sent: the connection is being reset
+    base::TlsFacts facts;      // once established
   };
   // Moves what OpenSSL wrote into mbufs on the TCP send queue (or the pending list).
   bool FlushOut(ConnId c, Conn& t) noexcept;
   bool SendPending(ConnId c, Conn& t) noexcept;
   void Release(ConnId c, Conn& t) noexcept;
   void Fail(ConnId c, Conn& t) noexcept;
+  void Learn(Conn& t) noexcept;  // the facts, when the handshake ends
   void Free(Conn& t) noexcept;
 
   Setup s_;

@@ -6,6 +6,7 @@ P-256) and *.wild.test, so SNI picks among three."""
 
 import base64
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import (NS_CLIENT, admin_cli, config_file, run, start_backend,
+from conftest import (NS_CLIENT, Syslog, admin_cli, config_file, run, start_backend,
                       stop_backends)
 
 pytestmark = pytest.mark.sanitizer
@@ -79,7 +80,14 @@ frontend fe_tcps
     default_backend be_raw
 
 frontend fe_keys
-    bind {VIP}:{KEYED} ssl crt {CERTS}/a.pem tls-ticket-keys {KEYS}
+    bind {VIP}:{KEYED} ssl crt {CERTS}/a.pem tls-ticket-keys {KEYS} alpn http/1.1
+    log 127.0.0.1:5514 local0
+    log-format "%ft %sslv %sslc %[ssl_fc_sni] %ST"
+    http-request set-header X-Tls %[ssl_fc]/%[ssl_fc_protocol]/%[ssl_fc_cipher]
+    http-request set-header X-Tls-Sni %[ssl_fc_sni]
+    http-request set-header X-Tls-Alpn %[ssl_fc_alpn]
+    http-request set-header X-Tls-Reused %[ssl_fc_session_reused]
+    http-request deny deny_status 403 if {{ ssl_fc_sni -m str denied.test }}
     default_backend be_web
 
 frontend fe_strict
@@ -410,3 +418,28 @@ def test_haproxy_and_sluice_resume_each_others_tickets(tls_tb, tmp_path):
     finally:
         hap.terminate()
         hap.wait()
+
+
+def test_tls_fetches_and_log_variables(tls_tb):
+    s = Syslog()
+    try:
+        s.drain()
+        p = curl("--resolve", f"a.test:{KEYED}:{VIP}", f"https://a.test:{KEYED}/echo")
+        assert p.returncode == 0, p.stderr
+        fields = json.loads(p.stdout)["fields"]
+        tls = [f for f in fields if f.lower().startswith("x-tls")]
+        version = re.search(r"x-tls: 1/(TLSv1\.[23])/(\S+)", "\n".join(tls), re.I)
+        assert version, tls
+        assert "x-tls-sni: a.test" in [f.lower() for f in tls], tls
+        assert "x-tls-alpn: http/1.1" in [f.lower() for f in tls], tls
+        assert "x-tls-reused: 0" in [f.lower() for f in tls], tls
+        lines = s.lines(1)
+        assert lines, "no log line"
+        want = f"fe_keys~ {version.group(1)} {version.group(2)} a.test 200"
+        assert lines[-1].rstrip().endswith(want), lines
+        # A rule on the SNI.
+        p = curl("--resolve", f"denied.test:{KEYED}:{VIP}", "-k", "-o", "/dev/null", "-w",
+                 "%{http_code}", f"https://denied.test:{KEYED}/echo")
+        assert p.stdout == "403", (p.stdout, p.stderr)
+    finally:
+        s.close()

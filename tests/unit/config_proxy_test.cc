@@ -1584,8 +1584,8 @@ TEST(ConfigProxyLog, FormatsCheckedByTheLogger) {
             "%{+Q}o %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %{-Q}H %pid 100%%");
   ExpectAlert(WithFrontendLine("log-format \"%ci %xx\""), 12, "log-format",
               "'log-format' : unknown variable 'xx' (write '%%' for a literal '%').");
-  ExpectAlert(WithFrontendLine("log-format \"%ci %sslc\""), 12, "log-format",
-              "'log-format' : variable 'sslc' is not supported by sluice yet.");
+  ExpectAlert(WithFrontendLine("log-format \"%ci %rt\""), 12, "log-format",
+              "'log-format' : variable 'rt' is not supported by sluice yet.");
   // %[...] is compiled with the rules (controlplane/rules); here only its brackets count.
   Clean(WithFrontendLine("log-format \"%ci %[src,map_ip(/x,ZZ)]\""));
   ExpectAlert(WithFrontendLine("log-format \"%[src\""), 12, "log-format",

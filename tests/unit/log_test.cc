@@ -263,10 +263,21 @@ TEST_F(LogTest, LiteralsAreKept) {
   EXPECT_EQ(out, "x=5007");
 }
 
+// %ft has a '~' after the frontend's name for a TLS client; %sslv %sslc are "-" without TLS
+// (HAProxy 2.6's lf_text of no value).
+TEST_F(LogTest, TlsVariables) {
+  LogEvent e = ExampleEvent();
+  EXPECT_EQ(MustCompile("%ft %sslv %sslc").Render(e), e.frontend + " - -");
+  e.ssl_version = "TLSv1.3";
+  e.ssl_cipher = "TLS_AES_256_GCM_SHA384";
+  EXPECT_EQ(MustCompile("%ft %f %sslv %sslc").Render(e),
+            e.frontend + "~ " + e.frontend + " TLSv1.3 TLS_AES_256_GCM_SHA384");
+}
+
 TEST_F(LogTest, CompileErrors) {
   EXPECT_EQ(CompileError("%ci %xx"), "unknown variable 'xx' (write '%%' for a literal '%')");
   EXPECT_EQ(CompileError("%Tx"), "unknown variable 'Tx' (write '%%' for a literal '%')");
-  EXPECT_EQ(CompileError("%sslv"), "variable 'sslv' is not supported by sluice yet");
+  EXPECT_EQ(CompileError("%rt"), "variable 'rt' is not supported by sluice yet");
   EXPECT_EQ(CompileError("%{+Q}ID"), "variable 'ID' is not supported by sluice yet");
   EXPECT_EQ(CompileError("50%"), "'%' at the end of the format (write '%%' for a literal '%')");
   EXPECT_EQ(CompileError("50% off"),
