@@ -205,6 +205,38 @@ bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
       }
       if (!LoadTicketKeys(ctx, where, value, &t)) return false;
       ++i;
+    } else if (kw == "verify") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'verify' : missing verify method");
+        return false;
+      }
+      using V = BindTlsConfig::Verify;
+      if (value == "none") {
+        t.verify = V::kNone;
+      } else if (value == "optional") {
+        t.verify = V::kOptional;
+      } else if (value == "required") {
+        t.verify = V::kRequired;
+      } else {
+        ctx.Alert(where + " : 'verify' : unknown verify method " + Quoted(value) +
+                  ", only 'none', 'optional', and 'required' are supported");
+        return false;
+      }
+      ++i;
+    } else if (kw == "ca-file" || kw == "crl-file") {
+      const bool ca = kw == "ca-file";
+      if (!has_arg) {
+        ctx.Alert(where + " : '" + kw + "' : missing " + (ca ? "CAfile" : "CRLfile") + " path");
+        return false;
+      }
+      std::optional<std::string> pem = Slurp(value);
+      if (!pem) {
+        ctx.Alert(where + " : '" + kw + "' : unable to load " + value);
+        return false;
+      }
+      (ca ? t.ca_file : t.crl_file) = value;
+      (ca ? t.ca_pem : t.crl_pem) = std::move(*pem);
+      ++i;
     } else if (kw == "alpn") {
       if (!has_arg) {
         ctx.Alert(where + " : 'alpn' : missing the comma-delimited ALPN protocol suite");
@@ -239,6 +271,11 @@ bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
   if (ssl && t.crts.empty()) {
     ctx.Alert("Proxy " + Quoted(Target(ctx).name) + ": no SSL certificate specified for bind " +
               Quoted(args[1]) + " at [" + At(ctx.file, ctx.line) + "] (use 'crt').");
+    return false;
+  }
+  if (ssl && t.verify != BindTlsConfig::Verify::kNone && t.ca_pem.empty()) {
+    ctx.Alert("Proxy " + Quoted(Target(ctx).name) + ": verify is enabled but no CA file "
+              "specified for bind " + Quoted(args[1]) + " at [" + At(ctx.file, ctx.line) + "].");
     return false;
   }
   if (ssl) *tls = std::move(t);

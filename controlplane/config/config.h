@@ -141,6 +141,13 @@ struct BindTlsConfig {
   // Empty: keys drawn at start, shared by the bind's workers.
   std::string ticket_keys_file;
   std::vector<std::string> ticket_keys;
+  // Client certificates: `verify none|optional|required` (none: none asked for), checked
+  // against `ca-file` (PEM, read at parse time; its names are sent as the acceptable CAs)
+  // and the revocations of `crl-file`.
+  enum class Verify : uint8_t { kNone, kOptional, kRequired };
+  Verify verify = Verify::kNone;
+  std::string ca_file, ca_pem;
+  std::string crl_file, crl_pem;
 };
 
 // Standard base64 (RFC 4648 section 4, padded): the bytes, or nothing when `text` is not

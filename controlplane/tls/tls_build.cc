@@ -86,6 +86,55 @@ bool UseCert(SSL_CTX* ctx, const std::string& pem, std::vector<std::string>* nam
   return ok;
 }
 
+// `verify optional|required`: the client's certificate is asked for (its CA names sent) and
+// checked against `ca-file`, and against `crl-file` when there is one (the whole chain's).
+// A certificate that does not verify fails the handshake, as in HAProxy without
+// `ca-ignore-err`/`crt-ignore-err`.
+bool UseClientCerts(SSL_CTX* ctx, const config::BindTlsConfig& t) {
+  using V = config::BindTlsConfig::Verify;
+  if (t.verify == V::kNone) return true;
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  BIO* bio = BIO_new_mem_buf(t.ca_pem.data(), static_cast<int>(t.ca_pem.size()));
+  int ncas = 0;
+  while (bio && names) {
+    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (!ca) break;
+    X509_STORE_add_cert(store, ca);
+    if (X509_NAME* n = X509_NAME_dup(X509_get_subject_name(ca))) sk_X509_NAME_push(names, n);
+    X509_free(ca);
+    ++ncas;
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+  if (!names || ncas == 0) {
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+    return false;
+  }
+  SSL_CTX_set_client_CA_list(ctx, names);
+  if (!t.crl_pem.empty()) {
+    bio = BIO_new_mem_buf(t.crl_pem.data(), static_cast<int>(t.crl_pem.size()));
+    int ncrls = 0;
+    while (bio) {
+      X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr);
+      if (!crl) break;
+      X509_STORE_add_crl(store, crl);
+      X509_CRL_free(crl);
+      ++ncrls;
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (ncrls == 0) return false;
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  }
+  SSL_CTX_set_verify(ctx,
+                     SSL_VERIFY_PEER | (t.verify == V::kRequired
+                                            ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                            : 0),
+                     nullptr);
+  return true;
+}
+
 // One context with the bind's settings and one certificate.
 base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
                                    const config::BindTlsConfig::Cert& cert,
@@ -114,6 +163,8 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
     fail = "unable to set TLS 1.3 cipher suites to '" + t.ciphersuites + "'";
   } else if (!t.curves.empty() && SSL_CTX_set1_curves_list(ctx, t.curves.c_str()) != 1) {
     fail = "unable to set SSL curves list to '" + t.curves + "'";
+  } else if (!UseClientCerts(ctx, t)) {
+    fail = "unable to load the CA file '" + t.ca_file + "' or the CRL file '" + t.crl_file + "'";
   } else if (!UseCert(ctx, cert.pem, names)) {
     fail = "unable to load the certificate and key of '" + cert.path + "'";
   } else if (!t.ticket_keys_file.empty() ? !UseTicketKeys(ctx)

@@ -16,6 +16,13 @@ struct TlsFacts {
   uint16_t version = 0;    // on the wire: 0x0304 TLS 1.3
   uint16_t cipher_id = 0;  // IANA's two bytes
   bool reused = false;     // the session was resumed
+  // The client's certificate (bind `verify optional|required`): whether it sent one, the
+  // verification's result (X509_V_OK 0), and its subject as "/C=FR/CN=name" written by the
+  // TLS layer's function into `out` (at most `cap` bytes, NUL included): the length.
+  bool client_cert = false;
+  int32_t verify_result = 0;
+  const void* peer = nullptr;
+  uint32_t (*subject_dn)(const void* peer, char* out, uint32_t cap) = nullptr;
 };
 
 // HAProxy's (OpenSSL's) names of the versions: "TLSv1.3"; "unknown" for another.

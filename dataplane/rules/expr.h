@@ -75,6 +75,9 @@ enum class Fetch : uint8_t {
   kSslFcCipher,
   kSslFcAlpn,
   kSslFcSessionReused,
+  kSslCUsed,
+  kSslCVerify,
+  kSslCSDn,
   // The stream's captures (capture.req.hdr(N), capture.res.hdr(N)).
   kCaptureReqHdr,
   kCaptureResHdr,

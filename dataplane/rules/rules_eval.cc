@@ -316,6 +316,25 @@ bool DoFetch(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor) noexcept {
       if (!c.tls) return false;
       *out = Sample::Bool(c.tls->reused);
       return true;
+    case Fetch::kSslCUsed:
+      if (!c.tls) return false;
+      *out = Sample::Bool(c.tls->client_cert);
+      return true;
+    case Fetch::kSslCVerify:
+      if (!c.tls) return false;
+      *out = Sample::Int(c.tls->verify_result);
+      return true;
+    case Fetch::kSslCSDn: {
+      if (!c.tls || !c.tls->client_cert || !c.tls->subject_dn) return false;
+      constexpr uint32_t kDnBytes = 1024;
+      char* p = c.arena ? c.arena->Take(kDnBytes) : nullptr;
+      if (!p) return false;
+      const uint32_t n = c.tls->subject_dn(c.tls->peer, p, kDnBytes);
+      c.arena->Trim(p, n);
+      if (n == 0) return false;
+      *out = Sample::Str(std::string_view(p, n));
+      return true;
+    }
     case Fetch::kCaptureReqHdr:
     case Fetch::kCaptureResHdr: {
       if (!c.caps || !c.rules || c.frontend >= c.rules->frontends.size() || e.a[0].i < 0)

@@ -5,10 +5,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include <cstddef>
+#include <cstring>
 
 #include "dataplane/counters/counters.h"
 
@@ -20,6 +22,15 @@ namespace {
 // Bytes a record adds to its plaintext, at most (header, tag, padding of the ciphers in use):
 // room asked of the TCP send queue beyond the plaintext before a write.
 constexpr uint32_t kRecordOverhead = 64;
+// ssl_c_s_dn: OpenSSL's one-line form ("/C=FR/CN=name"), HAProxy's default, into the caller's
+// buffer (no allocation).
+uint32_t SubjectDn(const void* peer, char* out, uint32_t cap) {
+  if (!peer || cap == 0) return 0;
+  X509_NAME* name = X509_get_subject_name(static_cast<const X509*>(peer));
+  if (!name || !X509_NAME_oneline(name, out, static_cast<int>(cap))) return 0;
+  return static_cast<uint32_t>(std::strlen(out));
+}
+
 }  // namespace
 
 TlsSnap::~TlsSnap() {
@@ -163,6 +174,11 @@ void TlsConns::Learn(Conn& t) noexcept {
     f.alpn_len = alpn_len;
   }
   f.reused = SSL_session_reused(t.ssl) == 1;
+  const X509* peer = SSL_get0_peer_certificate(t.ssl);
+  f.client_cert = peer != nullptr;
+  f.verify_result = static_cast<int32_t>(SSL_get_verify_result(t.ssl));
+  f.peer = peer;
+  f.subject_dn = &SubjectDn;
 }
 
 void TlsConns::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {

@@ -26,6 +26,8 @@ HTTPS = 8443   # mode http, three certificates, alpn h2,http/1.1
 TCPS = 8444    # mode tcp to an echo backend (tools/backend.py)
 STRICT = 8445  # strict-sni, TLS 1.3 only
 KEYED = 8446   # tls-ticket-keys
+MTLS = 8447    # verify required, ca-file, crl-file
+MTLS_OPT = 8448  # verify optional
 
 
 def _openssl(*args):
@@ -58,7 +60,38 @@ def _make_certs():
     return ca
 
 
+def _client_certs(ca):
+    """Client certificates: client.test and revoked.test from the test CA (revoked.test in the
+    CA's CRL), rogue.test from a CA of its own. Returns the CRL's path."""
+    ca_key = f"{CERTS}/ca.key"
+    rogue_key, rogue_ca = f"{CERTS}/rogue-ca.key", f"{CERTS}/rogue-ca.pem"
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", rogue_key, "-out",
+             rogue_ca, "-days", "2", "-subj", "/CN=Rogue CA")
+    for name, (signer, signer_key) in {"client": (ca, ca_key), "revoked": (ca, ca_key),
+                                       "rogue": (rogue_ca, rogue_key)}.items():
+        key, csr, crt = (f"{CERTS}/{name}-c.{e}" for e in ("key", "csr", "crt"))
+        _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+        _openssl("req", "-new", "-key", key, "-out", csr, "-subj", f"/CN={name}.test")
+        _openssl("x509", "-req", "-in", csr, "-CA", signer, "-CAkey", signer_key,
+                 "-CAcreateserial", "-out", crt, "-days", "2")
+    db = f"{CERTS}/cadb"
+    os.makedirs(db, exist_ok=True)
+    open(f"{db}/index.txt", "w").close()
+    with open(f"{db}/crlnumber", "w") as f:
+        f.write("01\n")
+    with open(f"{db}/ca.cnf", "w") as f:
+        f.write(f"[ca]\ndefault_ca = d\n[d]\ndatabase = {db}/index.txt\n"
+                f"crlnumber = {db}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n")
+    _openssl("ca", "-config", f"{db}/ca.cnf", "-keyfile", ca_key, "-cert", ca, "-revoke",
+             f"{CERTS}/revoked-c.crt")
+    crl = f"{CERTS}/crl.pem"
+    _openssl("ca", "-config", f"{db}/ca.cnf", "-keyfile", ca_key, "-cert", ca, "-gencrl",
+             "-out", crl)
+    return crl
+
+
 CA = _make_certs()
+CRL = _client_certs(CA)
 KEYS = f"{CERTS}/tls-ticket-keys"
 with open(KEYS, "w") as _f:
     _f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
@@ -88,6 +121,16 @@ frontend fe_keys
     http-request set-header X-Tls-Alpn %[ssl_fc_alpn]
     http-request set-header X-Tls-Reused %[ssl_fc_session_reused]
     http-request deny deny_status 403 if {{ ssl_fc_sni -m str denied.test }}
+    default_backend be_web
+
+frontend fe_mtls
+    bind {VIP}:{MTLS} ssl crt {CERTS}/a.pem verify required ca-file {CA} crl-file {CRL}
+    http-request set-header X-Client %[ssl_c_used]/%[ssl_c_verify]/%[ssl_c_s_dn]
+    default_backend be_web
+
+frontend fe_mtls_opt
+    bind {VIP}:{MTLS_OPT} ssl crt {CERTS}/a.pem verify optional ca-file {CA}
+    http-request set-header X-Client %[ssl_c_used]/%[ssl_c_verify]
     default_backend be_web
 
 frontend fe_strict
@@ -443,3 +486,25 @@ def test_tls_fetches_and_log_variables(tls_tb):
         assert p.stdout == "403", (p.stdout, p.stderr)
     finally:
         s.close()
+
+
+def _client_header(port, who=None):
+    args = ["--resolve", f"a.test:{port}:{VIP}"]
+    if who:
+        args += ["--cert", f"{CERTS}/{who}-c.crt", "--key", f"{CERTS}/{who}-c.key"]
+    p = curl(*args, f"https://a.test:{port}/echo")
+    if p.returncode != 0:
+        return None
+    fields = json.loads(p.stdout)["fields"]
+    return [f.split(": ", 1)[1] for f in fields if f.lower().startswith("x-client:")][0]
+
+
+def test_client_certificates_verified(tls_tb):
+    before = worker_counter(tls_tb, "tls_drop_handshake_failed")
+    assert _client_header(MTLS, "client") == "1/0//CN=client.test"
+    assert _client_header(MTLS) is None            # required: none sent
+    assert _client_header(MTLS, "rogue") is None   # not from the CA
+    assert _client_header(MTLS, "revoked") is None  # in the CA's CRL
+    assert worker_counter(tls_tb, "tls_drop_handshake_failed") >= before + 3
+    assert _client_header(MTLS_OPT) == "0/0"       # optional: none is fine
+    assert _client_header(MTLS_OPT, "client") == "1/0"

@@ -576,6 +576,19 @@ TEST(ConfigProxyBind, Errors) {
        "'bind 10.0.0.1:80' in section 'frontend' : 'TLSv9' : unknown ssl/tls version");
   bind("bind 10.0.0.1:80 crt",
        "'bind 10.0.0.1:80' in section 'frontend' : 'crt' : missing certificate location");
+  bind("bind 10.0.0.1:80 verify",
+       "'bind 10.0.0.1:80' in section 'frontend' : 'verify' : missing verify method");
+  bind("bind 10.0.0.1:80 verify bogus",
+       "'bind 10.0.0.1:80' in section 'frontend' : 'verify' : unknown verify method 'bogus', "
+       "only 'none', 'optional', and 'required' are supported");
+  bind("bind 10.0.0.1:80 ca-file",
+       "'bind 10.0.0.1:80' in section 'frontend' : 'ca-file' : missing CAfile path");
+  bind("bind 10.0.0.1:80 crl-file /nonexistent.crl",
+       "'bind 10.0.0.1:80' in section 'frontend' : 'crl-file' : unable to load "
+       "/nonexistent.crl");
+  bind("bind 10.0.0.1:80 tls-ticket-keys /nonexistent",
+       "'bind 10.0.0.1:80' in section 'frontend' : '/nonexistent' : unable to load ssl "
+       "tickets keys file");
   ExpectAlert("defaults\n    bind :80\n", 10, "bind",
               "'bind' is not allowed in a 'defaults' section.");
   ExpectWarning("backend be\n    bind :80\n    server s 10.0.0.2:1\n", 10, "bind",
