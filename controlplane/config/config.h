@@ -185,6 +185,13 @@ struct ServerConfig {
   std::optional<net::IpAddr> check_addr;  // `addr A`
   bool disabled = false, backup = false;
   bool non_stick = false;  // `non-stick`: sticking rules never store it
+  // TLS to the server (`ssl`): its certificate checked against `ca-file` unless `verify none`
+  // (HAProxy 2.6's default is required), `sni str(NAME)` sent, `alpn` offered (wire form).
+  bool ssl = false;
+  bool verify_none = false;
+  std::string ca_file, ca_pem;
+  std::string sni;
+  std::string alpn;
   std::string file;
   int line = 0;
 };

@@ -1,6 +1,8 @@
 // Slow path: `server` and `default-server` lines, and the address syntax they share with
 // `bind`. Sluice has no resolver, so addresses are numeric; it proxies TCP, so a server needs
 // a port.
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -12,7 +14,8 @@ namespace {
 
 constexpr std::string_view kServerParams =
     "weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, downinter, rise, fall, "
-    "port, addr, disabled, enabled, backup, no-backup, non-stick, stick and id";
+    "port, addr, disabled, enabled, backup, no-backup, non-stick, stick, id, ssl, no-ssl, "
+    "verify, ca-file, sni and alpn";
 
 bool LooksLikeHostName(std::string_view s) {
   bool letter = false;
@@ -38,6 +41,7 @@ class ServerLine {
   bool Address(std::string_view text, ServerConfig* s);
   // The params args[first..]; false after an alert.
   bool Params(const Args& args, size_t first, bool is_default, ServerConfig* s);
+  bool TlsParam(const std::string& p, const std::string* v, ServerConfig* s);
 
  private:
   void Alert(const std::string& message) { ctx_.Alert("'" + what_ + "' " + message); }
@@ -70,6 +74,60 @@ bool ServerLine::Time(const std::string& param, const std::string& text, uint32_
     return false;
   }
   *out = static_cast<uint32_t>(*ms);
+  return true;
+}
+
+// The TLS params with their value (`v`, null when the line ends), HAProxy 2.6's texts.
+bool ServerLine::TlsParam(const std::string& p, const std::string* v, ServerConfig* s) {
+  if (p == "verify") {
+    if (!v || (*v != "none" && *v != "required")) {
+      Alert(": 'verify' : " +
+            (v ? "unknown verify method " + Quoted(*v) : std::string("missing verify method")) +
+            ", only 'none' and 'required' are supported.");
+      return false;
+    }
+    s->verify_none = *v == "none";
+  } else if (p == "ca-file") {
+    if (!v) {
+      Alert(": 'ca-file' : missing CAfile path.");
+      return false;
+    }
+    std::ifstream in(*v, std::ios::binary);
+    if (!in) {
+      Alert(": 'ca-file' : unable to load " + *v + ".");
+      return false;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    s->ca_file = *v;
+    s->ca_pem = text.str();
+  } else if (p == "sni") {
+    if (!v) {
+      Alert(": 'sni' : missing sni expression.");
+      return false;
+    }
+    // A sample expression in HAProxy; sluice takes a constant name, str(NAME).
+    if (!v->starts_with("str(") || !v->ends_with(")") || v->size() < 6) {
+      Alert(": 'sni' : sluice takes a constant name only, written str(NAME); got " + Quoted(*v) +
+            ".");
+      return false;
+    }
+    s->sni = v->substr(4, v->size() - 5);
+  } else {  // alpn
+    s->alpn.clear();
+    for (std::string_view name : CommaItems(v ? *v : std::string())) {
+      if (name.empty() || name.size() > 255) {
+        s->alpn.clear();
+        break;
+      }
+      s->alpn.push_back(static_cast<char>(name.size()));
+      s->alpn.append(name);
+    }
+    if (s->alpn.empty()) {
+      Alert(": 'alpn' : missing the comma-delimited ALPN protocol suite.");
+      return false;
+    }
+  }
   return true;
 }
 
@@ -119,6 +177,15 @@ bool ServerLine::Params(const Args& args, size_t first, bool is_default, ServerC
     }
     if (p == "non-stick" || p == "stick") {
       s->non_stick = p == "non-stick";
+      continue;
+    }
+    if (p == "ssl" || p == "no-ssl") {
+      s->ssl = p == "ssl";
+      continue;
+    }
+    if (p == "verify" || p == "ca-file" || p == "sni" || p == "alpn") {
+      if (!TlsParam(p, i + 1 < args.size() ? &args[i + 1] : nullptr, s)) return false;
+      ++i;
       continue;
     }
     const bool valued = p == "weight" || p == "maxconn" || p == "pool-max-conn" ||
@@ -282,6 +349,14 @@ void ServerKeyword(ParseContext& ctx, const KeywordRow&, const Args& args) {
   s.file = ctx.file;
   s.line = ctx.line;
   if (!line.Address(args[2], &s) || !line.Params(args, 3, false, &s)) return;
+  if (s.ssl && !s.verify_none && s.ca_pem.empty()) {
+    ctx.Alert("'server " + proxy.name + "/" + name + "' : verify is enabled by default but no CA "
+              "file specified. If you're running on a LAN where you're certain to trust the "
+              "server's certificate, please set an explicit 'verify none' statement on the "
+              "'server' line, or use 'ssl-server-verify none' in the global section to disable "
+              "server-side verifications by default.");
+    return;
+  }
   const std::string owner = std::string(KindName(proxy.kind)) + " " + Quoted(proxy.name);
   for (const ServerConfig& other : proxy.servers) {
     if (other.name == name) {

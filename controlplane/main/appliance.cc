@@ -343,7 +343,9 @@ Result<bool> Appliance::InitWorkers() {
     binds.push_back({&b, f.conf->timeout_client_ms});
   });
   ticket_keys_ = std::make_unique<tls::TicketKeyStore>(binds);
-  auto tls = tls::BuildTlsSnap(binds, nworkers_, *ticket_keys_);
+  std::vector<const config::ServerConfig*> servers;
+  for (const cp::ServerRt& sv : proxy_.servers()) servers.push_back(sv.conf);
+  auto tls = tls::BuildTlsSnap(binds, servers, nworkers_, *ticket_keys_);
   if (!tls) return Error{tls.error()};
   tls_part_ = std::move(*tls);
   PublishSnapshot();

@@ -221,13 +221,64 @@ bool SetTickets(TlsSnap* snap, const TicketKeyStore& keys, size_t nbinds) {
 
 }  // namespace
 
-base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(const std::vector<BindInput>& binds,
-                                                         unsigned nworkers,
-                                                         const TicketKeyStore& keys) {
-  if (std::none_of(binds.begin(), binds.end(), [](const BindInput& b) { return b.bind->tls; })) {
+// A server's client context: TLS 1.2 at least, its certificate checked against `ca-file`
+// unless `verify none`, `alpn` offered.
+base::Result<SSL_CTX*> MakeServerContext(const config::ServerConfig& s) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return Error{"cannot create an SSL context: " + LastError()};
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  std::string fail;
+  if (!s.verify_none) {
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    BIO* bio = BIO_new_mem_buf(s.ca_pem.data(), static_cast<int>(s.ca_pem.size()));
+    int ncas = 0;
+    while (bio) {
+      X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+      if (!ca) break;
+      X509_STORE_add_cert(store, ca);
+      X509_free(ca);
+      ++ncas;
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (ncas == 0) fail = "no certificate in the CA file '" + s.ca_file + "'";
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  }
+  if (fail.empty() && !s.alpn.empty() &&
+      SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(s.alpn.data()),
+                              static_cast<unsigned>(s.alpn.size())) != 0) {
+    fail = "unable to set the ALPN protocols";
+  }
+  if (fail.empty()) return ctx;
+  SSL_CTX_free(ctx);
+  return Error{fail};
+}
+
+base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(
+    const std::vector<BindInput>& binds, const std::vector<const config::ServerConfig*>& servers,
+    unsigned nworkers, const TicketKeyStore& keys) {
+  if (std::none_of(binds.begin(), binds.end(), [](const BindInput& b) { return b.bind->tls; }) &&
+      std::none_of(servers.begin(), servers.end(),
+                   [](const config::ServerConfig* s) { return s->ssl; })) {
     return std::shared_ptr<const TlsSnap>();
   }
   auto snap = std::make_shared<TlsSnap>();
+  snap->servers.resize(servers.size());
+  snap->server_sni.resize(servers.size());
+  for (size_t i = 0; i < servers.size(); ++i) {
+    const config::ServerConfig& s = *servers[i];
+    if (!s.ssl) continue;
+    snap->server_sni[i] = s.sni;
+    for (unsigned w = 0; w < nworkers; ++w) {
+      auto ctx = MakeServerContext(s);
+      if (!ctx) {
+        return Error{"[" + s.file + ":" + std::to_string(s.line) + "] : 'server " + s.name +
+                     "' : " + ctx.error()};
+      }
+      snap->servers[i].push_back(*ctx);
+    }
+  }
   if (!SetTickets(snap.get(), keys, binds.size())) {
     return Error{"cannot fetch the session tickets' ciphers: " + LastError()};
   }
@@ -260,6 +311,11 @@ std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& k
     for (SSL_CTX* ctx : row) SSL_CTX_up_ref(ctx);
   }
   snap->handshake_ms = old.handshake_ms;
+  snap->servers = old.servers;
+  for (auto& row : snap->servers) {
+    for (SSL_CTX* ctx : row) SSL_CTX_up_ref(ctx);
+  }
+  snap->server_sni = old.server_sni;
   if (!SetTickets(snap.get(), keys, old.binds.size())) return nullptr;
   return snap;
 }

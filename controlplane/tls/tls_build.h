@@ -22,9 +22,10 @@ struct BindInput {
 // One row per bind, in listener order (proxy::ListenerSnap's bind index). Null when no bind
 // is TLS. An error names the bind and what OpenSSL refused.
 class TicketKeyStore;
-base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(const std::vector<BindInput>& binds,
-                                                         unsigned nworkers,
-                                                         const TicketKeyStore& keys);
+// `servers`: every server in proxy::ProxyConfigSnap's order (its TLS settings).
+base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(
+    const std::vector<BindInput>& binds, const std::vector<const config::ServerConfig*>& servers,
+    unsigned nworkers, const TicketKeyStore& keys);
 // The same contexts (each referenced once more) with the tickets' keys as `keys` holds them
 // now: what `set ssl tls-key` publishes. Null when OpenSSL cannot fetch the ciphers.
 std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& keys);

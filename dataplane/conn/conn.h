@@ -119,6 +119,9 @@ class Conns {
     IsTls(c) ? tls_->Consumed(c, bytes) : tcp_->Consumed(c, bytes);
   }
   void Shutdown(ConnId c) noexcept { IsTls(c) ? tls_->Shutdown(c) : tcp_->Shutdown(c); }
+  // A connection just opened to `server` (Connect) speaks TLS when that server has `ssl`
+  // (tls::TlsConns::Connect): false when its TLS state cannot be made (reset it).
+  bool StartTls(ConnId c, uint32_t server) noexcept { return !tls_ || tls_->Connect(c, server); }
   // The worker's TLS layer (start-up; null: no connection is TLS).
   void SetTls(tls::TlsConns* tls) noexcept { tls_ = tls; }
   bool IsTls(ConnId c) const noexcept { return tls_ && tls_->Is(c); }

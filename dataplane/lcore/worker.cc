@@ -117,7 +117,10 @@ void Worker::OnAccepted(tcp::ConnId c, uint32_t tag) noexcept {
   RouteAccepted(c, tag);
 }
 
-void Worker::OnConnected(tcp::ConnId c) noexcept { RouteConnected(c); }
+void Worker::OnConnected(tcp::ConnId c) noexcept {
+  if (tls_.Is(c)) [[unlikely]] return tls_.OnConnected(c);
+  RouteConnected(c);
+}
 
 void Worker::OnData(tcp::ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   if (tls_.Is(c)) [[unlikely]] return tls_.OnData(c, data, len);

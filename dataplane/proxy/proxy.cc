@@ -382,9 +382,13 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
     return true;
   }
   tcp::FlowKey key;
-  const ConnId c =
+  ConnId c =
       conns_->Connect(sv.addr, sv.is_v6, rte_cpu_to_be_16(sv.port), conn::kServer, si, &key);
   if (c == kNoConn) return false;
+  if (!conns_->StartTls(c, server)) [[unlikely]] {
+    conns_->AbortDetached(&c);
+    return false;
+  }
   s.strm.srv = c;
   s.strm.srv_key = key;
   s.strm.phase = Phase::kConnecting;

@@ -37,6 +37,9 @@ TlsSnap::~TlsSnap() {
   for (auto& row : binds) {
     for (SSL_CTX* ctx : row) SSL_CTX_free(ctx);
   }
+  for (auto& row : servers) {
+    for (SSL_CTX* ctx : row) SSL_CTX_free(ctx);
+  }
   EVP_CIPHER_free(cbc128);
   EVP_CIPHER_free(cbc256);
 }
@@ -65,12 +68,7 @@ bool TlsConns::Terminates(uint32_t bind) const noexcept {
   return snap_ && bind < snap_->binds.size() && !snap_->binds[bind].empty();
 }
 
-bool TlsConns::Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept {
-  if (c >= nconns_ || !Terminates(bind)) return false;
-  const auto& row = snap_->binds[bind];
-  SSL_CTX* ctx = row[s_.worker < row.size() ? s_.worker : row.size() - 1];
-  Conn& t = conns_[c];
-  Free(t);
+SSL* TlsConns::NewSsl(SSL_CTX* ctx) noexcept {
   SSL* ssl = SSL_new(ctx);
   BIO* rbio = ssl ? BIO_new(BIO_s_mem()) : nullptr;
   BIO* wbio = rbio ? BIO_new(BIO_s_mem()) : nullptr;
@@ -79,11 +77,53 @@ bool TlsConns::Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept {
     SSL_free(ssl);
     ERR_clear_error();
     tcp_->counters().Inc(Counter::tls_drop_no_memory);
-    return false;
+    return nullptr;
   }
   SSL_set_bio(ssl, rbio, wbio);
-  SSL_set_accept_state(ssl);
   SSL_set_app_data(ssl, this);  // the ticket callback's way back (tls_ctx.cc)
+  return ssl;
+}
+
+bool TlsConns::Connect(ConnId c, uint32_t server) noexcept {
+  if (!snap_ || server >= snap_->servers.size() || snap_->servers[server].empty()) return true;
+  if (c >= nconns_) return false;
+  const auto& row = snap_->servers[server];
+  Conn& t = conns_[c];
+  Free(t);
+  SSL* ssl = NewSsl(row[s_.worker < row.size() ? s_.worker : row.size() - 1]);
+  if (!ssl) return false;
+  SSL_set_connect_state(ssl);
+  const char* sni = snap_->server_sni[server].c_str();
+  if (*sni) {
+    SSL_set_tlsext_host_name(ssl, sni);
+    // With `verify required`, the certificate must name the server asked for.
+    if (SSL_get_verify_mode(ssl) != SSL_VERIFY_NONE) SSL_set1_host(ssl, sni);
+  }
+  t.ssl = ssl;
+  t.client = true;
+  t.bind = UINT32_MAX;
+  return true;
+}
+
+void TlsConns::OnConnected(ConnId c) noexcept {
+  Conn& t = conns_[c];
+  const int r = SSL_do_handshake(t.ssl);  // the ClientHello, into the write BIO
+  const int err = SSL_get_error(t.ssl, r);
+  if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+    tcp_->counters().Inc(Counter::tls_drop_handshake_failed);
+    return Fail(c, t);
+  }
+  FlushOut(c, t);
+}
+
+bool TlsConns::Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept {
+  if (c >= nconns_ || !Terminates(bind)) return false;
+  const auto& row = snap_->binds[bind];
+  Conn& t = conns_[c];
+  Free(t);
+  SSL* ssl = NewSsl(row[s_.worker < row.size() ? s_.worker : row.size() - 1]);
+  if (!ssl) return false;
+  SSL_set_accept_state(ssl);
   t.ssl = ssl;
   t.tag = tag;
   t.bind = bind;
@@ -207,8 +247,9 @@ void TlsConns::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
     t.established = just_established = true;
     timers_->Cancel(&t.timer);
     Learn(t);
-    tcp_->counters().Inc(SSL_session_reused(ssl) ? Counter::tls_handshakes_resumed
-                                                 : Counter::tls_handshakes);
+    tcp_->counters().Inc(t.client                ? Counter::tls_server_handshakes
+                         : SSL_session_reused(ssl) ? Counter::tls_handshakes_resumed
+                                                   : Counter::tls_handshakes);
   }
   rte_mbuf* head = nullptr;
   rte_mbuf* tail = nullptr;
@@ -248,8 +289,12 @@ void TlsConns::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   t.plain_held += plain;
   Release(c, t);
   if (just_established) {
-    upper_->OnAccepted(c, t.tag);
-    if (conns_[c].ssl != ssl) {  // refused: reset, the state is gone
+    if (t.client) {
+      upper_->OnConnected(c);
+    } else {
+      upper_->OnAccepted(c, t.tag);
+    }
+    if (conns_[c].ssl != ssl) {  // refused or reset: the state is gone
       if (head) rte_pktmbuf_free(head);
       return;
     }

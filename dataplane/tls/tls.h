@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dataplane/base/timer_wheel.h"
@@ -46,6 +47,12 @@ struct TlsSnap : snapshot::Part {
   std::vector<uint32_t> handshake_ms;  // per bind: its frontend's `timeout client`
   // slow path: the control plane fills it before publication; workers only index it
   std::vector<TicketKeys> tickets;  // per bind: its `tls-ticket-keys` (bits 0: none)
+  // slow path: the control plane fills it before publication; workers only index it
+  // Per server index (proxy::ProxyConfigSnap's) and worker: the client context of a server
+  // with `ssl`; an empty row: plain TCP.
+  std::vector<std::vector<SSL_CTX*>> servers;
+  // slow path: the control plane fills it before publication; workers only index it
+  std::vector<std::string> server_sni;  // per server: `sni str(NAME)`, empty: none sent
   // AES-128-CBC and AES-256-CBC, fetched once for the tickets (no fetch per handshake).
   EVP_CIPHER* cbc128 = nullptr;
   EVP_CIPHER* cbc256 = nullptr;
@@ -84,10 +91,18 @@ class TlsConns {
   // over, as in HAProxy, where a stream starts after the handshake: a handshake that fails or
   // stalls past the frontend's `timeout client` is reset here and counted.
   bool Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept;
+  // A new connection's SSL object with its memory BIOs (counted when OpenSSL cannot).
+  SSL* NewSsl(SSL_CTX* ctx) noexcept;
+  // Starts the client side of a handshake on a connection being opened to `server`, when
+  // that server is TLS (true, nothing done, when it is not). The owner hears OnConnected once
+  // the handshake is over (its connect timeout covers it). False (counted) when OpenSSL
+  // cannot make the connection's object: the caller resets the connection.
+  bool Connect(ConnId c, uint32_t server) noexcept;
   // A due node of the worker's wheel whose owner is base::kTimerTls.
   void OnTimer(base::TimerNode* n) noexcept;
 
   // The TCP stack's events for a connection Is() is true of.
+  void OnConnected(ConnId c) noexcept;  // a server connection: the ClientHello goes
   void OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept;
   void OnWritable(ConnId c) noexcept;
   void OnPeerClosed(ConnId c) noexcept;
@@ -130,6 +145,7 @@ class TlsConns {
     uint32_t plain_held = 0;   // plaintext given to the owner and not consumed
     uint32_t cipher_held = 0;  // ciphertext fed to OpenSSL and not reported consumed
     bool established = false;  // the handshake is over
+    bool client = false;       // we connected (a server connection): OnConnected when over
     bool peer_closed = false;  // close_notify or FIN passed on to the owner
     bool want_write = false;   // the owner waits for OnWritable
     bool failed = false;       // a fatal alert was sent: the connection is being reset

@@ -28,6 +28,7 @@ STRICT = 8445  # strict-sni, TLS 1.3 only
 KEYED = 8446   # tls-ticket-keys
 MTLS = 8447    # verify required, ca-file, crl-file
 MTLS_OPT = 8448  # verify optional
+TO_TLS = 8449  # plain HTTP to TLS servers (openssl s_server on 10.10.2.13:9443)
 
 
 def _openssl(*args):
@@ -133,6 +134,21 @@ frontend fe_mtls_opt
     http-request set-header X-Client %[ssl_c_used]/%[ssl_c_verify]
     default_backend be_web
 
+frontend fe_to_tls
+    bind {VIP}:{TO_TLS}
+    use_backend be_tls_badname if {{ path_beg /badname }}
+    use_backend be_tls_noverify if {{ path_beg /noverify }}
+    default_backend be_tls
+
+backend be_tls
+    server t1 10.10.2.13:9443 ssl verify required ca-file {CA} sni str(b.test) alpn http/1.1
+
+backend be_tls_badname
+    server t1 10.10.2.13:9443 ssl verify required ca-file {CA} sni str(a.test)
+
+backend be_tls_noverify
+    server t1 10.10.2.13:9443 ssl verify none
+
 frontend fe_strict
     bind {VIP}:{STRICT} ssl crt {CERTS}/a.pem crt {CERTS}/b.pem strict-sni ssl-min-ver TLSv1.3
     default_backend be_web
@@ -152,7 +168,15 @@ TESTBED_CONFIG = config_file("tls", SECTIONS)
 def tls_tb(testbed):
     procs = [start_backend(SERVERS["s1"], 9000, "s1", tool="http_backend.py"),
              start_backend(SERVERS["s2"], 9001, "r1")]
+    # A TLS server: openssl s_server answering each request with its status page.
+    tls_server = subprocess.Popen(
+        ["ip", "netns", "exec", "sl-server", "openssl", "s_server", "-accept",
+         "10.10.2.13:9443", "-cert", f"{CERTS}/b.pem", "-www", "-alpn", "http/1.1"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
     yield testbed
+    tls_server.kill()
+    tls_server.wait()
     stop_backends(procs)
 
 
@@ -508,3 +532,18 @@ def test_client_certificates_verified(tls_tb):
     assert worker_counter(tls_tb, "tls_drop_handshake_failed") >= before + 3
     assert _client_header(MTLS_OPT) == "0/0"       # optional: none is fine
     assert _client_header(MTLS_OPT, "client") == "1/0"
+
+
+def test_tls_servers(tls_tb):
+    before = worker_counter(tls_tb, "tls_server_handshakes")
+    p = curl("-i", f"http://{VIP}:{TO_TLS}/")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("HTTP/1.0 200 ok"), p.stdout[:200]
+    assert "s_server" in p.stdout, p.stdout[:500]
+    assert worker_counter(tls_tb, "tls_server_handshakes") == before + 1
+    # verify none: no SNI, no check.
+    p = curl("-i", f"http://{VIP}:{TO_TLS}/noverify")
+    assert p.stdout.startswith("HTTP/1.0 200 ok"), p.stdout[:200]
+    # The certificate is b.test's: asking for a.test fails the handshake, no server: 503.
+    p = curl("-i", f"http://{VIP}:{TO_TLS}/badname")
+    assert p.stdout.startswith("HTTP/1.1 503"), p.stdout[:200]

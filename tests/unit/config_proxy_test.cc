@@ -798,8 +798,23 @@ TEST(ConfigProxyServer, ParameterErrors) {
   const std::string supported =
       " (sluice supports weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, "
       "downinter, rise, fall, port, addr, disabled, enabled, backup, no-backup, non-stick, "
-      "stick and id).";
-  alert("check ssl verify none", "unknown or unsupported keyword 'ssl'" + supported);
+      "stick, id, ssl, no-ssl, verify, ca-file, sni and alpn).";
+  // TLS to the server (HAProxy 2.6.12's texts).
+  alert("ssl verify bogus",
+        "'verify' : unknown verify method 'bogus', only 'none' and 'required' are supported.");
+  alert("ssl verify", "'verify' : missing verify method, only 'none' and 'required' are "
+                      "supported.");
+  alert("ssl verify none sni", "'sni' : missing sni expression.");
+  alert("ssl verify none sni req.hdr(host)",
+        "'sni' : sluice takes a constant name only, written str(NAME); got 'req.hdr(host)'.");
+  alert("ssl ca-file /nonexistent.pem", "'ca-file' : unable to load /nonexistent.pem.");
+  alert("ssl verify none alpn", "'alpn' : missing the comma-delimited ALPN protocol suite.");
+  ExpectBackendAlert("server s1 10.0.0.2:443 ssl", "server",
+                     "'server be/s1' : verify is enabled by default but no CA file specified. If "
+                     "you're running on a LAN where you're certain to trust the server's "
+                     "certificate, please set an explicit 'verify none' statement on the 'server' "
+                     "line, or use 'ssl-server-verify none' in the global section to disable "
+                     "server-side verifications by default.");
   alert("frobnicate", "unknown or unsupported keyword 'frobnicate'" + supported);
   alert("send-proxy", "unknown or unsupported keyword 'send-proxy'" + supported);
   ExpectBackendAlert("default-server id 3", "default-server",
