@@ -37,11 +37,9 @@ std::optional<uint16_t> TlsVersion(std::string_view name) {
 }
 
 std::optional<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text;
+  if (ReadBoundedFile(path, kMaxTlsFileBytes, &text) != FileRead::kOk) return std::nullopt;
+  return text;
 }
 
 bool HasCertificate(const std::string& pem) {
@@ -77,13 +75,15 @@ bool KeyMatches(const std::string& cert_pem, EVP_PKEY* key) {
 // cannot.
 bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& path,
               std::vector<BindTlsConfig::Cert>* out) {
-  std::optional<std::string> pem = Slurp(path);
-  if (!pem) {
+  std::optional<std::string> pem(std::in_place);
+  errno = 0;
+  const FileRead r = ReadBoundedFile(path, kMaxTlsFileBytes, &*pem);
+  if (r == FileRead::kCannotOpen) {
     ctx.Alert(where + " : unable to stat SSL certificate from file " + Quoted(path) + " : " +
-              std::strerror(errno) + ".");
+              std::strerror(errno ? errno : ENOENT) + ".");
     return false;
   }
-  if (!HasCertificate(*pem)) {
+  if (r == FileRead::kTooBig || !HasCertificate(*pem)) {
     ctx.Alert(where + " : unable to load certificate from file " + Quoted(path) + ".");
     return false;
   }
@@ -132,11 +132,12 @@ bool LoadCrt(ParseContext& ctx, const std::string& where, const std::string& pat
 // or 80 bytes, all of the first one's size; the last three are kept.
 bool LoadTicketKeys(ParseContext& ctx, const std::string& where, const std::string& path,
                     BindTlsConfig* t) {
-  std::ifstream in(path);
-  if (!in) {
+  std::optional<std::string> text = Slurp(path);
+  if (!text) {
     ctx.Alert(where + " : " + Quoted(path) + " : unable to load ssl tickets keys file");
     return false;
   }
+  std::istringstream in(*text);
   std::vector<std::string> keys;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
@@ -283,6 +284,15 @@ bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
 }
 
 }  // namespace
+
+FileRead ReadBoundedFile(const std::string& path, size_t max_bytes, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return FileRead::kCannotOpen;
+  out->assign(max_bytes + 1, '\0');
+  in.read(out->data(), static_cast<std::streamsize>(max_bytes + 1));
+  out->resize(static_cast<size_t>(in.gcount()));
+  return out->size() > max_bytes ? FileRead::kTooBig : FileRead::kOk;
+}
 
 std::optional<std::string> DecodeBase64(std::string_view text) {
   if (text.empty() || text.size() % 4 != 0) return std::nullopt;

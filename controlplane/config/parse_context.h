@@ -141,6 +141,13 @@ bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what);
 
 // stick_cfg.cc: `stick-table` in a proxy section.
 void StickTable(ParseContext& ctx, const KeywordRow& row, const Args& args);
+// A file the configuration names (certificates, keys, CA and CRL files, errorfiles), read
+// whole when it holds at most `max_bytes`: never more than max_bytes + 1 bytes are read, so
+// /dev/zero or a huge file cannot hold the parser.
+enum class FileRead { kOk, kCannotOpen, kTooBig };
+FileRead ReadBoundedFile(const std::string& path, size_t max_bytes, std::string* out);
+inline constexpr size_t kMaxTlsFileBytes = 1 << 20;  // a PEM bundle, a CRL, a key file
+
 // bind_cfg.cc: `bind` in a frontend or listen section.
 void Bind(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // check_cfg.cc: `http-check` in a proxy section.

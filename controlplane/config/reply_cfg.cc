@@ -28,13 +28,13 @@ bool Handled(uint64_t code) {
 // A file's bytes, or nothing (with `prefix` + HAProxy's words alerted).
 std::optional<std::string> ReadFile(ParseContext& ctx, const std::string& prefix,
                                     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text;
+  const FileRead r = ReadBoundedFile(path, http::kMaxHeadBytes, &text);
+  if (r == FileRead::kCannotOpen) {
     ctx.Alert(prefix + "error opening file " + Quoted(path) + ".");
     return std::nullopt;
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > http::kMaxHeadBytes) {
+  if (r == FileRead::kTooBig) {
     ctx.Alert(prefix + "file " + Quoted(path) + " is larger than " +
               std::to_string(http::kMaxHeadBytes) + " bytes (tune.bufsize less tune.maxrewrite).");
     return std::nullopt;

@@ -1,8 +1,6 @@
 // Slow path: `server` and `default-server` lines, and the address syntax they share with
 // `bind`. Sluice has no resolver, so addresses are numeric; it proxies TCP, so a server needs
 // a port.
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -92,15 +90,13 @@ bool ServerLine::TlsParam(const std::string& p, const std::string* v, ServerConf
       Alert(": 'ca-file' : missing CAfile path.");
       return false;
     }
-    std::ifstream in(*v, std::ios::binary);
-    if (!in) {
+    std::string text;
+    if (ReadBoundedFile(*v, kMaxTlsFileBytes, &text) != FileRead::kOk) {
       Alert(": 'ca-file' : unable to load " + *v + ".");
       return false;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
     s->ca_file = *v;
-    s->ca_pem = text.str();
+    s->ca_pem = std::move(text);
   } else if (p == "sni") {
     if (!v) {
       Alert(": 'sni' : missing sni expression.");

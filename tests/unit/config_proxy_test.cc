@@ -564,6 +564,9 @@ TEST(ConfigProxyBind, Errors) {
   bind("bind 10.0.0.1:80 ssl crt /etc/x.pem",
        "'bind 10.0.0.1:80' in section 'frontend' : unable to stat SSL certificate from file "
        "'/etc/x.pem' : No such file or directory.");
+  bind("bind 10.0.0.1:80 ssl crt /dev/zero",  // read up to a bound, never to its end
+       "'bind 10.0.0.1:80' in section 'frontend' : unable to load certificate from file "
+       "'/dev/zero'.");
   bind("bind 10.0.0.1:80 ssl",
        "Proxy 'fe': no SSL certificate specified for bind '10.0.0.1:80' at [t.cfg:10] (use "
        "'crt').");
