@@ -111,7 +111,8 @@ bool ServerLine::TlsParam(const std::string& p, const std::string* v, ServerConf
     s->sni = v->substr(4, v->size() - 5);
   } else {  // alpn
     s->alpn.clear();
-    for (std::string_view name : CommaItems(v ? *v : std::string())) {
+    const std::string list = v ? *v : std::string();  // alive while its items are read
+    for (std::string_view name : CommaItems(list)) {
       if (name.empty() || name.size() > 255) {
         s->alpn.clear();
         break;
