@@ -86,6 +86,28 @@ bool UseCert(SSL_CTX* ctx, const std::string& pem, std::vector<std::string>* nam
   return ok;
 }
 
+// Adds the certificates of `pem` to `store`, and their subjects to `names` when given: how
+// many there were.
+int AddCas(X509_STORE* store, const std::string& pem, STACK_OF(X509_NAME)* names) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  int n = 0;
+  while (bio) {
+    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (!ca) break;
+    X509_STORE_add_cert(store, ca);
+    if (names) {
+      if (X509_NAME* name = X509_NAME_dup(X509_get_subject_name(ca))) {
+        sk_X509_NAME_push(names, name);
+      }
+    }
+    X509_free(ca);
+    ++n;
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the end of the certificates
+  return n;
+}
+
 // `verify optional|required`: the client's certificate is asked for (its CA names sent) and
 // checked against `ca-file`, and against `crl-file` when there is one (the whole chain's).
 // A certificate that does not verify fails the handshake, as in HAProxy without
@@ -95,25 +117,13 @@ bool UseClientCerts(SSL_CTX* ctx, const config::BindTlsConfig& t) {
   if (t.verify == V::kNone) return true;
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-  BIO* bio = BIO_new_mem_buf(t.ca_pem.data(), static_cast<int>(t.ca_pem.size()));
-  int ncas = 0;
-  while (bio && names) {
-    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    if (!ca) break;
-    X509_STORE_add_cert(store, ca);
-    if (X509_NAME* n = X509_NAME_dup(X509_get_subject_name(ca))) sk_X509_NAME_push(names, n);
-    X509_free(ca);
-    ++ncas;
-  }
-  BIO_free(bio);
-  ERR_clear_error();
-  if (!names || ncas == 0) {
+  if (!names || AddCas(store, t.ca_pem, names) == 0) {
     sk_X509_NAME_pop_free(names, X509_NAME_free);
     return false;
   }
   SSL_CTX_set_client_CA_list(ctx, names);
   if (!t.crl_pem.empty()) {
-    bio = BIO_new_mem_buf(t.crl_pem.data(), static_cast<int>(t.crl_pem.size()));
+    BIO* bio = BIO_new_mem_buf(t.crl_pem.data(), static_cast<int>(t.crl_pem.size()));
     int ncrls = 0;
     while (bio) {
       X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr);
@@ -230,19 +240,9 @@ base::Result<SSL_CTX*> MakeServerContext(const config::ServerConfig& s) {
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   std::string fail;
   if (!s.verify_none) {
-    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-    BIO* bio = BIO_new_mem_buf(s.ca_pem.data(), static_cast<int>(s.ca_pem.size()));
-    int ncas = 0;
-    while (bio) {
-      X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-      if (!ca) break;
-      X509_STORE_add_cert(store, ca);
-      X509_free(ca);
-      ++ncas;
+    if (AddCas(SSL_CTX_get_cert_store(ctx), s.ca_pem, nullptr) == 0) {
+      fail = "no certificate in the CA file '" + s.ca_file + "'";
     }
-    BIO_free(bio);
-    ERR_clear_error();
-    if (ncas == 0) fail = "no certificate in the CA file '" + s.ca_file + "'";
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   }
   if (fail.empty() && !s.alpn.empty() &&

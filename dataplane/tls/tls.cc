@@ -68,8 +68,8 @@ bool TlsConns::Terminates(uint32_t bind) const noexcept {
   return snap_ && bind < snap_->binds.size() && !snap_->binds[bind].empty();
 }
 
-SSL* TlsConns::NewSsl(SSL_CTX* ctx) noexcept {
-  SSL* ssl = SSL_new(ctx);
+SSL* TlsConns::NewSsl(SSL_CTX* const* ctxs, size_t n) noexcept {
+  SSL* ssl = SSL_new(ctxs[s_.worker < n ? s_.worker : n - 1]);
   BIO* rbio = ssl ? BIO_new(BIO_s_mem()) : nullptr;
   BIO* wbio = rbio ? BIO_new(BIO_s_mem()) : nullptr;
   if (!wbio) {
@@ -87,10 +87,9 @@ SSL* TlsConns::NewSsl(SSL_CTX* ctx) noexcept {
 bool TlsConns::Connect(ConnId c, uint32_t server) noexcept {
   if (!snap_ || server >= snap_->servers.size() || snap_->servers[server].empty()) return true;
   if (c >= nconns_) return false;
-  const auto& row = snap_->servers[server];
   Conn& t = conns_[c];
   Free(t);
-  SSL* ssl = NewSsl(row[s_.worker < row.size() ? s_.worker : row.size() - 1]);
+  SSL* ssl = NewSsl(snap_->servers[server].data(), snap_->servers[server].size());
   if (!ssl) return false;
   SSL_set_connect_state(ssl);
   const char* sni = snap_->server_sni[server].c_str();
@@ -118,10 +117,9 @@ void TlsConns::OnConnected(ConnId c) noexcept {
 
 bool TlsConns::Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept {
   if (c >= nconns_ || !Terminates(bind)) return false;
-  const auto& row = snap_->binds[bind];
   Conn& t = conns_[c];
   Free(t);
-  SSL* ssl = NewSsl(row[s_.worker < row.size() ? s_.worker : row.size() - 1]);
+  SSL* ssl = NewSsl(snap_->binds[bind].data(), snap_->binds[bind].size());
   if (!ssl) return false;
   SSL_set_accept_state(ssl);
   t.ssl = ssl;

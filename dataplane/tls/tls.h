@@ -91,8 +91,9 @@ class TlsConns {
   // over, as in HAProxy, where a stream starts after the handshake: a handshake that fails or
   // stalls past the frontend's `timeout client` is reset here and counted.
   bool Accept(ConnId c, uint32_t tag, uint32_t bind) noexcept;
-  // A new connection's SSL object with its memory BIOs (counted when OpenSSL cannot).
-  SSL* NewSsl(SSL_CTX* ctx) noexcept;
+  // A new connection's SSL object from this worker's context among `ctxs` (one per worker),
+  // with its memory BIOs (null, counted, when OpenSSL cannot).
+  SSL* NewSsl(SSL_CTX* const* ctxs, size_t n) noexcept;
   // Starts the client side of a handshake on a connection being opened to `server`, when
   // that server is TLS (true, nothing done, when it is not). The owner hears OnConnected once
   // the handshake is over (its connect timeout covers it). False (counted) when OpenSSL
