@@ -105,7 +105,14 @@ bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& pa
               Quoted(path) + ".");
     return false;
   }
-  out->push_back({path, std::move(*pem)});
+  // The companions HAProxy reads beside a certificate: PATH.ocsp (a DER OCSP response) and
+  // PATH.issuer (the issuer's certificate, for the response's certificate id).
+  std::string ocsp, issuer;
+  if (ReadBoundedFile(path + ".ocsp", kMaxTlsFileBytes, &ocsp) != FileRead::kOk) ocsp.clear();
+  if (ReadBoundedFile(path + ".issuer", kMaxTlsFileBytes, &issuer) != FileRead::kOk) {
+    issuer.clear();
+  }
+  out->push_back({path, std::move(*pem), std::move(ocsp), std::move(issuer)});
   return true;
 }
 

@@ -126,6 +126,8 @@ struct BindTlsConfig {
   struct Cert {
     std::string path;
     std::string pem;
+    std::string ocsp_der;    // PATH.ocsp, as HAProxy loads it: the response stapled at start
+    std::string issuer_pem;  // PATH.issuer: the issuer when the chain does not carry it
   };
   std::vector<Cert> crts;  // the first one is served when no other matches the SNI
   std::string alpn;        // `alpn h2,http/1.1` in wire form (length-prefixed names)

@@ -1,6 +1,8 @@
 #include "controlplane/main/appliance.h"
 
 #include "controlplane/main/proxy_control.h"
+#include "controlplane/tls/cert_store.h"
+#include "controlplane/tls/ocsp_store.h"
 #include "controlplane/tls/ticket_keys.h"
 #include "controlplane/tls/tls_build.h"
 #include "dataplane/net/addr_text.h"
@@ -304,11 +306,38 @@ Result<bool> Appliance::InitNetConfig() {
 std::string Appliance::SetTicketKey(size_t ref, const std::string& key) {
   std::string error = ticket_keys_->Rotate(ref, key);
   if (!error.empty()) return error;
-  std::shared_ptr<const tls::TlsSnap> next = tls::Rekey(*tls_part_, *ticket_keys_);
+  std::shared_ptr<const tls::TlsSnap> next = tls::Rekey(*tls_part_, *ticket_keys_, *ocsp_);
   if (!next) return "'set ssl tls-key' cannot fetch the tickets' ciphers.\n";
   tls_part_ = std::move(next);
   PublishSnapshot(0);
   return "";
+}
+
+tls::CertStore::Answer Appliance::CommitCert(const std::string& path) {
+  bool committed = false;
+  tls::CertStore::Answer a = certs_->Commit(path, &committed);
+  if (!committed) return a;
+  // Every bind's contexts again from the current certificates (the ticket keys kept; an OCSP
+  // response stays only if it is still the certificate's).
+  ocsp_->Refresh(*certs_);
+  certs_->SetOcspKeys(ocsp_->Keys());
+  auto next =
+      tls::BuildTlsSnap(tls_binds_, tls_servers_, nworkers_, *ticket_keys_, *certs_, *ocsp_);
+  if (!next) return {"Can't commit " + path + ": " + next.error() + "\n", true};
+  tls_part_ = std::move(*next);
+  PublishSnapshot(0);
+  return a;
+}
+
+tls::Answer Appliance::SetOcspResponse(const std::string& der) {
+  tls::Answer a = ocsp_->Set(der);
+  if (a.error) return a;
+  std::shared_ptr<const tls::TlsSnap> next = tls::Rekey(*tls_part_, *ticket_keys_, *ocsp_);
+  if (!next) return {"Unable to publish the OCSP response.\n", true};
+  tls_part_ = std::move(next);
+  certs_->SetOcspKeys(ocsp_->Keys());
+  PublishSnapshot(0);
+  return a;
 }
 
 uint64_t Appliance::PublishSnapshot(unsigned parts) {
@@ -338,14 +367,17 @@ Result<bool> Appliance::InitWorkers() {
   const auto& dp = cfg_.dataplane;
   if (auto r = logs_.Init(proxy_); !r) return r;
   if (auto r = rcu_.Init("sl_rcu", nworkers_, 1024); !r) return r;
-  std::vector<tls::BindInput> binds;
-  proxy_.ForEachBind([&binds](const config::BindConfig& b, uint32_t, const cp::FrontendRt& f) {
-    binds.push_back({&b, f.conf->timeout_client_ms});
+  proxy_.ForEachBind([this](const config::BindConfig& b, uint32_t, const cp::FrontendRt& f) {
+    tls_binds_.push_back({&b, f.conf->timeout_client_ms});
   });
-  ticket_keys_ = std::make_unique<tls::TicketKeyStore>(binds);
-  std::vector<const config::ServerConfig*> servers;
-  for (const cp::ServerRt& sv : proxy_.servers()) servers.push_back(sv.conf);
-  auto tls = tls::BuildTlsSnap(binds, servers, nworkers_, *ticket_keys_);
+  for (const cp::ServerRt& sv : proxy_.servers()) tls_servers_.push_back(sv.conf);
+  ticket_keys_ = std::make_unique<tls::TicketKeyStore>(tls_binds_);
+  certs_ = std::make_unique<tls::CertStore>(tls_binds_);
+  ocsp_ = std::make_unique<tls::OcspStore>(tls_binds_, *certs_);
+  if (!ocsp_->Error().empty()) return Error{ocsp_->Error()};
+  certs_->SetOcspKeys(ocsp_->Keys());
+  auto tls =
+      tls::BuildTlsSnap(tls_binds_, tls_servers_, nworkers_, *ticket_keys_, *certs_, *ocsp_);
   if (!tls) return Error{tls.error()};
   tls_part_ = std::move(*tls);
   PublishSnapshot();

@@ -15,6 +15,8 @@
 #include "controlplane/publish/rcu.h"
 #include "controlplane/publish/requests.h"
 #include "controlplane/rules/rules_compile.h"
+#include "controlplane/tls/cert_store.h"
+#include "controlplane/tls/ocsp_store.h"
 #include "controlplane/tls/ticket_keys.h"
 #include "dataplane/base/result.h"
 #include "dataplane/counters/counters.h"
@@ -74,6 +76,15 @@ class Appliance {
   // `set ssl tls-key`: rotates `key` (raw bytes) into reference `ref` and publishes the keys
   // (the next handshake uses them). HAProxy's error text, or "".
   std::string SetTicketKey(size_t ref, const std::string& key);
+  // The certificate files (`show|set|abort ssl cert`); null before the workers start.
+  tls::CertStore* certs() { return certs_.get(); }
+  // `commit ssl cert`: the transaction's PEM becomes the file's, every TLS bind's contexts are
+  // built again and published (the next handshake serves it).
+  tls::CertStore::Answer CommitCert(const std::string& path);
+  // `show ssl ocsp-response`; `set ssl ocsp-response` with the decoded response, published to
+  // the workers (stapled from the next handshake).
+  const tls::OcspStore* ocsp() const { return ocsp_.get(); }
+  tls::Answer SetOcspResponse(const std::string& der);
   // Frees snapshots whose grace period has ended; call periodically.
   void Reclaim() { rcu_.Reclaim(); }
   publish::RcuDomain& rcu() { return rcu_; }
@@ -132,6 +143,10 @@ class Appliance {
   std::shared_ptr<const proxy::ListenerSnap> listeners_part_;
   std::shared_ptr<const tls::TlsSnap> tls_part_;  // built at start; null: no TLS bind
   std::unique_ptr<tls::TicketKeyStore> ticket_keys_;  // the binds' `tls-ticket-keys` files
+  std::unique_ptr<tls::CertStore> certs_;             // the binds' `crt` files, as served
+  std::unique_ptr<tls::OcspStore> ocsp_;              // their stapled OCSP responses
+  std::vector<tls::BindInput> tls_binds_;             // every bind, in listener order
+  std::vector<const config::ServerConfig*> tls_servers_;  // every server, in snapshot order
   cp::ProxyRuntime proxy_;
   LogWriter logs_;
   std::vector<std::unique_ptr<proxy::ProxyStats>> stats_;

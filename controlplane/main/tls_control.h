@@ -16,6 +16,13 @@ class TlsCliControl final : public cli::TlsControl {
   explicit TlsCliControl(Appliance& app) : app_(app) {}
   std::vector<cli::TicketKeysView> TicketKeys() override;
   std::string SetTicketKey(size_t index, const std::string& key) override;
+  Answer ShowCerts() override;
+  Answer ShowCert(const std::string& name) override;
+  Answer SetCert(const std::string& path, const std::string& payload) override;
+  Answer CommitCert(const std::string& path) override;
+  Answer AbortCert(const std::string& path) override;
+  Answer ShowOcsp(const std::string& key) override;
+  Answer SetOcsp(const std::string& base64) override;
 
  private:
   Appliance& app_;

@@ -1,10 +1,14 @@
 // Slow path: session-ticket key files (ticket_keys.h).
 #include "controlplane/tls/ticket_keys.h"
 
+#include <openssl/rand.h>
+
 namespace sluice::tls {
 
 TicketKeyStore::TicketKeyStore(const std::vector<BindInput>& binds) {
   std::vector<Ref> seen;  // in order of first mention
+  drawn_.resize(binds.size());
+  for (auto& k : drawn_) RAND_bytes(k.data(), static_cast<int>(k.size()));
   for (const BindInput& in : binds) {
     const auto& t = in.bind->tls;
     int ref = -1;

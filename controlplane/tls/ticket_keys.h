@@ -3,6 +3,7 @@
 // form in the "tls" snapshot part (tls::TicketKeys).
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,14 @@ class TicketKeyStore {
   std::string Rotate(size_t ref, const std::string& key);
   // Bind `bind`'s keys in the workers' form (bits 0: the bind has no key file).
   TicketKeys ForBind(size_t bind) const;
+  // The keys drawn at start for a bind without a key file (OpenSSL's own ticket scheme,
+  // shared by the bind's workers and kept when its contexts are built again).
+  const std::array<unsigned char, 80>& DrawnKeys(size_t bind) const { return drawn_[bind]; }
 
  private:
   std::vector<Ref> refs_;
   std::vector<int> ref_of_bind_;
+  std::vector<std::array<unsigned char, 80>> drawn_;  // per bind
 };
 
 }  // namespace sluice::tls

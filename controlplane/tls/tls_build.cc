@@ -12,6 +12,8 @@
 #include <array>
 #include <string>
 
+#include "controlplane/tls/cert_store.h"
+#include "controlplane/tls/ocsp_store.h"
 #include "controlplane/tls/ticket_keys.h"
 #include "dataplane/tls/tls_ctx.h"
 
@@ -146,8 +148,8 @@ bool UseClientCerts(SSL_CTX* ctx, const config::BindTlsConfig& t) {
 }
 
 // One context with the bind's settings and one certificate.
-base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
-                                   const config::BindTlsConfig::Cert& cert,
+base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t, const std::string& path,
+                                   const std::string& pem, uint32_t ocsp_slot,
                                    const std::array<unsigned char, 80>& ticket_keys,
                                    std::vector<std::string>* names) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -175,8 +177,10 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
     fail = "unable to set SSL curves list to '" + t.curves + "'";
   } else if (!UseClientCerts(ctx, t)) {
     fail = "unable to load the CA file '" + t.ca_file + "' or the CRL file '" + t.crl_file + "'";
-  } else if (!UseCert(ctx, cert.pem, names)) {
-    fail = "unable to load the certificate and key of '" + cert.path + "'";
+  } else if (!UseCert(ctx, pem, names)) {
+    fail = "unable to load the certificate and key of '" + path + "'";
+  } else if (ocsp_slot != UINT32_MAX && !UseOcsp(ctx, ocsp_slot)) {
+    fail = "unable to set the OCSP stapling of '" + path + "'";
   } else if (!t.ticket_keys_file.empty() ? !UseTicketKeys(ctx)
                                           : SSL_CTX_set_tlsext_ticket_keys(
                                                 ctx, const_cast<unsigned char*>(ticket_keys.data()),
@@ -190,14 +194,17 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t,
 
 // One worker's contexts for one bind, with its CertSet hung on the first.
 base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
-                               const std::array<unsigned char, 80>& ticket_keys) {
+                               const std::array<unsigned char, 80>& ticket_keys,
+                               const CertStore& certs, const OcspStore& ocsp) {
   auto* set = new CertSet();
   set->alpn = t.alpn;
   set->strict_sni = t.strict_sni;
   std::vector<CertSet::Name> wildcards;
   for (size_t i = 0; i < t.crts.size(); ++i) {
     std::vector<std::string> names;
-    auto ctx = MakeContext(t, t.crts[i], ticket_keys, &names);
+    const auto& c = t.crts[i];
+    auto ctx = MakeContext(t, c.path, certs.Current(c.path, c.pem), ocsp.SlotOf(c.path),
+                           ticket_keys, &names);
     if (!ctx) {
       if (!set->ctxs.empty()) SSL_CTX_free(set->ctxs[0]);  // the others go with the set
       delete set;
@@ -257,7 +264,8 @@ base::Result<SSL_CTX*> MakeServerContext(const config::ServerConfig& s) {
 
 base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(
     const std::vector<BindInput>& binds, const std::vector<const config::ServerConfig*>& servers,
-    unsigned nworkers, const TicketKeyStore& keys) {
+    unsigned nworkers, const TicketKeyStore& keys, const CertStore& certs,
+    const OcspStore& ocsp) {
   if (std::none_of(binds.begin(), binds.end(), [](const BindInput& b) { return b.bind->tls; }) &&
       std::none_of(servers.begin(), servers.end(),
                    [](const config::ServerConfig* s) { return s->ssl; })) {
@@ -282,18 +290,15 @@ base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(
   if (!SetTickets(snap.get(), keys, binds.size())) {
     return Error{"cannot fetch the session tickets' ciphers: " + LastError()};
   }
+  snap->ocsp = ocsp.Responses();
   snap->binds.resize(binds.size());
   snap->handshake_ms.resize(binds.size());
   for (size_t i = 0; i < binds.size(); ++i) {
     const config::BindConfig& b = *binds[i].bind;
     snap->handshake_ms[i] = binds[i].handshake_ms;
     if (!b.tls) continue;
-    std::array<unsigned char, 80> ticket_keys{};  // name, HMAC secret, AES key
-    if (RAND_bytes(ticket_keys.data(), static_cast<int>(ticket_keys.size())) != 1) {
-      return Error{"cannot draw session ticket keys: " + LastError()};
-    }
     for (unsigned w = 0; w < nworkers; ++w) {
-      auto ctx = MakeSet(*b.tls, ticket_keys);
+      auto ctx = MakeSet(*b.tls, keys.DrawnKeys(i), certs, ocsp);
       if (!ctx) {
         return Error{"parsing [" + b.file + ":" + std::to_string(b.line) + "] : 'bind " + b.text +
                      "' : " + ctx.error()};
@@ -304,7 +309,8 @@ base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(
   return std::shared_ptr<const TlsSnap>(std::move(snap));
 }
 
-std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& keys) {
+std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& keys,
+                                     const OcspStore& ocsp) {
   auto snap = std::make_shared<TlsSnap>();
   snap->binds = old.binds;
   for (auto& row : snap->binds) {
@@ -316,6 +322,7 @@ std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& k
     for (SSL_CTX* ctx : row) SSL_CTX_up_ref(ctx);
   }
   snap->server_sni = old.server_sni;
+  snap->ocsp = ocsp.Responses();
   if (!SetTickets(snap.get(), keys, old.binds.size())) return nullptr;
   return snap;
 }

@@ -22,12 +22,18 @@ struct BindInput {
 // One row per bind, in listener order (proxy::ListenerSnap's bind index). Null when no bind
 // is TLS. An error names the bind and what OpenSSL refused.
 class TicketKeyStore;
-// `servers`: every server in proxy::ProxyConfigSnap's order (its TLS settings).
+class CertStore;
+class OcspStore;
+// `servers`: every server in proxy::ProxyConfigSnap's order (its TLS settings). The binds'
+// certificates are the PEMs `certs` holds now (the configuration's, or committed since).
 base::Result<std::shared_ptr<const TlsSnap>> BuildTlsSnap(
     const std::vector<BindInput>& binds, const std::vector<const config::ServerConfig*>& servers,
-    unsigned nworkers, const TicketKeyStore& keys);
-// The same contexts (each referenced once more) with the tickets' keys as `keys` holds them
-// now: what `set ssl tls-key` publishes. Null when OpenSSL cannot fetch the ciphers.
-std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& keys);
+    unsigned nworkers, const TicketKeyStore& keys, const CertStore& certs,
+    const OcspStore& ocsp);
+// The same contexts (each referenced once more) with the tickets' keys and the OCSP responses
+// as `keys` and `ocsp` hold them now: what `set ssl tls-key` and `set ssl ocsp-response`
+// publish. Null when OpenSSL cannot fetch the ciphers.
+std::shared_ptr<const TlsSnap> Rekey(const TlsSnap& old, const TicketKeyStore& keys,
+                                     const OcspStore& ocsp);
 
 }  // namespace sluice::tls

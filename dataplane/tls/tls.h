@@ -53,6 +53,10 @@ struct TlsSnap : snapshot::Part {
   std::vector<std::vector<SSL_CTX*>> servers;
   // slow path: the control plane fills it before publication; workers only index it
   std::vector<std::string> server_sni;  // per server: `sni str(NAME)`, empty: none sent
+  // slow path: the control plane fills it before publication; workers only index it
+  // Per certificate file (controlplane/tls OcspStore's slots): the DER OCSP response stapled
+  // for it; empty: none.
+  std::vector<std::string> ocsp;
   // AES-128-CBC and AES-256-CBC, fetched once for the tickets (no fetch per handshake).
   EVP_CIPHER* cbc128 = nullptr;
   EVP_CIPHER* cbc256 = nullptr;
@@ -126,6 +130,15 @@ class TlsConns {
   }
   const EVP_CIPHER* TicketCipher(uint32_t bits) const noexcept {
     return bits == 128 ? snap_->cbc128 : snap_->cbc256;
+  }
+
+  // The OCSP response of `slot` in this iteration's snapshot (the status callback's); false
+  // when there is none.
+  bool OcspResponse(uint32_t slot, const char** der, size_t* len) const noexcept {
+    if (!snap_ || slot >= snap_->ocsp.size() || snap_->ocsp[slot].empty()) return false;
+    *der = snap_->ocsp[slot].data();
+    *len = snap_->ocsp[slot].size();
+    return true;
   }
 
   // What a connection negotiated (sample fetches and logs): null when it is not TLS or its

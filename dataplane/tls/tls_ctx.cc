@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "dataplane/tls/tls.h"
@@ -103,7 +104,29 @@ int OnTicketKey(SSL* ssl, unsigned char key_name[16], unsigned char iv[EVP_MAX_I
   return index == 1 ? 1 : 2;
 }
 
+// OCSP stapling: a copy of the slot's response, which OpenSSL frees with the connection (the
+// allocation is OpenSSL's API: it owns what it sends).
+int OnStatus(SSL* ssl, void* arg) {
+  const auto* conns = static_cast<const TlsConns*>(SSL_get_app_data(ssl));
+  const char* der = nullptr;
+  size_t len = 0;
+  if (!conns || !conns->OcspResponse(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(arg)),
+                                     &der, &len)) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  void* copy = OPENSSL_memdup(der, len);
+  if (!copy) return SSL_TLSEXT_ERR_NOACK;
+  SSL_set_tlsext_status_ocsp_resp(ssl, static_cast<unsigned char*>(copy), static_cast<long>(len));
+  return SSL_TLSEXT_ERR_OK;
+}
+
 }  // namespace
+
+bool UseOcsp(SSL_CTX* ctx, uint32_t slot) {
+  void* arg = reinterpret_cast<void*>(static_cast<uintptr_t>(slot));
+  return SSL_CTX_set_tlsext_status_cb(ctx, &OnStatus) == 1 &&
+         SSL_CTX_set_tlsext_status_arg(ctx, arg) == 1;
+}
 
 bool ParseTicketKey(const uint8_t* raw, size_t len, TicketKey* out) {
   if (len != 48 && len != 80) return false;

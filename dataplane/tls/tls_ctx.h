@@ -56,6 +56,11 @@ bool ParseTicketKey(const uint8_t* raw, size_t len, TicketKey* out);
 // read at each use, so a rotation takes effect at the next handshake.
 bool UseTicketKeys(SSL_CTX* ctx);
 
+// Slow path, control plane: the context staples the OCSP response the worker's current
+// snapshot holds in `slot` (TlsSnap::ocsp) when a client asks for one (RFC 6066 section 8),
+// read at each handshake, so `set ssl ocsp-response` takes effect at the next one.
+bool UseOcsp(SSL_CTX* ctx, uint32_t slot);
+
 // Slow path, control plane: hangs `set` on ctxs[0] (which then owns it) and installs the SNI
 // and ALPN callbacks on every context of the set. False when OpenSSL cannot.
 bool Install(CertSet* set);

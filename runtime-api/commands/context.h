@@ -178,6 +178,20 @@ class TlsControl {
   // Rotates `key` (base64, as typed) into the file of TicketKeys()[index]: HAProxy's error
   // (bad base64, wrong size), or "".
   virtual std::string SetTicketKey(size_t index, const std::string& key) = 0;
+  // Certificates (`show|set|commit|abort ssl cert`): HAProxy's answer text, and whether it is
+  // an error.
+  struct Answer {
+    std::string text;
+    bool error = false;
+  };
+  virtual Answer ShowCerts() = 0;
+  virtual Answer ShowCert(const std::string& name) = 0;  // "*FILE": the transaction's
+  virtual Answer SetCert(const std::string& path, const std::string& payload) = 0;
+  virtual Answer CommitCert(const std::string& path) = 0;
+  virtual Answer AbortCert(const std::string& path) = 0;
+  // OCSP (`show ssl ocsp-response [KEY]`, `set ssl ocsp-response BASE64|<<payload`).
+  virtual Answer ShowOcsp(const std::string& key) = 0;  // "": the list
+  virtual Answer SetOcsp(const std::string& base64) = 0;
 };
 
 class ApplianceContext {

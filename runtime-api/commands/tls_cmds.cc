@@ -1,6 +1,8 @@
 // Slow path. TLS session-ticket keys: `show tls-keys [id|*]` and `set ssl tls-key`, with
 // HAProxy 2.6's answers (../shared/compat/haproxy-2.6/transcripts 80-82f). As in HAProxy, a
-// user-level session may read and set them (checked against haproxy 2.6.12).
+// user-level session may read and set them (checked against haproxy 2.6.12). Certificates:
+// `show ssl cert [[*]FILE]`, `set ssl cert FILE <<PEM`, `commit ssl cert`, `abort ssl cert`
+// (transcripts 83-86h; showing needs the operator level, changing the admin level).
 #include <string>
 
 #include "runtime-api/commands/commands.h"
@@ -72,6 +74,101 @@ std::unique_ptr<Dump> SetTlsKey(Call& call) {
   return nullptr;
 }
 
+void Reply(Call& call, const TlsControl::Answer& a) {
+  if (a.error) {
+    call.Error(a.text);
+  } else {
+    call.Message(a.text);
+  }
+}
+
+constexpr std::string_view kNoTls = "Can't display the certificate: Not found or the certificate "
+                                    "is a bundle!\n";
+
+std::unique_ptr<Dump> ShowSslCert(Call& call) {
+  TlsControl* tls = call.appliance.Tls();
+  const std::string name(Arg(call, 3));
+  if (name.empty()) {
+    return std::make_unique<TextDump>(tls ? tls->ShowCerts().text : "# filename\n");
+  }
+  const TlsControl::Answer a =
+      tls ? tls->ShowCert(name) : TlsControl::Answer{std::string(kNoTls), true};
+  if (a.error) {
+    call.Error(a.text);
+    return nullptr;
+  }
+  return std::make_unique<TextDump>(a.text);
+}
+
+std::unique_ptr<Dump> SetSslCert(Call& call) {
+  if (Arg(call, 3).empty() || call.payload.empty()) {
+    call.Error("'set ssl cert expects a filename and a certificate as a payload\n");
+    return nullptr;
+  }
+  TlsControl* tls = call.appliance.Tls();
+  const std::string path(Arg(call, 3));
+  Reply(call, tls ? tls->SetCert(path, std::string(call.payload))
+                  : TlsControl::Answer{"Can't replace a certificate which is not referenced by "
+                                       "the configuration!\nCan't update " + path + "!\n",
+                                       true});
+  return nullptr;
+}
+
+std::unique_ptr<Dump> CommitSslCert(Call& call) {
+  if (Arg(call, 3).empty()) {
+    call.Error("'commit ssl cert expects a filename\n");
+    return nullptr;
+  }
+  TlsControl* tls = call.appliance.Tls();
+  const std::string path(Arg(call, 3));
+  Reply(call, tls ? tls->CommitCert(path)
+                  : TlsControl::Answer{"No ongoing transaction! !\nCan't commit " + path + "!\n",
+                                       true});
+  return nullptr;
+}
+
+std::unique_ptr<Dump> AbortSslCert(Call& call) {
+  if (Arg(call, 3).empty()) {
+    call.Error("'abort ssl cert' expects a filename\n");
+    return nullptr;
+  }
+  TlsControl* tls = call.appliance.Tls();
+  Reply(call, tls ? tls->AbortCert(std::string(Arg(call, 3)))
+                  : TlsControl::Answer{"No ongoing transaction!\n", true});
+  return nullptr;
+}
+
+std::unique_ptr<Dump> ShowOcspResponse(Call& call) {
+  TlsControl* tls = call.appliance.Tls();
+  const std::string key(Arg(call, 3));
+  const TlsControl::Answer a =
+      tls ? tls->ShowOcsp(key)
+          : (key.empty() ? TlsControl::Answer{"# Certificate IDs\n", false}
+                         : TlsControl::Answer{"Certificate ID does not match any certificate.\n",
+                                              true});
+  if (a.error) {
+    call.Error(a.text);
+    return nullptr;
+  }
+  return std::make_unique<TextDump>(a.text);
+}
+
+// The response in base64 on the line, or as a payload (its lines joined).
+std::unique_ptr<Dump> SetOcspResponse(Call& call) {
+  std::string b64(call.payload.empty() ? Arg(call, 3) : call.payload);
+  std::erase_if(b64, [](char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; });
+  if (b64.empty()) {
+    call.Error("'set ssl ocsp-response' expects response in base64 encoding.\n");
+    return nullptr;
+  }
+  TlsControl* tls = call.appliance.Tls();
+  Reply(call, tls ? tls->SetOcsp(b64)
+                  : TlsControl::Answer{"OCSP single response: Certificate ID does not match any "
+                                       "certificate or issuer.\n",
+                                       true});
+  return nullptr;
+}
+
 constexpr CommandRow kTlsCommands[] = {
     {{"show", "tls-keys"},
      Level::kUser,
@@ -83,6 +180,37 @@ constexpr CommandRow kTlsCommands[] = {
      &SetTlsKey,
      "set ssl tls-key [id|file] <key>",
      "set the next TLS key for the <id> or <file> listener to <key>"},
+    {{"show", "ssl", "cert"},
+     Level::kOperator,
+     &ShowSslCert,
+     "show ssl cert [<certfile>]",
+     "display the SSL certificates used in memory, or the details of a file"},
+    {{"set", "ssl", "cert"},
+     Level::kAdmin,
+     &SetSslCert,
+     "set ssl cert <certfile> <payload>",
+     "replace a certificate file"},
+    {{"commit", "ssl", "cert"},
+     Level::kAdmin,
+     &CommitSslCert,
+     "commit ssl cert <certfile>",
+     "commit a certificate file"},
+    {{"abort", "ssl", "cert"},
+     Level::kAdmin,
+     &AbortSslCert,
+     "abort ssl cert <certfile>",
+     "abort a transaction for a certificate file"},
+    {{"show", "ssl", "ocsp-response"},
+     Level::kOperator,
+     &ShowOcspResponse,
+     "show ssl ocsp-response [id]",
+     "display the IDs of the OCSP responses used in memory, or the details of a single OCSP "
+     "response"},
+    {{"set", "ssl", "ocsp-response"},
+     Level::kAdmin,
+     &SetOcspResponse,
+     "set ssl ocsp-response <resp|payload>",
+     "update a certificate's OCSP Response from a base64-encode DER"},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -40,7 +41,8 @@ def _make_certs():
     ca_key, ca = f"{CERTS}/ca.key", f"{CERTS}/ca.pem"
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
              "-days", "2", "-subj", "/CN=Sluice Test CA")
-    leaves = {"a": ("rsa:2048", "a.test"), "b": ("ec", "b.test"), "wild": ("rsa:2048", "*.wild.test")}
+    leaves = {"a": ("rsa:2048", "a.test"), "b": ("ec", "b.test"),
+              "wild": ("rsa:2048", "*.wild.test")}
     for name, (kind, cn) in leaves.items():
         key, csr, crt = (f"{CERTS}/{name}.{e}" for e in ("key", "csr", "crt"))
         if kind == "ec":
@@ -91,8 +93,29 @@ def _client_certs(ca):
     return crl
 
 
+def _ocsp_response(cert, out, days="1"):
+    """A 'good' OCSP response for `cert`, signed by the test CA (openssl ocsp with an index)."""
+    serial = _x509_text(cert, "-serial").split("=", 1)[1]
+    index = f"{CERTS}/ocsp-index.txt"
+    with open(index, "w") as f:
+        f.write(f"V\t301231000000Z\t\t{serial}\tunknown\t/CN=x\n")
+    _openssl("ocsp", "-index", index, "-rsigner", f"{CERTS}/ca.pem", "-rkey", f"{CERTS}/ca.key",
+             "-CA", f"{CERTS}/ca.pem", "-issuer", f"{CERTS}/ca.pem", "-cert", cert,
+             "-respout", out, "-ndays", days)
+
+
+def _x509_text(path, *what):
+    p = subprocess.run(["openssl", "x509", "-in", path, "-noout", *what], capture_output=True,
+                       text=True, check=True)
+    return p.stdout.strip()
+
+
 CA = _make_certs()
 CRL = _client_certs(CA)
+# a.pem staples an OCSP response from the start (HAProxy's companions: .ocsp and .issuer).
+with open(f"{CERTS}/a.pem.issuer", "w") as _f, open(CA) as _ca:
+    _f.write(_ca.read())
+_ocsp_response(f"{CERTS}/a.crt", f"{CERTS}/a.pem.ocsp")
 KEYS = f"{CERTS}/tls-ticket-keys"
 with open(KEYS, "w") as _f:
     _f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
@@ -547,3 +570,122 @@ def test_tls_servers(tls_tb):
     # The certificate is b.test's: asking for a.test fails the handshake, no server: 503.
     p = curl("-i", f"http://{VIP}:{TO_TLS}/badname")
     assert p.stdout.startswith("HTTP/1.1 503"), p.stdout[:200]
+
+
+_x509 = _x509_text
+
+
+def _stapled(out):
+    """The OCSP response s_client -status printed, as its text."""
+    m = re.search(r"OCSP response:.*?\n={10,}\n(.*?)\n={10,}", out, re.S)
+    return m.group(1) if m else None
+
+
+def test_ocsp_stapling_shown_and_replaced(tls_tb):
+    stapled = _stapled(s_client("-servername", "a.test", "-status", data=b""))
+    assert stapled and "Cert Status: good" in stapled, stapled
+    listing = admin_cli("show ssl ocsp-response").splitlines()
+    assert listing[0] == "# Certificate IDs"
+    key = listing[1].split(" : ")[1]
+    serial = _x509(f"{CERTS}/a.crt", "-serial").split("=", 1)[1]
+    assert listing[2:6] == [" Certificate ID:", listing[3], listing[4],
+                            f"   Serial Number: {serial}"], listing
+    assert listing[3].startswith("   Issuer Name Hash: ")
+    assert f"OCSP Response Key: {key}" in admin_cli(f"show ssl cert {CERTS}/a.pem")
+    detail = admin_cli(f"show ssl ocsp-response {key}")
+    assert "OCSP Response Status: successful (0x0)" in detail and "Cert Status: good" in detail
+    produced = re.search(r"Produced At: (.*)", detail).group(1)
+    # A new response (another Produced At), set live: stapled from the next handshake.
+    time.sleep(1.1)
+    new = f"{CERTS}/a-new.ocsp"
+    _ocsp_response(f"{CERTS}/a.crt", new, days="2")
+    with open(new, "rb") as f:
+        b64 = base64.b64encode(f.read()).decode()
+    assert admin_cli(f"set ssl ocsp-response {b64}") == "OCSP Response updated!\n\n"
+    detail = admin_cli(f"show ssl ocsp-response {key}")
+    assert re.search(r"Produced At: (.*)", detail).group(1) != produced
+    stapled = _stapled(s_client("-servername", "a.test", "-status", data=b""))
+    assert stapled and re.search(r"Produced At: (.*)", stapled).group(1) != produced, stapled
+    # As a payload (base64 over lines), HAProxy's errors.
+    lines = "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64))
+    assert admin_cli(f"set ssl ocsp-response <<\n{lines}\n") == "OCSP Response updated!\n\n"
+    assert admin_cli("set ssl ocsp-response AAAA") == "Unable to parse OCSP response.\n\n"
+    assert admin_cli("set ssl ocsp-response") == \
+        "'set ssl ocsp-response' expects response in base64 encoding.\n\n"
+    other = f"{CERTS}/b.ocsp"
+    _ocsp_response(f"{CERTS}/b.crt", other)
+    with open(other, "rb") as f:
+        b64 = base64.b64encode(f.read()).decode()
+    assert admin_cli(f"set ssl ocsp-response {b64}") == (
+        "OCSP single response: Certificate ID does not match any certificate or issuer.\n\n")
+    assert admin_cli("show ssl ocsp-response 1234") == \
+        "Certificate ID does not match any certificate.\n\n"
+
+
+def test_show_ssl_cert(tls_tb):
+    assert admin_cli("show ssl cert") == (f"# filename\n{CERTS}/a.pem\n{CERTS}/b.pem\n"
+                                          f"{CERTS}/wild.pem\n\n")
+    detail = admin_cli(f"show ssl cert {CERTS}/b.pem").splitlines()
+    serial = _x509(f"{CERTS}/b.crt", "-serial").split("=", 1)[1]
+    sha1 = _x509(f"{CERTS}/b.crt", "-fingerprint", "-sha1").split("=", 1)[1].replace(":", "")
+    assert detail[:3] == [f"Filename: {CERTS}/b.pem", "Status: Used", f"Serial: {serial}"]
+    assert detail[5:] == ["Subject Alternative Name: DNS:b.test", "Algorithm: EC256",
+                          f"SHA1 FingerPrint: {sha1}", "Subject: /CN=b.test",
+                          "Issuer: /CN=Sluice Test CA", "OCSP Response Key: ", ""], detail
+    assert detail[3].startswith("notBefore: ") and detail[3].endswith(" GMT")
+    assert admin_cli("show ssl cert /nope") == \
+        "Can't display the certificate: Not found or the certificate is a bundle!\n\n"
+
+
+def test_commit_ssl_cert_under_traffic(tls_tb):
+    # A renewed a.test certificate from the same CA.
+    key, csr, crt = (f"{CERTS}/renewed.{e}" for e in ("key", "csr", "crt"))
+    _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
+    _openssl("req", "-new", "-key", key, "-out", csr, "-subj", "/CN=a.test")
+    ext = f"{CERTS}/renewed.ext"
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:a.test\n")
+    _openssl("x509", "-req", "-in", csr, "-CA", CA, "-CAkey", f"{CERTS}/ca.key",
+             "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext)
+    with open(crt) as f1, open(key) as f2:
+        pem = f1.read() + f2.read()
+    new_serial = _x509(crt, "-serial").split("=", 1)[1]
+    path = f"{CERTS}/a.pem"
+    assert admin_cli(f"commit ssl cert {path}") == \
+        f"No ongoing transaction! !\nCan't commit {path}!\n\n"
+    assert admin_cli(f"abort ssl cert {path}") == "No ongoing transaction!\n\n"
+    assert admin_cli(f"set ssl cert /nope <<\n{pem}") == (
+        "Can't replace a certificate which is not referenced by the configuration!\n"
+        "Can't update /nope!\n\n")
+    # Clients handshake all along; none may fail.
+    stop = threading.Event()
+    results = []
+
+    def load():
+        while not stop.is_set():
+            p = curl("--resolve", f"a.test:{HTTPS}:{VIP}", "-o", "/dev/null", "-w",
+                     "%{http_code}", f"https://a.test:{HTTPS}/echo")
+            results.append((p.returncode, p.stdout))
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        time.sleep(0.5)
+        assert admin_cli(f"set ssl cert {path} <<\n{pem}") == \
+            f"Transaction created for certificate {path}!\n\n"
+        assert admin_cli("show ssl cert").startswith(f"# transaction\n*{path}\n# filename\n")
+        assert f"Serial: {new_serial}" in admin_cli(f"show ssl cert *{path}")
+        # One dot per bind line serving the file (HAProxy's ckch instances).
+        lines = [l for l in SECTIONS.splitlines() if "crt {CERTS}/a.pem".format(CERTS=CERTS) in l]
+        assert admin_cli(f"commit ssl cert {path}") == \
+            f"Committing {path}{'.' * len(lines)}\nSuccess!\n\n"
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        t.join()
+    assert results and all(r == (0, "200") for r in results), results
+    out = s_client("-servername", "a.test", "-showcerts", data=b"")
+    served = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S)
+    p = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=served.group(0),
+                       capture_output=True, text=True)
+    assert p.stdout.strip() == f"serial={new_serial}", (p.stdout, out[:300])
+    assert f"Serial: {new_serial}" in admin_cli(f"show ssl cert {path}")

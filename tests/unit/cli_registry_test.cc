@@ -85,8 +85,8 @@ TEST(CliRegistry, SluiceHelpLinesAreHaproxys) {
     EXPECT_NE(help.find(line + "\n"), std::string::npos) << line;
     ++n;
   }
-  // 15: the ACL and map commands; 3: show/set/clear table; 2: show tls-keys, set ssl tls-key
-  EXPECT_EQ(n, 34 + 15 + 3 + 3 + 2);
+  // 15: the ACL and map commands; 3: show/set/clear table; 8: TLS (keys, certs, OCSP)
+  EXPECT_EQ(n, 34 + 15 + 3 + 3 + 8);
 }
 
 TEST(CliRegistry, FindAndDuplicates) {

@@ -124,7 +124,7 @@ TEST_F(CliSession, UnknownCommands) {
   const std::string empty = Run({"\n"});
   EXPECT_TRUE(
       empty.starts_with("Unknown command. Please enter one of the following commands "
-                        "only:\n  add acl [@<ver>] <acl> <pattern>"));
+                        "only:\n  abort ssl cert <certfile>"));
   EXPECT_TRUE(empty.ends_with("  quit                                    : disconnect\n\n"));
   EXPECT_TRUE(Run({"foo bar\n"}).starts_with("Unknown command, but maybe"));
   // B1b: user; help lists the same commands as at admin level.
