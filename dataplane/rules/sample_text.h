@@ -27,5 +27,7 @@ bool ParseInt(std::string_view s, int64_t* out) noexcept;
 
 // Applies one converter to `s` in place: false when it fails (the sample is then missing).
 bool DoConv(const Step& st, Sample& s, Ctx& c) noexcept;
+// The TLS fetches (rules_tls.cc): ssl_fc*, ssl_c*.
+bool TlsFetch(Fetch f, Ctx& c, Sample* out) noexcept;
 
 }  // namespace sluice::rules
