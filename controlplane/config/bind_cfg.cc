@@ -173,6 +173,12 @@ bool LoadTicketKeys(ParseContext& ctx, const std::string& where, const std::stri
   return true;
 }
 
+// A relative path under `crt-base` / `ca-base` (HAProxy's), when one is set.
+std::string Based(const std::string& base, const std::string& path) {
+  if (base.empty() || path.empty() || path[0] == '/') return path;
+  return base + "/" + path;
+}
+
 // `alpn h2,http/1.1` in wire form; false when a name is empty or longer than 255 bytes.
 bool AlpnWire(std::string_view list, std::string* out) {
   for (std::string_view name : CommaItems(list)) {
@@ -187,7 +193,7 @@ bool AlpnWire(std::string_view list, std::string* out) {
 // returns false on the first one it cannot take; `tls` is set when `ssl` is given.
 bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
                   std::optional<BindTlsConfig>* tls) {
-  BindTlsConfig t;
+  BindTlsConfig t = ctx.config.global.ssl_default_bind;  // the global defaults, then the line
   bool ssl = false;
   for (size_t i = 2; i < args.size(); ++i) {
     const std::string& kw = args[i];
@@ -204,7 +210,7 @@ bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
         ctx.Alert(where + " : 'crt' : missing certificate location");
         return false;
       }
-      if (!LoadCrt(ctx, where, value, &t.crts)) return false;
+      if (!LoadCrt(ctx, where, Based(ctx.config.global.crt_base, value), &t.crts)) return false;
       ++i;
     } else if (kw == "tls-ticket-keys") {
       if (!has_arg) {
@@ -237,12 +243,13 @@ bool ParseOptions(ParseContext& ctx, const Args& args, const std::string& where,
         ctx.Alert(where + " : '" + kw + "' : missing " + (ca ? "CAfile" : "CRLfile") + " path");
         return false;
       }
-      std::optional<std::string> pem = Slurp(value);
+      const std::string path = Based(ctx.config.global.ca_base, value);
+      std::optional<std::string> pem = Slurp(path);
       if (!pem) {
-        ctx.Alert(where + " : '" + kw + "' : unable to load " + value);
+        ctx.Alert(where + " : '" + kw + "' : unable to load " + path);
         return false;
       }
-      (ca ? t.ca_file : t.crl_file) = value;
+      (ca ? t.ca_file : t.crl_file) = path;
       (ca ? t.ca_pem : t.crl_pem) = std::move(*pem);
       ++i;
     } else if (kw == "alpn") {
@@ -314,6 +321,59 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
   if (text.substr(0, text.size() - pad).find('=') != std::string_view::npos) return std::nullopt;
   out.resize(static_cast<size_t>(n) - pad);
   return out;
+}
+
+// Global `crt-base DIR`, `ca-base DIR`, `ssl-default-bind-ciphers|ciphersuites|curves TEXT`
+// and `ssl-default-bind-options
+// OPTION...` (ssl-min-ver V, ssl-max-ver V, no-tls-tickets, no-sslv3, no-tlsv10 .. no-tlsv13,
+// prefer-client-ciphers): HAProxy 2.6.12's texts.
+void SslDefaultBind(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  BindTlsConfig& d = ctx.config.global.ssl_default_bind;
+  const std::string& kw = args[0];
+  if (kw == "crt-base" || kw == "ca-base") {
+    (kw == "crt-base" ? ctx.config.global.crt_base : ctx.config.global.ca_base) = args[1];
+    return;
+  }
+  if (kw != "ssl-default-bind-options") {
+    if (args.size() < 2) {
+      ctx.Alert("global statement " + Quoted(kw) + " expects a " +
+                (kw.ends_with("curves") ? "curves list" : "cipher suite") + " as an argument.");
+      return;
+    }
+    (kw.ends_with("ciphers") ? d.ciphers : kw.ends_with("ciphersuites") ? d.ciphersuites
+                                                                         : d.curves) = args[1];
+    return;
+  }
+  const std::string on = " on global statement " + Quoted(kw) + ".";
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& o = args[i];
+    if (o == "ssl-min-ver" || o == "ssl-max-ver") {
+      if (i + 1 >= args.size()) {
+        ctx.Alert(Quoted(o) + " : missing the ssl/tls version" + on);
+        return;
+      }
+      const std::optional<uint16_t> v = TlsVersion(args[++i]);
+      if (!v) {
+        ctx.Alert(Quoted(args[i]) + " : unknown ssl/tls version" + on);
+        return;
+      }
+      (o == "ssl-min-ver" ? d.min_ver : d.max_ver) = *v;
+    } else if (o == "no-tls-tickets") {
+      d.no_tls_tickets = true;
+    } else if (o == "no-sslv3" || o == "no-tlsv10" || o == "no-tlsv11" || o == "no-tlsv12") {
+      // Versions below the one refused are refused too (HAProxy's holes are closed upwards).
+      const uint16_t refused = o == "no-sslv3"    ? 0x0300
+                               : o == "no-tlsv10" ? 0x0301
+                               : o == "no-tlsv11" ? 0x0302
+                                                  : 0x0303;
+      if (d.min_ver <= refused) d.min_ver = static_cast<uint16_t>(refused + 1);
+    } else if (o == "no-tlsv13") {
+      d.max_ver = 0x0303;
+    } else if (o != "prefer-client-ciphers") {
+      ctx.Alert("unknown option " + Quoted(o) + on);
+      return;
+    }
+  }
 }
 
 constexpr size_t kMaxBindsPerLine = 1024;

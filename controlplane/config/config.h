@@ -101,23 +101,6 @@ struct StatsSocketConfig {
   int line = 0;
 };
 
-struct GlobalConfig {
-  std::optional<unsigned> nbthread;
-  std::optional<unsigned> maxconn;
-  std::vector<StatsSocketConfig> stats_sockets;
-  std::optional<uint64_t> stats_timeout_ms;  // haproxy's default: 10 s
-  std::optional<unsigned> stats_maxconn;
-  std::vector<std::string> logs;  // `log ...` lines as written (the words after the keyword)
-};
-
-// One listening address of a frontend or listen section: `bind ADDR:PORT[-END][,...]`.
-// `*:80`, `:80` and `0.0.0.0:80` listen on every IPv4 address (any, addr 0.0.0.0);
-// `:::80` and `[::]:80` on every IPv6 address (any, addr ::). A port range or a comma list
-// gives one BindConfig per address and port.
-// Address:port pairs listened on over every frontend and test service (each port of a range
-// counts): the workers' listener table (tcp::kMaxListeners; runtime.cc checks they agree).
-inline constexpr size_t kMaxBinds = 64;
-
 // `ssl` and its options on a bind line (configuration.txt 2.6, section 5.1): connections
 // accepted there are TLS, terminated on the workers (docs/tls.md).
 struct BindTlsConfig {
@@ -155,6 +138,27 @@ struct BindTlsConfig {
 // Standard base64 (RFC 4648 section 4, padded): the bytes, or nothing when `text` is not
 // base64 (HAProxy's base64dec: the length a multiple of 4).
 std::optional<std::string> DecodeBase64(std::string_view text);
+
+struct GlobalConfig {
+  std::optional<unsigned> nbthread;
+  std::optional<unsigned> maxconn;
+  std::vector<StatsSocketConfig> stats_sockets;
+  std::optional<uint64_t> stats_timeout_ms;  // haproxy's default: 10 s
+  std::optional<unsigned> stats_maxconn;
+  // `ssl-default-bind-ciphers|ciphersuites|curves|options`: what a `bind ... ssl` line starts
+  // from (its own options win); read before the proxies, as HAProxy's global section is.
+  BindTlsConfig ssl_default_bind;
+  std::string crt_base, ca_base;  // where relative `crt` and `ca-file`/`crl-file` paths are
+  std::vector<std::string> logs;  // `log ...` lines as written (the words after the keyword)
+};
+
+// One listening address of a frontend or listen section: `bind ADDR:PORT[-END][,...]`.
+// `*:80`, `:80` and `0.0.0.0:80` listen on every IPv4 address (any, addr 0.0.0.0);
+// `:::80` and `[::]:80` on every IPv6 address (any, addr ::). A port range or a comma list
+// gives one BindConfig per address and port.
+// Address:port pairs listened on over every frontend and test service (each port of a range
+// counts): the workers' listener table (tcp::kMaxListeners; runtime.cc checks they agree).
+inline constexpr size_t kMaxBinds = 64;
 
 struct BindConfig {
   net::IpAddr addr;

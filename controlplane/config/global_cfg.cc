@@ -183,7 +183,8 @@ void Stats(ParseContext& ctx, const KeywordRow&, const Args& args) {
 constexpr std::string_view kForeground = "sluice runs in the foreground under its supervisor";
 constexpr std::string_view kPrivileges =
     "sluice's supervisor sets its privileges and root directory (DPDK needs /dev and /sys)";
-constexpr std::string_view kTls = "TLS is not supported yet by sluice";
+constexpr std::string_view kTls =
+    "sluice does not take this TLS setting yet (docs/tls.md lists what it takes)";
 constexpr std::string_view kChecks = "health checks are not supported yet by sluice";
 constexpr std::string_view kSingleProcess =
     "sluice is one process; set 'workers' in the 'dataplane' section";
@@ -230,10 +231,14 @@ constexpr KeywordRow kGlobalKeywords[] = {
     IgnoredRow(Match::kExact, "spread-checks", kChecks),
     IgnoredRow(Match::kExact, "max-spread-checks", kChecks),
     IgnoredRow(Match::kExact, "external-check", kChecks),
-    IgnoredRow(Match::kExact, "ca-base", kTls),
-    IgnoredRow(Match::kExact, "crt-base", kTls),
+    {"ca-base", Match::kExact, &SslDefaultBind, 1, 1, "a directory", ""},
+    {"crt-base", Match::kExact, &SslDefaultBind, 1, 1, "a directory", ""},
     IgnoredRow(Match::kExact, "maxsslconn", kTls),
     IgnoredRow(Match::kExact, "maxsslrate", kTls),
+    {"ssl-default-bind-ciphers", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
+    {"ssl-default-bind-ciphersuites", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
+    {"ssl-default-bind-curves", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
+    {"ssl-default-bind-options", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
     IgnoredRow(Match::kPrefix, "ssl-", kTls),
     IgnoredRow(Match::kPrefix, "tune.", kTune),
     IgnoredRow(Match::kPrefix, "h1-case-adjust", "sluice does not change the case of header names"),

@@ -148,8 +148,10 @@ enum class FileRead { kOk, kCannotOpen, kTooBig };
 FileRead ReadBoundedFile(const std::string& path, size_t max_bytes, std::string* out);
 inline constexpr size_t kMaxTlsFileBytes = 1 << 20;  // a PEM bundle, a CRL, a key file
 
-// bind_cfg.cc: `bind` in a frontend or listen section.
+// bind_cfg.cc: `bind` in a frontend or listen section, and the global section's
+// `ssl-default-bind-*` defaults for its TLS options.
 void Bind(ParseContext& ctx, const KeywordRow& row, const Args& args);
+void SslDefaultBind(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // check_cfg.cc: `http-check` in a proxy section.
 void HttpCheck(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // reply_cfg.cc: `errorfile` and `http-error` in a proxy section.

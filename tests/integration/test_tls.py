@@ -121,6 +121,9 @@ with open(KEYS, "w") as _f:
     _f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
 
 SECTIONS = f"""
+global
+    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256
+
 defaults
     mode http
     timeout connect 2s
@@ -520,6 +523,8 @@ def test_tls_fetches_and_log_variables(tls_tb):
         tls = [f for f in fields if f.lower().startswith("x-tls")]
         version = re.search(r"x-tls: 1/(TLSv1\.[23])/(\S+)", "\n".join(tls), re.I)
         assert version, tls
+        if version.group(1) == "TLSv1.3":  # the global ssl-default-bind-ciphersuites
+            assert version.group(2) == "TLS_AES_128_GCM_SHA256", tls
         assert "x-tls-sni: a.test" in [f.lower() for f in tls], tls
         assert "x-tls-alpn: http/1.1" in [f.lower() for f in tls], tls
         assert "x-tls-reused: 0" in [f.lower() for f in tls], tls

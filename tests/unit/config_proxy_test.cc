@@ -560,6 +560,17 @@ TEST(ConfigProxyBind, Errors) {
   bind("bind 10.0.0.1:80,",
        "'bind' expects ADDR:PORT[,ADDR:PORT...], got an empty address in "
        "'10.0.0.1:80,'.");
+  // The global TLS defaults' errors (HAProxy 2.6.12's texts).
+  ExpectAlert("global\n    ssl-default-bind-options ssl-min-ver TLSv1.3 bogus\n", 10,
+              "ssl-default-bind-options",
+              "unknown option 'bogus' on global statement 'ssl-default-bind-options'.");
+  ExpectAlert("global\n    ssl-default-bind-options ssl-min-ver\n", 10,
+              "ssl-default-bind-options",
+              "'ssl-min-ver' : missing the ssl/tls version on global statement "
+              "'ssl-default-bind-options'.");
+  ExpectAlert("global\n    ssl-default-bind-ciphers\n", 10, "ssl-default-bind-ciphers",
+              "global statement 'ssl-default-bind-ciphers' expects a cipher suite as an "
+              "argument.");
   // TLS options (HAProxy 2.6.12's texts; the certificates themselves: test_tls.py).
   bind("bind 10.0.0.1:80 ssl crt /etc/x.pem",
        "'bind 10.0.0.1:80' in section 'frontend' : unable to stat SSL certificate from file "
