@@ -1,6 +1,7 @@
 // Slow path. The Runtime API's TLS commands (runtime-api/commands/tls_cmds.cc) over the
 // appliance: the ticket key files as the control plane holds them, and their rotation, which
-// publishes the "tls" snapshot part again.
+// publishes the "tls" snapshot part again. Made once the appliance started: its TLS stores
+// exist then (even with no TLS bind), so every answer comes from them.
 #pragma once
 
 #include <string>
