@@ -121,6 +121,17 @@ bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& pa
 bool LoadCrt(ParseContext& ctx, const std::string& where, const std::string& path,
              std::vector<BindTlsConfig::Cert>* out) {
   std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    // A bundle, as HAProxy 2.6 loads one by default (ssl-load-extra-files): no FILE, but
+    // FILE.rsa, FILE.ecdsa, FILE.dsa, each a certificate of its own for the same names.
+    bool any = false;
+    for (const char* ext : {".dsa", ".ecdsa", ".rsa"}) {
+      if (!std::filesystem::exists(path + ext, ec)) continue;
+      if (!LoadCert(ctx, where, path + ext, out)) return false;
+      any = true;
+    }
+    if (any) return true;
+  }
   if (!std::filesystem::is_directory(path, ec)) return LoadCert(ctx, where, path, out);
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(path, ec)) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <string>
 
 #include "controlplane/tls/cert_store.h"
@@ -147,6 +148,11 @@ bool UseClientCerts(SSL_CTX* ctx, const config::BindTlsConfig& t) {
   return true;
 }
 
+bool IsEcdsa(SSL_CTX* ctx) {
+  EVP_PKEY* key = SSL_CTX_get0_privatekey(ctx);
+  return key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC;
+}
+
 // One context with the bind's settings and one certificate.
 base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t, const std::string& path,
                                    const std::string& pem, uint32_t ocsp_slot,
@@ -192,6 +198,28 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t, const std::st
   return Error{fail + " (" + LastError() + ")"};
 }
 
+// The set's names in MatchSni's order (exact names, then wildcards, each in `crt` order),
+// one entry per name: a name served by an ECDSA and an RSA certificate gets both (the first
+// of each kind); otherwise the first certificate naming it serves it.
+void IndexNames(CertSet* set, std::vector<std::pair<std::string, uint32_t>> names) {
+  std::stable_partition(names.begin(), names.end(),
+                        [](const auto& n) { return !n.first.starts_with("*."); });
+  std::map<std::string, size_t> at;
+  for (auto& [name, ctx] : names) {
+    auto [it, fresh] = at.emplace(name, set->names.size());
+    if (fresh) {
+      set->names.push_back({std::move(name), ctx});
+      continue;
+    }
+    CertSet::Name& n = set->names[it->second];
+    const bool had_ecdsa = IsEcdsa(set->ctxs[n.ctx]);
+    if (n.rsa != CertSet::kNoCtx || had_ecdsa == IsEcdsa(set->ctxs[ctx])) continue;
+    n.rsa = had_ecdsa ? ctx : n.ctx;
+    n.ctx = had_ecdsa ? n.ctx : ctx;
+    set->dual = true;
+  }
+}
+
 // One worker's contexts for one bind, with its CertSet hung on the first.
 base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
                                const std::array<unsigned char, 80>& ticket_keys,
@@ -199,7 +227,7 @@ base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
   auto* set = new CertSet();
   set->alpn = t.alpn;
   set->strict_sni = t.strict_sni;
-  std::vector<CertSet::Name> wildcards;
+  std::vector<std::pair<std::string, uint32_t>> all_names;
   for (size_t i = 0; i < t.crts.size(); ++i) {
     std::vector<std::string> names;
     const auto& c = t.crts[i];
@@ -211,12 +239,9 @@ base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
       return Error{ctx.error()};
     }
     set->ctxs.push_back(*ctx);
-    for (std::string& n : names) {
-      CertSet::Name entry{std::move(n), static_cast<uint32_t>(i)};
-      (entry.name.starts_with("*.") ? wildcards : set->names).push_back(std::move(entry));
-    }
+    for (std::string& n : names) all_names.emplace_back(std::move(n), static_cast<uint32_t>(i));
   }
-  set->names.insert(set->names.end(), wildcards.begin(), wildcards.end());
+  IndexNames(set, std::move(all_names));
   SSL_CTX* first = set->ctxs[0];
   if (!Install(set)) {
     SSL_CTX_free(first);
@@ -225,7 +250,6 @@ base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
   }
   return first;
 }
-
 
 // The tickets' part of a snapshot: the keys of every bind and the ciphers they use.
 bool SetTickets(TlsSnap* snap, const TicketKeyStore& keys, size_t nbinds) {

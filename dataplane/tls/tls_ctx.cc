@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -37,22 +38,62 @@ bool EqualNoCase(const char* a, size_t alen, const char* b, size_t blen) {
   return true;
 }
 
-// SNI (RFC 6066 section 3): switches the connection to the certificate whose name matches.
-// `arg` is the set of the context the connection started with, alive as long as it is (the
-// connection holds a reference on it, as its session context).
-int OnServerName(SSL* ssl, int* alert, void* arg) {
-  const auto* set = static_cast<const CertSet*>(arg);
-  if (!set) return SSL_TLSEXT_ERR_NOACK;
-  const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  const int i = sni ? MatchSni(*set, sni) : -1;
-  if (i < 0) {
-    if (!set->strict_sni) return SSL_TLSEXT_ERR_OK;  // the first certificate
-    *alert = SSL_AD_UNRECOGNIZED_NAME;
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
+// Whether the client offers a cipher suite an ECDSA certificate can serve: one with ECDSA
+// authentication, or a TLS 1.3 one (any authentication).
+bool OffersEcdsaSuite(SSL* ssl) {
+  const unsigned char* suites = nullptr;
+  const size_t len = SSL_client_hello_get0_ciphers(ssl, &suites);
+  for (size_t i = 0; i + 1 < len; i += 2) {
+    // TLS 1.3's are 0x13XX (RFC 8446 appendix B.4); they are not told by their "any"
+    // authentication, which the renegotiation SCSV has too
+    if (suites[i] == 0x13) return true;
+    const SSL_CIPHER* c = SSL_CIPHER_find(ssl, suites + i);
+    if (c && SSL_CIPHER_get_auth_nid(c) == NID_auth_ecdsa) return true;
   }
-  if (i > 0) SSL_set_SSL_CTX(ssl, set->ctxs[static_cast<size_t>(i)]);
-  return SSL_TLSEXT_ERR_OK;
+  return false;
 }
+
+// The certificate for the client's SNI (RFC 6066 section 3), chosen when its ClientHello
+// arrives, before OpenSSL picks a version, a cipher and a certificate, so that a name served
+// by an ECDSA and an RSA certificate gets the one the client can verify (as HAProxy's
+// ssl_sock_switchctx_cbk). `arg` is the set of the context the connection started with,
+// alive as long as it is (the connection holds a reference on it, as its session context).
+int OnClientHello(SSL* ssl, int* alert, void* arg) {
+  const auto* set = static_cast<const CertSet*>(arg);
+  if (!set) return SSL_CLIENT_HELLO_SUCCESS;
+  const unsigned char* ext = nullptr;
+  size_t len = 0;
+  std::string_view sni;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &len) == 1) {
+    sni = ClientHelloSni(ext, len);
+  }
+  bool ecdsa = true;
+  if (set->dual && !sni.empty()) {
+    const unsigned char* sigalgs = nullptr;
+    size_t sigalgs_len = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_signature_algorithms, &sigalgs,
+                                  &sigalgs_len) != 1) {
+      sigalgs_len = 0;
+    }
+    ecdsa = ClientOffersEcdsa(sigalgs, sigalgs_len, OffersEcdsaSuite(ssl));
+  }
+  const int i = sni.empty() ? -1 : MatchSni(*set, sni, ecdsa);
+  if (i < 0) {
+    if (!set->strict_sni) return SSL_CLIENT_HELLO_SUCCESS;  // the first certificate
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  if (i > 0) {
+    SSL_CTX* ctx = set->ctxs[static_cast<size_t>(i)];
+    SSL_set_SSL_CTX(ssl, ctx);
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), nullptr);  // not copied by the switch
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+// The name was chosen by OnClientHello; acknowledging it keeps it in the session (and in
+// SSL_get_servername for ssl_fc_sni after a resumption).
+int OnServerName(SSL* /*ssl*/, int* /*alert*/, void* /*arg*/) { return SSL_TLSEXT_ERR_OK; }
 
 // ALPN (RFC 7301): the first of the bind's protocols the client offers; none in common: no
 // answer, as HAProxy.
@@ -149,30 +190,65 @@ CertSet::~CertSet() {
 bool Install(CertSet* set) {
   if (set->ctxs.empty()) return false;
   for (SSL_CTX* ctx : set->ctxs) {
+    SSL_CTX_set_client_hello_cb(ctx, &OnClientHello, set);
     SSL_CTX_set_tlsext_servername_callback(ctx, &OnServerName);
-    SSL_CTX_set_tlsext_servername_arg(ctx, set);
     SSL_CTX_set_alpn_select_cb(ctx, &OnAlpn, set);
   }
   const int index = SetIndex();
   return index >= 0 && SSL_CTX_set_ex_data(set->ctxs[0], index, set) == 1;
 }
 
-int MatchSni(const CertSet& set, const char* sni) {
-  const size_t len = std::strlen(sni);
+namespace {
+
+uint32_t Pick(const CertSet::Name& n, bool ecdsa) {
+  return ecdsa || n.rsa == CertSet::kNoCtx ? n.ctx : n.rsa;
+}
+
+}  // namespace
+
+int MatchSni(const CertSet& set, std::string_view sni, bool ecdsa) {
   for (const CertSet::Name& n : set.names) {
-    if (n.name[0] != '*' && EqualNoCase(n.name.data(), n.name.size(), sni, len)) {
-      return static_cast<int>(n.ctx);
+    if (n.name[0] != '*' && EqualNoCase(n.name.data(), n.name.size(), sni.data(), sni.size())) {
+      return static_cast<int>(Pick(n, ecdsa));
     }
   }
-  const char* dot = std::strchr(sni, '.');
-  if (!dot || dot == sni) return -1;
-  const size_t rest = len - static_cast<size_t>(dot - sni);  // ".example.com"
+  const size_t dot = sni.find('.');
+  if (dot == std::string_view::npos || dot == 0) return -1;
+  const std::string_view rest = sni.substr(dot);  // ".example.com"
   for (const CertSet::Name& n : set.names) {
-    if (n.name[0] == '*' && EqualNoCase(n.name.data() + 1, n.name.size() - 1, dot, rest)) {
-      return static_cast<int>(n.ctx);
+    if (n.name[0] == '*' &&
+        EqualNoCase(n.name.data() + 1, n.name.size() - 1, rest.data(), rest.size())) {
+      return static_cast<int>(Pick(n, ecdsa));
     }
   }
   return -1;
+}
+
+std::string_view ClientHelloSni(const uint8_t* ext, size_t len) {
+  // ServerNameList: a 2-byte length, then entries of a type byte and a 2-byte-length name.
+  if (len < 2 || static_cast<size_t>(ext[0] << 8 | ext[1]) != len - 2) return {};
+  for (size_t i = 2; i + 3 <= len;) {
+    const uint8_t type = ext[i];
+    const size_t n = static_cast<size_t>(ext[i + 1] << 8 | ext[i + 2]);
+    if (i + 3 + n > len) return {};
+    const auto* name = reinterpret_cast<const char*>(ext + i + 3);
+    if (type == 0) {  // host_name: no NUL, at most 255 bytes (RFC 1035's bound)
+      if (n == 0 || n > 255 || std::memchr(name, 0, n)) return {};
+      return {name, n};
+    }
+    i += 3 + n;
+  }
+  return {};
+}
+
+bool ClientOffersEcdsa(const uint8_t* sigalgs, size_t sigalgs_len, bool has_ecdsa_suite) {
+  if (!has_ecdsa_suite || sigalgs_len < 2) return false;  // no extension: RSA (RFC 5246)
+  const size_t len = std::min(sigalgs_len - 2, static_cast<size_t>(sigalgs[0] << 8 | sigalgs[1]));
+  for (size_t i = 2; i + 1 < len + 2; i += 2) {
+    // ecdsa_secp256r1_sha256 (0x0403) .. sha1 (0x0203): a hash byte 1-6, then 3 (ECDSA)
+    if (sigalgs[i + 1] == 3 && sigalgs[i] >= 1 && sigalgs[i] <= 6) return true;
+  }
+  return false;
 }
 
 }  // namespace sluice::tls

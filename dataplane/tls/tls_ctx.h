@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -19,16 +20,21 @@ struct CertSet {
   // the first, which holds the set (its ex_data; freed with it).
   // slow path: the control plane fills it before publication; workers only read it
   std::vector<SSL_CTX*> ctxs;
+  static constexpr uint32_t kNoCtx = UINT32_MAX;
   struct Name {
     // slow path: filled before publication; lower case, "*.example.com" for a wildcard
     std::string name;
     uint32_t ctx = 0;
+    // When an ECDSA and an RSA certificate both serve the name: ctx is the ECDSA one, served
+    // to clients that can verify ECDSA signatures (as HAProxy prefers it), and rsa the other.
+    uint32_t rsa = kNoCtx;
   };
   // slow path: filled before publication; exact names, then wildcards, each in `crt` order
   std::vector<Name> names;
   // slow path: filled before publication; wire form, empty: no ALPN answered
   std::string alpn;
   bool strict_sni = false;
+  bool dual = false;  // a name has an ECDSA and an RSA certificate (Name::rsa)
   CertSet() = default;
   CertSet(const CertSet&) = delete;
   CertSet& operator=(const CertSet&) = delete;
@@ -66,7 +72,15 @@ bool UseOcsp(SSL_CTX* ctx, uint32_t slot);
 bool Install(CertSet* set);
 
 // The certificate a client naming `sni` gets: an index in set.ctxs, or -1 when none matches
-// (exact names first, then a wildcard standing for the first label).
-int MatchSni(const CertSet& set, const char* sni);
+// (exact names first, then a wildcard standing for the first label). `ecdsa`: whether the
+// client can take an ECDSA certificate (ClientOffersEcdsa), for names served by both kinds.
+int MatchSni(const CertSet& set, std::string_view sni, bool ecdsa = true);
+
+// What a ClientHello says, read in OpenSSL's client hello callback (RFC 8446 section 4.2 and
+// RFC 6066 section 3): the host name of its server_name extension (empty: none, or not a
+// well-formed one), and whether an ECDSA certificate can be served to it: an ECDSA signature
+// scheme in its signature_algorithms and an ECDSA or TLS 1.3 cipher suite offered.
+std::string_view ClientHelloSni(const uint8_t* ext, size_t len);
+bool ClientOffersEcdsa(const uint8_t* sigalgs, size_t sigalgs_len, bool has_ecdsa_suite);
 
 }  // namespace sluice::tls

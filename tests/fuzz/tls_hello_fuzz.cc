@@ -43,7 +43,10 @@ SSL_CTX* MakeCtx(const char* cn) {
 sluice::tls::CertSet* MakeSet(bool strict) {
   auto* set = new sluice::tls::CertSet();
   set->ctxs = {MakeCtx("a.test"), MakeCtx("b.test"), MakeCtx("*.wild.test")};
-  set->names = {{"a.test", 0}, {"b.test", 1}, {"*.wild.test", 2}};
+  // a.test as if served by an ECDSA (0) and an RSA (1) certificate: the choice by the
+  // client's signature algorithms and suites runs on every hello
+  set->names = {{"a.test", 0, 1}, {"b.test", 1}, {"*.wild.test", 2}};
+  set->dual = true;
   set->alpn = std::string("\x02h2\x08http/1.1", 12);
   set->strict_sni = strict;
   sluice::tls::Install(set);  // the first context owns the set from now on
@@ -56,7 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static sluice::tls::CertSet* sets[2] = {MakeSet(false), MakeSet(true)};
   if (size < 1) return 0;
   const std::string name(reinterpret_cast<const char*>(data + 1), size - 1);
-  (void)sluice::tls::MatchSni(*sets[0], name.c_str());
+  (void)sluice::tls::MatchSni(*sets[0], name, data[0] & 2);
+  (void)sluice::tls::ClientHelloSni(data + 1, size - 1);
+  (void)sluice::tls::ClientOffersEcdsa(data + 1, size - 1, data[0] & 4);
   SSL* ssl = SSL_new(sets[data[0] & 1]->ctxs[0]);
   BIO* rbio = BIO_new(BIO_s_mem());
   BIO* wbio = BIO_new(BIO_s_mem());

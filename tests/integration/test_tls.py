@@ -42,7 +42,8 @@ def _make_certs():
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
              "-days", "2", "-subj", "/CN=Sluice Test CA")
     leaves = {"a": ("rsa:2048", "a.test"), "b": ("ec", "b.test"),
-              "wild": ("rsa:2048", "*.wild.test")}
+              "wild": ("rsa:2048", "*.wild.test"), "dual.pem.rsa": ("rsa:2048", "dual.test"),
+              "dual.pem.ecdsa": ("ec", "dual.test")}
     for name, (kind, cn) in leaves.items():
         key, csr, crt = (f"{CERTS}/{name}.{e}" for e in ("key", "csr", "crt"))
         if kind == "ec":
@@ -56,7 +57,8 @@ def _make_certs():
             f.write(f"subjectAltName=DNS:{cn}\n")
         _openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
                  "-out", crt, "-days", "2", "-extfile", ext)
-        with open(f"{CERTS}/{name}.pem", "w") as out:
+        bundled = "." in name  # dual.pem.rsa: a bundle's part, named as HAProxy reads it
+        with open(f"{CERTS}/{name}" if bundled else f"{CERTS}/{name}.pem", "w") as out:
             for part in (crt, key):
                 with open(part) as f:
                     out.write(f.read())
@@ -131,7 +133,7 @@ defaults
     timeout server 30s
 
 frontend fe_tls
-    bind {VIP}:{HTTPS} ssl crt {CERTS}/a.pem crt {CERTS}/b.pem crt {CERTS}/wild.pem alpn h2,http/1.1
+    bind {VIP}:{HTTPS} ssl crt {CERTS}/a.pem crt {CERTS}/b.pem crt {CERTS}/wild.pem crt {CERTS}/dual.pem alpn h2,http/1.1
     default_backend be_web
 
 frontend fe_tcps
@@ -276,6 +278,21 @@ def test_sni_picks_the_certificate(tls_tb, sni, subject):
 def test_ecdsa_certificate_served(tls_tb):
     out = s_client("-servername", "b.test", "-brief", "-tls1_3")
     assert "Peer signature type: ECDSA" in out or "ecdsa" in out.lower(), out
+
+
+@pytest.mark.parametrize("args,kind", [
+    ((), "ECDSA"),                                                       # ECDSA preferred
+    (("-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256:rsa_pkcs1_sha256"), "RSA"),
+    (("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"), "RSA"),     # no ECDSA suite
+    (("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"), "ECDSA"),
+])
+def test_rsa_and_ecdsa_certificates_for_one_name(tls_tb, args, kind):
+    # dual.pem is a bundle (dual.pem.rsa, dual.pem.ecdsa, as HAProxy loads one): each client
+    # gets the certificate it can verify.
+    out = s_client("-servername", "dual.test", "-brief", *args)
+    assert "Verification: OK" in out and "CN = dual.test" in out, out
+    m = re.search(r"^Signature type: (\S+)", out, re.M)
+    assert m and (m.group(1) == "ECDSA") == (kind == "ECDSA"), out
 
 
 def test_alpn(tls_tb):
@@ -628,7 +645,9 @@ def test_ocsp_stapling_shown_and_replaced(tls_tb):
 
 
 def test_show_ssl_cert(tls_tb):
+    # a bundle's parts are listed as files of their own (HAProxy 2.6.12 does so)
     assert admin_cli("show ssl cert") == (f"# filename\n{CERTS}/a.pem\n{CERTS}/b.pem\n"
+                                          f"{CERTS}/dual.pem.ecdsa\n{CERTS}/dual.pem.rsa\n"
                                           f"{CERTS}/wild.pem\n\n")
     detail = admin_cli(f"show ssl cert {CERTS}/b.pem").splitlines()
     serial = _x509(f"{CERTS}/b.crt", "-serial").split("=", 1)[1]

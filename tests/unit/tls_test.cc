@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controlplane/config/config.h"
@@ -86,6 +87,44 @@ TEST(Tls, SniExactThenWildcard) {
   EXPECT_EQ(tls::MatchSni(set, ".example.com"), -1);
   EXPECT_EQ(tls::MatchSni(set, "b.test"), -1);
   EXPECT_EQ(tls::MatchSni(set, ""), -1);
+}
+
+TEST(Tls, SniServedByEcdsaAndRsa) {
+  tls::CertSet set;
+  set.names = {{"dual.test", 2, 1}, {"*.dual.test", 4, 3}, {"one.test", 0}};
+  EXPECT_EQ(tls::MatchSni(set, "dual.test"), 2);
+  EXPECT_EQ(tls::MatchSni(set, "dual.test", false), 1);
+  EXPECT_EQ(tls::MatchSni(set, "x.dual.test", false), 3);
+  EXPECT_EQ(tls::MatchSni(set, "one.test", false), 0);  // one kind only: served anyway
+}
+
+std::string_view Sni(const std::string& ext) {
+  return tls::ClientHelloSni(reinterpret_cast<const uint8_t*>(ext.data()), ext.size());
+}
+
+TEST(Tls, ClientHelloServerName) {
+  using namespace std::string_literals;
+  EXPECT_EQ(Sni("\x00\x09\x00\x00\x06" "a.test"s), "a.test");
+  EXPECT_EQ(Sni("\x00\x0a\x00\x00\x06" "a.test"s), "");      // list length off
+  EXPECT_EQ(Sni("\x00\x09\x00\x00\x07" "a.test"s), "");      // name past the end
+  EXPECT_EQ(Sni("\x00\x09\x00\x00\x06" "a.\0est"s), "");     // a NUL in the name
+  EXPECT_EQ(Sni("\x00\x03\x00\x00\x00"s), "");            // empty name
+  EXPECT_EQ(Sni("\x00\x0c\x05\x00\x00\x00\x00\x06" "a.test"s), "a.test");  // another type first
+  EXPECT_EQ(Sni(""s), "");
+}
+
+bool Ecdsa(const std::string& ext, bool suite = true) {
+  return tls::ClientOffersEcdsa(reinterpret_cast<const uint8_t*>(ext.data()), ext.size(), suite);
+}
+
+TEST(Tls, ClientOffersEcdsa) {
+  using namespace std::string_literals;
+  EXPECT_TRUE(Ecdsa("\x00\x04\x08\x04\x04\x03"s));          // rsa_pss_rsae, ecdsa_p256
+  EXPECT_FALSE(Ecdsa("\x00\x04\x08\x04\x04\x03"s, false));  // no ECDSA suite offered
+  EXPECT_FALSE(Ecdsa("\x00\x04\x08\x04\x04\x01"s));         // RSA only
+  EXPECT_FALSE(Ecdsa("\x00\x02\x08\x04\x04\x03"s));         // the ECDSA pair past the length
+  EXPECT_FALSE(Ecdsa("\x00\x02\x08\x07"s));                  // ed25519 is not ECDSA
+  EXPECT_FALSE(Ecdsa(""s));                                    // no extension: RSA
 }
 
 }  // namespace
