@@ -148,10 +148,14 @@ enum class FileRead { kOk, kCannotOpen, kTooBig };
 FileRead ReadBoundedFile(const std::string& path, size_t max_bytes, std::string* out);
 inline constexpr size_t kMaxTlsFileBytes = 1 << 20;  // a PEM bundle, a CRL, a key file
 
-// bind_cfg.cc: `bind` in a frontend or listen section, and the global section's
-// `ssl-default-bind-*` defaults for its TLS options.
+// bind_cfg.cc: `bind` in a frontend or listen section; ssl_bind_cfg.cc: the global
+// section's `ssl-default-bind-*` defaults for its TLS options, `crt-base` and `ca-base`.
 void Bind(ParseContext& ctx, const KeywordRow& row, const Args& args);
 void SslDefaultBind(ParseContext& ctx, const KeywordRow& row, const Args& args);
+// A bind line's options after its addresses (ssl_bind_cfg.cc): alerts and returns false on
+// the first it cannot take; `tls` is set when `ssl` is given. `where` names the line.
+bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& where,
+                      std::optional<BindTlsConfig>* tls);
 // check_cfg.cc: `http-check` in a proxy section.
 void HttpCheck(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // reply_cfg.cc: `errorfile` and `http-error` in a proxy section.

@@ -1,0 +1,364 @@
+// Slow path: the SSL options of `bind` lines (configuration.txt 2.6, section 5.1) and of the
+// global section's `ssl-default-bind-*`, `crt-base` and `ca-base`: certificates and their
+// companions, ticket key files, client-certificate checks (docs/tls.md).
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/config/parse_context.h"
+
+namespace sluice::config {
+
+namespace {
+
+// The TLS versions `ssl-min-ver` and `ssl-max-ver` name, as on the wire.
+std::optional<uint16_t> TlsVersion(std::string_view name) {
+  if (name == "SSLv3") return 0x0300;
+  if (name == "TLSv1.0") return 0x0301;
+  if (name == "TLSv1.1") return 0x0302;
+  if (name == "TLSv1.2") return 0x0303;
+  if (name == "TLSv1.3") return 0x0304;
+  return std::nullopt;
+}
+
+std::optional<std::string> Slurp(const std::string& path) {
+  std::string text;
+  if (ReadBoundedFile(path, kMaxTlsFileBytes, &text) != FileRead::kOk) return std::nullopt;
+  return text;
+}
+
+bool HasCertificate(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* x = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  X509_free(x);
+  BIO_free(bio);
+  ERR_clear_error();
+  return x != nullptr;
+}
+
+// The private key in `pem`, null when there is none (the caller frees it).
+EVP_PKEY* ReadKey(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  ERR_clear_error();
+  return key;
+}
+
+bool KeyMatches(const std::string& cert_pem, EVP_PKEY* key) {
+  BIO* bio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  X509* x = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  const bool ok = x && X509_check_private_key(x, key) == 1;
+  X509_free(x);
+  BIO_free(bio);
+  ERR_clear_error();
+  return ok;
+}
+
+// Reads one certificate file as HAProxy does: the certificate and its chain, and the key in
+// the same file or else in FILE.key. Alerts (HAProxy's texts) and returns false when it
+// cannot.
+bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& path,
+              std::vector<BindTlsConfig::Cert>* out) {
+  std::optional<std::string> pem(std::in_place);
+  errno = 0;
+  const FileRead r = ReadBoundedFile(path, kMaxTlsFileBytes, &*pem);
+  if (r == FileRead::kCannotOpen) {
+    ctx.Alert(where + " : unable to stat SSL certificate from file " + Quoted(path) + " : " +
+              std::strerror(errno ? errno : ENOENT) + ".");
+    return false;
+  }
+  if (r == FileRead::kTooBig || !HasCertificate(*pem)) {
+    ctx.Alert(where + " : unable to load certificate from file " + Quoted(path) + ".");
+    return false;
+  }
+  EVP_PKEY* key = ReadKey(*pem);
+  if (!key) {
+    const std::string key_path = path + ".key";
+    std::optional<std::string> key_pem = Slurp(key_path);
+    if (key_pem) key = ReadKey(*key_pem);
+    if (!key) {
+      ctx.Alert(where + " : No Private Key found in " + Quoted(key_path) + ".");
+      return false;
+    }
+    *pem += "\n" + *key_pem;
+  }
+  const bool ok = KeyMatches(*pem, key);
+  EVP_PKEY_free(key);
+  if (!ok) {
+    ctx.Alert(where + " : inconsistencies between private key and certificate loaded from " +
+              Quoted(path) + ".");
+    return false;
+  }
+  // The companions HAProxy reads beside a certificate: PATH.ocsp (a DER OCSP response) and
+  // PATH.issuer (the issuer's certificate, for the response's certificate id).
+  std::string ocsp, issuer;
+  if (ReadBoundedFile(path + ".ocsp", kMaxTlsFileBytes, &ocsp) != FileRead::kOk) ocsp.clear();
+  if (ReadBoundedFile(path + ".issuer", kMaxTlsFileBytes, &issuer) != FileRead::kOk) {
+    issuer.clear();
+  }
+  out->push_back({path, std::move(*pem), std::move(ocsp), std::move(issuer)});
+  return true;
+}
+
+// `crt FILE|DIR`: a directory gives each of its files in name order, except the companions
+// (.key, .ocsp, .issuer, .sctl) read with them.
+bool LoadCrt(ParseContext& ctx, const std::string& where, const std::string& path,
+             std::vector<BindTlsConfig::Cert>* out) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    // A bundle, as HAProxy 2.6 loads one by default (ssl-load-extra-files): no FILE, but
+    // FILE.rsa, FILE.ecdsa, FILE.dsa, each a certificate of its own for the same names.
+    bool any = false;
+    for (const char* ext : {".dsa", ".ecdsa", ".rsa"}) {
+      if (!std::filesystem::exists(path + ext, ec)) continue;
+      if (!LoadCert(ctx, where, path + ext, out)) return false;
+      any = true;
+    }
+    if (any) return true;
+  }
+  if (!std::filesystem::is_directory(path, ec)) return LoadCert(ctx, where, path, out);
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    const std::string ext = e.path().extension().string();
+    if (ext == ".key" || ext == ".ocsp" || ext == ".issuer" || ext == ".sctl") continue;
+    if (e.is_regular_file(ec)) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) {
+    if (!LoadCert(ctx, where, f, out)) return false;
+  }
+  return true;
+}
+
+// `tls-ticket-keys FILE` (HAProxy's texts): one base64 key per line, at least three, of 48
+// or 80 bytes, all of the first one's size; the last three are kept.
+bool LoadTicketKeys(ParseContext& ctx, const std::string& where, const std::string& path,
+                    BindTlsConfig* t) {
+  std::optional<std::string> text = Slurp(path);
+  if (!text) {
+    ctx.Alert(where + " : " + Quoted(path) + " : unable to load ssl tickets keys file");
+    return false;
+  }
+  std::istringstream in(*text);
+  std::vector<std::string> keys;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::optional<std::string> key = DecodeBase64(line);
+    if (!key) {
+      ctx.Alert(where + " : " + Quoted(path) + " : unable to decode base64 key on line " +
+                std::to_string(n));
+      return false;
+    }
+    if ((key->size() != 48 && key->size() != 80) ||
+        (!keys.empty() && key->size() != keys[0].size())) {
+      ctx.Alert(where + " : " + Quoted(path) + " : wrong sized key on line " + std::to_string(n));
+      return false;
+    }
+    keys.push_back(std::move(*key));
+  }
+  if (keys.size() < 3) {
+    ctx.Alert(where + " : " + Quoted(path) + " : please supply at least 3 keys in the "
+              "tls-tickets-file");
+    return false;
+  }
+  t->ticket_keys_file = path;
+  t->ticket_keys.assign(keys.end() - 3, keys.end());
+  return true;
+}
+
+// A relative path under `crt-base` / `ca-base` (HAProxy's), when one is set.
+std::string Based(const std::string& base, const std::string& path) {
+  if (base.empty() || path.empty() || path[0] == '/') return path;
+  return base + "/" + path;
+}
+
+// `alpn h2,http/1.1` in wire form; false when a name is empty or longer than 255 bytes.
+bool AlpnWire(std::string_view list, std::string* out) {
+  for (std::string_view name : CommaItems(list)) {
+    if (name.empty() || name.size() > 255) return false;
+    out->push_back(static_cast<char>(name.size()));
+    out->append(name);
+  }
+  return !out->empty();
+}
+
+}  // namespace
+
+// The options after the addresses (HAProxy's bind keywords that sluice takes). Alerts and
+// returns false on the first one it cannot take; `tls` is set when `ssl` is given.
+bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& where,
+                      std::optional<BindTlsConfig>* tls) {
+  BindTlsConfig t = ctx.config.global.ssl_default_bind;  // the global defaults, then the line
+  bool ssl = false;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string& kw = args[i];
+    const bool has_arg = i + 1 < args.size();
+    const std::string value = has_arg ? args[i + 1] : std::string();
+    if (kw == "ssl") {
+      ssl = true;
+    } else if (kw == "no-tls-tickets") {
+      t.no_tls_tickets = true;
+    } else if (kw == "strict-sni") {
+      t.strict_sni = true;
+    } else if (kw == "crt") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'crt' : missing certificate location");
+        return false;
+      }
+      if (!LoadCrt(ctx, where, Based(ctx.config.global.crt_base, value), &t.crts)) return false;
+      ++i;
+    } else if (kw == "tls-ticket-keys") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'tls-ticket-keys' : missing TLS ticket keys file path.");
+        return false;
+      }
+      if (!LoadTicketKeys(ctx, where, value, &t)) return false;
+      ++i;
+    } else if (kw == "verify") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'verify' : missing verify method");
+        return false;
+      }
+      using V = BindTlsConfig::Verify;
+      if (value == "none") {
+        t.verify = V::kNone;
+      } else if (value == "optional") {
+        t.verify = V::kOptional;
+      } else if (value == "required") {
+        t.verify = V::kRequired;
+      } else {
+        ctx.Alert(where + " : 'verify' : unknown verify method " + Quoted(value) +
+                  ", only 'none', 'optional', and 'required' are supported");
+        return false;
+      }
+      ++i;
+    } else if (kw == "ca-file" || kw == "crl-file") {
+      const bool ca = kw == "ca-file";
+      if (!has_arg) {
+        ctx.Alert(where + " : '" + kw + "' : missing " + (ca ? "CAfile" : "CRLfile") + " path");
+        return false;
+      }
+      const std::string path = Based(ctx.config.global.ca_base, value);
+      std::optional<std::string> pem = Slurp(path);
+      if (!pem) {
+        ctx.Alert(where + " : '" + kw + "' : unable to load " + path);
+        return false;
+      }
+      (ca ? t.ca_file : t.crl_file) = path;
+      (ca ? t.ca_pem : t.crl_pem) = std::move(*pem);
+      ++i;
+    } else if (kw == "alpn") {
+      if (!has_arg) {
+        ctx.Alert(where + " : 'alpn' : missing the comma-delimited ALPN protocol suite");
+        return false;
+      }
+      if (!AlpnWire(value, &t.alpn)) {
+        ctx.Alert(where + " : 'alpn' : invalid protocol name in " + Quoted(value));
+        return false;
+      }
+      ++i;
+    } else if (kw == "ssl-min-ver" || kw == "ssl-max-ver") {
+      const std::optional<uint16_t> v = TlsVersion(value);
+      if (!v) {
+        ctx.Alert(where + " : " + Quoted(value) + " : unknown ssl/tls version");
+        return false;
+      }
+      (kw == "ssl-min-ver" ? t.min_ver : t.max_ver) = *v;
+      ++i;
+    } else if (kw == "ciphers" || kw == "ciphersuites" || kw == "curves") {
+      if (!has_arg) {
+        ctx.Alert(where + " : '" + kw + "' : missing " +
+                  (kw == "curves" ? "curve suite" : "cipher suite"));
+        return false;
+      }
+      (kw == "ciphers" ? t.ciphers : kw == "ciphersuites" ? t.ciphersuites : t.curves) = value;
+      ++i;
+    } else {
+      ctx.Alert(where + ": unknown keyword " + Quoted(kw) + ".");
+      return false;
+    }
+  }
+  if (ssl && t.crts.empty()) {
+    ctx.Alert("Proxy " + Quoted(Target(ctx).name) + ": no SSL certificate specified for bind " +
+              Quoted(args[1]) + " at [" + At(ctx.file, ctx.line) + "] (use 'crt').");
+    return false;
+  }
+  if (ssl && t.verify != BindTlsConfig::Verify::kNone && t.ca_pem.empty()) {
+    ctx.Alert("Proxy " + Quoted(Target(ctx).name) + ": verify is enabled but no CA file "
+              "specified for bind " + Quoted(args[1]) + " at [" + At(ctx.file, ctx.line) + "].");
+    return false;
+  }
+  if (ssl) *tls = std::move(t);
+  return true;
+}
+
+
+// Global `crt-base DIR`, `ca-base DIR`, `ssl-default-bind-ciphers|ciphersuites|curves TEXT`
+// and `ssl-default-bind-options
+// OPTION...` (ssl-min-ver V, ssl-max-ver V, no-tls-tickets, no-sslv3, no-tlsv10 .. no-tlsv13,
+// prefer-client-ciphers): HAProxy 2.6.12's texts.
+void SslDefaultBind(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  BindTlsConfig& d = ctx.config.global.ssl_default_bind;
+  const std::string& kw = args[0];
+  if (kw == "crt-base" || kw == "ca-base") {
+    (kw == "crt-base" ? ctx.config.global.crt_base : ctx.config.global.ca_base) = args[1];
+    return;
+  }
+  if (kw != "ssl-default-bind-options") {
+    if (args.size() < 2) {
+      ctx.Alert("global statement " + Quoted(kw) + " expects a " +
+                (kw.ends_with("curves") ? "curves list" : "cipher suite") + " as an argument.");
+      return;
+    }
+    (kw.ends_with("ciphers") ? d.ciphers : kw.ends_with("ciphersuites") ? d.ciphersuites
+                                                                         : d.curves) = args[1];
+    return;
+  }
+  const std::string on = " on global statement " + Quoted(kw) + ".";
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& o = args[i];
+    if (o == "ssl-min-ver" || o == "ssl-max-ver") {
+      if (i + 1 >= args.size()) {
+        ctx.Alert(Quoted(o) + " : missing the ssl/tls version" + on);
+        return;
+      }
+      const std::optional<uint16_t> v = TlsVersion(args[++i]);
+      if (!v) {
+        ctx.Alert(Quoted(args[i]) + " : unknown ssl/tls version" + on);
+        return;
+      }
+      (o == "ssl-min-ver" ? d.min_ver : d.max_ver) = *v;
+    } else if (o == "no-tls-tickets") {
+      d.no_tls_tickets = true;
+    } else if (o == "no-sslv3" || o == "no-tlsv10" || o == "no-tlsv11" || o == "no-tlsv12") {
+      // Versions below the one refused are refused too (HAProxy's holes are closed upwards).
+      const uint16_t refused = o == "no-sslv3"    ? 0x0300
+                               : o == "no-tlsv10" ? 0x0301
+                               : o == "no-tlsv11" ? 0x0302
+                                                  : 0x0303;
+      if (d.min_ver <= refused) d.min_ver = static_cast<uint16_t>(refused + 1);
+    } else if (o == "no-tlsv13") {
+      d.max_ver = 0x0303;
+    } else if (o != "prefer-client-ciphers") {
+      ctx.Alert("unknown option " + Quoted(o) + on);
+      return;
+    }
+  }
+}
+
+}  // namespace sluice::config
