@@ -189,21 +189,36 @@ void ResolveCheckTimes(ServerConfig& s) {
 // Sluice speaks HTTP/1.1 only: an HTTP frontend's `alpn` offers no `h2`, or clients that
 // take it would speak HTTP/2 to an HTTP/1 parser. A TCP frontend passes the bytes on and
 // keeps it (its server may speak HTTP/2).
+// `wire` without h2; whether it had it.
+bool DropH2(std::string* wire) {
+  std::string kept;
+  bool dropped = false;
+  for (size_t i = 0; i < wire->size(); i += 1 + static_cast<uint8_t>((*wire)[i])) {
+    const std::string name = wire->substr(i + 1, static_cast<uint8_t>((*wire)[i]));
+    if (name == "h2") {
+      dropped = true;
+    } else {
+      kept += wire->substr(i, 1 + name.size());
+    }
+  }
+  *wire = std::move(kept);
+  return dropped;
+}
+
 void CheckAlpn(ParseContext& ctx, ProxyConfig& p) {
   if (!p.mode_http) return;
   int warned_line = 0;
   std::string warned_file;
   for (BindConfig& b : p.binds) {
-    if (!b.tls || b.tls->alpn.empty()) continue;
-    std::string kept;
-    bool dropped = false;
-    const std::string& wire = b.tls->alpn;
-    for (size_t i = 0; i < wire.size(); i += 1 + static_cast<uint8_t>(wire[i])) {
-      const std::string name = wire.substr(i + 1, static_cast<uint8_t>(wire[i]));
-      if (name == "h2") {
+    if (!b.tls) continue;
+    auto t = std::make_shared<BindTlsConfig>(*b.tls);
+    bool dropped = DropH2(&t->alpn);
+    for (BindTlsConfig::Cert& c : t->crts) {  // crt-list lines' own `alpn`
+      if (!c.conf) continue;
+      auto own = std::make_shared<BindTlsConfig>(*c.conf);
+      if (DropH2(&own->alpn)) {
         dropped = true;
-      } else {
-        kept += wire.substr(i, 1 + name.size());
+        c.conf = std::move(own);
       }
     }
     if (!dropped) continue;
@@ -214,8 +229,6 @@ void CheckAlpn(ParseContext& ctx, ProxyConfig& p) {
                 "'bind " + b.text + "' : 'alpn' : sluice does not speak HTTP/2 yet: 'h2' is "
                 "not offered to clients of " + Label(p) + ".");
     }
-    auto t = std::make_shared<BindTlsConfig>(*b.tls);
-    t->alpn = kept;
     b.tls = std::move(t);
   }
 }

@@ -109,7 +109,12 @@ bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& pa
   if (ReadBoundedFile(path + ".issuer", kMaxTlsFileBytes, &issuer) != FileRead::kOk) {
     issuer.clear();
   }
-  out->push_back({path, std::move(*pem), std::move(ocsp), std::move(issuer)});
+  BindTlsConfig::Cert c;
+  c.path = path;
+  c.pem = std::move(*pem);
+  c.ocsp_der = std::move(ocsp);
+  c.issuer_pem = std::move(issuer);
+  out->push_back(std::move(c));
   return true;
 }
 
@@ -139,6 +144,7 @@ bool LoadCrt(ParseContext& ctx, const std::string& where, const std::string& pat
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) {
     if (!LoadCert(ctx, where, f, out)) return false;
+    out->back().list = path;  // HAProxy lists a directory as a crt-list
   }
   return true;
 }
@@ -197,6 +203,206 @@ bool AlpnWire(std::string_view list, std::string* out) {
   return !out->empty();
 }
 
+// The options a crt-list line may give a certificate as well (HAProxy's ssl_bind_conf), in
+// the order `show ssl crt-list` prints them.
+constexpr std::string_view kCertOptions[] = {"alpn",    "verify",       "ca-file",
+                                             "crl-file", "ciphers",      "ciphersuites",
+                                             "curves",  "ssl-min-ver", "ssl-max-ver"};
+
+bool IsCertOption(std::string_view kw) {
+  return std::find(std::begin(kCertOptions), std::end(kCertOptions), kw) !=
+         std::end(kCertOptions);
+}
+
+// One of kCertOptions with its argument (`value`, null when the line has none), onto `t`.
+// Alerts (HAProxy 2.6.12's texts) and returns false when it cannot be taken.
+bool CertOption(ParseContext& ctx, const std::string& where, const std::string& kw,
+                const std::string* value, BindTlsConfig* t) {
+  if (kw == "verify") {
+    if (!value) {
+      ctx.Alert(where + " : 'verify' : missing verify method");
+      return false;
+    }
+    using V = BindTlsConfig::Verify;
+    if (*value == "none") {
+      t->verify = V::kNone;
+    } else if (*value == "optional") {
+      t->verify = V::kOptional;
+    } else if (*value == "required") {
+      t->verify = V::kRequired;
+    } else {
+      ctx.Alert(where + " : 'verify' : unknown verify method " + Quoted(*value) +
+                ", only 'none', 'optional', and 'required' are supported");
+      return false;
+    }
+  } else if (kw == "ca-file" || kw == "crl-file") {
+    const bool ca = kw == "ca-file";
+    if (!value) {
+      ctx.Alert(where + " : '" + kw + "' : missing " + (ca ? "CAfile" : "CRLfile") + " path");
+      return false;
+    }
+    const std::string path = Based(ctx.config.global.ca_base, *value);
+    std::optional<std::string> pem = Slurp(path);
+    if (!pem) {
+      ctx.Alert(where + " : '" + kw + "' : unable to load " + path);
+      return false;
+    }
+    (ca ? t->ca_file : t->crl_file) = path;
+    (ca ? t->ca_pem : t->crl_pem) = std::move(*pem);
+  } else if (kw == "alpn") {
+    if (!value) {
+      ctx.Alert(where + " : 'alpn' : missing the comma-delimited ALPN protocol suite");
+      return false;
+    }
+    t->alpn.clear();
+    if (!AlpnWire(*value, &t->alpn)) {
+      ctx.Alert(where + " : 'alpn' : invalid protocol name in " + Quoted(*value));
+      return false;
+    }
+  } else if (kw == "ssl-min-ver" || kw == "ssl-max-ver") {
+    const std::optional<uint16_t> v = TlsVersion(value ? *value : "");
+    if (!v) {
+      ctx.Alert(where + " : " + Quoted(value ? *value : "") + " : unknown ssl/tls version");
+      return false;
+    }
+    (kw == "ssl-min-ver" ? t->min_ver : t->max_ver) = *v;
+  } else {  // ciphers, ciphersuites, curves
+    if (!value) {
+      ctx.Alert(where + " : '" + kw + "' : missing " +
+                (kw == "curves" ? "curve suite" : "cipher suite"));
+      return false;
+    }
+    (kw == "ciphers" ? t->ciphers : kw == "ciphersuites" ? t->ciphersuites : t->curves) = *value;
+  }
+  return true;
+}
+
+std::vector<std::string> Words(std::string_view line) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) out.emplace_back(line.substr(start, i - start));
+  }
+  return out;
+}
+
+// A crt-list line's options: the words between `[` and `]` as (keyword, value) pairs, checked
+// against kCertOptions. Alerts and returns false on a bad one.
+using Opts = std::vector<std::pair<std::string, std::string>>;
+bool LineOptions(ParseContext& ctx, const std::string& at, const std::vector<std::string>& words,
+                 Opts* out) {
+  for (size_t i = 0; i < words.size(); i += 2) {
+    if (!IsCertOption(words[i])) {
+      ctx.Alert(at + "unknown ssl keyword " + words[i]);
+      return false;
+    }
+    if (i + 1 >= words.size()) {
+      ctx.Alert(at + "ssl args out of '[]' for " + words[i]);
+      return false;
+    }
+    out->emplace_back(words[i], words[i + 1]);
+  }
+  return true;
+}
+
+// `crt-list FILE` (configuration.txt 2.6, section 5.1): one certificate per line, with
+// options in brackets over the bind's and SNI filters that replace the certificate's names
+// (`!NAME` excludes a name a wildcard filter would take). Comments and empty lines skipped.
+bool LoadCrtList(ParseContext& ctx, const std::string& where, const std::string& path,
+                 std::vector<BindTlsConfig::Cert>* out) {
+  std::string text;
+  errno = 0;
+  const FileRead r = ReadBoundedFile(path, kMaxTlsFileBytes, &text);
+  if (r != FileRead::kOk) {
+    ctx.Alert(where + " : cannot open file " + Quoted(path) + " : " +
+              (r == FileRead::kTooBig ? "File too big" : std::strerror(errno ? errno : ENOENT)));
+    return false;
+  }
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string at = where + " : parsing [" + path + ":" + std::to_string(n) + "]: ";
+    std::vector<std::string> words = Words(line);
+    if (words.empty() || words[0][0] == '#') continue;
+    if (words[0][0] == '[') {
+      ctx.Alert(at + "file must start with a cert");
+      return false;
+    }
+    Opts opts;
+    size_t next = 1;
+    if (next < words.size() && words[next][0] == '[') {
+      // "[alpn h2 verify none]": the brackets may stand alone or touch a word
+      std::vector<std::string> inner;
+      bool closed = false;
+      for (; next < words.size() && !closed; ++next) {
+        std::string w = words[next];
+        if (w[0] == '[') w.erase(0, 1);
+        if (!w.empty() && w.back() == ']') {
+          w.pop_back();
+          closed = true;
+        }
+        if (!w.empty()) inner.push_back(std::move(w));
+      }
+      if (!closed) {
+        ctx.Alert(at + "missing ']'");
+        return false;
+      }
+      if (!LineOptions(ctx, at, inner, &opts)) return false;
+    }
+    const size_t first = out->size();
+    if (!LoadCrt(ctx, where, Based(ctx.config.global.crt_base, words[0]), out)) return false;
+    std::sort(opts.begin(), opts.end(), [](const auto& a, const auto& b) {
+      return std::find(std::begin(kCertOptions), std::end(kCertOptions), a.first) <
+             std::find(std::begin(kCertOptions), std::end(kCertOptions), b.first);
+    });
+    std::string shown;
+    for (const auto& [kw, value] : opts) shown += (shown.empty() ? "" : " ") + kw + " " + value;
+    for (size_t i = first; i < out->size(); ++i) {
+      BindTlsConfig::Cert& c = (*out)[i];
+      c.list = path;
+      c.list_line = n;
+      c.list_opts = shown;
+      c.filters.assign(words.begin() + static_cast<std::ptrdiff_t>(next), words.end());
+    }
+    // Checked here; applied once the whole bind line is read (ApplyLineOptions), over it.
+    if (!opts.empty()) {
+      auto pending = std::make_shared<BindTlsConfig>();
+      for (const auto& [kw, value] : opts) {
+        if (!CertOption(ctx, where, kw, &value, pending.get())) return false;
+      }
+      for (size_t i = first; i < out->size(); ++i) (*out)[i].conf = pending;
+    }
+  }
+  return true;
+}
+
+// The bind's settings with a crt-list line's options over them: each certificate that has
+// options gets a configuration of its own.
+bool ApplyLineOptions(ParseContext& ctx, const std::string& where, BindTlsConfig* t) {
+  for (BindTlsConfig::Cert& c : t->crts) {
+    if (!c.conf) continue;
+    auto own = std::make_shared<BindTlsConfig>(*t);
+    own->crts.clear();
+    const std::vector<std::string> words = Words(c.list_opts);
+    for (size_t i = 0; i + 1 < words.size(); i += 2) {
+      if (!CertOption(ctx, where + " : 'crt-list'", words[i], &words[i + 1], own.get())) {
+        return false;
+      }
+    }
+    if (own->verify != BindTlsConfig::Verify::kNone && own->ca_pem.empty()) {
+      ctx.Alert(where + " : 'crt-list' : verify is enabled by '" + c.list + ":" +
+                std::to_string(c.list_line) + "' but no CA file specified.");
+      return false;
+    }
+    c.conf = std::move(own);
+  }
+  return true;
+}
+
 }  // namespace
 
 // The options after the addresses (HAProxy's bind keywords that sluice takes). Alerts and
@@ -215,12 +421,15 @@ bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& wh
       t.no_tls_tickets = true;
     } else if (kw == "strict-sni") {
       t.strict_sni = true;
-    } else if (kw == "crt") {
+    } else if (kw == "crt" || kw == "crt-list") {
       if (!has_arg) {
-        ctx.Alert(where + " : 'crt' : missing certificate location");
+        ctx.Alert(where + " : '" + kw + "' : missing certificate location");
         return false;
       }
-      if (!LoadCrt(ctx, where, Based(ctx.config.global.crt_base, value), &t.crts)) return false;
+      if (kw == "crt" ? !LoadCrt(ctx, where, Based(ctx.config.global.crt_base, value), &t.crts)
+                      : !LoadCrtList(ctx, where + " : 'crt-list'", value, &t.crts)) {
+        return false;
+      }
       ++i;
     } else if (kw == "tls-ticket-keys") {
       if (!has_arg) {
@@ -229,65 +438,9 @@ bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& wh
       }
       if (!LoadTicketKeys(ctx, where, value, &t)) return false;
       ++i;
-    } else if (kw == "verify") {
-      if (!has_arg) {
-        ctx.Alert(where + " : 'verify' : missing verify method");
-        return false;
-      }
-      using V = BindTlsConfig::Verify;
-      if (value == "none") {
-        t.verify = V::kNone;
-      } else if (value == "optional") {
-        t.verify = V::kOptional;
-      } else if (value == "required") {
-        t.verify = V::kRequired;
-      } else {
-        ctx.Alert(where + " : 'verify' : unknown verify method " + Quoted(value) +
-                  ", only 'none', 'optional', and 'required' are supported");
-        return false;
-      }
-      ++i;
-    } else if (kw == "ca-file" || kw == "crl-file") {
-      const bool ca = kw == "ca-file";
-      if (!has_arg) {
-        ctx.Alert(where + " : '" + kw + "' : missing " + (ca ? "CAfile" : "CRLfile") + " path");
-        return false;
-      }
-      const std::string path = Based(ctx.config.global.ca_base, value);
-      std::optional<std::string> pem = Slurp(path);
-      if (!pem) {
-        ctx.Alert(where + " : '" + kw + "' : unable to load " + path);
-        return false;
-      }
-      (ca ? t.ca_file : t.crl_file) = path;
-      (ca ? t.ca_pem : t.crl_pem) = std::move(*pem);
-      ++i;
-    } else if (kw == "alpn") {
-      if (!has_arg) {
-        ctx.Alert(where + " : 'alpn' : missing the comma-delimited ALPN protocol suite");
-        return false;
-      }
-      if (!AlpnWire(value, &t.alpn)) {
-        ctx.Alert(where + " : 'alpn' : invalid protocol name in " + Quoted(value));
-        return false;
-      }
-      ++i;
-    } else if (kw == "ssl-min-ver" || kw == "ssl-max-ver") {
-      const std::optional<uint16_t> v = TlsVersion(value);
-      if (!v) {
-        ctx.Alert(where + " : " + Quoted(value) + " : unknown ssl/tls version");
-        return false;
-      }
-      (kw == "ssl-min-ver" ? t.min_ver : t.max_ver) = *v;
-      ++i;
-    } else if (kw == "ciphers" || kw == "ciphersuites" || kw == "curves") {
-      if (!has_arg) {
-        ctx.Alert(where + " : '" + kw + "' : missing " +
-                  (kw == "curves" ? "curve suite" : "cipher suite"));
-        return false;
-      }
-      (kw == "ciphers" ? t.ciphers : kw == "ciphersuites" ? t.ciphersuites : t.curves) = value;
-      ++i;
+    } else if (IsCertOption(kw)) {
+      if (!CertOption(ctx, where, kw, has_arg ? &value : nullptr, &t)) return false;
+      if (has_arg) ++i;
     } else {
       ctx.Alert(where + ": unknown keyword " + Quoted(kw) + ".");
       return false;
@@ -303,10 +456,10 @@ bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& wh
               "specified for bind " + Quoted(args[1]) + " at [" + At(ctx.file, ctx.line) + "].");
     return false;
   }
+  if (ssl && !ApplyLineOptions(ctx, where, &t)) return false;
   if (ssl) *tls = std::move(t);
   return true;
 }
-
 
 // Global `crt-base DIR`, `ca-base DIR`, `ssl-default-bind-ciphers|ciphersuites|curves TEXT`
 // and `ssl-default-bind-options

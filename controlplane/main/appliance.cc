@@ -316,7 +316,7 @@ std::string Appliance::SetTicketKey(size_t ref, const std::string& key) {
 tls::CertStore::Answer Appliance::CommitCert(const std::string& path) {
   bool committed = false;
   tls::CertStore::Answer a = certs_->Commit(path, &committed);
-  if (!committed) return a;
+  if (!committed || !certs_->Used(path)) return a;  // a `new ssl cert` no bind serves
   // Every bind's contexts again from the current certificates (the ticket keys kept; an OCSP
   // response stays only if it is still the certificate's).
   ocsp_->Refresh(*certs_);
@@ -372,7 +372,7 @@ Result<bool> Appliance::InitWorkers() {
   });
   for (const cp::ServerRt& sv : proxy_.servers()) tls_servers_.push_back(sv.conf);
   ticket_keys_ = std::make_unique<tls::TicketKeyStore>(tls_binds_);
-  certs_ = std::make_unique<tls::CertStore>(tls_binds_);
+  certs_ = std::make_unique<tls::CertStore>(tls_binds_, tls_servers_);
   ocsp_ = std::make_unique<tls::OcspStore>(tls_binds_, *certs_);
   if (!ocsp_->Error().empty()) return Error{ocsp_->Error()};
   certs_->SetOcspKeys(ocsp_->Keys());

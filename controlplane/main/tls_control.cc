@@ -61,6 +61,22 @@ cli::TlsControl::Answer TlsCliControl::AbortCert(const std::string& path) {
   return From(app_.certs()->Abort(path));
 }
 
+cli::TlsControl::Answer TlsCliControl::NewCert(const std::string& path) {
+  return From(app_.certs()->New(path));
+}
+
+cli::TlsControl::Answer TlsCliControl::DelCert(const std::string& path) {
+  return From(app_.certs()->Delete(path));
+}
+
+cli::TlsControl::Answer TlsCliControl::ShowCrtList(bool numbered, const std::string& list) {
+  return From(app_.certs()->ShowCrtList(numbered, list));
+}
+
+cli::TlsControl::Answer TlsCliControl::ShowCaFile(const std::string& name) {
+  return From(app_.certs()->ShowCaFile(name));
+}
+
 cli::TlsControl::Answer TlsCliControl::ShowOcsp(const std::string& key) {
   return From(key.empty() ? app_.ocsp()->List() : app_.ocsp()->Show(key));
 }

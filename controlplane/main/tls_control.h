@@ -22,6 +22,10 @@ class TlsCliControl final : public cli::TlsControl {
   Answer SetCert(const std::string& path, const std::string& payload) override;
   Answer CommitCert(const std::string& path) override;
   Answer AbortCert(const std::string& path) override;
+  Answer NewCert(const std::string& path) override;
+  Answer DelCert(const std::string& path) override;
+  Answer ShowCrtList(bool numbered, const std::string& list) override;
+  Answer ShowCaFile(const std::string& name) override;
   Answer ShowOcsp(const std::string& key) override;
   Answer SetOcsp(const std::string& base64) override;
 

@@ -9,6 +9,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 namespace sluice::tls {
 
 namespace {
@@ -92,50 +96,86 @@ bool ValidPem(const std::string& pem) {
 
 }  // namespace
 
-std::string CertDetail(const std::string& name, bool used, const std::string& pem,
-                       const std::string& ocsp_key) {
+namespace {
+
+// A certificate's lines from Serial to Issuer, as `show ssl cert` and `show ssl ca-file`
+// print them.
+std::string CertFields(X509* x) {
+  std::string out;
+  BIGNUM* serial = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
+  char* hex = serial ? BN_bn2hex(serial) : nullptr;
+  out += "Serial: " + std::string(hex ? hex : "") + "\n";
+  OPENSSL_free(hex);
+  BN_free(serial);
+  out += "notBefore: " + Time(X509_get0_notBefore(x)) + "\n";
+  out += "notAfter: " + Time(X509_get0_notAfter(x)) + "\n";
+  out += "Subject Alternative Name: " + AltNames(x) + "\n";
+  out += "Algorithm: " + Algorithm(x) + "\n";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  X509_digest(x, EVP_sha1(), md, &mdlen);
+  out += "SHA1 FingerPrint: " + Hex(md, mdlen) + "\n";
+  out += "Subject: " + Oneline(X509_get_subject_name(x)) + "\n";
+  out += "Issuer: " + Oneline(X509_get_issuer_name(x)) + "\n";
+  return out;
+}
+
+// Every certificate of a PEM text, in order (the caller frees them).
+std::vector<X509*> ReadAll(const std::string& pem) {
+  std::vector<X509*> out;
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  X509* x = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
-  std::string out = "Filename: " + name + "\nStatus: " + (used ? "Used" : "Unused") + "\n";
-  if (x) {
-    BIGNUM* serial = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
-    char* hex = serial ? BN_bn2hex(serial) : nullptr;
-    out += "Serial: " + std::string(hex ? hex : "") + "\n";
-    OPENSSL_free(hex);
-    BN_free(serial);
-    out += "notBefore: " + Time(X509_get0_notBefore(x)) + "\n";
-    out += "notAfter: " + Time(X509_get0_notAfter(x)) + "\n";
-    out += "Subject Alternative Name: " + AltNames(x) + "\n";
-    out += "Algorithm: " + Algorithm(x) + "\n";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    X509_digest(x, EVP_sha1(), md, &mdlen);
-    out += "SHA1 FingerPrint: " + Hex(md, mdlen) + "\n";
-    out += "Subject: " + Oneline(X509_get_subject_name(x)) + "\n";
-    out += "Issuer: " + Oneline(X509_get_issuer_name(x)) + "\n";
-    while (X509* chain = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-      out += "Chain Subject: " + Oneline(X509_get_subject_name(chain)) + "\n";
-      out += "Chain Issuer: " + Oneline(X509_get_issuer_name(chain)) + "\n";
-      X509_free(chain);
-    }
+  while (bio) {
+    X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (!x) break;
+    out.push_back(x);
   }
-  out += "OCSP Response Key: " + ocsp_key + "\n";
-  X509_free(x);
   BIO_free(bio);
   ERR_clear_error();
   return out;
 }
 
-CertStore::CertStore(const std::vector<BindInput>& binds) {
+}  // namespace
+
+std::string CertDetail(const std::string& name, CertStatus status, const std::string& pem,
+                       const std::string& ocsp_key) {
+  static constexpr const char* kStatus[] = {"Used", "Unused", "Empty"};
+  std::string out = "Filename: " + name + "\nStatus: " + kStatus[static_cast<int>(status)] + "\n";
+  std::vector<X509*> certs = ReadAll(pem);
+  if (!certs.empty()) {
+    out += CertFields(certs[0]);
+    for (size_t i = 1; i < certs.size(); ++i) {
+      out += "Chain Subject: " + Oneline(X509_get_subject_name(certs[i])) + "\n";
+      out += "Chain Issuer: " + Oneline(X509_get_issuer_name(certs[i])) + "\n";
+    }
+  }
+  out += "OCSP Response Key: " + ocsp_key + "\n";
+  for (X509* x : certs) X509_free(x);
+  return out;
+}
+
+CertStore::CertStore(const std::vector<BindInput>& binds,
+                     const std::vector<const config::ServerConfig*>& servers) {
   const config::BindTlsConfig* last = nullptr;  // the addresses of one line share it
+  std::map<std::string, bool> listed;           // a crt-list's lines, once
   for (const BindInput& in : binds) {
     const config::BindTlsConfig* t = in.bind->tls.get();
     if (!t || t == last) continue;
     last = t;
+    if (!t->ca_file.empty()) cas_.emplace(t->ca_file, t->ca_pem);
+    std::map<std::string, bool> seen_here;
     for (const auto& c : t->crts) {
       current_.emplace(c.path, c.pem);
       ++instances_[c.path];
+      if (c.conf && !c.conf->ca_file.empty()) cas_.emplace(c.conf->ca_file, c.conf->ca_pem);
+      if (c.list.empty() || (listed.count(c.list) && !seen_here.count(c.list))) continue;
+      listed[c.list] = seen_here[c.list] = true;
+      std::string filters;
+      for (const std::string& f : c.filters) filters += (filters.empty() ? "" : " ") + f;
+      lists_[c.list].push_back({c.path, c.list_line, c.list_opts, filters});
     }
+  }
+  for (const config::ServerConfig* s : servers) {
+    if (s->ssl && !s->ca_file.empty()) cas_.emplace(s->ca_file, s->ca_pem);
   }
 }
 
@@ -156,11 +196,14 @@ CertStore::Answer CertStore::List() const {
 CertStore::Answer CertStore::Show(const std::string& name) const {
   if (name.starts_with('*')) {
     if (tx_path_ && name.substr(1) == *tx_path_) {
-      return {CertDetail(name, false, tx_pem_, ""), false};
+      return {CertDetail(name, CertStatus::kUnused, tx_pem_, ""), false};
     }
   } else if (auto it = current_.find(name); it != current_.end()) {
     auto key = ocsp_keys_.find(name);
-    return {CertDetail(name, true, it->second, key == ocsp_keys_.end() ? "" : key->second),
+    const CertStatus status = it->second.empty() ? CertStatus::kEmpty
+                              : Used(name)       ? CertStatus::kUsed
+                                                 : CertStatus::kUnused;
+    return {CertDetail(name, status, it->second, key == ocsp_keys_.end() ? "" : key->second),
             false};
   }
   return {"Can't display the certificate: Not found or the certificate is a bundle!\n", true};
@@ -200,7 +243,7 @@ CertStore::Answer CertStore::Commit(const std::string& path, bool* committed) {
   tx_pem_.clear();
   *committed = true;
   // HAProxy writes a dot per bind line the certificate is rebuilt for.
-  return {"Committing " + path + std::string(static_cast<size_t>(instances_[path]), '.') +
+  return {"Committing " + path + std::string(static_cast<size_t>(Instances(path)), '.') +
               "\nSuccess!\n",
           false};
 }
@@ -210,6 +253,79 @@ CertStore::Answer CertStore::Abort(const std::string& path) {
   tx_path_.reset();
   tx_pem_.clear();
   return {"Transaction aborted for certificate '" + path + "'!\n", false};
+}
+
+CertStore::Answer CertStore::New(const std::string& path) {
+  if (current_.count(path)) return {"Certificate '" + path + "' already exists!\n", true};
+  current_.emplace(path, std::string());
+  return {"New empty certificate store '" + path + "'!\n", false};
+}
+
+CertStore::Answer CertStore::Delete(const std::string& path) {
+  const std::string cant = "Can't remove the certificate: ";
+  if (tx_path_ && *tx_path_ == path) {
+    return {cant + "ongoing transaction for the certificate '" + path + "'\n", true};
+  }
+  if (!current_.count(path)) {
+    return {cant + "certificate '" + path + "' doesn't exist!\n\n", true};
+  }
+  if (Used(path)) return {cant + "certificate '" + path + "' in use, can't be deleted!\n\n", true};
+  current_.erase(path);
+  return {"Certificate '" + path + "' deleted!\n", false};
+}
+
+CertStore::Answer CertStore::ShowCrtList(bool numbered, const std::string& list) const {
+  if (list.empty()) {
+    if (numbered) return {"'show ssl crt-list -n' expects a filename or a directory\n", true};
+    std::string out;
+    for (const auto& [name, lines] : lists_) out += name + "\n";
+    return {out, false};
+  }
+  auto it = lists_.find(list);
+  if (it == lists_.end()) return {"didn't find the specified filename\n", true};
+  std::string out = "# " + list + "\n";
+  for (const ListLine& l : it->second) {
+    out += l.cert;
+    if (numbered) out += ":" + std::to_string(l.line);
+    if (!l.opts.empty()) out += " [" + l.opts + "]";
+    if (!l.filters.empty()) out += " " + l.filters;
+    out += "\n";
+  }
+  return {out, false};
+}
+
+CertStore::Answer CertStore::ShowCaFile(const std::string& name) const {
+  if (name.empty()) {
+    std::string out = "# filename\n";
+    for (const auto& [path, pem] : cas_) {
+      std::vector<X509*> certs = ReadAll(pem);
+      out += path + " - " + std::to_string(certs.size()) + " certificate(s)\n";
+      for (X509* x : certs) X509_free(x);
+    }
+    return {out, false};
+  }
+  // FILE or FILE:N, N counting from 1 (HAProxy's texts; its index error ends with no newline)
+  std::string path = name;
+  size_t index = 0;
+  if (size_t colon = name.rfind(':'); colon != std::string::npos && !cas_.count(name)) {
+    path = name.substr(0, colon);
+    const std::string n = name.substr(colon + 1);
+    if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos) {
+      return {"wrong CA index after colons in '" + name + "'!", true};
+    }
+    index = std::stoul(n);
+    if (index == 0) return {"wrong CA index after colons in '" + name + "'!", true};
+  }
+  auto it = cas_.find(path);
+  if (it == cas_.end()) return {"Can't display the CA file : Not found!\n", true};
+  std::vector<X509*> certs = ReadAll(it->second);
+  std::string out = index > certs.size() ? "" : "Filename: " + path + "\nStatus: Used\n";
+  for (size_t i = 0; i < certs.size(); ++i) {
+    if (index && i + 1 != index) continue;
+    out += " \nCertificate #" + std::to_string(i + 1) + ":\n" + CertFields(certs[i]);
+  }
+  for (X509* x : certs) X509_free(x);
+  return {out, false};
 }
 
 }  // namespace sluice::tls

@@ -23,7 +23,9 @@ struct Answer {
 
 class CertStore {
  public:
-  explicit CertStore(const std::vector<BindInput>& binds);
+  // `servers`: their `ca-file`s are listed by `show ssl ca-file` with the binds'.
+  CertStore(const std::vector<BindInput>& binds,
+            const std::vector<const config::ServerConfig*>& servers);
 
   // The PEM a bind's `crt` file serves now.
   const std::string& Current(const std::string& path, const std::string& configured) const;
@@ -36,6 +38,15 @@ class CertStore {
   // caller builds the contexts again); the answer says so.
   Answer Commit(const std::string& path, bool* committed);
   Answer Abort(const std::string& path);
+  // `new ssl cert FILE`: an empty certificate, to be set and committed; `del ssl cert FILE`
+  // deletes one no bind serves (HAProxy 2.6.12's texts).
+  Answer New(const std::string& path);
+  Answer Delete(const std::string& path);
+  bool Used(const std::string& path) const { return Instances(path) != 0; }
+  // `show ssl crt-list [-n] [LIST]`: the crt-list files and `crt` directories, or one's lines.
+  Answer ShowCrtList(bool numbered, const std::string& list) const;
+  // `show ssl ca-file [FILE[:N]]`: the CA files of binds, crt-list lines and servers.
+  Answer ShowCaFile(const std::string& name) const;
   // The files, sorted (OcspStore's slots), and what each serves now.
   const std::map<std::string, std::string>& current() const { return current_; }
   // `show ssl cert FILE`'s "OCSP Response Key: " value for a file (set by the appliance).
@@ -43,14 +54,28 @@ class CertStore {
 
  private:
   std::map<std::string, std::string> current_;  // path -> PEM, sorted as HAProxy lists them
+  int Instances(const std::string& path) const {
+    auto it = instances_.find(path);
+    return it == instances_.end() ? 0 : it->second;
+  }
   std::map<std::string, int> instances_;        // path -> bind lines serving it
   std::map<std::string, std::string> ocsp_keys_;  // path -> its OCSP response's key
   std::optional<std::string> tx_path_;          // the one transaction, as in HAProxy
   std::string tx_pem_;
+  struct ListLine {
+    std::string cert;
+    int line = 0;
+    std::string opts;     // "alpn h2 verify none": shown in brackets
+    std::string filters;  // "b.test !x.b.test"
+  };
+  std::map<std::string, std::vector<ListLine>> lists_;  // crt-list file or directory -> lines
+  std::map<std::string, std::string> cas_;              // CA file -> its PEM
 };
 
-// `show ssl cert FILE`'s lines for a certificate in `pem` (HAProxy 2.6's layout).
-std::string CertDetail(const std::string& name, bool used, const std::string& pem,
+// `show ssl cert FILE`'s lines for a certificate in `pem` (HAProxy 2.6's layout; an empty
+// `pem`: a `new ssl cert` not set yet).
+enum class CertStatus { kUsed, kUnused, kEmpty };
+std::string CertDetail(const std::string& name, CertStatus status, const std::string& pem,
                        const std::string& ocsp_key);
 
 }  // namespace sluice::tls

@@ -220,18 +220,20 @@ void IndexNames(CertSet* set, std::vector<std::pair<std::string, uint32_t>> name
   }
 }
 
-// One worker's contexts for one bind, with its CertSet hung on the first.
+// One worker's contexts for one bind, with its CertSet hung on the first. A crt-list line's
+// certificate gets the line's options (Cert::conf) and serves the names of its SNI filters
+// when it has positive ones (`!NAME` filters take names from its wildcards).
 base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
                                const std::array<unsigned char, 80>& ticket_keys,
                                const CertStore& certs, const OcspStore& ocsp) {
   auto* set = new CertSet();
-  set->alpn = t.alpn;
   set->strict_sni = t.strict_sni;
   std::vector<std::pair<std::string, uint32_t>> all_names;
   for (size_t i = 0; i < t.crts.size(); ++i) {
     std::vector<std::string> names;
     const auto& c = t.crts[i];
-    auto ctx = MakeContext(t, c.path, certs.Current(c.path, c.pem), ocsp.SlotOf(c.path),
+    const config::BindTlsConfig& own = c.conf ? *c.conf : t;
+    auto ctx = MakeContext(own, c.path, certs.Current(c.path, c.pem), ocsp.SlotOf(c.path),
                            ticket_keys, &names);
     if (!ctx) {
       if (!set->ctxs.empty()) SSL_CTX_free(set->ctxs[0]);  // the others go with the set
@@ -239,7 +241,20 @@ base::Result<SSL_CTX*> MakeSet(const config::BindTlsConfig& t,
       return Error{ctx.error()};
     }
     set->ctxs.push_back(*ctx);
-    for (std::string& n : names) all_names.emplace_back(std::move(n), static_cast<uint32_t>(i));
+    set->alpn.push_back(own.alpn);
+    set->curves.push_back(own.curves != t.curves ? own.curves : std::string());
+    const auto u = static_cast<uint32_t>(i);
+    bool filtered = false;
+    for (const std::string& f : c.filters) {
+      if (f[0] == '!') {
+        set->negatives.push_back({Lower(f.substr(1)), u});
+      } else {
+        if (!filtered) names.clear();  // positive filters replace the certificate's names
+        filtered = true;
+        names.push_back(Lower(f));
+      }
+    }
+    for (std::string& n : names) all_names.emplace_back(std::move(n), u);
   }
   IndexNames(set, std::move(all_names));
   SSL_CTX* first = set->ctxs[0];

@@ -84,9 +84,20 @@ int OnClientHello(SSL* ssl, int* alert, void* arg) {
     return SSL_CLIENT_HELLO_ERROR;
   }
   if (i > 0) {
-    SSL_CTX* ctx = set->ctxs[static_cast<size_t>(i)];
+    // What the switch does not carry over from the context (a crt-list line's own options);
+    // the ciphers, the verify store, the CA names and ALPN are read from the context.
+    const size_t k = static_cast<size_t>(i);
+    SSL_CTX* ctx = set->ctxs[k];
     SSL_set_SSL_CTX(ssl, ctx);
-    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), nullptr);  // not copied by the switch
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), nullptr);
+    SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(ctx));
+    SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(ctx));
+    // OpenSSL copies the list it is given: an allocation of the handshake, like its others
+    if (k < set->curves.size() && !set->curves[k].empty() &&
+        SSL_set1_groups_list(ssl, set->curves[k].c_str()) != 1) {
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
   }
   return SSL_CLIENT_HELLO_SUCCESS;
 }
@@ -99,12 +110,11 @@ int OnServerName(SSL* /*ssl*/, int* /*alert*/, void* /*arg*/) { return SSL_TLSEX
 // answer, as HAProxy.
 int OnAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
            unsigned int inlen, void* arg) {
-  const auto* set = static_cast<const CertSet*>(arg);
-  if (!set || set->alpn.empty()) return SSL_TLSEXT_ERR_NOACK;
+  const auto* alpn = static_cast<const CertSet::Wire*>(arg);  // the context's
+  if (!alpn || alpn->len == 0) return SSL_TLSEXT_ERR_NOACK;
   unsigned char* selected = nullptr;
-  const auto* ours = reinterpret_cast<const unsigned char*>(set->alpn.data());
-  if (SSL_select_next_proto(&selected, outlen, ours, static_cast<unsigned>(set->alpn.size()), in,
-                            inlen) != OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&selected, outlen, alpn->data, alpn->len, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_NOACK;
   }
   *out = selected;
@@ -187,12 +197,20 @@ CertSet::~CertSet() {
   for (size_t i = 1; i < ctxs.size(); ++i) SSL_CTX_free(ctxs[i]);
 }
 
+// slow path: the control plane fills the set before it is published
 bool Install(CertSet* set) {
   if (set->ctxs.empty()) return false;
-  for (SSL_CTX* ctx : set->ctxs) {
+  if (set->alpn.size() != set->ctxs.size()) set->alpn.resize(set->ctxs.size());
+  set->alpn_wire.clear();
+  for (const std::string& a : set->alpn) {
+    set->alpn_wire.push_back(
+        {reinterpret_cast<const unsigned char*>(a.data()), static_cast<unsigned>(a.size())});
+  }
+  for (size_t i = 0; i < set->ctxs.size(); ++i) {
+    SSL_CTX* ctx = set->ctxs[i];
     SSL_CTX_set_client_hello_cb(ctx, &OnClientHello, set);
     SSL_CTX_set_tlsext_servername_callback(ctx, &OnServerName);
-    SSL_CTX_set_alpn_select_cb(ctx, &OnAlpn, set);
+    SSL_CTX_set_alpn_select_cb(ctx, &OnAlpn, &set->alpn_wire[i]);
   }
   const int index = SetIndex();
   return index >= 0 && SSL_CTX_set_ex_data(set->ctxs[0], index, set) == 1;
@@ -202,6 +220,16 @@ namespace {
 
 uint32_t Pick(const CertSet::Name& n, bool ecdsa) {
   return ecdsa || n.rsa == CertSet::kNoCtx ? n.ctx : n.rsa;
+}
+
+// A crt-list line's `!NAME` filter: its wildcards do not take NAME.
+bool Excluded(const CertSet& set, std::string_view sni, uint32_t ctx) {
+  for (const CertSet::Name& n : set.negatives) {
+    if (n.ctx == ctx && EqualNoCase(n.name.data(), n.name.size(), sni.data(), sni.size())) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -217,7 +245,8 @@ int MatchSni(const CertSet& set, std::string_view sni, bool ecdsa) {
   const std::string_view rest = sni.substr(dot);  // ".example.com"
   for (const CertSet::Name& n : set.names) {
     if (n.name[0] == '*' &&
-        EqualNoCase(n.name.data() + 1, n.name.size() - 1, rest.data(), rest.size())) {
+        EqualNoCase(n.name.data() + 1, n.name.size() - 1, rest.data(), rest.size()) &&
+        !Excluded(set, sni, n.ctx)) {
       return static_cast<int>(Pick(n, ecdsa));
     }
   }

@@ -31,8 +31,22 @@ struct CertSet {
   };
   // slow path: filled before publication; exact names, then wildcards, each in `crt` order
   std::vector<Name> names;
-  // slow path: filled before publication; wire form, empty: no ALPN answered
-  std::string alpn;
+  // slow path: filled before publication; names a crt-list line's SNI filters exclude from
+  // its certificate's wildcards (`!x.example.com`): a wildcard entry of that ctx is skipped
+  std::vector<Name> negatives;
+  // slow path: filled before publication; per context: ALPN protocols in wire form (empty:
+  // no ALPN answered)
+  std::vector<std::string> alpn;
+  // slow path: filled before publication; per context: the curves list when a crt-list line
+  // gives its own (else empty)
+  std::vector<std::string> curves;
+  // What the ALPN callback of each context reads (alpn's bytes), made by Install.
+  struct Wire {
+    const unsigned char* data = nullptr;
+    unsigned len = 0;
+  };
+  // slow path: made by Install before publication; workers only read it
+  std::vector<Wire> alpn_wire;
   bool strict_sni = false;
   bool dual = false;  // a name has an ECDSA and an RSA certificate (Name::rsa)
   CertSet() = default;
@@ -68,7 +82,8 @@ bool UseTicketKeys(SSL_CTX* ctx);
 bool UseOcsp(SSL_CTX* ctx, uint32_t slot);
 
 // Slow path, control plane: hangs `set` on ctxs[0] (which then owns it) and installs the SNI
-// and ALPN callbacks on every context of the set. False when OpenSSL cannot.
+// and ALPN callbacks on every context of the set (alpn and curves: one per context, or
+// empty). False when OpenSSL cannot.
 bool Install(CertSet* set);
 
 // The certificate a client naming `sni` gets: an index in set.ctxs, or -1 when none matches

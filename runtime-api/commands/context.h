@@ -189,6 +189,11 @@ class TlsControl {
   virtual Answer SetCert(const std::string& path, const std::string& payload) = 0;
   virtual Answer CommitCert(const std::string& path) = 0;
   virtual Answer AbortCert(const std::string& path) = 0;
+  virtual Answer NewCert(const std::string& path) = 0;
+  virtual Answer DelCert(const std::string& path) = 0;
+  // `show ssl crt-list [-n] [LIST]` ("": the lists) and `show ssl ca-file [FILE[:N]]`.
+  virtual Answer ShowCrtList(bool numbered, const std::string& list) = 0;
+  virtual Answer ShowCaFile(const std::string& name) = 0;
   // OCSP (`show ssl ocsp-response [KEY]`, `set ssl ocsp-response BASE64|<<payload`).
   virtual Answer ShowOcsp(const std::string& key) = 0;  // "": the list
   virtual Answer SetOcsp(const std::string& base64) = 0;

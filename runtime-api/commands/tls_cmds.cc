@@ -2,7 +2,9 @@
 // HAProxy 2.6's answers (../shared/compat/haproxy-2.6/transcripts 80-82f). As in HAProxy, a
 // user-level session may read and set them (checked against haproxy 2.6.12). Certificates:
 // `show ssl cert [[*]FILE]`, `set ssl cert FILE <<PEM`, `commit ssl cert`, `abort ssl cert`
-// (transcripts 83-86h; showing needs the operator level, changing the admin level).
+// (transcripts 83-86h; showing needs the operator level, changing the admin level),
+// `new ssl cert`, `del ssl cert`, `show ssl crt-list [-n] [LIST]`, `show ssl ca-file [F[:N]]`
+// (haproxy 2.6.12's texts).
 #include <string>
 
 #include "runtime-api/commands/commands.h"
@@ -138,6 +140,62 @@ std::unique_ptr<Dump> AbortSslCert(Call& call) {
   return nullptr;
 }
 
+std::unique_ptr<Dump> NewSslCert(Call& call) {
+  if (Arg(call, 3).empty()) {
+    call.Error("'new ssl cert' expects a filename\n");
+    return nullptr;
+  }
+  TlsControl* tls = call.appliance.Tls();
+  Reply(call, tls ? tls->NewCert(std::string(Arg(call, 3)))
+                  : TlsControl::Answer{"Certificates cannot be created here.\n", true});
+  return nullptr;
+}
+
+std::unique_ptr<Dump> DelSslCert(Call& call) {
+  if (Arg(call, 3).empty()) {
+    call.Error("'del ssl cert' expects a certificate name\n");
+    return nullptr;
+  }
+  TlsControl* tls = call.appliance.Tls();
+  const std::string path(Arg(call, 3));
+  Reply(call, tls ? tls->DelCert(path)
+                  : TlsControl::Answer{"Can't remove the certificate: certificate '" + path +
+                                           "' doesn't exist!\n\n",
+                                       true});
+  return nullptr;
+}
+
+// A show command's answer: its text as a dump, or its error.
+std::unique_ptr<Dump> Shown(Call& call, const TlsControl::Answer& a) {
+  if (a.error) {
+    call.Error(a.text);
+    return nullptr;
+  }
+  return std::make_unique<TextDump>(a.text);
+}
+
+// show ssl crt-list [-n] [LIST]
+std::unique_ptr<Dump> ShowSslCrtList(Call& call) {
+  const bool numbered = Arg(call, 3) == "-n";
+  const std::string list(Arg(call, numbered ? 4 : 3));
+  TlsControl* tls = call.appliance.Tls();
+  return Shown(call, tls ? tls->ShowCrtList(numbered, list)
+                         : TlsControl::Answer{list.empty() && !numbered ? "" :
+                                              "didn't find the specified filename\n",
+                                              !list.empty() || numbered});
+}
+
+// show ssl ca-file [FILE[:N]]
+std::unique_ptr<Dump> ShowSslCaFile(Call& call) {
+  TlsControl* tls = call.appliance.Tls();
+  const std::string name(Arg(call, 3));
+  return Shown(call, tls ? tls->ShowCaFile(name)
+                         : (name.empty() ? TlsControl::Answer{"# filename\n", false}
+                                         : TlsControl::Answer{"Can't display the CA file : Not "
+                                                              "found!\n",
+                                                              true}));
+}
+
 std::unique_ptr<Dump> ShowOcspResponse(Call& call) {
   TlsControl* tls = call.appliance.Tls();
   const std::string key(Arg(call, 3));
@@ -200,6 +258,27 @@ constexpr CommandRow kTlsCommands[] = {
      &AbortSslCert,
      "abort ssl cert <certfile>",
      "abort a transaction for a certificate file"},
+    {{"new", "ssl", "cert"},
+     Level::kAdmin,
+     &NewSslCert,
+     "new ssl cert <certfile>",
+     "create a new certificate file to be used in a crt-list or a directory"},
+    {{"del", "ssl", "cert"},
+     Level::kAdmin,
+     &DelSslCert,
+     "del ssl cert <certfile>",
+     "delete an unused certificate file"},
+    {{"show", "ssl", "crt-list"},
+     Level::kOperator,
+     &ShowSslCrtList,
+     "show ssl crt-list [-n] [<list>]",
+     "show the list of crt-lists or the content of a crt-list file <list>"},
+    {{"show", "ssl", "ca-file"},
+     Level::kOperator,
+     &ShowSslCaFile,
+     "show ssl ca-file [<cafile>[:<index>]]",
+     "display the SSL CA files used in memory, or the details of a <cafile>, or a single "
+     "certificate of index <index> of a CA file <cafile>"},
     {{"show", "ssl", "ocsp-response"},
      Level::kOperator,
      &ShowOcspResponse,

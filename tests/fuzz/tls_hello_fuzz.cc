@@ -47,7 +47,7 @@ sluice::tls::CertSet* MakeSet(bool strict) {
   // client's signature algorithms and suites runs on every hello
   set->names = {{"a.test", 0, 1}, {"b.test", 1}, {"*.wild.test", 2}};
   set->dual = true;
-  set->alpn = std::string("\x02h2\x08http/1.1", 12);
+  set->alpn.assign(3, std::string("\x02h2\x08http/1.1", 12));
   set->strict_sni = strict;
   sluice::tls::Install(set);  // the first context owns the set from now on
   return set;

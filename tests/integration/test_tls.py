@@ -30,6 +30,7 @@ KEYED = 8446   # tls-ticket-keys
 MTLS = 8447    # verify required, ca-file, crl-file
 MTLS_OPT = 8448  # verify optional
 TO_TLS = 8449  # plain HTTP to TLS servers (openssl s_server on 10.10.2.13:9443)
+LISTED = 8450  # mode tcp, a crt-list with per-line options and SNI filters
 
 
 def _openssl(*args):
@@ -122,6 +123,16 @@ KEYS = f"{CERTS}/tls-ticket-keys"
 with open(KEYS, "w") as _f:
     _f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
 
+CRT_LIST = f"{CERTS}/crt-list.txt"
+with open(CRT_LIST, "w") as _f:
+    _f.write(f"""# the first line is the default certificate
+{CERTS}/a.pem
+{CERTS}/b.pem [ssl-min-ver TLSv1.3 alpn h2] b.test *.b2.test
+{CERTS}/wild.pem   [verify required ca-file {CA}]  *.wild.test !deny.wild.test
+
+{CERTS}/a.pem [ciphers ECDHE-RSA-CHACHA20-POLY1305] cipher.test
+""")
+
 SECTIONS = f"""
 global
     ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256
@@ -180,6 +191,11 @@ backend be_tls_noverify
 frontend fe_strict
     bind {VIP}:{STRICT} ssl crt {CERTS}/a.pem crt {CERTS}/b.pem strict-sni ssl-min-ver TLSv1.3
     default_backend be_web
+
+frontend fe_listed
+    mode tcp
+    bind {VIP}:{LISTED} ssl crt-list {CRT_LIST} alpn http/1.1
+    default_backend be_raw
 
 backend be_web
     server s1 10.10.2.11:9000
@@ -423,6 +439,110 @@ def test_config_check_names_the_bind(tmp_path):
     assert "no SSL certificate specified for bind ':8444'" in p.stdout + p.stderr
 
 
+
+
+def test_crt_list_errors_name_the_list_line(tmp_path):
+    from conftest import SLUICE_BIN
+    cases = {f"{CERTS}/a.pem [bogus 1]": "parsing [{list}:2]: unknown ssl keyword bogus",
+             f"{CERTS}/a.pem [ciphers]": "parsing [{list}:2]: ssl args out of '[]' for ciphers",
+             f"[alpn h2] {CERTS}/a.pem": "parsing [{list}:2]: file must start with a cert",
+             f"{CERTS}/a.pem [verify maybe]": "'verify' : unknown verify method 'maybe'",
+             "/nope.pem": "unable to stat SSL certificate from file '/nope.pem'"}
+    for line, text in cases.items():
+        lst = tmp_path / "list.txt"
+        lst.write_text(f"# comment\n{line}\n")
+        cfg = tmp_path / "bad.cfg"
+        cfg.write_text("defaults\n    mode http\n    timeout client 1s\n"
+                       f"frontend f\n    bind :8443 ssl crt-list {lst}\n")
+        p = run([SLUICE_BIN, "-c", "-f", str(cfg)], check=False)
+        want = (f"parsing [{cfg}:5] : 'bind :8443' in section 'frontend' : 'crt-list' : " +
+                text.format(list=lst))
+        assert p.returncode == 1 and want in p.stdout + p.stderr, (want, p.stdout + p.stderr)
+
+
+def _subject(out):
+    m = re.search(r"Peer certificate: (.*)", out) or re.search(r"subject=(.*)", out)
+    return m.group(1) if m else out
+
+
+def test_crt_list_lines_options_and_filters(tls_tb):
+    # filters replace the certificate's names; a line's options hold for its certificate only
+    out = s_client("-servername", "b.test", "-alpn", "h2,http/1.1", port=LISTED)
+    assert "CN = b.test" in _subject(out) and "ALPN protocol: h2" in out, out
+    assert "CN = b.test" in _subject(s_client("-servername", "x.b2.test", "-brief",
+                                              port=LISTED))
+    out = s_client("-servername", "b.test", "-tls1_2", port=LISTED)  # ssl-min-ver TLSv1.3
+    assert "CONNECTED" in out and "Cipher is (NONE)" in out or "alert" in out, out
+    out = s_client("-servername", "a.test", "-alpn", "h2,http/1.1", port=LISTED)
+    assert "CN = a.test" in _subject(out) and "ALPN protocol: http/1.1" in out, out
+    # verify required on the wildcard's line: a client certificate is needed there only
+    client = ["-cert", f"{CERTS}/client-c.crt", "-key", f"{CERTS}/client-c.key"]
+    out = s_client("-servername", "ok.wild.test", "-brief", *client, port=LISTED)
+    assert "CN = *.wild.test" in _subject(out) and "Verification: OK" in out, out
+    out = s_client("-servername", "ok.wild.test", "-tls1_2", port=LISTED)
+    assert "handshake failure" in out or "certificate required" in out or \
+        "Cipher is (NONE)" in out, out
+    # !deny.wild.test: not the wildcard's; the default certificate
+    assert "CN = a.test" in _subject(s_client("-servername", "deny.wild.test", "-brief",
+                                              port=LISTED))
+    # the line's ciphers
+    out = s_client("-servername", "cipher.test", "-brief", "-tls1_2", port=LISTED)
+    assert "Ciphersuite: ECDHE-RSA-CHACHA20-POLY1305" in out, out
+    out = s_client("-servername", "a.test", "-brief", "-tls1_2", port=LISTED)
+    assert "Ciphersuite: ECDHE-RSA-AES256-GCM-SHA384" in out, out
+
+
+def test_show_ssl_crt_list_and_ca_file(tls_tb):
+    # haproxy 2.6.12's layout: options in its order, the filters as written
+    assert admin_cli("show ssl crt-list") == f"{CRT_LIST}\n\n"
+    lines = [f"{CERTS}/a.pem", f"{CERTS}/b.pem [alpn h2 ssl-min-ver TLSv1.3] b.test *.b2.test",
+             f"{CERTS}/wild.pem [verify required ca-file {CA}] *.wild.test !deny.wild.test",
+             f"{CERTS}/a.pem [ciphers ECDHE-RSA-CHACHA20-POLY1305] cipher.test"]
+    assert admin_cli(f"show ssl crt-list {CRT_LIST}") == \
+        f"# {CRT_LIST}\n" + "".join(l + "\n" for l in lines) + "\n"
+    numbered = admin_cli(f"show ssl crt-list -n {CRT_LIST}").splitlines()
+    assert numbered[1:5] == [f"{CERTS}/a.pem:2", lines[1].replace(".pem ", ".pem:3 ", 1),
+                             lines[2].replace(".pem ", ".pem:4 ", 1),
+                             lines[3].replace(".pem ", ".pem:6 ", 1)], numbered
+    assert admin_cli("show ssl crt-list /nope") == "didn't find the specified filename\n\n"
+    assert admin_cli("show ssl crt-list -n") == \
+        "'show ssl crt-list -n' expects a filename or a directory\n\n"
+    # CA files of binds, crt-list lines and servers, once each
+    assert admin_cli("show ssl ca-file") == f"# filename\n{CA} - 1 certificate(s)\n\n"
+    serial = _x509_text(CA, "-serial").split("=", 1)[1]
+    detail = admin_cli(f"show ssl ca-file {CA}").splitlines()
+    assert detail[:5] == [f"Filename: {CA}", "Status: Used", " ", "Certificate #1:",
+                          f"Serial: {serial}"], detail
+    assert detail[-2:] == ["Issuer: /CN=Sluice Test CA", ""], detail
+    assert admin_cli(f"show ssl ca-file {CA}:1") == admin_cli(f"show ssl ca-file {CA}")
+    assert admin_cli(f"show ssl ca-file {CA}:2") == "\n"
+    assert admin_cli(f"show ssl ca-file {CA}:x") == f"wrong CA index after colons in '{CA}:x'!\n"
+    assert admin_cli("show ssl ca-file /nope") == "Can't display the CA file : Not found!\n\n"
+
+
+def test_new_and_del_ssl_cert(tls_tb):
+    new = f"{CERTS}/new.pem"
+    assert admin_cli(f"new ssl cert {new}") == f"New empty certificate store '{new}'!\n\n"
+    assert admin_cli(f"new ssl cert {new}") == f"Certificate '{new}' already exists!\n\n"
+    assert admin_cli(f"show ssl cert {new}") == \
+        f"Filename: {new}\nStatus: Empty\nOCSP Response Key: \n\n"
+    with open(f"{CERTS}/b.pem") as f:
+        pem = f.read().strip()
+    assert admin_cli(f"set ssl cert {new} <<\n{pem}\n") == \
+        f"Transaction created for certificate {new}!\n\n"
+    assert admin_cli(f"del ssl cert {new}") == \
+        f"Can't remove the certificate: ongoing transaction for the certificate '{new}'\n\n"
+    assert admin_cli(f"commit ssl cert {new}") == f"Committing {new}\nSuccess!\n\n"
+    detail = admin_cli(f"show ssl cert {new}").splitlines()
+    assert detail[1] == "Status: Unused" and "Subject: /CN=b.test" in detail, detail
+    used = f"{CERTS}/a.pem"
+    assert admin_cli(f"del ssl cert {used}") == \
+        f"Can't remove the certificate: certificate '{used}' in use, can't be deleted!\n\n\n"
+    assert admin_cli(f"del ssl cert {new}") == f"Certificate '{new}' deleted!\n\n"
+    assert new not in admin_cli("show ssl cert")
+    assert admin_cli(f"del ssl cert {new}") == \
+        f"Can't remove the certificate: certificate '{new}' doesn't exist!\n\n\n"
+    assert admin_cli("new ssl cert") == "'new ssl cert' expects a filename\n\n"
 
 
 def _ticket_name(out):
@@ -698,8 +818,10 @@ def test_commit_ssl_cert_under_traffic(tls_tb):
             f"Transaction created for certificate {path}!\n\n"
         assert admin_cli("show ssl cert").startswith(f"# transaction\n*{path}\n# filename\n")
         assert f"Serial: {new_serial}" in admin_cli(f"show ssl cert *{path}")
-        # One dot per bind line serving the file (HAProxy's ckch instances).
+        # One dot per instance of the file (HAProxy's ckch instances): per bind line, and per
+        # crt-list line naming it.
         lines = [l for l in SECTIONS.splitlines() if "crt {CERTS}/a.pem".format(CERTS=CERTS) in l]
+        lines += [l for l in open(CRT_LIST) if l.startswith(f"{CERTS}/a.pem")]
         assert admin_cli(f"commit ssl cert {path}") == \
             f"Committing {path}{'.' * len(lines)}\nSuccess!\n\n"
         time.sleep(0.5)

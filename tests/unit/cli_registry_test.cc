@@ -85,8 +85,9 @@ TEST(CliRegistry, SluiceHelpLinesAreHaproxys) {
     EXPECT_NE(help.find(line + "\n"), std::string::npos) << line;
     ++n;
   }
-  // 15: the ACL and map commands; 3: show/set/clear table; 8: TLS (keys, certs, OCSP)
-  EXPECT_EQ(n, 34 + 15 + 3 + 3 + 8);
+  // 15: the ACL and map commands; 3: show/set/clear table; 12: TLS (keys, certs,
+  // crt-lists, CA files, OCSP)
+  EXPECT_EQ(n, 34 + 15 + 3 + 3 + 12);
 }
 
 TEST(CliRegistry, FindAndDuplicates) {
