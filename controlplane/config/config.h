@@ -142,6 +142,10 @@ struct BindTlsConfig {
   Verify verify = Verify::kNone;
   std::string ca_file, ca_pem;
   std::string crl_file, crl_pem;
+  // From the global section (every bind starts from its ssl_default_bind):
+  uint32_t lifetime_s = 300;  // `tune.ssl.lifetime`: sessions and tickets (HAProxy's 300 s)
+  uint32_t maxrecord = 0;     // `tune.ssl.maxrecord`: bytes per record; 0: 16384 (TLS's)
+  uint32_t dh_bits = 2048;    // `tune.ssl.default-dh-param`: the DHE group (RFC 7919's)
 };
 
 // Standard base64 (RFC 4648 section 4, padded): the bytes, or nothing when `text` is not
@@ -157,6 +161,13 @@ struct GlobalConfig {
   // `ssl-default-bind-ciphers|ciphersuites|curves|options`: what a `bind ... ssl` line starts
   // from (its own options win); read before the proxies, as HAProxy's global section is.
   BindTlsConfig ssl_default_bind;
+  // `ssl-default-server-ciphers|ciphersuites|options`: what `server ... ssl` starts from
+  // (its ciphers, ciphersuites and versions).
+  BindTlsConfig ssl_default_server;
+  bool ssl_server_verify_none = false;  // `ssl-server-verify none`: servers' default
+  // `ssl-load-extra-files`: the companions read beside a certificate (HAProxy's default: all).
+  enum ExtraFiles : uint8_t { kBundle = 1, kOcsp = 2, kIssuer = 4, kKey = 8, kSctl = 16 };
+  uint8_t ssl_extra_files = kBundle | kOcsp | kIssuer | kKey | kSctl;
   std::string crt_base, ca_base;  // where relative `crt` and `ca-file`/`crl-file` paths are
   std::vector<std::string> logs;  // `log ...` lines as written (the words after the keyword)
 };
@@ -204,7 +215,13 @@ struct ServerConfig {
   // (HAProxy 2.6's default is required), `sni str(NAME)` sent, `alpn` offered (wire form).
   bool ssl = false;
   bool verify_none = false;
+  bool verify_set = false;  // `verify` on the line (else `ssl-server-verify` decides)
   std::string ca_file, ca_pem;
+  // `ciphers`, `ciphersuites`, `ssl-min-ver`, `ssl-max-ver`; what the line leaves out comes
+  // from `ssl-default-server-*` (versions as on the wire; a minimum of TLSv1.2 by default)
+  std::string ciphers, ciphersuites;
+  uint16_t min_ver = 0;
+  uint16_t max_ver = 0;
   std::string sni;
   std::string alpn;
   std::string file;

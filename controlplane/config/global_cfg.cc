@@ -185,6 +185,8 @@ constexpr std::string_view kPrivileges =
     "sluice's supervisor sets its privileges and root directory (DPDK needs /dev and /sys)";
 constexpr std::string_view kTls =
     "sluice does not take this TLS setting yet (docs/tls.md lists what it takes)";
+constexpr std::string_view kNoTlsCache =
+    "sluice keeps no TLS session cache: sessions resume with stateless tickets (docs/tls.md)";
 constexpr std::string_view kChecks = "health checks are not supported yet by sluice";
 constexpr std::string_view kSingleProcess =
     "sluice is one process; set 'workers' in the 'dataplane' section";
@@ -239,6 +241,16 @@ constexpr KeywordRow kGlobalKeywords[] = {
     {"ssl-default-bind-ciphersuites", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
     {"ssl-default-bind-curves", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
     {"ssl-default-bind-options", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
+    {"ssl-default-server-ciphers", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
+    {"ssl-default-server-ciphersuites", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
+    {"ssl-default-server-options", Match::kExact, &SslDefaultBind, 0, -1, "", ""},
+    {"ssl-server-verify", Match::kExact, &SslGlobal, 0, -1, "", ""},
+    {"ssl-load-extra-files", Match::kExact, &SslGlobal, 0, -1, "", ""},
+    {"tune.ssl.lifetime", Match::kExact, &SslGlobal, 0, -1, "", ""},
+    {"tune.ssl.maxrecord", Match::kExact, &SslGlobal, 0, -1, "", ""},
+    {"tune.ssl.default-dh-param", Match::kExact, &SslGlobal, 0, -1, "", ""},
+    IgnoredRow(Match::kExact, "tune.ssl.cachesize", kNoTlsCache),
+    IgnoredRow(Match::kExact, "tune.ssl.force-private-cache", kNoTlsCache),
     IgnoredRow(Match::kPrefix, "ssl-", kTls),
     IgnoredRow(Match::kPrefix, "tune.", kTune),
     IgnoredRow(Match::kPrefix, "h1-case-adjust", "sluice does not change the case of header names"),

@@ -152,6 +152,11 @@ inline constexpr size_t kMaxTlsFileBytes = 1 << 20;  // a PEM bundle, a CRL, a k
 // section's `ssl-default-bind-*` defaults for its TLS options, `crt-base` and `ca-base`.
 void Bind(ParseContext& ctx, const KeywordRow& row, const Args& args);
 void SslDefaultBind(ParseContext& ctx, const KeywordRow& row, const Args& args);
+// The TLS versions `ssl-min-ver` and `ssl-max-ver` name (SSLv3, TLSv1.0 .. TLSv1.3), as on
+// the wire.
+std::optional<uint16_t> TlsVersion(std::string_view name);
+// `tune.ssl.lifetime|maxrecord|default-dh-param`, `ssl-server-verify`, `ssl-load-extra-files`.
+void SslGlobal(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // A bind line's options after its addresses (ssl_bind_cfg.cc): alerts and returns false on
 // the first it cannot take; `tls` is set when `ssl` is given. `where` names the line.
 bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& where,

@@ -13,7 +13,7 @@ namespace {
 constexpr std::string_view kServerParams =
     "weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, downinter, rise, fall, "
     "port, addr, disabled, enabled, backup, no-backup, non-stick, stick, id, ssl, no-ssl, "
-    "verify, ca-file, sni and alpn";
+    "verify, ca-file, sni, alpn, ciphers, ciphersuites, ssl-min-ver and ssl-max-ver";
 
 bool LooksLikeHostName(std::string_view s) {
   bool letter = false;
@@ -85,6 +85,20 @@ bool ServerLine::TlsParam(const std::string& p, const std::string* v, ServerConf
       return false;
     }
     s->verify_none = *v == "none";
+    s->verify_set = true;
+  } else if (p == "ciphers" || p == "ciphersuites") {
+    if (!v) {
+      Alert(": '" + p + "' : missing cipher suite.");
+      return false;
+    }
+    (p == "ciphers" ? s->ciphers : s->ciphersuites) = *v;
+  } else if (p == "ssl-min-ver" || p == "ssl-max-ver") {
+    const std::optional<uint16_t> ver = v ? TlsVersion(*v) : std::nullopt;
+    if (!ver) {
+      Alert(": " + Quoted(v ? *v : "") + " : unknown ssl/tls version");
+      return false;
+    }
+    (p == "ssl-min-ver" ? s->min_ver : s->max_ver) = *ver;
   } else if (p == "ca-file") {
     if (!v) {
       Alert(": 'ca-file' : missing CAfile path.");
@@ -180,7 +194,8 @@ bool ServerLine::Params(const Args& args, size_t first, bool is_default, ServerC
       s->ssl = p == "ssl";
       continue;
     }
-    if (p == "verify" || p == "ca-file" || p == "sni" || p == "alpn") {
+    if (p == "verify" || p == "ca-file" || p == "sni" || p == "alpn" || p == "ciphers" ||
+        p == "ciphersuites" || p == "ssl-min-ver" || p == "ssl-max-ver") {
       if (!TlsParam(p, i + 1 < args.size() ? &args[i + 1] : nullptr, s)) return false;
       ++i;
       continue;
@@ -346,6 +361,12 @@ void ServerKeyword(ParseContext& ctx, const KeywordRow&, const Args& args) {
   s.file = ctx.file;
   s.line = ctx.line;
   if (!line.Address(args[2], &s) || !line.Params(args, 3, false, &s)) return;
+  const GlobalConfig& g = ctx.config.global;
+  if (!s.verify_set) s.verify_none = g.ssl_server_verify_none;
+  if (s.ciphers.empty()) s.ciphers = g.ssl_default_server.ciphers;
+  if (s.ciphersuites.empty()) s.ciphersuites = g.ssl_default_server.ciphersuites;
+  if (!s.min_ver) s.min_ver = g.ssl_default_server.min_ver;
+  if (!s.max_ver) s.max_ver = g.ssl_default_server.max_ver;
   if (s.ssl && !s.verify_none && s.ca_pem.empty()) {
     ctx.Alert("'server " + proxy.name + "/" + name + "' : verify is enabled by default but no CA "
               "file specified. If you're running on a LAN where you're certain to trust the "

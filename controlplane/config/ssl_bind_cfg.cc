@@ -21,9 +21,6 @@
 
 namespace sluice::config {
 
-namespace {
-
-// The TLS versions `ssl-min-ver` and `ssl-max-ver` name, as on the wire.
 std::optional<uint16_t> TlsVersion(std::string_view name) {
   if (name == "SSLv3") return 0x0300;
   if (name == "TLSv1.0") return 0x0301;
@@ -32,6 +29,8 @@ std::optional<uint16_t> TlsVersion(std::string_view name) {
   if (name == "TLSv1.3") return 0x0304;
   return std::nullopt;
 }
+
+namespace {
 
 std::optional<std::string> Slurp(const std::string& path) {
   std::string text;
@@ -84,8 +83,9 @@ bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& pa
     ctx.Alert(where + " : unable to load certificate from file " + Quoted(path) + ".");
     return false;
   }
+  const uint8_t extra = ctx.config.global.ssl_extra_files;
   EVP_PKEY* key = ReadKey(*pem);
-  if (!key) {
+  if (!key && (extra & GlobalConfig::kKey)) {
     const std::string key_path = path + ".key";
     std::optional<std::string> key_pem = Slurp(key_path);
     if (key_pem) key = ReadKey(*key_pem);
@@ -94,6 +94,10 @@ bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& pa
       return false;
     }
     *pem += "\n" + *key_pem;
+  }
+  if (!key) {  // `ssl-load-extra-files` without `key`
+    ctx.Alert(where + " : No Private Key found in " + Quoted(path) + ".");
+    return false;
   }
   const bool ok = KeyMatches(*pem, key);
   EVP_PKEY_free(key);
@@ -105,8 +109,12 @@ bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& pa
   // The companions HAProxy reads beside a certificate: PATH.ocsp (a DER OCSP response) and
   // PATH.issuer (the issuer's certificate, for the response's certificate id).
   std::string ocsp, issuer;
-  if (ReadBoundedFile(path + ".ocsp", kMaxTlsFileBytes, &ocsp) != FileRead::kOk) ocsp.clear();
-  if (ReadBoundedFile(path + ".issuer", kMaxTlsFileBytes, &issuer) != FileRead::kOk) {
+  if (!(extra & GlobalConfig::kOcsp) ||
+      ReadBoundedFile(path + ".ocsp", kMaxTlsFileBytes, &ocsp) != FileRead::kOk) {
+    ocsp.clear();
+  }
+  if (!(extra & GlobalConfig::kIssuer) ||
+      ReadBoundedFile(path + ".issuer", kMaxTlsFileBytes, &issuer) != FileRead::kOk) {
     issuer.clear();
   }
   BindTlsConfig::Cert c;
@@ -123,7 +131,8 @@ bool LoadCert(ParseContext& ctx, const std::string& where, const std::string& pa
 bool LoadCrt(ParseContext& ctx, const std::string& where, const std::string& path,
              std::vector<BindTlsConfig::Cert>* out) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  if (!std::filesystem::exists(path, ec) &&
+      (ctx.config.global.ssl_extra_files & GlobalConfig::kBundle)) {
     // A bundle, as HAProxy 2.6 loads one by default (ssl-load-extra-files): no FILE, but
     // FILE.rsa, FILE.ecdsa, FILE.dsa, each a certificate of its own for the same names.
     bool any = false;
@@ -466,13 +475,14 @@ bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& wh
 // OPTION...` (ssl-min-ver V, ssl-max-ver V, no-tls-tickets, no-sslv3, no-tlsv10 .. no-tlsv13,
 // prefer-client-ciphers): HAProxy 2.6.12's texts.
 void SslDefaultBind(ParseContext& ctx, const KeywordRow&, const Args& args) {
-  BindTlsConfig& d = ctx.config.global.ssl_default_bind;
   const std::string& kw = args[0];
+  BindTlsConfig& d = kw.starts_with("ssl-default-server-") ? ctx.config.global.ssl_default_server
+                                                          : ctx.config.global.ssl_default_bind;
   if (kw == "crt-base" || kw == "ca-base") {
     (kw == "crt-base" ? ctx.config.global.crt_base : ctx.config.global.ca_base) = args[1];
     return;
   }
-  if (kw != "ssl-default-bind-options") {
+  if (!kw.ends_with("-options")) {
     if (args.size() < 2) {
       ctx.Alert("global statement " + Quoted(kw) + " expects a " +
                 (kw.ends_with("curves") ? "curves list" : "cipher suite") + " as an argument.");
@@ -511,6 +521,97 @@ void SslDefaultBind(ParseContext& ctx, const KeywordRow&, const Args& args) {
       ctx.Alert("unknown option " + Quoted(o) + on);
       return;
     }
+  }
+}
+
+namespace {
+
+// A number of HAProxy's tune.* forms: digits only, at most `max`.
+std::optional<uint64_t> Count(std::string_view text, uint64_t max) {
+  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != text.npos) {
+    return std::nullopt;
+  }
+  const uint64_t v = std::stoull(std::string(text));
+  return v <= max ? std::optional<uint64_t>(v) : std::nullopt;
+}
+
+}  // namespace
+
+void SslGlobal(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  GlobalConfig& g = ctx.config.global;
+  const std::string& kw = args[0];
+  const std::string value = args.size() > 1 ? args[1] : std::string();
+  if (kw == "tune.ssl.lifetime") {
+    if (value.empty()) {
+      ctx.Alert("'tune.ssl.lifetime' expects ssl sessions <lifetime> in seconds as argument.");
+      return;
+    }
+    // HAProxy's time syntax with seconds as the default unit
+    const bool bare = value.find_first_not_of("0123456789") == std::string::npos;
+    const std::optional<uint64_t> ms = ParseTimeMs(bare ? value + "s" : value);
+    if (!ms || *ms / 1000 > INT32_MAX) {
+      const size_t bad = value.find_first_not_of("0123456789");
+      ctx.Alert("unexpected character '" + value.substr(bad == std::string::npos ? 0 : bad, 1) +
+                "' in argument to <tune.ssl.lifetime>.");
+      return;
+    }
+    g.ssl_default_bind.lifetime_s = static_cast<uint32_t>(*ms / 1000);
+  } else if (kw == "tune.ssl.maxrecord") {
+    // HAProxy reads it with atol: what does not start with digits is 0 (no limit)
+    const size_t digits = value.find_first_not_of("0123456789");
+    if (value.starts_with('-')) {
+      ctx.Alert("'tune.ssl.maxrecord' expects a positive numeric value.");
+      return;
+    }
+    const std::string lead = value.substr(0, digits);
+    const std::optional<uint64_t> n = lead.empty() ? 0 : Count(lead, UINT32_MAX);
+    g.ssl_default_bind.maxrecord = static_cast<uint32_t>(n.value_or(UINT32_MAX));
+  } else if (kw == "tune.ssl.default-dh-param") {
+    const std::optional<uint64_t> n = Count(value, UINT32_MAX);
+    if (!n) {
+      ctx.Alert("'tune.ssl.default-dh-param' expects an integer argument.");
+      return;
+    }
+    if (*n < 1024) {
+      ctx.Alert("'tune.ssl.default-dh-param' expects a value >= 1024.");
+      return;
+    }
+    g.ssl_default_bind.dh_bits = static_cast<uint32_t>(*n);
+  } else if (kw == "ssl-server-verify") {
+    if (value.empty()) {
+      ctx.Alert("'ssl-server-verify' expects an integer argument.");  // HAProxy 2.6.12's text
+      return;
+    }
+    if (value != "none" && value != "required") {
+      ctx.Alert("'ssl-server-verify' expects 'none' or 'required' as argument.");
+      return;
+    }
+    g.ssl_server_verify_none = value == "none";
+  } else {  // ssl-load-extra-files
+    uint8_t bits = 0;
+    for (size_t i = 1; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      using G = GlobalConfig;
+      if (a == "all") {
+        bits |= G::kBundle | G::kOcsp | G::kIssuer | G::kKey | G::kSctl;
+      } else if (a == "bundle" || a == "ocsp" || a == "issuer" || a == "key" || a == "sctl") {
+        bits |= a == "bundle" ? G::kBundle
+                : a == "ocsp" ? G::kOcsp
+                : a == "issuer" ? G::kIssuer
+                : a == "key" ? G::kKey
+                             : G::kSctl;
+      } else if (a != "none" || args.size() != 2) {
+        ctx.Alert("'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, "
+                  "sctl, ocsp, issuer).");
+        return;
+      }
+    }
+    if (args.size() < 2) {
+      ctx.Alert("'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, "
+                "sctl, ocsp, issuer).");
+      return;
+    }
+    g.ssl_extra_files = bits;
   }
 }
 

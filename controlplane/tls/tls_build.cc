@@ -2,6 +2,7 @@
 #include "controlplane/tls/tls_build.h"
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -148,6 +150,25 @@ bool UseClientCerts(SSL_CTX* ctx, const config::BindTlsConfig& t) {
   return true;
 }
 
+// DHE key exchange with the RFC 7919 group of at least `bits` (`tune.ssl.default-dh-param`,
+// 2048 by default as HAProxy's; 1024 gets ffdhe2048, the smallest there is).
+bool UseDhGroup(SSL_CTX* ctx, uint32_t bits) {
+  char name[16];
+  std::snprintf(name, sizeof name, "ffdhe%u",
+                bits <= 2048 ? 2048u : bits <= 3072 ? 3072u : bits <= 4096 ? 4096u
+                                                      : bits <= 6144 ? 6144u : 8192u);
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+  EVP_PKEY* dh = nullptr;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("group", name, 0),
+                         OSSL_PARAM_construct_end()};
+  const bool ok = pctx && EVP_PKEY_paramgen_init(pctx) == 1 &&
+                  EVP_PKEY_CTX_set_params(pctx, params) == 1 &&
+                  EVP_PKEY_paramgen(pctx, &dh) == 1 && SSL_CTX_set0_tmp_dh_pkey(ctx, dh) == 1;
+  if (!ok) EVP_PKEY_free(dh);
+  EVP_PKEY_CTX_free(pctx);
+  return ok;
+}
+
 bool IsEcdsa(SSL_CTX* ctx) {
   EVP_PKEY* key = SSL_CTX_get0_privatekey(ctx);
   return key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC;
@@ -167,6 +188,10 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t, const std::st
   if (t.no_tls_tickets) options |= SSL_OP_NO_TICKET;
   SSL_CTX_set_options(ctx, options);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_timeout(ctx, t.lifetime_s);  // tune.ssl.lifetime: sessions and tickets
+  if (t.maxrecord) {  // tune.ssl.maxrecord, within what OpenSSL takes (512 to 16384)
+    SSL_CTX_set_max_send_fragment(ctx, std::clamp<uint32_t>(t.maxrecord, 512, 16384));
+  }
   // The session id context HAProxy gives its sessions: a ticket either issued resumes on the
   // other when they share the ticket keys (checked against haproxy 2.6.12).
   static constexpr unsigned char kSidCtx[] = {'h', 'a', 'p', 'r', 'o', 'x', 'y'};
@@ -181,6 +206,8 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t, const std::st
     fail = "unable to set TLS 1.3 cipher suites to '" + t.ciphersuites + "'";
   } else if (!t.curves.empty() && SSL_CTX_set1_curves_list(ctx, t.curves.c_str()) != 1) {
     fail = "unable to set SSL curves list to '" + t.curves + "'";
+  } else if (!UseDhGroup(ctx, t.dh_bits)) {
+    fail = "unable to set the DH parameters";
   } else if (!UseClientCerts(ctx, t)) {
     fail = "unable to load the CA file '" + t.ca_file + "' or the CRL file '" + t.crl_file + "'";
   } else if (!UseCert(ctx, pem, names)) {
@@ -282,10 +309,18 @@ bool SetTickets(TlsSnap* snap, const TicketKeyStore& keys, size_t nbinds) {
 base::Result<SSL_CTX*> MakeServerContext(const config::ServerConfig& s) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx) return Error{"cannot create an SSL context: " + LastError()};
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   std::string fail;
-  if (!s.verify_none) {
+  if (SSL_CTX_set_min_proto_version(ctx, s.min_ver ? s.min_ver : TLS1_2_VERSION) != 1 ||
+      (s.max_ver && SSL_CTX_set_max_proto_version(ctx, s.max_ver) != 1)) {
+    fail = "unable to set the TLS versions";
+  } else if (!s.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, s.ciphers.c_str()) != 1) {
+    fail = "unable to set SSL cipher list to '" + s.ciphers + "'";
+  } else if (!s.ciphersuites.empty() &&
+             SSL_CTX_set_ciphersuites(ctx, s.ciphersuites.c_str()) != 1) {
+    fail = "unable to set TLS 1.3 cipher suites to '" + s.ciphersuites + "'";
+  }
+  if (fail.empty() && !s.verify_none) {
     if (AddCas(SSL_CTX_get_cert_store(ctx), s.ca_pem, nullptr) == 0) {
       fail = "no certificate in the CA file '" + s.ca_file + "'";
     }

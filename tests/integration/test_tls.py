@@ -136,6 +136,9 @@ with open(CRT_LIST, "w") as _f:
 SECTIONS = f"""
 global
     ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256
+    tune.ssl.lifetime 10m
+    tune.ssl.default-dh-param 3072
+    tune.ssl.maxrecord 1400
 
 defaults
     mode http
@@ -458,6 +461,57 @@ def test_crt_list_errors_name_the_list_line(tmp_path):
         want = (f"parsing [{cfg}:5] : 'bind :8443' in section 'frontend' : 'crt-list' : " +
                 text.format(list=lst))
         assert p.returncode == 1 and want in p.stdout + p.stderr, (want, p.stdout + p.stderr)
+
+
+def test_global_tune_ssl_settings(tls_tb):
+    # tune.ssl.lifetime: the tickets' lifetime hint; tune.ssl.default-dh-param: the DHE group
+    out = s_client("-servername", "a.test", "-tls1_2", "-ign_eof",
+                   data=b"GET /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    assert "TLS session ticket lifetime hint: 600 (seconds)" in out, out
+    out = s_client("-servername", "a.test", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256",
+                   "-brief")
+    assert "Server Temp Key: DH, 3072 bits" in out, out
+    # tune.ssl.maxrecord: no application record longer than 1400 bytes (+ the AEAD overhead)
+    out = s_client("-servername", "a.test", "-tls1_3", "-ign_eof", "-msg",
+                   data=b"GET /size/20000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    lengths = [int(hi + lo, 16) for hi, lo in re.findall(
+        r"<<< TLS 1.2, RecordHeader \[length 0005\]\n\s+17 03 03 ([0-9a-f]{2}) ([0-9a-f]{2})", out)]
+    assert lengths and max(lengths) <= 1400 + 17 + 5, (lengths, out[-2000:])
+
+
+def test_global_ssl_settings_errors(tmp_path):
+    from conftest import SLUICE_BIN
+    cases = {"tune.ssl.lifetime x": "unexpected character 'x' in argument to <tune.ssl.lifetime>.",
+             "tune.ssl.default-dh-param 512":
+                 "'tune.ssl.default-dh-param' expects a value >= 1024.",
+             "tune.ssl.maxrecord -1": "'tune.ssl.maxrecord' expects a positive numeric value.",
+             "ssl-server-verify maybe":
+                 "'ssl-server-verify' expects 'none' or 'required' as argument.",
+             "ssl-default-server-options bogus":
+                 "unknown option 'bogus' on global statement 'ssl-default-server-options'.",
+             "ssl-load-extra-files bogus": "'ssl-load-extra-files' expects one or multiple "
+                                           "arguments (none, all, bundle, sctl, ocsp, issuer)."}
+    for line, text in cases.items():
+        cfg = tmp_path / "bad.cfg"
+        cfg.write_text(f"global\n    {line}\ndefaults\n    mode http\n    timeout client 1s\n")
+        p = run([SLUICE_BIN, "-c", "-f", str(cfg)], check=False)
+        assert p.returncode == 1 and f"parsing [{cfg}:2] : {text}" in p.stdout + p.stderr, \
+            (text, p.stdout + p.stderr)
+    # ssl-server-verify none: a TLS server needs no ca-file; ssl-load-extra-files none: no
+    # FILE.key is read
+    cfg = tmp_path / "ok.cfg"
+    cfg.write_text("global\n    ssl-server-verify none\n    ssl-load-extra-files none\n"
+                   "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n"
+                   "    timeout connect 1s\nbackend b\n    server s 10.0.0.1:443 ssl\n")
+    p = run([SLUICE_BIN, "-c", "-f", str(cfg)], check=False)
+    alerts = [l for l in (p.stdout + p.stderr).splitlines() if "ALERT" in l]
+    # (no dataplane section: that is the only complaint)
+    assert all("'dataplane' section" in l or "Fatal errors" in l for l in alerts), alerts
+    cfg.write_text("global\n    ssl-load-extra-files none\ndefaults\n    mode http\n"
+                   f"    timeout client 1s\nfrontend f\n    bind :8443 ssl crt {CERTS}/b.crt\n")
+    p = run([SLUICE_BIN, "-c", "-f", str(cfg)], check=False)
+    assert p.returncode == 1 and f"No Private Key found in '{CERTS}/b.crt'." in p.stdout + \
+        p.stderr, p.stdout + p.stderr
 
 
 def _subject(out):

@@ -812,7 +812,8 @@ TEST(ConfigProxyServer, ParameterErrors) {
   const std::string supported =
       " (sluice supports weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, "
       "downinter, rise, fall, port, addr, disabled, enabled, backup, no-backup, non-stick, "
-      "stick, id, ssl, no-ssl, verify, ca-file, sni and alpn).";
+      "stick, id, ssl, no-ssl, verify, ca-file, sni, alpn, ciphers, ciphersuites, ssl-min-ver "
+      "and ssl-max-ver).";
   // TLS to the server (HAProxy 2.6.12's texts).
   alert("ssl verify bogus",
         "'verify' : unknown verify method 'bogus', only 'none' and 'required' are supported.");

@@ -300,8 +300,7 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
     return nullptr;
   };
   for (const char* kw : {"log-send-hostname", "chroot", "stats socket", "user", "group", "daemon",
-                         "pidfile", "cpu-map", "ulimit-n", "tune.ssl.default-dh-param",
-                         "tune.bufsize", "hard-stop-after", "spread-checks"}) {
+                         "pidfile", "cpu-map", "ulimit-n", "tune.bufsize", "hard-stop-after", "spread-checks"}) {
     const Diagnostic* w = find(kw);
     ASSERT_NE(w, nullptr) << kw << "\n" << Dump(o);
     EXPECT_EQ(w->file, Fixture("haproxy-style.cfg"));
@@ -309,13 +308,14 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
   }
   // The TLS defaults are taken now (docs/tls.md): no warning.
   for (const char* kw : {"ca-base", "crt-base", "ssl-default-bind-ciphers",
-                         "ssl-default-bind-options"}) {
+                         "ssl-default-bind-options", "tune.ssl.default-dh-param"}) {
     EXPECT_EQ(find(kw), nullptr) << kw << "\n" << Dump(o);
   }
   EXPECT_EQ(o.config.global.crt_base, "/etc/ssl/private");
   const BindTlsConfig& tlsd = o.config.global.ssl_default_bind;
   EXPECT_EQ(tlsd.ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
   EXPECT_EQ(tlsd.min_ver, 0x0303);
+  EXPECT_EQ(tlsd.dh_bits, 2048u);
   EXPECT_TRUE(tlsd.no_tls_tickets);
   const Diagnostic* daemon = find("daemon");
   EXPECT_EQ(daemon->line, 14);
