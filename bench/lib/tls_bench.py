@@ -18,11 +18,18 @@ verify). For each certificate and proxy:
        request and resumes no session, so every request costs the proxy one full handshake.
        Handshakes per second per core = 10^9 / (proxy CPU ns per request): the rate one core
        of the proxy would sustain, whatever the load generator (on the other core) reaches.
+  resumed  `openssl s_time -reuse` (4 processes on the load generator's core): each a full
+       handshake, then new connections one after the other, each resuming that first
+       session with its ticket (TLS 1.3 PSK with an X25519 exchange, both proxies' default),
+       sending `GET / HTTP/1.0` and reading the answer to the close. Resumed handshakes per
+       second per core = 10^9 / (proxy CPU ns per connection); the share s_time saw resumed
+       is in the note.
 CPU is measured as in http_bench: Sluice's worker busy cycles, HAProxy's CPU time.
-Resumed handshakes are not measured here: wrk resumes no session.
 """
 import os
+import re
 import subprocess
+import time
 
 try:
     from lib import http_bench as hb  # imported by bench/run
@@ -31,6 +38,7 @@ except ImportError:
 topo = hb.topo
 
 CERTS = ("rsa2048", "ecdsa256")
+RESUMERS = 4  # s_time processes at once: enough connections in flight to keep the proxy busy
 
 
 def make_cert(tmpdir, kind):
@@ -57,6 +65,40 @@ class Bench(hb.Bench):
         self.scheme = "https"
         self.certs = {kind: make_cert(self.tmpdir, kind) for kind in CERTS}
 
+    def measure(self, side, label, sample, ours, cpu_of):
+        res = super().measure(side, label, sample, ours, cpu_of)
+        res["resumed"] = self.resumed(label, sample, cpu_of)
+        return res
+
+    def resumed(self, label, sample, cpu_of):
+        """REPEATS runs of `openssl s_time -reuse`: proxy CPU per resumed connection."""
+        runs = []
+        cmd = topo.nsx(topo.NS_CLIENT) + ["taskset", "-c", topo.LOAD_CPU, "openssl", "s_time",
+                                          "-connect", topo.FRONT, "-www", self.path, "-reuse",
+                                          "-time", str(self.seconds)]
+        for i in range(hb.REPEATS):
+            a, t0 = sample(), time.monotonic()
+            procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True) for _ in range(RESUMERS)]
+            outs = [p.communicate(timeout=self.seconds + 60) for p in procs]
+            time.sleep(hb.SETTLE)
+            b, secs = sample(), time.monotonic() - t0
+            conns = reused = fresh = 0
+            for p, (out, err) in zip(procs, outs):
+                m = re.search(r"(\d+) connections in \d+ real seconds", out)
+                if p.returncode != 0 or not m or not int(m.group(1)):
+                    raise RuntimeError(f"s_time failed (rc {p.returncode}): "
+                                       f"{(err.strip() or out.strip())[-300:]}")
+                conns += int(m.group(1))
+                marks = out.split("session id reuse", 1)[-1]
+                reused, fresh = reused + marks.count("r"), fresh + marks.count("*")
+            cpu_ns = cpu_of(a, b, secs) / conns
+            share = reused / max(reused + fresh, 1)
+            runs.append({"cpu_ns": cpu_ns, "conns_per_s": conns / secs, "reused": share})
+            self.log(f"tls: {label} resumed run {i + 1}: {conns / secs:.0f} conn/s, "
+                     f"{cpu_ns:.0f} ns CPU/connection, {share:.0%} resumed")
+        return runs
+
     def run_cert(self, side, kind):
         self.bind_opts = f" ssl crt {self.certs[kind]}"
         return self.run_haproxy() if side == "haproxy" else self.run_afpacket()
@@ -80,6 +122,19 @@ class Bench(hb.Bench):
                            "proxy CPU ns per request of the crr workload (each request a new "
                            "connection, no session resumed, one HTTP request and answer "
                            f"included); see tls_{kind}_crr_cpu_ns")
+            out.append(fig)
+            # Resumed handshakes per core: a resumed connection per s_time round.
+            sr = [r for r in (afp or {}).get("resumed", []) if r["cpu_ns"]]
+            hr = [r for r in (hx or {}).get("resumed", []) if r["cpu_ns"]]
+            fig = topo.side_by_side(f"tls_{kind}_resumed_handshakes_per_core", "1/s", "higher",
+                                    [1e9 / r["cpu_ns"] for r in sr],
+                                    [1e9 / r["cpu_ns"] for r in hr])
+            fig["note"] = (f"{kind}: TLS 1.3 handshakes resuming a session with its ticket that "
+                           "one proxy core sustains = 10^9 / proxy CPU ns per connection of "
+                           f"`openssl s_time -reuse` x{RESUMERS} (a new connection each time, GET / "
+                           "HTTP/1.0 and its answer included); resumed by s_time's count: "
+                           f"Sluice {min([r['reused'] for r in sr] or [0]):.0%}, HAProxy "
+                           f"{min([r['reused'] for r in hr] or [0]):.0%} at least")
             out.append(fig)
         return out
 
