@@ -131,7 +131,8 @@ class Bench(hb.Bench):
                                     [1e9 / r["cpu_ns"] for r in hr])
             fig["note"] = (f"{kind}: TLS 1.3 handshakes resuming a session with its ticket that "
                            "one proxy core sustains = 10^9 / proxy CPU ns per connection of "
-                           f"`openssl s_time -reuse` x{RESUMERS} (a new connection each time, GET / "
+                           f"`openssl s_time -reuse` x{RESUMERS} (a new connection each time, "
+                           "GET / "
                            "HTTP/1.0 and its answer included); resumed by s_time's count: "
                            f"Sluice {min([r['reused'] for r in sr] or [0]):.0%}, HAProxy "
                            f"{min([r['reused'] for r in hr] or [0]):.0%} at least")

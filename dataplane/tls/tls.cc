@@ -46,6 +46,7 @@ TlsSnap::~TlsSnap() {
 
 TlsConns::~TlsConns() {
   if (!conns_) return;
+  tcp_ = nullptr;  // the stack may be gone: nothing is counted from here
   for (uint32_t c = 0; c < nconns_; ++c) Free(conns_[c]);
   rte_free(conns_);
 }
@@ -81,6 +82,7 @@ SSL* TlsConns::NewSsl(SSL_CTX* const* ctxs, size_t n) noexcept {
   }
   SSL_set_bio(ssl, rbio, wbio);
   SSL_set_app_data(ssl, this);  // the ticket callback's way back (tls_ctx.cc)
+  tcp_->counters().Inc(Counter::tls_conns_opened);
   return ssl;
 }
 
@@ -140,7 +142,10 @@ void TlsConns::OnTimer(base::TimerNode* n) noexcept {
 
 void TlsConns::Free(Conn& t) noexcept {
   if (timers_) timers_->Cancel(&t.timer);
-  if (t.ssl) SSL_free(t.ssl);
+  if (t.ssl) {
+    SSL_free(t.ssl);
+    if (tcp_) tcp_->counters().Inc(Counter::tls_conns_freed);
+  }
   if (t.out_head) rte_pktmbuf_free(t.out_head);
   t = Conn();
 }

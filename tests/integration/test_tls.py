@@ -208,7 +208,8 @@ backend be_raw
     server r1 10.10.2.12:9001
 """
 
-TESTBED_CONFIG = config_file("tls", SECTIONS)
+# 10 000 half-open handshakes at once (and the other tests' connections) fit in the table.
+TESTBED_CONFIG = config_file("tls", SECTIONS, dataplane_extra="    tcp-connections 16384\n")
 
 
 @pytest.fixture(scope="module")
@@ -417,6 +418,63 @@ def test_many_half_open_handshakes_leave_nothing(tls_tb):
     assert worker_counter(tls_tb, "tls_drop_handshake_timeout") >= before + 300
     rows = stat_rows()
     assert rows[("fe_tls", "FRONTEND")]["scur"] == "0"
+    # The service still answers.
+    p = curl("--resolve", f"a.test:{HTTPS}:{VIP}", f"https://a.test:{HTTPS}/echo")
+    assert p.returncode == 0, p.stderr
+
+
+HALF_OPEN = 10000
+
+# 10 000 clients that send a ClientHello, get the server's flight and never answer it: each
+# holds an OpenSSL state on the worker until `timeout client` resets it.
+def test_ten_thousand_half_open_handshakes_leave_nothing(tls_tb):
+    code = ("import resource, socket, ssl, time\n"
+            f"n = {HALF_OPEN + 1000}\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))\n"
+            "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n"
+            "ctx.check_hostname = False\n"
+            "ctx.verify_mode = ssl.CERT_NONE\n"
+            "inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()\n"
+            "obj = ctx.wrap_bio(inc, out, server_hostname='a.test')\n"
+            "try:\n    obj.do_handshake()\nexcept ssl.SSLWantReadError:\n    pass\n"
+            "hello = out.read()\n"
+            "assert hello[0] == 22, hello[:5]\n"
+            "ss = []\n"
+            f"for _ in range({HALF_OPEN}):\n"
+            f"    s = socket.create_connection(('{VIP}', {HTTPS}), timeout=10)\n"
+            "    s.sendall(hello)\n"
+            "    ss.append(s)\n"
+            "print('open', len(ss), flush=True)\n"
+            "time.sleep(float(__import__('sys').argv[1]))\n")
+    pool_before = int(re.search(r"^PoolUsed_bytes: (\d+)", admin_cli("show info"), re.M).group(1))
+    c0 = {k: worker_counter(tls_tb, k) for k in
+          ("tls_drop_handshake_timeout", "tls_conns_opened", "tls_conns_freed")}
+    client = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c", code,
+                               "600"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert client.stdout.readline().strip() == f"open {HALF_OPEN}"
+        # every one is reset by the handshake timeout (3 s), the clients still holding theirs
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if worker_counter(tls_tb, "tls_drop_handshake_timeout") >= \
+                    c0["tls_drop_handshake_timeout"] + HALF_OPEN:
+                break
+            time.sleep(1)
+        c1 = {k: worker_counter(tls_tb, k) for k in c0}
+        assert c1["tls_drop_handshake_timeout"] - c0["tls_drop_handshake_timeout"] >= HALF_OPEN, c1
+        assert c1["tls_conns_opened"] - c0["tls_conns_opened"] >= HALF_OPEN, c1
+        # nothing left: every OpenSSL state freed, no session, the mbufs back
+        assert c1["tls_conns_opened"] - c0["tls_conns_opened"] == \
+            c1["tls_conns_freed"] - c0["tls_conns_freed"], c1
+        assert stat_rows()[("fe_tls", "FRONTEND")]["scur"] == "0"
+        time.sleep(0.5)
+        info = admin_cli("show info")
+        used = int(re.search(r"^PoolUsed_bytes: (\d+)", info, re.M).group(1))
+        alloc = int(re.search(r"^PoolAlloc_bytes: (\d+)", info, re.M).group(1))
+        assert used <= pool_before + alloc // 100, (pool_before, info)
+    finally:
+        client.kill()
+        client.wait()
     # The service still answers.
     p = curl("--resolve", f"a.test:{HTTPS}:{VIP}", f"https://a.test:{HTTPS}/echo")
     assert p.returncode == 0, p.stderr

@@ -300,7 +300,8 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
     return nullptr;
   };
   for (const char* kw : {"log-send-hostname", "chroot", "stats socket", "user", "group", "daemon",
-                         "pidfile", "cpu-map", "ulimit-n", "tune.bufsize", "hard-stop-after", "spread-checks"}) {
+                         "pidfile", "cpu-map", "ulimit-n", "tune.bufsize", "hard-stop-after",
+                         "spread-checks"}) {
     const Diagnostic* w = find(kw);
     ASSERT_NE(w, nullptr) << kw << "\n" << Dump(o);
     EXPECT_EQ(w->file, Fixture("haproxy-style.cfg"));
