@@ -222,7 +222,8 @@ struct ServerConfig {
   std::string ciphers, ciphersuites;
   uint16_t min_ver = 0;
   uint16_t max_ver = 0;
-  std::string sni;
+  std::string sni;       // `sni str(NAME)`: the name
+  std::string sni_expr;  // `sni EXPR` otherwise: evaluated on the stream at each connect
   std::string alpn;
   std::string file;
   int line = 0;

@@ -116,13 +116,13 @@ bool ServerLine::TlsParam(const std::string& p, const std::string* v, ServerConf
       Alert(": 'sni' : missing sni expression.");
       return false;
     }
-    // A sample expression in HAProxy; sluice takes a constant name, str(NAME).
-    if (!v->starts_with("str(") || !v->ends_with(")") || v->size() < 6) {
-      Alert(": 'sni' : sluice takes a constant name only, written str(NAME); got " + Quoted(*v) +
-            ".");
-      return false;
-    }
-    s->sni = v->substr(4, v->size() - 5);
+    // A sample expression (compiled with the rules, controlplane/rules/server_sni.cc); a
+    // constant str(NAME) is kept as the name itself.
+    s->sni.clear();
+    s->sni_expr.clear();
+    const bool constant = v->starts_with("str(") && v->ends_with(")") && v->size() >= 6 &&
+                          v->find_first_of("(),", 4) == v->size() - 1;
+    (constant ? s->sni : s->sni_expr) = constant ? v->substr(4, v->size() - 5) : *v;
   } else {  // alpn
     s->alpn.clear();
     const std::string list = v ? *v : std::string();  // alive while its items are read

@@ -1108,6 +1108,7 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
       snap.frontends[fe_of[pi]].log_exprs.push_back(std::move(f));
     }
   }
+  CompileServerSni(cfg, c, snap, diags);
   snap.nsets = static_cast<uint32_t>(out.store->size());
   for (const auto* side : {&snap.frontends, &snap.backends}) {
     for (const rules::ProxyRules& r : *side) {

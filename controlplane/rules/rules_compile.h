@@ -98,6 +98,10 @@ class Compiler {
   std::vector<std::pair<std::string, uint32_t>> named_;  // this proxy's ACLs
 };
 
+// server_sni.cc: the servers' `sni EXPR` into snap.server_sni (after srv_names is filled).
+void CompileServerSni(const config::Config& cfg, Compiler& c, rules::RulesSnap& snap,
+                      std::vector<config::Diagnostic>* diags);
+
 // The `%[...]` expressions of a log-format string, in order.
 std::vector<std::string> LogFormatExprs(std::string_view text);
 

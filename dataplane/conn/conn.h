@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "dataplane/base/assert.h"
 #include "dataplane/conn/idle_pool.h"
@@ -120,8 +121,11 @@ class Conns {
   }
   void Shutdown(ConnId c) noexcept { IsTls(c) ? tls_->Shutdown(c) : tcp_->Shutdown(c); }
   // A connection just opened to `server` (Connect) speaks TLS when that server has `ssl`
-  // (tls::TlsConns::Connect): false when its TLS state cannot be made (reset it).
-  bool StartTls(ConnId c, uint32_t server) noexcept { return !tls_ || tls_->Connect(c, server); }
+  // (tls::TlsConns::Connect), sending `sni` when given (its `sni EXPR`'s value): false when
+  // its TLS state cannot be made (reset it).
+  bool StartTls(ConnId c, uint32_t server, std::string_view sni = {}) noexcept {
+    return !tls_ || tls_->Connect(c, server, sni);
+  }
   // The worker's TLS layer (start-up; null: no connection is TLS).
   void SetTls(tls::TlsConns* tls) noexcept { tls_ = tls; }
   bool IsTls(ConnId c) const noexcept { return tls_ && tls_->Is(c); }

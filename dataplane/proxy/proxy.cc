@@ -375,9 +375,13 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   Session& s = sessions_[si];
   const ServerSnap& sv = cfg_->servers[server];
   s.strm.server = server;
+  // A server whose TLS name comes from the stream (`sni EXPR`) gets a connection of the
+  // stream's own: another stream's might carry another name.
+  const bool own_sni = rules_ && server < rules_->server_sni_set.size() &&
+                       rules_->server_sni_set[server];
   // An idle connection to this server first (the worker's pool; only streams that can
   // reuse one ever park one there), else a new one.
-  if (conns_->HasIdle() && s.strm.http && !s.strm.no_reuse && ReuseAllowed(s) &&
+  if (conns_->HasIdle() && s.strm.http && !s.strm.no_reuse && !own_sni && ReuseAllowed(s) &&
       TakeIdle(si, server)) {
     return true;
   }
@@ -385,7 +389,9 @@ bool Proxy::ConnectTo(uint32_t si, uint32_t server) noexcept {
   ConnId c =
       conns_->Connect(sv.addr, sv.is_v6, rte_cpu_to_be_16(sv.port), conn::kServer, si, &key);
   if (c == kNoConn) return false;
-  if (!conns_->StartTls(c, server)) [[unlikely]] {
+  s.strm.own_sni = own_sni;
+  if (!conns_->StartTls(c, server, own_sni ? ServerSni(si, server) : std::string_view()))
+      [[unlikely]] {
     conns_->AbortDetached(&c);
     return false;
   }

@@ -209,8 +209,11 @@ class Proxy {
     rte_mbuf* req_line = nullptr;  // the request line as written, up to kLogRequestBytes
     bool reused = false;           // the server connection came from the pool
     bool no_reuse = false;         // this stream's next connection is a new one
+    bool own_sni = false;          // its server connection sent this stream's `sni EXPR`
+                                   // value: never parked for another stream
     rte_mbuf* retry_head = nullptr;
     uint32_t retry_len = 0;
+    uint32_t head_out_len = 0;  // the request head as written, first in to_srv until sent
     // The frontend's captures (rules/capture.h): an mbuf taken when the first value is
     // captured, nullptr until then.
     rte_mbuf* caps = nullptr;
@@ -313,6 +316,10 @@ class Proxy {
   // Copies the request head (the first `len` bytes of req_in) into the scratch buffer and
   // parses it into head_; false on a parse error.
   bool LoadRequestHead(Session& s, uint32_t len) noexcept;
+  // The head as written for the server (HttpRequestXfer), still first in to_srv before the
+  // connection is made, into scratch_/head_ for a fetch at connect time (`sni EXPR`); the
+  // caller clears scratch_uid_ after. False when there is none or it does not parse.
+  bool LoadHeadForServer(Session& s) noexcept;
   void HttpClientData(uint32_t si) noexcept;
   void HttpServerData(uint32_t si) noexcept;
   // Moves what belongs to the current message from `in` to `out`; false on a framing error.
@@ -366,6 +373,8 @@ class Proxy {
   class Env;
   // The evaluation context of a session (its stream's parsed head when `http`).
   void MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept;
+  // The value of `server`'s `sni EXPR` for session si's stream (empty: none, or no value).
+  std::string_view ServerSni(uint32_t si, uint32_t server) noexcept;
   // tcp-request connection rules of frontend `fe` for a connection from `key`: false when it
   // is rejected.
   bool TcpConnectionRules(uint32_t fe, tcp::ConnId c) noexcept;

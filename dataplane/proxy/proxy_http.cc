@@ -345,6 +345,17 @@ bool Proxy::LoadRequestHead(Session& s, uint32_t len) noexcept {
   return http::ParseHead(scratch_, len, o, head_);
 }
 
+bool Proxy::LoadHeadForServer(Session& s) noexcept {
+  const uint32_t len = s.strm.head_out_len;
+  if (!len || s.strm.to_srv.bytes < len || len > http::kMaxHeadBytes) return false;
+  CopyOut(s.strm.to_srv, len, scratch_);
+  http::ParseOptions o;
+  o.request = true;
+  o.accept_invalid = true;  // it was checked when it came in; this is our own writing
+  scratch_uid_ = s.uid;
+  return http::ParseHead(scratch_, len, o, head_);
+}
+
 Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
@@ -496,6 +507,7 @@ Proxy::AnResult Proxy::HttpRequestXfer(uint32_t si) noexcept {
   DropFront(s.req_in, head_len);
   conns_->Consumed(s.cli, head_len);
   t.to_srv.PushSynth(out, len);
+  t.head_out_len = len;
   t.req.state = t.req.body == http::Body::kNone ? MsgState::kDone : MsgState::kBody;
   if (t.req.body == http::Body::kChunked) t.req.chunks.RequireCrlf();
   if (!MoveBody(t.req, s.req_in, t.to_srv)) {
@@ -738,7 +750,7 @@ void Proxy::EndTransaction(uint32_t si) noexcept {
   if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
   if (t.srv != kNoConn) {
     const int32_t pool_max = cfg_->servers[t.server].pool_max;  // pool-max-conn
-    if (t.srv_reusable && !t.srv_eof && !t.srv_shut && t.res_in.bytes == 0 &&
+    if (t.srv_reusable && !t.own_sni && !t.srv_eof && !t.srv_shut && t.res_in.bytes == 0 &&
         (pool_max < 0 || conns_->pool().idle(t.server) < static_cast<uint32_t>(pool_max))) {
       const ConnId c = t.srv;
       t.srv = kNoConn;

@@ -85,6 +85,20 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
   if (vars_->owner != s.uid) vars_->Reset(s.uid);
 }
 
+std::string_view Proxy::ServerSni(uint32_t si, uint32_t server) noexcept {
+  Session& s = sessions_[si];
+  // In HTTP mode the request's fetches read the head as it goes to the server (after the
+  // http-request rules' edits, as HAProxy's at connect time).
+  const bool head = s.strm.http && LoadHeadForServer(s);
+  rules::Ctx c;
+  MakeCtx(s, head, &c);
+  scratch_uid_ = 0;  // not the head as received: HttpRequestXfer must not take it for that
+  rules::Sample smp;
+  if (!rules::Eval(rules_->server_sni[server], c, &smp)) return {};
+  if (smp.type != rules::SmpType::kStr && smp.type != rules::SmpType::kBin) return {};
+  return smp.str;  // in the rules' arena or scratch_, alive until the next evaluation
+}
+
 bool Proxy::TcpConnectionRules(uint32_t fe, tcp::ConnId conn) noexcept {
   if (!rules_ || fe >= rules_->frontends.size()) return true;
   const auto& list = rules_->frontends[fe].tcp_conn;

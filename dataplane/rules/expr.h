@@ -340,6 +340,10 @@ struct RulesSnap : snapshot::Part {
   std::vector<std::string> fe_names, be_names, srv_names;  // slow path: compiled
   std::vector<std::string> var_names;                      // slow path: "txn.x", by slot
   std::vector<Userlist> userlists;                         // slow path: compiled
+  // `server ... sni EXPR`, by server index (srv_names'): evaluated when a stream connects
+  // to it; server_sni_set[i] 0: the server has none (a constant name is the tls part's).
+  std::vector<Expr> server_sni;             // slow path: compiled
+  std::vector<uint8_t> server_sni_set;      // slow path: compiled
   uint32_t nsets = 0;                                      // pattern sets (PatternTable size)
   bool active = false;                      // any rule or use_backend at all (else none runs)
   std::vector<pcre2_real_code_8*> regexes;  // slow path: compiled; regsub's, freed with it

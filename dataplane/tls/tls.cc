@@ -86,7 +86,7 @@ SSL* TlsConns::NewSsl(SSL_CTX* const* ctxs, size_t n) noexcept {
   return ssl;
 }
 
-bool TlsConns::Connect(ConnId c, uint32_t server) noexcept {
+bool TlsConns::Connect(ConnId c, uint32_t server, std::string_view sni_value) noexcept {
   if (!snap_ || server >= snap_->servers.size() || snap_->servers[server].empty()) return true;
   if (c >= nconns_) return false;
   Conn& t = conns_[c];
@@ -95,6 +95,13 @@ bool TlsConns::Connect(ConnId c, uint32_t server) noexcept {
   if (!ssl) return false;
   SSL_set_connect_state(ssl);
   const char* sni = snap_->server_sni[server].c_str();
+  char name[256];  // a host name is at most 255 bytes (RFC 1035); longer values are not sent
+  if (!sni_value.empty() && sni_value.size() < sizeof name &&
+      sni_value.find('\0') == std::string_view::npos) {
+    std::memcpy(name, sni_value.data(), sni_value.size());
+    name[sni_value.size()] = '\0';
+    sni = name;
+  }
   if (*sni) {
     SSL_set_tlsext_host_name(ssl, sni);
     // With `verify required`, the certificate must name the server asked for.

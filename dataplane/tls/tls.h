@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -101,8 +102,9 @@ class TlsConns {
   // Starts the client side of a handshake on a connection being opened to `server`, when
   // that server is TLS (true, nothing done, when it is not). The owner hears OnConnected once
   // the handshake is over (its connect timeout covers it). False (counted) when OpenSSL
-  // cannot make the connection's object: the caller resets the connection.
-  bool Connect(ConnId c, uint32_t server) noexcept;
+  // cannot make the connection's object: the caller resets the connection. `sni`: the name
+  // sent (a server's `sni EXPR` as evaluated); empty: its constant `sni str(NAME)`, if any.
+  bool Connect(ConnId c, uint32_t server, std::string_view sni = {}) noexcept;
   // A due node of the worker's wheel whose owner is base::kTimerTls.
   void OnTimer(base::TimerNode* n) noexcept;
 

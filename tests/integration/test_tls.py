@@ -180,7 +180,11 @@ frontend fe_to_tls
     bind {VIP}:{TO_TLS}
     use_backend be_tls_badname if {{ path_beg /badname }}
     use_backend be_tls_noverify if {{ path_beg /noverify }}
+    use_backend be_tls_dyn if {{ path_beg /dyn }}
     default_backend be_tls
+
+backend be_tls_dyn
+    server t1 10.10.2.13:9443 ssl verify required ca-file {CA} sni req.hdr(host),lower
 
 backend be_tls
     server t1 10.10.2.13:9443 ssl verify required ca-file {CA} sni str(b.test) alpn http/1.1
@@ -824,6 +828,27 @@ def test_tls_servers(tls_tb):
     # The certificate is b.test's: asking for a.test fails the handshake, no server: 503.
     p = curl("-i", f"http://{VIP}:{TO_TLS}/badname")
     assert p.stdout.startswith("HTTP/1.1 503"), p.stdout[:200]
+    # sni EXPR: the request's Host, evaluated at each connect, is the name sent and checked
+    for host, status in (("B.TEST", "HTTP/1.0 200 ok"), ("a.test", "HTTP/1.1 503"),
+                         ("b.test", "HTTP/1.0 200 ok")):
+        p = curl("-i", "-H", f"Host: {host}", f"http://{VIP}:{TO_TLS}/dyn")
+        assert p.stdout.startswith(status), (host, p.stdout[:200])
+
+
+def test_server_sni_expression_errors(tmp_path):
+    # (rules are compiled once the whole file is read: a dataplane section is needed)
+    from conftest import DEFAULT_CONFIG, SLUICE_BIN
+    with open(DEFAULT_CONFIG) as f:
+        text = f.read().rstrip("\n") + "\n"
+    text += ("defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n"
+             "    timeout connect 1s\nbackend b\n"
+             "    server s 10.0.0.1:443 ssl verify none sni nosuchfetch\n")
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text(text)
+    line = text.count("\n")
+    p = run([SLUICE_BIN, "-c", "-f", str(cfg)], check=False)
+    assert p.returncode == 1 and f"parsing [{cfg}:{line}] : 'server b/s' : 'sni' : failed to " \
+        "parse sni expression 'nosuchfetch' : " in p.stdout + p.stderr, p.stdout + p.stderr
 
 
 _x509 = _x509_text

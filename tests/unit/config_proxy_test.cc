@@ -820,8 +820,6 @@ TEST(ConfigProxyServer, ParameterErrors) {
   alert("ssl verify", "'verify' : missing verify method, only 'none' and 'required' are "
                       "supported.");
   alert("ssl verify none sni", "'sni' : missing sni expression.");
-  alert("ssl verify none sni req.hdr(host)",
-        "'sni' : sluice takes a constant name only, written str(NAME); got 'req.hdr(host)'.");
   alert("ssl ca-file /nonexistent.pem", "'ca-file' : unable to load /nonexistent.pem.");
   alert("ssl verify none alpn", "'alpn' : missing the comma-delimited ALPN protocol suite.");
   ExpectBackendAlert("server s1 10.0.0.2:443 ssl", "server",
