@@ -150,6 +150,23 @@ bool UseClientCerts(SSL_CTX* ctx, const config::BindTlsConfig& t) {
   return true;
 }
 
+// The TLS versions (0: the library's highest) and the cipher lists (empty: OpenSSL's) of a
+// bind's or a server's context: "" or what failed, in HAProxy's words.
+std::string UseVersionsAndCiphers(SSL_CTX* ctx, uint16_t min_ver, uint16_t max_ver,
+                                  const std::string& ciphers, const std::string& suites) {
+  if (SSL_CTX_set_min_proto_version(ctx, min_ver) != 1 ||
+      (max_ver && SSL_CTX_set_max_proto_version(ctx, max_ver) != 1)) {
+    return "unable to set the TLS versions";
+  }
+  if (!ciphers.empty() && SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1) {
+    return "unable to set SSL cipher list to '" + ciphers + "'";
+  }
+  if (!suites.empty() && SSL_CTX_set_ciphersuites(ctx, suites.c_str()) != 1) {
+    return "unable to set TLS 1.3 cipher suites to '" + suites + "'";
+  }
+  return "";
+}
+
 // DHE key exchange with the RFC 7919 group of at least `bits` (`tune.ssl.default-dh-param`,
 // 2048 by default as HAProxy's; 1024 gets ffdhe2048, the smallest there is).
 bool UseDhGroup(SSL_CTX* ctx, uint32_t bits) {
@@ -181,7 +198,6 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t, const std::st
                                    std::vector<std::string>* names) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) return Error{"cannot create an SSL context: " + LastError()};
-  std::string fail;
   // Renegotiation refused (RFC 5746 clients are told no; HAProxy 2.6 refuses it too);
   // stateless tickets only (no server-side cache, so no lock shared between workers).
   uint64_t options = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
@@ -196,14 +212,9 @@ base::Result<SSL_CTX*> MakeContext(const config::BindTlsConfig& t, const std::st
   // other when they share the ticket keys (checked against haproxy 2.6.12).
   static constexpr unsigned char kSidCtx[] = {'h', 'a', 'p', 'r', 'o', 'x', 'y'};
   SSL_CTX_set_session_id_context(ctx, kSidCtx, sizeof kSidCtx);
-  if (SSL_CTX_set_min_proto_version(ctx, t.min_ver) != 1 ||
-      (t.max_ver && SSL_CTX_set_max_proto_version(ctx, t.max_ver) != 1)) {
-    fail = "unable to set the TLS versions";
-  } else if (!t.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, t.ciphers.c_str()) != 1) {
-    fail = "unable to set SSL cipher list to '" + t.ciphers + "'";
-  } else if (!t.ciphersuites.empty() &&
-             SSL_CTX_set_ciphersuites(ctx, t.ciphersuites.c_str()) != 1) {
-    fail = "unable to set TLS 1.3 cipher suites to '" + t.ciphersuites + "'";
+  std::string fail = UseVersionsAndCiphers(ctx, t.min_ver, t.max_ver, t.ciphers, t.ciphersuites);
+  if (!fail.empty()) {
+    // the versions or the cipher lists
   } else if (!t.curves.empty() && SSL_CTX_set1_curves_list(ctx, t.curves.c_str()) != 1) {
     fail = "unable to set SSL curves list to '" + t.curves + "'";
   } else if (!UseDhGroup(ctx, t.dh_bits)) {
@@ -310,16 +321,8 @@ base::Result<SSL_CTX*> MakeServerContext(const config::ServerConfig& s) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx) return Error{"cannot create an SSL context: " + LastError()};
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-  std::string fail;
-  if (SSL_CTX_set_min_proto_version(ctx, s.min_ver ? s.min_ver : TLS1_2_VERSION) != 1 ||
-      (s.max_ver && SSL_CTX_set_max_proto_version(ctx, s.max_ver) != 1)) {
-    fail = "unable to set the TLS versions";
-  } else if (!s.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, s.ciphers.c_str()) != 1) {
-    fail = "unable to set SSL cipher list to '" + s.ciphers + "'";
-  } else if (!s.ciphersuites.empty() &&
-             SSL_CTX_set_ciphersuites(ctx, s.ciphersuites.c_str()) != 1) {
-    fail = "unable to set TLS 1.3 cipher suites to '" + s.ciphersuites + "'";
-  }
+  std::string fail = UseVersionsAndCiphers(ctx, s.min_ver ? s.min_ver : TLS1_2_VERSION,
+                                           s.max_ver, s.ciphers, s.ciphersuites);
   if (fail.empty() && !s.verify_none) {
     if (AddCas(SSL_CTX_get_cert_store(ctx), s.ca_pem, nullptr) == 0) {
       fail = "no certificate in the CA file '" + s.ca_file + "'";
