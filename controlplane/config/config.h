@@ -112,11 +112,11 @@ struct BindTlsConfig {
     std::string ocsp_der;    // PATH.ocsp, as HAProxy loads it: the response stapled at start
     std::string issuer_pem;  // PATH.issuer: the issuer when the chain does not carry it
     // Named by a `crt-list` file or found in a `crt` directory (`show ssl crt-list`): the
-    // list's path, the line (0 in a directory), the line's options as HAProxy shows them
-    // ("alpn h2 verify none") and its SNI filters ("b.test", "!x.b.test", "*.b2.test").
+    // list's path, the line (0 in a directory), the line's options (keyword, value) in the
+    // order HAProxy shows them, and its SNI filters ("b.test", "!x.b.test", "*.b2.test").
     std::string list;
     int list_line = 0;
-    std::string list_opts;
+    std::vector<std::pair<std::string, std::string>> list_opts;
     std::vector<std::string> filters;
     // The line's options over the bind's (its `crts` empty); null: the bind's own.
     std::shared_ptr<const BindTlsConfig> conf;

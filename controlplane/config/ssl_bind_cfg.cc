@@ -368,22 +368,18 @@ bool LoadCrtList(ParseContext& ctx, const std::string& where, const std::string&
       return std::find(std::begin(kCertOptions), std::end(kCertOptions), a.first) <
              std::find(std::begin(kCertOptions), std::end(kCertOptions), b.first);
     });
-    std::string shown;
-    for (const auto& [kw, value] : opts) shown += (shown.empty() ? "" : " ") + kw + " " + value;
+    // Checked here, where the line is read; applied over the whole bind line once it is read
+    // (ApplyLineOptions).
+    BindTlsConfig check;
+    for (const auto& [kw, value] : opts) {
+      if (!CertOption(ctx, where, kw, &value, &check)) return false;
+    }
     for (size_t i = first; i < out->size(); ++i) {
       BindTlsConfig::Cert& c = (*out)[i];
       c.list = path;
       c.list_line = n;
-      c.list_opts = shown;
+      c.list_opts = opts;
       c.filters.assign(words.begin() + static_cast<std::ptrdiff_t>(next), words.end());
-    }
-    // Checked here; applied once the whole bind line is read (ApplyLineOptions), over it.
-    if (!opts.empty()) {
-      auto pending = std::make_shared<BindTlsConfig>();
-      for (const auto& [kw, value] : opts) {
-        if (!CertOption(ctx, where, kw, &value, pending.get())) return false;
-      }
-      for (size_t i = first; i < out->size(); ++i) (*out)[i].conf = pending;
     }
   }
   return true;
@@ -393,14 +389,11 @@ bool LoadCrtList(ParseContext& ctx, const std::string& where, const std::string&
 // options gets a configuration of its own.
 bool ApplyLineOptions(ParseContext& ctx, const std::string& where, BindTlsConfig* t) {
   for (BindTlsConfig::Cert& c : t->crts) {
-    if (!c.conf) continue;
+    if (c.list_opts.empty()) continue;
     auto own = std::make_shared<BindTlsConfig>(*t);
     own->crts.clear();
-    const std::vector<std::string> words = Words(c.list_opts);
-    for (size_t i = 0; i + 1 < words.size(); i += 2) {
-      if (!CertOption(ctx, where + " : 'crt-list'", words[i], &words[i + 1], own.get())) {
-        return false;
-      }
+    for (const auto& [kw, value] : c.list_opts) {
+      if (!CertOption(ctx, where + " : 'crt-list'", kw, &value, own.get())) return false;
     }
     if (own->verify != BindTlsConfig::Verify::kNone && own->ca_pem.empty()) {
       ctx.Alert(where + " : 'crt-list' : verify is enabled by '" + c.list + ":" +

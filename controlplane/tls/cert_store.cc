@@ -169,9 +169,12 @@ CertStore::CertStore(const std::vector<BindInput>& binds,
       if (c.conf && !c.conf->ca_file.empty()) cas_.emplace(c.conf->ca_file, c.conf->ca_pem);
       if (c.list.empty() || (listed.count(c.list) && !seen_here.count(c.list))) continue;
       listed[c.list] = seen_here[c.list] = true;
-      std::string filters;
+      std::string opts, filters;
+      for (const auto& [kw, value] : c.list_opts) {
+        opts += (opts.empty() ? "" : " ") + kw + " " + value;
+      }
       for (const std::string& f : c.filters) filters += (filters.empty() ? "" : " ") + f;
-      lists_[c.list].push_back({c.path, c.list_line, c.list_opts, filters});
+      lists_[c.list].push_back({c.path, c.list_line, opts, filters});
     }
   }
   for (const config::ServerConfig* s : servers) {
