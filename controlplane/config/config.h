@@ -101,6 +101,22 @@ struct StatsSocketConfig {
   int line = 0;
 };
 
+// `stats rest ADDR:PORT [level LEVEL] [userlist NAME] [crt FILE] [maxconn N] [max-body N]`:
+// the REST interface's HTTP listener on the host kernel (docs/rest-api.md). ADDR as for
+// `stats socket` (ipv4@A:P, ipv6@[A]:P, A:P).
+struct StatsRestConfig {
+  std::string address;  // numeric
+  uint16_t port = 0;
+  bool v6 = false;
+  StatsSocketConfig::Level level = StatsSocketConfig::Level::kOperator;
+  std::string userlist;      // empty: no authentication
+  std::string crt, crt_pem;  // `crt`: HTTPS with this certificate and key (PEM)
+  unsigned maxconn = 2000;
+  size_t max_body = 1u << 20;
+  std::string file;
+  int line = 0;
+};
+
 // `ssl` and its options on a bind line (configuration.txt 2.6, section 5.1): connections
 // accepted there are TLS, terminated on the workers (docs/tls.md).
 struct BindTlsConfig {
@@ -121,8 +137,8 @@ struct BindTlsConfig {
     // The line's options over the bind's (its `crts` empty); null: the bind's own.
     std::shared_ptr<const BindTlsConfig> conf;
   };
-  std::vector<Cert> crts;  // the first one is served when no other matches the SNI
-  std::string alpn;        // `alpn h2,http/1.1` in wire form (length-prefixed names)
+  std::vector<Cert> crts;     // the first one is served when no other matches the SNI
+  std::string alpn;           // `alpn h2,http/1.1` in wire form (length-prefixed names)
   uint16_t min_ver = 0x0303;  // TLS versions as on the wire; HAProxy 2.6's default minimum is
   uint16_t max_ver = 0;       // TLSv1.2; 0: the library's highest
   std::string ciphers;        // TLS 1.2 and below (OpenSSL's cipher list syntax)
@@ -156,6 +172,7 @@ struct GlobalConfig {
   std::optional<unsigned> nbthread;
   std::optional<unsigned> maxconn;
   std::vector<StatsSocketConfig> stats_sockets;
+  std::vector<StatsRestConfig> stats_rest;
   std::optional<uint64_t> stats_timeout_ms;  // haproxy's default: 10 s
   std::optional<unsigned> stats_maxconn;
   // `ssl-default-bind-ciphers|ciphersuites|curves|options`: what a `bind ... ssl` line starts
@@ -199,8 +216,8 @@ struct ServerConfig {
   uint32_t id = 0;  // 1-based in its backend, or `id N`
   net::IpAddr addr;
   uint16_t port = 0;
-  unsigned weight = 1;   // 0..256 as haproxy
-  unsigned maxconn = 0;  // 0: unlimited
+  unsigned weight = 1;     // 0..256 as haproxy
+  unsigned maxconn = 0;    // 0: unlimited
   int pool_max_conn = -1;  // idle connections kept for reuse: -1 unlimited, 0 none
   bool check = false;
   // fastinter and downinter: 0 while parsing means `inter`; the whole-configuration check
@@ -299,7 +316,7 @@ struct ProxyConfig {
     unsigned cnt = 0;
   };
   Keepalive clitcpka, srvtcpka;
-  bool httpchk = false;     // option httpchk [METHOD] [URI] [VERSION]
+  bool httpchk = false;  // option httpchk [METHOD] [URI] [VERSION]
   std::string httpchk_method = "OPTIONS", httpchk_uri = "/", httpchk_version = "HTTP/1.0";
   std::vector<std::pair<std::string, std::string>> httpchk_headers;  // http-check send hdr
   // `http-check expect [!] status N[,N|N-M...] | rstatus REGEX | string TEXT`: the codes
@@ -309,14 +326,14 @@ struct ProxyConfig {
   bool expect_set = false;    // status or rstatus given: expect_status is the whole list
   std::string expect_string;  // string TEXT
   bool expect_negate = false;
-  std::vector<std::string> logs;        // `log ...` lines as written (after the keyword), "global"
-                                        // for `log global`
-  std::string log_format;               // log-format STRING
-  std::string log_format_file;          // where it was written (its %[...] are compiled later)
+  std::vector<std::string> logs;  // `log ...` lines as written (after the keyword), "global"
+                                  // for `log global`
+  std::string log_format;         // log-format STRING
+  std::string log_format_file;    // where it was written (its %[...] are compiled later)
   int log_format_line = 0;
-  std::vector<RuleLine> rule_lines;     // acl, http-request, ... (controlplane/rules)
+  std::vector<RuleLine> rule_lines;             // acl, http-request, ... (controlplane/rules)
   std::optional<StickTableConfig> stick_table;  // `stick-table`
-  bool disabled = false;                // `disabled` keyword
+  bool disabled = false;                        // `disabled` keyword
   // HTTP mode (docs/http.md). A frontend and its backend run HTTP when either is in
   // `mode http` (an HTTP frontend may not use a TCP backend: refused; a TCP frontend may use
   // an HTTP backend, as in HAProxy).
@@ -368,8 +385,8 @@ struct UserlistConfig {
   int line = 0;
   struct User {
     std::string name;
-    std::string password;      // empty with has_password false: never authenticates
-    bool insecure = false;     // insecure-password: compared as written
+    std::string password;   // empty with has_password false: never authenticates
+    bool insecure = false;  // insecure-password: compared as written
     bool has_password = false;
     std::vector<std::string> groups;  // `groups g1,g2`
     int line = 0;
@@ -386,10 +403,10 @@ struct UserlistConfig {
 struct Config {
   GlobalConfig global;
   DataplaneConfig dataplane;
-  std::vector<DefaultsConfig> defaults;  // in file order
-  std::vector<ProxyConfig> proxies;      // frontend, backend and listen sections, in file order
+  std::vector<DefaultsConfig> defaults;   // in file order
+  std::vector<ProxyConfig> proxies;       // frontend, backend and listen sections, in file order
   std::vector<UserlistConfig> userlists;  // in file order
-  std::vector<std::string> files;        // files read, in order
+  std::vector<std::string> files;         // files read, in order
 
   unsigned Workers() const {
     if (dataplane.workers) return dataplane.workers;

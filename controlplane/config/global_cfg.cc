@@ -149,7 +149,73 @@ void StatsSocket(ParseContext& ctx, const Args& args) {
   ctx.config.global.stats_sockets.push_back(std::move(sock));
 }
 
-// `stats socket|timeout|maxconn|bind-process ...`
+// `stats rest ADDR:PORT [level L] [userlist NAME] [crt FILE] [maxconn N] [max-body N]`
+void StatsRest(ParseContext& ctx, const Args& args) {
+  if (args.size() < 3) {
+    ctx.Alert("'stats rest' expects an address (ipv4@A:P, ipv6@[A]:P or A:P).");
+    return;
+  }
+  StatsSocketConfig addr;
+  if (!ParseSocketAddress(args[2], &addr) || addr.kind == StatsSocketConfig::Kind::kUnix) {
+    ctx.Alert("'stats rest' : cannot parse address " + Quoted(args[2]) +
+              " (expected ipv4@A:P, ipv6@[A]:P or A:P).");
+    return;
+  }
+  StatsRestConfig rest;
+  rest.address = addr.address;
+  rest.port = addr.port;
+  rest.v6 = addr.kind == StatsSocketConfig::Kind::kTcp6;
+  rest.file = ctx.file;
+  rest.line = ctx.line;
+  for (size_t i = 3; i < args.size(); ++i) {
+    const std::string& opt = args[i];
+    if (i + 1 >= args.size()) {
+      ctx.Alert("'stats rest' : '" + opt + "' expects a value.");
+      return;
+    }
+    const std::string& v = args[++i];
+    uint64_t n = 0;
+    if (opt == "level") {
+      if (v == "user") {
+        rest.level = StatsSocketConfig::Level::kUser;
+      } else if (v == "operator") {
+        rest.level = StatsSocketConfig::Level::kOperator;
+      } else if (v == "admin") {
+        rest.level = StatsSocketConfig::Level::kAdmin;
+      } else {
+        ctx.Alert("'stats rest' : 'level' only supports 'user', 'operator', and 'admin'.");
+        return;
+      }
+    } else if (opt == "userlist") {
+      rest.userlist = v;
+    } else if (opt == "crt") {
+      rest.crt = v;
+      const std::string path = v.starts_with('/') || ctx.config.global.crt_base.empty()
+                                   ? v
+                                   : ctx.config.global.crt_base + "/" + v;
+      if (ReadBoundedFile(path, kMaxTlsFileBytes, &rest.crt_pem) != FileRead::kOk ||
+          rest.crt_pem.find("PRIVATE KEY-----") == std::string::npos ||
+          rest.crt_pem.find("BEGIN CERTIFICATE") == std::string::npos) {
+        ctx.Alert("'stats rest' : unable to load certificate and key from file " + Quoted(path) +
+                  ".");
+        return;
+      }
+    } else if (opt == "maxconn") {
+      if (!ParseUnsignedArg(ctx, v, 1, 100000, &n)) return;
+      rest.maxconn = static_cast<unsigned>(n);
+    } else if (opt == "max-body") {
+      if (!ParseUnsignedArg(ctx, v, 1, 1u << 30, &n)) return;
+      rest.max_body = n;
+    } else {
+      ctx.Alert("'stats rest' : unknown keyword " + Quoted(opt) +
+                " (supported: level, userlist, crt, maxconn, max-body).");
+      return;
+    }
+  }
+  ctx.config.global.stats_rest.push_back(std::move(rest));
+}
+
+// `stats socket|rest|timeout|maxconn|bind-process ...`
 void Stats(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& what = args[1];
   ctx.keyword = "stats " + what;
@@ -157,6 +223,8 @@ void Stats(ParseContext& ctx, const KeywordRow&, const Args& args) {
     ctx.Warn("'stats bind-process' is ignored: sluice runs a single process.");
   } else if (what == "socket") {
     StatsSocket(ctx, args);
+  } else if (what == "rest") {
+    StatsRest(ctx, args);
   } else if (what == "timeout") {
     const auto ms = args.size() == 3 ? ParseTimeMs(args[2]) : std::nullopt;
     if (!ms || *ms == 0 || *ms > INT32_MAX) {
@@ -174,8 +242,8 @@ void Stats(ParseContext& ctx, const KeywordRow&, const Args& args) {
   } else {
     ctx.keyword = "stats";
     ctx.Alert(
-        "'stats' only supports 'socket', 'timeout', 'maxconn' and 'bind-process' in the "
-        "'global' section, got " +
+        "'stats' only supports 'socket', 'rest', 'timeout', 'maxconn' and 'bind-process' in "
+        "the 'global' section, got " +
         Quoted(what) + ".");
   }
 }
@@ -199,7 +267,8 @@ constexpr std::string_view kNotUsed = "sluice does not use it yet";
 constexpr KeywordRow kGlobalKeywords[] = {
     {"nbthread", Match::kExact, &Nbthread, 1, 1, "an integer between 1 and 64", ""},
     {"maxconn", Match::kExact, &Maxconn, 1, 1, "an integer between 1 and 2147483647", ""},
-    {"stats", Match::kExact, &Stats, 1, -1, "'socket', 'timeout', 'maxconn' or 'bind-process'", ""},
+    {"stats", Match::kExact, &Stats, 1, -1,
+     "'socket', 'rest', 'timeout', 'maxconn' or 'bind-process'", ""},
     {"log", Match::kExact, &Log, 1, -1, "a target and a facility (log 127.0.0.1:514 local0)", ""},
     NotYetRow("log-send-hostname"),
     NotYetRow("log-tag"),

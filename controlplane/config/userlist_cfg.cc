@@ -87,8 +87,7 @@ void User(ParseContext& ctx, const KeywordRow&, const Args& args) {
     }
   }
   if (u.has_password && !u.insecure && !CryptKnows(u.password)) {
-    ctx.Warn("the encrypted password used for user '" + u.name +
-             "' is not supported by crypt(3).");
+    ctx.Warn("the encrypted password used for user '" + u.name + "' is not supported by crypt(3).");
   }
   if (!u.has_password) {
     // HAProxy 2.6 takes it and crashes on the first attempt to authenticate as this user.
@@ -129,6 +128,15 @@ void EnterUserlist(ParseContext& ctx, const Args& args) {
 std::span<const KeywordRow> UserlistKeywords() { return kUserlistKeywords; }
 
 void CheckUserlists(ParseContext& ctx) {
+  for (const StatsRestConfig& r : ctx.config.global.stats_rest) {
+    if (r.userlist.empty()) continue;
+    bool found = false;
+    for (const UserlistConfig& l : ctx.config.userlists) found = found || l.name == r.userlist;
+    if (!found) {
+      ctx.AddAt(Diagnostic::Severity::kAlert, r.file, r.line, "stats rest",
+                "'stats rest' : unable to find userlist '" + r.userlist + "'.");
+    }
+  }
   for (const UserlistConfig& l : ctx.config.userlists) {
     for (const UserlistConfig::User& u : l.users) {
       for (const std::string& g : u.groups) {

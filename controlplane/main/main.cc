@@ -23,6 +23,7 @@
 #include "controlplane/rules/rules_compile.h"
 #include "dataplane/net/addr_text.h"
 #include "runtime-api/commands/commands.h"
+#include "runtime-api/rest/rest_server.h"
 #include "runtime-api/server/server.h"
 
 namespace {
@@ -66,11 +67,48 @@ std::vector<sluice::cli::ListenerConfig> CliListeners(const sluice::config::Conf
   return out;
 }
 
+// The `stats rest` listeners: their users from the named userlist, with the groups naming
+// them on either side (`user ... groups g`, `group g users u`).
+std::vector<sluice::cli::RestListenerConfig> RestListeners(const sluice::config::Config& cfg,
+                                                           uint32_t timeout_ms) {
+  using sluice::cli::Level;
+  using Sock = sluice::config::StatsSocketConfig;
+  std::vector<sluice::cli::RestListenerConfig> out;
+  for (const sluice::config::StatsRestConfig& r : cfg.global.stats_rest) {
+    sluice::cli::RestListenerConfig l;
+    l.address = r.address;
+    l.port = r.port;
+    l.v6 = r.v6;
+    l.level = r.level == Sock::Level::kUser       ? Level::kUser
+              : r.level == Sock::Level::kOperator ? Level::kOperator
+                                                  : Level::kAdmin;
+    l.cert_pem = r.crt_pem;
+    l.maxconn = r.maxconn;
+    l.max_body = r.max_body;
+    l.timeout_ms = timeout_ms;
+    for (const sluice::config::UserlistConfig& list : cfg.userlists) {
+      if (r.userlist.empty() || list.name != r.userlist) continue;
+      l.auth = true;
+      for (const auto& u : list.users) {
+        sluice::cli::RestUser user{u.name, u.password, u.insecure, u.has_password, u.groups};
+        for (const auto& g : list.groups) {
+          for (const std::string& name : g.users) {
+            if (name == u.name) user.groups.push_back(g.name);
+          }
+        }
+        l.users.push_back(std::move(user));
+      }
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 // The control plane's event loop: the stop signals (signalfd), the Runtime API's sockets
-// (its epoll descriptor) and periodic work (freeing snapshots whose grace period ended).
-// Returns the signal that stopped it.
+// (its epoll descriptor), the REST listeners (one epoll descriptor each) and periodic work
+// (freeing snapshots whose grace period ended). Returns the signal that stopped it.
 int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
-                   const sigset_t& stop_signals) {
+                   sluice::cli::RestServer& rest, const sigset_t& stop_signals) {
   const int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
   if (sfd < 0) {
     int sig = 0;
@@ -78,16 +116,18 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
     return sig;
   }
   sluice::app::ControlLoopStats& stats = app.control_stats();
+  std::vector<pollfd> fds = {{sfd, POLLIN, 0}, {cli.fd(), POLLIN, 0}};
+  for (const int fd : rest.fds()) fds.push_back({fd, POLLIN, 0});
   for (;;) {
-    pollfd fds[2] = {{sfd, POLLIN, 0}, {cli.fd(), POLLIN, 0}};
     int timeout_ms = 100;
-    const int cli_due = cli.NextTimeoutMs();
-    if (cli_due >= 0 && cli_due < timeout_ms) timeout_ms = cli_due;
+    for (const int due : {cli.NextTimeoutMs(), rest.NextTimeoutMs()}) {
+      if (due >= 0 && due < timeout_ms) timeout_ms = due;
+    }
     // A command waiting for the workers' replies is looked at again after 100 us: the loop
     // never sleeps on a reply, and other clients wake it as usual.
     timespec wait{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-    if (cli.waiting() || app.requests().in_flight() > 0) wait = {0, 100000};
-    const int n = ppoll(fds, 2, &wait, nullptr);
+    if (cli.waiting() || rest.waiting() || app.requests().in_flight() > 0) wait = {0, 100000};
+    const int n = ppoll(fds.data(), fds.size(), &wait, nullptr);
     const uint64_t work_start_ns = MonotonicNs();
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
@@ -99,6 +139,7 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
     app.requests().Poll();
     if (auto* sync = app.pattern_sync()) sync->Poll();  // before the CLI looks at what applied
     cli.RunOnce(0);
+    rest.RunOnce();
     app.Poll();
     app.Reclaim();
     stats.Record((MonotonicNs() - work_start_ns) / 1000);
@@ -199,8 +240,7 @@ int main(int argc, char** argv) {
             addrs.push_back(sluice::net::ToString(s.addr) + ":" + std::to_string(s.port));
           }
         }
-        stick =
-            std::make_unique<sluice::app::StickCliControl>(app, *stick_tables, servers, addrs);
+        stick = std::make_unique<sluice::app::StickCliControl>(app, *stick_tables, servers, addrs);
         context.SetStick(stick.get());
       }
       sluice::app::TlsCliControl tls_control(app);
@@ -212,17 +252,27 @@ int main(int argc, char** argv) {
       if (cfg.global.stats_maxconn) limits.maxconn = *cfg.global.stats_maxconn;
       sluice::cli::CliServer cli(context, registry, limits);
       auto listening = cli.Listen(CliListeners(cfg));
+      sluice::cli::RestServer rest(context, registry);
       if (!listening) {
         std::fprintf(stderr, "[ALERT]    (%d) : stats socket: %s\n", getpid(),
                      listening.error().c_str());
         rc = 1;
-      } else {
+      }
+      for (const auto& l : RestListeners(cfg, limits.timeout_ms)) {
+        if (rc != 0) break;
+        if (auto r = rest.Listen(l); !r) {
+          std::fprintf(stderr, "[ALERT]    (%d) : %s\n", getpid(), r.error().c_str());
+          rc = 1;
+        }
+      }
+      if (rc == 0) {
         std::printf("sluice: ready (%u worker%s)\n", app.workers(), app.workers() > 1 ? "s" : "");
         std::fflush(stdout);
-        const int sig = RunControlLoop(app, cli, stop_signals);
+        const int sig = RunControlLoop(app, cli, rest, stop_signals);
         std::printf("sluice: stopping on %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
         std::fflush(stdout);
       }
+      rest.Close();
       cli.Close();
     }
     app.Stop();

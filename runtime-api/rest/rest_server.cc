@@ -1,0 +1,278 @@
+// Slow path. libmicrohttpd glue for the REST interface (rest_server.h).
+#include "runtime-api/rest/rest_server.h"
+
+#include <arpa/inet.h>
+#include <crypt.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime-api/rest/router.h"
+
+namespace sluice::cli {
+
+struct RestServer::Listener {
+  RestServer* server = nullptr;
+  RestListenerConfig config;
+  MHD_Daemon* daemon = nullptr;
+  int epoll_fd = -1;
+  // Checked credentials (user NUL password -> accepted), so that a client polling every
+  // second costs one crypt(3) call, not one per request. Bounded: emptied when full.
+  std::unordered_map<std::string, bool> checked;
+  crypt_data crypt_state{};
+};
+
+struct RestServer::Exchange {
+  Listener* listener = nullptr;
+  MHD_Connection* conn = nullptr;
+  std::string uri;
+  std::string body;
+  bool headers_seen = false;
+  bool too_large = false;
+  std::unique_ptr<rest::Job> job;
+  bool answered = false;
+  bool suspended = false;
+  rest::Response response;
+};
+
+namespace {
+
+constexpr size_t kCheckedMax = 256;
+
+MHD_Result Queue(MHD_Connection* conn, const rest::Response& r) {
+  MHD_Response* resp = MHD_create_response_from_buffer(
+      r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+  if (resp == nullptr) return MHD_NO;
+  if (!r.content_type.empty()) {
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+  }
+  for (const auto& [k, v] : r.headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
+  const MHD_Result ret = MHD_queue_response(conn, static_cast<unsigned>(r.status), resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+Level LevelOf(const RestListenerConfig& cfg, const RestUser& u) {
+  std::optional<Level> from_groups;
+  for (const std::string& g : u.groups) {
+    std::optional<Level> l;
+    if (g == "user") l = Level::kUser;
+    if (g == "operator") l = Level::kOperator;
+    if (g == "admin") l = Level::kAdmin;
+    if (l && (!from_groups || *l > *from_groups)) from_groups = l;
+  }
+  return std::min(from_groups.value_or(cfg.level), cfg.level);
+}
+
+}  // namespace
+
+// The C callbacks, friends of RestServer.
+struct RestCallbacks {
+  static void* UriLog(void* cls, const char* uri, MHD_Connection* conn) {
+    auto* ex = new RestServer::Exchange;
+    ex->listener = static_cast<RestServer::Listener*>(cls);
+    ex->conn = conn;
+    ex->uri = uri != nullptr ? uri : "";
+    return ex;
+  }
+
+  static void Completed(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+    auto* ex = static_cast<RestServer::Exchange*>(*con_cls);
+    if (ex == nullptr) return;
+    auto& pending = static_cast<RestServer::Listener*>(cls)->server->pending_;
+    pending.erase(std::remove(pending.begin(), pending.end(), ex), pending.end());
+    delete ex;
+    *con_cls = nullptr;
+  }
+
+  // The caller's level, or nullopt after queueing the 401.
+  static std::optional<Level> Authenticate(RestServer::Listener& l, MHD_Connection* conn) {
+    if (!l.config.auth) return l.config.level;
+    char* pass = nullptr;
+    char* user = MHD_basic_auth_get_username_password(conn, &pass);
+    std::optional<Level> level;
+    if (user != nullptr && pass != nullptr) {
+      for (const RestUser& u : l.config.users) {
+        if (u.name != user || !u.has_password) continue;
+        std::string key = u.name;
+        key.push_back('\0');
+        key.append(pass);
+        auto it = l.checked.find(key);
+        bool ok;
+        if (it != l.checked.end()) {
+          ok = it->second;
+        } else {
+          if (u.insecure) {
+            ok = u.password == pass;
+          } else {
+            const char* h = crypt_r(pass, u.password.c_str(), &l.crypt_state);
+            ok = h != nullptr && h[0] != '*' && u.password == h;
+          }
+          if (l.checked.size() >= kCheckedMax) l.checked.clear();
+          l.checked.emplace(std::move(key), ok);
+        }
+        if (ok) level = LevelOf(l.config, u);
+        break;
+      }
+    }
+    if (user != nullptr) MHD_free(user);
+    if (pass != nullptr) MHD_free(pass);
+    if (level) return level;
+    const rest::Response r = rest::ErrorResponse(401, "authentication required");
+    MHD_Response* resp = MHD_create_response_from_buffer(
+        r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_queue_basic_auth_fail_response(conn, "Sluice", resp);
+    MHD_destroy_response(resp);
+    return std::nullopt;
+  }
+
+  static MHD_Result Access(void* cls, MHD_Connection* conn, const char*, const char* method,
+                           const char*, const char* upload_data, size_t* upload_size,
+                           void** con_cls) {
+    auto* l = static_cast<RestServer::Listener*>(cls);
+    auto* ex = static_cast<RestServer::Exchange*>(*con_cls);
+    if (ex == nullptr) return MHD_NO;
+    if (!ex->headers_seen) {
+      ex->headers_seen = true;
+      return MHD_YES;  // the body, if any, comes in the next calls
+    }
+    if (*upload_size > 0) {
+      if (ex->body.size() + *upload_size > l->config.max_body) {
+        ex->too_large = true;
+      } else {
+        ex->body.append(upload_data, *upload_size);
+      }
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    if (ex->answered) return Queue(conn, ex->response);
+    if (ex->job) return MHD_YES;  // resumed before its answer (cannot happen; harmless)
+    const std::optional<Level> level = Authenticate(*l, conn);
+    if (!level) return MHD_YES;
+    if (ex->too_large) {
+      return Queue(conn,
+                   rest::ErrorResponse(413, "the body is larger than " +
+                                                std::to_string(l->config.max_body) + " bytes"));
+    }
+    rest::Request req;
+    req.method = method;
+    req.level = *level;
+    req.body = std::move(ex->body);
+    if (const char* ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type")) {
+      req.content_type = ct;
+    }
+    if (!rest::ParseTarget(ex->uri, &req)) {
+      return Queue(conn, rest::ErrorResponse(400, "bad request target"));
+    }
+    rest::Context ctx{l->server->registry_, l->server->appliance_};
+    ex->job = rest::Route(req, ctx);
+    if (ex->job->Pump(&ex->response)) return Queue(conn, ex->response);
+    MHD_suspend_connection(conn);
+    ex->suspended = true;
+    l->server->pending_.push_back(ex);
+    return MHD_YES;
+  }
+};
+
+RestServer::RestServer(ApplianceContext& appliance, const Registry& registry)
+    : appliance_(appliance), registry_(registry) {}
+
+RestServer::~RestServer() { Close(); }
+
+base::Result<bool> RestServer::Listen(const RestListenerConfig& config) {
+  auto l = std::make_unique<Listener>();
+  l->server = this;
+  l->config = config;
+  sockaddr_storage ss{};
+  const std::string where =
+      (config.v6 ? "[" + config.address + "]" : config.address) + ":" + std::to_string(config.port);
+  if (config.v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(config.port);
+    if (inet_pton(AF_INET6, config.address.c_str(), &a->sin6_addr) != 1) {
+      return base::Error{"stats rest: bad address " + where};
+    }
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(config.port);
+    if (inet_pton(AF_INET, config.address.c_str(), &a->sin_addr) != 1) {
+      return base::Error{"stats rest: bad address " + where};
+    }
+  }
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+  if (config.v6) flags |= MHD_USE_IPv6;
+  if (!config.cert_pem.empty()) flags |= MHD_USE_TLS;
+  const unsigned timeout_s = std::max(1u, (config.timeout_ms + 999) / 1000);
+  const char* pem = config.cert_pem.c_str();
+  l->daemon = MHD_start_daemon(
+      flags, config.port, nullptr, nullptr, &RestCallbacks::Access, l.get(), MHD_OPTION_SOCK_ADDR,
+      reinterpret_cast<sockaddr*>(&ss), MHD_OPTION_URI_LOG_CALLBACK, &RestCallbacks::UriLog,
+      l.get(), MHD_OPTION_NOTIFY_COMPLETED, &RestCallbacks::Completed, l.get(),
+      MHD_OPTION_CONNECTION_LIMIT, config.maxconn, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+      config.cert_pem.empty() ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_KEY, pem,
+      MHD_OPTION_HTTPS_MEM_CERT, pem, MHD_OPTION_END);
+  if (l->daemon == nullptr) {
+    return base::Error{"stats rest: cannot listen on " + where +
+                       (config.cert_pem.empty() ? "" : " (or its crt is not usable by TLS)")};
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+  l->epoll_fd = info != nullptr ? info->epoll_fd : -1;
+  listeners_.push_back(std::move(l));
+  return true;
+}
+
+std::vector<int> RestServer::fds() const {
+  std::vector<int> out;
+  for (const auto& l : listeners_) out.push_back(l->epoll_fd);
+  return out;
+}
+
+void RestServer::RunOnce() {
+  // Pump the suspended requests; resume those answered (MHD_run then sends the answer).
+  for (size_t i = 0; i < pending_.size();) {
+    Exchange* ex = pending_[i];
+    if (ex->job->Pump(&ex->response)) {
+      ex->answered = true;
+      ex->suspended = false;
+      pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+      MHD_resume_connection(ex->conn);
+    } else {
+      ++i;
+    }
+  }
+  for (const auto& l : listeners_) MHD_run(l->daemon);
+}
+
+int RestServer::NextTimeoutMs() const {
+  int best = -1;
+  for (const auto& l : listeners_) {
+    MHD_UNSIGNED_LONG_LONG ms = 0;
+    if (MHD_get_timeout(l->daemon, &ms) == MHD_YES) {
+      const int v = static_cast<int>(std::min<MHD_UNSIGNED_LONG_LONG>(ms, 60000));
+      if (best < 0 || v < best) best = v;
+    }
+  }
+  return best;
+}
+
+void RestServer::Close() {
+  // MHD stops a daemon only once its suspended connections are resumed.
+  for (Exchange* ex : pending_) {
+    ex->response = rest::ErrorResponse(503, "shutting down");
+    ex->answered = true;
+    MHD_resume_connection(ex->conn);
+  }
+  for (const auto& l : listeners_) {
+    if (l->daemon != nullptr) MHD_stop_daemon(l->daemon);
+  }
+  listeners_.clear();
+  pending_.clear();
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,287 @@
+// Slow path. Routing and the pieces every resource shares (router.h).
+#include "runtime-api/rest/router.h"
+
+#include <algorithm>
+
+#include "runtime-api/rest/command_run.h"
+
+namespace sluice::cli::rest {
+namespace {
+
+// Splits "/a/b/c" into {"a", "b", "c"} (empty segments kept: "/a//b" does not match "/a/b").
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.starts_with('/')) path.remove_prefix(1);
+  while (true) {
+    const size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool Match(std::string_view pattern, const std::vector<std::string_view>& segs, Params* params) {
+  const std::vector<std::string_view> pat = Segments(pattern);
+  if (pat.size() != segs.size()) return false;
+  Params found;
+  for (size_t i = 0; i < pat.size(); ++i) {
+    if (pat[i].starts_with('{')) {
+      if (segs[i].empty()) return false;
+      found.emplace_back(segs[i]);
+    } else if (pat[i] != segs[i]) {
+      return false;
+    }
+  }
+  *params = std::move(found);
+  return true;
+}
+
+class AnswerJob final : public Job {
+ public:
+  explicit AnswerJob(Response r) : r_(std::move(r)) {}
+  bool Pump(Response* out) override {
+    *out = std::move(r_);
+    return true;
+  }
+
+ private:
+  Response r_;
+};
+
+std::string CommandText(const Cmd& c) {
+  std::string s;
+  for (const std::string& w : c.args) s.append(s.empty() ? "" : " ").append(w);
+  return s;
+}
+
+bool Succeeded(const CommandRun& run, const Cmd& c) {
+  if (run.failed() || run.truncated()) return false;
+  const std::string& t = run.text();
+  if (t.find_first_not_of(" \n") == std::string::npos) return true;
+  return std::any_of(c.ok.begin(), c.ok.end(),
+                     [&](std::string_view p) { return !p.empty() && t.starts_with(p); });
+}
+
+class CommandsJob final : public Job {
+ public:
+  CommandsJob(const Request& req, Context& ctx, std::vector<Cmd> cmds, Finish finish)
+      : req_(req), ctx_(ctx), cmds_(std::move(cmds)), finish_(finish) {}
+
+  bool Pump(Response* out) override {
+    while (next_ < cmds_.size()) {
+      if (!run_) {
+        run_ = std::make_unique<CommandRun>(ctx_.registry, ctx_.appliance, req_.level,
+                                            cmds_[next_].args, cmds_[next_].payload);
+      }
+      if (!run_->Pump()) return false;
+      if (!Succeeded(*run_, cmds_[next_])) {
+        std::string text = run_->text();
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        if (run_->truncated()) text = "answer too large";
+        *out = ErrorResponse(run_->unknown() ? 501 : StatusForError(text), text,
+                             CommandText(cmds_[next_]));
+        return true;
+      }
+      texts_.push_back(run_->text());
+      run_.reset();
+      ++next_;
+    }
+    *out = finish_(req_, texts_, ctx_);
+    return true;
+  }
+
+ private:
+  Request req_;
+  Context& ctx_;
+  std::vector<Cmd> cmds_;
+  Finish finish_;
+  size_t next_ = 0;
+  std::unique_ptr<CommandRun> run_;
+  std::vector<std::string> texts_;
+};
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool Decode(std::string_view in, bool plus_is_space, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size() || Hex(in[i + 1]) < 0 || Hex(in[i + 2]) < 0) return false;
+      c = static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2]));
+      if (c == '\0') return false;
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    out->push_back(c);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseTarget(std::string_view target, Request* req) {
+  if (!target.starts_with('/')) return false;
+  const size_t hash = target.find('#');
+  if (hash != std::string_view::npos) target = target.substr(0, hash);
+  const size_t q = target.find('?');
+  req->raw_path = std::string(target.substr(0, q));
+  if (!Decode(req->raw_path, false, &req->path)) return false;
+  req->raw_query.clear();
+  req->query.clear();
+  if (q == std::string_view::npos) return true;
+  std::string_view rest = target.substr(q + 1);
+  req->raw_query = std::string(rest);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    std::string k, v;
+    if (!Decode(pair.substr(0, eq), true, &k)) return false;
+    if (eq != std::string_view::npos && !Decode(pair.substr(eq + 1), true, &v)) return false;
+    req->query.emplace_back(std::move(k), std::move(v));
+  }
+  return true;
+}
+
+std::vector<const RouteRow*> AllRoutes() {
+  std::vector<const RouteRow*> out;
+  for (auto table : {InfoRoutes(), PatternRoutes(), TableRoutes()}) {
+    for (const RouteRow& r : table) out.push_back(&r);
+  }
+  return out;
+}
+
+std::unique_ptr<Job> Route(const Request& req, Context& ctx) {
+  // Each segment decoded on its own, so that an encoded '/' stays inside its segment.
+  std::vector<std::string> decoded;
+  for (std::string_view seg : Segments(req.raw_path.empty() ? req.path : req.raw_path)) {
+    std::string d;
+    if (!req.raw_path.empty() && !Decode(seg, false, &d)) {
+      return Answer(ErrorResponse(400, "bad escape in the path"));
+    }
+    decoded.push_back(req.raw_path.empty() ? std::string(seg) : std::move(d));
+  }
+  const std::vector<std::string_view> segs(decoded.begin(), decoded.end());
+  std::string allow;
+  const std::string method = req.method == "HEAD" ? "GET" : req.method;
+  for (const RouteRow* row : AllRoutes()) {
+    Params params;
+    if (!Match(row->pattern, segs, &params)) continue;
+    if (row->method != method) {
+      if (allow.find(row->method) == std::string::npos) {
+        allow.append(allow.empty() ? "" : ", ").append(row->method);
+      }
+      continue;
+    }
+    if (method != "GET" && req.level < Level::kOperator && row->pattern != "/v1/command") {
+      return Answer(ErrorResponse(403, "Permission denied: this account can only read"));
+    }
+    Request routed = req;
+    routed.params = params;
+    return row->handler(routed, params, ctx);
+  }
+  if (!allow.empty()) {
+    Response r = ErrorResponse(405, "method " + req.method + " not allowed on " + req.path);
+    r.headers.emplace_back("Allow", allow);
+    return Answer(std::move(r));
+  }
+  return Answer(ErrorResponse(404, "unknown resource " + req.path));
+}
+
+Response JsonResponse(int status, const Json& body) {
+  Response r;
+  r.status = status;
+  // Names and values come from the configuration and clients: invalid UTF-8 is replaced,
+  // never thrown on.
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  r.body += '\n';
+  return r;
+}
+
+Response ErrorResponse(int status, std::string_view text, std::string_view command) {
+  Json j = {{"error", std::string(text)}, {"code", status}};
+  if (!command.empty()) j["command"] = std::string(command);
+  return JsonResponse(status, j);
+}
+
+std::unique_ptr<Job> Answer(Response r) { return std::make_unique<AnswerJob>(std::move(r)); }
+
+std::optional<Json> ParseBody(const Request& req, Response* err) {
+  Json j = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    *err = ErrorResponse(400, "the body is not valid JSON");
+    return std::nullopt;
+  }
+  if (!j.is_object() && !j.is_array()) {
+    *err = ErrorResponse(400, "the body must be a JSON object or array");
+    return std::nullopt;
+  }
+  return j;
+}
+
+const std::string* QueryValue(const Request& req, std::string_view key) {
+  for (const auto& [k, v] : req.query) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+Response ListResponse(const Request& req, Json items) {
+  const size_t total = items.size();
+  auto number = [&](std::string_view key, size_t dflt) {
+    const std::string* v = QueryValue(req, key);
+    if (v == nullptr || v->empty() || v->size() > 18 ||
+        v->find_first_not_of("0123456789") != std::string::npos) {
+      return dflt;
+    }
+    return static_cast<size_t>(std::stoull(*v));
+  };
+  const size_t offset = std::min(number("offset", 0), total);
+  const size_t limit = std::min(number("limit", total), total - offset);
+  Json page = Json::array();
+  for (size_t i = offset; i < offset + limit; ++i) page.push_back(std::move(items[i]));
+  Response r = JsonResponse(200, page);
+  r.headers.emplace_back("X-Total-Count", std::to_string(total));
+  return r;
+}
+
+int StatusForError(std::string_view text) {
+  for (std::string_view missing :
+       {"No such", "Unknown map identifier", "Unknown ACL identifier", "Can't find",
+        "Key not found", "entry not found", "unable to locate"}) {
+    if (text.find(missing) != std::string_view::npos) return 404;
+  }
+  if (text.starts_with("Permission denied")) return 403;
+  return 400;
+}
+
+std::unique_ptr<Job> RunCommands(const Request& req, Context& ctx, std::vector<Cmd> cmds,
+                                 Finish finish) {
+  return std::make_unique<CommandsJob>(req, ctx, std::move(cmds), finish);
+}
+
+Response NoContent(const Request&, const std::vector<std::string>&, Context&) {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+std::optional<std::string> Word(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  return std::nullopt;
+}
+
+}  // namespace sluice::cli::rest
