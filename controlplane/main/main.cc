@@ -2,6 +2,7 @@
 //   sluice -f FILE [-f FILE ...]   run (foreground; SIGINT/SIGTERM stop it cleanly)
 //   sluice -c -f FILE              check the configuration only, as `haproxy -c` does
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,6 +197,13 @@ int main(int argc, char** argv) {
   if (check_only) {
     std::printf("Configuration file is valid\n");
     return 0;
+  }
+
+  // The stats socket and REST listeners hold a descriptor per client (up to their maxconn):
+  // the soft limit on descriptors goes up to the hard one, as HAProxy raises it for its own.
+  if (rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
   }
 
   // Block the stop signals before EAL creates its threads (they inherit the mask); the

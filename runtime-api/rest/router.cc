@@ -79,7 +79,7 @@ class CommandsJob final : public Job {
         std::string text = run_->text();
         while (!text.empty() && text.back() == '\n') text.pop_back();
         if (run_->truncated()) text = "answer too large";
-        *out = ErrorResponse(run_->unknown() ? 501 : StatusForError(text), text,
+        *out = ErrorResponse(run_->unknown() ? 500 : StatusForError(text), text,
                              CommandText(cmds_[next_]));
         return true;
       }

@@ -93,8 +93,9 @@ bool EntryWords(const Json& e, std::vector<std::string>* words, std::string* err
   return true;
 }
 
-// POST an entry or an array of entries. Entries without blanks go as one command with a
-// payload (HAProxy's bulk form, one line each); others one command each.
+// POST an entry or an array of entries. Map entries without blanks go as one command with a
+// payload (HAProxy's bulk form, one line each); others, and ACL patterns (`add acl` takes
+// no payload), one command each.
 template <bool kMap>
 std::unique_ptr<Job> AddEntries(const Request& req, const Params& params, Context& ctx) {
   Response err;
@@ -111,7 +112,7 @@ std::unique_ptr<Job> AddEntries(const Request& req, const Params& params, Contex
     if (!EntryWords<kMap>(e, &words, &why)) return Answer(ErrorResponse(400, why));
     bool blank = false;
     for (const std::string& w : words) blank = blank || w.find_first_of(" \t\n\r") != w.npos;
-    if (blank || words[0].empty()) {
+    if (!kMap || blank || words[0].empty()) {  // `add acl` takes no payload
       Cmd c{prefix, "", {}};
       c.args.insert(c.args.end(), words.begin(), words.end());
       cmds.push_back(std::move(c));

@@ -189,6 +189,7 @@ std::unique_ptr<Job> GetMetrics(const Request& req, const Params&, Context& ctx)
     Response r;
     r.status = 400;
     r.content_type = "text/html";
+    r.headers.emplace_back("Cache-Control", "no-cache");
     r.body = kBadRequestPage;
     return Answer(std::move(r));
   }
@@ -209,7 +210,7 @@ class CommandJob final : public Job {
       : run_(ctx.registry, ctx.appliance, level, std::move(args), std::move(payload)) {}
   bool Pump(Response* out) override {
     if (!run_.Pump()) return false;
-    const int status = !run_.failed() ? 200 : run_.denied() ? 403 : run_.unknown() ? 404 : 400;
+    const int status = !run_.failed() ? 200 : run_.unknown() ? 400 : StatusForError(run_.text());
     *out = JsonResponse(status, {{"output", run_.text()}, {"error", run_.failed()}});
     return true;
   }
