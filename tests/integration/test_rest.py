@@ -38,6 +38,9 @@ def _config():
         f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
     with open(os.path.join(ROOT, "examples/rest-api.cfg")) as f:
         text = f.read().replace("examples/rules/", os.path.join(ROOT, "examples/rules") + "/")
+    # A second listener over TLS, read-only for everyone (level user), no userlist.
+    text = text.replace("    stats timeout 2m\n", f"    stats rest 127.0.0.1:8405 level user crt {CERTS}/site.pem\n"
+                        "    stats timeout 2m\n")
     text += f"""
 frontend fe_tls
     bind {VIP}:{TLS_PORT} ssl crt {CERTS}/site.pem tls-ticket-keys {KEYS} alpn http/1.1
@@ -300,6 +303,19 @@ def test_sessions_listed_and_killed(rest_tb):
         nc.wait()
     r = api("DELETE", "/v1/sessions/0x1")
     assert r.status_code == 404 and r.json()["error"] == "No such session (use 'show sess')."
+
+
+def test_https_listener_with_its_own_level(rest_tb):
+    p = curl_api("--cacert", f"{CERTS}/crt.pem", "--resolve", "rest.test:8405:127.0.0.1",
+                 "https://rest.test:8405/v1/info")
+    assert json.loads(p.stdout)["Name"] == "Sluice", p.stdout + p.stderr
+    p = curl_api("--cacert", f"{CERTS}/crt.pem", "--resolve", "rest.test:8405:127.0.0.1",
+                 "-X", "PUT", "-d", '{"weight": 2}', "-o", "/dev/null", "-w", "%{http_code}",
+                 "https://rest.test:8405/v1/backends/be_web/servers/s1")
+    assert p.stdout == "403"
+    # Plain HTTP on the TLS port gets nothing.
+    p = curl_api("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:8405/v1/info")
+    assert p.stdout == "000"
 
 
 # --- errors ----------------------------------------------------------------------------
