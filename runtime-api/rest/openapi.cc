@@ -15,6 +15,15 @@ Json Responses(std::string_view method, std::string_view pattern) {
       {"description", "An error: {\"error\": TEXT, \"code\": STATUS[, \"command\": CMD]}"},
       {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
   Json r = Json::object();
+  if (pattern == "/stats") {
+    if (method == "POST") {
+      r["303"] = {{"description", "Done: Location is the page with ;st=DONE|PART|NONE|ERRP|DENY"}};
+    } else {
+      r["200"] = {{"description", "The page (HTML), or ;csv / ;json exports"},
+                  {"content", {{"text/html", {{"schema", {{"type", "string"}}}}}}}};
+    }
+    return r;
+  }
   if (pattern.ends_with("metrics")) {
     r["200"] = {{"description", "Prometheus text format 0.0.4"},
                 {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
@@ -61,7 +70,9 @@ std::string OpenApiDocument() {
     }
     if (!params.empty()) op["parameters"] = params;
     if (row->method == "POST" || row->method == "PUT") {
-      const char* type = TextBody(row->pattern) ? "text/plain" : "application/json";
+      const char* type = row->pattern == "/stats" ? "application/x-www-form-urlencoded"
+                         : TextBody(row->pattern) ? "text/plain"
+                                                  : "application/json";
       op["requestBody"] = {{"required", true}, {"content", {{type, {{"schema", Json::object()}}}}}};
     }
     std::string method(row->method);

@@ -155,7 +155,7 @@ bool ParseTarget(std::string_view target, Request* req) {
 
 std::vector<const RouteRow*> AllRoutes() {
   std::vector<const RouteRow*> out;
-  for (auto table : {InfoRoutes(), PatternRoutes(), TableRoutes()}) {
+  for (auto table : {InfoRoutes(), PatternRoutes(), TableRoutes(), StatsRoutes()}) {
     for (const RouteRow& r : table) out.push_back(&r);
   }
   return out;
@@ -171,6 +171,12 @@ std::unique_ptr<Job> Route(const Request& req, Context& ctx) {
     }
     decoded.push_back(req.raw_path.empty() ? std::string(seg) : std::move(d));
   }
+  // The statistics page takes HAProxy's options after ';': "/stats;csv;norefresh".
+  std::string matrix;
+  if (decoded.size() == 1 && decoded[0].starts_with("stats;")) {
+    matrix = decoded[0].substr(6);
+    decoded[0] = "stats";
+  }
   const std::vector<std::string_view> segs(decoded.begin(), decoded.end());
   std::string allow;
   const std::string method = req.method == "HEAD" ? "GET" : req.method;
@@ -183,11 +189,15 @@ std::unique_ptr<Job> Route(const Request& req, Context& ctx) {
       }
       continue;
     }
-    if (method != "GET" && req.level < Level::kOperator && row->pattern != "/v1/command") {
+    // The generic command and the page's admin form answer a user as the socket and
+    // HAProxy's page do (Permission denied, DENY).
+    if (method != "GET" && req.level < Level::kOperator && row->pattern != "/v1/command" &&
+        row->pattern != "/stats") {
       return Answer(ErrorResponse(403, "Permission denied: this account can only read"));
     }
     Request routed = req;
     routed.params = params;
+    routed.matrix = matrix;
     return row->handler(routed, params, ctx);
   }
   if (!allow.empty()) {

@@ -39,6 +39,7 @@ struct Request {
   std::string body;
   Level level = Level::kAdmin;      // the caller's (docs/rest-api.md: users and levels)
   std::vector<std::string> params;  // the route's {parameters}, set by Route()
+  std::string matrix;  // "/stats;csv;up": "csv;up" (HAProxy's options after the page's URI)
 };
 
 struct Response {
@@ -81,6 +82,7 @@ bool ParseTarget(std::string_view target, Request* req);
 std::span<const RouteRow> InfoRoutes();     // routes_proxies.cc: info, stats, proxies, sessions
 std::span<const RouteRow> PatternRoutes();  // routes_patterns.cc: ACLs and maps
 std::span<const RouteRow> TableRoutes();    // routes_tables.cc: stick tables, TLS
+std::span<const RouteRow> StatsRoutes();    // routes_stats.cc: the statistics page
 std::vector<const RouteRow*> AllRoutes();
 
 // The Job answering `req`: 404 for an unknown path, 405 (with Allow) for a known path and

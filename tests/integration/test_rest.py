@@ -42,6 +42,13 @@ def _config():
     text = text.replace("    stats timeout 2m\n", f"    stats rest 127.0.0.1:8405 level user crt {CERTS}/site.pem\n"
                         "    stats timeout 2m\n")
     text += f"""
+# One server in each state for the statistics page (UP, DOWN, DRAIN once drained, MAINT).
+backend be_states
+    server up 10.10.2.11:9000 check inter 500ms
+    server down 10.10.2.12:9001 check inter 500ms
+    server drain 10.10.2.11:9000 check inter 500ms
+    server maint 10.10.2.12:9000 disabled
+
 frontend fe_tls
     bind {VIP}:{TLS_PORT} ssl crt {CERTS}/site.pem tls-ticket-keys {KEYS} alpn http/1.1
     http-request return status 200 content-type text/plain string tls-ok
@@ -366,6 +373,96 @@ def test_a_thousand_slow_clients_starve_nothing(rest_tb):
         for c in slow:
             c.close()
     assert get("/v1/info")["Name"] == "Sluice"
+
+
+# --- the statistics page ---------------------------------------------------------------
+
+SHOTS = os.path.join(ROOT, "build", "test-results", "screenshots")
+
+
+def browse(name, auth=ADMIN, act=None, url=API + "/stats"):
+    """The page in headless chromium: its rows as the browser shows them (class, colour);
+    the screenshot is kept in build/test-results/screenshots/NAME.png."""
+    os.makedirs(SHOTS, exist_ok=True)
+    cmd = ["node", os.path.join(ROOT, "tests/node/stats-page.js"), url, auth[0] if auth else "",
+           auth[1] if auth else "", os.path.join(SHOTS, name + ".png")]
+    if act:
+        cmd.append(act)
+    p = run(cmd, check=False, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    page = json.loads(p.stdout)
+    page["by"] = {r["anchor"]: r for r in page["rows"] if r["anchor"]}
+    return page
+
+
+def test_stats_page_state_colours_in_chromium(rest_tb):
+    admin_cli("set server be_states/drain state drain")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and stat_row("be_states", "down")["status"] != "DOWN":
+        time.sleep(0.2)
+    page = browse("stats-states")
+    assert page["status"] == 200 and page["title"] == "Statistics Report for HAProxy"
+    colours = {s: (page["by"][f"be_states/{s}"]["cls"], page["by"][f"be_states/{s}"]["bg"])
+               for s in ("up", "down", "drain", "maint")}
+    # HAProxy's classes and colours: UP green, DOWN red, DRAIN blue, MAINT brown.
+    assert colours == {"up": ("active_up", "rgb(192, 255, 192)"),
+                       "down": ("active_down", "rgb(255, 144, 144)"),
+                       "drain": ("active_draining", "rgb(32, 160, 255)"),
+                       "maint": ("maintain", "rgb(192, 120, 32)")}, colours
+    # The status column as HAProxy writes it: "<since> <status>".
+    assert page["by"]["be_states/maint"]["cells"][23].endswith(" MAINT")
+    assert page["by"]["be_states/down"]["cells"][24].startswith("L4CON")
+    assert page["by"]["be_states/Backend"]["cls"] == "backend"
+    assert page["by"]["fe_main/Frontend"]["cells"][21] == "OPEN"  # queue cells are one
+
+
+def test_stats_page_admin_form_in_chromium(rest_tb):
+    try:
+        page = browse("stats-admin-maint", act="be_states/up=maint")
+        assert page["url"].endswith("/stats;st=DONE"), page["url"]
+        assert page["message"] == "[X] Action processed successfully."
+        assert page["by"]["be_states/up"]["cls"] == "maintain"
+        assert stat_row("be_states", "up")["status"] == "MAINT"
+    finally:
+        page = browse("stats-admin-ready", act="be_states/up=ready")
+    assert page["message"] == "[X] Action processed successfully."
+    assert stat_row("be_states", "up")["status"].startswith("UP")
+
+
+def test_stats_page_for_a_user_has_no_form(rest_tb):
+    page = browse("stats-viewer", auth=VIEWER)
+    assert page["by"]["be_states/up"]["cells"][0] == ""  # no checkbox column content
+    r = requests.get(API + "/stats", auth=VIEWER, timeout=5)
+    assert "<form method=\"post\">" not in r.text and "<select" not in r.text
+    r = requests.post(API + "/stats", auth=VIEWER, data={"s": "up", "action": "maint",
+                                                         "b": "be_states"},
+                      allow_redirects=False, timeout=5)
+    assert r.status_code == 303 and r.headers["Location"] == "/stats;st=DENY"
+    assert stat_row("be_states", "up")["status"].startswith("UP")
+
+
+def test_stats_page_exports_and_options(rest_tb):
+    r = requests.get(API + "/stats;csv;norefresh", auth=VIEWER, timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/plain"
+    ours = [l.split(",")[:2] for l in r.text.splitlines()]
+    theirs = [l.split(",")[:2] for l in admin_cli("show stat").splitlines() if l]
+    assert r.text.splitlines()[0] == admin_cli("show stat").splitlines()[0]
+    assert ours == theirs
+    r = requests.get(API + "/stats;json", auth=VIEWER, timeout=5)
+    assert r.headers["Content-Type"] == "application/json"
+    assert json.loads(r.text)[0][0]["field"]["name"] == "pxname"
+    up = requests.get(API + "/stats;up", auth=VIEWER, timeout=5).text
+    assert 'name="be_states/down"' not in up and 'name="be_states/maint"' not in up
+    assert 'name="be_states/up"' in up
+    scoped = requests.get(API + "/stats?scope=be_st", auth=VIEWER, timeout=5).text
+    assert 'name="be_states"' in scoped and 'name="be_web"' not in scoped
+    r = requests.post(API + "/stats", auth=ADMIN, data={"s": "nope", "action": "maint",
+                                                        "b": "be_states"},
+                      allow_redirects=False, timeout=5)
+    assert r.headers["Location"] == "/stats;st=ERRP"
+    r = requests.post(API + "/stats", auth=ADMIN, data={"action": "maint", "b": "be_states"},
+                      allow_redirects=False, timeout=5)
+    assert r.headers["Location"] == "/stats;st=NONE"
 
 
 # --- the document ----------------------------------------------------------------------

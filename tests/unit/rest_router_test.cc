@@ -3,6 +3,7 @@
 // at each level, and the OpenAPI document listing every route.
 #include <gtest/gtest.h>
 
+#include "runtime-api/metrics/stats_page.h"
 #include "runtime-api/rest/router.h"
 #include "tests/unit/cli_test_support.h"
 
@@ -130,6 +131,60 @@ TEST(RestOpenApi, ListsEveryRoute) {
   EXPECT_EQ(ops, AllRoutes().size());
   EXPECT_TRUE(doc["paths"]["/v1/backends/{backend}/servers/{server}"].contains("put"));
   EXPECT_EQ(doc["paths"]["/v1/maps/{map}/entries"]["get"]["parameters"].size(), 3u);
+}
+
+TEST(StatsPage, UriOptions) {
+  StatsUri u = ParseStatsUri("csv;norefresh", "");
+  EXPECT_EQ(u.format, StatsUri::Format::kCsv);
+  EXPECT_TRUE(u.norefresh);
+  EXPECT_FALSE(u.hide_down);
+  u = ParseStatsUri(";up;st=DONE;json", "scope=be%5Fapp&x=1");
+  EXPECT_EQ(u.format, StatsUri::Format::kJson);
+  EXPECT_TRUE(u.hide_down);
+  EXPECT_EQ(u.status, "DONE");
+  EXPECT_EQ(u.scope, "be_app");
+}
+
+TEST(StatsPage, AdminFormBecomesCommands) {
+  ProxyView be;
+  be.name = "be_app";
+  be.iid = 4;
+  be.has_backend = true;
+  be.servers.resize(2);
+  be.servers[0].name = "s1";
+  be.servers[1].name = "s2";
+  const std::vector<ProxyView> proxies{be};
+  StatsAdminPlan plan = PlanStatsAdmin("s=s1&s=s2&action=drain&b=%234", proxies);
+  ASSERT_EQ(plan.commands.size(), 2u);
+  EXPECT_EQ(plan.commands[1],
+            (std::vector<std::string>{"set", "server", "be_app/s2", "state", "drain"}));
+  EXPECT_TRUE(plan.status.empty());
+  plan = PlanStatsAdmin("s=s1&s=zz&action=shutdown&b=be_app", proxies);
+  ASSERT_EQ(plan.commands.size(), 1u);
+  EXPECT_EQ(plan.commands[0],
+            (std::vector<std::string>{"shutdown", "sessions", "server", "be_app/s1"}));
+  EXPECT_EQ(plan.status, "PART");
+  EXPECT_EQ(PlanStatsAdmin("s=s1&action=explode&b=be_app", proxies).status, "ERRP");
+  EXPECT_EQ(PlanStatsAdmin("s=s1&action=maint&b=%239", proxies).status, "ERRP");
+  EXPECT_EQ(PlanStatsAdmin("action=maint&b=be_app", proxies).status, "NONE");
+}
+
+TEST(StatsPage, RendersTheProcessBlockAndEscapes) {
+  FakeAppliance app;
+  StatsPageOptions o;
+  o.node = "<lb1>";
+  o.refresh_s = 5;
+  StatsUri u;
+  u.status = "DENY";
+  std::string page = RenderStatsPage(app, o, u);
+  EXPECT_NE(page.find("<h3>&gt; General process information</h3>"), std::string::npos);
+  EXPECT_NE(page.find("Statistics Report for HAProxy on &lt;lb1&gt;"), std::string::npos);
+  EXPECT_NE(page.find("<meta http-equiv=\"refresh\" content=\"5\">"), std::string::npos);
+  EXPECT_NE(page.find("[X]</a> Action denied.</div>"), std::string::npos);
+  u.norefresh = true;
+  page = RenderStatsPage(app, o, u);
+  EXPECT_EQ(page.find("http-equiv=\"refresh\""), std::string::npos);
+  EXPECT_NE(page.find("Enable refresh"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+// Slow path. HAProxy's statistics page on the REST listener (docs/stats-page.md):
+// `GET /stats` and its options after ';' (`;csv`, `;json`, `;up`, `;norefresh`, `;st=`),
+// and the admin form's `POST /stats`, whose actions run the stats socket's commands.
+#include "runtime-api/commands/proxy_lookup.h"
+#include "runtime-api/metrics/stats_page.h"
+#include "runtime-api/rest/command_run.h"
+#include "runtime-api/rest/router.h"
+
+namespace sluice::cli::rest {
+namespace {
+
+constexpr std::string_view kUri = "/stats";
+
+StatsPageOptions PageOptions(const Request& req) {
+  StatsPageOptions o;
+  o.uri = std::string(kUri);
+  o.admin = req.level >= Level::kAdmin;
+  o.show_legends = req.level >= Level::kOperator;
+  return o;
+}
+
+// `;csv` and `;json` answer what `show stat` prints, as HAProxy's page does.
+class ExportJob final : public Job {
+ public:
+  ExportJob(Context& ctx, Level level, bool json)
+      : run_(ctx.registry, ctx.appliance, level,
+             json ? std::vector<std::string>{"show", "stat", "json"}
+                  : std::vector<std::string>{"show", "stat"}),
+        json_(json) {}
+  bool Pump(Response* out) override {
+    if (!run_.Pump()) return false;
+    out->status = 200;
+    out->content_type = json_ ? "application/json" : "text/plain";
+    out->headers.emplace_back("Cache-Control", "no-cache");
+    out->body = run_.text();
+    return true;
+  }
+
+ private:
+  CommandRun run_;
+  bool json_;
+};
+
+std::unique_ptr<Job> GetStats(const Request& req, const Params&, Context& ctx) {
+  const StatsUri u = ParseStatsUri(req.matrix, req.raw_query);
+  if (u.format != StatsUri::Format::kHtml) {
+    return std::make_unique<ExportJob>(ctx, req.level, u.format == StatsUri::Format::kJson);
+  }
+  Response r;
+  r.content_type = "text/html";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.body = RenderStatsPage(ctx.appliance, PageOptions(req), u);
+  return Answer(std::move(r));
+}
+
+Response Redirect(std::string_view status) {
+  Response r;
+  r.status = 303;
+  r.content_type = "text/plain";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("Location", std::string(kUri) + ";st=" + std::string(status));
+  return r;
+}
+
+// Runs the form's commands one after the other; the outcome is HAProxy's: DONE when all
+// changed something, PART when some failed, DENY when the level was too low.
+class AdminJob final : public Job {
+ public:
+  AdminJob(Context& ctx, Level level, StatsAdminPlan plan)
+      : ctx_(ctx), level_(level), plan_(std::move(plan)) {}
+  bool Pump(Response* out) override {
+    while (next_ < plan_.commands.size()) {
+      if (!run_) {
+        run_ = std::make_unique<CommandRun>(ctx_.registry, ctx_.appliance, level_,
+                                            plan_.commands[next_]);
+      }
+      if (!run_->Pump()) return false;
+      const bool ok = !run_->failed();
+      denied_ = denied_ || run_->text().starts_with("Permission denied");
+      failed_ += ok ? 0 : 1;
+      run_.reset();
+      ++next_;
+    }
+    std::string status = plan_.status.empty() ? "DONE" : plan_.status;
+    if (failed_ > 0) status = failed_ == plan_.commands.size() ? "ERRP" : "PART";
+    if (denied_) status = "DENY";
+    *out = Redirect(status);
+    return true;
+  }
+
+ private:
+  Context& ctx_;
+  Level level_;
+  StatsAdminPlan plan_;
+  size_t next_ = 0;
+  size_t failed_ = 0;
+  bool denied_ = false;
+  std::unique_ptr<CommandRun> run_;
+};
+
+std::unique_ptr<Job> PostStats(const Request& req, const Params&, Context& ctx) {
+  if (req.level < Level::kAdmin) return Answer(Redirect("DENY"));
+  StatsAdminPlan plan = PlanStatsAdmin(req.body, TakeProxySnapshot(ctx.appliance).proxies);
+  if (plan.commands.empty()) return Answer(Redirect(plan.status));
+  return std::make_unique<AdminJob>(ctx, req.level, std::move(plan));
+}
+
+constexpr RouteRow kRoutes[] = {
+    {"GET", "/stats", &GetStats,
+     "HAProxy's statistics page (;csv, ;json, ;up, ;norefresh after the path)"},
+    {"POST", "/stats", &PostStats, "The statistics page's admin form (s=, action=, b=)"},
+};
+
+}  // namespace
+
+std::span<const RouteRow> StatsRoutes() { return kRoutes; }
+
+}  // namespace sluice::cli::rest
