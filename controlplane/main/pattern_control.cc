@@ -17,7 +17,7 @@ bool Tree(const rulescp::PatRef& r) {
 std::vector<cli::PatternRefView> PatternCliControl::List(bool map) {
   std::vector<cli::PatternRefView> out;
   for (const rulescp::PatRef* r : store_.List(map)) {
-    out.push_back(cli::PatternRefView{r->cli_id, r->file, r->Describe()});
+    out.push_back(cli::PatternRefView{r->cli_id, r->file, r->Describe(), r->entries.size()});
   }
   return out;
 }

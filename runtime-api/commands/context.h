@@ -74,6 +74,7 @@ struct PatternRefView {
   uint32_t id = 0;
   std::string file;         // empty for values written in the configuration
   std::string description;  // the rest of the `show acl|map` line
+  uint64_t entries = 0;     // every version's (its entry_cnt)
 };
 struct PatternEntryView {
   uintptr_t ref = 0;  // printed as HAProxy prints its pointers

@@ -200,7 +200,13 @@ class PromexDump final : public Dump {
       stick_ = appliance.Stick();
       pending_ = stick_->Used(&used_);
     }
-    if ((q.scopes & kPromexGlobal) != 0) appliance.Activity(activity_);
+    if ((q.scopes & kPromexGlobal) != 0) {
+      appliance.Activity(activity_);
+      if (PatternControl* pc = appliance.Patterns()) {
+        acls_ = pc->List(false);
+        maps_ = pc->List(true);
+      }
+    }
     for (const ProxyView& p : proxies_) {
       rows_.push_back({});
       if (p.has_frontend) FillFrontend(p, rows_.back().front);
@@ -230,7 +236,7 @@ class PromexDump final : public Dump {
   }
 
  private:
-  enum class Stage { kProcess, kFrontend, kBackend, kServer, kStick, kWorkers, kDone };
+  enum class Stage { kProcess, kFrontend, kBackend, kServer, kStick, kWorkers, kPatterns, kDone };
   struct ProxyRows {
     Row front, back;
     std::vector<Row> servers;
@@ -262,8 +268,11 @@ class PromexDump final : public Dump {
         if (i >= 2) return Advance(Stage::kWorkers);
         return (q_.scopes & kPromexStickTable) != 0 ? StickFamily(i == 1) : "";
       case Stage::kWorkers:
-        if (i >= activity_.rows.size()) return Advance(Stage::kDone);
+        if (i >= activity_.rows.size()) return Advance(Stage::kPatterns);
         return WorkerFamily(activity_.rows[i]);
+      case Stage::kPatterns:
+        if (i >= 2) return Advance(Stage::kDone);
+        return PatternFamily(i == 1);
       case Stage::kDone:
         break;
     }
@@ -435,6 +444,19 @@ class PromexDump final : public Dump {
     return f.Take();
   }
 
+  // sluice_acl_entries / sluice_map_entries{id, file}: each reference's entries.
+  std::string PatternFamily(bool map) {
+    Family f(map ? "sluice_map_entries" : "sluice_acl_entries",
+             map ? "Entries of a map (show map's entry_cnt)"
+                 : "Patterns of an ACL (show acl's entry_cnt)",
+             kGauge);
+    for (const PatternRefView& r : map ? maps_ : acls_) {
+      f.Sample(Label("id", std::to_string(r.id)) + "," + Label("file", r.file),
+               std::to_string(r.entries));
+    }
+    return f.Take();
+  }
+
   static std::string Value(const Row& r, int pos) {
     const Field& field = r.f[static_cast<size_t>(pos)];
     if (InSeconds(pos) && field.type != FieldType::kEmpty) return Seconds(field.u);
@@ -446,6 +468,7 @@ class PromexDump final : public Dump {
   std::vector<ProxyView> proxies_;
   std::vector<ProxyRows> rows_;
   ActivityDump activity_;
+  std::vector<PatternRefView> acls_, maps_;
   StickControl* stick_ = nullptr;
   std::vector<uint64_t> used_;
   std::unique_ptr<PendingAnswer> pending_;

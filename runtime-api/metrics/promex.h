@@ -1,10 +1,12 @@
 // Slow path. HAProxy 2.6's Prometheus exporter ("promex", docs/metrics.md): the families of
 // haproxy_process_*, haproxy_frontend_*, haproxy_backend_*, haproxy_server_* and
 // haproxy_sticktable_* with HAProxy 2.6.12's names, HELP texts, types, labels, order and
-// value formats (tests/fixtures/promex-2.6.12/README.md), then Sluice's own sluice_worker_*
-// families (one per per-worker counter, labelled by worker). The text is produced family by
-// family as a Dump, so a large configuration never sits in memory as one string and the
-// stick tables' sizes are gathered from the workers without blocking the control loop.
+// value formats (tests/fixtures/promex-2.6.12/README.md), then Sluice's own families with
+// the global scope: sluice_worker_* (one per per-worker counter, labelled by worker) and
+// sluice_acl_entries / sluice_map_entries (each pattern reference's size). The text is
+// produced family by family as a Dump, so a large configuration never sits in memory as one
+// string and the stick tables' sizes are gathered from the workers without blocking the
+// control loop.
 //
 //   PromexQuery q;
 //   if (!ParsePromexQuery("scope=server&no-maint", &q)) -> HTTP 400

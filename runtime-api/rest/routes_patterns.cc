@@ -26,7 +26,10 @@ std::unique_ptr<Job> ListRefs(const Request& req, const Params&, Context& ctx) {
   Json items = Json::array();
   if (PatternControl* pc = ctx.appliance.Patterns()) {
     for (const PatternRefView& r : pc->List(kMap)) {
-      items.push_back({{"id", r.id}, {"file", r.file}, {"description", r.description}});
+      items.push_back({{"id", r.id},
+                       {"file", r.file},
+                       {"entries", r.entries},
+                       {"description", r.description}});
     }
   }
   return Answer(ListResponse(req, std::move(items)));

@@ -133,6 +133,23 @@ def test_values_follow_traffic_and_state(metrics_tb):
         admin_cli("set server be_web/s2 state ready")
 
 
+def test_map_and_acl_sizes(metrics_tb):
+    listed = admin_cli("show map").splitlines()[1]
+    ref, file = listed.split()[0], listed.split()[1].strip("()")
+    count = int(listed.rsplit("entry_cnt=", 1)[1])
+    text = scrape("?scope=global").text
+    assert _sample(text, "sluice_map_entries", id=ref, file=file) == count
+    admin_cli(f"add map #{ref} 192.0.2.0/24 DOC")
+    try:
+        text = scrape().text
+        assert _sample(text, "sluice_map_entries", id=ref, file=file) == count + 1
+    finally:
+        admin_cli(f"del map #{ref} 192.0.2.0/24")
+    acl = admin_cli("show acl").splitlines()[1]
+    assert _sample(text, "sluice_acl_entries", id=acl.split()[0]) == \
+        int(acl.rsplit("entry_cnt=", 1)[1])
+
+
 def test_scopes_and_bad_queries(metrics_tb):
     r = scrape("?scope=frontend&scope=backend")
     names = set(families(r.text))
