@@ -41,9 +41,43 @@ namespace {
 
 constexpr size_t kCheckedMax = 256;
 
-MHD_Result Queue(MHD_Connection* conn, const rest::Response& r) {
-  MHD_Response* resp = MHD_create_response_from_buffer(
-      r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+// A streamed body: what is left of the first text, then the dump's records.
+struct Stream {
+  std::string pending;
+  size_t sent = 0;
+  std::unique_ptr<Dump> dump;
+  bool done = false;
+};
+
+ssize_t ReadStream(void* cls, uint64_t, char* buf, size_t max) {
+  auto* st = static_cast<Stream*>(cls);
+  if (st->pending.size() - st->sent < max && !st->done) {
+    st->pending.erase(0, st->sent);
+    st->sent = 0;
+    // Records up to `max` bytes in all; an empty buffer takes one record of any size.
+    Writer w(st->pending, max);
+    if (st->dump->Step(w) == DumpStatus::kDone) st->done = true;
+  }
+  const size_t n = std::min(max, st->pending.size() - st->sent);
+  if (n == 0) return st->done ? MHD_CONTENT_READER_END_OF_STREAM : 0;
+  std::memcpy(buf, st->pending.data() + st->sent, n);
+  st->sent += n;
+  return static_cast<ssize_t>(n);
+}
+
+void FreeStream(void* cls) { delete static_cast<Stream*>(cls); }
+
+MHD_Result Queue(MHD_Connection* conn, rest::Response& r) {
+  MHD_Response* resp = nullptr;
+  if (r.stream) {
+    auto* st = new Stream{std::move(r.body), 0, std::move(r.stream), false};
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, &ReadStream, st,
+                                             &FreeStream);
+    if (resp == nullptr) delete st;
+  } else {
+    resp = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
+                                           MHD_RESPMEM_MUST_COPY);
+  }
   if (resp == nullptr) return MHD_NO;
   if (!r.content_type.empty()) {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
@@ -153,9 +187,9 @@ struct RestCallbacks {
     const std::optional<Level> level = Authenticate(*l, conn);
     if (!level) return MHD_YES;
     if (ex->too_large) {
-      return Queue(conn,
-                   rest::ErrorResponse(413, "the body is larger than " +
-                                                std::to_string(l->config.max_body) + " bytes"));
+      rest::Response r = rest::ErrorResponse(
+          413, "the body is larger than " + std::to_string(l->config.max_body) + " bytes");
+      return Queue(conn, r);
     }
     rest::Request req;
     req.method = method;
@@ -165,7 +199,8 @@ struct RestCallbacks {
       req.content_type = ct;
     }
     if (!rest::ParseTarget(ex->uri, &req)) {
-      return Queue(conn, rest::ErrorResponse(400, "bad request target"));
+      rest::Response r = rest::ErrorResponse(400, "bad request target");
+      return Queue(conn, r);
     }
     rest::Context ctx{l->server->registry_, l->server->appliance_};
     ex->job = rest::Route(req, ctx);

@@ -47,6 +47,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the rest of the body after `body`: stepped as the client takes it, sent
+  // chunked, so a large answer never sits whole in memory. It must not wait for the workers.
+  std::unique_ptr<Dump> stream;
 };
 
 class Job {

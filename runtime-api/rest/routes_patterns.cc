@@ -26,10 +26,8 @@ std::unique_ptr<Job> ListRefs(const Request& req, const Params&, Context& ctx) {
   Json items = Json::array();
   if (PatternControl* pc = ctx.appliance.Patterns()) {
     for (const PatternRefView& r : pc->List(kMap)) {
-      items.push_back({{"id", r.id},
-                       {"file", r.file},
-                       {"entries", r.entries},
-                       {"description", r.description}});
+      items.push_back(
+          {{"id", r.id}, {"file", r.file}, {"entries", r.entries}, {"description", r.description}});
     }
   }
   return Answer(ListResponse(req, std::move(items)));
@@ -103,7 +101,7 @@ template <bool kMap>
 std::unique_ptr<Job> AddEntries(const Request& req, const Params& params, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   const Json entries = body->is_array() ? *body : Json::array({*body});
   if (entries.empty()) return Answer(ErrorResponse(400, "no entry"));
   const std::vector<std::string> prefix = Versioned({"add", Kind<kMap>()}, params);
@@ -139,7 +137,7 @@ std::unique_ptr<Job> AddEntries(const Request& req, const Params& params, Contex
 std::unique_ptr<Job> SetEntry(const Request& req, const Params& params, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object() || !body->contains("value") || !Word((*body)["value"])) {
     return Answer(ErrorResponse(400, "expected {\"value\": ...}"));
   }

@@ -160,27 +160,28 @@ std::unique_ptr<Job> GetStats(const Request& req, const Params&, Context& ctx) {
   return RunCommands(req, ctx, {{{"show", "stat", "json"}, "", {"["}}}, &RawJson);
 }
 
+// The exporter's text, streamed: its wait for the workers (the stick tables' sizes) is over
+// before the answer starts; then the families are written as the client takes them.
 class MetricsJob final : public Job {
  public:
   MetricsJob(std::unique_ptr<Dump> dump, bool head) : dump_(std::move(dump)), head_(head) {}
   bool Pump(Response* out) override {
-    for (;;) {
-      Writer w(body_, SIZE_MAX);
-      const DumpStatus st = dump_->Step(w);
-      if (st == DumpStatus::kWait) return false;
-      if (st == DumpStatus::kDone) break;
-    }
+    Writer w(first_, 16384);
+    const DumpStatus st = dump_->Step(w);
+    if (st == DumpStatus::kWait) return false;
     out->status = 200;
     out->content_type = "text/plain; version=0.0.4";
     out->headers.emplace_back("Cache-Control", "no-cache");
-    if (!head_) out->body = std::move(body_);
+    if (head_) return true;
+    out->body = std::move(first_);
+    if (st == DumpStatus::kMore) out->stream = std::move(dump_);
     return true;
   }
 
  private:
   std::unique_ptr<Dump> dump_;
   bool head_;
-  std::string body_;
+  std::string first_;
 };
 
 std::unique_ptr<Job> GetMetrics(const Request& req, const Params&, Context& ctx) {
@@ -222,7 +223,7 @@ class CommandJob final : public Job {
 std::unique_ptr<Job> PostCommand(const Request& req, const Params&, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object() || !body->contains("command") || !(*body)["command"].is_string()) {
     return Answer(ErrorResponse(400, "expected {\"command\": \"...\"}"));
   }
@@ -263,7 +264,7 @@ Response FrontendAfter(const Request& req, const std::vector<std::string>&, Cont
 std::unique_ptr<Job> PutFrontend(const Request& req, const Params& params, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object()) return Answer(ErrorResponse(400, "expected a JSON object"));
   std::vector<Cmd> cmds;
   const std::string& fe = params[0];
@@ -295,7 +296,7 @@ std::unique_ptr<Job> PutFrontend(const Request& req, const Params& params, Conte
 std::unique_ptr<Job> PutGlobal(const Request& req, const Params&, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object()) return Answer(ErrorResponse(400, "expected a JSON object"));
   std::vector<Cmd> cmds;
   for (const auto& [key, value] : body->items()) {
@@ -375,7 +376,7 @@ Response ServerAfter(const Request& req, const std::vector<std::string>&, Contex
 std::unique_ptr<Job> PutServer(const Request& req, const Params& params, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object()) return Answer(ErrorResponse(400, "expected a JSON object"));
   static constexpr std::string_view kFields[] = {
       "admin_state",   "operational_state", "weight",  "address",      "port",

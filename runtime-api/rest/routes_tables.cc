@@ -111,14 +111,14 @@ bool FilterWords(const Request& req, std::vector<std::string>* words, Response* 
 std::unique_ptr<Job> GetEntries(const Request& req, const Params& params, Context& ctx) {
   Cmd c{{"show", "table", params[0]}, "", {"# table:"}};
   Response err;
-  if (!FilterWords(req, &c.args, &err)) return Answer(err);
+  if (!FilterWords(req, &c.args, &err)) return Answer(std::move(err));
   return RunCommands(req, ctx, {std::move(c)}, &EntriesList);
 }
 
 std::unique_ptr<Job> ClearEntries(const Request& req, const Params& params, Context& ctx) {
   Cmd c{{"clear", "table", params[0]}, "", {}};
   Response err;
-  if (!FilterWords(req, &c.args, &err)) return Answer(err);
+  if (!FilterWords(req, &c.args, &err)) return Answer(std::move(err));
   return RunCommands(req, ctx, {std::move(c)}, &NoContent);
 }
 
@@ -131,7 +131,7 @@ std::unique_ptr<Job> DeleteEntry(const Request& req, const Params& params, Conte
 std::unique_ptr<Job> SetEntry(const Request& req, const Params& params, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object() || body->empty()) {
     return Answer(ErrorResponse(400, "expected {\"<data type>\": <value>, ...}"));
   }
@@ -188,7 +188,7 @@ std::unique_ptr<Job> GetTicketKeys(const Request& req, const Params& params, Con
 std::unique_ptr<Job> RotateTicketKey(const Request& req, const Params& params, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object() || !body->contains("key") || !(*body)["key"].is_string()) {
     return Answer(ErrorResponse(400, "expected {\"key\": \"<base64>\"}"));
   }
@@ -247,7 +247,7 @@ std::unique_ptr<Job> PutCert(const Request& req, const Params& params, Context& 
 std::unique_ptr<Job> NewCert(const Request& req, const Params&, Context& ctx) {
   Response err;
   const std::optional<Json> body = ParseBody(req, &err);
-  if (!body) return Answer(err);
+  if (!body) return Answer(std::move(err));
   if (!body->is_object() || !body->contains("name") || !(*body)["name"].is_string()) {
     return Answer(ErrorResponse(400, "expected {\"name\": \"<file>\"}"));
   }

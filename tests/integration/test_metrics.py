@@ -78,6 +78,8 @@ def test_headers_and_families_as_haproxy(metrics_tb):
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "text/plain; version=0.0.4"
     assert r.headers["Cache-Control"] == "no-cache"
+    # Streamed as HAProxy's exporter sends it: chunked, family by family.
+    assert r.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in r.headers
     ours = families(r.text)
     with open(os.path.join(FIXTURES, "all.txt")) as f:
         theirs = families(f.read())
