@@ -287,6 +287,29 @@ def test_rotate_a_ticket_key(rest_tb):
     assert bad.json()["error"] == "'set ssl tls-key' received invalid base64 encoded TLS key."
 
 
+def test_replace_a_certificate(rest_tb):
+    site = f"{CERTS}/site.pem"
+    enc = requests.utils.quote(site, safe="")
+    assert get("/v1/ssl/certs") == [site]
+    before = get(f"/v1/ssl/certs/{enc}")
+    assert before["Filename"] == site and before["Subject"] == "/CN=rest.test"
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3",
+         "-subj", "/CN=rest.test/O=renewed", "-keyout", f"{CERTS}/key2.pem",
+         "-out", f"{CERTS}/crt2.pem"])
+    pem = open(f"{CERTS}/crt2.pem").read() + open(f"{CERTS}/key2.pem").read()
+    r = api("PUT", f"/v1/ssl/certs/{enc}", data=pem, headers={"Content-Type": "text/plain"})
+    assert r.status_code == 204, r.text
+    after = get(f"/v1/ssl/certs/{enc}")
+    assert after["Subject"] == "/CN=rest.test/O=renewed" and after["Serial"] != before["Serial"]
+    assert "O = renewed" in _s_client().stdout.decode()
+    # The stats socket sees the same certificate.
+    assert "Subject: /CN=rest.test/O=renewed" in admin_cli(f"show ssl cert {site}")
+    r = api("PUT", f"/v1/ssl/certs/{enc}", data="not a pem")
+    assert r.status_code == 400
+    r = api("PUT", "/v1/ssl/certs/%2Fnope.pem", data=pem)
+    assert r.status_code == 400 and "not referenced" in r.json()["error"]
+
+
 def test_sessions_listed_and_killed(rest_tb):
     # A client connected and silent: a session of fe_main until it is killed.
     nc = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "nc", VIP, "8080"],
