@@ -72,6 +72,23 @@ bool ParseSocketAddress(std::string_view text, StatsSocketConfig* out) {
   return host_port(text, false) || host_port(text, true);
 }
 
+// `level user|operator|admin` of `stats socket` and `stats rest`, with HAProxy's error.
+bool ParseLevel(ParseContext& ctx, std::string_view what, const std::string& v,
+                StatsSocketConfig::Level* out) {
+  if (v == "user") {
+    *out = StatsSocketConfig::Level::kUser;
+  } else if (v == "operator") {
+    *out = StatsSocketConfig::Level::kOperator;
+  } else if (v == "admin") {
+    *out = StatsSocketConfig::Level::kAdmin;
+  } else {
+    ctx.Alert("'" + std::string(what) +
+              "' : 'level' only supports 'user', 'operator', and 'admin'.");
+    return false;
+  }
+  return true;
+}
+
 // `stats socket ...` (haproxy's bind options that matter for a CLI socket).
 void StatsSocket(ParseContext& ctx, const Args& args) {
   if (args.size() < 3) {
@@ -90,17 +107,7 @@ void StatsSocket(ParseContext& ctx, const Args& args) {
     const std::string& opt = args[i];
     const bool has_value = i + 1 < args.size();
     if (opt == "level" && has_value) {
-      const std::string& v = args[++i];
-      if (v == "user") {
-        sock.level = StatsSocketConfig::Level::kUser;
-      } else if (v == "operator") {
-        sock.level = StatsSocketConfig::Level::kOperator;
-      } else if (v == "admin") {
-        sock.level = StatsSocketConfig::Level::kAdmin;
-      } else {
-        ctx.Alert("'stats socket' : 'level' only supports 'user', 'operator', and 'admin'.");
-        return;
-      }
+      if (!ParseLevel(ctx, "stats socket", args[++i], &sock.level)) return;
     } else if (opt == "mode" && has_value) {
       const std::string& v = args[++i];
       uint32_t mode = 0;
@@ -176,16 +183,7 @@ void StatsRest(ParseContext& ctx, const Args& args) {
     const std::string& v = args[++i];
     uint64_t n = 0;
     if (opt == "level") {
-      if (v == "user") {
-        rest.level = StatsSocketConfig::Level::kUser;
-      } else if (v == "operator") {
-        rest.level = StatsSocketConfig::Level::kOperator;
-      } else if (v == "admin") {
-        rest.level = StatsSocketConfig::Level::kAdmin;
-      } else {
-        ctx.Alert("'stats rest' : 'level' only supports 'user', 'operator', and 'admin'.");
-        return;
-      }
+      if (!ParseLevel(ctx, "stats rest", v, &rest.level)) return;
     } else if (opt == "userlist") {
       rest.userlist = v;
     } else if (opt == "crt") {

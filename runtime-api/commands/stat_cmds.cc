@@ -30,21 +30,6 @@ std::string_view TypeName(FieldType type) {
   return "";
 }
 
-std::string ValueText(const Field& f) {
-  switch (f.type) {
-    case FieldType::kU32:
-    case FieldType::kU64:
-      return std::to_string(f.u);
-    case FieldType::kS32:
-      return std::to_string(f.s);
-    case FieldType::kStr:
-      return f.str;
-    case FieldType::kEmpty:
-      break;
-  }
-  return "";
-}
-
 // haproxy's csv_enc(): quoted, with `"` doubled, only when needed.
 void AppendCsv(std::string& out, const std::string& s) {
   if (s.find_first_of("\n\r,\"") == std::string::npos) {
@@ -72,7 +57,7 @@ std::string CsvHeader() {
 std::string CsvLine(const Row& r) {
   std::string line;
   for (int pos = 0; pos < kStatFieldCount; ++pos) {
-    if (r.f[pos].type != FieldType::kEmpty) AppendCsv(line, ValueText(r.f[pos]));
+    if (r.f[pos].type != FieldType::kEmpty) AppendCsv(line, FieldText(r.f[pos]));
     line += ',';
     if (pos + 1 == kStaticFieldCount) line += "-,";
   }
@@ -113,7 +98,7 @@ std::string TypedLines(const Row& r, bool desc) {
     std::snprintf(key, sizeof(key), "%c.%" PRIu32 ".%" PRIu32 ".%d.", ObjLetter(r.obj), r.iid,
                   r.sid, pos);
     out.append(key).append(kFieldMeta[pos].name).append(".1:").append(f.tags).append(":");
-    out.append(TypeName(f.type)).append(":").append(ValueText(f));
+    out.append(TypeName(f.type)).append(":").append(FieldText(f));
     if (desc) out.append(":\"").append(kFieldMeta[pos].desc).append("\"");
     out += '\n';
   }
@@ -139,7 +124,7 @@ std::string JsonObject(const Row& r) {
     if (f.type == FieldType::kStr) {
       AppendJsonString(out, f.str);
     } else {
-      out += ValueText(f);
+      out += FieldText(f);
     }
     out += "}}";
   }

@@ -56,6 +56,21 @@ std::string AddrPort(const std::string& addr, uint16_t port) {
 
 }  // namespace
 
+std::string FieldText(const Field& f) {
+  switch (f.type) {
+    case FieldType::kU32:
+    case FieldType::kU64:
+      return std::to_string(f.u);
+    case FieldType::kS32:
+      return std::to_string(f.s);
+    case FieldType::kStr:
+      return f.str;
+    case FieldType::kEmpty:
+      break;
+  }
+  return "";
+}
+
 void FillFrontend(const ProxyView& p, Row& r) {
   const StatCounters& c = p.frontend;
   FillKey(r, p, ObjType::kFrontend, 0);

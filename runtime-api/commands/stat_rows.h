@@ -92,6 +92,9 @@ struct StatOptions {
   bool hide_down = false;   // up
 };
 
+// A field's value as `show stat` prints it: the number, the text, "" when empty.
+std::string FieldText(const Field& f);
+
 void FillFrontend(const ProxyView& p, Row& r);
 void FillBackend(const ProxyView& p, const StatOptions& opt, Row& r);
 void FillServer(const ProxyView& p, const ServerView& s, const StatOptions& opt, Row& r);

@@ -11,6 +11,7 @@
 
 #include "runtime-api/commands/proxy_lookup.h"
 #include "runtime-api/commands/stat_rows.h"
+#include "runtime-api/protocol/url.h"
 
 namespace sluice::cli {
 namespace {
@@ -118,20 +119,6 @@ std::string Seconds(uint64_t ms) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%f", static_cast<double>(ms) / 1000.0);
   return buf;
-}
-
-std::string FieldValue(const Field& f) {
-  switch (f.type) {
-    case FieldType::kU32:
-    case FieldType::kU64:
-      return std::to_string(f.u);
-    case FieldType::kS32:
-      return std::to_string(f.s);
-    case FieldType::kStr:
-    case FieldType::kEmpty:
-      break;
-  }
-  return "NaN";
 }
 
 // One family's lines: the header before its first sample, none without samples.
@@ -460,7 +447,9 @@ class PromexDump final : public Dump {
   static std::string Value(const Row& r, int pos) {
     const Field& field = r.f[static_cast<size_t>(pos)];
     if (InSeconds(pos) && field.type != FieldType::kEmpty) return Seconds(field.u);
-    return FieldValue(field);
+    // Empty fields and texts are NaN to Prometheus.
+    if (field.type == FieldType::kEmpty || field.type == FieldType::kStr) return "NaN";
+    return FieldText(field);
   }
 
   PromexQuery q_;
@@ -478,30 +467,6 @@ class PromexDump final : public Dump {
   std::string text_;
 };
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// haproxy's url_decode(s, 1): %XX and '+' as a space.
-std::string UrlDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 &&
-               HexDigit(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 bool ParsePromexQuery(std::string_view query, PromexQuery* out) {
@@ -510,42 +475,40 @@ bool ParsePromexQuery(std::string_view query, PromexQuery* out) {
   if (hash != std::string_view::npos) query = query.substr(0, hash);
   uint32_t scopes = 0;
   bool scoped = false;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    const std::string key = UrlDecode(pair.substr(0, eq));
-    if (key == "scope") {
-      scoped = true;
-      if (eq == std::string_view::npos) return false;
-      const std::string value = UrlDecode(pair.substr(eq + 1));
-      if (value.find('=') != std::string::npos) return false;
-      if (value.empty()) {
-        scopes = 0;
-      } else if (value[0] == '*') {
-        scopes = kPromexAll;
-      } else if (value == "global") {
-        scopes |= kPromexGlobal;
-      } else if (value == "frontend") {
-        scopes |= kPromexFrontend;
-      } else if (value == "backend") {
-        scopes |= kPromexBackend;
-      } else if (value == "server") {
-        scopes |= kPromexServer;
-      } else if (value == "listener") {
-        scopes |= kPromexListener;
-      } else if (value == "sticktable") {
-        scopes |= kPromexStickTable;
-      } else {
-        return false;
-      }
-    } else if (key == "no-maint") {
-      out->no_maint = true;
+  bool ok = true;
+  ForEachPair(query, [&](std::string_view k, std::string_view v, bool has_value) {
+    std::string key, value;
+    if (!UrlDecode(k, true, &key) || !UrlDecode(v, true, &value)) {
+      ok = false;
+      return;
     }
-  }
+    if (key == "no-maint") out->no_maint = true;
+    if (key != "scope") return;
+    scoped = true;
+    if (!has_value || value.find('=') != std::string::npos) {
+      ok = false;
+    } else if (value.empty()) {
+      scopes = 0;
+    } else if (value[0] == '*') {
+      scopes = kPromexAll;
+    } else if (value == "global") {
+      scopes |= kPromexGlobal;
+    } else if (value == "frontend") {
+      scopes |= kPromexFrontend;
+    } else if (value == "backend") {
+      scopes |= kPromexBackend;
+    } else if (value == "server") {
+      scopes |= kPromexServer;
+    } else if (value == "listener") {
+      scopes |= kPromexListener;
+    } else if (value == "sticktable") {
+      scopes |= kPromexStickTable;
+    } else {
+      ok = false;
+    }
+  });
   out->scopes = scoped ? scopes : kPromexAll;
-  return true;
+  return ok;
 }
 
 std::unique_ptr<Dump> MakePromexDump(ApplianceContext& appliance, const PromexQuery& query) {

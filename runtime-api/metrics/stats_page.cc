@@ -6,6 +6,7 @@
 
 #include "runtime-api/commands/proxy_lookup.h"
 #include "runtime-api/commands/stat_rows.h"
+#include "runtime-api/protocol/url.h"
 
 namespace sluice::cli {
 namespace {
@@ -444,29 +445,6 @@ class Page {
   std::string out_;
 };
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A form value: '+' is a space, %XX a byte.
-std::string FormDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 && Hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 StatsUri ParseStatsUri(std::string_view options, std::string_view query) {
@@ -485,12 +463,10 @@ StatsUri ParseStatsUri(std::string_view options, std::string_view query) {
     if (opt == "norefresh") u.norefresh = true;
     if (opt.starts_with("st=")) u.status = std::string(opt.substr(3, 4));
   }
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view kv = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (kv.starts_with("scope=")) u.scope = FormDecode(kv.substr(6)).substr(0, 31);
-  }
+  ForEachPair(query, [&](std::string_view k, std::string_view v, bool) {
+    std::string scope;
+    if (k == "scope" && UrlDecode(v, true, &scope)) u.scope = scope.substr(0, 31);
+  });
   return u;
 }
 
@@ -502,18 +478,13 @@ std::string RenderStatsPage(ApplianceContext& appliance, const StatsPageOptions&
 StatsAdminPlan PlanStatsAdmin(std::string_view body, const std::vector<ProxyView>& proxies) {
   std::vector<std::string> servers;
   std::string action, backend;
-  while (!body.empty()) {
-    const size_t amp = body.find('&');
-    const std::string_view kv = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    const size_t eq = kv.find('=');
-    if (eq == std::string_view::npos) continue;
-    const std::string k = FormDecode(kv.substr(0, eq));
-    std::string v = FormDecode(kv.substr(eq + 1));
+  ForEachPair(body, [&](std::string_view kv, std::string_view vv, bool) {
+    std::string k, v;
+    if (!UrlDecode(kv, true, &k) || !UrlDecode(vv, true, &v)) return;
     if (k == "s") servers.push_back(std::move(v));
     if (k == "action") action = std::move(v);
     if (k == "b") backend = std::move(v);
-  }
+  });
   StatsAdminPlan plan;
   struct Action {
     std::string_view name;

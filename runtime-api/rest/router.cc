@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "runtime-api/protocol/url.h"
 #include "runtime-api/rest/command_run.h"
 
 namespace sluice::cli::rest {
@@ -101,30 +102,6 @@ class CommandsJob final : public Job {
   std::vector<std::string> texts_;
 };
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool Decode(std::string_view in, bool plus_is_space, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size() || Hex(in[i + 1]) < 0 || Hex(in[i + 2]) < 0) return false;
-      c = static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2]));
-      if (c == '\0') return false;
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      c = ' ';
-    }
-    out->push_back(c);
-  }
-  return true;
-}
-
 }  // namespace
 
 bool ParseTarget(std::string_view target, Request* req) {
@@ -133,24 +110,18 @@ bool ParseTarget(std::string_view target, Request* req) {
   if (hash != std::string_view::npos) target = target.substr(0, hash);
   const size_t q = target.find('?');
   req->raw_path = std::string(target.substr(0, q));
-  if (!Decode(req->raw_path, false, &req->path)) return false;
+  if (!UrlDecode(req->raw_path, false, &req->path)) return false;
   req->raw_query.clear();
   req->query.clear();
   if (q == std::string_view::npos) return true;
-  std::string_view rest = target.substr(q + 1);
-  req->raw_query = std::string(rest);
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    std::string k, v;
-    if (!Decode(pair.substr(0, eq), true, &k)) return false;
-    if (eq != std::string_view::npos && !Decode(pair.substr(eq + 1), true, &v)) return false;
-    req->query.emplace_back(std::move(k), std::move(v));
-  }
-  return true;
+  req->raw_query = std::string(target.substr(q + 1));
+  bool ok = true;
+  ForEachPair(req->raw_query, [&](std::string_view k, std::string_view v, bool) {
+    std::string key, value;
+    ok = ok && UrlDecode(k, true, &key) && UrlDecode(v, true, &value);
+    req->query.emplace_back(std::move(key), std::move(value));
+  });
+  return ok;
 }
 
 std::vector<const RouteRow*> AllRoutes() {
@@ -166,7 +137,7 @@ std::unique_ptr<Job> Route(const Request& req, Context& ctx) {
   std::vector<std::string> decoded;
   for (std::string_view seg : Segments(req.raw_path.empty() ? req.path : req.raw_path)) {
     std::string d;
-    if (!req.raw_path.empty() && !Decode(seg, false, &d)) {
+    if (!req.raw_path.empty() && !UrlDecode(seg, false, &d)) {
       return Answer(ErrorResponse(400, "bad escape in the path"));
     }
     decoded.push_back(req.raw_path.empty() ? std::string(seg) : std::move(d));
@@ -239,6 +210,15 @@ std::optional<Json> ParseBody(const Request& req, Response* err) {
   return j;
 }
 
+std::optional<Json> ParseObject(const Request& req, Response* err) {
+  std::optional<Json> j = ParseBody(req, err);
+  if (j && !j->is_object()) {
+    *err = ErrorResponse(400, "expected a JSON object");
+    return std::nullopt;
+  }
+  return j;
+}
+
 const std::string* QueryValue(const Request& req, std::string_view key) {
   for (const auto& [k, v] : req.query) {
     if (k == key) return &v;
@@ -285,6 +265,24 @@ Response NoContent(const Request&, const std::vector<std::string>&, Context&) {
   r.status = 204;
   r.content_type.clear();
   return r;
+}
+
+Response Created(const Request&, const std::vector<std::string>&, Context&) {
+  Response r;
+  r.status = 201;
+  r.content_type.clear();
+  return r;
+}
+
+std::vector<std::string_view> TextLines(std::string_view t) {
+  std::vector<std::string_view> out;
+  while (!t.empty()) {
+    const size_t nl = t.find('\n');
+    out.push_back(t.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    t.remove_prefix(nl + 1);
+  }
+  return out;
 }
 
 std::optional<std::string> Word(const Json& v) {

@@ -104,6 +104,8 @@ std::unique_ptr<Job> Answer(Response r);
 
 // The request's body as JSON (an object or an array); on error, *err is the 400 to send.
 std::optional<Json> ParseBody(const Request& req, Response* err);
+// The same, when it must be a JSON object ("expected a JSON object" otherwise).
+std::optional<Json> ParseObject(const Request& req, Response* err);
 // The query parameter `key` (the first one), or null.
 const std::string* QueryValue(const Request& req, std::string_view key);
 // A list answered as a JSON array: `offset` and `limit` query parameters select a page, and
@@ -128,8 +130,12 @@ using Finish = Response (*)(const Request& req, const std::vector<std::string>& 
                             Context& ctx);
 std::unique_ptr<Job> RunCommands(const Request& req, Context& ctx, std::vector<Cmd> cmds,
                                  Finish finish);
-// `finish` for a change: 204, no body.
+// `finish` for a change: 204, no body; for a creation: 201, no body.
 Response NoContent(const Request& req, const std::vector<std::string>& texts, Context& ctx);
+Response Created(const Request& req, const std::vector<std::string>& texts, Context& ctx);
+
+// The lines of a command's answer, without their '\n'.
+std::vector<std::string_view> TextLines(std::string_view text);
 
 // A JSON value as a command's word: strings as they are, numbers in decimal; nullopt for
 // other types.

@@ -38,13 +38,7 @@ template <bool kMap>
 Response EntriesList(const Request& req, const std::vector<std::string>& texts, Context&) {
   Json items = Json::array();
   const std::string* want = QueryValue(req, kMap ? "key" : "value");
-  const std::string& t = texts.back();
-  size_t start = 0;
-  while (start < t.size()) {
-    size_t end = t.find('\n', start);
-    if (end == std::string::npos) end = t.size();
-    const std::string_view line(t.data() + start, end - start);
-    start = end + 1;
+  for (std::string_view line : TextLines(texts.back())) {
     const size_t sp = line.find(' ');
     if (!line.starts_with("0x") || sp == std::string_view::npos) continue;
     const std::string_view rest = line.substr(sp + 1);
@@ -124,13 +118,7 @@ std::unique_ptr<Job> AddEntries(const Request& req, const Params& params, Contex
     }
   }
   if (!payload.empty()) cmds.insert(cmds.begin(), Cmd{prefix, std::move(payload), {}});
-  return RunCommands(req, ctx, std::move(cmds),
-                     [](const Request&, const std::vector<std::string>&, Context&) {
-                       Response r;
-                       r.status = 201;
-                       r.content_type.clear();
-                       return r;
-                     });
+  return RunCommands(req, ctx, std::move(cmds), &Created);
 }
 
 // PUT {"value": V}: `set map REF KEY V`.

@@ -263,9 +263,8 @@ Response FrontendAfter(const Request& req, const std::vector<std::string>&, Cont
 // PUT {"state": "enabled|disabled|stopped", "maxconn": N}
 std::unique_ptr<Job> PutFrontend(const Request& req, const Params& params, Context& ctx) {
   Response err;
-  const std::optional<Json> body = ParseBody(req, &err);
+  const std::optional<Json> body = ParseObject(req, &err);
   if (!body) return Answer(std::move(err));
-  if (!body->is_object()) return Answer(ErrorResponse(400, "expected a JSON object"));
   std::vector<Cmd> cmds;
   const std::string& fe = params[0];
   for (const auto& [key, value] : body->items()) {
@@ -295,9 +294,8 @@ std::unique_ptr<Job> PutFrontend(const Request& req, const Params& params, Conte
 // http-compression": N}}
 std::unique_ptr<Job> PutGlobal(const Request& req, const Params&, Context& ctx) {
   Response err;
-  const std::optional<Json> body = ParseBody(req, &err);
+  const std::optional<Json> body = ParseObject(req, &err);
   if (!body) return Answer(std::move(err));
-  if (!body->is_object()) return Answer(ErrorResponse(400, "expected a JSON object"));
   std::vector<Cmd> cmds;
   for (const auto& [key, value] : body->items()) {
     if (key == "maxconn") {
@@ -375,9 +373,8 @@ Response ServerAfter(const Request& req, const std::vector<std::string>&, Contex
 // Applied in that order whatever the body's order, each by its `set server` command.
 std::unique_ptr<Job> PutServer(const Request& req, const Params& params, Context& ctx) {
   Response err;
-  const std::optional<Json> body = ParseBody(req, &err);
+  const std::optional<Json> body = ParseObject(req, &err);
   if (!body) return Answer(std::move(err));
-  if (!body->is_object()) return Answer(ErrorResponse(400, "expected a JSON object"));
   static constexpr std::string_view kFields[] = {
       "admin_state",   "operational_state", "weight",  "address",      "port",
       "check_address", "check_port",        "maxconn", "health_check", "agent_check"};
@@ -447,13 +444,7 @@ std::unique_ptr<Job> PutServer(const Request& req, const Params& params, Context
 // "proto": "tcpv4", ...}.
 Response SessionsList(const Request& req, const std::vector<std::string>& texts, Context&) {
   Json items = Json::array();
-  size_t start = 0;
-  const std::string& t = texts.back();
-  while (start < t.size()) {
-    size_t end = t.find('\n', start);
-    if (end == std::string::npos) end = t.size();
-    const std::string_view line(t.data() + start, end - start);
-    start = end + 1;
+  for (std::string_view line : TextLines(texts.back())) {
     const size_t colon = line.find(": ");
     if (!line.starts_with("0x") || colon == std::string_view::npos) continue;
     Json s = {{"id", std::string(line.substr(0, colon))}};

@@ -8,18 +8,6 @@
 namespace sluice::cli::rest {
 namespace {
 
-// The lines of a text, without their '\n'.
-std::vector<std::string_view> TextLines(std::string_view t) {
-  std::vector<std::string_view> out;
-  while (!t.empty()) {
-    const size_t nl = t.find('\n');
-    out.push_back(t.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    t.remove_prefix(nl + 1);
-  }
-  return out;
-}
-
 // A number when the text is one, else the text.
 Json Scalar(std::string_view v) {
   if (!v.empty() && v.size() < 19 && v.find_first_not_of("0123456789") == std::string_view::npos) {
@@ -253,12 +241,7 @@ std::unique_ptr<Job> NewCert(const Request& req, const Params&, Context& ctx) {
   }
   return RunCommands(
       req, ctx, {{{"new", "ssl", "cert", (*body)["name"]}, "", {"New empty certificate store"}}},
-      [](const Request&, const std::vector<std::string>&, Context&) {
-        Response r;
-        r.status = 201;
-        r.content_type.clear();
-        return r;
-      });
+      &Created);
 }
 
 std::unique_ptr<Job> DeleteCert(const Request& req, const Params& params, Context& ctx) {

@@ -91,6 +91,21 @@ def config_file(name, sections, dataplane_extra="", memory=None):
     return path
 
 
+def example_config(example, name, replace=(), extra=""):
+    """examples/EXAMPLE as a test module's configuration: its `examples/rules/` paths made
+    absolute, each (old, new) of `replace` applied, `extra` appended. Written to
+    /tmp/sluice-test-NAME.cfg; returns that path."""
+    with open(os.path.join(ROOT, "examples", example)) as f:
+        text = f.read().replace("examples/rules/", os.path.join(ROOT, "examples/rules") + "/")
+    for old, new in replace:
+        assert old in text, f"{old!r} not in examples/{example}"
+        text = text.replace(old, new)
+    path = f"/tmp/sluice-test-{name}.cfg"
+    with open(path, "w") as f:
+        f.write(text + extra)
+    return path
+
+
 def admin_cli(cmd):
     """One Runtime API command on the testbed's admin socket, sent with socat as operators
     do; returns the answer's text."""

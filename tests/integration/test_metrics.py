@@ -13,7 +13,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import NS_CLIENT, ROOT, STATE_DIR, admin_cli, run, start_backend, stop_backends
+from conftest import (NS_CLIENT, ROOT, STATE_DIR, admin_cli, example_config, run,
+                      start_backend, stop_backends)
 
 SERVERS = {"s1": "10.10.2.11", "s2": "10.10.2.12"}
 VIP = "10.10.1.1"
@@ -23,16 +24,7 @@ FIXTURES = os.path.join(ROOT, "tests/fixtures/promex-2.6.12")
 WORK = "/tmp/sluice-test-metrics"
 
 
-def _config():
-    with open(os.path.join(ROOT, "examples/rest-api.cfg")) as f:
-        text = f.read().replace("examples/rules/", os.path.join(ROOT, "examples/rules") + "/")
-    path = "/tmp/sluice-test-metrics.cfg"
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-TESTBED_CONFIG = _config()
+TESTBED_CONFIG = example_config("rest-api.cfg", "metrics")
 pytestmark = pytest.mark.sanitizer
 
 

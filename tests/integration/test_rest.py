@@ -14,7 +14,8 @@ import time
 import pytest
 import requests
 
-from conftest import NS_CLIENT, ROOT, admin_cli, run, start_backend, stop_backends
+from conftest import (NS_CLIENT, ROOT, admin_cli, example_config, run, start_backend,
+                      stop_backends)
 
 SERVERS = {"s1": "10.10.2.11", "s2": "10.10.2.12"}
 VIP = "10.10.1.1"
@@ -36,12 +37,11 @@ def _config():
         f.write(open(f"{CERTS}/crt.pem").read() + open(f"{CERTS}/key.pem").read())
     with open(KEYS, "w") as f:
         f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
-    with open(os.path.join(ROOT, "examples/rest-api.cfg")) as f:
-        text = f.read().replace("examples/rules/", os.path.join(ROOT, "examples/rules") + "/")
     # A second listener over TLS, read-only for everyone (level user), no userlist.
-    text = text.replace("    stats timeout 2m\n", f"    stats rest 127.0.0.1:8405 level user crt {CERTS}/site.pem\n"
-                        "    stats timeout 2m\n")
-    text += f"""
+    tls_rest = f"    stats rest 127.0.0.1:8405 level user crt {CERTS}/site.pem\n"
+    return example_config("rest-api.cfg", "rest",
+                          replace=[("    stats timeout 2m\n", tls_rest + "    stats timeout 2m\n")],
+                          extra=f"""
 # One server in each state for the statistics page (UP, DOWN, DRAIN once drained, MAINT).
 backend be_states
     server up 10.10.2.11:9000 check inter 500ms
@@ -52,11 +52,7 @@ backend be_states
 frontend fe_tls
     bind {VIP}:{TLS_PORT} ssl crt {CERTS}/site.pem tls-ticket-keys {KEYS} alpn http/1.1
     http-request return status 200 content-type text/plain string tls-ok
-"""
-    path = "/tmp/sluice-test-rest.cfg"
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+""")
 
 
 TESTBED_CONFIG = _config()

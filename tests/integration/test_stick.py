@@ -6,14 +6,13 @@ HAProxy 2.6: a client tracked by address passes 20 requests in 10 s and gets a 4
 counters a connection tracked by `tcp-request connection` keeps (conn_cur, requests, gpc0)."""
 
 import json
-import os
 import re
 import socket
 import time
 
 import pytest
 
-from conftest import NS_CLIENT, ROOT, admin_cli, run, start_backend, stop_backends
+from conftest import NS_CLIENT, admin_cli, example_config, run, start_backend, stop_backends
 
 from test_http import curl
 
@@ -23,16 +22,7 @@ CLIENT = "10.10.1.2"
 WHITELISTED = "10.10.1.50"  # an address of the client namespace in the whitelist
 
 
-def _config():
-    with open(os.path.join(ROOT, "examples/stick-tables.cfg")) as f:
-        text = f.read().replace("examples/rules/", os.path.join(ROOT, "examples/rules") + "/")
-    path = "/tmp/sluice-test-stick.cfg"
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-TESTBED_CONFIG = _config()
+TESTBED_CONFIG = example_config("stick-tables.cfg", "stick")
 ENTRY = re.compile(r"^0x[0-9a-f]+: key=(\S+) use=(\d+) exp=(\d+) gpt0=(\d+) "
                    r"http_req_rate\(10000\)=(\d+)$")
 

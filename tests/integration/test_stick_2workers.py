@@ -4,12 +4,11 @@ stick-tables.cfg with `workers 2`. Client addresses 10.10.1.3 (owned by worker 0
 that owns it (the 21st request within 10 s gets its 429), `show table` merges both shards,
 and `set table` reaches the worker that holds the key."""
 
-import os
 import re
 
 import pytest
 
-from conftest import NS_CLIENT, ROOT, admin_cli, run, start_backend, stop_backends
+from conftest import NS_CLIENT, admin_cli, example_config, run, start_backend, stop_backends
 
 from test_http import curl
 
@@ -18,17 +17,9 @@ VIP = "10.10.1.1"
 CLIENTS = ("10.10.1.3", "10.10.1.4")
 
 
-def _config():
-    with open(os.path.join(ROOT, "examples/stick-tables.cfg")) as f:
-        text = f.read().replace("examples/rules/", os.path.join(ROOT, "examples/rules") + "/")
-    text = text.replace("    workers 1\n", "    workers 2\n").replace("nbthread 1", "nbthread 2")
-    path = "/tmp/sluice-test-stick-2workers.cfg"
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-TESTBED_CONFIG = _config()
+TESTBED_CONFIG = example_config("stick-tables.cfg", "stick-2workers",
+                                replace=[("    workers 1\n", "    workers 2\n"),
+                                         ("nbthread 1", "nbthread 2")])
 
 
 @pytest.fixture(scope="module")
