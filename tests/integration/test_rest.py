@@ -306,6 +306,15 @@ def test_replace_a_certificate(rest_tb):
     assert r.status_code == 400 and "not referenced" in r.json()["error"]
 
 
+def test_ocsp_resource_answers_as_the_socket(rest_tb):
+    assert get("/v1/ssl/ocsp")["text"] == admin_cli("show ssl ocsp-response")[:-1]
+    r = api("PUT", "/v1/ssl/ocsp", data="AAAA")
+    assert r.status_code == 400
+    assert r.json()["error"] == admin_cli("set ssl ocsp-response AAAA").rstrip("\n")
+    assert r.json()["error"] == "Unable to parse OCSP response."
+    assert api("PUT", "/v1/ssl/ocsp", data="").status_code == 400
+
+
 def test_sessions_listed_and_killed(rest_tb):
     # A client connected and silent: a session of fe_main until it is killed.
     nc = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "nc", VIP, "8080"],
