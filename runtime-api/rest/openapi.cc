@@ -10,6 +10,13 @@ bool TextBody(std::string_view pattern) {
   return pattern == "/v1/ssl/certs/{cert}" || pattern == "/v1/ssl/ocsp";
 }
 
+// The Data Plane API paths name their backend or map in the query.
+std::string_view RequiredQuery(std::string_view pattern) {
+  if (pattern.starts_with("/v2/services/haproxy/runtime/servers")) return "backend";
+  if (pattern.starts_with("/v2/services/haproxy/runtime/maps_entries")) return "map";
+  return "";
+}
+
 Json Responses(std::string_view method, std::string_view pattern) {
   const Json error = {
       {"description", "An error: {\"error\": TEXT, \"code\": STATUS[, \"command\": CMD]}"},
@@ -60,6 +67,12 @@ std::string OpenApiDocument() {
       const size_t close = pattern.find('}', open);
       params.push_back({{"name", pattern.substr(open + 1, close - open - 1)},
                         {"in", "path"},
+                        {"required", true},
+                        {"schema", {{"type", "string"}}}});
+    }
+    if (const std::string_view q = RequiredQuery(row->pattern); !q.empty()) {
+      params.push_back({{"name", std::string(q)},
+                        {"in", "query"},
                         {"required", true},
                         {"schema", {{"type", "string"}}}});
     }

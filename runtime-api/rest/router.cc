@@ -126,7 +126,8 @@ bool ParseTarget(std::string_view target, Request* req) {
 
 std::vector<const RouteRow*> AllRoutes() {
   std::vector<const RouteRow*> out;
-  for (auto table : {InfoRoutes(), PatternRoutes(), TableRoutes(), StatsRoutes()}) {
+  for (auto table :
+       {InfoRoutes(), PatternRoutes(), TableRoutes(), StatsRoutes(), DataPlaneApiRoutes()}) {
     for (const RouteRow& r : table) out.push_back(&r);
   }
   return out;
@@ -190,7 +191,7 @@ Response JsonResponse(int status, const Json& body) {
 }
 
 Response ErrorResponse(int status, std::string_view text, std::string_view command) {
-  Json j = {{"error", std::string(text)}, {"code", status}};
+  Json j = {{"error", std::string(text)}, {"message", std::string(text)}, {"code", status}};
   if (!command.empty()) j["command"] = std::string(command);
   return JsonResponse(status, j);
 }

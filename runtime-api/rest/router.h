@@ -86,6 +86,7 @@ std::span<const RouteRow> InfoRoutes();     // routes_proxies.cc: info, stats, p
 std::span<const RouteRow> PatternRoutes();  // routes_patterns.cc: ACLs and maps
 std::span<const RouteRow> TableRoutes();    // routes_tables.cc: stick tables, TLS
 std::span<const RouteRow> StatsRoutes();    // routes_stats.cc: the statistics page
+std::span<const RouteRow> DataPlaneApiRoutes();  // routes_dpapi.cc: Data Plane API paths
 std::vector<const RouteRow*> AllRoutes();
 
 // The Job answering `req`: 404 for an unknown path, 405 (with Allow) for a known path and
@@ -97,7 +98,8 @@ std::string OpenApiDocument();
 
 // --- for the handlers ---
 
-// A JSON answer; an error is {"error": TEXT} (and "command" when a command answered it).
+// A JSON answer; an error is {"error": TEXT, "message": TEXT, "code": STATUS} ("message" as
+// the Data Plane API names it), with "command" when a command answered it.
 Response JsonResponse(int status, const Json& body);
 Response ErrorResponse(int status, std::string_view text, std::string_view command = "");
 std::unique_ptr<Job> Answer(Response r);

@@ -134,8 +134,8 @@ def test_operator_cannot_run_admin_commands(rest_tb):
     # `set server` is an admin command on the stats socket: so here, for an operator.
     r = api("PUT", "/v1/backends/be_web/servers/s1", OPS, json={"weight": 7})
     assert r.status_code == 403, r.text
-    assert r.json() == {"error": "Permission denied", "code": 403,
-                        "command": "set server be_web/s1 weight 7"}
+    assert r.json() == {"error": "Permission denied", "message": "Permission denied",
+                        "code": 403, "command": "set server be_web/s1 weight 7"}
     # What an operator socket may do, it may: `clear counters` (not `clear counters all`).
     r = api("POST", "/v1/command", OPS, json={"command": "clear counters"})
     assert r.status_code == 200, r.text
@@ -503,9 +503,51 @@ def test_openapi_document_is_valid_and_complete(rest_tb):
     p = run(["node", os.path.join(ROOT, "tests/node/validate-openapi.js"),
              f"{CERTS}/openapi.json"], check=False)
     assert p.returncode == 0 and p.stdout.strip() == "valid", p.stdout + p.stderr
-    # Every documented GET without parameters answers; an undocumented path does not.
+    # Every documented GET without required parameters answers; an undocumented path does
+    # not.
     for path, ops in doc["paths"].items():
-        if "get" in ops and "{" not in path:
+        required = [p for p in ops.get("get", {}).get("parameters", []) if p.get("required")]
+        if "get" in ops and not required:
             r = api("GET", path)
             assert r.status_code == 200, (path, r.text)
     assert api("GET", "/v1/undocumented").status_code == 404
+
+
+def test_data_plane_api_paths(rest_tb):
+    """The Data Plane API's runtime paths, as its clients send them."""
+    base = "/v2/services/haproxy/runtime"
+    servers = get(f"{base}/servers?backend=be_web")
+    assert servers[0] == {"address": "10.10.2.11", "admin_state": "ready", "id": "1",
+                          "name": "s1", "operational_state": "up", "port": 9000}, servers
+    # A client PUTs the object it read, with the state changed.
+    r = api("PUT", f"{base}/servers/s1?backend=be_web",
+            json={**servers[0], "admin_state": "drain"})
+    assert r.status_code == 200 and r.json()["admin_state"] == "drain", r.text
+    try:
+        assert stat_row("be_web", "s1")["status"] == "DRAIN"
+        assert get("/v3/services/haproxy/runtime/backends/be_web/servers/s1")["admin_state"] == \
+            "drain"
+    finally:
+        r = api("PUT", "/v3/services/haproxy/runtime/backends/be_web/servers/s1",
+                json={"admin_state": "ready"})
+    assert r.status_code == 200 and r.json()["admin_state"] == "ready"
+    assert stat_row("be_web", "s1")["status"] == "UP"
+    r = api("GET", f"{base}/servers/s9?backend=be_web")
+    assert r.status_code == 404 and r.json()["message"] == "No such server."
+    assert api("GET", f"{base}/servers").status_code == 400  # no backend
+    # Map entries by key.
+    ref = next(m for m in get("/v1/maps") if m["file"].endswith("ip-country.lst"))["id"]
+    key = "198.51.100.0/24"
+    enc = requests.utils.quote(key, safe="")
+    r = api("POST", f"{base}/maps_entries?map={ref}", json={"key": key, "value": "DOC"})
+    assert r.status_code == 201, r.text
+    assert r.json()["key"] == key and r.json()["value"] == "DOC"
+    assert r.json()["id"].startswith("0x")
+    assert get(f"{base}/maps_entries/{enc}?map={ref}")["value"] == "DOC"
+    r = api("PUT", f"{base}/maps_entries/{enc}?map={ref}", json={"value": "DOC2"})
+    assert r.status_code == 200 and r.json()["value"] == "DOC2"
+    assert f" {key} DOC2" in admin_cli(f"show map #{ref}")
+    assert any(e["key"] == key for e in get(f"{base}/maps_entries?map={ref}"))
+    assert api("DELETE", f"{base}/maps_entries/{enc}?map={ref}").status_code == 204
+    r = api("GET", f"{base}/maps_entries/{enc}?map={ref}")
+    assert r.status_code == 404 and r.json()["message"] == "Key not found."

@@ -51,7 +51,9 @@ TEST(RestTarget, DecodesPathAndQuery) {
 TEST_F(RestRouter, UnknownPathsAndMethods) {
   Response r = Call("GET", "/v1/nothing");
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.body, "{\"error\":\"unknown resource /v1/nothing\",\"code\":404}\n");
+  EXPECT_EQ(r.body,
+            "{\"error\":\"unknown resource /v1/nothing\",\"message\":\"unknown resource "
+            "/v1/nothing\",\"code\":404}\n");
   r = Call("DELETE", "/v1/frontends/fe");
   EXPECT_EQ(r.status, 405);
   ASSERT_EQ(r.headers.size(), 1u);
