@@ -438,7 +438,13 @@ class PromexDump final : public Dump {
                  : "Patterns of an ACL (show acl's entry_cnt)",
              kGauge);
     for (const PatternRefView& r : map ? maps_ : acls_) {
-      f.Sample(Label("id", std::to_string(r.id)) + "," + Label("file", r.file),
+      // A file name may hold any byte: escaped as the exposition format says (\\, \", \n).
+      std::string file;
+      for (const char c : r.file) {
+        if (c == '\\' || c == '"') file += '\\';
+        file += c == '\n' ? std::string("\\n") : std::string(1, c);
+      }
+      f.Sample(Label("id", std::to_string(r.id)) + "," + Label("file", file),
                std::to_string(r.entries));
     }
     return f.Take();

@@ -108,7 +108,7 @@ div.tips {
 u:hover div.tips { visibility: visible; }
 </style>)";
 
-// Text for HTML: &, <, >, " escaped.
+// Text for HTML (and its attributes, quoted either way): &, <, >, ", ' escaped.
 std::string Html(std::string_view s) {
   std::string out;
   for (const char c : s) {
@@ -124,6 +124,9 @@ std::string Html(std::string_view s) {
         break;
       case '"':
         out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
         break;
       default:
         out += c;

@@ -7,7 +7,9 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 
 #include "runtime-api/rest/router.h"
 
@@ -26,6 +28,7 @@ struct RestServer::Listener {
 
 struct RestServer::Exchange {
   Listener* listener = nullptr;
+  Level level = Level::kUser;  // the caller's, once authenticated
   MHD_Connection* conn = nullptr;
   std::string uri;
   std::string body;
@@ -56,7 +59,11 @@ ssize_t ReadStream(void* cls, uint64_t, char* buf, size_t max) {
     st->sent = 0;
     // Records up to `max` bytes in all; an empty buffer takes one record of any size.
     Writer w(st->pending, max);
-    if (st->dump->Step(w) == DumpStatus::kDone) st->done = true;
+    try {
+      if (st->dump->Step(w) == DumpStatus::kDone) st->done = true;
+    } catch (const std::exception&) {
+      return MHD_CONTENT_READER_END_WITH_ERROR;  // never into libmicrohttpd's C frames
+    }
   }
   const size_t n = std::min(max, st->pending.size() - st->sent);
   if (n == 0) return st->done ? MHD_CONTENT_READER_END_OF_STREAM : 0;
@@ -157,10 +164,45 @@ struct RestCallbacks {
     const rest::Response r = rest::ErrorResponse(401, "authentication required");
     MHD_Response* resp = MHD_create_response_from_buffer(
         r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_queue_basic_auth_fail_response(conn, "Sluice", resp);
-    MHD_destroy_response(resp);
+    if (resp != nullptr) {
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+      MHD_queue_basic_auth_fail_response(conn, "Sluice", resp);
+      MHD_destroy_response(resp);
+    }
     return std::nullopt;
+  }
+
+  // A change asked by a page of another site (a browser sends its Origin): refused, so that
+  // a browser holding Basic credentials for this listener cannot be made to use them.
+  static bool CrossSite(MHD_Connection* conn, std::string_view method) {
+    if (method == "GET" || method == "HEAD") return false;
+    const char* origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (origin == nullptr) return false;
+    const char* host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    std::string_view o(origin);
+    const size_t scheme = o.find("://");
+    return host == nullptr || scheme == std::string_view::npos || o.substr(scheme + 3) != host;
+  }
+
+  static MHD_Result Refuse(MHD_Connection* conn, int status, const std::string& text) {
+    rest::Response r = rest::ErrorResponse(status, text);
+    return Queue(conn, r);
+  }
+
+  // Before any body is read: the credentials, a declared body over the bound, the origin.
+  static MHD_Result Headers(RestServer::Listener* l, MHD_Connection* conn, const char* method,
+                            RestServer::Exchange* ex) {
+    const std::optional<Level> level = Authenticate(*l, conn);
+    if (!level) return MHD_YES;  // the 401 is queued
+    ex->level = *level;
+    const char* len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (len != nullptr && std::strtoull(len, nullptr, 10) > l->config.max_body) {
+      ex->too_large = true;
+      return Refuse(conn, 413,
+                    "the body is larger than " + std::to_string(l->config.max_body) + " bytes");
+    }
+    if (CrossSite(conn, method)) return Refuse(conn, 403, "cross-site request refused");
+    return MHD_YES;
   }
 
   static MHD_Result Access(void* cls, MHD_Connection* conn, const char*, const char* method,
@@ -169,46 +211,45 @@ struct RestCallbacks {
     auto* l = static_cast<RestServer::Listener*>(cls);
     auto* ex = static_cast<RestServer::Exchange*>(*con_cls);
     if (ex == nullptr) return MHD_NO;
-    if (!ex->headers_seen) {
-      ex->headers_seen = true;
-      return MHD_YES;  // the body, if any, comes in the next calls
-    }
-    if (*upload_size > 0) {
-      if (ex->body.size() + *upload_size > l->config.max_body) {
-        ex->too_large = true;
-      } else {
-        ex->body.append(upload_data, *upload_size);
+    try {
+      if (!ex->headers_seen) {
+        ex->headers_seen = true;
+        return Headers(l, conn, method, ex);
       }
-      *upload_size = 0;
+      if (*upload_size > 0) {
+        if (ex->body.size() + *upload_size > l->config.max_body) {
+          ex->too_large = true;  // a chunked body: answered once it ended
+        } else {
+          ex->body.append(upload_data, *upload_size);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+      }
+      if (ex->answered) return Queue(conn, ex->response);
+      if (ex->job) return MHD_YES;  // resumed before its answer (cannot happen; harmless)
+      if (ex->too_large) {
+        return Refuse(conn, 413,
+                      "the body is larger than " + std::to_string(l->config.max_body) + " bytes");
+      }
+      rest::Request req;
+      req.method = method;
+      req.level = ex->level;
+      req.body = std::move(ex->body);
+      if (const char* ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type")) {
+        req.content_type = ct;
+      }
+      if (!rest::ParseTarget(ex->uri, &req)) return Refuse(conn, 400, "bad request target");
+      rest::Context ctx{l->server->registry_, l->server->appliance_};
+      ex->job = rest::Route(req, ctx);
+      if (ex->job->Pump(&ex->response)) return Queue(conn, ex->response);
+      MHD_suspend_connection(conn);
+      ex->suspended = true;
+      l->server->pending_.push_back(ex);
       return MHD_YES;
+    } catch (const std::exception& e) {
+      // Never into libmicrohttpd's C frames: the request gets a 500, the server goes on.
+      return Refuse(conn, 500, std::string("internal error: ") + e.what());
     }
-    if (ex->answered) return Queue(conn, ex->response);
-    if (ex->job) return MHD_YES;  // resumed before its answer (cannot happen; harmless)
-    const std::optional<Level> level = Authenticate(*l, conn);
-    if (!level) return MHD_YES;
-    if (ex->too_large) {
-      rest::Response r = rest::ErrorResponse(
-          413, "the body is larger than " + std::to_string(l->config.max_body) + " bytes");
-      return Queue(conn, r);
-    }
-    rest::Request req;
-    req.method = method;
-    req.level = *level;
-    req.body = std::move(ex->body);
-    if (const char* ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type")) {
-      req.content_type = ct;
-    }
-    if (!rest::ParseTarget(ex->uri, &req)) {
-      rest::Response r = rest::ErrorResponse(400, "bad request target");
-      return Queue(conn, r);
-    }
-    rest::Context ctx{l->server->registry_, l->server->appliance_};
-    ex->job = rest::Route(req, ctx);
-    if (ex->job->Pump(&ex->response)) return Queue(conn, ex->response);
-    MHD_suspend_connection(conn);
-    ex->suspended = true;
-    l->server->pending_.push_back(ex);
-    return MHD_YES;
   }
 };
 
@@ -272,7 +313,13 @@ void RestServer::RunOnce() {
   // Pump the suspended requests; resume those answered (MHD_run then sends the answer).
   for (size_t i = 0; i < pending_.size();) {
     Exchange* ex = pending_[i];
-    if (ex->job->Pump(&ex->response)) {
+    bool done = true;
+    try {
+      done = ex->job->Pump(&ex->response);
+    } catch (const std::exception& e) {
+      ex->response = rest::ErrorResponse(500, std::string("internal error: ") + e.what());
+    }
+    if (done) {
       ex->answered = true;
       ex->suspended = false;
       pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));

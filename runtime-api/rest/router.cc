@@ -94,7 +94,7 @@ class CommandsJob final : public Job {
 
  private:
   Request req_;
-  Context& ctx_;
+  Context ctx_;  // by value: the caller's may be gone when a suspended job resumes
   std::vector<Cmd> cmds_;
   Finish finish_;
   size_t next_ = 0;

@@ -59,6 +59,8 @@ class Job {
   virtual bool Pump(Response* out) = 0;
 };
 
+// What a handler works with: two references to objects that live as long as the server.
+// Jobs keep a copy (a suspended job outlives the call that created it).
 struct Context {
   const Registry& registry;
   ApplianceContext& appliance;

@@ -5,6 +5,8 @@
 //
 // {acl} and {map} are a reference's id ("5" for #5) or its file, URL-encoded
 // ("%2Fetc%2Fsluice%2Fcountry.map").
+#include <cstdlib>
+
 #include "runtime-api/protocol/protocol.h"
 #include "runtime-api/rest/router.h"
 
@@ -174,10 +176,11 @@ std::unique_ptr<Job> Match(const Request& req, const Params& params, Context& ct
 }
 
 Response VersionCreated(const Request&, const std::vector<std::string>& texts, Context&) {
-  const std::string& t = texts.back();
+  const std::string& t = texts.back();  // "New version created: 1"
   const size_t colon = t.find(':');
-  Response r = JsonResponse(201, {{"version", std::stoul(t.substr(colon + 1))}});
-  return r;
+  const uint64_t v =
+      colon == std::string::npos ? 0 : std::strtoull(t.c_str() + colon + 1, nullptr, 10);
+  return JsonResponse(201, {{"version", v}});
 }
 
 template <bool kMap>

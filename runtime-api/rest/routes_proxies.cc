@@ -2,7 +2,10 @@
 // the metrics and the generic command (docs/rest-api.md). Reads come from the snapshots the
 // stats socket's commands read (InfoValues, ProxySnapshot, the `show stat` rows); changes
 // run the stats socket's commands.
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 #include "runtime-api/commands/proxy_lookup.h"
 #include "runtime-api/commands/stat_rows.h"
@@ -136,15 +139,23 @@ std::unique_ptr<Job> GetInfo(const Request&, const Params&, Context& ctx) {
   Json j = Json::object();
   for (const InfoField& f : info.fields()) {
     const std::string name(f.name);
-    const bool numeric = f.type != InfoType::kStr && !f.value.empty() &&
-                         f.value.find_first_not_of("-0123456789") == std::string::npos;
-    if (numeric && f.value[0] == '-') {
-      j[name] = std::stoll(f.value);
-    } else if (numeric) {
-      j[name] = std::stoull(f.value);
-    } else {
-      j[name] = f.value;
+    // A number when the whole value is one (no exception: strtoll/strtoull, end checked).
+    char* end = nullptr;
+    errno = 0;
+    if (f.type != InfoType::kStr && !f.value.empty() && f.value[0] == '-') {
+      const long long v = std::strtoll(f.value.c_str(), &end, 10);
+      if (errno == 0 && *end == '\0') {
+        j[name] = v;
+        continue;
+      }
+    } else if (f.type != InfoType::kStr && !f.value.empty() && std::isdigit(f.value[0])) {
+      const unsigned long long v = std::strtoull(f.value.c_str(), &end, 10);
+      if (errno == 0 && *end == '\0') {
+        j[name] = v;
+        continue;
+      }
     }
+    j[name] = f.value;
   }
   return Answer(JsonResponse(200, j));
 }

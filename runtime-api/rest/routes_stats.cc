@@ -75,7 +75,9 @@ class AdminJob final : public Job {
                                             plan_.commands[next_]);
       }
       if (!run_->Pump()) return false;
-      const bool ok = !run_->failed();
+      // `set server` and friends answer nothing when they did it (some errors come
+      // through a dump's text, not as an error message).
+      const bool ok = !run_->failed() && run_->text().find_first_not_of(" \n") == std::string::npos;
       denied_ = denied_ || run_->text().starts_with("Permission denied");
       failed_ += ok ? 0 : 1;
       run_.reset();
@@ -89,7 +91,7 @@ class AdminJob final : public Job {
   }
 
  private:
-  Context& ctx_;
+  Context ctx_;  // by value: the caller's may be gone when a suspended job resumes
   Level level_;
   StatsAdminPlan plan_;
   size_t next_ = 0;

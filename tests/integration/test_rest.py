@@ -379,9 +379,35 @@ def test_clear_errors(rest_tb, method, path, body, status, error):
         assert r.json()["error"].startswith("unknown field 'colour'")
 
 
+def test_cross_site_changes_refused(rest_tb):
+    # A browser page of another site, holding this listener's Basic credentials.
+    r = api("PUT", "/v1/backends/be_web/servers/s1", json={"weight": 3},
+            headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and r.json()["error"] == "cross-site request refused"
+    assert admin_cli("get weight be_web/s1") == "1 (initial 1)\n\n"
+    r = api("PUT", "/v1/backends/be_web/servers/s1", json={"weight": 1},
+            headers={"Origin": "http://127.0.0.1:8404"})
+    assert r.status_code == 200, r.text
+
+
+def test_several_waiting_commands_in_one_request(rest_tb):
+    # Each `add acl` waits for the workers: the request is suspended and resumed twice.
+    acl = next(a for a in get("/v1/acls") if a["file"].endswith("whitelist.lst"))
+    r = api("POST", f"/v1/acls/{acl['id']}/entries",
+            json=[{"value": "198.51.100.7"}, {"value": "198.51.100.8"}])
+    assert r.status_code == 201, r.text
+    shown = admin_cli(f"show acl #{acl['id']}")
+    assert "198.51.100.7" in shown and "198.51.100.8" in shown
+    for v in ("198.51.100.7", "198.51.100.8"):
+        assert api("DELETE", f"/v1/acls/{acl['id']}/entries/{v}").status_code == 204
+
+
 def test_oversized_body_gets_413(rest_tb):
     r = api("POST", "/v1/maps/1/entries", data=b"[" + b" " * (2 << 20) + b"]")
     assert r.status_code == 413
+    # Without credentials nothing of the body is read: the 401 comes first.
+    r = requests.post(API + "/v1/maps/1/entries", data=b" " * (2 << 20), timeout=5)
+    assert r.status_code == 401
     assert get("/v1/info")["Name"] == "Sluice"
 
 
