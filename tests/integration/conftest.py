@@ -115,6 +115,20 @@ def admin_cli(cmd):
     return p.stdout
 
 
+def wait_status(px, servers, status="UP", timeout=15):
+    """Waits until every server of `servers` in backend `px` shows `status` in `show stat`
+    (checks starting: "UP 1/3", then DOWN or UP); returns whether they all did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = {tuple(l.split(",")[:2]): l.split(",")[17]
+                for l in admin_cli("show stat").splitlines()[1:] if l.count(",") > 17}
+        if all(rows.get((px, s)) == status for s in servers):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
 def stat_scur(px, sv):
     """The current sessions (scur) of proxy `px`, server or FRONTEND/BACKEND `sv`."""
     for line in admin_cli("show stat").splitlines():

@@ -14,7 +14,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import (NS_CLIENT, ROOT, STATE_DIR, admin_cli, example_config, run,
-                      start_backend, stop_backends)
+                      start_backend, stop_backends, wait_status)
 
 SERVERS = {"s1": "10.10.2.11", "s2": "10.10.2.12"}
 VIP = "10.10.1.1"
@@ -32,16 +32,9 @@ pytestmark = pytest.mark.sanitizer
 def metrics_tb(testbed):
     procs = [start_backend(addr, 9000, name, tool="http_backend.py")
              for name, addr in SERVERS.items()]
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and "be_web,s1,UP" not in _stat_status():
-        time.sleep(0.2)
+    wait_status("be_web", SERVERS)
     yield testbed
     stop_backends(procs)
-
-
-def _stat_status():
-    return {",".join(l.split(",")[0:2] + [l.split(",")[17]])
-            for l in admin_cli("show stat").splitlines()[1:] if l}
 
 
 def scrape(query=""):

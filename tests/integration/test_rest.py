@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from conftest import (NS_CLIENT, ROOT, admin_cli, example_config, run, start_backend,
-                      stop_backends)
+                      stop_backends, wait_status)
 
 SERVERS = {"s1": "10.10.2.11", "s2": "10.10.2.12"}
 VIP = "10.10.1.1"
@@ -63,11 +63,7 @@ pytestmark = pytest.mark.sanitizer
 def rest_tb(testbed):
     procs = [start_backend(addr, 9000, name, tool="http_backend.py")
              for name, addr in SERVERS.items()]
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:  # both servers fully UP by their checks
-        if all(get(f"/v1/backends/be_web/servers/{s}")["status"] == "UP" for s in SERVERS):
-            break
-        time.sleep(0.2)
+    wait_status("be_web", SERVERS)  # both servers fully UP by their checks
     yield testbed
     stop_backends(procs)
 
@@ -451,9 +447,7 @@ def browse(name, auth=ADMIN, act=None, url=API + "/stats"):
 
 def test_stats_page_state_colours_in_chromium(rest_tb):
     admin_cli("set server be_states/drain state drain")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and stat_row("be_states", "down")["status"] != "DOWN":
-        time.sleep(0.2)
+    wait_status("be_states", ["down"], "DOWN")
     page = browse("stats-states")
     assert page["status"] == 200 and page["title"] == "Statistics Report for HAProxy"
     colours = {s: (page["by"][f"be_states/{s}"]["cls"], page["by"][f"be_states/{s}"]["bg"])
