@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "runtime-api/commands/proxy_lookup.h"
 #include "runtime-api/protocol/url.h"
 #include "runtime-api/rest/command_run.h"
 
@@ -284,6 +285,39 @@ std::vector<std::string_view> TextLines(std::string_view t) {
     t.remove_prefix(nl + 1);
   }
   return out;
+}
+
+std::string RefWord(const std::string& p) {
+  const bool digits = !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
+  return digits ? "#" + p : p;
+}
+
+Json MapEntryJson(std::string_view line) {
+  const size_t sp = line.find(' ');
+  const std::string_view rest = line.substr(sp + 1);
+  const size_t sp2 = rest.find(' ');
+  return {{"id", std::string(line.substr(0, sp))},
+          {"key", std::string(rest.substr(0, sp2))},
+          {"value", sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1))}};
+}
+
+std::string_view AdminStateName(const ServerView& s) {
+  if (InMaintenance(s)) return "maint";
+  return s.forced_drain ? "drain" : "ready";
+}
+
+std::string_view OperationalStateName(const ServerView& s) {
+  switch (s.op_state) {
+    case ServerOpState::kStopped:
+      return "down";
+    case ServerOpState::kStarting:
+      return "starting";
+    case ServerOpState::kRunning:
+      return "up";
+    case ServerOpState::kStopping:
+      return "stopping";
+  }
+  return "";
 }
 
 std::optional<std::string> Word(const Json& v) {

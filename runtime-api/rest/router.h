@@ -141,6 +141,18 @@ Response Created(const Request& req, const std::vector<std::string>& texts, Cont
 // The lines of a command's answer, without their '\n'.
 std::vector<std::string_view> TextLines(std::string_view text);
 
+// A reference as the stats socket names it: "5" -> "#5" (an id), anything else as it is
+// (a file). Maps, ACLs, ticket-key files.
+std::string RefWord(const std::string& p);
+
+// A `show map` entry line "0x55d0 key value" as {"id", "key", "value"}.
+Json MapEntryJson(std::string_view line);
+
+// A server's states as the REST resources name them: admin "ready|drain|maint",
+// operational "up|down|stopping|starting".
+std::string_view AdminStateName(const ServerView& s);
+std::string_view OperationalStateName(const ServerView& s);
+
 // A JSON value as a command's word: strings as they are, numbers in decimal; nullopt for
 // other types.
 std::optional<std::string> Word(const Json& v);

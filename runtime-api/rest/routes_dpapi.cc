@@ -12,12 +12,10 @@ namespace {
 
 // The Data Plane API's runtime server object.
 Json RuntimeServer(const ServerView& s) {
-  std::string_view op = "up";
-  if (s.op_state == ServerOpState::kStopped) op = "down";
-  if (s.op_state == ServerOpState::kStopping) op = "stopping";
-  std::string_view admin = "ready";
-  if (s.forced_drain) admin = "drain";
-  if (InMaintenance(s)) admin = "maint";
+  // The Data Plane API has no "starting": a server in its slow start is up.
+  const std::string_view op =
+      s.op_state == ServerOpState::kStarting ? "up" : OperationalStateName(s);
+  const std::string_view admin = AdminStateName(s);
   return {{"address", s.addr}, {"admin_state", admin},    {"id", std::to_string(s.sid)},
           {"name", s.name},    {"operational_state", op}, {"port", s.port}};
 }
@@ -89,17 +87,7 @@ std::unique_ptr<Job> PutServer(const Request& req, const Params& params, Context
 std::string MapRef(const Request& req) {
   const std::string* m = QueryValue(req, "map");
   if (m == nullptr) return "";
-  const bool digits = !m->empty() && m->find_first_not_of("0123456789") == std::string::npos;
-  return digits ? "#" + *m : *m;
-}
-
-Json EntryJson(std::string_view line) {
-  const size_t sp = line.find(' ');
-  const std::string_view rest = line.substr(sp + 1);
-  const size_t sp2 = rest.find(' ');
-  return {{"id", std::string(line.substr(0, sp))},
-          {"key", std::string(rest.substr(0, sp2))},
-          {"value", sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1))}};
+  return RefWord(*m);
 }
 
 // The entries, or the one whose key is params[0] (404 when none).
@@ -107,7 +95,7 @@ Response Entries(const Request& req, const std::vector<std::string>& texts, Cont
   Json items = Json::array();
   for (std::string_view line : TextLines(texts.back())) {
     if (!line.starts_with("0x") || line.find(' ') == std::string_view::npos) continue;
-    Json e = EntryJson(line);
+    Json e = MapEntryJson(line);
     if (!req.params.empty()) {
       if (e["key"] == req.params[0]) return JsonResponse(req.method == "POST" ? 201 : 200, e);
       continue;

@@ -13,11 +13,6 @@
 namespace sluice::cli::rest {
 namespace {
 
-std::string Ref(const std::string& p) {
-  const bool digits = !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
-  return digits ? "#" + p : p;
-}
-
 template <bool kMap>
 constexpr const char* Kind() {
   return kMap ? "map" : "acl";
@@ -43,17 +38,10 @@ Response EntriesList(const Request& req, const std::vector<std::string>& texts, 
   for (std::string_view line : TextLines(texts.back())) {
     const size_t sp = line.find(' ');
     if (!line.starts_with("0x") || sp == std::string_view::npos) continue;
-    const std::string_view rest = line.substr(sp + 1);
-    Json e = {{"id", std::string(line.substr(0, sp))}};
-    if (kMap) {
-      const size_t sp2 = rest.find(' ');
-      e["key"] = std::string(rest.substr(0, sp2));
-      e["value"] = sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1));
-      if (want != nullptr && e["key"] != *want) continue;
-    } else {
-      e["value"] = std::string(rest);
-      if (want != nullptr && e["value"] != *want) continue;
-    }
+    Json e = kMap ? MapEntryJson(line)
+                  : Json{{"id", std::string(line.substr(0, sp))},
+                         {"value", std::string(line.substr(sp + 1))}};
+    if (want != nullptr && e[kMap ? "key" : "value"] != *want) continue;
     items.push_back(std::move(e));
   }
   return ListResponse(req, std::move(items));
@@ -62,7 +50,7 @@ Response EntriesList(const Request& req, const std::vector<std::string>& texts, 
 // The words before the reference: "@<ver>" for a version's resources.
 std::vector<std::string> Versioned(std::vector<std::string> words, const Params& p) {
   if (p.size() > 1) words.push_back("@" + p[1]);
-  words.push_back(Ref(p[0]));
+  words.push_back(RefWord(p[0]));
   return words;
 }
 
@@ -131,14 +119,14 @@ std::unique_ptr<Job> SetEntry(const Request& req, const Params& params, Context&
   if (!body->is_object() || !body->contains("value") || !Word((*body)["value"])) {
     return Answer(ErrorResponse(400, "expected {\"value\": ...}"));
   }
-  return RunCommands(req, ctx,
-                     {{{"set", "map", Ref(params[0]), params[1], *Word((*body)["value"])}, "", {}}},
-                     &NoContent);
+  return RunCommands(
+      req, ctx, {{{"set", "map", RefWord(params[0]), params[1], *Word((*body)["value"])}, "", {}}},
+      &NoContent);
 }
 
 template <bool kMap>
 std::unique_ptr<Job> DeleteEntry(const Request& req, const Params& params, Context& ctx) {
-  return RunCommands(req, ctx, {{{"del", Kind<kMap>(), Ref(params[0]), params[1]}, "", {}}},
+  return RunCommands(req, ctx, {{{"del", Kind<kMap>(), RefWord(params[0]), params[1]}, "", {}}},
                      &NoContent);
 }
 
@@ -171,7 +159,7 @@ template <bool kMap>
 std::unique_ptr<Job> Match(const Request& req, const Params& params, Context& ctx) {
   const std::string* v = QueryValue(req, "value");
   if (v == nullptr) return Answer(ErrorResponse(400, "expected ?value=..."));
-  return RunCommands(req, ctx, {{{"get", Kind<kMap>(), Ref(params[0]), *v}, "", {"type="}}},
+  return RunCommands(req, ctx, {{{"get", Kind<kMap>(), RefWord(params[0]), *v}, "", {"type="}}},
                      &MatchObject);
 }
 
@@ -185,9 +173,9 @@ Response VersionCreated(const Request&, const std::vector<std::string>& texts, C
 
 template <bool kMap>
 std::unique_ptr<Job> Prepare(const Request& req, const Params& params, Context& ctx) {
-  return RunCommands(req, ctx,
-                     {{{"prepare", Kind<kMap>(), Ref(params[0])}, "", {"New version created:"}}},
-                     &VersionCreated);
+  return RunCommands(
+      req, ctx, {{{"prepare", Kind<kMap>(), RefWord(params[0])}, "", {"New version created:"}}},
+      &VersionCreated);
 }
 
 template <bool kMap>

@@ -82,25 +82,6 @@ Json BackendJson(const ProxyView& p) {
           {"stats", RowJson(r)}};
 }
 
-std::string_view AdminState(const ServerView& s) {
-  if (InMaintenance(s)) return "maint";
-  return s.forced_drain ? "drain" : "ready";
-}
-
-std::string_view OperationalState(const ServerView& s) {
-  switch (s.op_state) {
-    case ServerOpState::kStopped:
-      return "down";
-    case ServerOpState::kStarting:
-      return "starting";
-    case ServerOpState::kRunning:
-      return "up";
-    case ServerOpState::kStopping:
-      return "stopping";
-  }
-  return "";
-}
-
 Json ServerJson(const ProxyView& p, const ServerView& s) {
   Row r;
   FillServer(p, s, StatOptions{.legends = true}, r);
@@ -118,8 +99,8 @@ Json ServerJson(const ProxyView& p, const ServerView& s) {
           {"backend", p.name},
           {"address", s.addr},
           {"port", s.port},
-          {"admin_state", AdminState(s)},
-          {"operational_state", OperationalState(s)},
+          {"admin_state", AdminStateName(s)},
+          {"operational_state", OperationalStateName(s)},
           {"status", ServerStatusText(s)},
           {"weight", s.uweight},
           {"effective_weight", s.eweight},

@@ -162,13 +162,8 @@ Response TicketKeys(const Request& req, const std::vector<std::string>& texts, C
   return JsonResponse(200, {{"id", Scalar(req.params[0])}, {"keys", keys}});
 }
 
-std::string KeysRef(const std::string& p) {
-  const bool digits = !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
-  return digits ? "#" + p : p;
-}
-
 std::unique_ptr<Job> GetTicketKeys(const Request& req, const Params& params, Context& ctx) {
-  return RunCommands(req, ctx, {{{"show", "tls-keys", KeysRef(params[0])}, "", {"# id"}}},
+  return RunCommands(req, ctx, {{{"show", "tls-keys", RefWord(params[0])}, "", {"# id"}}},
                      &TicketKeys);
 }
 
@@ -181,7 +176,7 @@ std::unique_ptr<Job> RotateTicketKey(const Request& req, const Params& params, C
     return Answer(ErrorResponse(400, "expected {\"key\": \"<base64>\"}"));
   }
   return RunCommands(req, ctx,
-                     {{{"set", "ssl", "tls-key", KeysRef(params[0]), (*body)["key"]},
+                     {{{"set", "ssl", "tls-key", RefWord(params[0]), (*body)["key"]},
                        "",
                        {"TLS ticket key updated!"}}},
                      &NoContent);
