@@ -279,6 +279,21 @@ struct StickTableConfig {
   std::vector<Store> store;
 };
 
+// `stats ...` in a proxy section: HAProxy's statistics page served on its clients' requests
+// (docs/stats-page.md). The page is rendered by the control plane; the workers match the
+// URI, check `stats auth` and `stats admin`, and hand the request over.
+struct StatsConfig {
+  bool enabled = false;                       // any `stats` keyword but the global ones
+  std::string uri = "/haproxy?stats";         // stats uri: a prefix of the request target
+  std::string realm = "HAProxy Statistics";   // stats realm
+  std::vector<std::pair<std::string, std::string>> auth;  // stats auth USER:PASSWORD
+  uint32_t refresh_s = 0;                     // stats refresh
+  bool hide_version = false, show_legends = false;
+  bool show_node = false, show_desc = false;  // stats show-node [NAME], show-desc [TEXT]
+  std::string node, desc;
+  std::vector<std::string> scope;  // stats scope NAME ("." this proxy): the proxies shown
+};
+
 struct ProxyConfig {
   enum class Kind { kFrontend, kBackend, kListen };
   Kind kind = Kind::kFrontend;
@@ -333,6 +348,9 @@ struct ProxyConfig {
   int log_format_line = 0;
   std::vector<RuleLine> rule_lines;             // acl, http-request, ... (controlplane/rules)
   std::optional<StickTableConfig> stick_table;  // `stick-table`
+  // `stats ...`; `stats admin` and `stats http-request` are kept in rule_lines (compiled
+  // with the rules: they hold conditions).
+  StatsConfig stats;
   bool disabled = false;                        // `disabled` keyword
   // HTTP mode (docs/http.md). A frontend and its backend run HTTP when either is in
   // `mode http` (an HTTP frontend may not use a TCP backend: refused; a TCP frontend may use

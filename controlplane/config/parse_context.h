@@ -139,6 +139,8 @@ enum Capability : unsigned { kFrontendCap = 1, kBackendCap = 2 };
 // does, that `what` is ignored.
 bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what);
 
+// stats_cfg.cc: `stats ...` in a proxy section (the statistics page).
+void Stats(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // stick_cfg.cc: `stick-table` in a proxy section.
 void StickTable(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // A file the configuration names (certificates, keys, CA and CRL files, errorfiles), read

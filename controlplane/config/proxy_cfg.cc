@@ -661,7 +661,7 @@ constexpr KeywordRow kProxyKeywords[] = {
     NotYetRow("unique-id-format"),
     NotYetRow("unique-id-header"),
     NotYetRow("backlog"),
-    NotYetRow("stats"),
+    {"stats", Match::kExact, &Stats, 1, -1, "a stats keyword (stats uri /stats)", ""},
     NotYetRow("monitor-uri"),
     NotYetRow("cookie"),
     NotYetRow("load-server-state-from-file"),
@@ -687,6 +687,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
   p.disabled = d.disabled;
   p.mode_http = d.mode_http;
   p.errorfiles = d.errorfiles;
+  p.stats = d.stats;
   p.http_conn_mode = d.http_conn_mode;
   p.forwardfor = d.forwardfor;
   p.forwardfor_if_none = d.forwardfor_if_none;

@@ -389,6 +389,19 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
       return Error{"'" + kw + " auth' expects either 'if' or 'unless' followed by a condition "
                    "but found '" + w[i] + "'"};
     }
+  } else if (act == "use-service" && !response) {
+    // http-request use-service prometheus-exporter: HAProxy 2.6's one service but the
+    // Lua ones, answered by the control plane (docs/metrics.md).
+    if (auto ok = need(1); !ok) return Error{ok.error()};
+    if (w[2] != "prometheus-exporter") {
+      return Error{"'" + kw + " use-service' : unknown service '" + w[2] +
+                   "' (sluice has 'prometheus-exporter')"};
+    }
+    if (cond != 3) {
+      return Error{"'" + kw + " use-service' expects either 'if' or 'unless' followed by a "
+                   "condition but found '" + w[3] + "'"};
+    }
+    r.act = Act::kUseService;
   } else if (act == "capture") {
     // http-request capture <sample> [ len <length> | id <id> ]; http-response: id only.
     const std::string usage = response ? "<expression> id <idx>"
@@ -430,7 +443,7 @@ base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response) {
                  "'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', " +
                  "'set-log-level', " + "'set-path', 'set-pathq', " +
                  "'set-uri', 'set-query', 'set-method', 'set-status', 'capture', " +
-                 "'set-var(...)' or " +
+                 "'set-var(...)', 'use-service' or " +
                  "'unset-var(...)'; '" + act + "' is not supported by sluice"};
   }
   if (auto ok = x.c.ParseCond(w, cond, &r.cond); !ok) return Error{ok.error()};

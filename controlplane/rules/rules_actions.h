@@ -31,6 +31,13 @@ size_t CondAt(const std::vector<std::string>& w, size_t from);
 base::Result<rules::Rule> ParseHttpRule(RuleLine& x, bool response);
 // tcp-request connection|content ACTION ... [if|unless COND]
 base::Result<rules::Rule> ParseTcpRule(RuleLine& x);
+// `stats admin if|unless COND` and `stats http-request allow|deny|auth ...` into the
+// proxy's stats part (stats_compile.cc).
+void CompileStatsLine(RuleLine& x, rules::StatsService* out);
+// Once the proxy's lines are compiled: its stats URI and the check of `stats auth` (an
+// unnamed userlist added to `snap`); a warning, and no page, outside HTTP mode.
+void FinishStats(const config::ProxyConfig& p, Compiler& c, rules::RulesSnap& snap,
+                 std::vector<config::Diagnostic>* diags, rules::StatsService* out);
 // A new capture slot of `len` bytes at the end of the frontend's request or response slots
 // (`header` "": filled by rules); returns its index. Refused past the block's bounds.
 base::Result<uint32_t> AddCaptureSlot(rules::ProxyRules* fe, bool response, std::string header,

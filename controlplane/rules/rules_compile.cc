@@ -124,6 +124,8 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
         rules::ProxyRules* target = fe ? fe : be;
         (response ? target->http_res : target->http_req).push_back(std::move(*r));
         // A listen section's rules run once, as its frontend's.
+      } else if (kw == "stats") {
+        CompileStatsLine(x, fe ? &fe->stats : &be->stats);
       } else if (kw == "tcp-request") {
         auto r = ParseTcpRule(x);
         if (!r) {
@@ -211,6 +213,7 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
         fe->use_backend.push_back(std::move(u));
       }
     }
+    FinishStats(p, c, snap, diags, fe ? &fe->stats : &be->stats);
     // `capture ... id N` of a frontend's rules names a slot the frontend declares (anywhere in
     // its section, as HAProxy checks once the proxy is read).
     if (fe) {
@@ -256,7 +259,7 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
           !r.http_req.empty() ||
           !r.http_res.empty() || !r.use_backend.empty() || !r.log_exprs.empty() ||
           !r.req_caps.empty() || !r.res_caps.empty() || !r.stick_req.empty() ||
-          !r.stick_res.empty()) {
+          !r.stick_res.empty() || r.stats.on) {
         snap.active = true;
       }
     }

@@ -249,6 +249,9 @@ enum class Act : uint8_t {
   kScIncGpc,  // sc-inc-gpc0|1(<status>), sc-inc-gpc(<i>,<status>): Expr::stick names it
   // sc-set-gpt0(<status>) <expr>; with var > 0, sc-set-gpt(<var - 1>,<status>) <expr>
   kScSetGpt0,
+  // http-request use-service prometheus-exporter: the stream is answered by the control
+  // plane's exporter (proxy_service.cc); final, as in HAProxy.
+  kUseService,
 };
 
 enum class RedirectKind : uint8_t { kLocation, kPrefix, kScheme };
@@ -305,6 +308,18 @@ struct PersistRule {
   Cond cond;
 };
 
+// A proxy's statistics page (`stats ...`, docs/stats-page.md): served after the proxy's
+// http-request rules when the request is a GET, HEAD or POST whose target starts with
+// `uri`; `rules` (`stats http-request`, then the check `stats auth` makes) run first, and
+// `admin` (`stats admin if|unless COND`) says whether the page's admin form may act.
+struct StatsService {
+  bool on = false;
+  std::string uri;          // slow path: compiled
+  std::vector<Rule> rules;  // slow path: compiled
+  bool admin_set = false;
+  Cond admin;
+};
+
 struct ProxyRules {
   // tcp-request connection, session and content; http-request, http-response.
   std::vector<Rule> tcp_conn, tcp_sess, tcp_content, http_req, http_res;  // slow path: compiled
@@ -315,6 +330,7 @@ struct ProxyRules {
   std::vector<CaptureSlot> req_caps, res_caps;                  // slow path: compiled
   std::vector<UseBackend> use_backend;                          // slow path: compiled
   std::vector<LogFmt> log_exprs;  // slow path: the `%[...]` of the log-format, in order
+  StatsService stats;
 };
 
 // A `userlist` as the workers check credentials against it (auth.h).

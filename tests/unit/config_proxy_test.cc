@@ -1517,7 +1517,7 @@ TEST(ConfigProxyWarnings, IncompleteProxies) {
 }
 
 TEST(ConfigProxyWarnings, KeywordsNotSupportedYet) {
-  for (const char* kw : {"stats enable", "fullconn 100", "cookie SRV"}) {
+  for (const char* kw : {"monitor-uri /up", "fullconn 100", "cookie SRV"}) {
     const std::string word = std::string(kw).substr(0, std::string(kw).find(' '));
     ExpectWarning("backend be\n    " + std::string(kw) + "\n    server s 10.0.0.2:1\n", 10, word,
                   "'" + word + "' is not supported yet by sluice, ignored.");
@@ -1742,6 +1742,67 @@ TEST(ConfigStickTable, AlertsAsHaproxy) {
   ASSERT_EQ(t.store.size(), 2u);
   EXPECT_EQ(t.store[1].name, "conn_rate");
   EXPECT_EQ(t.store[1].period_ms, 3000u);
+}
+
+// stats ...: the page's settings (docs/stats-page.md), inherited from defaults; `stats
+// admin` and `stats http-request` kept for the rules compiler; HAProxy 2.6.12's alerts.
+TEST(ConfigProxyStats, SettingsAndAlerts) {
+  const ParseOutcome o = Clean(
+      "defaults page\n    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\n"
+      "    stats uri /d\n    stats refresh 5\n"
+      "listen l\n    bind 10.0.0.1:81\n    stats realm My\\ Realm\n    stats auth a:b:c\n"
+      "    stats auth v\n    stats scope .\n    stats scope be\n    stats hide-version\n"
+      "    stats show-legends\n    stats show-node n1\n    stats show-desc text\n"
+      "    stats admin if TRUE\n    stats http-request deny if FALSE\n"
+      "    server s 10.0.0.2:80\n"
+      "frontend fe\n    bind 10.0.0.1:80\n    stats enable\n    default_backend be\n"
+      "backend be\n    server s 10.0.0.2:80\n");
+  ASSERT_EQ(o.config.proxies.size(), 3u);
+  const StatsConfig& l = o.config.proxies[0].stats;
+  EXPECT_TRUE(l.enabled);
+  EXPECT_EQ(l.uri, "/d");      // from the defaults
+  EXPECT_EQ(l.refresh_s, 5u);  // seconds without a unit
+  EXPECT_EQ(l.realm, "My Realm");
+  ASSERT_EQ(l.auth.size(), 2u);
+  EXPECT_EQ(l.auth[0], (std::pair<std::string, std::string>{"a", "b:c"}));
+  EXPECT_EQ(l.auth[1], (std::pair<std::string, std::string>{"v", ""}));
+  EXPECT_EQ(l.scope, (std::vector<std::string>{".", "be"}));
+  EXPECT_TRUE(l.hide_version && l.show_legends && l.show_node && l.show_desc);
+  EXPECT_EQ(l.node, "n1");
+  EXPECT_EQ(l.desc, "text");
+  ASSERT_EQ(o.config.proxies[0].rule_lines.size(), 2u);
+  EXPECT_EQ(o.config.proxies[0].rule_lines[0].args[1], "admin");
+  const StatsConfig& fe = o.config.proxies[1].stats;
+  EXPECT_TRUE(fe.enabled);
+  EXPECT_EQ(fe.uri, "/d");
+  EXPECT_EQ(fe.realm, "HAProxy Statistics");
+  // As in HAProxy, a defaults section's page is every proxy's that uses it.
+  EXPECT_TRUE(o.config.proxies[2].stats.enabled);
+  EXPECT_EQ(o.config.proxies[2].stats.uri, "/d");
+  EXPECT_EQ(Clean("frontend fe\n    bind 10.0.0.1:80\n    stats refresh 1m\n"
+                  "    default_backend be\nbackend be\n    server s 10.0.0.2:80\n")
+                .config.proxies[0]
+                .stats.refresh_s,
+            60u);
+  ExpectBackendAlert("stats foo", "stats",
+                     "unknown stats parameter 'foo', expects 'admin', 'uri', 'realm', 'auth', "
+                     "'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or "
+                     "'show-legends'.");
+  ExpectBackendAlert("stats socket /tmp/s", "stats",
+                     "unknown stats parameter 'socket', expects 'admin', 'uri', 'realm', 'auth', "
+                     "'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or "
+                     "'show-legends'.");
+  ExpectBackendAlert("stats uri", "stats", "'uri' needs an URI prefix.");
+  ExpectBackendAlert("stats realm", "stats", "'realm' needs an realm name.");
+  ExpectBackendAlert("stats scope", "stats", "'scope' needs a proxy name.");
+  ExpectBackendAlert("stats admin", "stats",
+                     "'stats admin' requires either 'if' or 'unless' followed by a condition.");
+  ExpectBackendAlert("stats admin TRUE", "stats",
+                     "'stats admin' requires either 'if' or 'unless' followed by a condition.");
+  ExpectBackendAlert("stats refresh xx", "stats",
+                     "unexpected character in argument to stats refresh interval: 'xx'.");
+  ExpectAlert("defaults\n    stats admin if TRUE\n", 10, "stats",
+              "'stats admin' not allowed in 'defaults' section.");
 }
 
 }  // namespace

@@ -447,5 +447,65 @@ TEST(RulesCompile, UseBackendModesMustAgree) {
   EXPECT_EQ(line, 11);
 }
 
+// The statistics page's part (rules::StatsService): its URI, `stats http-request` rules
+// then the check `stats auth` makes (an auth rule unless the credentials are one of its
+// accounts), `stats admin`'s condition; ignored with HAProxy's warning outside HTTP mode;
+// `http-request use-service prometheus-exporter`.
+TEST(RulesCompile, StatsPageAndUseService) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n    stats uri /st\n    stats auth u:p\n"
+      "    stats realm R\n    stats http-request allow if { src 10.0.0.0/8 }\n"
+      "    stats admin if { src 10.0.0.2 }\n"
+      "    http-request use-service prometheus-exporter if { path /metrics }\n"
+      "    default_backend be\n"
+      "backend be\n    stats enable\n    server s 10.0.0.2:80\n"
+      "listen tcp\n    mode tcp\n    bind 10.0.0.1:81\n    stats enable\n"
+      "    server s 10.0.0.2:80\n");
+  const rules::RulesSnap& snap = *o.rules.snap;
+  EXPECT_TRUE(snap.active);
+  const rules::StatsService& fe = snap.frontends[0].stats;
+  EXPECT_TRUE(fe.on);
+  EXPECT_EQ(fe.uri, "/st");
+  EXPECT_TRUE(fe.admin_set);
+  ASSERT_EQ(fe.rules.size(), 2u);
+  EXPECT_EQ(fe.rules[0].act, rules::Act::kAllow);
+  EXPECT_EQ(fe.rules[1].act, rules::Act::kAuth);
+  EXPECT_EQ(fe.rules[1].name, "R");
+  EXPECT_TRUE(fe.rules[1].cond.unless);
+  ASSERT_FALSE(snap.userlists.empty());
+  const rules::Userlist& list = snap.userlists.back();
+  EXPECT_EQ(list.name, "<stats:fe>");
+  ASSERT_EQ(list.users.size(), 1u);
+  EXPECT_EQ(list.users[0].name, "u");
+  EXPECT_TRUE(list.users[0].insecure);
+  ASSERT_EQ(snap.frontends[0].http_req.size(), 1u);
+  EXPECT_EQ(snap.frontends[0].http_req[0].act, rules::Act::kUseService);
+  const rules::StatsService& be = snap.backends[0].stats;
+  EXPECT_TRUE(be.on);
+  EXPECT_EQ(be.uri, "/haproxy?stats");
+  EXPECT_TRUE(be.rules.empty());
+  // The TCP listen's page is ignored, with HAProxy's warning.
+  EXPECT_FALSE(snap.frontends[1].stats.on);
+  int warnings = 0;
+  for (const auto& d : o.diags) {
+    if (d.severity != config::Diagnostic::Severity::kWarning) continue;
+    ++warnings;
+    EXPECT_EQ(d.message, "'stats' statement ignored for listen 'tcp' as it requires HTTP mode.");
+  }
+  EXPECT_EQ(warnings, 1);
+
+  const std::string tail = "    default_backend be\nbackend be\n    server s 10.0.0.2:80\n";
+  for (const auto& [rule, want] : std::vector<std::pair<std::string, std::string>>{
+           {"stats http-request redirect location /", "expects 'allow', 'deny' or 'auth'"},
+           {"stats admin if nosuch", "no such ACL : 'nosuch'"},
+           {"http-request use-service lua.x", "unknown service 'lua.x'"},
+           {"http-request use-service prometheus-exporter extra", "found 'extra'"}}) {
+    const Out bad = CompileText("frontend fe\n    bind 10.0.0.1:80\n    " + rule + "\n" + tail);
+    int line = 0;
+    EXPECT_NE(OnlyAlert(bad, &line).find(want), std::string::npos) << rule;
+    EXPECT_EQ(line, 11) << rule;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::rulescp
