@@ -29,6 +29,10 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
   }
   e.backend = r.backend < rt.backends().size() ? rt.backends()[r.backend].name() : "<NONE>";
   e.server = r.server < rt.servers().size() ? rt.servers()[r.server].name() : "<NOSRV>";
+  if (r.service) {  // answered by the proxy itself: HAProxy names the applet as the server
+    if (r.backend >= rt.backends().size()) e.backend = e.frontend;
+    e.server = r.service == 1 ? "<STATS>" : "<PROMEX>";
+  }
   e.backend_src_ip = AddrText(r.local_addr, r.server_v6, r.local_port);
   e.backend_src_port = r.local_port;
   e.server_ip = AddrText(r.server_addr, r.server_v6, r.server_port);

@@ -15,6 +15,7 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/main/appliance.h"
+#include "controlplane/main/frontend_services.h"
 #include "controlplane/main/cli_context.h"
 #include "controlplane/main/pattern_control.h"
 #include "controlplane/main/proxy_control.h"
@@ -109,7 +110,8 @@ std::vector<sluice::cli::RestListenerConfig> RestListeners(const sluice::config:
 // (its epoll descriptor), the REST listeners (one epoll descriptor each) and periodic work
 // (freeing snapshots whose grace period ended). Returns the signal that stopped it.
 int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
-                   sluice::cli::RestServer& rest, const sigset_t& stop_signals) {
+                   sluice::cli::RestServer& rest, sluice::app::FrontendServices& services,
+                   const sigset_t& stop_signals) {
   const int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
   if (sfd < 0) {
     int sig = 0;
@@ -120,14 +122,17 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
   std::vector<pollfd> fds = {{sfd, POLLIN, 0}, {cli.fd(), POLLIN, 0}};
   for (const int fd : rest.fds()) fds.push_back({fd, POLLIN, 0});
   for (;;) {
-    int timeout_ms = 100;
+    // Requests the workers hand over (stats pages, the exporter) are looked for every 2 ms.
+    int timeout_ms = services.enabled() ? 2 : 100;
     for (const int due : {cli.NextTimeoutMs(), rest.NextTimeoutMs()}) {
       if (due >= 0 && due < timeout_ms) timeout_ms = due;
     }
     // A command waiting for the workers' replies is looked at again after 100 us: the loop
     // never sleeps on a reply, and other clients wake it as usual.
     timespec wait{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-    if (cli.waiting() || rest.waiting() || app.requests().in_flight() > 0) wait = {0, 100000};
+    if (cli.waiting() || rest.waiting() || services.busy() || app.requests().in_flight() > 0) {
+      wait = {0, 100000};
+    }
     const int n = ppoll(fds.data(), fds.size(), &wait, nullptr);
     const uint64_t work_start_ns = MonotonicNs();
     if (n > 0 && (fds[0].revents & POLLIN)) {
@@ -138,6 +143,7 @@ int RunControlLoop(sluice::app::Appliance& app, sluice::cli::CliServer& cli,
       }
     }
     app.requests().Poll();
+    services.Poll();
     if (auto* sync = app.pattern_sync()) sync->Poll();  // before the CLI looks at what applied
     cli.RunOnce(0);
     rest.RunOnce();
@@ -276,7 +282,10 @@ int main(int argc, char** argv) {
       if (rc == 0) {
         std::printf("sluice: ready (%u worker%s)\n", app.workers(), app.workers() > 1 ? "s" : "");
         std::fflush(stdout);
-        const int sig = RunControlLoop(app, cli, rest, stop_signals);
+        sluice::app::FrontendServices services(app.requests(), app.proxy_stats(),
+                                               sluice::cli::rest::Context{registry, context},
+                                               sluice::app::StatsPages::From(cfg));
+        const int sig = RunControlLoop(app, cli, rest, services, stop_signals);
         std::printf("sluice: stopping on %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
         std::fflush(stdout);
       }

@@ -103,6 +103,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.dcon = Sum(st, [&](auto& s) { return s.frontends[fi].denied.Get(); });
       c.dses = Sum(st, [&](auto& s) { return s.frontends[fi].denied_sess.Get(); });
       c.dreq = Sum(st, [&](auto& s) { return s.frontends[fi].denied_req.Get(); });
+      c.intercepted = Sum(st, [&](auto& s) { return s.frontends[fi].intercepted.Get(); });
       c.rate = c.conn_rate = rt.frontend_rate(fi).rate();
       c.rate_max = c.conn_rate_max = rt.frontend_rate(fi).max();
       v.rate_limit_sessions = rt.rate_limit_cps;

@@ -37,6 +37,14 @@ enum class Op : uint16_t {
   kStickUsed,
   kStickSet,
   kStickClear,
+  // Answers the control plane renders for a worker's clients (dataplane/proxy/
+  // service_call.h): kServiceTake: reply `count` proxy::ServiceCall records, the calls
+  // handed over since the last take (each taken once). kServiceData: `arg` a packed
+  // proxy::ServiceData, `cursor` the call's session id, the payload the bytes; reply count
+  // = 1 when they were queued for the client, 0 when its queue is full (send them again
+  // later); seen = 1 when the call is gone (the client left).
+  kServiceTake,
+  kServiceData,
 };
 
 inline constexpr uint64_t kStickFiltered = 1ull << 32;  // kStickDump's arg: filters come

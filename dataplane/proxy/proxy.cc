@@ -102,6 +102,7 @@ Proxy::~Proxy() {
   rte_free(rules_tmp_);
   rte_free(vars_);
   rte_free(edits_);
+  rte_free(calls_);
   rules::FreeMatchData(md_);
   delete auth_;
   FreeStick();
@@ -127,7 +128,7 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
   md_ = rules::NewMatchData();
   auth_ = new (std::nothrow) rules::AuthCache();
   wheel_ = setup.timers;
-  if (!InitStick(name, socket_id) || !ws_.Init()) return false;
+  if (!InitStick(name, socket_id) || !ws_.Init() || !InitServices(name, socket_id)) return false;
   if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_ ||
       !arena_ || !rules_tmp_ || !vars_ || !edits_ || !md_ || !auth_) {
     return false;
@@ -734,6 +735,7 @@ void Proxy::FinishStream(Session& s) noexcept {
     rte_pktmbuf_free(t.caps);
     t.caps = nullptr;
   }
+  if (t.call != kNoCall) [[unlikely]] FreeCall(t);
   if (nshards_) StickRelease(s, false);
 }
 
@@ -784,6 +786,11 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
       *cause = cli <= srv ? 'c' : 's';
       return cli <= srv ? cli : srv;
     }
+    case Phase::kService: {  // the client's timeout, from the last byte either way
+      *cause = 'c';
+      const uint64_t last = s.last_cli_us > s.strm.last_srv_us ? s.last_cli_us : s.strm.last_srv_us;
+      return at(last, fe.client_ms);
+    }
     case Phase::kRequest:
     case Phase::kClosing:
     case Phase::kFree:
@@ -795,7 +802,7 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
 void Proxy::ArmSessionTimer(uint32_t si) noexcept {
   Session& s = sessions_[si];
   if (!cfg_ || (s.strm.phase != Phase::kRequest && s.strm.phase != Phase::kClosing &&
-                s.strm.backend >= cfg_->backends.size())) {
+                s.strm.phase != Phase::kService && s.strm.backend >= cfg_->backends.size())) {
     return;
   }
   char cause = '-';
@@ -823,6 +830,7 @@ void Proxy::OnSessionTimer(uint32_t si) noexcept {
       ConnectFailed(si, true);
       return;
     case Phase::kEstablished:
+    case Phase::kService:
       KillSession(si, cause);
       return;
     case Phase::kRequest:

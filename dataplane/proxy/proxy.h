@@ -19,6 +19,7 @@
 #include "dataplane/http/ws_accept.h"
 #include "dataplane/proxy/balance.h"
 #include "dataplane/proxy/proxy_model.h"
+#include "dataplane/proxy/service_call.h"
 #include "dataplane/rules/expr.h"
 #include "dataplane/stick/stick.h"
 #include "dataplane/tcp/tcp.h"
@@ -74,6 +75,7 @@ inline constexpr uint32_t kHeadOutBytes = http::kMaxHeadBytes + 1024;
 // one store-response per table at most.
 inline constexpr uint32_t kMaxStickStores = 8;
 inline constexpr uint32_t kMaxStickPins = 4;  // keys another worker owns, asked per request
+inline constexpr uint8_t kNoCall = 0xff;       // a stream no service answers
 
 class Proxy {
  public:
@@ -137,7 +139,16 @@ class Proxy {
   // kRequest: the request analyzers run (no backend or server yet).
   // kClosing: HTTP mode, the stream is over and the client connection is closing (after a
   // reply, or after the last response of a session that does not keep alive).
-  enum class Phase : uint8_t { kFree, kRequest, kQueued, kConnecting, kEstablished, kClosing };
+  // kService: HTTP mode, the control plane answers the request (proxy_service.cc).
+  enum class Phase : uint8_t {
+    kFree,
+    kRequest,
+    kQueued,
+    kConnecting,
+    kEstablished,
+    kClosing,
+    kService
+  };
   // Request analyzers (AESTHETICS practice 16; HAProxy's AN_REQ_* bits): Session::req_an
   // holds the ones still to run, in bit order, each done or waiting for more input. The
   // frontend's mode picks the set; server selection and connect come where they finish.
@@ -217,6 +228,10 @@ class Proxy {
     // The frontend's captures (rules/capture.h): an mbuf taken when the first value is
     // captured, nullptr until then.
     rte_mbuf* caps = nullptr;
+    // A service answers it (proxy_service.cc): its call's slot (kNoCall: none) and kind + 1
+    // for the log (kept once the call is over).
+    uint8_t call = kNoCall;
+    uint8_t service = 0;
     // Sticking rules (proxy_stick.cc): the server a `stick match` found (kNoServer: none),
     // whether the stream's server came from it (no load-balancing pick), and the entries
     // store rules keep for the server once it answers (each held: use counts it).
@@ -364,6 +379,21 @@ class Proxy {
   // A stream about to send its bodiless request on a pooled connection keeps a copy of the
   // request head for RetryOnNewConnection.
   void KeepRetryCopy(Session& s) noexcept;
+  // Services (proxy_service.cc): the statistics page after a proxy's http-request rules
+  // (true when the request was its: answered or handed over), a request handed to the
+  // control plane, its client's bytes while it waits (an admin form's body), the answer's
+  // end, the call's slot let go, and the two requests of the control plane.
+  bool InitServices(const char* name, int socket_id) noexcept;
+  bool StatsRequest(uint32_t si, const rules::StatsService& st, bool frontend,
+                    uint32_t proxy) noexcept;
+  void StartService(uint32_t si, ServiceKind kind, bool frontend, uint32_t proxy,
+                    bool admin) noexcept;
+  void ServiceClientData(uint32_t si) noexcept;
+  void PostCall(uint32_t slot) noexcept;
+  void EndService(uint32_t si) noexcept;
+  void FreeCall(Stream& t) noexcept;
+  void ServeServiceTake(base::Request& r) noexcept;
+  void ServeServiceData(base::Request& r) noexcept;
   void ShowSessions(base::Request& r) noexcept;
   // The slot of the live session with id `uid`, or UINT32_MAX.
   uint32_t SlotOf(uint64_t uid) const noexcept;
@@ -387,6 +417,8 @@ class Proxy {
   // the backend's http-request. Sets strm.backend; kClosed when a rule answered.
   AnResult RequestRules(uint32_t si) noexcept;
   AnResult RunRequestRules(uint32_t si) noexcept;
+  // Whether `cond` holds for session si's request (stats admin).
+  bool RequestCond(uint32_t si, const rules::Cond& cond) noexcept;
   // The backend use_backend picks, or the default (UINT32_MAX: none).
   uint32_t ChooseBackend(uint32_t si, bool http) noexcept;
   // Runs one http-request rule list; false when a rule answered (the stream is over).
@@ -549,6 +581,11 @@ class Proxy {
   stick::Entry* out_e_ = nullptr;
   uint16_t out_dst_ = 0;
   bool res_rules_ = false;  // RunHttpRules is running http-response rules
+  // Services' calls (service_call.h): the records, and per slot its session and state.
+  enum class CallState : uint8_t { kFree, kBody, kPosted, kTaken };
+  ServiceCall* calls_ = nullptr;  // kServiceCalls
+  uint32_t call_si_[kServiceCalls] = {};
+  CallState call_state_[kServiceCalls] = {};
 };
 
 }  // namespace sluice::proxy

@@ -524,6 +524,8 @@ void Proxy::HttpClientData(uint32_t si) noexcept {
     case Phase::kRequest:
       if (t.req_an & kAnReqWaitHttp) RunRequestAnalyzers(si);
       return;
+    case Phase::kService:
+      return ServiceClientData(si);
     case Phase::kClosing:
     case Phase::kFree:
       if (s.cli != kNoConn) conns_->Consumed(s.cli, s.req_in.bytes);
@@ -741,6 +743,7 @@ void Proxy::CountStatus(const Session& s) noexcept {
 void Proxy::EndTransaction(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
+  if (t.phase == Phase::kService) [[unlikely]] return EndService(si);
   if (t.phase != Phase::kEstablished || t.to_cli.bytes || t.res.state != MsgState::kDone) return;
   if (t.req.state != MsgState::kDone) {
     // The server answered before the request was all sent: neither side is in step.

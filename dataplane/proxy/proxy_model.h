@@ -229,6 +229,7 @@ struct FrontendStats {
   Stat denied_sess;  // sessions refused by tcp-request session reject (dses)
   // HTTP: requests, and responses by class (1xx .. 5xx, other), as `show stat` has them.
   Stat req_tot, hrsp[6];
+  Stat intercepted;  // requests answered by a service (stats page, Prometheus exporter)
 };
 
 struct BackendStats {
@@ -320,6 +321,7 @@ struct LogRecord {
   uint8_t level;  // syslog level of the line (http-request set-log-level); kLogLevelDefault: info
   char term_cause, term_phase;
   uint32_t frontend, backend, server;  // kNoServer / UINT32_MAX when none
+  uint8_t service;  // answered by a service: ServiceKind + 1 (<STATS>, <PROMEX>); 0: none
   uint32_t actconn, feconn, beconn, srv_conn, retries, srv_queue, backend_queue;
   // HTTP mode (option httplog, log-format's HTTP variables).
   bool http;
@@ -379,6 +381,8 @@ struct ProxyStats {
   ServerStats servers[kMaxServers];
   LogRing log;
   Stat error_events;  // invalid requests and responses seen (`show errors`' total)
+  // Requests handed to the control plane (service_call.h): it takes them when this moves.
+  Stat service_posted;
   ErrorCapture request_errors[kMaxFrontends];
   ErrorCapture response_errors[kMaxBackends];
 };

@@ -96,6 +96,7 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   r.frontend = s.frontend;
   r.backend = t.backend;
   r.server = t.server;
+  r.service = t.service;
   const bool has_be = t.backend < kMaxBackends;
   r.actconn = nsessions_;
   r.feconn = static_cast<uint32_t>(s_.stats->frontends[s.frontend].cur.Get());
@@ -118,6 +119,7 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
     r.tres_ms = t.res_head_us && sent ? ms(sent, t.res_head_us) : -1;
     r.ta_ms = ms(start, now);
     if (t.backend >= kMaxBackends) r.tw_ms = -1;  // never reached a backend
+    if (t.service) r.tw_ms = r.tc_ms = 0;  // a service is there at once (HAProxy's applets)
     r.bytes_read = t.log_bytes;
     r.request_len = 0;
     for (const rte_mbuf* m = t.req_line; m && r.request_len < kLogRequestBytes; m = m->next) {
@@ -241,6 +243,10 @@ void Proxy::Serve(base::Request& r) noexcept {
     case base::Op::kStickSet:
     case base::Op::kStickClear:
       return ServeStick(r);
+    case base::Op::kServiceTake:
+      return ServeServiceTake(r);
+    case base::Op::kServiceData:
+      return ServeServiceData(r);
     default:
       r.status = base::ReplyStatus::kUnknownOp;
       return;

@@ -240,6 +240,9 @@ Proxy::AnResult Proxy::RunRequestRules(uint32_t si) noexcept {
     }
     if (t.http && !RunHttpRules(si, fr.http_req.data(), fr.http_req.size()))
       return AnResult::kClosed;
+    if (t.http && fr.stats.on && StatsRequest(si, fr.stats, true, s.frontend)) [[unlikely]] {
+      return AnResult::kClosed;
+    }
   }
   t.backend = ChooseBackend(si, t.http);
   if (t.backend >= cfg_->backends.size()) {
@@ -254,6 +257,10 @@ Proxy::AnResult Proxy::RunRequestRules(uint32_t si) noexcept {
       !RunHttpRules(si, rules_->backends[t.backend].http_req.data(),
                     rules_->backends[t.backend].http_req.size())) {
     return AnResult::kClosed;
+  }
+  if (t.http && rules_ && t.backend < rules_->backends.size()) {
+    const rules::StatsService& st = rules_->backends[t.backend].stats;
+    if (st.on && StatsRequest(si, st, false, t.backend)) [[unlikely]] return AnResult::kClosed;
   }
   if (nshards_ && t.backend < rules_->backends.size() &&
       !rules_->backends[t.backend].stick_req.empty()) {
@@ -301,6 +308,14 @@ void Proxy::StickingRules(uint32_t si, bool response) noexcept {
   }
 }
 
+bool Proxy::RequestCond(uint32_t si, const rules::Cond& cond) noexcept {
+  const Env env(*this);
+  rules::Ctx c;
+  MakeCtx(sessions_[si], true, &c);
+  c.env = &env;
+  return rules::EvalCond(cond, c);
+}
+
 bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcept {
   if (n == 0) return true;
   Session& s = sessions_[si];
@@ -345,6 +360,9 @@ bool Proxy::RunHttpRules(uint32_t si, const rules::Rule* list, size_t n) noexcep
     switch (r.act) {
       case rules::Act::kAllow:
         return true;
+      case rules::Act::kUseService:
+        StartService(si, ServiceKind::kPrometheus, true, s.frontend, false);
+        return false;
       case rules::Act::kDeny:
       case rules::Act::kTarpit: {
         if (response) {

@@ -52,6 +52,7 @@ struct StatCounters {
   uint64_t bin = 0;   // bytes from clients
   uint64_t bout = 0;  // bytes to clients
   uint64_t dreq = 0;  // denied requests
+  uint64_t intercepted = 0;  // requests answered by the stats page or the exporter (frontend)
   uint64_t dresp = 0;
   uint64_t ereq = 0;  // request errors (frontend)
   uint64_t dcon = 0;  // connections denied by rules (frontend)

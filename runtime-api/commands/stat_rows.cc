@@ -99,7 +99,9 @@ void FillFrontend(const ProxyView& p, Row& r) {
   r.U32(kConnRateMax, "MMP", c.conn_rate_max);
   r.Counters(
       {{kConnTot, c.conn_tot}, {kDcon, c.dcon}, {kDses, c.dses}, {kWrew, c.wrew}, {kEint, c.eint}});
-  if (p.mode == "http") r.Counters({{kIntercepted, 0}, {kCacheLookups, 0}, {kCacheHits, 0}});
+  if (p.mode == "http") {
+    r.Counters({{kIntercepted, c.intercepted}, {kCacheLookups, 0}, {kCacheHits, 0}});
+  }
   FillModules(r, true);
 }
 

@@ -4,6 +4,8 @@
 // the markup and style sheet are Sluice's own, with HAProxy's class names and colours.
 #include "runtime-api/metrics/stats_page.h"
 
+#include <algorithm>
+
 #include "runtime-api/commands/proxy_lookup.h"
 #include "runtime-api/commands/stat_rows.h"
 #include "runtime-api/protocol/url.h"
@@ -190,6 +192,10 @@ class Page {
     ProcessBlock(info);
     for (const ProxyView& p : snap.proxies) {
       if (!u_.scope.empty() && p.name.find(u_.scope) == std::string::npos) continue;
+      if (!o_.scopes.empty() &&
+          std::find(o_.scopes.begin(), o_.scopes.end(), p.name) == o_.scopes.end()) {
+        continue;
+      }
       Proxy(p);
     }
     out_ += "</body></html>\n";

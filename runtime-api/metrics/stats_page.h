@@ -28,6 +28,7 @@ struct StatsPageOptions {
   bool show_legends = false;   // `stats show-legends`: addresses and algorithms in tips
   std::string node;            // `stats show-node [NAME]`: shown when not empty
   std::string description;     // `stats show-desc`
+  std::vector<std::string> scopes;  // `stats scope`: the proxies shown (empty: all)
 };
 
 // The options after the URI: ";csv", ";json", ";up", ";norefresh", ";st=DONE".

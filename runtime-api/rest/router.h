@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "runtime-api/commands/context.h"
+#include "runtime-api/metrics/stats_page.h"
 #include "runtime-api/registry/registry.h"
 
 namespace sluice::cli::rest {
@@ -94,6 +95,14 @@ std::vector<const RouteRow*> AllRoutes();
 // The Job answering `req`: 404 for an unknown path, 405 (with Allow) for a known path and
 // another method, 403 for a change asked by a `user`-level caller.
 std::unique_ptr<Job> Route(const Request& req, Context& ctx);
+
+// The statistics page (GET, HEAD: the page or its ;csv / ;json; POST: the admin form, at
+// the admin level only) and the Prometheus exporter, as the REST routes answer them and as a
+// data-plane frontend's services do (controlplane/main/frontend_services.h): `options` are
+// the serving proxy's `stats` settings.
+std::unique_ptr<Job> StatsPageJob(const Request& req, const StatsPageOptions& options,
+                                  Context& ctx);
+std::unique_ptr<Job> MetricsPageJob(const Request& req, Context& ctx);
 
 // The OpenAPI 3 document of every route (openapi.cc).
 std::string OpenApiDocument();

@@ -177,16 +177,7 @@ class MetricsJob final : public Job {
 };
 
 std::unique_ptr<Job> GetMetrics(const Request& req, const Params&, Context& ctx) {
-  PromexQuery q;
-  if (!ParsePromexQuery(req.raw_query, &q)) {
-    Response r;
-    r.status = 400;
-    r.content_type = "text/html";
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    r.body = kBadRequestPage;
-    return Answer(std::move(r));
-  }
-  return std::make_unique<MetricsJob>(MakePromexDump(ctx.appliance, q), req.method == "HEAD");
+  return MetricsPageJob(req, ctx);
 }
 
 std::unique_ptr<Job> GetOpenApi(const Request&, const Params&, Context&) {
@@ -495,5 +486,18 @@ constexpr RouteRow kRoutes[] = {
 }  // namespace
 
 std::span<const RouteRow> InfoRoutes() { return kRoutes; }
+
+std::unique_ptr<Job> MetricsPageJob(const Request& req, Context& ctx) {
+  PromexQuery q;
+  if (!ParsePromexQuery(req.raw_query, &q)) {
+    Response r;
+    r.status = 400;
+    r.content_type = "text/html";
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.body = kBadRequestPage;
+    return Answer(std::move(r));
+  }
+  return std::make_unique<MetricsJob>(MakePromexDump(ctx.appliance, q), req.method == "HEAD");
+}
 
 }  // namespace sluice::cli::rest

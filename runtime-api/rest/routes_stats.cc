@@ -41,24 +41,12 @@ class ExportJob final : public Job {
   bool json_;
 };
 
-std::unique_ptr<Job> GetStats(const Request& req, const Params&, Context& ctx) {
-  const StatsUri u = ParseStatsUri(req.matrix, req.raw_query);
-  if (u.format != StatsUri::Format::kHtml) {
-    return std::make_unique<ExportJob>(ctx, req.level, u.format == StatsUri::Format::kJson);
-  }
-  Response r;
-  r.content_type = "text/html";
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  r.body = RenderStatsPage(ctx.appliance, PageOptions(req), u);
-  return Answer(std::move(r));
-}
-
-Response Redirect(std::string_view status) {
+Response Redirect(std::string_view uri, std::string_view status) {
   Response r;
   r.status = 303;
   r.content_type = "text/plain";
   r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("Location", std::string(kUri) + ";st=" + std::string(status));
+  r.headers.emplace_back("Location", std::string(uri) + ";st=" + std::string(status));
   return r;
 }
 
@@ -66,8 +54,8 @@ Response Redirect(std::string_view status) {
 // changed something, PART when some failed, DENY when the level was too low.
 class AdminJob final : public Job {
  public:
-  AdminJob(Context& ctx, Level level, StatsAdminPlan plan)
-      : ctx_(ctx), level_(level), plan_(std::move(plan)) {}
+  AdminJob(Context& ctx, Level level, std::string uri, StatsAdminPlan plan)
+      : ctx_(ctx), level_(level), uri_(std::move(uri)), plan_(std::move(plan)) {}
   bool Pump(Response* out) override {
     while (next_ < plan_.commands.size()) {
       if (!run_) {
@@ -86,13 +74,14 @@ class AdminJob final : public Job {
     std::string status = plan_.status.empty() ? "DONE" : plan_.status;
     if (failed_ > 0) status = failed_ == plan_.commands.size() ? "ERRP" : "PART";
     if (denied_) status = "DENY";
-    *out = Redirect(status);
+    *out = Redirect(uri_, status);
     return true;
   }
 
  private:
   Context ctx_;  // by value: the caller's may be gone when a suspended job resumes
   Level level_;
+  std::string uri_;
   StatsAdminPlan plan_;
   size_t next_ = 0;
   size_t failed_ = 0;
@@ -100,21 +89,38 @@ class AdminJob final : public Job {
   std::unique_ptr<CommandRun> run_;
 };
 
-std::unique_ptr<Job> PostStats(const Request& req, const Params&, Context& ctx) {
-  if (req.level < Level::kAdmin) return Answer(Redirect("DENY"));
-  StatsAdminPlan plan = PlanStatsAdmin(req.body, TakeProxySnapshot(ctx.appliance).proxies);
-  if (plan.commands.empty()) return Answer(Redirect(plan.status));
-  return std::make_unique<AdminJob>(ctx, req.level, std::move(plan));
+std::unique_ptr<Job> GetStats(const Request& req, const Params&, Context& ctx) {
+  return StatsPageJob(req, PageOptions(req), ctx);
 }
 
 constexpr RouteRow kRoutes[] = {
     {"GET", "/stats", &GetStats,
      "HAProxy's statistics page (;csv, ;json, ;up, ;norefresh after the path)"},
-    {"POST", "/stats", &PostStats, "The statistics page's admin form (s=, action=, b=)"},
+    {"POST", "/stats", &GetStats, "The statistics page's admin form (s=, action=, b=)"},
 };
 
 }  // namespace
 
 std::span<const RouteRow> StatsRoutes() { return kRoutes; }
+
+std::unique_ptr<Job> StatsPageJob(const Request& req, const StatsPageOptions& options,
+                                  Context& ctx) {
+  if (req.method == "POST") {
+    // HAProxy's outcome codes come back in the redirect: DENY below the admin level.
+    if (req.level < Level::kAdmin) return Answer(Redirect(options.uri, "DENY"));
+    StatsAdminPlan plan = PlanStatsAdmin(req.body, TakeProxySnapshot(ctx.appliance).proxies);
+    if (plan.commands.empty()) return Answer(Redirect(options.uri, plan.status));
+    return std::make_unique<AdminJob>(ctx, req.level, options.uri, std::move(plan));
+  }
+  const StatsUri u = ParseStatsUri(req.matrix, req.raw_query);
+  if (u.format != StatsUri::Format::kHtml) {
+    return std::make_unique<ExportJob>(ctx, req.level, u.format == StatsUri::Format::kJson);
+  }
+  Response r;
+  r.content_type = "text/html";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.body = RenderStatsPage(ctx.appliance, options, u);
+  return Answer(std::move(r));
+}
 
 }  // namespace sluice::cli::rest

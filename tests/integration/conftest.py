@@ -9,6 +9,7 @@ Environment: SLUICE_BIN selects the binary (default build/release/sluice). Tests
 report in Sluice's output fails the module.
 """
 
+import json
 import os
 import re
 import shutil
@@ -136,6 +137,39 @@ def stat_scur(px, sv):
         if f[:2] == [px, sv]:
             return int(f[4])
     raise AssertionError(f"no {px}/{sv} in show stat")
+
+
+def stat_row(px, sv):
+    """One `show stat` row as {column: value}."""
+    lines = admin_cli("show stat").splitlines()
+    head = lines[0][2:].split(",")
+    for line in lines[1:]:
+        f = line.split(",")
+        if f[:2] == [px, sv]:
+            return dict(zip(head, f))
+    raise AssertionError(f"no {px}/{sv}")
+
+
+SHOTS = os.path.join(ROOT, "build", "test-results", "screenshots")
+
+
+def chromium_page(url, name, auth=None, act=None, netns=None):
+    """The statistics page at `url` in headless chromium (tests/node/stats-page.js, run in
+    network namespace `netns` when given): its rows as the browser shows them (class,
+    colour), by anchor in ["by"]; the screenshot is kept in
+    build/test-results/screenshots/NAME.png. `act` "PROXY/SERVER=ACTION" uses the admin form."""
+    os.makedirs(SHOTS, exist_ok=True)
+    cmd = ["node", os.path.join(ROOT, "tests/node/stats-page.js"), url, auth[0] if auth else "",
+           auth[1] if auth else "", os.path.join(SHOTS, name + ".png")]
+    if act:
+        cmd.append(act)
+    if netns:
+        cmd = ["ip", "netns", "exec", netns] + cmd
+    p = run(cmd, check=False, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    page = json.loads(p.stdout)
+    page["by"] = {r["anchor"]: r for r in page["rows"] if r["anchor"]}
+    return page
 
 
 def run(cmd, check=True, timeout=120, **kw):

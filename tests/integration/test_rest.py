@@ -14,8 +14,8 @@ import time
 import pytest
 import requests
 
-from conftest import (NS_CLIENT, ROOT, admin_cli, example_config, run, start_backend,
-                      stop_backends, wait_status)
+from conftest import (NS_CLIENT, ROOT, admin_cli, chromium_page, example_config, run,
+                      start_backend, stat_row, stop_backends, wait_status)
 
 SERVERS = {"s1": "10.10.2.11", "s2": "10.10.2.12"}
 VIP = "10.10.1.1"
@@ -88,16 +88,6 @@ def client(path="/echo", port=8080):
              "/dev/null", "-w", "%{http_code} %header{x-server}",
              f"http://{VIP}:{port}{path}"], check=False)
     return p.stdout.strip()
-
-
-def stat_row(px, sv):
-    lines = admin_cli("show stat").splitlines()
-    head = lines[0][2:].split(",")
-    for line in lines[1:]:
-        f = line.split(",")
-        if f[:2] == [px, sv]:
-            return dict(zip(head, f))
-    raise AssertionError(f"no {px}/{sv}")
 
 
 # --- authentication and levels -------------------------------------------------------
@@ -427,22 +417,8 @@ def test_a_thousand_slow_clients_starve_nothing(rest_tb):
 
 # --- the statistics page ---------------------------------------------------------------
 
-SHOTS = os.path.join(ROOT, "build", "test-results", "screenshots")
-
-
 def browse(name, auth=ADMIN, act=None, url=API + "/stats"):
-    """The page in headless chromium: its rows as the browser shows them (class, colour);
-    the screenshot is kept in build/test-results/screenshots/NAME.png."""
-    os.makedirs(SHOTS, exist_ok=True)
-    cmd = ["node", os.path.join(ROOT, "tests/node/stats-page.js"), url, auth[0] if auth else "",
-           auth[1] if auth else "", os.path.join(SHOTS, name + ".png")]
-    if act:
-        cmd.append(act)
-    p = run(cmd, check=False, timeout=120)
-    assert p.returncode == 0, p.stdout + p.stderr
-    page = json.loads(p.stdout)
-    page["by"] = {r["anchor"]: r for r in page["rows"] if r["anchor"]}
-    return page
+    return chromium_page(url, name, auth, act)
 
 
 def test_stats_page_state_colours_in_chromium(rest_tb):
