@@ -373,9 +373,22 @@ struct ProxyConfig {
   // errorfile CODE FILE: the whole answer (status line, fields, body) sent instead of
   // HAProxy's page for CODE, read when the configuration is.
   std::vector<std::pair<unsigned, std::string>> errorfiles;
+  // A backend's room in the workers' server table (proxy::kMaxServers slots in all), after
+  // the previous backend's: its servers in file order, then room for servers `add server`
+  // brings at run time. Read it with SlotsOf (a model built without the parser has none).
+  uint32_t slots = 0;
+  uint32_t SlotsOf() const {
+    return slots > servers.size() ? slots : static_cast<uint32_t>(servers.size());
+  }
   std::string file;
   int line = 0;
 };
+
+// The workers' server table (proxy::kMaxServers slots), shared out by LayOutServerSlots.
+inline constexpr uint32_t kServerSlots = 1024;
+// Slots kept free in each backend for `add server`, at most (fewer when the configured
+// servers leave less room: the rest is shared equally).
+inline constexpr uint32_t kDynamicServerSlots = 32;
 
 // `defaults [NAME] [from NAME]`: settings for the proxy sections that follow it.
 struct DefaultsConfig {
@@ -442,6 +455,12 @@ struct ParseOutcome {
 // Reads each path in order (a directory: its *.cfg files in lexical order, as haproxy -f
 // does) into one configuration. Never throws on bad input: every problem is a Diagnostic.
 ParseOutcome ParseFiles(const std::vector<std::string>& paths);
+// `add server B/NAME ADDR[:PORT] [params]` (the Runtime API): `words` are ADDR and the
+// params, read as a `server` line's (no default-server applies, as in HAProxy 2.6); the
+// params HAProxy refuses for dynamic servers (cookie, non-stick, track, redir) and `ssl`
+// are refused. The error is the text the stats socket answers.
+base::Result<ServerConfig> ParseRuntimeServer(const GlobalConfig& global, const std::string& name,
+                                              const std::vector<std::string>& words);
 
 // Parses text as if read from `file_name` (used by tests and fuzzers).
 ParseOutcome ParseText(const std::string& text, const std::string& file_name);

@@ -139,6 +139,9 @@ enum Capability : unsigned { kFrontendCap = 1, kBackendCap = 2 };
 // does, that `what` is ignored.
 bool Allowed(ParseContext& ctx, unsigned caps, const std::string& what);
 
+// resolve_cfg.cc: a server's `fastinter` and `downinter` as the workers use them (`inter`
+// when not given).
+void ResolveCheckTimes(ServerConfig& s);
 // stats_cfg.cc: `stats ...` in a proxy section (the statistics page).
 void Stats(ParseContext& ctx, const KeywordRow& row, const Args& args);
 // stick_cfg.cc: `stick-table` in a proxy section.

@@ -178,14 +178,6 @@ void CheckModes(ParseContext& ctx, size_t index) {
                 ") as its default backend (see 'mode').");
 }
 
-// The model holds what the workers use: HAProxy's `fastinter` and `downinter` default to
-// `inter`.
-void ResolveCheckTimes(ServerConfig& s) {
-  if (s.inter_ms == 0) s.inter_ms = 2000;
-  if (s.fastinter_ms == 0) s.fastinter_ms = s.inter_ms;
-  if (s.downinter_ms == 0) s.downinter_ms = s.inter_ms;
-}
-
 // Sluice speaks HTTP/1.1 only: an HTTP frontend's `alpn` offers no `h2`, or clients that
 // take it would speak HTTP/2 to an HTTP/1 parser. A TCP frontend passes the bytes on and
 // keeps it (its server may speak HTTP/2).
@@ -233,7 +225,36 @@ void CheckAlpn(ParseContext& ctx, ProxyConfig& p) {
   }
 }
 
+// Each backend's range of slots in the workers' server table: its servers, then an equal
+// share of what is left (at most kDynamicServerSlots) for `add server`.
+void LayOutServerSlots(ParseContext& ctx) {
+  uint32_t configured = 0, backends = 0;
+  for (const ProxyConfig& p : ctx.config.proxies) {
+    if (!p.HasBackend()) continue;
+    configured += static_cast<uint32_t>(p.servers.size());
+    ++backends;
+  }
+  if (configured > kServerSlots) {
+    ctx.Alert("too many servers: " + std::to_string(configured) + " in all, sluice's workers " +
+              "hold " + std::to_string(kServerSlots) + ".");
+    return;
+  }
+  const uint32_t spare =
+      backends ? std::min(kDynamicServerSlots, (kServerSlots - configured) / backends) : 0;
+  for (ProxyConfig& p : ctx.config.proxies) {
+    if (p.HasBackend()) p.slots = static_cast<uint32_t>(p.servers.size()) + spare;
+  }
+}
+
 }  // namespace
+
+// The model holds what the workers use: HAProxy's `fastinter` and `downinter` default to
+// `inter`.
+void ResolveCheckTimes(ServerConfig& s) {
+  if (s.inter_ms == 0) s.inter_ms = 2000;
+  if (s.fastinter_ms == 0) s.fastinter_ms = s.inter_ms;
+  if (s.downinter_ms == 0) s.downinter_ms = s.inter_ms;
+}
 
 void CheckProxies(ParseContext& ctx) {
   auto& proxies = ctx.config.proxies;
@@ -246,6 +267,7 @@ void CheckProxies(ParseContext& ctx) {
     CheckAlpn(ctx, proxies[i]);
   }
   CheckBinds(ctx);
+  LayOutServerSlots(ctx);
   AssignIds(proxies);
   for (ProxyConfig& p : proxies) {
     AssignIds(p.servers, true);

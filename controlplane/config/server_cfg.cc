@@ -392,6 +392,45 @@ void ServerKeyword(ParseContext& ctx, const KeywordRow&, const Args& args) {
   proxy.servers.push_back(std::move(s));
 }
 
+base::Result<ServerConfig> ParseRuntimeServer(const GlobalConfig& global, const std::string& name,
+                                              const std::vector<std::string>& words) {
+  if (auto c = InvalidNameChar(name)) {
+    return base::Error{"character " + Quoted(std::string(1, *c)) +
+                       " is not permitted in server name " + Quoted(name) + "."};
+  }
+  if (words.empty()) {
+    return base::Error{"'server' expects <name> and <addr>[:<port>] as arguments."};
+  }
+  // What HAProxy 2.6 refuses for a dynamic server, and what sluice cannot build at run time
+  // (a TLS context: its server side is built with the configuration).
+  for (const std::string& w : words) {
+    if (w == "cookie" || w == "non-stick" || w == "track" || w == "redir") {
+      return base::Error{Quoted(w) + " option is not accepted for dynamic server"};
+    }
+    if (w == "ssl") {
+      return base::Error{"'ssl' is not supported by sluice for dynamic servers (servers "
+                         "reached over TLS are configured in the file)."};
+    }
+  }
+  ParseContext ctx;
+  ctx.config.global = global;
+  ctx.file = "add server";
+  ServerLine line(ctx, "server " + name);
+  ServerConfig s;
+  s.name = name;
+  Args args(words.begin(), words.end());
+  args.insert(args.begin(), name);
+  if (!line.Address(words[0], &s) || !line.Params(args, 2, false, &s)) {
+    std::string msg = ctx.diagnostics.empty() ? "invalid server" : ctx.diagnostics.back().message;
+    const std::string prefix = "'server " + name + "' ";
+    if (msg.starts_with(prefix)) msg.erase(0, prefix.size());
+    if (msg.starts_with(": ")) msg.erase(0, 2);
+    return base::Error{msg};
+  }
+  ResolveCheckTimes(s);
+  return s;
+}
+
 // default-server [params]: defaults for the params of the servers after it.
 void DefaultServerKeyword(ParseContext& ctx, const KeywordRow&, const Args& args) {
   ServerConfig* target = nullptr;

@@ -244,8 +244,9 @@ int main(int argc, char** argv) {
       }
       std::unique_ptr<sluice::app::StickCliControl> stick;
       if (stick_tables && !stick_tables->tables.empty()) {
-        // server_key's texts, by the servers' index (every backend's, in file order): the
-        // names, and `srvkey addr`'s address:port (HAProxy writes no brackets around IPv6).
+        // server_key's texts, by the servers' slot (every backend's, in file order, then
+        // its room for `add server`, here empty): the names, and `srvkey addr`'s
+        // address:port (HAProxy writes no brackets around IPv6).
         std::vector<std::string> servers, addrs;
         for (const auto& p : cfg.proxies) {
           if (!p.HasBackend()) continue;
@@ -253,6 +254,8 @@ int main(int argc, char** argv) {
             servers.push_back(s.name);
             addrs.push_back(sluice::net::ToString(s.addr) + ":" + std::to_string(s.port));
           }
+          servers.resize(servers.size() + p.SlotsOf() - p.servers.size());
+          addrs.resize(servers.size());
         }
         stick = std::make_unique<sluice::app::StickCliControl>(app, *stick_tables, servers, addrs);
         context.SetStick(stick.get());

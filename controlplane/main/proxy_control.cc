@@ -69,8 +69,12 @@ cp::ServerRt* ProxyCliControl::Server(size_t proxy, size_t server) {
   const int b = rt.proxies()[proxy].backend;
   if (b < 0) return nullptr;
   const cp::BackendRt& be = rt.backends()[b];
-  if (server >= be.nservers) return nullptr;
-  return &rt.servers()[be.first_server + server];
+  // The views list the slots that hold a server: the server-th of them.
+  for (uint32_t i = be.first_server; i < be.first_server + be.nservers; ++i) {
+    if (!rt.servers()[i].present) continue;
+    if (server-- == 0) return &rt.servers()[i];
+  }
+  return nullptr;
 }
 
 void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
@@ -118,6 +122,11 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       const auto bi = static_cast<size_t>(p.backend);
       v.algo = std::string(proxy::NameOf(b.conf->balance));
       v.dynamic_weights = b.conf->balance != config::BalanceAlgo::kStaticRr;
+      const config::BalanceAlgo algo = b.conf->balance;
+      using A = config::BalanceAlgo;
+      const bool hashed =
+          algo == A::kSource || algo == A::kUri || algo == A::kUrlParam || algo == A::kHdr;
+      v.dynamic_servers = v.dynamic_weights && (!hashed || b.conf->hash_consistent);
       auto& c = v.backend;
       auto bsum = [&](auto field) {
         return Sum(st, [&](auto& s) { return (s.backends[bi].*field).Get(); });
@@ -152,10 +161,9 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.downtime_s = static_cast<uint32_t>(b.downtime_s + (b.was_up ? 0 : now_s - b.down_since_s));
       for (uint32_t i = b.first_server; i < b.first_server + b.nservers; ++i) {
         const cp::ServerRt& s = rt.servers()[i];
-        auto ssum = [&](auto field) {
-          return Sum(st, [&](auto& x) { return (x.servers[i].*field).Get(); });
-        };
+        if (!s.present) continue;
         cli::ServerView sv;
+        sv.slot = i;
         sv.name = s.name();
         sv.sid = s.id();
         sv.addr = net::ToString(s.addr);
@@ -169,7 +177,9 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
                                                        : cli::ServerOpState::kStopped;
         sv.uweight = s.uweight;
         sv.iweight = s.conf->weight;
-        sv.eweight = s.uweight;
+        // HAProxy shows a server added and never started with its weight not yet scaled to
+        // its balancer's (BE_WEIGHT_SCALE, 16): 10 shows 1 until `state ready`.
+        sv.eweight = s.fresh ? (s.uweight + 15) / 16 : s.uweight;
         sv.maxconn = s.maxconn;
         auto& k = sv.check;
         k.configured = s.CheckConfigured();
@@ -182,11 +192,13 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
         if (w < st.size() && s.CheckConfigured()) {
           const proxy::ServerStats& cs = st[w]->servers[i];
           const bool current = cs.check_epoch.Get() == s.check_epoch;
+          // An added server's slot may hold its predecessor's last results: not its own.
+          const bool own = cs.check_count.Get() && cs.check_epoch.Get() >= s.born_epoch;
           const auto status = static_cast<check::CheckStatus>(cs.check_status.Get());
-          k.status = cs.check_count.Get() ? status : cli::CheckStatus::kIni;
-          k.code = static_cast<uint32_t>(cs.check_code.Get());
-          k.duration_ms = cs.check_duration_ms.Get();
-          if (cs.check_count.Get()) {
+          k.status = own ? status : cli::CheckStatus::kIni;
+          k.code = own ? static_cast<uint32_t>(cs.check_code.Get()) : 0;
+          k.duration_ms = own ? cs.check_duration_ms.Get() : 0;
+          if (own) {
             k.output = CheckOutput(status, k.code,
                                    static_cast<check::CheckDetail>(cs.check_detail.Get()));
           }
@@ -197,38 +209,14 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
         }
         sv.counters.chkdown = s.down_transitions;
         auto& c = sv.counters;
-        c.qcur = static_cast<uint32_t>(ssum(&proxy::ServerStats::qcur));
-        c.qmax = static_cast<uint32_t>(ssum(&proxy::ServerStats::qmax));
-        c.scur = static_cast<uint32_t>(ssum(&proxy::ServerStats::cur));
-        c.smax = static_cast<uint32_t>(ssum(&proxy::ServerStats::max));
-        c.stot = ssum(&proxy::ServerStats::tot);
-        c.bin = ssum(&proxy::ServerStats::bin);
-        c.bout = ssum(&proxy::ServerStats::bout);
-        c.econ = ssum(&proxy::ServerStats::econ);
-        c.eresp = ssum(&proxy::ServerStats::eresp);
-        c.wretr = ssum(&proxy::ServerStats::retries);
-        c.wredis = ssum(&proxy::ServerStats::redispatches);
-        c.cli_abrt = ssum(&proxy::ServerStats::cli_abrt);
-        c.srv_abrt = ssum(&proxy::ServerStats::srv_abrt);
-        c.lbtot = ssum(&proxy::ServerStats::lbtot);
-        c.reuse = ssum(&proxy::ServerStats::reuse);
-        c.connect = c.lbtot - c.reuse;
-        c.req_tot = ssum(&proxy::ServerStats::req_tot);
-        for (size_t k = 0; k < 6; ++k) {
-          c.hrsp[k] = Sum(st, [&](auto& x) { return x.servers[i].hrsp[k].Get(); });
-        }
-        c.rate = rt.server_rate(i).rate();
-        c.rate_max = rt.server_rate(i).max();
-        const uint64_t timed = ssum(&proxy::ServerStats::timed);
-        c.ttime_ms = Avg(ssum(&proxy::ServerStats::ttime_ms_sum), timed);
-        c.ctime_ms = Avg(ssum(&proxy::ServerStats::ctime_ms_sum), timed);
-        c.qtime_ms = Avg(ssum(&proxy::ServerStats::qtime_ms_sum), timed);
+        SlotCounters(i, &c);
         uint64_t last_ms = 0;
         for (const auto* x : st) {
           const uint64_t t = x->servers[i].last_sess_ms.Get();
           if (t > last_ms) last_ms = t;
         }
         // last_sess_ms is in the workers' clock (TSC microseconds / 1000), as is now_ms.
+        if (i < slot_since_ms_.size() && last_ms < slot_since_ms_[i]) last_ms = 0;  // before
         c.lastsess_s = last_ms ? static_cast<int32_t>((now_ms - last_ms) / 1000) : -1;
         c.lastchg_s = static_cast<uint32_t>(now_s - s.last_change_s);
         c.downtime_s = static_cast<uint32_t>(
@@ -246,6 +234,43 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
     }
     out->push_back(std::move(v));
   }
+}
+
+void ProxyCliControl::SlotCounters(uint32_t i, cli::StatCounters* out) {
+  const cp::ProxyRuntime& rt = app_.proxy();
+  const auto& st = app_.proxy_stats();
+  auto ssum = [&](auto field) {
+    return Sum(st, [&](auto& x) { return (x.servers[i].*field).Get(); });
+  };
+  cli::StatCounters& c = *out;
+  c.qcur = static_cast<uint32_t>(ssum(&proxy::ServerStats::qcur));
+  c.qmax = static_cast<uint32_t>(ssum(&proxy::ServerStats::qmax));
+  c.scur = static_cast<uint32_t>(ssum(&proxy::ServerStats::cur));
+  c.smax = static_cast<uint32_t>(ssum(&proxy::ServerStats::max));
+  c.stot = ssum(&proxy::ServerStats::tot);
+  c.bin = ssum(&proxy::ServerStats::bin);
+  c.bout = ssum(&proxy::ServerStats::bout);
+  c.econ = ssum(&proxy::ServerStats::econ);
+  c.eresp = ssum(&proxy::ServerStats::eresp);
+  c.wretr = ssum(&proxy::ServerStats::retries);
+  c.wredis = ssum(&proxy::ServerStats::redispatches);
+  c.cli_abrt = ssum(&proxy::ServerStats::cli_abrt);
+  c.srv_abrt = ssum(&proxy::ServerStats::srv_abrt);
+  c.lbtot = ssum(&proxy::ServerStats::lbtot);
+  c.reuse = ssum(&proxy::ServerStats::reuse);
+  c.connect = c.lbtot - c.reuse;
+  c.req_tot = ssum(&proxy::ServerStats::req_tot);
+  for (size_t k = 0; k < 6; ++k) {
+    c.hrsp[k] = Sum(st, [&](auto& x) { return x.servers[i].hrsp[k].Get(); });
+  }
+  const size_t w = i % rt.nworkers();
+  if (w < st.size()) c.chkfail = st[w]->servers[i].check_fails.Get();
+  c.rate = rt.server_rate(i).rate();
+  c.rate_max = rt.server_rate(i).max();
+  const uint64_t timed = ssum(&proxy::ServerStats::timed);
+  c.ttime_ms = Avg(ssum(&proxy::ServerStats::ttime_ms_sum), timed);
+  c.ctime_ms = Avg(ssum(&proxy::ServerStats::ctime_ms_sum), timed);
+  c.qtime_ms = Avg(ssum(&proxy::ServerStats::qtime_ms_sum), timed);
 }
 
 namespace {
@@ -275,13 +300,16 @@ void ApplyPeaks(cli::StatCounters& c, cli::StatCounters& peak) {
   c.qmax = peak.qmax;
 }
 
+// Servers are matched by slot: `add server` and `del server` change the lists.
 template <class Fn>
 void ForEachCounters(std::vector<cli::ProxyView>& v, std::vector<cli::ProxyView>& other, Fn fn) {
   for (size_t i = 0; i < v.size() && i < other.size(); ++i) {
     fn(v[i].frontend, other[i].frontend);
     fn(v[i].backend, other[i].backend);
-    for (size_t j = 0; j < v[i].servers.size() && j < other[i].servers.size(); ++j) {
-      fn(v[i].servers[j].counters, other[i].servers[j].counters);
+    for (cli::ServerView& sv : v[i].servers) {
+      for (cli::ServerView& o : other[i].servers) {
+        if (o.slot == sv.slot) fn(sv.counters, o.counters);
+      }
     }
   }
 }
@@ -289,14 +317,23 @@ void ForEachCounters(std::vector<cli::ProxyView>& v, std::vector<cli::ProxyView>
 }  // namespace
 
 void ProxyCliControl::Proxies(std::vector<cli::ProxyView>* out) {
-  RawProxies(out);
+  OwnProxies(out);
   if (!base_.empty()) ForEachCounters(*out, base_, SubtractTotals);
   if (!peaks_.empty()) ForEachCounters(*out, peaks_, ApplyPeaks);
 }
 
+void ProxyCliControl::OwnProxies(std::vector<cli::ProxyView>* out) {
+  RawProxies(out);
+  for (cli::ProxyView& p : *out) {
+    for (cli::ServerView& sv : p.servers) {
+      if (sv.slot < slot_base_.size()) SubtractTotals(sv.counters, slot_base_[sv.slot]);
+    }
+  }
+}
+
 void ProxyCliControl::Clear(bool all) {
   std::vector<cli::ProxyView> now;
-  RawProxies(&now);
+  OwnProxies(&now);
   if (all) base_ = now;
   // Maxima restart from the current values.
   for (auto& p : now) {
@@ -476,9 +513,13 @@ std::string ProxyCliControl::SetServerAdmin(size_t proxy, size_t server, cli::Se
       s->drain = false;
       break;
   }
-  // Leaving maintenance restarts the checks at health = rise (UP, down at the first failure).
-  if (was_maint && !s->InMaint() && s->CheckConfigured()) {
-    app_.proxy().RestartChecks(*s, static_cast<uint8_t>(s->conf->rise));
+  // Leaving maintenance restarts the checks at health = rise (UP, down at the first failure);
+  // a server without checks is UP (an added one starts stopped).
+  if (was_maint && !s->InMaint()) {
+    s->fresh = false;
+    if (s->CheckConfigured()) {
+      app_.proxy().RestartChecks(*s, static_cast<uint8_t>(s->conf->rise));
+    }
     app_.proxy().SetOp(*s, cp::OpState::kUp, app_.NowSeconds());
   }
   s->last_change_s = app_.NowSeconds();
@@ -584,6 +625,41 @@ std::string ProxyCliControl::ShutdownServerSessions(size_t proxy, size_t server)
   for (unsigned w = 0; w < app_.requests().workers(); ++w) {
     app_.requests().Send(w, base::Op::kShutdownServerSessions, index);
   }
+  return "";
+}
+
+std::string ProxyCliControl::AddServer(size_t proxy, const std::string& name,
+                                       const std::vector<std::string>& words) {
+  cp::ProxyRuntime& rt = app_.proxy();
+  if (proxy >= rt.proxies().size() || rt.proxies()[proxy].backend < 0) {
+    return "No such backend.";
+  }
+  auto conf = config::ParseRuntimeServer(rt.config().global, name, words);
+  if (!conf) return conf.error() + "\n";
+  const auto backend = static_cast<uint32_t>(rt.proxies()[proxy].backend);
+  auto slot = rt.AddServer(backend, std::move(*conf), app_.NowSeconds());
+  if (!slot) return slot.error() + "\n";
+  // The slot's earlier servers counted in the workers' blocks: this one starts from zero.
+  const uint32_t i = *slot;
+  if (slot_base_.size() <= i) slot_base_.resize(i + 1);
+  if (slot_since_ms_.size() <= i) slot_since_ms_.resize(i + 1, 0);
+  slot_base_[i] = cli::StatCounters{};
+  SlotCounters(i, &slot_base_[i]);
+  slot_since_ms_[i] = app_.NowMilliseconds();
+  for (auto* views : {&base_, &peaks_}) {
+    for (cli::ProxyView& p : *views) {
+      std::erase_if(p.servers, [i](const cli::ServerView& sv) { return sv.slot == i; });
+    }
+  }
+  Publish();
+  return "";
+}
+
+std::string ProxyCliControl::DelServer(size_t proxy, size_t server) {
+  cp::ServerRt* s = Server(proxy, server);
+  if (!s) return "No such server.";
+  app_.proxy().DelServer(static_cast<uint32_t>(s - app_.proxy().servers().data()));
+  Publish();
   return "";
 }
 

@@ -32,6 +32,9 @@ class ProxyCliControl final : public cli::ProxyControl {
   std::string SetServerMaxconn(size_t proxy, size_t server, uint32_t maxconn) override;
   std::string SetServerCheckEnabled(size_t proxy, size_t server, bool enabled) override;
   std::string ShutdownServerSessions(size_t proxy, size_t server) override;
+  std::string AddServer(size_t proxy, const std::string& name,
+                        const std::vector<std::string>& words) override;
+  std::string DelServer(size_t proxy, size_t server) override;
   std::string SetFrontend(size_t proxy, cli::FrontendOp op) override;
   std::string SetFrontendMaxconn(size_t proxy, uint32_t maxconn) override;
   std::string SetGlobalMaxconn(uint32_t maxconn) override;
@@ -47,10 +50,17 @@ class ProxyCliControl final : public cli::ProxyControl {
   // Every change but the frontends' open/paused state touches the proxy part only.
   void Publish(unsigned parts = Appliance::kProxyPart) { app_.PublishSnapshot(parts); }
   void RawProxies(std::vector<cli::ProxyView>* out);
+  // RawProxies less what each slot's earlier servers counted (slot_base_).
+  void OwnProxies(std::vector<cli::ProxyView>* out);
+  // The counters of the server in slot `i` as the workers count them (summed).
+  void SlotCounters(uint32_t i, cli::StatCounters* c);
 
   Appliance& app_;
   std::vector<cli::ProxyView> base_;   // totals at the last `clear counters all`
   std::vector<cli::ProxyView> peaks_;  // maxima since the last clear
+  // What a slot's previous servers counted, by slot: an added server starts from zero.
+  std::vector<cli::StatCounters> slot_base_;
+  std::vector<uint64_t> slot_since_ms_;  // when the slot's server was added (workers' clock)
 };
 
 }  // namespace sluice::app

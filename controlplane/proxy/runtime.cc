@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "dataplane/check/body_match.h"
 #include "dataplane/net/addr_text.h"
@@ -11,6 +12,10 @@
 namespace sluice::cp {
 
 namespace {
+
+// What a free server slot points at: no name, no check.
+const config::ServerConfig kVacant{};
+static_assert(config::kServerSlots == proxy::kMaxServers);
 
 // Keep-alive settings for the workers: Linux's defaults where the file left them out
 // (tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s, tcp_keepalive_probes 9).
@@ -62,7 +67,7 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       BackendRt b;
       b.conf = &p;
       b.first_server = static_cast<uint32_t>(servers_.size());
-      b.nservers = static_cast<uint32_t>(p.servers.size());
+      b.nservers = p.SlotsOf();
       b.last_change_s = now_s;
       const auto bi = static_cast<uint32_t>(backends_.size());
       for (const config::ServerConfig& sc : p.servers) {
@@ -79,6 +84,14 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
         s.check_enabled = sc.check;
         s.init_health = static_cast<uint8_t>(sc.rise);
         s.last_change_s = now_s;
+        servers_.push_back(s);
+      }
+      // The room for `add server`: free slots.
+      for (size_t k = p.servers.size(); k < p.SlotsOf(); ++k) {
+        ServerRt s;
+        s.conf = &kVacant;
+        s.backend = bi;
+        s.present = false;
         servers_.push_back(s);
       }
       pr.backend = static_cast<int>(bi);
@@ -244,6 +257,14 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     const ServerRt& s = servers_[i];
     proxy::ServerSnap ss;
     ss.backend = s.backend;
+    if (!s.present) {  // a free slot: no traffic, no check, no id a stick entry could name
+      ss.weight = ss.iweight = 0;
+      ss.usable = ss.persist = false;
+      ss.check = false;
+      ss.check_worker = static_cast<uint16_t>(i % nworkers_);
+      out->servers.push_back(ss);
+      continue;
+    }
     net::ToBytes(s.addr, ss.addr);
     ss.is_v6 = s.addr.is_v6;
     ss.port = s.port;
@@ -309,7 +330,7 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
     unsigned active = 0, backup = 0;
     for (uint32_t k = b.first_server; k < b.first_server + b.nservers; ++k) {
       const ServerRt& o = servers_[k];
-      if (o.op == OpState::kUp && !o.InMaint()) ++(o.conf->backup ? backup : active);
+      if (o.present && o.op == OpState::kUp && !o.InMaint()) ++(o.conf->backup ? backup : active);
     }
     const bool up = active + backup > 0;
     changes->push_back(StateChange{static_cast<uint32_t>(i), now_op == OpState::kUp,
@@ -362,9 +383,74 @@ int ProxyRuntime::FindServer(int backend, const std::string& name) const {
   if (backend < 0) return -1;
   const BackendRt& b = backends_[backend];
   for (uint32_t i = b.first_server; i < b.first_server + b.nservers; ++i) {
-    if (servers_[i].name() == name) return static_cast<int>(i);
+    if (servers_[i].present && servers_[i].name() == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+base::Result<uint32_t> ProxyRuntime::AddServer(uint32_t backend, config::ServerConfig conf,
+                                               uint64_t now_s) {
+  const BackendRt& b = backends_[backend];
+  uint32_t slot = UINT32_MAX;
+  std::set<uint32_t> ids;
+  for (uint32_t i = b.first_server; i < b.first_server + b.nservers; ++i) {
+    if (!servers_[i].present) {
+      if (slot == UINT32_MAX) slot = i;
+      continue;
+    }
+    if (servers_[i].name() == conf.name) {
+      return base::Error{"Already exists a server with the same name in backend."};
+    }
+    ids.insert(servers_[i].id());
+  }
+  if (conf.id != 0 && ids.count(conf.id)) {
+    return base::Error{"'id' : custom id " + std::to_string(conf.id) + " already used."};
+  }
+  if (slot == UINT32_MAX) {
+    return base::Error{"No room for another server in backend '" + b.name() + "': sluice keeps " +
+                       std::to_string(b.nservers) + " server slots for it (configuration.md)."};
+  }
+  if (conf.id == 0) {  // the smallest id free, as HAProxy gives one
+    conf.id = 1;
+    while (ids.count(conf.id)) ++conf.id;
+  }
+  added_.push_back(std::move(conf));
+  const config::ServerConfig& sc = added_.back();
+  ServerRt& s = servers_[slot];
+  const uint32_t epoch = s.check_epoch + 1;
+  s = ServerRt{};
+  s.conf = &sc;
+  s.backend = backend;
+  s.dynamic = s.fresh = true;
+  s.addr = sc.addr;
+  s.port = sc.port;
+  s.check_addr = sc.check_addr.value_or(sc.addr);
+  s.check_port = sc.check_port.value_or(sc.port);
+  s.uweight = sc.weight;
+  s.maxconn = sc.maxconn;
+  // HAProxy's dynamic servers start stopped, in maintenance, their checks disabled (health
+  // 0); `set server ... state ready` brings them up.
+  s.maint = true;
+  s.cfg_maint = sc.disabled;
+  s.check_enabled = false;
+  s.check_epoch = s.born_epoch = epoch;
+  s.init_health = 0;
+  s.op = OpState::kDown;
+  s.down_since_s = now_s;
+  s.last_change_s = now_s;
+  srv_rates_[slot] = RateMeter{};
+  return slot;
+}
+
+void ProxyRuntime::DelServer(uint32_t slot) {
+  ServerRt& s = servers_[slot];
+  const uint32_t backend = s.backend;
+  const uint32_t epoch = s.check_epoch + 1;
+  s = ServerRt{};
+  s.conf = &kVacant;
+  s.backend = backend;
+  s.present = false;
+  s.check_epoch = epoch;
 }
 
 int ProxyRuntime::FindFrontend(const std::string& name) const {

@@ -6,12 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "controlplane/config/config.h"
 #include "controlplane/proxy/rates.h"
+#include "dataplane/base/result.h"
 #include "dataplane/check/check_status.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/snapshot/snapshot.h"
@@ -31,6 +33,12 @@ enum class OpState : uint8_t { kDown, kUp, kStopping };
 struct ServerRt {
   const config::ServerConfig* conf = nullptr;  // name, id, weight, checks' settings, backup...
   uint32_t backend = 0;                        // index in ProxyRuntime::backends()
+  // A slot of the backend's room (config::ProxyConfig::slots) holds a server or not: a
+  // server `del server` removed, or room `add server` has not used (conf: an empty one).
+  bool present = true;
+  bool dynamic = false;     // brought by `add server`
+  bool fresh = false;       // ... and never out of maintenance since
+  uint32_t born_epoch = 0;  // check results of an earlier epoch are the slot's previous server's
   // Overrides: `set server ... addr|check-addr|check-port|weight`, `set maxconn server`.
   net::IpAddr addr;
   uint16_t port = 0;
@@ -59,7 +67,7 @@ struct ServerRt {
 
 struct BackendRt {
   const config::ProxyConfig* conf = nullptr;
-  uint32_t first_server = 0, nservers = 0;
+  uint32_t first_server = 0, nservers = 0;  // its slots in servers(), present or not
   // Derived state.
   uint64_t last_change_s = 0;
   uint64_t down_since_s = 0;
@@ -164,6 +172,12 @@ class ProxyRuntime {
   int FindBackend(const std::string& name) const;
   int FindServer(int backend, const std::string& name) const;  // index in servers()
   int FindFrontend(const std::string& name) const;
+  // `add server`: the server in the backend's first free slot, in maintenance with its checks
+  // disabled (HAProxy's dynamic servers); its id the smallest one free when it has none.
+  // Returns the slot, or HAProxy's error text.
+  base::Result<uint32_t> AddServer(uint32_t backend, config::ServerConfig conf, uint64_t now_s);
+  // `del server`: the slot is free again.
+  void DelServer(uint32_t slot);
   // Restart the checks of a server (health forced to `health`).
   void RestartChecks(ServerRt& s, uint8_t health);
   void SetOp(ServerRt& s, OpState op, uint64_t now_s);
@@ -174,6 +188,7 @@ class ProxyRuntime {
   std::vector<FrontendRt> frontends_;
   std::vector<BackendRt> backends_;
   std::vector<ServerRt> servers_;
+  std::deque<config::ServerConfig> added_;  // `add server`'s settings (ServerRt::conf)
   std::vector<RateMeter> fe_rates_, be_rates_, srv_rates_;
   RateMeter conn_rate_;
   unsigned nworkers_ = 1;

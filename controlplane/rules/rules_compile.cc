@@ -45,7 +45,9 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
     if (p.HasBackend()) {
       be_of[pi] = static_cast<int>(snap.be_names.size());
       snap.be_names.push_back(p.name);
+      // By slot (ProxyConfig::SlotsOf): the servers, then "" for room `add server` uses.
       for (const auto& s : p.servers) snap.srv_names.push_back(s.name);
+      snap.srv_names.resize(snap.srv_names.size() + p.SlotsOf() - p.servers.size());
     }
     if (p.HasFrontend()) {
       fe_of[pi] = static_cast<int>(snap.fe_names.size());

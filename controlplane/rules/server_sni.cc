@@ -11,13 +11,16 @@ namespace sluice::rulescp {
 
 void CompileServerSni(const config::Config& cfg, Compiler& c, rules::RulesSnap& snap,
                       std::vector<config::Diagnostic>* diags) {
-  size_t index = 0;  // srv_names' order: every backend's servers, proxy by proxy
+  size_t first = 0;  // srv_names' order: every backend's slots, proxy by proxy
   snap.server_sni.assign(snap.srv_names.size(), rules::Expr{});
   snap.server_sni_set.assign(snap.srv_names.size(), 0);
   for (const config::ProxyConfig& p : cfg.proxies) {
     if (!p.HasBackend()) continue;
-    for (const config::ServerConfig& s : p.servers) {
-      const size_t i = index++;
+    const size_t base = first;
+    first += p.SlotsOf();
+    for (size_t j = 0; j < p.servers.size(); ++j) {
+      const config::ServerConfig& s = p.servers[j];
+      const size_t i = base + j;
       if (!s.ssl || s.sni_expr.empty() || i >= snap.server_sni.size()) continue;
       c.At(s.file, s.line);
       // Fetched on the request (HAProxy's connect time): no response fetch.

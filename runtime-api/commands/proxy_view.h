@@ -108,6 +108,7 @@ struct HealthCheckView {
 };
 
 struct ServerView {
+  uint32_t slot = 0;  // the appliance's own index of the server, stable while it exists
   std::string name;
   uint32_t sid = 0;  // `id`, unique in the backend
   std::string addr;  // numeric: "127.0.0.1", "2001:db8::1"
@@ -144,6 +145,8 @@ struct ProxyView {
   // The backend side.
   std::string algo = "roundrobin";  // `balance`
   bool dynamic_weights = true;      // false for a static algorithm: weights 0% or 100% only
+  // `add server` allowed: neither static-rr nor a map-based hash (HAProxy's BE_LB_PROP_DYN).
+  bool dynamic_servers = true;
   uint32_t fullconn = 0;            // backend slim
   StatCounters backend;
   std::vector<ServerView> servers;  // in configuration order
@@ -268,6 +271,19 @@ class ProxyControl {
   virtual std::string SetServerCheckEnabled(size_t proxy, size_t server, bool enabled) = 0;
   // `shutdown sessions server B/S`: close every session on the server.
   virtual std::string ShutdownServerSessions(size_t proxy, size_t server) = 0;
+  // `add server B/NAME ADDR[:PORT] [params]` on backend `proxy` (found, its algorithm
+  // dynamic): `words` are ADDR and the params. Empty when it was added (in maintenance, its
+  // checks disabled), else HAProxy's error text as the stats socket prints it.
+  virtual std::string AddServer(size_t proxy, const std::string& name,
+                                const std::vector<std::string>& words) {
+    (void)proxy, (void)name, (void)words;
+    return "This appliance cannot add servers.\n";
+  }
+  // `del server B/S` (the server in maintenance, without sessions: checked by the caller).
+  virtual std::string DelServer(size_t proxy, size_t server) {
+    (void)proxy, (void)server;
+    return "This appliance cannot delete servers.\n";
+  }
 
   // `disable frontend` (called when open), `enable frontend` (called when paused),
   // `shutdown frontend` (called when not stopped).

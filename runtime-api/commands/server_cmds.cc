@@ -1,5 +1,6 @@
 // Slow path. The server commands: `set server <b>/<s> ...`, `set weight`, `get weight`,
-// `set maxconn server`, `enable|disable server|health|agent` and `shutdown sessions server`,
+// `set maxconn server`, `enable|disable server|health|agent`, `shutdown sessions server`
+// and `add server` / `del server`,
 // with HAProxy 2.6's syntax and answers (../shared/compat/haproxy-2.6/RUNTIME-API.md 2.2;
 // haproxy's cli_parse_set_server() and friends). The changes go to ProxyControl.
 #include <arpa/inet.h>
@@ -364,7 +365,86 @@ std::unique_ptr<Dump> ShutdownSessionsServer(Call& call) {
   return nullptr;
 }
 
+// add server <b>/<s> <addr>[:<port>] [params]: haproxy's cli_parse_add_server(). The server
+// comes in maintenance with its checks disabled (`enable health`, `set server ... state
+// ready` bring it in). The texts without a newline are haproxy's too.
+std::unique_ptr<Dump> AddServer(Call& call) {
+  const std::string_view arg = Arg(call, 2);
+  const size_t slash = arg.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == arg.size()) {
+    call.Error("Require 'backend/server'.");
+    return nullptr;
+  }
+  const ProxySnapshot snap = TakeProxySnapshot(call.appliance);
+  const size_t px = FindBackend(snap.proxies, arg.substr(0, slash));
+  if (px == snap.proxies.size() || snap.control == nullptr) {
+    call.Error("No such backend.");
+    return nullptr;
+  }
+  // A server comes and goes only where the algorithm takes weights live (not static-rr, not
+  // a map-based hash).
+  if (!snap.proxies[px].dynamic_servers) {
+    call.Error("Backend must use a dynamic load balancing to support dynamic servers.");
+    return nullptr;
+  }
+  std::vector<std::string> words(call.args.begin() + std::min<size_t>(3, call.args.size()),
+                                 call.args.end());
+  const std::string error =
+      snap.control->AddServer(px, std::string(arg.substr(slash + 1)), words);
+  if (!error.empty()) {
+    call.Error(error);
+    return nullptr;
+  }
+  call.Message("New server registered.\n");
+  return nullptr;
+}
+
+// del server <b>/<s>: haproxy's cli_parse_delete_server(): only a server in maintenance,
+// with no session and none queued.
+std::unique_ptr<Dump> DelServer(Call& call) {
+  const std::string_view arg = Arg(call, 2);
+  const size_t slash = arg.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == arg.size()) {
+    call.Error("Require 'backend/server'.");
+    return nullptr;
+  }
+  const ProxySnapshot snap = TakeProxySnapshot(call.appliance);
+  ServerRef ref;
+  switch (LookupServer(snap.proxies, arg.substr(0, slash), arg.substr(slash + 1), &ref)) {
+    case 1:
+      call.Error("No such backend.");
+      return nullptr;
+    case 2:
+      call.Error("No such server.");
+      return nullptr;
+    default:
+      break;
+  }
+  const ServerView& s = snap.proxies[ref.proxy].servers[ref.server];
+  if (!s.forced_maint) {
+    call.Error("Only servers in maintenance mode can be deleted.");
+    return nullptr;
+  }
+  if (s.counters.scur || s.counters.qcur) {
+    call.Error("Server still has connections attached to it, cannot remove it.");
+    return nullptr;
+  }
+  const std::string error = snap.control->DelServer(ref.proxy, ref.server);
+  if (!error.empty()) {
+    call.Error(error);
+    return nullptr;
+  }
+  call.Message("Server deleted.");
+  return nullptr;
+}
+
 constexpr CommandRow kServerCommands[] = {
+    {{"add", "server"}, Level::kAdmin, &AddServer, "add server <bk>/<srv>", "create a new server"},
+    {{"del", "server"},
+     Level::kAdmin,
+     &DelServer,
+     "del server <bk>/<srv>",
+     "remove a dynamically added server"},
     {{"set", "server"},
      Level::kAdmin,
      &SetServer,

@@ -82,6 +82,60 @@ std::unique_ptr<Job> PutServer(const Request& req, const Params& params, Context
   return RunCommands(req, ctx, std::move(cmds), &ServerAfter<kV3>);
 }
 
+// The server just added, as the API answers a creation (201).
+template <bool kV3>
+Response AddedServer(const Request& req, const std::vector<std::string>&, Context& ctx) {
+  const std::string* be = BackendOf(req, req.params, kV3);
+  Response err;
+  const Json body = ParseObject(req, &err).value_or(Json::object());
+  const std::string name = body.contains("name") ? Word(body["name"]).value_or("") : "";
+  Response r = ServerAnswer(TakeProxySnapshot(ctx.appliance).proxies, *be, name);
+  if (r.status == 200) r.status = 201;
+  return r;
+}
+
+// POST {"name", "address", "port", "weight", "check", "backup", "maintenance"} (the API's
+// RuntimeAddServer): `add server`, then, unless "maintenance" is "enabled", its checks (when
+// "check" is "enabled") and `state ready`: the new server (201).
+template <bool kV3>
+std::unique_ptr<Job> AddServer(const Request& req, const Params& params, Context& ctx) {
+  const std::string* be = BackendOf(req, params, kV3);
+  if (be == nullptr) return Answer(ErrorResponse(400, "missing the backend parameter"));
+  Response err;
+  const std::optional<Json> body = ParseObject(req, &err);
+  if (!body) return Answer(std::move(err));
+  auto field = [&](std::string_view k) -> std::string {
+    if (!body->contains(k)) return "";
+    return Word((*body)[std::string(k)]).value_or("");
+  };
+  const std::string name = field("name"), address = field("address");
+  if (name.empty() || address.empty()) {
+    return Answer(ErrorResponse(400, "name and address are required"));
+  }
+  std::string endpoint = address.find(':') != std::string::npos ? "[" + address + "]" : address;
+  if (!field("port").empty()) endpoint += ":" + field("port");
+  const std::string sv = *be + "/" + name;
+  Cmd add{{"add", "server", sv, endpoint}, "", {"New server registered."}};
+  if (!field("weight").empty()) add.args.insert(add.args.end(), {"weight", field("weight")});
+  if (field("check") == "enabled") add.args.push_back("check");
+  if (field("backup") == "enabled") add.args.push_back("backup");
+  std::vector<Cmd> cmds{std::move(add)};
+  if (field("maintenance") != "enabled") {
+    if (field("check") == "enabled") cmds.push_back({{"enable", "health", sv}, "", {}});
+    cmds.push_back({{"set", "server", sv, "state", "ready"}, "", {}});
+  }
+  return RunCommands(req, ctx, std::move(cmds), &AddedServer<kV3>);
+}
+
+// DELETE: `del server` (a server in maintenance, without sessions).
+template <bool kV3>
+std::unique_ptr<Job> DeleteServer(const Request& req, const Params& params, Context& ctx) {
+  const std::string* be = BackendOf(req, params, kV3);
+  if (be == nullptr) return Answer(ErrorResponse(400, "missing the backend parameter"));
+  const std::string sv = *be + "/" + params[kV3 ? 1 : 0];
+  return RunCommands(req, ctx, {{{"del", "server", sv}, "", {"Server deleted."}}}, &NoContent);
+}
+
 // --- map entries ---
 
 std::string MapRef(const Request& req) {
@@ -161,12 +215,20 @@ constexpr RouteRow kRoutes[] = {
      "Data Plane API v2: a runtime server (?backend=)"},
     {"PUT", "/v2/services/haproxy/runtime/servers/{name}", &PutServer<false>,
      "Data Plane API v2: set admin_state / operational_state (?backend=)"},
+    {"POST", "/v2/services/haproxy/runtime/servers", &AddServer<false>,
+     "Data Plane API v2: add a runtime server (?backend=)"},
+    {"DELETE", "/v2/services/haproxy/runtime/servers/{name}", &DeleteServer<false>,
+     "Data Plane API v2: delete a runtime server in maintenance (?backend=)"},
     {"GET", "/v3/services/haproxy/runtime/backends/{backend}/servers", &ListServers<true>,
      "Data Plane API v3: a backend's runtime servers"},
     {"GET", "/v3/services/haproxy/runtime/backends/{backend}/servers/{name}", &GetServer<true>,
      "Data Plane API v3: a runtime server"},
     {"PUT", "/v3/services/haproxy/runtime/backends/{backend}/servers/{name}", &PutServer<true>,
      "Data Plane API v3: set admin_state / operational_state"},
+    {"POST", "/v3/services/haproxy/runtime/backends/{backend}/servers", &AddServer<true>,
+     "Data Plane API v3: add a runtime server"},
+    {"DELETE", "/v3/services/haproxy/runtime/backends/{backend}/servers/{name}",
+     &DeleteServer<true>, "Data Plane API v3: delete a runtime server in maintenance"},
     {"GET", "/v2/services/haproxy/runtime/maps_entries", &ListEntries,
      "Data Plane API v2: a map's entries (?map=)"},
     {"POST", "/v2/services/haproxy/runtime/maps_entries", &AddEntry,

@@ -461,6 +461,66 @@ std::unique_ptr<Job> GetErrors(const Request& req, const Params&, Context& ctx) 
   return RunCommands(req, ctx, {{{"show", "errors"}, "", {"Total events captured"}}}, &ErrorsText);
 }
 
+// `add server`: {"name", "address", "port", "params": "check weight 10" or a list of words};
+// the server comes in maintenance with its checks disabled, as from the stats socket (PUT
+// admin_state "ready" and health_check "enabled" bring it in).
+std::unique_ptr<Job> PostServer(const Request& req, const Params& params, Context& ctx) {
+  Response err;
+  const std::optional<Json> body = ParseObject(req, &err);
+  if (!body) return Answer(std::move(err));
+  std::optional<std::string> name, addr, port;
+  std::vector<std::string> words;
+  for (const auto& [key, value] : body->items()) {
+    if (key == "params") {
+      if (value.is_string()) {
+        std::string w;
+        for (const char c : value.get<std::string>()) {
+          if (c != ' ') {
+            w += c;
+          } else if (!w.empty()) {
+            words.push_back(std::move(w));
+            w.clear();
+          }
+        }
+        if (!w.empty()) words.push_back(std::move(w));
+        continue;
+      }
+      if (!value.is_array()) return Answer(ErrorResponse(400, "params: a string or a list"));
+      for (const Json& v : value) {
+        const std::optional<std::string> w = Word(v);
+        if (!w) return Answer(ErrorResponse(400, "params: strings or numbers"));
+        words.push_back(*w);
+      }
+      continue;
+    }
+    const std::optional<std::string> w = Word(value);
+    if (!w) return Answer(ErrorResponse(400, key + ": a string or a number"));
+    if (key == "name") {
+      name = w;
+    } else if (key == "address") {
+      addr = w;
+    } else if (key == "port") {
+      port = w;
+    } else {
+      return Answer(
+          ErrorResponse(400, "unknown field '" + key + "' (name, address, port, params)"));
+    }
+  }
+  if (!name || !addr) return Answer(ErrorResponse(400, "name and address are required"));
+  std::string endpoint = addr->find(':') != std::string::npos ? "[" + *addr + "]" : *addr;
+  if (port) endpoint += ":" + *port;
+  Cmd c{{"add", "server", params[0] + "/" + *name, endpoint}, "", {"New server registered."}};
+  c.args.insert(c.args.end(), words.begin(), words.end());
+  return RunCommands(req, ctx, {std::move(c)}, &Created);
+}
+
+// `del server`: the server must be in maintenance and without sessions.
+std::unique_ptr<Job> DeleteServer(const Request& req, const Params& params, Context& ctx) {
+  return RunCommands(req, ctx,
+                     {{{"del", "server", params[0] + "/" + params[1]}, "", {"Server deleted."}}},
+                     &NoContent);
+}
+
 constexpr RouteRow kRoutes[] = {
     {"GET", "/v1/info", &GetInfo, "The process (show info), as an object"},
     {"GET", "/v1/stats", &GetStats, "Every proxy's and server's counters (show stat json)"},
@@ -478,6 +538,10 @@ constexpr RouteRow kRoutes[] = {
     {"GET", "/v1/backends/{backend}/servers/{server}", &GetServer, "One server"},
     {"PUT", "/v1/backends/{backend}/servers/{server}", &PutServer,
      "Change a server's state, weight, address, checks, maxconn"},
+    {"POST", "/v1/backends/{backend}/servers", &PostServer,
+     "Add a server (add server): in maintenance, checks disabled"},
+    {"DELETE", "/v1/backends/{backend}/servers/{server}", &DeleteServer,
+     "Delete a server in maintenance without sessions (del server)"},
     {"GET", "/v1/sessions", &ListSessions, "The live sessions (show sess)", true},
     {"DELETE", "/v1/sessions/{session}", &DeleteSession, "Kill a session (shutdown session)"},
     {"GET", "/v1/errors", &GetErrors, "The last invalid requests and responses (show errors)"},

@@ -824,7 +824,8 @@ TEST_F(CliProxy, HelpLinesAreHaproxys) {
     EXPECT_NE(help.find(line + "\n"), std::string::npos) << line;
     ++n;
   }
-  EXPECT_EQ(n, 10 + 24 + 15 + 3 + 3 + 12);  // 15: ACL and map commands; 3: stick tables; 12: TLS
+  // 15: ACL and map commands; 3: stick tables; 12: TLS; 2: add/del server
+  EXPECT_EQ(n, 10 + 24 + 15 + 3 + 3 + 12 + 2);
   for (const char* line :
        {"  show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server\n",
         "  enable server  (DEPRECATED)             : enable a disabled server (use 'set server' "

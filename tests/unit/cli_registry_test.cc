@@ -86,8 +86,8 @@ TEST(CliRegistry, SluiceHelpLinesAreHaproxys) {
     ++n;
   }
   // 15: the ACL and map commands; 3: show/set/clear table; 12: TLS (keys, certs,
-  // crt-lists, CA files, OCSP)
-  EXPECT_EQ(n, 34 + 15 + 3 + 3 + 12);
+  // crt-lists, CA files, OCSP); 2: add/del server
+  EXPECT_EQ(n, 34 + 15 + 3 + 3 + 12 + 2);
 }
 
 TEST(CliRegistry, FindAndDuplicates) {

@@ -7,6 +7,7 @@
 
 #include "controlplane/config/config.h"
 #include "controlplane/proxy/runtime.h"
+#include "dataplane/net/addr_text.h"
 
 namespace sluice::cp {
 namespace {
@@ -82,7 +83,13 @@ TEST(ProxyRuntime, BuildStepTakesTheModelAndTheOverrides) {
   const proxy::BackendSnap& b = before.backends[2];
   EXPECT_EQ(b.connect_ms, 2000u);
   EXPECT_EQ(b.retries, 5);
-  ASSERT_EQ(b.nservers, 2u);
+  // Its two servers, then room for `add server`: free slots that take no traffic.
+  ASSERT_EQ(b.nservers, 2u + config::kDynamicServerSlots);
+  for (uint32_t i = b.first_server + 2; i < b.first_server + b.nservers; ++i) {
+    EXPECT_FALSE(before.servers[i].usable || before.servers[i].persist || before.servers[i].check);
+    EXPECT_EQ(before.servers[i].weight, 0u);
+    EXPECT_EQ(before.servers[i].id, 0u);
+  }
   const proxy::ServerSnap& a = before.servers[b.first_server];
   EXPECT_EQ(a.weight, 7u);
   EXPECT_EQ(a.iweight, 7u);
@@ -114,6 +121,61 @@ TEST(ProxyRuntime, BuildStepTakesTheModelAndTheOverrides) {
   EXPECT_FALSE(a2.check);
   EXPECT_TRUE(after.servers[si + 1].usable);
   EXPECT_EQ(rt.config().proxies[2].servers[0].weight, 7u);  // the model is not changed
+}
+
+// `add server` takes the backend's first free slot, in maintenance with its checks
+// disabled, the smallest free id; `del server` frees the slot for the next one.
+TEST(ProxyRuntime, ServersAddedAndDeletedInTheBackendsRoom) {
+  ProxyRuntime rt;
+  Build(std::string(kConfig) + "backend b3\n    server a 10.0.0.4:80 id 2\n", 1, &rt);
+  const int bi = rt.FindBackend("b3");
+  ASSERT_GE(bi, 0);
+  const BackendRt& b = rt.backends()[bi];
+  config::ServerConfig c;
+  c.name = "n1";
+  c.addr = *net::ParseIp("10.0.0.9");
+  c.port = 81;
+  c.weight = 10;
+  c.check = true;
+  auto slot = rt.AddServer(bi, c, 100);
+  ASSERT_TRUE(slot) << slot.error();
+  EXPECT_EQ(*slot, b.first_server + 1);
+  EXPECT_EQ(rt.FindServer(bi, "n1"), static_cast<int>(*slot));
+  const ServerRt& s = rt.servers()[*slot];
+  EXPECT_TRUE(s.present && s.dynamic && s.maint && !s.check_enabled);
+  EXPECT_EQ(s.id(), 1u);  // 2 is a's
+  proxy::ProxyConfigSnap snap;
+  rt.Fill(&snap);
+  EXPECT_FALSE(snap.servers[*slot].usable);  // in maintenance until `set server ... ready`
+  EXPECT_EQ(snap.servers[*slot].port, 81);
+  EXPECT_EQ(rt.AddServer(bi, c, 100).error(),
+            "Already exists a server with the same name in backend.");
+  c.name = "n2";
+  c.id = 2;
+  EXPECT_EQ(rt.AddServer(bi, c, 100).error(), "'id' : custom id 2 already used.");
+  c.id = 0;
+  auto second = rt.AddServer(bi, c, 100);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(rt.servers()[*second].id(), 3u);
+  rt.DelServer(*slot);
+  EXPECT_EQ(rt.FindServer(bi, "n1"), -1);
+  EXPECT_FALSE(rt.servers()[*slot].present);
+  c.name = "n3";
+  auto third = rt.AddServer(bi, c, 100);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(*third, *slot);  // the freed slot again, with its id
+  EXPECT_EQ(rt.servers()[*third].id(), 1u);
+  // The room is bounded: a full backend says so.
+  for (int i = 0; i < 100; ++i) {
+    c.name = "m" + std::to_string(i);
+    auto r = rt.AddServer(bi, c, 100);
+    if (!r) {
+      EXPECT_NE(r.error().find("No room for another server in backend 'b3'"), std::string::npos);
+      EXPECT_EQ(i, static_cast<int>(config::kDynamicServerSlots) - 2);  // n2 and n3 took two
+      return;
+    }
+  }
+  ADD_FAILURE() << "the backend's room has no bound";
 }
 
 }  // namespace
