@@ -18,6 +18,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 import telemetry
 
@@ -170,6 +171,72 @@ def chromium_page(url, name, auth=None, act=None, netns=None):
     page = json.loads(p.stdout)
     page["by"] = {r["anchor"]: r for r in page["rows"] if r["anchor"]}
     return page
+
+
+class Prometheus:
+    """Debian's Prometheus server scraping `target` (host:port, path /metrics) every second,
+    its data in `work` (emptied first), listening on 127.0.0.1:`port`, inside network
+    namespace `netns` when given (then queried from there too). A context manager."""
+
+    def __init__(self, work, target, port=19090, basic_auth=None, netns=None):
+        self.port, self.netns = port, netns
+        shutil.rmtree(work, ignore_errors=True)  # no sample of an earlier run
+        os.makedirs(work)
+        auth = ""
+        if basic_auth:
+            auth = (f"    basic_auth:\n      username: {basic_auth[0]}\n"
+                    f"      password: {basic_auth[1]}\n")
+        with open(f"{work}/prometheus.yml", "w") as f:
+            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: sluice\n" +
+                    auth + f"    static_configs:\n      - targets: [\"{target}\"]\n")
+        cmd = ["prometheus", f"--config.file={work}/prometheus.yml",
+               f"--storage.tsdb.path={work}/data", f"--web.listen-address=127.0.0.1:{port}"]
+        if netns:
+            cmd = ["ip", "netns", "exec", netns] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+    def api(self, path, **params):
+        """GET /api/v1/PATH as JSON; None while the server does not answer."""
+        url = f"http://127.0.0.1:{self.port}/api/v1/{path}"
+        if self.netns:
+            cmd = ["ip", "netns", "exec", self.netns, "curl", "-sf", "-G", url]
+            for k, v in params.items():
+                cmd += ["--data-urlencode", f"{k}={v}"]
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            return json.loads(p.stdout) if p.returncode == 0 else None
+        try:
+            return requests.get(url, params=params, timeout=5).json()
+        except requests.ConnectionError:
+            return None
+
+    def query(self, expr):
+        r = self.api("query", query=expr)
+        return r["data"]["result"] if r else None
+
+    def target(self):
+        r = self.api("targets")
+        active = r["data"]["activeTargets"] if r else []
+        return active[0] if active else None
+
+    def wait_scraped(self, expr, timeout=60):
+        """Waits until the target is up and `expr` has a sample: (up, expr's, target)."""
+        deadline = time.monotonic() + timeout
+        up = found = target = None
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            up = self.query('up{job="sluice"}')
+            found = self.query(expr)
+            target = self.target()
+            if up and found and target and target["health"] == "up":
+                break
+        return up, found, target
 
 
 def run(cmd, check=True, timeout=120, **kw):

@@ -5,7 +5,6 @@ scraped by Debian's Prometheus server, and the stats socket still read by
 prometheus-haproxy-exporter (written for HAProxy's CSV)."""
 
 import os
-import shutil
 import subprocess
 import time
 
@@ -13,8 +12,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import (NS_CLIENT, ROOT, STATE_DIR, admin_cli, example_config, run,
-                      start_backend, stop_backends, wait_status)
+from conftest import (NS_CLIENT, ROOT, STATE_DIR, Prometheus, admin_cli, example_config,
+                      run, start_backend, stop_backends, wait_status)
 
 SERVERS = {"s1": "10.10.2.11", "s2": "10.10.2.12"}
 VIP = "10.10.1.1"
@@ -154,50 +153,13 @@ def test_scopes_and_bad_queries(metrics_tb):
     assert r.status_code == 200 and r.text == ""
 
 
-def _query(expr):
-    r = requests.get("http://127.0.0.1:19090/api/v1/query", params={"query": expr}, timeout=5)
-    return r.json()["data"]["result"]
-
-
 def test_prometheus_server_scrapes_it(metrics_tb):
-    shutil.rmtree(WORK, ignore_errors=True)  # no sample of an earlier run
-    os.makedirs(WORK)
-    with open(f"{WORK}/prometheus.yml", "w") as f:
-        f.write(f"""global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: sluice
-    basic_auth:
-      username: {AUTH[0]}
-      password: {AUTH[1]}
-    static_configs:
-      - targets: ["127.0.0.1:8404"]
-""")
-    prom = subprocess.Popen(
-        ["prometheus", f"--config.file={WORK}/prometheus.yml", f"--storage.tsdb.path={WORK}/data",
-         "--web.listen-address=127.0.0.1:19090"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        up = status = target = None
-        while time.monotonic() < deadline:
-            time.sleep(1)
-            try:
-                up = _query('up{job="sluice"}')
-                status = _query('haproxy_server_status{proxy="be_web",server="s1",state="UP"}')
-                targets = requests.get("http://127.0.0.1:19090/api/v1/targets", timeout=5).json()
-            except requests.ConnectionError:
-                continue
-            active = targets["data"]["activeTargets"]
-            target = active[0] if active else None
-            if up and status and target and target["health"] == "up":
-                break
-        assert up and up[0]["value"][1] == "1", up
-        assert status and status[0]["value"][1] == "1", status
-        assert target and target["health"] == "up" and target["lastError"] == "", target
-    finally:
-        prom.terminate()
-        prom.wait(timeout=30)
+    with Prometheus(WORK, "127.0.0.1:8404", basic_auth=AUTH) as prom:
+        up, status, target = prom.wait_scraped(
+            'haproxy_server_status{proxy="be_web",server="s1",state="UP"}')
+    assert up and up[0]["value"][1] == "1", up
+    assert status and status[0]["value"][1] == "1", status
+    assert target and target["health"] == "up" and target["lastError"] == "", target
 
 
 def test_haproxy_exporter_reads_the_stats_socket(metrics_tb):

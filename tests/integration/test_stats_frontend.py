@@ -14,8 +14,8 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import (NS_CLIENT, Syslog, admin_cli, chromium_page, example_config, start_backend,
-                      stat_row, stop_backends, wait_status)
+from conftest import (NS_CLIENT, Prometheus, Syslog, admin_cli, chromium_page, example_config,
+                      start_backend, stat_row, stop_backends, wait_status)
 
 TESTBED_CONFIG = example_config("stats-page.cfg", "stats-frontend")
 pytestmark = pytest.mark.sanitizer
@@ -209,6 +209,17 @@ def test_prometheus_exporter_on_the_frontend(page_tb):
     status, h, body = curl("-0", SITE + "/metrics")
     assert status == 200 and "transfer-encoding" not in h
     assert {f.name for f in text_string_to_metric_families(body.decode())} == set(families)
+
+
+def test_prometheus_server_scrapes_the_frontend(page_tb):
+    # Debian's Prometheus in the client namespace, scraping the data plane's frontend.
+    with Prometheus("/tmp/sluice-test-stats-frontend-prom", "10.10.1.1:8080", port=19091,
+                    netns=NS_CLIENT) as prom:
+        up, status, target = prom.wait_scraped(
+            'haproxy_server_status{proxy="be_web",server="s1",state="UP"}')
+    assert up and up[0]["value"][1] == "1", up
+    assert status and status[0]["value"][1] == "1", status
+    assert target and target["health"] == "up" and target["lastError"] == "", target
 
 
 def test_keep_alive_and_pipelined_requests(page_tb):
