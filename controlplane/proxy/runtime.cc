@@ -15,6 +15,21 @@ namespace {
 
 // What a free server slot points at: no name, no check.
 const config::ServerConfig kVacant{};
+
+// A server's live state as its settings start it.
+ServerRt ServerOf(const config::ServerConfig& sc, uint32_t backend) {
+  ServerRt s;
+  s.conf = &sc;
+  s.backend = backend;
+  s.addr = sc.addr;
+  s.port = sc.port;
+  s.check_addr = sc.check_addr.value_or(sc.addr);
+  s.check_port = sc.check_port.value_or(sc.port);
+  s.uweight = sc.weight;
+  s.maxconn = sc.maxconn;
+  s.cfg_maint = sc.disabled;
+  return s;
+}
 static_assert(config::kServerSlots == proxy::kMaxServers);
 
 // Keep-alive settings for the workers: Linux's defaults where the file left them out
@@ -71,16 +86,7 @@ void ProxyRuntime::Load(const config::Config& cfg, unsigned nworkers, uint64_t n
       b.last_change_s = now_s;
       const auto bi = static_cast<uint32_t>(backends_.size());
       for (const config::ServerConfig& sc : p.servers) {
-        ServerRt s;
-        s.conf = &sc;
-        s.backend = bi;
-        s.addr = sc.addr;
-        s.port = sc.port;
-        s.check_addr = sc.check_addr.value_or(sc.addr);
-        s.check_port = sc.check_port.value_or(sc.port);
-        s.uweight = sc.weight;
-        s.maxconn = sc.maxconn;
-        s.cfg_maint = sc.disabled;
+        ServerRt s = ServerOf(sc, bi);
         s.check_enabled = sc.check;
         s.init_health = static_cast<uint8_t>(sc.rise);
         s.last_change_s = now_s;
@@ -418,20 +424,11 @@ base::Result<uint32_t> ProxyRuntime::AddServer(uint32_t backend, config::ServerC
   const config::ServerConfig& sc = added_.back();
   ServerRt& s = servers_[slot];
   const uint32_t epoch = s.check_epoch + 1;
-  s = ServerRt{};
-  s.conf = &sc;
-  s.backend = backend;
+  s = ServerOf(sc, backend);
   s.dynamic = s.fresh = true;
-  s.addr = sc.addr;
-  s.port = sc.port;
-  s.check_addr = sc.check_addr.value_or(sc.addr);
-  s.check_port = sc.check_port.value_or(sc.port);
-  s.uweight = sc.weight;
-  s.maxconn = sc.maxconn;
   // HAProxy's dynamic servers start stopped, in maintenance, their checks disabled (health
   // 0); `set server ... state ready` brings them up.
   s.maint = true;
-  s.cfg_maint = sc.disabled;
   s.check_enabled = false;
   s.check_epoch = s.born_epoch = epoch;
   s.init_health = 0;

@@ -32,6 +32,28 @@ bool FindTarget(Call& call, size_t i, Target* t) {
   return FindServer(call, t->snap.proxies, Arg(call, i), &t->ref);
 }
 
+// haproxy's get_backend_server() on args[i] ("<backend>/<server>", no check of a stopped
+// proxy), answering its errors; `end` ends them ("\n" for some commands, "" for others).
+bool LookupTarget(Call& call, size_t i, std::string_view end, Target* t) {
+  const std::string_view arg = Arg(call, i);
+  const size_t slash = arg.find('/');
+  if (slash == std::string_view::npos || slash + 1 == arg.size()) {
+    call.Error("Require 'backend/server'." + std::string(end));
+    return false;
+  }
+  t->snap = TakeProxySnapshot(call.appliance);
+  switch (LookupServer(t->snap.proxies, arg.substr(0, slash), arg.substr(slash + 1), &t->ref)) {
+    case 1:
+      call.Error("No such backend." + std::string(end));
+      return false;
+    case 2:
+      call.Error("No such server." + std::string(end));
+      return false;
+    default:
+      return true;
+  }
+}
+
 // haproxy's server_parse_weight_change_request(): "<w>" (0..256) or "<w>%" of the initial
 // weight. The texts without a newline are haproxy's too.
 void ChangeWeight(Call& call, const Target& t, std::string_view text) {
@@ -262,25 +284,9 @@ std::unique_ptr<Dump> SetWeight(Call& call) {
 
 // get weight <b>/<s>: "<current> (initial <configured>)".
 std::unique_ptr<Dump> GetWeight(Call& call) {
-  const std::string_view arg = Arg(call, 2);
-  const size_t slash = arg.find('/');
-  if (slash == std::string_view::npos || slash + 1 == arg.size()) {
-    call.Error("Require 'backend/server'.\n");
-    return nullptr;
-  }
-  const ProxySnapshot snap = TakeProxySnapshot(call.appliance);
-  ServerRef ref;
-  switch (LookupServer(snap.proxies, arg.substr(0, slash), arg.substr(slash + 1), &ref)) {
-    case 1:
-      call.Error("No such backend.\n");
-      return nullptr;
-    case 2:
-      call.Error("No such server.\n");
-      return nullptr;
-    default:
-      break;
-  }
-  const ServerView& s = snap.proxies[ref.proxy].servers[ref.server];
+  Target t;
+  if (!LookupTarget(call, 2, "\n", &t)) return nullptr;
+  const ServerView& s = t.server();
   return std::make_unique<TextDump>(std::to_string(s.uweight) + " (initial " +
                                     std::to_string(s.iweight) + ")\n");
 }
@@ -402,25 +408,9 @@ std::unique_ptr<Dump> AddServer(Call& call) {
 // del server <b>/<s>: haproxy's cli_parse_delete_server(): only a server in maintenance,
 // with no session and none queued.
 std::unique_ptr<Dump> DelServer(Call& call) {
-  const std::string_view arg = Arg(call, 2);
-  const size_t slash = arg.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == arg.size()) {
-    call.Error("Require 'backend/server'.");
-    return nullptr;
-  }
-  const ProxySnapshot snap = TakeProxySnapshot(call.appliance);
-  ServerRef ref;
-  switch (LookupServer(snap.proxies, arg.substr(0, slash), arg.substr(slash + 1), &ref)) {
-    case 1:
-      call.Error("No such backend.");
-      return nullptr;
-    case 2:
-      call.Error("No such server.");
-      return nullptr;
-    default:
-      break;
-  }
-  const ServerView& s = snap.proxies[ref.proxy].servers[ref.server];
+  Target t;
+  if (!LookupTarget(call, 2, "", &t)) return nullptr;
+  const ServerView& s = t.server();
   if (!s.forced_maint) {
     call.Error("Only servers in maintenance mode can be deleted.");
     return nullptr;
@@ -429,7 +419,7 @@ std::unique_ptr<Dump> DelServer(Call& call) {
     call.Error("Server still has connections attached to it, cannot remove it.");
     return nullptr;
   }
-  const std::string error = snap.control->DelServer(ref.proxy, ref.server);
+  const std::string error = t.snap.control->DelServer(t.ref.proxy, t.ref.server);
   if (!error.empty()) {
     call.Error(error);
     return nullptr;

@@ -225,8 +225,8 @@ class Prometheus:
         active = r["data"]["activeTargets"] if r else []
         return active[0] if active else None
 
-    def wait_scraped(self, expr, timeout=60):
-        """Waits until the target is up and `expr` has a sample: (up, expr's, target)."""
+    def assert_scraped(self, expr, timeout=60):
+        """Waits until the target is up, without a scrape error, and `expr` has the sample 1."""
         deadline = time.monotonic() + timeout
         up = found = target = None
         while time.monotonic() < deadline:
@@ -236,7 +236,9 @@ class Prometheus:
             target = self.target()
             if up and found and target and target["health"] == "up":
                 break
-        return up, found, target
+        assert up and up[0]["value"][1] == "1", up
+        assert found and found[0]["value"][1] == "1", found
+        assert target and target["health"] == "up" and target["lastError"] == "", target
 
 
 def run(cmd, check=True, timeout=120, **kw):
