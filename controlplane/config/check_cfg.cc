@@ -2,6 +2,7 @@
 // its answer must show (`http-check expect`); `option httpchk` is read with the other options
 // (proxy_cfg.cc).
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -130,13 +131,15 @@ constexpr std::string_view kHttpCheckNotYet[] = {
     "connect", "comment", "set-var", "set-var-fmt", "unset-var", "send-state", "disable-on-404",
 };
 
-// http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]...: the check's request.
+// http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]... [body TEXT]: the check's
+// request.
 void HttpCheckSend(ParseContext& ctx, const Args& args) {
   ctx.keyword = "http-check";
   if (!Allowed(ctx, kBackendCap, "http-check send")) return;
   ProxyConfig& p = Target(ctx);
   std::vector<std::pair<std::string, std::string>> headers;
   std::string meth = p.httpchk_method, uri = p.httpchk_uri, ver = p.httpchk_version;
+  std::string body = p.httpchk_body;
   for (size_t i = 2; i < args.size(); ++i) {
     const std::string& k = args[i];
     if ((k == "meth" || k == "uri" || k == "ver") && i + 1 < args.size()) {
@@ -144,14 +147,25 @@ void HttpCheckSend(ParseContext& ctx, const Args& args) {
     } else if (k == "hdr" && i + 2 < args.size()) {
       headers.emplace_back(args[i + 1], args[i + 2]);
       i += 2;
+    } else if (k == "body") {
+      if (i + 1 >= args.size() || args[i + 1].empty()) {
+        ctx.Alert("'http-check send' : 'body' expects a string as argument.");
+        return;
+      }
+      body = args[++i];
     } else {
-      ctx.Alert("'http-check send' supports meth, uri, ver and hdr NAME VALUE in sluice, got " +
-                Quoted(k) + ".");
+      ctx.Alert("'http-check send' supports meth, uri, ver, hdr NAME VALUE and body TEXT in "
+                "sluice, got " + Quoted(k) + ".");
       return;
     }
   }
-  size_t len = meth.size() + uri.size() + ver.size() + 6;
-  for (const auto& [n, v] : headers) len += n.size() + v.size() + 4;
+  ProxyConfig with = p;
+  with.httpchk_method = meth;
+  with.httpchk_uri = uri;
+  with.httpchk_version = ver;
+  with.httpchk_headers = headers;
+  with.httpchk_body = body;
+  const size_t len = HealthCheckRequest(with).size();
   if (len > 255) {  // proxy::BackendSnap::httpchk_request
     ctx.Alert("'http-check send' makes a request of " + std::to_string(len) +
               " bytes; sluice sends at most 255.");
@@ -161,9 +175,24 @@ void HttpCheckSend(ParseContext& ctx, const Args& args) {
   p.httpchk_uri = uri;
   p.httpchk_version = ver;
   p.httpchk_headers = std::move(headers);
+  p.httpchk_body = std::move(body);
 }
 
 }  // namespace
+
+std::string HealthCheckRequest(const ProxyConfig& p) {
+  std::string r = p.httpchk_method + " " + p.httpchk_uri + " " + p.httpchk_version + "\r\n";
+  for (const auto& [name, value] : p.httpchk_headers) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r += lower + ": " + value + "\r\n";
+  }
+  if (!p.httpchk_body.empty()) {
+    r += "content-length: " + std::to_string(p.httpchk_body.size()) + "\r\n";
+  }
+  if (p.httpchk_version == "HTTP/1.1") r += "connection: close\r\n";
+  return r + "\r\n" + p.httpchk_body;
+}
 
 void HttpCheck(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& what = args[1];

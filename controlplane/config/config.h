@@ -334,6 +334,7 @@ struct ProxyConfig {
   bool httpchk = false;  // option httpchk [METHOD] [URI] [VERSION]
   std::string httpchk_method = "OPTIONS", httpchk_uri = "/", httpchk_version = "HTTP/1.0";
   std::vector<std::pair<std::string, std::string>> httpchk_headers;  // http-check send hdr
+  std::string httpchk_body;                                          // http-check send body
   // `http-check expect [!] status N[,N|N-M...] | rstatus REGEX | string TEXT`: the codes
   // that pass (status and rstatus, negation applied; empty without an expect line), or the
   // text the body must (not, with `!`) hold.
@@ -455,6 +456,10 @@ struct ParseOutcome {
 // Reads each path in order (a directory: its *.cfg files in lexical order, as haproxy -f
 // does) into one configuration. Never throws on bad input: every problem is a Diagnostic.
 ParseOutcome ParseFiles(const std::vector<std::string>& paths);
+// The request a backend's HTTP health check sends, as HAProxy 2.6 writes it: the request
+// line, the `hdr` fields (names in lower case), `content-length` when there is a body,
+// `connection: close` for HTTP/1.1, the empty line, the body.
+std::string HealthCheckRequest(const ProxyConfig& p);
 // `add server B/NAME ADDR[:PORT] [params]` (the Runtime API): `words` are ADDR and the
 // params, read as a `server` line's (no default-server applies, as in HAProxy 2.6); the
 // params HAProxy refuses for dynamic servers (cookie, non-stick, track, redir) and `ssl`

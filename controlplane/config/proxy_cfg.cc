@@ -731,6 +731,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.httpchk = d.httpchk;
     p.httpchk_method = d.httpchk_method;
     p.httpchk_headers = d.httpchk_headers;
+    p.httpchk_body = d.httpchk_body;
     p.httpchk_uri = d.httpchk_uri;
     p.httpchk_version = d.httpchk_version;
     p.expect_status = d.expect_status;

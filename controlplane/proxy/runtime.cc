@@ -251,9 +251,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
         static_cast<uint8_t>(std::min(c.expect_string.size(), sizeof bs.expect_string));
     std::memcpy(bs.expect_string, c.expect_string.data(), bs.expect_string_len);
     check::KmpTable(bs.expect_string, bs.expect_string_len, bs.expect_next);
-    std::string request = c.httpchk_method + " " + c.httpchk_uri + " " + c.httpchk_version + "\r\n";
-    for (const auto& [name, value] : c.httpchk_headers) request += name + ": " + value + "\r\n";
-    request += "\r\n";
+    const std::string request = config::HealthCheckRequest(c);
     const size_t n = std::min(request.size(), sizeof bs.httpchk_request);
     std::memcpy(bs.httpchk_request, request.data(), n);
     bs.httpchk_request_len = static_cast<uint16_t>(n);

@@ -6,6 +6,8 @@ be_list expects 200,301-302; be_default expects nothing (2xx or 3xx pass); be_st
 in the body, be_not_string its absence, be_rstatus a regex of the code, be_not_status codes
 outside a range."""
 
+import ast
+import subprocess
 import time
 
 import pytest
@@ -65,3 +67,53 @@ def test_expect_status_list_and_ranges(http_servers):
         time.sleep(0.3)
     assert got == WANT
     assert {k: r[k]["last_chk"] for k in LAST_CHK} == LAST_CHK
+
+
+CAPTURE = r"""
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.10.2.12", 9500))
+s.listen(16)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.settimeout(2)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            b = c.recv(4096)
+            if not b:
+                break
+            data += b
+        head, _, body = data.partition(b"\r\n\r\n")
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                while len(body) < int(line.split(b":")[1]):
+                    body += c.recv(4096)
+        print(repr(head + b"\r\n\r\n" + body), flush=True)
+        c.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+@pytest.mark.sanitizer
+def test_send_body_bytes_as_haproxy(testbed):
+    # The bytes Debian's HAProxy 2.6.12 sent for the same `http-check send` line.
+    want = (b"POST /health HTTP/1.1\r\nhost: example.org\r\nx-a: b\r\ncontent-length: 7\r\n"
+            b"connection: close\r\n\r\nabc def")
+    p = subprocess.Popen(["ip", "netns", "exec", "sl-server", "/usr/bin/python3", "-c", CAPTURE],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        got = ast.literal_eval(p.stdout.readline().strip())
+        assert got == want
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and rows()[("be_send", "cap")]["check_status"] != "L7OK":
+            time.sleep(0.2)
+        assert rows()[("be_send", "cap")]["check_status"] == "L7OK"
+    finally:
+        p.kill()
+        p.wait()

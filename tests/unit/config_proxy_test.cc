@@ -1240,9 +1240,9 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
             "GET /health HTTP/1.1");
   ASSERT_EQ(sb.httpchk_headers.size(), 2u);
   EXPECT_EQ(sb.httpchk_headers[1].first + "=" + sb.httpchk_headers[1].second, "X-A=b");
-  ExpectBackendAlert("http-check send body x", "http-check",
-                     "'http-check send' supports meth, uri, ver and hdr NAME VALUE in sluice, "
-                     "got 'body'.");
+  ExpectBackendAlert("http-check send body-lf x", "http-check",
+                     "'http-check send' supports meth, uri, ver, hdr NAME VALUE and body TEXT in "
+                     "sluice, got 'body-lf'.");
   // [!] status, rstatus (the codes its regex matches, computed here) and string.
   const ParseOutcome forms = Clean(
       "backend b1\n    http-check expect ! status 100-199,300-599\n    server s 10.0.0.2:1\n"
@@ -1803,6 +1803,38 @@ TEST(ConfigProxyStats, SettingsAndAlerts) {
                      "unexpected character in argument to stats refresh interval: 'xx'.");
   ExpectAlert("defaults\n    stats admin if TRUE\n", 10, "stats",
               "'stats admin' not allowed in 'defaults' section.");
+}
+
+// The health check's request as HAProxy 2.6.12 sent it (captured from Debian's haproxy
+// for each of these lines): names in lower case, content-length for a body, connection:
+// close for HTTP/1.1.
+TEST(ConfigProxyHttpCheck, RequestBytesAsHaproxy) {
+  struct Case {
+    const char* lines;
+    const char* want;
+  } cases[] = {
+      {"    http-check send meth POST uri /health ver HTTP/1.1 hdr Host example.org hdr x-a b "
+       "body \"abc def\"\n",
+       "POST /health HTTP/1.1\r\nhost: example.org\r\nx-a: b\r\ncontent-length: 7\r\n"
+       "connection: close\r\n\r\nabc def"},
+      {"    http-check send meth GET uri /a ver HTTP/1.1 hdr Host Example.org\n",
+       "GET /a HTTP/1.1\r\nhost: Example.org\r\nconnection: close\r\n\r\n"},
+      {"    http-check send meth POST uri /h2 body hello\n",
+       "POST /h2 HTTP/1.0\r\ncontent-length: 5\r\n\r\nhello"},
+      {"", "OPTIONS / HTTP/1.0\r\n\r\n"},
+  };
+  for (const Case& c : cases) {
+    const ParseOutcome o = Clean(std::string("backend be\n    option httpchk\n") + c.lines +
+                                 "    server s 10.0.0.2:80 check\n");
+    ASSERT_EQ(o.config.proxies.size(), 1u);
+    EXPECT_EQ(HealthCheckRequest(o.config.proxies[0]), c.want) << c.lines;
+  }
+  ExpectBackendAlert("http-check send body", "http-check",
+                     "'http-check send' : 'body' expects a string as argument.");
+  ExpectBackendAlert("http-check send body \"\"", "http-check",
+                     "'http-check send' : 'body' expects a string as argument.");
+  ExpectBackendAlert("http-check send body " + std::string(250, 'x'), "http-check",
+                     "'http-check send' makes a request of 293 bytes; sluice sends at most 255.");
 }
 
 }  // namespace
