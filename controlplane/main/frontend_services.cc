@@ -107,6 +107,8 @@ void FrontendServices::Take(unsigned w) {
       const auto* calls = reinterpret_cast<const proxy::ServiceCall*>(takes_[w]->payload.get());
       for (uint32_t i = 0; i < r.count && i < kTakeRecords; ++i) Start(w, calls[i]);
       again_[w] = !r.done;
+    } else {
+      again_[w] = true;  // not carried out (the hub was full): the calls still wait
     }
     takes_[w].reset();
   }

@@ -300,16 +300,17 @@ void ApplyPeaks(cli::StatCounters& c, cli::StatCounters& peak) {
   c.qmax = peak.qmax;
 }
 
-// Servers are matched by slot: `add server` and `del server` change the lists.
+// Servers are matched by slot (`add server` and `del server` change the lists); both lists
+// are in slot order.
 template <class Fn>
 void ForEachCounters(std::vector<cli::ProxyView>& v, std::vector<cli::ProxyView>& other, Fn fn) {
   for (size_t i = 0; i < v.size() && i < other.size(); ++i) {
     fn(v[i].frontend, other[i].frontend);
     fn(v[i].backend, other[i].backend);
+    auto o = other[i].servers.begin();
     for (cli::ServerView& sv : v[i].servers) {
-      for (cli::ServerView& o : other[i].servers) {
-        if (o.slot == sv.slot) fn(sv.counters, o.counters);
-      }
+      while (o != other[i].servers.end() && o->slot < sv.slot) ++o;
+      if (o != other[i].servers.end() && o->slot == sv.slot) fn(sv.counters, o->counters);
     }
   }
 }
