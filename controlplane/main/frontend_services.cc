@@ -220,8 +220,9 @@ bool FrontendServices::Advance(Call& call) {
     if (!call.inflight->answered) return true;
     const base::Request q = call.inflight->req;
     call.inflight.reset();
-    if (q.status != base::ReplyStatus::kOk || q.seen == 1) return false;  // the client left
-    if (q.count == 0) {  // its queue was full: again a little later
+    if (q.seen == 1) return false;  // the client left
+    // Its queue was full (or the hub could not send the slice): again a little later.
+    if (q.status != base::ReplyStatus::kOk || q.count == 0) {
       call.retry_at = now + kRetryDelay;
       return true;
     }

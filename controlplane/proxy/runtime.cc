@@ -395,11 +395,15 @@ int ProxyRuntime::FindServer(int backend, const std::string& name) const {
 base::Result<uint32_t> ProxyRuntime::AddServer(uint32_t backend, config::ServerConfig conf,
                                                uint64_t now_s) {
   const BackendRt& b = backends_[backend];
+  // Only the room after the file's servers is taken: a deleted file server's slot keeps
+  // what was built for it with the configuration (its TLS context, its names in the rules
+  // and stick tables), which an added server must not inherit.
+  const uint32_t room = b.first_server + static_cast<uint32_t>(b.conf->servers.size());
   uint32_t slot = UINT32_MAX;
   std::set<uint32_t> ids;
   for (uint32_t i = b.first_server; i < b.first_server + b.nservers; ++i) {
     if (!servers_[i].present) {
-      if (slot == UINT32_MAX) slot = i;
+      if (slot == UINT32_MAX && i >= room) slot = i;
       continue;
     }
     if (servers_[i].name() == conf.name) {

@@ -760,6 +760,11 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
     const uint32_t ms = fe.client_fin_ms ? fe.client_fin_ms : fe.client_ms;
     return at(s.last_cli_us, ms ? ms : 5000);
   }
+  if (s.strm.phase == Phase::kService) {  // the client's timeout, from the last byte either way
+    *cause = 'c';
+    const uint64_t last = s.last_cli_us > s.strm.last_srv_us ? s.last_cli_us : s.strm.last_srv_us;
+    return at(last, fe.client_ms);
+  }
   const BackendSnap& be = cfg_->backends[s.strm.backend];
   switch (s.strm.phase) {
     case Phase::kQueued:  // `timeout queue` defaults to `timeout connect` (HAProxy)
@@ -786,11 +791,7 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
       *cause = cli <= srv ? 'c' : 's';
       return cli <= srv ? cli : srv;
     }
-    case Phase::kService: {  // the client's timeout, from the last byte either way
-      *cause = 'c';
-      const uint64_t last = s.last_cli_us > s.strm.last_srv_us ? s.last_cli_us : s.strm.last_srv_us;
-      return at(last, fe.client_ms);
-    }
+    case Phase::kService:
     case Phase::kRequest:
     case Phase::kClosing:
     case Phase::kFree:

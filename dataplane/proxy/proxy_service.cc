@@ -63,7 +63,8 @@ void Proxy::StartService(uint32_t si, ServiceKind kind, bool frontend, uint32_t 
   if (scratch_uid_ != s.uid && !LoadRequestHead(s, t.req.head.bytes())) {
     return HttpReply(si, 400, 'P', 'R');
   }
-  const std::string_view target = head_->target.In(scratch_);
+  // The path (an absolute URI's): what follows `stats uri` is read from it.
+  const std::string_view target = PathOf(head_->target.In(scratch_));
   // A body the answer needs is read whole first: only a Content-Length one, within bounds.
   const bool body = t.req.body != http::Body::kNone;
   if (target.size() > kServiceUriBytes ||

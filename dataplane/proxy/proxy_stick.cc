@@ -357,22 +357,28 @@ void Proxy::StickRuleKey(Stream& t, const rules::StickRule& r, const rules::Samp
 uint32_t Proxy::StoredServer(const Shard& sh, Entry* e, uint32_t backend) const noexcept {
   const BackendSnap& be = cfg_->backends[backend];
   const uint32_t end = be.first_server + be.nservers;
+  // A slot without a server (room for `add server`, or one deleted) has id 0: never named.
+  auto held = [this](uint32_t i) { return cfg_->servers[i].id != 0; };
   // server_key first: the backend's server of that name (HAProxy's dictionary lookup).
   if (sh.def().Stores(Data::kServerKey)) {
     uint32_t key;
     std::memcpy(&key, sh.DataOf(e, Data::kServerKey), 4);
-    if (key && key - 1 >= be.first_server && key - 1 < end) return key - 1;
+    if (key && key - 1 >= be.first_server && key - 1 < end) {
+      return held(key - 1) ? key - 1 : kNoServer;
+    }
     if (key && sh.def().srvkey_addr && key - 1 < cfg_->servers.size()) {  // by address:port
       const ServerSnap& k = cfg_->servers[key - 1];
       for (uint32_t i = be.first_server; i < end; ++i) {
         const ServerSnap& s = cfg_->servers[i];
-        if (s.port == k.port && s.is_v6 == k.is_v6 && std::memcmp(s.addr, k.addr, 16) == 0) {
+        if (held(i) && s.port == k.port && s.is_v6 == k.is_v6 &&
+            std::memcmp(s.addr, k.addr, 16) == 0) {
           return i;
         }
       }
-    } else if (key && rules_ && key - 1 < rules_->srv_names.size()) {  // a shared table
+    } else if (key && rules_ && key - 1 < rules_->srv_names.size() &&
+               !rules_->srv_names[key - 1].empty()) {  // a shared table, by name
       for (uint32_t i = be.first_server; i < end && i < rules_->srv_names.size(); ++i) {
-        if (rules_->srv_names[i] == rules_->srv_names[key - 1]) return i;
+        if (held(i) && rules_->srv_names[i] == rules_->srv_names[key - 1]) return i;
       }
     }
   }

@@ -15,8 +15,8 @@ namespace sluice::proxy {
 enum class ServiceKind : uint8_t { kStats, kPrometheus };
 
 inline constexpr uint32_t kServiceCalls = 32;          // per worker, at once (more: 503)
-inline constexpr uint32_t kServiceUriBytes = 2048;     // a longer target: 414
-inline constexpr uint32_t kServiceBodyBytes = 8192;    // the admin form's body; longer: 413
+inline constexpr uint32_t kServiceUriBytes = 2048;     // a longer target: 400
+inline constexpr uint32_t kServiceBodyBytes = 8192;    // the admin form's body; longer: 400
 inline constexpr uint32_t kServiceSliceBytes = 16384;  // answer bytes per kServiceData
 
 // One handed-over request, as kServiceTake copies it into its reply.
@@ -31,7 +31,7 @@ struct ServiceCall {
   bool post = false;
   uint8_t minor = 1;  // HTTP/1.minor of the request
   uint16_t uri_len = 0, body_len = 0;
-  char uri[kServiceUriBytes];  // the request target as received
+  char uri[kServiceUriBytes];  // the request's path (an absolute URI's), query included
   char body[kServiceBodyBytes];
 };
 

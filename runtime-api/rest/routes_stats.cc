@@ -1,6 +1,8 @@
 // Slow path. HAProxy's statistics page on the REST listener (docs/stats-page.md):
 // `GET /stats` and its options after ';' (`;csv`, `;json`, `;up`, `;norefresh`, `;st=`),
 // and the admin form's `POST /stats`, whose actions run the stats socket's commands.
+#include <algorithm>
+
 #include "runtime-api/commands/proxy_lookup.h"
 #include "runtime-api/metrics/stats_page.h"
 #include "runtime-api/rest/command_run.h"
@@ -19,26 +21,56 @@ StatsPageOptions PageOptions(const Request& req) {
   return o;
 }
 
-// `;csv` and `;json` answer what `show stat` prints, as HAProxy's page does.
+// `;csv` and `;json` answer what `show stat` prints, as HAProxy's page does, for the
+// proxies `stats scope` names when it names some.
 class ExportJob final : public Job {
  public:
-  ExportJob(Context& ctx, Level level, bool json)
+  ExportJob(Context& ctx, Level level, bool json, std::vector<std::string> scopes)
       : run_(ctx.registry, ctx.appliance, level,
              json ? std::vector<std::string>{"show", "stat", "json"}
                   : std::vector<std::string>{"show", "stat"}),
-        json_(json) {}
+        json_(json),
+        scopes_(std::move(scopes)) {}
   bool Pump(Response* out) override {
     if (!run_.Pump()) return false;
     out->status = 200;
     out->content_type = json_ ? "application/json" : "text/plain";
     out->headers.emplace_back("Cache-Control", "no-cache");
-    out->body = run_.text();
+    out->body = scopes_.empty() ? run_.text() : json_ ? ScopedJson() : ScopedCsv();
     return true;
   }
 
  private:
+  bool InScope(std::string_view px) const {
+    return std::find(scopes_.begin(), scopes_.end(), px) != scopes_.end();
+  }
+  // The header and the rows of the proxies in scope.
+  std::string ScopedCsv() const {
+    std::string out;
+    for (std::string_view line : TextLines(run_.text())) {
+      if (line.starts_with("#") || InScope(line.substr(0, line.find(',')))) {
+        out.append(line).append("\n");
+      }
+    }
+    return out;
+  }
+  // Each row is an array of fields, the first one pxname's.
+  std::string ScopedJson() const {
+    const Json all = Json::parse(run_.text(), nullptr, false);
+    if (!all.is_array()) return run_.text();
+    Json kept = Json::array();
+    for (const Json& row : all) {
+      const Json* px = row.is_array() && !row.empty() ? &row[0] : nullptr;
+      if (px && px->contains("value") && InScope((*px)["value"].value("value", ""))) {
+        kept.push_back(row);
+      }
+    }
+    return kept.dump() + "\n";
+  }
+
   CommandRun run_;
   bool json_;
+  std::vector<std::string> scopes_;
 };
 
 Response Redirect(std::string_view uri, std::string_view status) {
@@ -114,7 +146,8 @@ std::unique_ptr<Job> StatsPageJob(const Request& req, const StatsPageOptions& op
   }
   const StatsUri u = ParseStatsUri(req.matrix, req.raw_query);
   if (u.format != StatsUri::Format::kHtml) {
-    return std::make_unique<ExportJob>(ctx, req.level, u.format == StatsUri::Format::kJson);
+    return std::make_unique<ExportJob>(ctx, req.level, u.format == StatsUri::Format::kJson,
+                                       options.scopes);
   }
   Response r;
   r.content_type = "text/html";

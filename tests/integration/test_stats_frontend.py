@@ -120,6 +120,10 @@ def test_page_and_its_exports(page_tb):
     assert json.loads(body)[0][0]["field"]["name"] == "pxname"
     scoped = curl(PAGE + "?scope=be_w", auth=VIEWER)[2].decode()
     assert 'name="be_web"' in scoped and 'name="fe_main"' not in scoped
+    # An absolute URI: its path is what `stats uri` and the options are read from.
+    out = raw((f"GET http://10.10.1.1:8080/stats;csv HTTP/1.1\r\nHost: 10.10.1.1:8080\r\n"
+               f"Authorization: {basic(*VIEWER)}\r\nConnection: close\r\n\r\n").encode())
+    assert out.startswith(b"HTTP/1.1 200 OK") and b"\r\n\r\n# pxname,svname," in out, out[:300]
     # HEAD: the head alone.
     status, h, body = curl("-I", PAGE, auth=ADMIN)
     assert status == 200 and h["content-type"] == "text/html" and b"<html" not in body
@@ -141,7 +145,14 @@ def test_listen_page_scope_and_hidden_version(page_tb):
     assert 'name="stats"' not in html
     assert "Sluice version" not in html  # stats hide-version
     assert "<form method=\"post\">" not in html and "<select" not in html  # no stats admin
-    assert curl(LISTEN + "/;csv")[2].startswith(b"# pxname,svname,")
+    # The exports are scoped too: `show stat`'s header and lines, of those proxies only.
+    csv = curl(LISTEN + "/;csv")[2].decode()
+    theirs = [l for l in admin_cli("show stat").splitlines() if l]
+    assert csv.splitlines()[0] == theirs[0]
+    assert [l.split(",")[:2] for l in csv.splitlines()[1:]] == \
+        [l.split(",")[:2] for l in theirs[1:] if l.split(",")[0] in ("fe_main", "be_web")]
+    rows = json.loads(curl(LISTEN + "/;json")[2])
+    assert {r[0]["value"]["value"] for r in rows} == {"fe_main", "be_web"}
 
 
 def test_admin_form_drains_a_server(page_tb):

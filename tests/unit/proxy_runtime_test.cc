@@ -165,13 +165,22 @@ TEST(ProxyRuntime, ServersAddedAndDeletedInTheBackendsRoom) {
   ASSERT_TRUE(third);
   EXPECT_EQ(*third, *slot);  // the freed slot again, with its id
   EXPECT_EQ(rt.servers()[*third].id(), 1u);
+  // A file server's slot, once deleted, is not given to an added one (what was built for it
+  // with the configuration stays its own).
+  const int a = rt.FindServer(bi, "a");
+  rt.DelServer(static_cast<uint32_t>(a));
+  c.name = "a";
+  auto again = rt.AddServer(bi, c, 100);
+  ASSERT_TRUE(again);
+  EXPECT_NE(*again, static_cast<uint32_t>(a));
+  EXPECT_EQ(rt.servers()[*again].id(), 2u);  // its id is free again
   // The room is bounded: a full backend says so.
   for (int i = 0; i < 100; ++i) {
     c.name = "m" + std::to_string(i);
     auto r = rt.AddServer(bi, c, 100);
     if (!r) {
       EXPECT_NE(r.error().find("No room for another server in backend 'b3'"), std::string::npos);
-      EXPECT_EQ(i, static_cast<int>(config::kDynamicServerSlots) - 2);  // n2 and n3 took two
+      EXPECT_EQ(i, static_cast<int>(config::kDynamicServerSlots) - 3);  // n2, n3, a took three
       return;
     }
   }
