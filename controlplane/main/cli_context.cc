@@ -51,8 +51,10 @@ void ApplianceCliContext::FillInfo(cli::InfoValues& info) {
   info.SetNum("MaxConnRate", rate.max());
   info.SetNum("SessRate", rate.rate());
   info.SetNum("MaxSessRate", rate.max());
-  info.SetNum("ConnRateLimit", app_.proxy().rate_limit_cps);
-  info.SetNum("SessRateLimit", app_.proxy().rate_limit_cps);
+  info.SetNum("ConnRateLimit", app_.proxy().rate_limit_conn);
+  info.SetNum("SessRateLimit", app_.proxy().rate_limit_sess);
+  info.SetNum("SslRateLimit", app_.proxy().rate_limit_ssl);
+  info.SetNum("CompressBpsRateLim", app_.proxy().rate_limit_compress_bps);
   // Memory: the packet pool, where every buffer of the data plane comes from.
   if (const rte_mempool* pool = app_.pool()) {
     const uint64_t obj = pool->header_size + pool->elt_size + pool->trailer_size;

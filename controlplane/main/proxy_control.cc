@@ -110,7 +110,7 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
       c.intercepted = Sum(st, [&](auto& s) { return s.frontends[fi].intercepted.Get(); });
       c.rate = c.conn_rate = rt.frontend_rate(fi).rate();
       c.rate_max = c.conn_rate_max = rt.frontend_rate(fi).max();
-      v.rate_limit_sessions = rt.rate_limit_cps;
+      v.rate_limit_sessions = rt.rate_limit_sess;
       c.ereq = Sum(st, [&](auto& s) { return s.frontends[fi].errors.Get(); });
       c.req_tot = Sum(st, [&](auto& s) { return s.frontends[fi].req_tot.Get(); });
       for (size_t k = 0; k < 6; ++k) {
@@ -702,10 +702,23 @@ std::string ProxyCliControl::SetGlobalMaxconn(uint32_t maxconn) {
 }
 
 std::string ProxyCliControl::SetRateLimit(cli::RateLimit limit, uint64_t value) {
-  if (limit == cli::RateLimit::kConnections || limit == cli::RateLimit::kSessions) {
-    app_.proxy().rate_limit_cps = static_cast<uint32_t>(value > UINT32_MAX ? UINT32_MAX : value);
-    Publish();
+  cp::ProxyRuntime& rt = app_.proxy();
+  const uint32_t v32 = static_cast<uint32_t>(value > UINT32_MAX ? UINT32_MAX : value);
+  switch (limit) {
+    case cli::RateLimit::kConnections:
+      rt.rate_limit_conn = v32;
+      break;
+    case cli::RateLimit::kSessions:
+      rt.rate_limit_sess = v32;
+      break;
+    case cli::RateLimit::kSslSessions:
+      rt.rate_limit_ssl = v32;
+      return "";
+    case cli::RateLimit::kHttpCompression:
+      rt.rate_limit_compress_bps = value;
+      return "";
   }
+  Publish();
   return "";
 }
 

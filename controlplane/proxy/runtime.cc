@@ -187,7 +187,7 @@ proxy::ForwardForSnap ToForwardFor(const config::ProxyConfig& c) {
 
 void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   out->global_maxconn = WorkerShare(global_maxconn, nworkers_);
-  out->rate_limit_cps = WorkerShare(rate_limit_cps, nworkers_);
+  out->rate_limit_cps = WorkerShare(AcceptRateLimit(), nworkers_);
   out->frontends.clear();
   out->backends.clear();
   out->servers.clear();

@@ -166,7 +166,17 @@ class ProxyRuntime {
   std::vector<std::string> LogTargets(const config::ProxyConfig& p) const;
   static std::string LogFormat(const config::ProxyConfig& p);
   uint32_t global_maxconn = 0;
-  uint32_t rate_limit_cps = 0;
+  // `set rate-limit ... global`: new connections and sessions per second (one and the same
+  // in Sluice, so the data plane applies the lower of the two), TLS sessions and compressed
+  // bytes per second (kept and shown by `show info`, applied by nothing yet). 0: none.
+  uint32_t rate_limit_conn = 0;
+  uint32_t rate_limit_sess = 0;
+  uint32_t rate_limit_ssl = 0;
+  uint64_t rate_limit_compress_bps = 0;
+  uint32_t AcceptRateLimit() const {
+    if (!rate_limit_conn || !rate_limit_sess) return rate_limit_conn | rate_limit_sess;
+    return rate_limit_conn < rate_limit_sess ? rate_limit_conn : rate_limit_sess;
+  }
 
   // Helpers for the Runtime API adapter.
   int FindBackend(const std::string& name) const;

@@ -280,6 +280,16 @@ def test_rates_and_rate_limit(backends):
     assert cli("set rate-limit connections global 0") == "\n"
     got = client("spread", "10.10.1.1", 8080, 40)
     assert got["errors"] == 0, got
+    # Each limit kept apart as HAProxy keeps them (transcripts 45-45f); the lower of the
+    # connection and session limits applies to new connections.
+    for cmd in ("sessions global 1000", "connections global 2000", "ssl-sessions global 100",
+                "http-compression global 1024"):
+        assert cli(f"set rate-limit {cmd}") == "\n"
+    limits = [l for l in cli("show info").splitlines() if "RateLim" in l]
+    assert limits == ["ConnRateLimit: 2000", "SessRateLimit: 1000", "SslRateLimit: 100",
+                      "CompressBpsRateLim: 1048576"], limits
+    assert cli("set rate-limit sessions global 0") == "\n"
+    assert cli("set rate-limit connections global 0") == "\n"
 
 
 def test_clear_counters(backends):
