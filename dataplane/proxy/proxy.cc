@@ -662,9 +662,12 @@ void Proxy::KillSession(uint32_t si, char cause) noexcept {
     }
   }
   if (s.strm.term.cause == '-') {
+    // A session an operator killed while data flowed logs `K-` as HAProxy 2.6 does (checked
+    // on Debian's haproxy, TCP and HTTP mode: it sets no phase for a kill).
     const char phase = s.strm.phase == Phase::kRequest      ? 'R'
                        : s.strm.phase == Phase::kQueued     ? 'Q'
                        : s.strm.phase == Phase::kConnecting ? 'C'
+                       : cause == 'K'                       ? '-'
                                                             : 'D';
     s.strm.term = TermState{cause, phase};
   }
