@@ -121,6 +121,11 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
     if (t.backend >= kMaxBackends) r.tw_ms = -1;  // never reached a backend
     if (t.service) r.tw_ms = r.tc_ms = 0;  // a service is there at once (HAProxy's applets)
     r.bytes_read = t.log_bytes;
+    // An answer cut short (killed, a client or a server gone mid-body) counts the body bytes
+    // passed on so far, as HAProxy counts what it forwarded.
+    if (t.res.state == MsgState::kBody) {
+      r.bytes_read += t.res.body == http::Body::kChunked ? t.res.chunks.data_bytes() : t.res.moved;
+    }
     r.request_len = 0;
     for (const rte_mbuf* m = t.req_line; m && r.request_len < kLogRequestBytes; m = m->next) {
       const uint32_t take = m->data_len < kLogRequestBytes - r.request_len
