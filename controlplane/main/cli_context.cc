@@ -99,6 +99,28 @@ void ApplianceCliContext::Activity(cli::ActivityDump& out) {
   }
 }
 
+std::string ApplianceCliContext::CliSockets() {
+  using S = config::StatsSocketConfig;
+  std::string out;
+  for (const S& s : cfg_.global.stats_sockets) {
+    switch (s.kind) {
+      case S::Kind::kUnix:
+        out += "unix@" + s.path;
+        break;
+      case S::Kind::kTcp4:
+        out += "ipv4@" + s.address + ":" + std::to_string(s.port);
+        break;
+      case S::Kind::kTcp6:
+        out += "ipv6@[" + s.address + "]:" + std::to_string(s.port);
+        break;
+    }
+    out += s.level == S::Level::kAdmin      ? " admin all\n"
+           : s.level == S::Level::kOperator ? " operator all\n"
+                                            : " user all\n";
+  }
+  return out;
+}
+
 void ApplianceCliContext::ClearCounters(bool all) {
   if (proxy_) proxy_->Clear(all);
   // Plain `clear counters` resets maxima only; the worker counters below have none.

@@ -22,6 +22,7 @@ class ApplianceCliContext : public cli::ApplianceContext {
   void FillInfo(cli::InfoValues& info) override;
   void Activity(cli::ActivityDump& out) override;
   void ClearCounters(bool all) override;
+  std::string CliSockets() override;
   cli::ProxyControl* Proxy() override { return proxy_; }
   void SetProxy(ProxyCliControl* proxy) { proxy_ = proxy; }
   cli::PatternControl* Patterns() override { return patterns_; }

@@ -1,5 +1,5 @@
 // Slow path. The CLI's own commands: help, prompt, quit, operator, user, show cli level,
-// set timeout cli, set severity-output, expert-mode and experimental-mode.
+// show cli sockets, set timeout cli, set severity-output, expert-mode and experimental-mode.
 #include <charconv>
 #include <cstdint>
 
@@ -33,6 +33,10 @@ std::unique_ptr<Dump> User(Call& call) { return LowerTo(call, Level::kUser); }
 
 std::unique_ptr<Dump> ShowCliLevel(Call& call) {
   return std::make_unique<TextDump>(std::string(LevelName(call.session.level)) + "\n");
+}
+
+std::unique_ptr<Dump> ShowCliSockets(Call& call) {
+  return std::make_unique<TextDump>("# socket lvl processes\n" + call.appliance.CliSockets());
 }
 
 std::unique_ptr<Dump> SetTimeout(Call& call) {
@@ -95,6 +99,8 @@ constexpr CommandRow kCliCommands[] = {
     {{"user"}, Level::kUser, &User, "user", "lower the level of the current CLI session to user"},
     {{"show", "cli", "level"}, Level::kUser, &ShowCliLevel, "show cli level",
      "display the level of the current CLI session"},
+    {{"show", "cli", "sockets"}, Level::kUser, &ShowCliSockets, "show cli sockets",
+     "dump list of cli sockets"},
     {{"set", "timeout"}, Level::kUser, &SetTimeout, "set timeout [cli] <delay>",
      "change a timeout setting"},
     {{"set", "severity-output"}, Level::kUser, &SetSeverityOutput,

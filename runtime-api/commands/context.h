@@ -210,6 +210,9 @@ class ApplianceContext {
   virtual void Activity(ActivityDump& out) = 0;
   // `clear counters` (max values, operator) or `clear counters all` (every counter, admin).
   virtual void ClearCounters(bool all) = 0;
+  // `show cli sockets`: one line per stats socket, "unix@PATH admin all" or
+  // "ipv4@A:P operator all" (ipv6@[A]:P), in configuration order.
+  virtual std::string CliSockets() { return ""; }
   // The proxies, servers and sessions (commands/proxy_view.h). nullptr: the appliance has
   // none yet, and the proxy commands answer as HAProxy does with no proxies configured.
   virtual ProxyControl* Proxy() { return nullptr; }

@@ -144,6 +144,12 @@ def test_tcp_socket_with_socat_and_nc():
     assert sh("echo 'clear counters all' | nc -q 3 127.0.0.1 9999") == b"Permission denied\n\n"
     info = sh("echo 'show info' | socat stdio tcp4:127.0.0.1:9999 | head -8").decode()
     assert info.startswith("Name: ") and "\nPid: " in info                # B2
+    # Every stats socket with its level, in configuration order (A2b).
+    assert sh("echo 'show cli sockets' | nc -q 3 127.0.0.1 9999") == (
+        b"# socket lvl processes\n"
+        b"unix@/run/sluice-testbed/admin.sock admin all\n"
+        b"unix@/run/sluice-testbed/user.sock user all\n"
+        b"ipv4@127.0.0.1:9999 operator all\n\n")
 
 
 def test_show_activity_layout():

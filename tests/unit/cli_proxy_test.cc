@@ -825,7 +825,7 @@ TEST_F(CliProxy, HelpLinesAreHaproxys) {
     ++n;
   }
   // 15: ACL and map commands; 3: stick tables; 12: TLS; 2: add/del server
-  EXPECT_EQ(n, 10 + 24 + 15 + 3 + 3 + 12 + 2);
+  EXPECT_EQ(n, 11 + 24 + 15 + 3 + 3 + 12 + 2);
   for (const char* line :
        {"  show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server\n",
         "  enable server  (DEPRECATED)             : enable a disabled server (use 'set server' "

@@ -87,7 +87,7 @@ TEST(CliRegistry, SluiceHelpLinesAreHaproxys) {
   }
   // 15: the ACL and map commands; 3: show/set/clear table; 12: TLS (keys, certs,
   // crt-lists, CA files, OCSP); 2: add/del server
-  EXPECT_EQ(n, 34 + 15 + 3 + 3 + 12 + 2);
+  EXPECT_EQ(n, 35 + 15 + 3 + 3 + 12 + 2);
 }
 
 TEST(CliRegistry, FindAndDuplicates) {
@@ -122,6 +122,7 @@ TEST(CliRegistry, UnknownWithKnownPrefixListsThatPrefix) {
             "Unknown command, but maybe one of the following ones is a better match:\n"
             "  show cli level                          : display the level of the current CLI "
             "session\n"
+            "  show cli sockets                        : dump list of cli sockets\n"
             "  help [<command>]                        : list matching or all commands\n"
             "  prompt                                  : toggle interactive mode with prompt\n"
             "  quit                                    : disconnect\n");
