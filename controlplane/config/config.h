@@ -371,9 +371,26 @@ struct ProxyConfig {
   std::optional<net::IpPrefix> forwardfor_except;
   bool httplog = false, httplog_clf = false;  // option httplog [clf]
   bool accept_invalid_request = false, accept_invalid_response = false;
-  // errorfile CODE FILE: the whole answer (status line, fields, body) sent instead of
-  // HAProxy's page for CODE, read when the configuration is.
-  std::vector<std::pair<unsigned, std::string>> errorfiles;
+  // errorfile CODE FILE (and http-error, errorfiles): the whole answer (status line, fields,
+  // body) sent instead of HAProxy's page for CODE, read when the configuration is. `seq`
+  // orders the directives, so that `errorfiles NAME` still gives way to the lines after it
+  // when its http-errors section is only read later.
+  struct Answer {
+    unsigned code = 0;
+    std::string text;
+    uint64_t seq = 0;
+  };
+  std::vector<Answer> errorfiles;
+  // `errorfiles NAME [CODE...]` (or http-error's `errorfiles NAME`): the answers of the
+  // http-errors section NAME (those of CODE... only), resolved once every file is read.
+  struct ErrorfilesRef {
+    std::string section;
+    std::vector<unsigned> codes;  // empty: all of them
+    uint64_t seq = 0;
+    std::string file;
+    int line = 0;
+  };
+  std::vector<ErrorfilesRef> errorfiles_refs;
   // A backend's room in the workers' server table (proxy::kMaxServers slots in all), after
   // the previous backend's: its servers in file order, then room for servers `add server`
   // brings at run time. Read it with SlotsOf (a model built without the parser has none).
@@ -411,6 +428,15 @@ struct DefaultsConfig {
 // A `userlist` section (configuration.txt 3.4): users with a password (a crypt(3) hash, or
 // clear text with `insecure-password`) and the groups they belong to, for http_auth() and
 // `http-request auth`.
+// `http-errors NAME` (configuration.txt 3.8): `errorfile CODE FILE` lines that proxies take
+// with `errorfiles NAME [CODE...]`.
+struct HttpErrorsConfig {
+  std::string name;
+  std::string file;
+  int line = 0;
+  std::vector<std::pair<unsigned, std::string>> errorfiles;  // code, the whole answer
+};
+
 struct UserlistConfig {
   std::string name;
   std::string file;
@@ -438,6 +464,7 @@ struct Config {
   std::vector<DefaultsConfig> defaults;   // in file order
   std::vector<ProxyConfig> proxies;       // frontend, backend and listen sections, in file order
   std::vector<UserlistConfig> userlists;  // in file order
+  std::vector<HttpErrorsConfig> http_errors;  // http-errors sections, in file order
   std::vector<std::string> files;         // files read, in order
 
   unsigned Workers() const {

@@ -20,7 +20,8 @@ using Args = std::vector<std::string>;  // the words of a line; Args[0] is the k
 
 // kProxy: a frontend, backend or listen section (config.proxies.back()). kUnsupported: a
 // section whose body is skipped after one alert at its header.
-// kUserlist: config.userlists.back(); kSkipped: a duplicate section, ignored with a warning.
+// kUserlist: config.userlists.back(); kHttpErrors: config.http_errors.back(); kSkipped: a
+// duplicate (or unnamed) section, whose body is ignored.
 enum class Section {
   kNone,
   kGlobal,
@@ -28,6 +29,7 @@ enum class Section {
   kDataplane,
   kProxy,
   kUserlist,
+  kHttpErrors,
   kSkipped,
   kUnsupported
 };
@@ -101,6 +103,7 @@ struct ParseContext {
   std::vector<std::string> route_keywords;   // parallel to config.dataplane.routes
   std::vector<SectionState> defaults_state;  // parallel to config.defaults
   std::vector<SectionState> proxy_state;     // parallel to config.proxies
+  uint64_t reply_seq = 0;                    // orders errorfile, errorfiles and http-error
 
   void Alert(std::string message) { Add(Diagnostic::Severity::kAlert, std::move(message)); }
   void Warn(std::string message) { Add(Diagnostic::Severity::kWarning, std::move(message)); }
@@ -168,9 +171,14 @@ bool ParseBindOptions(ParseContext& ctx, const Args& args, const std::string& wh
                       std::optional<BindTlsConfig>* tls);
 // check_cfg.cc: `http-check` in a proxy section.
 void HttpCheck(ParseContext& ctx, const KeywordRow& row, const Args& args);
-// reply_cfg.cc: `errorfile` and `http-error` in a proxy section.
+// reply_cfg.cc: `errorfile`, `errorfiles` and `http-error` in a proxy section; http-errors
+// sections; the proxies' `errorfiles` resolved once every section is read.
 void Errorfile(ParseContext& ctx, const KeywordRow& row, const Args& args);
+void Errorfiles(ParseContext& ctx, const KeywordRow& row, const Args& args);
 void HttpError(ParseContext& ctx, const KeywordRow& row, const Args& args);
+void EnterHttpErrors(ParseContext& ctx, const Args& args);
+std::span<const KeywordRow> HttpErrorsKeywords();
+void ResolveErrorfiles(ParseContext& ctx);
 // userlist_cfg.cc: the section, its keywords, and the check of its names once all is read.
 void EnterUserlist(ParseContext& ctx, const Args& args);
 std::span<const KeywordRow> UserlistKeywords();

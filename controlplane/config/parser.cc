@@ -23,8 +23,7 @@ constexpr size_t kMaxFileBytes = 64u << 20;
 // Sections that later versions of sluice bring: recognised so that their bodies are skipped
 // quietly after one alert at the header.
 constexpr std::string_view kUnsupportedSections[] = {
-    "peers", "resolvers", "cache",    "program",     "http-errors",
-    "ring",  "mailers",   "fcgi-app", "log-forward",
+    "peers", "resolvers", "cache", "program", "ring", "mailers", "fcgi-app", "log-forward",
 };
 
 bool IsProxySection(std::string_view word) {
@@ -223,6 +222,10 @@ void ParseContext::EnterSection(const Args& args) {
     EnterUserlist(*this, args);
     return;
   }
+  if (name == "http-errors") {
+    EnterHttpErrors(*this, args);
+    return;
+  }
   EnterDefaults(*this, args);
 }
 
@@ -238,7 +241,7 @@ void ParseContext::ParseLine(std::string_view text) {
   const std::string& word = args[0];
   keyword = word;
   if (word == "global" || word == "defaults" || word == "dataplane" || IsProxySection(word) ||
-      word == "userlist" || IsUnsupportedSection(word)) {
+      word == "userlist" || word == "http-errors" || IsUnsupportedSection(word)) {
     EnterSection(args);
     return;
   }
@@ -251,6 +254,9 @@ void ParseContext::ParseLine(std::string_view text) {
       return;
     case Section::kUserlist:
       Dispatch(UserlistKeywords(), "userlist", args);
+      return;
+    case Section::kHttpErrors:
+      Dispatch(HttpErrorsKeywords(), "http-errors", args);
       return;
     case Section::kGlobal:
       Dispatch(GlobalKeywords(), "global", args);
@@ -370,6 +376,7 @@ ParseOutcome Guarded(Body body) {
   try {
     body(ctx);
     CheckWholeConfig(ctx);
+    ResolveErrorfiles(ctx);
     CheckProxies(ctx);
     CheckUserlists(ctx);
   } catch (const std::exception& e) {

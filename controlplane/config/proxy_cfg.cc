@@ -654,7 +654,7 @@ constexpr KeywordRow kProxyKeywords[] = {
     {"clitimeout", Match::kExact, &Removed, 0, -1, "", "'timeout client'"},
     {"srvtimeout", Match::kExact, &Removed, 0, -1, "", "'timeout server'"},
     {"redispatch", Match::kExact, &Removed, 0, -1, "", "'option redispatch'"},
-    NotYetRow("errorfiles"),
+    {"errorfiles", Match::kExact, &Errorfiles, 0, -1, "an http-errors section's name", ""},
     {"http-error", Match::kExact, &HttpError, 0, -1, "'status CODE ...'", ""},
     NotYetRow("fullconn"),
     NotYetRow("compression"),
@@ -687,6 +687,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
   p.disabled = d.disabled;
   p.mode_http = d.mode_http;
   p.errorfiles = d.errorfiles;
+  p.errorfiles_refs = d.errorfiles_refs;
   p.stats = d.stats;
   p.http_conn_mode = d.http_conn_mode;
   p.forwardfor = d.forwardfor;

@@ -1,6 +1,8 @@
-// The answers a proxy sends instead of HAProxy's own pages: `errorfile CODE FILE` and
-// `http-error status CODE ...` (configuration.txt 4.2), each kept as the whole answer's bytes
-// (ProxyConfig::errorfiles).
+// The answers a proxy sends instead of HAProxy's own pages: `errorfile CODE FILE`,
+// `errorfiles NAME [CODE...]` and `http-error status CODE ...` (configuration.txt 4.2), and
+// the `http-errors NAME` sections (3.8) errorfiles names, each kept as the whole answer's
+// bytes (ProxyConfig::errorfiles). Messages are HAProxy 2.6.12's, checked against Debian's
+// haproxy.
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -66,9 +68,38 @@ std::optional<std::string> ReadAnswer(ParseContext& ctx, const std::string& pref
 // The proxy's answer for `code` is `text` from now on (none: HAProxy's page again).
 void SetAnswer(ParseContext& ctx, uint64_t code, std::optional<std::string> text) {
   auto& files = Target(ctx).errorfiles;
-  std::erase_if(files, [&](const auto& f) { return f.first == code; });
-  if (text) files.emplace_back(static_cast<unsigned>(code), std::move(*text));
+  std::erase_if(files, [&](const auto& f) { return f.code == code; });
+  if (text) files.push_back({static_cast<unsigned>(code), std::move(*text), ++ctx.reply_seq});
 }
+
+// The answers of http-errors section `name` (codes: those only) are the proxy's from here,
+// once the section is known (ResolveErrorfiles).
+void AddErrorfilesRef(ParseContext& ctx, const std::string& name, std::vector<unsigned> codes) {
+  Target(ctx).errorfiles_refs.push_back(
+      {name, std::move(codes), ++ctx.reply_seq, ctx.file, ctx.line});
+}
+
+// `errorfile CODE FILE` in an http-errors section.
+void SectionErrorfile(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (args.size() != 3) {
+    ctx.Alert("errorfile: expects <status_code> and <file> as arguments.");
+    return;
+  }
+  const std::optional<uint64_t> code = ParseDecimal(args[1]);
+  if (!code || !Handled(*code)) {
+    ctx.Alert("errorfile : status code " + Quoted(args[1]) + " not handled.");
+    return;
+  }
+  std::optional<std::string> text = ReadAnswer(ctx, "", args[2]);
+  if (!text) return;
+  auto& files = ctx.config.http_errors.back().errorfiles;
+  std::erase_if(files, [&](const auto& f) { return f.first == *code; });
+  files.emplace_back(static_cast<unsigned>(*code), std::move(*text));
+}
+
+constexpr KeywordRow kHttpErrorsKeywords[] = {
+    {"errorfile", Match::kExact, &SectionErrorfile, 0, -1, "a status code and a file", ""},
+};
 
 // Header names http-error never adds: the answer's own framing and type.
 constexpr std::string_view kReplyOwnHeaders[] = {"content-length", "content-type",
@@ -87,11 +118,84 @@ void Errorfile(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (text) SetAnswer(ctx, code, std::move(text));
 }
 
+// errorfiles NAME [CODE...]: the section's answers (for CODE... only), as if each were an
+// errorfile line here: they replace the ones before and give way to the ones after.
+void Errorfiles(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  if (args.size() < 2) {
+    ctx.Alert("errorfiles : expects <name> as argument.");
+    return;
+  }
+  std::vector<unsigned> codes;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::optional<uint64_t> code = ParseDecimal(args[i]);
+    if (!code || !Handled(*code)) {
+      ctx.Alert("errorfiles : status code " + Quoted(args[i]) + " not handled.");
+      return;
+    }
+    codes.push_back(static_cast<unsigned>(*code));
+  }
+  AddErrorfilesRef(ctx, args[1], std::move(codes));
+}
+
+void EnterHttpErrors(ParseContext& ctx, const Args& args) {
+  if (args.size() < 2 || args[1].empty()) {
+    ctx.Alert("missing name for http-errors section.");
+    ctx.section = Section::kSkipped;
+    return;
+  }
+  for (const HttpErrorsConfig& h : ctx.config.http_errors) {
+    if (h.name == args[1]) {
+      ctx.Alert("http-errors section " + Quoted(args[1]) + " already exists (declared at " +
+                At(h.file, h.line) + ").");
+      ctx.section = Section::kSkipped;
+      return;
+    }
+  }
+  ctx.config.http_errors.push_back({args[1], ctx.file, ctx.line, {}});
+  ctx.section = Section::kHttpErrors;
+}
+
+std::span<const KeywordRow> HttpErrorsKeywords() { return kHttpErrorsKeywords; }
+
+// Every proxy's `errorfiles` (and http-error's) in the order written: a section's answer for
+// a code replaces what came before the reference and not what came after it.
+void ResolveErrorfiles(ParseContext& ctx) {
+  for (ProxyConfig& p : ctx.config.proxies) {
+    for (const ProxyConfig::ErrorfilesRef& ref : p.errorfiles_refs) {
+      const HttpErrorsConfig* section = nullptr;
+      for (const HttpErrorsConfig& h : ctx.config.http_errors) {
+        if (h.name == ref.section) section = &h;
+      }
+      if (section == nullptr) {
+        ctx.AddAt(Diagnostic::Severity::kAlert, ref.file, ref.line, "errorfiles",
+                  "proxy " + Quoted(p.name) + ": unknown http-errors section " +
+                      Quoted(ref.section) + ".");
+        continue;
+      }
+      for (const auto& [code, text] : section->errorfiles) {
+        if (!ref.codes.empty() &&
+            std::find(ref.codes.begin(), ref.codes.end(), code) == ref.codes.end()) {
+          continue;
+        }
+        auto it = std::find_if(p.errorfiles.begin(), p.errorfiles.end(),
+                               [&](const auto& f) { return f.code == code; });
+        if (it == p.errorfiles.end()) {
+          p.errorfiles.push_back({code, text, ref.seq});
+        } else if (it->seq < ref.seq) {
+          it->text = text;
+          it->seq = ref.seq;
+        }
+      }
+    }
+    p.errorfiles_refs.clear();
+  }
+}
+
 // http-error status CODE [content-type TYPE] [default-errorfiles | errorfile FILE | file FILE
 // | string TEXT] [hdr NAME VALUE]...: the answer built as haproxy 2.6.12 builds it (the
 // status line, the `hdr` fields with their names in lower case, content-length, then
 // content-type when there is a body). The log-format forms (lf-string, lf-file, a `%` in a
-// hdr value) and `errorfiles NAME` (no http-errors sections) are refused.
+// hdr value) are refused; `errorfiles NAME` takes the section's answer for CODE.
 void HttpError(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string prefix = "http-error : ";
   if (args.size() < 3 || args[1] != "status") {
@@ -109,18 +213,21 @@ void HttpError(ParseContext& ctx, const KeywordRow&, const Args& args) {
   }
   std::string type, source, body;
   std::optional<std::string> whole;  // errorfile FILE
+  std::string section;               // errorfiles NAME
   bool defaults = false;
   std::string fields;
   for (size_t i = 3; i < args.size(); ++i) {
     const std::string& k = args[i];
-    const bool takes_arg = k == "content-type" || k == "errorfile" || k == "file" || k == "string";
+    const bool takes_arg = k == "content-type" || k == "errorfile" || k == "file" ||
+                           k == "string" || k == "errorfiles";
     if (takes_arg && i + 1 >= args.size()) {
       ctx.Alert(prefix + Quoted(k) + " expects <arg> as argument.");
       return;
     }
     if (k == "content-type") {
       type = args[++i];
-    } else if (k == "default-errorfiles" || k == "errorfile" || k == "file" || k == "string") {
+    } else if (k == "default-errorfiles" || k == "errorfile" || k == "file" || k == "string" ||
+               k == "errorfiles") {
       if (!source.empty()) {
         ctx.Alert(prefix + "unexpected " + Quoted(k) + " argument, " + Quoted(source) +
                   " already defined");
@@ -131,6 +238,8 @@ void HttpError(ParseContext& ctx, const KeywordRow&, const Args& args) {
         defaults = true;
       } else if (k == "string") {
         body = args[++i];
+      } else if (k == "errorfiles") {
+        section = args[++i];
       } else if (k == "file") {
         std::optional<std::string> text = ReadFile(ctx, prefix, args[++i]);
         if (!text) return;
@@ -160,9 +269,9 @@ void HttpError(ParseContext& ctx, const KeywordRow&, const Args& args) {
         continue;
       }
       fields += name + ": " + value + "\r\n";
-    } else if (k == "lf-string" || k == "lf-file" || k == "errorfiles") {
-      ctx.Alert(prefix + Quoted(k) + " is not supported by sluice (string, file, errorfile and "
-                "default-errorfiles are).");
+    } else if (k == "lf-string" || k == "lf-file") {
+      ctx.Alert(prefix + Quoted(k) + " is not supported by sluice (string, file, errorfile, "
+                "errorfiles and default-errorfiles are).");
       return;
     } else {
       ctx.Alert(prefix + "unknown keyword " + Quoted(k) + ".");
@@ -170,6 +279,7 @@ void HttpError(ParseContext& ctx, const KeywordRow&, const Args& args) {
     }
   }
   if (defaults) return SetAnswer(ctx, *code, std::nullopt);
+  if (!section.empty()) return AddErrorfilesRef(ctx, section, {static_cast<unsigned>(*code)});
   if (whole) return SetAnswer(ctx, *code, std::move(whole));
   if (!body.empty() && type.empty()) {
     ctx.Alert(prefix + "a content type must be defined when non-empty payload is configured");

@@ -150,11 +150,11 @@ namespace {
 
 proxy::ErrorfileSnap ToErrorfiles(const config::ProxyConfig& c, std::vector<std::string>* pages) {
   proxy::ErrorfileSnap e;
-  for (const auto& [code, text] : c.errorfiles) {
+  for (const config::ProxyConfig::Answer& a : c.errorfiles) {
     for (uint32_t slot = 0; slot < proxy::kReplySlots; ++slot) {
-      if (proxy::kReplyCodes[slot] != code) continue;
+      if (proxy::kReplyCodes[slot] != a.code) continue;
       e.page[slot] = static_cast<int16_t>(pages->size());
-      pages->push_back(text);
+      pages->push_back(a.text);
     }
   }
   return e;

@@ -1012,8 +1012,8 @@ TEST(ConfigProxySettings, Errorfile) {
   const ParseOutcome o =
       Clean("backend be\n    errorfile 503 " + path + "\n    server s 10.0.0.2:1\n");
   ASSERT_EQ(o.config.proxies[0].errorfiles.size(), 1u);
-  EXPECT_EQ(o.config.proxies[0].errorfiles[0].first, 503u);
-  EXPECT_EQ(o.config.proxies[0].errorfiles[0].second, page);
+  EXPECT_EQ(o.config.proxies[0].errorfiles[0].code, 503u);
+  EXPECT_EQ(o.config.proxies[0].errorfiles[0].text, page);
   ExpectBackendAlert("errorfile 599 " + path, "errorfile", "status code '599' not handled.");
   ExpectBackendAlert("errorfile 503 /nonexistent/x", "errorfile",
                      "error opening file '/nonexistent/x'.");
@@ -1025,6 +1025,65 @@ TEST(ConfigProxySettings, Errorfile) {
                      "Unable to convert message in HTX ('" + path +
                          "'): not a whole HTTP answer with its Content-Length.");
   std::remove(path.c_str());
+}
+
+// http-errors sections and `errorfiles NAME [CODE...]`, as Debian's haproxy 2.6.12 served them
+// for the same configuration: a section read after the proxy still applies, in the order the
+// lines were written (the later line wins), per code when codes are named, through
+// http-error's `errorfiles` and from a defaults section; and its alerts.
+TEST(ConfigProxySettings, HttpErrorsSections) {
+  const std::string dir = ::testing::TempDir();
+  auto page = [&](const std::string& name, unsigned code) {
+    const std::string path = dir + "sluice-" + name + ".http";
+    std::ofstream f(path, std::ios::binary);
+    f << "HTTP/1.0 " << code << " X\r\nContent-Length: 8\r\n\r\n" << name << "\n";
+    return path;
+  };
+  const std::string file503 = page("file503", 503), sect503 = page("sect503", 503),
+                    sect403 = page("sect403", 403), dflt503 = page("dflt503", 503);
+  const ParseOutcome o = Clean(
+      "defaults d2\n    mode http\n    timeout client 1s\n    timeout connect 1s\n"
+      "    timeout server 1s\n    errorfiles other\n"
+      "backend b1\n    errorfile 503 " + file503 + "\n    errorfiles later\n"
+      "    server s 10.0.0.2:1\n"
+      "backend b2\n    errorfiles later 403\n    errorfile 503 " + file503 + "\n"
+      "    server s 10.0.0.2:1\n"
+      "backend b3\n    http-error status 503 errorfiles later\n    server s 10.0.0.2:1\n"
+      "backend b4\n    server s 10.0.0.2:1\n"
+      "http-errors later\n    errorfile 503 " + sect503 + "\n    errorfile 403 " + sect403 +
+      "\nhttp-errors other\n    errorfile 503 " + dflt503 + "\n");
+  auto answer = [&](size_t proxy, unsigned code) -> std::string {
+    for (const auto& a : o.config.proxies[proxy].errorfiles) {
+      if (a.code == code) return a.text.substr(a.text.size() - 8);
+    }
+    return "";
+  };
+  EXPECT_EQ(answer(0, 503), "sect503\n");  // errorfiles after errorfile: the section's
+  EXPECT_EQ(answer(0, 403), "sect403\n");
+  EXPECT_EQ(answer(1, 503), "file503\n");  // errorfile after errorfiles: the file's
+  EXPECT_EQ(answer(1, 403), "sect403\n");
+  EXPECT_EQ(answer(2, 503), "sect503\n");  // http-error status 503 errorfiles later
+  EXPECT_EQ(answer(2, 403), "");
+  EXPECT_EQ(answer(3, 503), "dflt503\n");  // from the defaults section
+  EXPECT_EQ(o.config.http_errors.size(), 2u);
+  EXPECT_TRUE(o.config.proxies[0].errorfiles_refs.empty());
+
+  ExpectBackendAlert("errorfiles", "errorfiles", "errorfiles : expects <name> as argument.");
+  ExpectBackendAlert("errorfiles later 999", "errorfiles",
+                     "errorfiles : status code '999' not handled.");
+  ExpectBackendAlert("errorfiles nosuch", "errorfiles",
+                     "proxy 'be': unknown http-errors section 'nosuch'.");
+  ExpectAlert("http-errors later\n    errorfile 503\n", 10, "errorfile",
+              "errorfile: expects <status_code> and <file> as arguments.");
+  ExpectAlert("http-errors later\n    errorfile 999 " + sect503 + "\n", 10, "errorfile",
+              "errorfile : status code '999' not handled.");
+  ExpectAlert("http-errors later\n    foo bar\n", 10, "foo",
+              "unknown keyword 'foo' in 'http-errors' section");
+  ExpectAlert("http-errors later\nhttp-errors later\n", 10, "http-errors",
+              "http-errors section 'later' already exists (declared at t.cfg:9).");
+  ExpectAlert("http-errors\n    errorfile 503 " + sect503 + "\n", 9, "http-errors",
+              "missing name for http-errors section.");
+  for (const std::string& f : {file503, sect503, sect403, dflt503}) std::remove(f.c_str());
 }
 
 // http-error status CODE ...: the answers as haproxy 2.6.12 sent them for the same lines, and
@@ -1043,12 +1102,12 @@ TEST(ConfigProxySettings, HttpError) {
       "    http-error status 400 default-errorfiles\n    server s 10.0.0.2:1\n");
   const auto& files = o.config.proxies[0].errorfiles;
   ASSERT_EQ(files.size(), 3u);
-  EXPECT_EQ(files[0].first, 503u);
-  EXPECT_EQ(files[0].second,
+  EXPECT_EQ(files[0].code, 503u);
+  EXPECT_EQ(files[0].text,
             "HTTP/1.1 503 Service Unavailable\r\nx-foo: bar\r\ncontent-length: 11\r\n"
             "content-type: text/html\r\n\r\n<b>down</b>");
-  EXPECT_EQ(files[1].second, "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
-  EXPECT_EQ(files[2].second,
+  EXPECT_EQ(files[1].text, "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+  EXPECT_EQ(files[2].text,
             "HTTP/1.1 429 Too Many Requests\r\nretry-after: 10\r\nx-a: b c\r\n"
             "content-length: 17\r\ncontent-type: text/plain\r\n\r\n<p>file body</p>\n");
   std::remove(path.c_str());
@@ -1071,8 +1130,8 @@ TEST(ConfigProxySettings, HttpError) {
   ExpectBackendAlert("http-error status 503 frob", "http-error",
                      "http-error : unknown keyword 'frob'.");
   ExpectBackendAlert("http-error status 503 content-type a/b lf-string x", "http-error",
-                     "http-error : 'lf-string' is not supported by sluice (string, file, errorfile "
-                     "and default-errorfiles are).");
+                     "http-error : 'lf-string' is not supported by sluice (string, file, "
+                     "errorfile, errorfiles and default-errorfiles are).");
   ExpectWarning("backend be\n    http-error status 503 content-type text/plain\n"
                 "    server s 10.0.0.2:1\n",
                 10, "http-error",
@@ -1547,7 +1606,7 @@ TEST(ConfigProxyWarnings, GlobalLogIsRecordedQuietly) {
 
 TEST(ConfigProxyRobustness, OtherSectionsStayUnsupported) {
   for (const char* section :
-       {"peers", "resolvers", "cache", "program", "http-errors", "ring", "mailers"}) {
+       {"peers", "resolvers", "cache", "program", "ring", "mailers"}) {
     ExpectAlert(std::string(section) + " x\n  foo \"unterminated\n", 9, section,
                 "section '" + std::string(section) + "' is not supported yet by sluice");
   }

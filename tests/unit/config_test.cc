@@ -461,7 +461,7 @@ TEST(ConfigErrors, UnsupportedSectionsAlertOnceAndSkipTheirBody) {
   EXPECT_EQ(o.config.dataplane.ports.size(), 1u);
 
   for (const char* section :
-       {"peers", "resolvers", "cache", "program", "http-errors", "ring", "mailers"}) {
+       {"peers", "resolvers", "cache", "program", "ring", "mailers"}) {
     ExpectOneAlert(std::string(kBase) + section + " x\n  foo \"unterminated\n  bar\n", 4, section,
                    "section '" + std::string(section) + "' is not supported yet");
   }
