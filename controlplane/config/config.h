@@ -219,6 +219,7 @@ struct ServerConfig {
   unsigned weight = 1;     // 0..256 as haproxy
   unsigned maxconn = 0;    // 0: unlimited
   int pool_max_conn = -1;  // idle connections kept for reuse: -1 unlimited, 0 none
+  uint32_t pool_purge_ms = 5000;  // pool-purge-delay: how long one stays unused; 0: for ever
   bool check = false;
   // fastinter and downinter: 0 while parsing means `inter`; the whole-configuration check
   // writes the effective values.

@@ -11,7 +11,7 @@ namespace sluice::config {
 namespace {
 
 constexpr std::string_view kServerParams =
-    "weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, downinter, rise, fall, "
+    "weight, maxconn, pool-max-conn, pool-purge-delay, check, no-check, inter, fastinter, downinter, rise, fall, "
     "port, addr, disabled, enabled, backup, no-backup, non-stick, stick, id, ssl, no-ssl, "
     "verify, ca-file, sni, alpn, ciphers, ciphersuites, ssl-min-ver and ssl-max-ver";
 
@@ -201,6 +201,7 @@ bool ServerLine::Params(const Args& args, size_t first, bool is_default, ServerC
       continue;
     }
     const bool valued = p == "weight" || p == "maxconn" || p == "pool-max-conn" ||
+                        p == "pool-purge-delay" ||
                         p == "inter" || p == "fastinter" ||
                         p == "downinter" || p == "rise" || p == "fall" || p == "port" ||
                         p == "addr" || p == "id";
@@ -228,6 +229,13 @@ bool ServerLine::Params(const Args& args, size_t first, bool is_default, ServerC
       } else {
         if (!Unsigned(p, v, 0, INT32_MAX, &n)) return false;
         s->pool_max_conn = static_cast<int>(n);
+      }
+    } else if (p == "pool-purge-delay") {
+      // 0: idle connections are never purged (HAProxy's words).
+      if (v == "0") {
+        s->pool_purge_ms = 0;
+      } else if (!Time(p, v, &s->pool_purge_ms)) {
+        return false;
       }
     } else if (p == "inter") {
       if (!Time(p, v, &s->inter_ms)) return false;

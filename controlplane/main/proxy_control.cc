@@ -169,6 +169,8 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
         sv.addr = net::ToString(s.addr);
         sv.port = s.port;
         sv.backup = s.conf->backup;
+        sv.purge_delay_ms = s.conf->pool_purge_ms;
+        sv.pool_max_conn = s.conf->pool_max_conn;
         sv.forced_maint = s.maint || s.cfg_maint;
         sv.config_maint = s.cfg_maint;
         sv.forced_drain = s.drain;

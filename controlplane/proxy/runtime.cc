@@ -279,6 +279,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
                       ? -1
                       : static_cast<int32_t>(
                             WorkerShare(static_cast<uint32_t>(s.conf->pool_max_conn), nworkers_));
+    ss.pool_purge_us = uint64_t{s.conf->pool_purge_ms} * 1000;
     ss.usable = !s.InMaint() && !s.drain && s.op == OpState::kUp;
     ss.persist = !s.InMaint() && s.op != OpState::kDown;
     ss.id = s.conf->id;

@@ -23,8 +23,8 @@ bool Conns::Init(const char* name, const Setup& setup, tcp::TcpStack* tcp, net::
   return refs_ != nullptr && pool_.Init(name, setup.idle_conns, setup.nservers, socket_id);
 }
 
-void Conns::Park(ConnId c, uint32_t server) noexcept {
-  const uint32_t slot = pool_.Park(server, c, tcp_->now_us());
+void Conns::Park(ConnId c, uint32_t server, uint64_t purge_us) noexcept {
+  const uint32_t slot = pool_.Park(server, c, purge_us ? tcp_->now_us() + purge_us : UINT64_MAX);
   if (slot == IdlePool::kNone) {
     tcp_->counters().Inc(counters::Counter::conn_idle_pool_full);
     AbortDetached(&c);
@@ -50,9 +50,7 @@ void Conns::OnIdleEvent(ConnId c, bool closed) noexcept {
 
 void Conns::PurgeIdle() noexcept {
   const uint64_t now = tcp_->now_us();
-  if (now < kIdleMaxUs) return;
-  for (ConnId c = pool_.TakeExpired(now - kIdleMaxUs); c != kNoConn;
-       c = pool_.TakeExpired(now - kIdleMaxUs)) {
+  for (ConnId c = pool_.TakeExpired(now); c != kNoConn; c = pool_.TakeExpired(now)) {
     tcp_->counters().Inc(counters::Counter::conn_idle_purged);
     AbortDetached(&c);
   }

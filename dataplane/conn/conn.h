@@ -42,9 +42,6 @@ enum Role : uint32_t {
   kClosing = 5,  // closed by its owner, which let go of it: events are only drained
 };
 
-// How long a parked server connection stays in the pool unused (HAProxy's
-// `pool-purge-delay` default, 5 s) before it is closed.
-inline constexpr uint64_t kIdleMaxUs = 5'000'000;
 
 class Conns {
  public:
@@ -140,13 +137,15 @@ class Conns {
   // connect takes one first, attached to (role, index); kNoConn when there is none. TCP-mode
   // streams never park (a byte stream has no end of message to reuse after, as in
   // HAProxy); HTTP keep-alive towards servers does.
-  void Park(ConnId c, uint32_t server) noexcept;
+  // `purge_us`: how long it may stay unused (the server's `pool-purge-delay`; 0: for ever).
+  void Park(ConnId c, uint32_t server, uint64_t purge_us) noexcept;
   ConnId TakeIdle(uint32_t server, Role role, uint32_t index) noexcept;
   bool HasIdle() const noexcept { return pool_.size() != 0; }
   // Any event of a parked connection (data, the peer's FIN, a close) takes it out of the
   // pool; it is reset unless `closed` says it is gone already. Counted.
   void OnIdleEvent(ConnId c, bool closed) noexcept;
-  // Resets the connections idle longer than kIdleMaxUs (the worker calls it periodically).
+  // Resets the connections idle longer than their purge delay (the worker calls it
+  // periodically).
   void PurgeIdle() noexcept;
   const IdlePool& pool() const noexcept { return pool_; }
 

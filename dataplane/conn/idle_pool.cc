@@ -32,20 +32,32 @@ bool IdlePool::Init(const char* name, uint32_t capacity, uint32_t nservers, int 
   return true;
 }
 
-uint32_t IdlePool::Park(uint32_t server, tcp::ConnId c, uint64_t now_us) noexcept {
+uint32_t IdlePool::Park(uint32_t server, tcp::ConnId c, uint64_t expire_us) noexcept {
   if (nfree_ == 0 || server >= nservers_) return kNone;
   const uint32_t slot = free_[--nfree_];
+  // After the last entry due no later than this one (bounded walk back from the tail).
+  uint32_t after = lru_tail_;
+  for (uint32_t walked = 0;
+       after != kNone && entries_[after].expire_us > expire_us && walked < kMaxSortWalk;
+       ++walked) {
+    after = entries_[after].lru_prev;
+  }
+  const uint32_t before = after == kNone ? lru_head_ : entries_[after].lru_next;
   Entry& e = entries_[slot];
-  e = Entry{c, server, now_us, kNone, head_[server], lru_tail_, kNone};
+  e = Entry{c, server, expire_us, kNone, head_[server], after, before};
   if (head_[server] != kNone) entries_[head_[server]].prev = slot;
   head_[server] = slot;
   ++count_[server];
-  if (lru_tail_ != kNone) {
-    entries_[lru_tail_].lru_next = slot;
+  if (after != kNone) {
+    entries_[after].lru_next = slot;
   } else {
     lru_head_ = slot;
   }
-  lru_tail_ = slot;
+  if (before != kNone) {
+    entries_[before].lru_prev = slot;
+  } else {
+    lru_tail_ = slot;
+  }
   ++size_;
   return slot;
 }
@@ -90,8 +102,8 @@ bool IdlePool::Remove(uint32_t slot, tcp::ConnId c) noexcept {
   return true;
 }
 
-tcp::ConnId IdlePool::TakeExpired(uint64_t older_than_us) noexcept {
-  if (lru_head_ == kNone || entries_[lru_head_].since_us > older_than_us) return tcp::kNoConn;
+tcp::ConnId IdlePool::TakeExpired(uint64_t now_us) noexcept {
+  if (lru_head_ == kNone || entries_[lru_head_].expire_us > now_us) return tcp::kNoConn;
   const tcp::ConnId c = entries_[lru_head_].conn;
   Unlink(lru_head_);
   return c;

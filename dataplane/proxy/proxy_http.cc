@@ -757,7 +757,7 @@ void Proxy::EndTransaction(uint32_t si) noexcept {
         (pool_max < 0 || conns_->pool().idle(t.server) < static_cast<uint32_t>(pool_max))) {
       const ConnId c = t.srv;
       t.srv = kNoConn;
-      conns_->Park(c, t.server);
+      conns_->Park(c, t.server, cfg_->servers[t.server].pool_purge_us);
     } else {
       conns_->CloseDetached(&t.srv);
     }

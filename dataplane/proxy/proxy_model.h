@@ -69,6 +69,7 @@ struct ServerSnap {
   uint32_t iweight = 1;  // initial weight (static-rr keeps to it)
   uint32_t maxconn = 0;  // this worker's share of the server's maxconn; 0 = unlimited
   int32_t pool_max = -1;  // pool-max-conn, this worker's share: -1 unlimited, 0 none
+  uint64_t pool_purge_us = 5'000'000;  // pool-purge-delay: idle connections' life; 0: for ever
   bool usable = true;    // admin READY and operationally UP: takes new connections
   // Neither in maintenance nor DOWN (HAProxy's cur_state != STOPPED): a stick match may send
   // it a stream, draining or not.

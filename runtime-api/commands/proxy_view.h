@@ -127,6 +127,8 @@ struct ServerView {
   uint32_t maxconn = 0;       // 0: no limit
   uint32_t maxqueue = 0;      // 0: no limit
   uint32_t throttle_pct = 0;  // slowstart ratio, printed while op_state is kStarting
+  uint32_t purge_delay_ms = 5000;  // pool-purge-delay
+  int32_t pool_max_conn = -1;      // pool-max-conn (-1: no bound)
   HealthCheckView check;
   StatCounters counters;
 };

@@ -360,14 +360,15 @@ std::string ServerStateLine(const ProxyView& p, const ServerView& s) {
 
 std::string ServerConnLine(const ProxyView& p, const ServerView& s, unsigned threads) {
   // purge_delay, used_cur, used_max, need_est, unsafe_nb, safe_nb, idle_lim, idle_cur, then
-  // the idle connections per thread. An L4 load balancer keeps no idle connections: the
-  // pool settings are haproxy's defaults (pool-purge-delay 5s, no pool-max-conn: -1), the
-  // connections in use are the sessions, and the estimate of those needed is their maximum.
+  // the idle connections per thread. The pool settings are the server's (pool-purge-delay,
+  // pool-max-conn); the connections in use are the sessions, and the estimate of those
+  // needed is their maximum. The workers' idle connections are not counted here (0).
   const std::string used_max = std::to_string(s.counters.smax);
   std::string line = p.name + "/" + s.name + " " + std::to_string(p.iid) + "/" +
                      std::to_string(s.sid) + " " + (s.addr.empty() ? "-" : s.addr) + " " +
-                     std::to_string(s.port) + " - 5000 " + std::to_string(s.counters.scur) + " " +
-                     used_max + " " + used_max + " 0 0 -1 0";
+                     std::to_string(s.port) + " - " + std::to_string(s.purge_delay_ms) + " " +
+                     std::to_string(s.counters.scur) + " " + used_max + " " + used_max +
+                     " 0 0 " + std::to_string(s.pool_max_conn) + " 0";
   for (unsigned t = 0; t < threads; ++t) line += " 0";
   line += '\n';
   return line;

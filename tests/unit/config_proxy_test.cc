@@ -649,8 +649,9 @@ TEST(ConfigProxyServer, EveryParameter) {
       "backend be\n"
       "    server a 10.0.0.2:80 weight 0 maxconn 50 check inter 500ms fastinter 100 "
       "downinter 10s rise 4 fall 5 port 8080 addr 10.0.0.20 disabled backup id 12 "
-      "pool-max-conn 0\n"
-      "    server b ipv6@fd00::2:443 weight 256 check addr fd00::20 pool-max-conn -1\n"
+      "pool-max-conn 0 pool-purge-delay 10s\n"
+      "    server b ipv6@fd00::2:443 weight 256 check addr fd00::20 pool-max-conn -1 "
+      "pool-purge-delay 0\n"
       "    server c ipv4@10.0.0.3:1 check no-check backup no-backup disabled enabled "
       "non-stick\n");
   const auto& s = o.config.proxies[0].servers;
@@ -660,6 +661,9 @@ TEST(ConfigProxyServer, EveryParameter) {
   EXPECT_EQ(s[0].pool_max_conn, 0);
   EXPECT_EQ(s[1].pool_max_conn, -1);
   EXPECT_EQ(s[2].pool_max_conn, -1);  // haproxy's default: no bound
+  EXPECT_EQ(s[0].pool_purge_ms, 10000u);
+  EXPECT_EQ(s[1].pool_purge_ms, 0u);     // never purged
+  EXPECT_EQ(s[2].pool_purge_ms, 5000u);  // haproxy's default
   EXPECT_TRUE(s[0].check);
   EXPECT_EQ(s[0].inter_ms, 500u);
   EXPECT_EQ(s[0].fastinter_ms, 100u);
@@ -809,11 +813,15 @@ TEST(ConfigProxyServer, ParameterErrors) {
   alert("addr 0.0.0.0", "'addr' expects a unicast IPv4 or IPv6 address, got '0.0.0.0'.");
   alert("weight", "'weight' expects a value.");
   alert("check inter", "'inter' expects a value.");
+  alert("pool-purge-delay", "'pool-purge-delay' expects a value.");
+  alert("pool-purge-delay abc",
+        "'pool-purge-delay' expects a positive time such as 500ms or 2s (at most "
+        "2147483647ms), got 'abc'.");
   const std::string supported =
-      " (sluice supports weight, maxconn, pool-max-conn, check, no-check, inter, fastinter, "
-      "downinter, rise, fall, port, addr, disabled, enabled, backup, no-backup, non-stick, "
-      "stick, id, ssl, no-ssl, verify, ca-file, sni, alpn, ciphers, ciphersuites, ssl-min-ver "
-      "and ssl-max-ver).";
+      " (sluice supports weight, maxconn, pool-max-conn, pool-purge-delay, check, no-check, "
+      "inter, fastinter, downinter, rise, fall, port, addr, disabled, enabled, backup, "
+      "no-backup, non-stick, stick, id, ssl, no-ssl, verify, ca-file, sni, alpn, ciphers, "
+      "ciphersuites, ssl-min-ver and ssl-max-ver).";
   // TLS to the server (HAProxy 2.6.12's texts).
   alert("ssl verify bogus",
         "'verify' : unknown verify method 'bogus', only 'none' and 'required' are supported.");

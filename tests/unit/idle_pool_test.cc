@@ -58,6 +58,27 @@ TEST(IdlePool, RemoveOnlyWhatTheSlotHolds) {
   EXPECT_EQ(p.size(), 0u);
 }
 
+// Connections due at different times (servers with different pool-purge-delay) leave in
+// the order they are due, not the order they were parked.
+TEST(IdlePool, ExpiresFirstDueFirst) {
+  IdlePool p;
+  ASSERT_TRUE(p.Init("t", 8, 3, -1));
+  p.Park(0, 1, 500);
+  p.Park(1, 2, 100);
+  p.Park(2, 3, UINT64_MAX);  // pool-purge-delay 0: never
+  p.Park(1, 4, 300);
+  p.Park(0, 5, 500);
+  EXPECT_EQ(p.TakeExpired(99), kNoConn);
+  EXPECT_EQ(p.TakeExpired(300), 2u);
+  EXPECT_EQ(p.TakeExpired(300), 4u);
+  EXPECT_EQ(p.TakeExpired(300), kNoConn);
+  EXPECT_EQ(p.TakeExpired(1000), 1u);  // equal times: in parking order
+  EXPECT_EQ(p.TakeExpired(1000), 5u);
+  EXPECT_EQ(p.TakeExpired(UINT64_MAX - 1), kNoConn);
+  EXPECT_EQ(p.Take(2), 3u);
+  EXPECT_EQ(p.size(), 0u);
+}
+
 TEST(IdlePool, ExpiresOldestFirst) {
   IdlePool p;
   ASSERT_TRUE(p.Init("t", 8, 2, -1));
@@ -72,12 +93,13 @@ TEST(IdlePool, ExpiresOldestFirst) {
   EXPECT_EQ(p.size(), 0u);
 }
 
-// Random operations against a list of (server, conn, since) in parking order.
+// Random operations against a list of (server, conn, due) in parking order, each server with
+// its own purge delay (one of them never).
 TEST(IdlePool, MatchesAReferenceModel) {
   struct Ref {
     uint32_t server;
     tcp::ConnId conn;
-    uint64_t since;
+    uint64_t due;
     uint32_t slot;
   };
   constexpr uint32_t kCap = 64, kServers = 5;
@@ -90,15 +112,17 @@ TEST(IdlePool, MatchesAReferenceModel) {
   for (int step = 0; step < 20000; ++step) {
     ++now;
     const uint32_t server = rng() % kServers;
+    constexpr uint64_t kDelay[kServers] = {10, 10, 50, UINT64_MAX, 30};
+    const uint64_t due = kDelay[server] == UINT64_MAX ? UINT64_MAX : now + kDelay[server];
     switch (rng() % 4) {
       case 0:
       case 1: {  // park
-        const uint32_t slot = p.Park(server, next, now);
+        const uint32_t slot = p.Park(server, next, due);
         if (model.size() == kCap) {
           EXPECT_EQ(slot, IdlePool::kNone);
         } else {
           ASSERT_NE(slot, IdlePool::kNone);
-          model.push_back({server, next, now, slot});
+          model.push_back({server, next, due, slot});
         }
         ++next;
         break;
@@ -115,16 +139,24 @@ TEST(IdlePool, MatchesAReferenceModel) {
         }
         break;
       }
-      default: {  // remove a random one, or expire the oldest
+      default: {  // remove a random one, or expire the first due (the first parked of those)
         if (model.empty()) break;
         if (rng() % 2) {
           const size_t i = rng() % model.size();
           EXPECT_TRUE(p.Remove(model[i].slot, model[i].conn));
           model.erase(model.begin() + static_cast<ptrdiff_t>(i));
         } else {
-          const uint64_t limit = model.front().since;
-          EXPECT_EQ(p.TakeExpired(limit), model.front().conn);
-          model.erase(model.begin());
+          auto first = std::min_element(model.begin(), model.end(), [](const Ref& a,
+                                                                        const Ref& b) {
+            return a.due < b.due;
+          });
+          if (first->due == UINT64_MAX) {
+            EXPECT_EQ(p.TakeExpired(UINT64_MAX - 1), kNoConn);
+            break;
+          }
+          EXPECT_EQ(p.TakeExpired(first->due - 1), kNoConn);
+          EXPECT_EQ(p.TakeExpired(first->due), first->conn);
+          model.erase(first);
         }
       }
     }
