@@ -11,9 +11,10 @@ namespace sluice::config {
 namespace {
 
 constexpr std::string_view kServerParams =
-    "weight, maxconn, pool-max-conn, pool-purge-delay, check, no-check, inter, fastinter, downinter, rise, fall, "
-    "port, addr, disabled, enabled, backup, no-backup, non-stick, stick, id, ssl, no-ssl, "
-    "verify, ca-file, sni, alpn, ciphers, ciphersuites, ssl-min-ver and ssl-max-ver";
+    "weight, maxconn, pool-max-conn, pool-purge-delay, check, no-check, inter, fastinter, "
+    "downinter, rise, fall, port, addr, disabled, enabled, backup, no-backup, non-stick, stick, "
+    "id, ssl, no-ssl, verify, ca-file, sni, alpn, ciphers, ciphersuites, ssl-min-ver and "
+    "ssl-max-ver";
 
 bool LooksLikeHostName(std::string_view s) {
   bool letter = false;
