@@ -96,12 +96,18 @@ bool CaptureLen(ParseContext& ctx, const std::string& v) {
   return true;
 }
 
-// capture request|response header NAME len N; capture cookie is refused (no cookie captures).
+// capture request|response header NAME len N, capture cookie NAME len N (HAProxy 2.6.12's
+// words: a later `capture cookie` replaces the former one).
 void Capture(ParseContext& ctx, const KeywordRow&, const Args& args) {
   if (RefuseRuleInDefaults(ctx)) return;
   if (!HasFrontend(ctx)) return;
   if (args[1] == "cookie") {
-    ctx.Alert("'capture cookie' is not supported by sluice.");
+    if (args.size() != 5 || args[3] != "len") {
+      ctx.Alert("'capture' expects 'cookie' <cookie_name> 'len' <len>.");
+      return;
+    }
+    if (!CaptureLen(ctx, args[4])) return;
+    Keep(ctx, args);
     return;
   }
   if ((args[1] != "request" && args[1] != "response") || args.size() < 3 || args[2] != "header") {

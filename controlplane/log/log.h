@@ -54,6 +54,8 @@ struct LogEvent {
   // %hr %hrl %hs %hsl: the frontend's capture slots (none configured: empty; nullopt: nothing
   // captured in that slot).
   std::vector<std::optional<std::string>> req_caps, res_caps;
+  // %CC %CS: `capture cookie`'s request and response "name=value" (empty: none, "-").
+  std::string cookie_in, cookie_out;
   // TLS: %ft's '~', %sslv ("TLSv1.3"), %sslc (OpenSSL's cipher name); empty: not TLS ("-").
   std::string ssl_version, ssl_cipher;
 };

@@ -631,8 +631,10 @@ void LogFormat::RenderTo(const LogEvent& e, std::string* out) const {
         out->append("--");
         break;
       case Var::kCookieIn:
+        AppendText(e.cookie_in, fl, out);  // none captured: "-"
+        break;
       case Var::kCookieOut:
-        AppendText("", fl, out);  // no captured cookie: "-"
+        AppendText(e.cookie_out, fl, out);
         break;
     }
   }

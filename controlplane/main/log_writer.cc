@@ -88,6 +88,10 @@ log::LogEvent ToEvent(const cp::ProxyRuntime& rt, const proxy::LogRecord& r,
       out.emplace_back(std::string(r.caps + off, len));
       off += len;
     }
+    const uint8_t clen = r.cookie_len[response];
+    if (clen != proxy::kLogCookieMissing && clen <= proxy::kLogCookieBytes) {
+      (response ? e.cookie_out : e.cookie_in).assign(r.cookies[response], clen);
+    }
   }
   return e;
 }

@@ -23,6 +23,10 @@ struct RuleLine {
     diags->push_back(config::Diagnostic{config::Diagnostic::Severity::kAlert, line->file,
                                         line->line, line->args[0], msg});
   }
+  void Warn(const std::string& msg) {
+    diags->push_back(config::Diagnostic{config::Diagnostic::Severity::kWarning, line->file,
+                                        line->line, line->args[0], msg});
+  }
 };
 
 // Index of the first "if"/"unless" at or after `from`, or w.size().

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "controlplane/rules/rules_actions.h"
+#include "dataplane/rules/capture.h"
 
 namespace sluice::rulescp {
 
@@ -97,7 +98,19 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
       c.At(line.file, line.line);
       RuleLine x{c, cfg, diags, &line, p.mode_http, fe != nullptr, fe, p.name};
       const std::string& kw = line.args[0];
-      if (kw == "capture" || kw == "declare") {
+      if (kw == "capture" && line.args[1] == "cookie") {
+        // capture cookie NAME len N (the parser checked the words): the last one applies.
+        if (!fe) continue;
+        int64_t len = 0;
+        ParseI64(line.args.back(), &len);
+        if (len > static_cast<int64_t>(rules::kCookieCaptureBytes)) {
+          x.Warn("truncating capture length to " + std::to_string(rules::kCookieCaptureBytes) +
+                 " bytes for frontend '" + p.name + "'.");
+          len = rules::kCookieCaptureBytes;
+        }
+        fe->cookie_name = line.args[2];
+        fe->cookie_len = static_cast<uint8_t>(len);
+      } else if (kw == "capture" || kw == "declare") {
         // capture request|response header NAME len N / declare capture request|response len N
         // (the parser checked the words; captures are a frontend's).
         if (!fe) continue;
@@ -260,7 +273,7 @@ CompiledRules Compile(const config::Config& cfg, std::vector<config::Diagnostic>
       if (!r.tcp_conn.empty() || !r.tcp_sess.empty() || !r.tcp_content.empty() ||
           !r.http_req.empty() ||
           !r.http_res.empty() || !r.use_backend.empty() || !r.log_exprs.empty() ||
-          !r.req_caps.empty() || !r.res_caps.empty() || !r.stick_req.empty() ||
+          !r.req_caps.empty() || !r.res_caps.empty() || r.cookie_len || !r.stick_req.empty() ||
           !r.stick_res.empty() || r.stats.on) {
         snap.active = true;
       }

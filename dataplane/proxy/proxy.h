@@ -459,6 +459,9 @@ class Proxy {
   // `capture request|response header`: the fields of the head just parsed (scratch_, head_)
   // into the frontend's slots.
   void CaptureHeaders(Session& s, bool response) noexcept;
+  // `capture cookie`: the first matching cookie of the head just parsed (Cookie fields of a
+  // request, Set-Cookie of a response).
+  void CaptureCookie(Session& s, bool response) noexcept;
   // The stream's captures into the log record.
   void LogCaptures(const Session& s, LogRecord* r) const noexcept;
   // Stick tables (proxy_stick.cc, docs/stick-tables.md).

@@ -309,6 +309,8 @@ inline constexpr uint16_t kLogSampleMissing = 0xffff;
 inline constexpr uint32_t kLogCaptures = 16;
 inline constexpr uint32_t kLogCaptureBytes = 1024;
 inline constexpr uint32_t kLogCipherBytes = 48;  // OpenSSL's longest cipher name is 31
+inline constexpr uint32_t kLogCookieBytes = 63;  // capture cookie (rules/capture.h)
+inline constexpr uint8_t kLogCookieMissing = 0xff;
 
 // One log line's worth of a session, written by its worker when the session ends (or is
 // accepted, LogMode::kConnect) and turned into text by the control plane (controlplane/log).
@@ -342,6 +344,9 @@ struct LogRecord {
   uint8_t ncap_req, ncap_res;
   uint16_t cap_len[2 * kLogCaptures];
   char caps[kLogCaptureBytes];
+  // %CC %CS: `capture cookie`'s request and response "name=value" (kLogCookieMissing: none).
+  uint8_t cookie_len[2];
+  char cookies[2][kLogCookieBytes];
   // TLS (%ft's '~', %sslv, %sslc): the client connection's version (0: not TLS) and cipher.
   uint16_t ssl_version;
   char ssl_cipher[kLogCipherBytes];  // NUL-terminated

@@ -139,6 +139,7 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
   r.backend_queue = has_be ? queues_[t.backend].len : 0;
   r.nsamples = 0;
   r.ncap_req = r.ncap_res = 0;
+  r.cookie_len[0] = r.cookie_len[1] = kLogCookieMissing;
   if (rules_ && rules_->active) [[unlikely]] {
     LogSamples(s, &r);
     LogCaptures(s, &r);

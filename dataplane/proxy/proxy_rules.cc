@@ -230,6 +230,7 @@ Proxy::AnResult Proxy::RunRequestRules(uint32_t si) noexcept {
   if (rules_ && s.frontend < rules_->frontends.size()) {
     const rules::ProxyRules& fr = rules_->frontends[s.frontend];
     if (t.http && !fr.req_caps.empty()) CaptureHeaders(s, false);
+    if (t.http && fr.cookie_len) CaptureCookie(s, false);
     if (t.http && nshards_) StickCountRequest(s);
     // tcp-request content: the request is complete here.
     if (!fr.tcp_content.empty() &&
@@ -662,6 +663,59 @@ void Proxy::CaptureHeaders(Session& s, bool response) noexcept {
   }
 }
 
+namespace {
+
+// The text with its leading and trailing blanks (spaces, tabs) removed.
+std::string_view TrimBlanks(std::string_view v) noexcept {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// Whether cookie `pair` ("name = value", blanks around) is one `capture cookie` takes: a
+// name starting with `prefix` and a '=' (a name alone is not, as in HAProxy 2.6.12); then
+// writes "name=value" cut to `cap` bytes into `out` (its length byte before it).
+bool TakeCookie(std::string_view pair, std::string_view prefix, uint8_t cap,
+                uint8_t* out) noexcept {
+  const size_t eq = pair.find('=');
+  if (eq == std::string_view::npos) return false;
+  const std::string_view name = TrimBlanks(pair.substr(0, eq));
+  if (name.size() < prefix.size() || name.substr(0, prefix.size()) != prefix) return false;
+  const std::string_view value = TrimBlanks(pair.substr(eq + 1));
+  uint32_t n = 0;
+  for (const std::string_view part : {name, std::string_view("="), value}) {
+    for (size_t i = 0; i < part.size() && n < cap; ++i) {
+      out[1 + n++] = static_cast<uint8_t>(part[i]);
+    }
+  }
+  out[0] = static_cast<uint8_t>(n);
+  return true;
+}
+
+}  // namespace
+
+void Proxy::CaptureCookie(Session& s, bool response) noexcept {
+  const rules::ProxyRules& fr = rules_->frontends[s.frontend];
+  const http::MessageHead& h = *head_;
+  uint8_t* block = nullptr;
+  for (uint16_t fi = 0; fi < h.nfields; ++fi) {
+    const http::HeaderField& f = h.fields[fi];
+    if (!http::EqualsNoCase(f.name.In(scratch_), response ? "set-cookie" : "cookie")) continue;
+    std::string_view v = f.value.In(scratch_);
+    while (!v.empty()) {  // a request's cookies, ';'-separated; a response's first pair
+      const size_t semi = v.find(';');
+      const std::string_view pair = v.substr(0, semi);
+      if (!block && !(block = CaptureBlock(s.strm))) return;
+      if (TakeCookie(pair, fr.cookie_name, fr.cookie_len, rules::CookieCapture(block, response))) {
+        return;
+      }
+      if (response || semi == std::string_view::npos) break;
+      v.remove_prefix(semi + 1);
+    }
+  }
+}
+
+static_assert(kLogCookieBytes == rules::kCookieCaptureBytes);
 static_assert(kLogCaptures == rules::kMaxCaptures && kLogCaptureBytes == rules::kCaptureBytes &&
               kLogSampleMissing == rules::kNotCaptured);
 
@@ -686,6 +740,13 @@ void Proxy::LogCaptures(const Session& s, LogRecord* r) const noexcept {
       r->cap_len[entry] = len;
     }
     (response ? r->ncap_res : r->ncap_req) = static_cast<uint8_t>(slots.size());
+    std::string_view cookie;
+    uint8_t& len = r->cookie_len[response];
+    len = kLogCookieMissing;
+    if (fr.cookie_len && rules::GetCookieCapture(block, response, &cookie)) {
+      std::memcpy(r->cookies[response], cookie.data(), cookie.size());
+      len = static_cast<uint8_t>(cookie.size());
+    }
   }
 }
 
@@ -723,6 +784,7 @@ bool Proxy::ResponseRules(uint32_t si) noexcept {
     lists[1] = rules_->frontends[s.frontend].http_res.data();
     sizes[1] = rules_->frontends[s.frontend].http_res.size();
     if (!rules_->frontends[s.frontend].res_caps.empty()) CaptureHeaders(s, true);
+    if (rules_->frontends[s.frontend].cookie_len) CaptureCookie(s, true);
   }
   if (!sizes[0] && !sizes[1]) return true;
   res_rules_ = true;

@@ -15,11 +15,31 @@ inline constexpr uint32_t kMaxCaptures = 16;   // slots per direction of a front
 inline constexpr uint32_t kCaptureBytes = 1024;  // the bytes of all of a frontend's slots
 inline constexpr uint16_t kNotCaptured = 0xffff;
 inline constexpr uint32_t kCaptureLens = 2 * kMaxCaptures * sizeof(uint16_t);
-inline constexpr uint32_t kCaptureBlock = kCaptureLens + kCaptureBytes;
+// `capture cookie NAME len N` (%CC %CS): after the slots, the request's and the response's
+// "name=value", each a length byte (0xff: none) and at most kCookieCaptureBytes (HAProxy's
+// CAPTURE_LEN less one).
+inline constexpr uint32_t kCookieCaptureBytes = 63;
+inline constexpr uint32_t kCookieCaptures = kCaptureLens + kCaptureBytes;
+inline constexpr uint32_t kCaptureBlock = kCookieCaptures + 2 * (1 + kCookieCaptureBytes);
 
-// Every slot empty (HAProxy: nothing captured, "-" or "" in logs).
+// Every slot empty (HAProxy: nothing captured, "-" or "" in logs), the cookies too.
 inline void ClearCaptures(uint8_t* block) noexcept {
   std::memset(block, 0xff, kCaptureLens);
+  block[kCookieCaptures] = 0xff;
+  block[kCookieCaptures + 1 + kCookieCaptureBytes] = 0xff;
+}
+
+// The cookie capture of a direction: its bytes, written by the caller (at most
+// kCookieCaptureBytes), and its length byte.
+inline uint8_t* CookieCapture(uint8_t* block, bool response) noexcept {
+  return block + kCookieCaptures + (response ? 1 + kCookieCaptureBytes : 0);
+}
+inline bool GetCookieCapture(const uint8_t* block, bool response, std::string_view* out) noexcept {
+  if (!block) return false;
+  const uint8_t* c = block + kCookieCaptures + (response ? 1 + kCookieCaptureBytes : 0);
+  if (c[0] > kCookieCaptureBytes) return false;
+  *out = std::string_view(reinterpret_cast<const char*>(c + 1), c[0]);
+  return true;
 }
 
 // Slot `entry` takes `v`, cut to `cap` bytes (a later capture of the slot replaces it).

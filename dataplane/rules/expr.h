@@ -328,6 +328,11 @@ struct ProxyRules {
   std::vector<StickRule> stick_req, stick_res;  // slow path: compiled
   std::vector<PersistRule> persist;              // slow path: compiled
   std::vector<CaptureSlot> req_caps, res_caps;                  // slow path: compiled
+  // capture cookie NAME len N: the first cookie whose name starts with `cookie_name`, as
+  // "name=value" cut to `cookie_len` bytes, from the request's Cookie fields and the
+  // response's Set-Cookie fields (%CC, %CS). cookie_len 0: none.
+  std::string cookie_name;  // slow path: compiled
+  uint8_t cookie_len = 0;
   std::vector<UseBackend> use_backend;                          // slow path: compiled
   std::vector<LogFmt> log_exprs;  // slow path: the `%[...]` of the log-format, in order
   StatsService stats;

@@ -230,6 +230,44 @@ TEST(RulesCompile, CaptureSlotsInDeclarationOrder) {
   EXPECT_TRUE(o.rules.snap->active);
 }
 
+// capture cookie NAME len N: the last line applies; a length over 63 is cut to 63 with
+// HAProxy 2.6.12's warning; malformed lines get its alert; a backend's is ignored with a
+// warning.
+TEST(RulesCompile, CaptureCookie) {
+  const Out o = CompileText(
+      "frontend fe\n    bind 10.0.0.1:80\n"
+      "    capture cookie SESS len 10\n"
+      "    capture cookie OTHER len 100\n"
+      "    default_backend be\n"
+      "backend be\n    server s 10.0.0.2:80\n");
+  ASSERT_EQ(o.diags.size(), 1u);
+  EXPECT_EQ(o.diags[0].severity, config::Diagnostic::Severity::kWarning);
+  EXPECT_EQ(o.diags[0].message, "truncating capture length to 63 bytes for frontend 'fe'.");
+  const rules::ProxyRules& fe = o.rules.snap->frontends.at(0);
+  EXPECT_EQ(fe.cookie_name, "OTHER");
+  EXPECT_EQ(fe.cookie_len, 63);
+  EXPECT_TRUE(o.rules.snap->active);
+  // The parser's alerts and warning (config::ParseText).
+  for (const char* bad : {"capture cookie X len", "capture cookie len 10", "capture cookie"}) {
+    const config::ParseOutcome b = config::ParseText(
+        std::string(kHead) + "frontend fe\n    bind 10.0.0.1:80\n    " + std::string(bad) +
+            "\n    default_backend be\nbackend be\n    server s 10.0.0.2:80\n",
+        "t.cfg");
+    ASSERT_EQ(b.diagnostics.size(), 1u) << bad;
+    EXPECT_EQ(b.diagnostics[0].severity, config::Diagnostic::Severity::kAlert);
+    EXPECT_EQ(b.diagnostics[0].message, "'capture' expects 'cookie' <cookie_name> 'len' <len>.")
+        << bad;
+  }
+  const config::ParseOutcome be = config::ParseText(
+      std::string(kHead) + "frontend fe\n    bind 10.0.0.1:80\n    default_backend be\n"
+              "backend be\n    capture cookie SESS len 10\n    server s 10.0.0.2:80\n",
+      "t.cfg");
+  ASSERT_EQ(be.diagnostics.size(), 1u);
+  EXPECT_EQ(be.diagnostics[0].severity, config::Diagnostic::Severity::kWarning);
+  EXPECT_EQ(be.diagnostics[0].message,
+            "'capture' ignored because backend 'be' has no frontend capability.");
+}
+
 // Stick tables: the layout the workers use, track-sc and sc_* fetches compiled.
 TEST(RulesCompile, StickTablesAndTracking) {
   const Out o = CompileText(

@@ -13,6 +13,7 @@ Paths:
   /eof/N            N bytes with no Content-Length, delimited by the close (HTTP/1.0 style)
   /sha              (any method with a body, Content-Length or chunked) the body's sha256
   /status/N         an empty answer with status N
+  /set-cookie       "ok", with Set-Cookie: SESSIONID=servervalue12345; Path=/ and OTHER=1
   /ws               a WebSocket upgrade (101 with the Sec-WebSocket-Accept RFC 6455 computes
                     from the request's key), then echoes bytes until the close
   /ws-bad-accept    the same with a wrong Sec-WebSocket-Accept
@@ -151,6 +152,9 @@ def serve(sock):
                 sock.sendall(f"HTTP/1.0 200 OK\r\nX-Server: {NAME}\r\n\r\n".encode()
                              + pattern(int(target[5:])))
                 return
+            elif target == "/set-cookie":
+                answer(sock, 200, b"ok", ["Set-Cookie: SESSIONID=servervalue12345; Path=/",
+                                          "Set-Cookie: OTHER=1"])
             elif target == "/sha":
                 answer(sock, 200, f"{digest} {nbody}".encode())
             elif target.startswith("/status/"):
