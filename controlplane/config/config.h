@@ -175,6 +175,22 @@ struct GlobalConfig {
   std::vector<StatsRestConfig> stats_rest;
   std::optional<uint64_t> stats_timeout_ms;  // haproxy's default: 10 s
   std::optional<unsigned> stats_maxconn;
+  // tune.bufsize, tune.maxrewrite (cut to half the buffer, as HAProxy does), tune.http.maxhdr:
+  // the bounds of HTTP heads (HttpHeadBytes() and the rest below).
+  uint32_t tune_bufsize = 16384;
+  uint32_t tune_maxrewrite = 1024;
+  uint32_t tune_http_maxhdr = 101;
+  uint32_t MaxRewrite() const {
+    return tune_maxrewrite >= tune_bufsize / 2 ? tune_bufsize / 2 : tune_maxrewrite;
+  }
+  // The head's bytes (tune.bufsize less tune.maxrewrite, at most 65535: 16-bit offsets), its
+  // size as HAProxy stores it (HTX: 48 bytes less), its fields (the start line is one).
+  uint32_t HttpHeadBytes() const {
+    const uint32_t n = tune_bufsize - MaxRewrite();
+    return n > 65535 ? 65535 : n;
+  }
+  uint32_t HttpHtxHead() const { return tune_bufsize - MaxRewrite() - 48; }
+  uint32_t HttpMaxFields() const { return tune_http_maxhdr - 1; }
   // `ssl-default-bind-ciphers|ciphersuites|curves|options`: what a `bind ... ssl` line starts
   // from (its own options win); read before the proxies, as HAProxy's global section is.
   BindTlsConfig ssl_default_bind;

@@ -28,6 +28,43 @@ void Maxconn(ParseContext& ctx, const KeywordRow&, const Args& args) {
   ctx.config.global.maxconn = static_cast<unsigned>(v);
 }
 
+// tune.bufsize N, tune.maxrewrite N, tune.http.maxhdr N: the bounds of HTTP heads (HAProxy
+// 2.6.12's messages; Sluice keeps heads of at most 64 KiB and 1024 fields).
+void TuneHttp(ParseContext& ctx, const KeywordRow&, const Args& args) {
+  GlobalConfig& g = ctx.config.global;
+  const std::string& k = args[0];
+  uint64_t v = 0;
+  bool number = false;
+  if (args.size() > 1) {
+    if (const std::optional<uint64_t> parsed = ParseDecimal(args[1])) {
+      v = *parsed;
+      number = true;
+    }
+  }
+  if (k == "tune.bufsize") {
+    if (args.size() < 2) {
+      ctx.Alert("'tune.bufsize' expects an integer argument.");
+    } else if (!number || v == 0) {
+      ctx.Alert("'tune.bufsize' expects a positive integer argument.");
+    } else if (v < 1024 || v > 65536) {
+      ctx.Alert("'tune.bufsize' " + args[1] +
+                ": sluice takes a size between 1024 and 65536 bytes (heads of at most 64 KiB).");
+    } else {
+      g.tune_bufsize = static_cast<uint32_t>(v);
+    }
+  } else if (k == "tune.maxrewrite") {
+    // As HAProxy reads it (atol): what does not parse is 0.
+    g.tune_maxrewrite = static_cast<uint32_t>(number && v < UINT32_MAX ? v : 0);
+  } else if (!number || v < 1 || v > 32767) {  // tune.http.maxhdr
+    ctx.Alert("'tune.http.maxhdr' expects a numeric value between 1 and 32767");
+  } else if (v > 1025) {
+    ctx.Alert("'tune.http.maxhdr' " + args[1] +
+              ": sluice keeps at most 1024 header fields (a value up to 1025).");
+  } else {
+    g.tune_http_maxhdr = static_cast<uint32_t>(v);
+  }
+}
+
 // Recorded for the logger to come; checked as haproxy reads it (proxy_cfg.cc).
 void Log(ParseContext& ctx, const KeywordRow&, const Args& args) {
   std::string line;
@@ -319,6 +356,9 @@ constexpr KeywordRow kGlobalKeywords[] = {
     IgnoredRow(Match::kExact, "tune.ssl.cachesize", kNoTlsCache),
     IgnoredRow(Match::kExact, "tune.ssl.force-private-cache", kNoTlsCache),
     IgnoredRow(Match::kPrefix, "ssl-", kTls),
+    {"tune.bufsize", Match::kExact, &TuneHttp, 0, -1, "", ""},
+    {"tune.maxrewrite", Match::kExact, &TuneHttp, 0, -1, "", ""},
+    {"tune.http.maxhdr", Match::kExact, &TuneHttp, 0, -1, "", ""},
     IgnoredRow(Match::kPrefix, "tune.", kTune),
     IgnoredRow(Match::kPrefix, "h1-case-adjust", "sluice does not change the case of header names"),
     IgnoredRow(Match::kPrefix, "lua-", "sluice has no Lua engine"),

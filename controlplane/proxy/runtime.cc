@@ -188,6 +188,10 @@ proxy::ForwardForSnap ToForwardFor(const config::ProxyConfig& c) {
 void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   out->global_maxconn = WorkerShare(global_maxconn, nworkers_);
   out->rate_limit_cps = WorkerShare(AcceptRateLimit(), nworkers_);
+  out->http_head_bytes = cfg_->global.HttpHeadBytes();
+  out->http_htx_head = cfg_->global.HttpHtxHead();
+  out->http_max_fields = cfg_->global.HttpMaxFields();
+  out->http_rewrite = cfg_->global.MaxRewrite();
   out->frontends.clear();
   out->backends.clear();
   out->servers.clear();

@@ -21,14 +21,19 @@
 namespace sluice::http {
 
 // Header fields per message: HAProxy 2.6 takes 100 (`tune.http.maxhdr` 101 counts the
-// start line); one more is a 400 or a 502.
+// start line); one more is a 400 or a 502. `tune.http.maxhdr` changes it, up to
+// kMaxHeadersCap (the size of MessageHead::fields).
 inline constexpr uint32_t kMaxHeaders = 100;
+inline constexpr uint32_t kMaxHeadersCap = 1024;
 // HAProxy's bound on a head as it stores it (HTX: bufsize 16384 - maxrewrite 1024 - 48),
 // with HtxSize's count; above it a request is a 400 and a response a 502.
 inline constexpr uint32_t kMaxHtxHead = 15312;
-// The largest head the scratch buffer takes (`tune.bufsize` 16384 less `tune.maxrewrite`
-// 1024, HAProxy's defaults). Offsets in a head fit 16 bits.
+inline constexpr uint32_t kHtxOverhead = 48;
+// The largest head read by default (`tune.bufsize` 16384 less `tune.maxrewrite` 1024,
+// HAProxy's defaults). `tune.bufsize` changes it up to kMaxHeadBytesCap: offsets in a head
+// fit 16 bits.
 inline constexpr uint32_t kMaxHeadBytes = 16384 - 1024;
+inline constexpr uint32_t kMaxHeadBytesCap = 65535;
 
 // Finds the end of a head: the empty line after the start line and the header fields
 // (RFC 9112 section 2.1), with bare LF accepted as a line end as HAProxy does. Empty lines
@@ -100,13 +105,13 @@ enum class HeadError : uint8_t {
   kFieldValue,        // CR, LF or NUL inside a value
   kNoColon,           // a field line without ':'
   kObsFold,           // a continuation line before any field
-  kTooManyFields,     // more than kMaxHeaders
+  kTooManyFields,     // more than ParseOptions::max_fields (kMaxHeaders)
   kContentLength,     // malformed or conflicting Content-Length
   kTransferEncoding,  // TE without chunked last (request), chunked twice, empty
   kTeUnsupported,     // codings before chunked (gzip, chunked): HAProxy's 422
   kUpgrade,           // a WebSocket upgrade without Sec-WebSocket-Key
   kHost,              // two different Host fields, or one not matching an absolute target
-  kTooLarge,          // over kMaxHtxHead
+  kTooLarge,          // over ParseOptions::max_bytes or max_htx
   kBareCr,            // CR not followed by LF
 };
 
@@ -117,6 +122,12 @@ struct ParseOptions {
   bool accept_invalid = false;
   // For a response: the request's method (HEAD answers have no body, CONNECT 2xx tunnels).
   Method request_method = Method::kGet;
+  // The bounds (`tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`): the head's bytes
+  // (at most kMaxHeadBytesCap), its size as HAProxy stores it, its fields (at most
+  // kMaxHeadersCap).
+  uint32_t max_bytes = kMaxHeadBytes;
+  uint32_t max_htx = kMaxHtxHead;
+  uint32_t max_fields = kMaxHeaders;
 };
 
 struct MessageHead {
@@ -130,7 +141,7 @@ struct MessageHead {
   bool http09 = false;        // a request line without a version
   // Fields.
   uint16_t nfields = 0;
-  HeaderField fields[kMaxHeaders];
+  HeaderField fields[kMaxHeadersCap];
   // Framing and connection management (RFC 9112 sections 6 and 9).
   Body body = Body::kNone;
   uint64_t content_length = 0;

@@ -206,7 +206,9 @@ bool FieldLine(const uint8_t* p, uint32_t start, uint32_t lf, uint32_t n,
   }
   if (i == end) return Fail(h, HeadError::kNoColon, i);
   if (i == start) return Fail(h, HeadError::kFieldName, i);
-  if (h->nfields == kMaxHeaders) return Fail(h, HeadError::kTooManyFields, start);
+  if (h->nfields >= opt.max_fields || h->nfields == kMaxHeadersCap) {
+    return Fail(h, HeadError::kTooManyFields, start);
+  }
   HeaderField& f = h->fields[h->nfields++];
   f.name = Span{static_cast<uint16_t>(start), static_cast<uint16_t>(i - start)};
   f.line = Span{static_cast<uint16_t>(start), static_cast<uint16_t>(lf + 1 - start)};
@@ -365,7 +367,7 @@ std::string_view Authority(std::string_view target) noexcept {
 bool ParseHead(const uint8_t* p, uint32_t n, const ParseOptions& opt, MessageHead* h) noexcept {
   h->Reset();
   h->head_len = static_cast<uint16_t>(n);
-  if (n > kMaxHeadBytes) return Fail(h, HeadError::kTooLarge, 0);
+  if (n > opt.max_bytes || n > kMaxHeadBytesCap) return Fail(h, HeadError::kTooLarge, 0);
   uint32_t i = 0;
   while (i < n && (p[i] == '\r' || p[i] == '\n')) ++i;  // RFC 9112 section 2.2
   if (i == n) return Fail(h, HeadError::kStartLine, i);
@@ -393,7 +395,7 @@ bool ParseHead(const uint8_t* p, uint32_t n, const ParseOptions& opt, MessageHea
     if (!FieldLine(p, i, lf, n, opt, h, &next)) return false;
     i = next;
   }
-  if (HtxSize(*h) > kMaxHtxHead) return Fail(h, HeadError::kTooLarge, 0);
+  if (HtxSize(*h) > opt.max_htx) return Fail(h, HeadError::kTooLarge, 0);
   // What the fields say about framing and the connection.
   bool cl_seen = false, te_seen = false, te_other = false, ws_key = false, ws_upgrade = false;
   for (uint16_t k = 0; k < h->nfields; ++k) {

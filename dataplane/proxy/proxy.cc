@@ -18,6 +18,10 @@
 
 namespace sluice::proxy {
 
+static_assert(ProxyConfigSnap{}.http_head_bytes == http::kMaxHeadBytes &&
+              ProxyConfigSnap{}.http_htx_head == http::kMaxHtxHead &&
+              ProxyConfigSnap{}.http_max_fields == http::kMaxHeaders);
+
 using tcp::ConnId;
 using tcp::kNoConn;
 
@@ -117,8 +121,9 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
       rte_zmalloc_socket(name, sizeof(Session) * max_sessions_, 64, socket_id));
   free_ = static_cast<uint32_t*>(
       rte_zmalloc_socket(name, sizeof(uint32_t) * max_sessions_, 64, socket_id));
-  scratch_ = static_cast<uint8_t*>(rte_malloc_socket(name, http::kMaxHeadBytes, 64, socket_id));
-  out_ = static_cast<uint8_t*>(rte_malloc_socket(name, kHeadOutBytes, 64, socket_id));
+  scratch_ =
+      static_cast<uint8_t*>(rte_malloc_socket(name, http::kMaxHeadBytesCap, 64, socket_id));
+  out_ = static_cast<uint8_t*>(rte_malloc_socket(name, kHeadOutBytesCap, 64, socket_id));
   head_ = static_cast<http::MessageHead*>(
       rte_zmalloc_socket(name, sizeof(http::MessageHead), 64, socket_id));
   arena_ = static_cast<rules::Arena*>(rte_malloc_socket(name, sizeof(rules::Arena), 64, socket_id));

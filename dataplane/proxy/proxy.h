@@ -68,8 +68,9 @@ struct MbufFifo {
 // work one request adds to a loop iteration.
 inline constexpr uint32_t kShowSessionsScan = 8192;
 
-// A rewritten HTTP head's bound: the head as received plus `tune.maxrewrite` (1024).
-inline constexpr uint32_t kHeadOutBytes = http::kMaxHeadBytes + 1024;
+// The largest rewritten HTTP head: the largest head plus the most `tune.maxrewrite` takes
+// (half of the largest `tune.bufsize`); the configured bound is HeadOutBytes().
+inline constexpr uint32_t kHeadOutBytesCap = http::kMaxHeadBytesCap + 32768;
 
 // Entries a stream's sticking rules may store (HAProxy's `store[8]`): one store-request and
 // one store-response per table at most.
@@ -331,6 +332,16 @@ class Proxy {
   // Copies the request head (the first `len` bytes of req_in) into the scratch buffer and
   // parses it into head_; false on a parse error.
   bool LoadRequestHead(Session& s, uint32_t len) noexcept;
+  // The configured bounds of HTTP heads (tune.bufsize, tune.maxrewrite, tune.http.maxhdr).
+  http::ParseOptions HeadOptions(bool request) const noexcept {
+    http::ParseOptions o;
+    o.request = request;
+    o.max_bytes = cfg_->http_head_bytes;
+    o.max_htx = cfg_->http_htx_head;
+    o.max_fields = cfg_->http_max_fields;
+    return o;
+  }
+  uint32_t HeadOutBytes() const noexcept { return cfg_->http_head_bytes + cfg_->http_rewrite; }
   // The head as written for the server (HttpRequestXfer), still first in to_srv before the
   // connection is made, into scratch_/head_ for a fetch at connect time (`sni EXPR`); the
   // caller clears scratch_uid_ after. False when there is none or it does not parse.
@@ -561,8 +572,8 @@ class Proxy {
   uint32_t rate_count_ = 0;
   // HTTP mode: one head at a time is parsed and rewritten (the analyzers run to the end
   // without yielding), so one scratch buffer and one parsed head serve the worker.
-  uint8_t* scratch_ = nullptr;  // http::kMaxHeadBytes
-  uint8_t* out_ = nullptr;      // the rewritten head: kMaxHeadBytes + kMaxRewriteBytes
+  uint8_t* scratch_ = nullptr;  // http::kMaxHeadBytesCap
+  uint8_t* out_ = nullptr;      // the rewritten head: kHeadOutBytesCap
   http::MessageHead* head_ = nullptr;
   http::WsAccept ws_;  // WebSocket handshakes' accept values
   uint64_t scratch_uid_ = 0;  // whose request head scratch_ and head_ hold (0: none)

@@ -25,7 +25,7 @@ namespace {
 
 // Scans the bytes of `in` not scanned yet for the end of the head; `in` starts with the
 // message.
-void ScanHead(http::HeadScanner& sc, const MbufFifo& in) noexcept {
+void ScanHead(http::HeadScanner& sc, const MbufFifo& in, uint32_t limit) noexcept {
   uint32_t skip = sc.bytes();
   for (const rte_mbuf* seg = in.head; seg && !sc.done() && !sc.overflow(); seg = seg->next) {
     const uint32_t len = seg->data_len;
@@ -33,7 +33,7 @@ void ScanHead(http::HeadScanner& sc, const MbufFifo& in) noexcept {
       skip -= len;
       continue;
     }
-    sc.Scan(rte_pktmbuf_mtod_offset(seg, const uint8_t*, skip), len - skip);
+    sc.Scan(rte_pktmbuf_mtod_offset(seg, const uint8_t*, skip), len - skip, limit);
     skip = 0;
   }
 }
@@ -338,8 +338,7 @@ bool Proxy::MoveBody(HttpMsg& m, MbufFifo& in, MbufFifo& out) noexcept {
 
 bool Proxy::LoadRequestHead(Session& s, uint32_t len) noexcept {
   CopyOut(s.req_in, len, scratch_);
-  http::ParseOptions o;
-  o.request = true;
+  http::ParseOptions o = HeadOptions(true);
   o.accept_invalid = cfg_->frontends[s.frontend].accept_invalid;
   scratch_uid_ = s.uid;
   return http::ParseHead(scratch_, len, o, head_);
@@ -347,10 +346,9 @@ bool Proxy::LoadRequestHead(Session& s, uint32_t len) noexcept {
 
 bool Proxy::LoadHeadForServer(Session& s) noexcept {
   const uint32_t len = s.strm.head_out_len;
-  if (!len || s.strm.to_srv.bytes < len || len > http::kMaxHeadBytes) return false;
+  if (!len || s.strm.to_srv.bytes < len || len > cfg_->http_head_bytes) return false;
   CopyOut(s.strm.to_srv, len, scratch_);
-  http::ParseOptions o;
-  o.request = true;
+  http::ParseOptions o = HeadOptions(true);
   o.accept_invalid = true;  // it was checked when it came in; this is our own writing
   scratch_uid_ = s.uid;
   return http::ParseHead(scratch_, len, o, head_);
@@ -360,9 +358,10 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   Session& s = sessions_[si];
   Stream& t = s.strm;
   if (!t.first_byte_us && s.req_in.bytes) t.first_byte_us = tcp_->now_us();
-  ScanHead(t.req.head, s.req_in);
+  ScanHead(t.req.head, s.req_in, cfg_->http_head_bytes);
   if (t.req.head.overflow()) {
-    const uint32_t n = s.req_in.bytes < http::kMaxHeadBytes ? s.req_in.bytes : http::kMaxHeadBytes;
+    const uint32_t n =
+        s.req_in.bytes < cfg_->http_head_bytes ? s.req_in.bytes : cfg_->http_head_bytes;
     CopyOut(s.req_in, n, scratch_);
     scratch_uid_ = 0;
     CaptureError(s, true, scratch_, n, n, static_cast<uint8_t>(http::HeadError::kTooLarge));
@@ -386,7 +385,7 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   // An HTTP/0.9 request is its request line alone: while waiting for an empty line that will
   // not come, look at the first line (a whole head's is looked at by the parser, below).
   const uint32_t line = t.req.head.first_line();
-  if (!t.req.head.done() && line && line <= http::kMaxHeadBytes) {
+  if (!t.req.head.done() && line && line <= cfg_->http_head_bytes) {
     CopyOut(s.req_in, line, scratch_);
     scratch_uid_ = 0;
     if (http::IsHttp09Line(scratch_, line)) t.req.head.EndAt(line);
@@ -432,7 +431,7 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
   const BackendSnap& be = cfg_->backends[s.strm.backend];
   const HttpConnMode mode = Stronger(fe.conn_mode, be.conn_mode);
   const ForwardForSnap& fwd = be.fwd.on ? be.fwd : fe.fwd;
-  http::HeadWriter w(out_, kHeadOutBytes);
+  http::HeadWriter w(out_, HeadOutBytes());
   const bool edited = edits_->uid == s.uid && !edits_->response;
   if (edited && (edits_->method_len || edits_->target_len)) {
     w.Raw(edits_->method_len ? edits_->Str(edits_->method_off, edits_->method_len)
@@ -550,7 +549,7 @@ void Proxy::HttpClientData(uint32_t si) noexcept {
 rte_mbuf* Proxy::WriteResponseHead(const Session& s, uint32_t* len) noexcept {
   const http::MessageHead& h = *head_;
   const Stream& t = s.strm;
-  http::HeadWriter w(out_, kHeadOutBytes);
+  http::HeadWriter w(out_, HeadOutBytes());
   const bool edited = edits_->uid == s.uid && edits_->response && h.status >= 200;
   if (edited && edits_->status) {
     char num[20];
@@ -592,7 +591,7 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
     t.retry_head = nullptr;
   }
   while (t.res.state == MsgState::kHead) {
-    ScanHead(t.res.head, t.res_in);
+    ScanHead(t.res.head, t.res_in, cfg_->http_head_bytes);
     if (t.res.head.overflow()) return HttpReply(si, 502, 'P', 'H');
     if (!t.res.head.done()) {
       if (t.srv_eof) return KillSession(si, 'S');
@@ -602,8 +601,7 @@ void Proxy::HttpServerData(uint32_t si) noexcept {
     const uint32_t head_len = t.res.head.bytes();
     CopyOut(t.res_in, head_len, scratch_);
     scratch_uid_ = 0;
-    http::ParseOptions o;
-    o.request = false;
+    http::ParseOptions o = HeadOptions(false);
     o.accept_invalid = be.accept_invalid;
     o.request_method = t.meth;
     if (!http::ParseHead(scratch_, head_len, o, head_)) {
@@ -700,7 +698,7 @@ void Proxy::KeepRetryCopy(Session& s) noexcept {
   // Only the rewritten head waits in the server fifo (nothing has gone out yet).
   Stream& t = s.strm;
   if (t.req.body != http::Body::kNone || t.retry_head || t.to_srv.synth == 0) return;
-  const uint32_t len = t.to_srv.synth < kHeadOutBytes ? t.to_srv.synth : kHeadOutBytes;
+  const uint32_t len = t.to_srv.synth < HeadOutBytes() ? t.to_srv.synth : HeadOutBytes();
   CopyOut(t.to_srv, len, out_);
   t.retry_head = CopyToMbufs(out_, len);
   t.retry_len = t.retry_head ? len : 0;

@@ -196,6 +196,14 @@ struct ProxyConfigSnap : snapshot::Part {
   std::vector<std::string> error_pages;  // `errorfile` answers, whole
   uint32_t global_maxconn = 0;           // this worker's share; 0 = unlimited
   uint32_t rate_limit_cps = 0;           // this worker's share of connections per second; 0 = none
+  // HTTP heads' bounds (`tune.bufsize` less `tune.maxrewrite`, and HAProxy's HTX size of
+  // that; `tune.http.maxhdr` less the start line), and the room a rewritten head may take
+  // beyond the received one (`tune.maxrewrite`).
+  // HAProxy's defaults (http::kMaxHeadBytes, kMaxHtxHead, kMaxHeaders: proxy.cc checks).
+  uint32_t http_head_bytes = 15360;
+  uint32_t http_htx_head = 15312;
+  uint32_t http_max_fields = 100;
+  uint32_t http_rewrite = 1024;
 };
 
 // The snapshot part "listeners": a bind's index is its listener tag - kBindTagBase. A fixed

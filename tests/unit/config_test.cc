@@ -300,16 +300,18 @@ TEST(ConfigFiles, HaproxyStyleFileLoadsWithWarnings) {
     return nullptr;
   };
   for (const char* kw : {"log-send-hostname", "chroot", "stats socket", "user", "group", "daemon",
-                         "pidfile", "cpu-map", "ulimit-n", "tune.bufsize", "hard-stop-after",
+                         "pidfile", "cpu-map", "ulimit-n", "hard-stop-after",
                          "spread-checks"}) {
     const Diagnostic* w = find(kw);
     ASSERT_NE(w, nullptr) << kw << "\n" << Dump(o);
     EXPECT_EQ(w->file, Fixture("haproxy-style.cfg"));
     EXPECT_GT(w->line, 0);
   }
-  // The TLS defaults are taken now (docs/tls.md): no warning.
+  // The TLS defaults and the HTTP bounds are taken now (docs/tls.md, docs/http.md): no
+  // warning.
   for (const char* kw : {"ca-base", "crt-base", "ssl-default-bind-ciphers",
-                         "ssl-default-bind-options", "tune.ssl.default-dh-param"}) {
+                         "ssl-default-bind-options", "tune.ssl.default-dh-param",
+                         "tune.bufsize"}) {
     EXPECT_EQ(find(kw), nullptr) << kw << "\n" << Dump(o);
   }
   EXPECT_EQ(o.config.global.crt_base, "/etc/ssl/private");
@@ -533,6 +535,42 @@ TEST(ConfigGlobal, Values) {
   EXPECT_EQ(FormatDiagnostic(warnings[1], 12),
             "[WARNING]  (12) : config : parsing [t.cfg:8] : 'master-worker' is ignored: "
             "sluice runs in the foreground under its supervisor.");
+}
+
+// tune.bufsize, tune.maxrewrite, tune.http.maxhdr: the HTTP bounds (HAProxy 2.6.12's alerts,
+// checked against Debian's haproxy; Sluice's own bounds alerted in its words).
+TEST(ConfigGlobal, HttpTunables) {
+  const std::string g = std::string(kBase) + "global\n";
+  ParseOutcome o = ParseText(g + "  tune.bufsize 65536\n  tune.http.maxhdr 201\n", "t.cfg");
+  ASSERT_FALSE(o.HasErrors()) << Dump(o);
+  EXPECT_EQ(o.config.global.HttpHeadBytes(), 65536u - 1024u);
+  EXPECT_EQ(o.config.global.HttpHtxHead(), 65536u - 1024u - 48u);
+  EXPECT_EQ(o.config.global.HttpMaxFields(), 200u);
+  o = ParseText(g + "  tune.bufsize 4096\n  tune.maxrewrite 20000\n", "t.cfg");
+  ASSERT_FALSE(o.HasErrors()) << Dump(o);
+  EXPECT_EQ(o.config.global.MaxRewrite(), 2048u);  // cut to half the buffer, as HAProxy does
+  EXPECT_EQ(o.config.global.HttpHeadBytes(), 2048u);
+  o = ParseText(g + "  tune.maxrewrite abc\n", "t.cfg");  // HAProxy's atol: 0
+  ASSERT_FALSE(o.HasErrors()) << Dump(o);
+  EXPECT_EQ(o.config.global.HttpHeadBytes(), 16384u);
+  o = ParseText(kBase, "t.cfg");
+  EXPECT_EQ(o.config.global.HttpHeadBytes(), 15360u);  // HAProxy's defaults
+  EXPECT_EQ(o.config.global.HttpHtxHead(), 15312u);
+  EXPECT_EQ(o.config.global.HttpMaxFields(), 100u);
+  ExpectOneAlert(g + "  tune.bufsize\n", 5, "tune.bufsize",
+                 "'tune.bufsize' expects an integer argument.");
+  ExpectOneAlert(g + "  tune.bufsize 0\n", 5, "tune.bufsize",
+                 "'tune.bufsize' expects a positive integer argument.");
+  ExpectOneAlert(g + "  tune.bufsize abc\n", 5, "tune.bufsize",
+                 "'tune.bufsize' expects a positive integer argument.");
+  ExpectOneAlert(g + "  tune.bufsize 1048576\n", 5, "tune.bufsize",
+                 "sluice takes a size between 1024 and 65536 bytes");
+  for (const char* v : {"0", "40000", "abc"}) {
+    ExpectOneAlert(g + "  tune.http.maxhdr " + v + "\n", 5, "tune.http.maxhdr",
+                   "'tune.http.maxhdr' expects a numeric value between 1 and 32767");
+  }
+  ExpectOneAlert(g + "  tune.http.maxhdr 2000\n", 5, "tune.http.maxhdr",
+                 "sluice keeps at most 1024 header fields");
 }
 
 TEST(ConfigGlobal, Errors) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -272,6 +273,36 @@ TEST(ParseHead, TooManyFields) {
   for (uint32_t i = 1; i < kMaxHeaders; ++i) h += "X: y\r\n";
   EXPECT_TRUE(ParseReq(h + "\r\n").ok);
   EXPECT_EQ(ParseReq(h + "X: z\r\n\r\n").h.error, HeadError::kTooManyFields);
+}
+
+// tune.bufsize / tune.maxrewrite / tune.http.maxhdr as ParseOptions carry them: a 64 KiB
+// buffer takes a 40 000-byte field the default refuses; a 4 KiB one refuses 3 100 bytes;
+// maxhdr 11 takes 10 fields and no more; the caps hold whatever is asked.
+TEST(ParseHead, ConfiguredBounds) {
+  auto parse = [](const std::string& head, uint32_t bufsize, uint32_t rewrite, uint32_t maxhdr) {
+    ParseOptions o;
+    o.max_bytes = bufsize - rewrite;
+    o.max_htx = bufsize - rewrite - kHtxOverhead;
+    o.max_fields = maxhdr - 1;
+    auto h = std::make_unique<MessageHead>();
+    const bool ok = ParseHead(U(head), static_cast<uint32_t>(head.size()), o, h.get());
+    return ok ? HeadError::kNone : h->error;
+  };
+  auto with_value = [](size_t n) {
+    return "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + std::string(n, 'b') + "\r\n\r\n";
+  };
+  EXPECT_EQ(parse(with_value(40000), 16384, 1024, 101), HeadError::kTooLarge);
+  EXPECT_EQ(parse(with_value(40000), 65536, 1024, 101), HeadError::kNone);
+  EXPECT_EQ(parse(with_value(64500), 65536, 1024, 101), HeadError::kTooLarge);
+  EXPECT_EQ(parse(with_value(2900), 4096, 1024, 101), HeadError::kNone);
+  EXPECT_EQ(parse(with_value(3100), 4096, 1024, 101), HeadError::kTooLarge);
+  std::string h = "GET / HTTP/1.1\r\nHost: a\r\n";
+  for (int i = 1; i < 10; ++i) h += "X: y\r\n";
+  EXPECT_EQ(parse(h + "\r\n", 16384, 1024, 11), HeadError::kNone);
+  EXPECT_EQ(parse(h + "X: z\r\n\r\n", 16384, 1024, 11), HeadError::kTooManyFields);
+  std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";
+  for (uint32_t i = 1; i < kMaxHeadersCap + 5; ++i) many += "X: y\r\n";
+  EXPECT_EQ(parse(many + "\r\n", 65536, 1024, 40000), HeadError::kTooManyFields);
 }
 
 TEST(ParseHead, ResponseFraming) {
