@@ -35,6 +35,15 @@ bool IdlePool::Init(const char* name, uint32_t capacity, uint32_t nservers, int 
 uint32_t IdlePool::Park(uint32_t server, tcp::ConnId c, uint64_t expire_us) noexcept {
   if (nfree_ == 0 || server >= nservers_) return kNone;
   const uint32_t slot = free_[--nfree_];
+  Entry& e = entries_[slot];
+  if (expire_us == UINT64_MAX) {  // never purged: in its server's list only
+    e = Entry{c, server, expire_us, kNone, head_[server], kNone, kNone, false};
+    if (head_[server] != kNone) entries_[head_[server]].prev = slot;
+    head_[server] = slot;
+    ++count_[server];
+    ++size_;
+    return slot;
+  }
   // After the last entry due no later than this one (bounded walk back from the tail).
   uint32_t after = lru_tail_;
   for (uint32_t walked = 0;
@@ -43,8 +52,7 @@ uint32_t IdlePool::Park(uint32_t server, tcp::ConnId c, uint64_t expire_us) noex
     after = entries_[after].lru_prev;
   }
   const uint32_t before = after == kNone ? lru_head_ : entries_[after].lru_next;
-  Entry& e = entries_[slot];
-  e = Entry{c, server, expire_us, kNone, head_[server], after, before};
+  e = Entry{c, server, expire_us, kNone, head_[server], after, before, true};
   if (head_[server] != kNone) entries_[head_[server]].prev = slot;
   head_[server] = slot;
   ++count_[server];
@@ -70,15 +78,17 @@ void IdlePool::Unlink(uint32_t slot) noexcept {
     head_[e.server] = e.next;
   }
   if (e.next != kNone) entries_[e.next].prev = e.prev;
-  if (e.lru_prev != kNone) {
-    entries_[e.lru_prev].lru_next = e.lru_next;
-  } else {
-    lru_head_ = e.lru_next;
-  }
-  if (e.lru_next != kNone) {
-    entries_[e.lru_next].lru_prev = e.lru_prev;
-  } else {
-    lru_tail_ = e.lru_prev;
+  if (e.in_lru) {
+    if (e.lru_prev != kNone) {
+      entries_[e.lru_prev].lru_next = e.lru_next;
+    } else {
+      lru_head_ = e.lru_next;
+    }
+    if (e.lru_next != kNone) {
+      entries_[e.lru_next].lru_prev = e.lru_prev;
+    } else {
+      lru_tail_ = e.lru_prev;
+    }
   }
   --count_[e.server];
   --size_;

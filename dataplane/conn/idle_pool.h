@@ -33,7 +33,8 @@ class IdlePool {
   // never) and returns its slot, or kNone when the pool is full or `server` is out of range.
   // The purge order is kept by walking back from the latest due at most kMaxSortWalk
   // entries: with one delay for all servers (the usual case) that is no walk at all, and
-  // with several a connection can only be purged later than due, never sooner.
+  // with several a connection can only be purged later than due, never sooner. One that
+  // never expires is not in the purge order at all (it cannot hold the others back).
   uint32_t Park(uint32_t server, tcp::ConnId c, uint64_t expire_us) noexcept;
   // The connection to `server` parked last, removed from the pool; kNoConn when none. Also
   // how a server whose address changed or that left service has its connections emptied
@@ -59,7 +60,8 @@ class IdlePool {
     uint32_t server;
     uint64_t expire_us;
     uint32_t prev, next;          // the server's list, most recent first
-    uint32_t lru_prev, lru_next;  // every entry, the first due first
+    uint32_t lru_prev, lru_next;  // every entry that expires, the first due first
+    bool in_lru;
   };
   void Unlink(uint32_t slot) noexcept;
 

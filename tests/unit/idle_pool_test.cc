@@ -79,6 +79,20 @@ TEST(IdlePool, ExpiresFirstDueFirst) {
   EXPECT_EQ(p.size(), 0u);
 }
 
+// Connections that never expire (pool-purge-delay 0), however many, hold nothing back.
+TEST(IdlePool, NeverExpiringOnesDoNotBlockThePurge) {
+  IdlePool p;
+  ASSERT_TRUE(p.Init("t", 256, 2, -1));
+  for (tcp::ConnId c = 1; c <= 200; ++c) ASSERT_NE(p.Park(0, c, UINT64_MAX), IdlePool::kNone);
+  ASSERT_NE(p.Park(1, 1000, 50), IdlePool::kNone);
+  ASSERT_NE(p.Park(1, 1001, 40), IdlePool::kNone);
+  EXPECT_EQ(p.TakeExpired(60), 1001u);
+  EXPECT_EQ(p.TakeExpired(60), 1000u);
+  EXPECT_EQ(p.TakeExpired(UINT64_MAX - 1), kNoConn);
+  EXPECT_EQ(p.Take(0), 200u);  // the server's own list keeps them
+  EXPECT_EQ(p.size(), 199u);
+}
+
 TEST(IdlePool, ExpiresOldestFirst) {
   IdlePool p;
   ASSERT_TRUE(p.Init("t", 8, 2, -1));
