@@ -230,7 +230,6 @@ Proxy::AnResult Proxy::RunRequestRules(uint32_t si) noexcept {
   if (rules_ && s.frontend < rules_->frontends.size()) {
     const rules::ProxyRules& fr = rules_->frontends[s.frontend];
     if (t.http && !fr.req_caps.empty()) CaptureHeaders(s, false);
-    if (t.http && fr.cookie_len) CaptureCookie(s, false);
     if (t.http && nshards_) StickCountRequest(s);
     // tcp-request content: the request is complete here.
     if (!fr.tcp_content.empty() &&
@@ -266,6 +265,13 @@ Proxy::AnResult Proxy::RunRequestRules(uint32_t si) noexcept {
   if (nshards_ && t.backend < rules_->backends.size() &&
       !rules_->backends[t.backend].stick_req.empty()) {
     StickingRules(si, false);
+  }
+  // capture cookie: once the request passed the frontend's and the backend's rules, on its
+  // way to a server, as HAProxy does (a denied request logs none).
+  if (t.http && rules_ && s.frontend < rules_->frontends.size() &&
+      rules_->frontends[s.frontend].cookie_len &&
+      (scratch_uid_ == s.uid || LoadRequestHead(s, t.req.head.bytes()))) {  // parsed again
+    CaptureCookie(s, false);                                                // if it waited
   }
   return AnResult::kDone;
 }
@@ -784,13 +790,18 @@ bool Proxy::ResponseRules(uint32_t si) noexcept {
     lists[1] = rules_->frontends[s.frontend].http_res.data();
     sizes[1] = rules_->frontends[s.frontend].http_res.size();
     if (!rules_->frontends[s.frontend].res_caps.empty()) CaptureHeaders(s, true);
-    if (rules_->frontends[s.frontend].cookie_len) CaptureCookie(s, true);
   }
-  if (!sizes[0] && !sizes[1]) return true;
-  res_rules_ = true;
   bool go = true;
-  for (int i = 0; i < 2 && go; ++i) go = RunHttpRules(si, lists[i], sizes[i]);
-  res_rules_ = false;
+  if (sizes[0] || sizes[1]) {
+    res_rules_ = true;
+    for (int i = 0; i < 2 && go; ++i) go = RunHttpRules(si, lists[i], sizes[i]);
+    res_rules_ = false;
+  }
+  // capture cookie: once the answer passed the rules, as HAProxy does (1xx answers never
+  // come here).
+  if (go && s.frontend < rules_->frontends.size() && rules_->frontends[s.frontend].cookie_len) {
+    CaptureCookie(s, true);
+  }
   return go;
 }
 

@@ -231,8 +231,13 @@ def test_captures_in_log_and_headers(rules_tb):
         for cookie in ("a=1; SESSID=abcdefghijklmnop; SESS=2", "SESS; SESx=1;  SESSx = y"):
             p = curl("-H", f"Cookie: {cookie}", f"http://{VIP}:8081/set-cookie")
             assert p.returncode == 0 and p.stdout == "ok", p.stderr
+        # A request the rules deny never gets to the capture (HAProxy captures on the way to
+        # a server).
+        p = curl("-H", "Cookie: SESSID=1", f"http://{VIP}:8081/no-cookie-logged")
+        assert p.returncode == 0, p.stderr
         lines = [l for l in log.lines(20, timeout=3) if " fe_cap " in l]
-        assert len(lines) == 4, lines
+        assert len(lines) == 5, lines
+        assert re.search(r' 403 \d+ - - PR-- ', lines[4]), lines[4]
         assert re.search(r' [1-5]\d\d \d+ - - ---- .* 0/0 \{example\.com\.\|curl/\|a#7Cb\} '
                          r'\{s\|s[12]\} "GET /cap HTTP/1\.1"$', lines[0].rstrip()), lines[0]
         assert re.search(r'0/0 \{10\.10\.1\.1:80\|\|2\} \{s\|s[12]\} "GET /cap2 HTTP/1\.1"$',
