@@ -218,6 +218,7 @@ class Proxy {
     // The log line's times and request (proxy_report.cc).
     uint64_t first_byte_us = 0, head_us = 0, res_head_us = 0;
     uint64_t log_bytes = 0;        // %B as HAProxy counts it: the head's stored size
+    bool body_counted = false;     // log_bytes holds the answer's body too (EndTransaction)
     rte_mbuf* req_line = nullptr;  // the request line as written, up to kLogRequestBytes
     bool reused = false;           // the server connection came from the pool
     bool no_reuse = false;         // this stream's next connection is a new one

@@ -748,6 +748,7 @@ void Proxy::EndTransaction(uint32_t si) noexcept {
     t.cli_keep_alive = t.srv_reusable = false;
   }
   t.log_bytes += t.res.body == http::Body::kChunked ? t.res.chunks.data_bytes() + 1 : t.res.moved;
+  t.body_counted = true;
   if (cfg_->frontends[s.frontend].log == LogMode::kSession) Log(s, false);
   if (t.srv != kNoConn) {
     const int32_t pool_max = cfg_->servers[t.server].pool_max;  // pool-max-conn

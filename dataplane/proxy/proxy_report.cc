@@ -121,9 +121,10 @@ void Proxy::Log(const Session& s, bool connect_only) noexcept {
     if (t.backend >= kMaxBackends) r.tw_ms = -1;  // never reached a backend
     if (t.service) r.tw_ms = r.tc_ms = 0;  // a service is there at once (HAProxy's applets)
     r.bytes_read = t.log_bytes;
-    // An answer cut short (killed, a client or a server gone mid-body) counts the body bytes
-    // passed on so far, as HAProxy counts what it forwarded.
-    if (t.res.state == MsgState::kBody) {
+    // An answer cut short (killed, a client or a server gone mid-body, or all read from the
+    // server but not yet all sent) counts the body bytes passed on so far, as HAProxy counts
+    // what it forwarded.
+    if ((t.res.state == MsgState::kBody || t.res.state == MsgState::kDone) && !t.body_counted) {
       r.bytes_read += t.res.body == http::Body::kChunked ? t.res.chunks.data_bytes() : t.res.moved;
     }
     r.request_len = 0;
