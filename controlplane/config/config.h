@@ -389,9 +389,10 @@ struct ProxyConfig {
   bool httplog = false, httplog_clf = false;  // option httplog [clf]
   bool accept_invalid_request = false, accept_invalid_response = false;
   // errorfile CODE FILE (and http-error, errorfiles): the whole answer (status line, fields,
-  // body) sent instead of HAProxy's page for CODE, read when the configuration is. `seq`
-  // orders the directives, so that `errorfiles NAME` still gives way to the lines after it
-  // when its http-errors section is only read later.
+  // body) sent instead of HAProxy's page for CODE, read when the configuration is; empty:
+  // HAProxy's page (http-error's default-errorfiles). `seq` orders the directives, so that
+  // `errorfiles NAME` still gives way to the lines after it when its http-errors section is
+  // only read later.
   struct Answer {
     unsigned code = 0;
     std::string text;

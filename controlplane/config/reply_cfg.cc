@@ -65,11 +65,12 @@ std::optional<std::string> ReadAnswer(ParseContext& ctx, const std::string& pref
   return text;
 }
 
-// The proxy's answer for `code` is `text` from now on (none: HAProxy's page again).
+// The proxy's answer for `code` is `text` from now on (none: HAProxy's page again, kept as an
+// empty answer so that it still wins over an earlier `errorfiles` resolved later).
 void SetAnswer(ParseContext& ctx, uint64_t code, std::optional<std::string> text) {
   auto& files = Target(ctx).errorfiles;
   std::erase_if(files, [&](const auto& f) { return f.code == code; });
-  if (text) files.push_back({static_cast<unsigned>(code), std::move(*text), ++ctx.reply_seq});
+  files.push_back({static_cast<unsigned>(code), text ? std::move(*text) : "", ++ctx.reply_seq});
 }
 
 // The answers of http-errors section `name` (codes: those only) are the proxy's from here,
@@ -171,6 +172,14 @@ void ResolveErrorfiles(ParseContext& ctx) {
                   "proxy " + Quoted(p.name) + ": unknown http-errors section " +
                       Quoted(ref.section) + ".");
         continue;
+      }
+      for (const unsigned code : ref.codes) {  // named codes the section lacks: HAProxy warns
+        if (std::none_of(section->errorfiles.begin(), section->errorfiles.end(),
+                         [&](const auto& f) { return f.first == code; })) {
+          ctx.AddAt(Diagnostic::Severity::kWarning, ref.file, ref.line, "errorfiles",
+                    "proxy " + Quoted(p.name) + " : status '" + std::to_string(code) +
+                        "' not declared in http-errors section " + Quoted(ref.section) + ".");
+        }
       }
       for (const auto& [code, text] : section->errorfiles) {
         if (!ref.codes.empty() &&

@@ -151,6 +151,7 @@ namespace {
 proxy::ErrorfileSnap ToErrorfiles(const config::ProxyConfig& c, std::vector<std::string>* pages) {
   proxy::ErrorfileSnap e;
   for (const config::ProxyConfig::Answer& a : c.errorfiles) {
+    if (a.text.empty()) continue;  // HAProxy's own page
     for (uint32_t slot = 0; slot < proxy::kReplySlots; ++slot) {
       if (proxy::kReplyCodes[slot] != a.code) continue;
       e.page[slot] = static_cast<int16_t>(pages->size());

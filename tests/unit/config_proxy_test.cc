@@ -1058,6 +1058,8 @@ TEST(ConfigProxySettings, HttpErrorsSections) {
       "    server s 10.0.0.2:1\n"
       "backend b3\n    http-error status 503 errorfiles later\n    server s 10.0.0.2:1\n"
       "backend b4\n    server s 10.0.0.2:1\n"
+      "backend b5\n    errorfiles later\n    http-error status 503 default-errorfiles\n"
+      "    server s 10.0.0.2:1\n"
       "http-errors later\n    errorfile 503 " + sect503 + "\n    errorfile 403 " + sect403 +
       "\nhttp-errors other\n    errorfile 503 " + dflt503 + "\n");
   auto answer = [&](size_t proxy, unsigned code) -> std::string {
@@ -1073,6 +1075,9 @@ TEST(ConfigProxySettings, HttpErrorsSections) {
   EXPECT_EQ(answer(2, 503), "sect503\n");  // http-error status 503 errorfiles later
   EXPECT_EQ(answer(2, 403), "");
   EXPECT_EQ(answer(3, 503), "dflt503\n");  // from the defaults section
+  for (const auto& a : o.config.proxies[4].errorfiles) {  // default-errorfiles after: none
+    EXPECT_TRUE(a.code != 503 || a.text.empty()) << a.text;
+  }
   EXPECT_EQ(o.config.http_errors.size(), 2u);
   EXPECT_TRUE(o.config.proxies[0].errorfiles_refs.empty());
 
@@ -1081,6 +1086,10 @@ TEST(ConfigProxySettings, HttpErrorsSections) {
                      "errorfiles : status code '999' not handled.");
   ExpectBackendAlert("errorfiles nosuch", "errorfiles",
                      "proxy 'be': unknown http-errors section 'nosuch'.");
+  ExpectWarning("backend be\n    errorfiles later 404\n    server s0 10.0.0.9:80\n"
+                "http-errors later\n    errorfile 503 " + sect503 + "\n",
+                10, "errorfiles",
+                "proxy 'be' : status '404' not declared in http-errors section 'later'.");
   ExpectAlert("http-errors later\n    errorfile 503\n", 10, "errorfile",
               "errorfile: expects <status_code> and <file> as arguments.");
   ExpectAlert("http-errors later\n    errorfile 999 " + sect503 + "\n", 10, "errorfile",
@@ -1109,7 +1118,9 @@ TEST(ConfigProxySettings, HttpError) {
       "    http-error status 400 content-type text/plain string x\n"
       "    http-error status 400 default-errorfiles\n    server s 10.0.0.2:1\n");
   const auto& files = o.config.proxies[0].errorfiles;
-  ASSERT_EQ(files.size(), 3u);
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[3].code, 400u);  // default-errorfiles: HAProxy's page again, kept in order
+  EXPECT_EQ(files[3].text, "");
   EXPECT_EQ(files[0].code, 503u);
   EXPECT_EQ(files[0].text,
             "HTTP/1.1 503 Service Unavailable\r\nx-foo: bar\r\ncontent-length: 11\r\n"
