@@ -181,7 +181,8 @@ void ResolveErrorfiles(ParseContext& ctx) {
                         "' not declared in http-errors section " + Quoted(ref.section) + ".");
         }
       }
-      for (const auto& [code, text] : section->errorfiles) {
+      for (const auto& answer : section->errorfiles) {
+        const unsigned code = answer.first;
         if (!ref.codes.empty() &&
             std::find(ref.codes.begin(), ref.codes.end(), code) == ref.codes.end()) {
           continue;
@@ -189,9 +190,9 @@ void ResolveErrorfiles(ParseContext& ctx) {
         auto it = std::find_if(p.errorfiles.begin(), p.errorfiles.end(),
                                [&](const auto& f) { return f.code == code; });
         if (it == p.errorfiles.end()) {
-          p.errorfiles.push_back({code, text, ref.seq});
+          p.errorfiles.push_back({code, answer.second, ref.seq});
         } else if (it->seq < ref.seq) {
-          it->text = text;
+          it->text = answer.second;
           it->seq = ref.seq;
         }
       }
