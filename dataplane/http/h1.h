@@ -221,4 +221,10 @@ class ChunkedScanner {
 // A case-insensitive comparison of ASCII tokens.
 bool EqualsNoCase(std::string_view a, std::string_view b) noexcept;
 
+// The next cookie of a Cookie field's value (';'-separated "name=value" pairs; a Set-Cookie
+// field's cookie is its first pair, its attributes follow): `rest` is advanced past it,
+// `name` and `value` are without the blanks around them. Pairs without '=' are skipped, as
+// HAProxy skips them. False when none is left.
+bool NextCookie(std::string_view* rest, std::string_view* name, std::string_view* value) noexcept;
+
 }  // namespace sluice::http

@@ -284,6 +284,25 @@ bool EqualsNoCase(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+bool NextCookie(std::string_view* rest, std::string_view* name, std::string_view* value) noexcept {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && IsBlank(static_cast<uint8_t>(v.front()))) v.remove_prefix(1);
+    while (!v.empty() && IsBlank(static_cast<uint8_t>(v.back()))) v.remove_suffix(1);
+    return v;
+  };
+  while (!rest->empty()) {
+    const size_t end = rest->find(';');
+    const std::string_view pair = rest->substr(0, end);
+    *rest = end == std::string_view::npos ? std::string_view() : rest->substr(end + 1);
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    *name = trim(pair.substr(0, eq));
+    *value = trim(pair.substr(eq + 1));
+    return true;
+  }
+  return false;
+}
+
 int MessageHead::Find(const uint8_t* head, std::string_view name, int from) const noexcept {
   for (int i = from; i < nfields; ++i) {
     if (EqualsNoCase(fields[i].name.In(head), name)) return i;

@@ -671,23 +671,11 @@ void Proxy::CaptureHeaders(Session& s, bool response) noexcept {
 
 namespace {
 
-// The text with its leading and trailing blanks (spaces, tabs) removed.
-std::string_view TrimBlanks(std::string_view v) noexcept {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-// Whether cookie `pair` ("name = value", blanks around) is one `capture cookie` takes: a
-// name starting with `prefix` and a '=' (a name alone is not, as in HAProxy 2.6.12); then
+// Whether cookie `name` is one `capture cookie` takes (its name starts with `prefix`); then
 // writes "name=value" cut to `cap` bytes into `out` (its length byte before it).
-bool TakeCookie(std::string_view pair, std::string_view prefix, uint8_t cap,
-                uint8_t* out) noexcept {
-  const size_t eq = pair.find('=');
-  if (eq == std::string_view::npos) return false;
-  const std::string_view name = TrimBlanks(pair.substr(0, eq));
+bool TakeCookie(std::string_view name, std::string_view value, std::string_view prefix,
+                uint8_t cap, uint8_t* out) noexcept {
   if (name.size() < prefix.size() || name.substr(0, prefix.size()) != prefix) return false;
-  const std::string_view value = TrimBlanks(pair.substr(eq + 1));
   uint32_t n = 0;
   for (const std::string_view part : {name, std::string_view("="), value}) {
     for (size_t i = 0; i < part.size() && n < cap; ++i) {
@@ -707,16 +695,14 @@ void Proxy::CaptureCookie(Session& s, bool response) noexcept {
   for (uint16_t fi = 0; fi < h.nfields; ++fi) {
     const http::HeaderField& f = h.fields[fi];
     if (!http::EqualsNoCase(f.name.In(scratch_), response ? "set-cookie" : "cookie")) continue;
-    std::string_view v = f.value.In(scratch_);
-    while (!v.empty()) {  // a request's cookies, ';'-separated; a response's first pair
-      const size_t semi = v.find(';');
-      const std::string_view pair = v.substr(0, semi);
+    std::string_view v = f.value.In(scratch_), name, value;
+    while (http::NextCookie(&v, &name, &value)) {  // a response's: its first pair only
       if (!block && !(block = CaptureBlock(s.strm))) return;
-      if (TakeCookie(pair, fr.cookie_name, fr.cookie_len, rules::CookieCapture(block, response))) {
+      if (TakeCookie(name, value, fr.cookie_name, fr.cookie_len,
+                     rules::CookieCapture(block, response))) {
         return;
       }
-      if (response || semi == std::string_view::npos) break;
-      v.remove_prefix(semi + 1);
+      if (response) break;
     }
   }
 }

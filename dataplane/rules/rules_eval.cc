@@ -143,17 +143,8 @@ bool CookieFetch(const uint8_t* head, const http::MessageHead* h, std::string_vi
   for (int i = 0; i < h->nfields; ++i) {
     const http::HeaderField& f = h->fields[i];
     if (!http::EqualsNoCase(Sv(head, f.name), hdr)) continue;
-    std::string_view v = Sv(head, f.value);
-    while (!v.empty()) {
-      size_t end = v.find(';');
-      std::string_view kv = v.substr(0, end);
-      v = end == std::string_view::npos ? std::string_view() : v.substr(end + 1);
-      while (!kv.empty() && (kv.front() == ' ' || kv.front() == '\t')) kv.remove_prefix(1);
-      const size_t eq = kv.find('=');
-      if (eq == std::string_view::npos) continue;
-      std::string_view k = kv.substr(0, eq), val = kv.substr(eq + 1);
-      while (!k.empty() && (k.back() == ' ' || k.back() == '\t')) k.remove_suffix(1);
-      while (!val.empty() && (val.back() == ' ' || val.back() == '\t')) val.remove_suffix(1);
+    std::string_view v = Sv(head, f.value), k, val;
+    while (http::NextCookie(&v, &k, &val)) {
       if (!name.empty() && k != name) continue;
       ++n;
       if (!found || !name.empty()) *out = Sample::Str(val);

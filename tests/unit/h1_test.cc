@@ -305,6 +305,17 @@ TEST(ParseHead, ConfiguredBounds) {
   EXPECT_EQ(parse(many + "\r\n", 65536, 1024, 40000), HeadError::kTooManyFields);
 }
 
+// Cookie pairs as HAProxy reads them: blanks around names and values dropped, a name alone
+// skipped, the rest after each ';'.
+TEST(NextCookie, PairsOfACookieField) {
+  std::string_view v = "a=1; SESS;  SESSx = y ;b=", name, value;
+  std::vector<std::string> got;
+  while (NextCookie(&v, &name, &value)) got.push_back(std::string(name) + "|" + std::string(value));
+  EXPECT_EQ(got, (std::vector<std::string>{"a|1", "SESSx|y", "b|"}));
+  std::string_view none = "flag; other", n2, v2;
+  EXPECT_FALSE(NextCookie(&none, &n2, &v2));
+}
+
 TEST(ParseHead, ResponseFraming) {
   // RFC 9112 section 6.3, in rule order.
   EXPECT_EQ(ParseRes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", Method::kHead).h.body,
