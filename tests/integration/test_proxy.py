@@ -248,14 +248,20 @@ def test_maxconn_queues_and_serves(backends):
         cli(f"set maxconn server be_app/{s} 1")
     results = {}
 
+    # Each holder keeps its server 1.5 s; the two queued wait for one, well within `timeout
+    # queue` (here `timeout connect`, 2 s, counted from when they were queued: a hold of 2 s
+    # raced it).
     def hold(i):
-        results[i] = client("hold", "10.10.1.1", 8080, 2)
+        results[i] = client("hold", "10.10.1.1", 8080, 1.5)
 
     threads = [threading.Thread(target=hold, args=(i,)) for i in range(5)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + 1.2
     be = stat_rows()[("be_app", "BACKEND")]
+    while be["qcur"] != "2" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        be = stat_rows()[("be_app", "BACKEND")]
     assert be["qcur"] == "2", be
     for t in threads:
         t.join()

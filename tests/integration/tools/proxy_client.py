@@ -173,7 +173,7 @@ def burst(host, port, n, concurrency, wait):
 
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    arg = int(sys.argv[4])
+    arg = float(sys.argv[4]) if mode == "hold" else int(sys.argv[4])
     if mode == "burst":
         out = burst(host, port, arg, int(sys.argv[5]), float(sys.argv[6]))
     elif mode == "spread":
