@@ -20,8 +20,8 @@ bool OneOf(const std::string& word, const std::string_view (&list)[N]) {
   return std::find(std::begin(list), std::end(list), word) != std::end(list);
 }
 
-// The longest `http-check expect string` the workers match (proxy::BackendSnap).
-constexpr size_t kMaxExpectString = 64;
+// `http-check expect` rules per backend (the workers run them on each answer).
+constexpr size_t kMaxExpects = 16;
 
 // Codes from 100 to 599 as `status` lists them: a comma list of codes and ranges.
 bool ParseStatusList(ParseContext& ctx, std::string_view list, std::vector<unsigned>* codes) {
@@ -70,61 +70,168 @@ bool ParseStatusRegex(ParseContext& ctx, const std::string& regex, std::vector<u
   return true;
 }
 
-// http-check expect [!] status CODES | rstatus REGEX | string TEXT: what the answer to a
-// check must show. HAProxy's other matches (rstring, hdr, fhdr, custom) and its options
-// (min-recv, comment, ok-status, ...) are refused.
-void HttpCheckExpect(ParseContext& ctx, const Args& args) {
+// hdr's `-m` method.
+bool ParseHeaderMatch(ParseContext& ctx, const std::string& what, const std::string& m,
+                      check::HeaderMatch* out) {
+  static constexpr std::pair<std::string_view, check::HeaderMatch> kMethods[] = {
+      {"str", check::HeaderMatch::kStr}, {"beg", check::HeaderMatch::kBeg},
+      {"end", check::HeaderMatch::kEnd}, {"sub", check::HeaderMatch::kSub},
+      {"reg", check::HeaderMatch::kReg}};
+  for (const auto& [name, method] : kMethods) {
+    if (m == name) {
+      *out = method;
+      return true;
+    }
+  }
+  if (m.empty()) {
+    ctx.Alert("'http-check expect' : '" + what +
+              "' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').");
+  } else {
+    ctx.Alert("'http-check expect' : '" + what +
+              "' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got " + Quoted(m) +
+              ").");
+  }
+  return false;
+}
+
+bool CheckRegex(ParseContext& ctx, const std::string& what, const std::string& regex) {
+  std::string error;
+  if (check::CompileRegex(regex, &error)) return true;
+  ctx.Alert("'http-check expect " + what + "': failed to compile regex " + Quoted(regex) + ": " +
+            error + ".");
+  return false;
+}
+
+// hdr|fhdr name [-m M] NAME [value [-m M] VALUE], from args[at] (the word hdr or fhdr).
+// Returns the next argument's index, or 0 after an alert.
+size_t ParseHeaderExpect(ParseContext& ctx, const Args& args, size_t at, HttpCheckExpect* e) {
+  const std::string what = args[at];
+  e->kind = check::ExpectKind::kHeader;
+  e->full = what == "fhdr";
+  const auto arg = [&](size_t i) { return i < args.size() ? args[i] : std::string(); };
+  if (arg(at + 1) != "name" || arg(at + 2).empty()) {
+    ctx.Alert("'http-check expect' : '" + what +
+              "' expects at the name keyword as first argument followed by a pattern.");
+    return 0;
+  }
+  size_t i = at + 2;
+  if (arg(i) == "-m") {
+    if (!ParseHeaderMatch(ctx, what, arg(i + 1), &e->name_match)) return 0;
+    i += 2;
+  }
+  e->pattern = arg(i);
+  if (e->pattern.empty()) {
+    ctx.Alert("'http-check expect' : '" + what +
+              "' expects at the name keyword as first argument followed by a pattern.");
+    return 0;
+  }
+  if (e->name_match == check::HeaderMatch::kReg) {
+    if (!CheckRegex(ctx, what, e->pattern)) return 0;
+  } else {
+    // Names are compared lower-case, as HAProxy stores them.
+    for (char& c : e->pattern) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  ++i;
+  if (arg(i) != "value") return i;
+  ++i;
+  if (arg(i) == "-m") {
+    if (!ParseHeaderMatch(ctx, what, arg(i + 1), &e->value_match)) return 0;
+    i += 2;
+  }
+  if (i >= args.size() || args[i].empty()) {
+    ctx.Alert("'http-check expect' : '" + what + "' expect a pattern with the value keyword.");
+    return 0;
+  }
+  e->has_value = true;
+  e->value = args[i];
+  if (e->value_match == check::HeaderMatch::kReg && !CheckRegex(ctx, what, e->value)) return 0;
+  return i + 1;
+}
+
+constexpr std::string_view kExpectOptions[] = {"min-recv",     "comment",    "ok-status",
+                                                "error-status", "tout-status", "on-success",
+                                                "on-error",     "status-code"};
+
+// http-check expect [!] status CODES | rstatus REGEX | string TEXT | rstring REGEX |
+// hdr|fhdr name [-m M] NAME [value [-m M] VALUE]: one more rule the answer to a check must
+// pass, in the order written (HAProxy 2.6's tcp-check rules). HAProxy's options (min-recv,
+// comment, ok-status, ...) and its log-format forms (string-lf, name-lf, value-lf) are
+// refused.
+void ParseHttpCheckExpect(ParseContext& ctx, const Args& args) {
   ctx.keyword = "http-check";
   if (!Allowed(ctx, kBackendCap, "http-check expect")) return;
+  if (args.size() < 3) {
+    ctx.Alert("'http-check expect' expects at least a matching pattern as arguments.");
+    return;
+  }
+  HttpCheckExpect e;
   size_t at = 2;
-  const bool negate = at < args.size() && args[at] == "!";
-  if (negate) ++at;
-  const std::string match = at < args.size() ? args[at] : std::string();
-  if (match != "status" && match != "rstatus" && match != "string") {
+  std::string match = args[at];
+  while (!match.empty() && match[0] == '!') {  // "!" alone or glued to the match, as HAProxy
+    e.negate = !e.negate;
+    match.erase(0, 1);
+    if (match.empty() && at + 1 < args.size()) match = args[++at];
+  }
+  if (OneOf(match, kExpectOptions)) {
+    ctx.Alert("'http-check expect' : '" + match + "' is not supported by sluice.");
+    return;
+  }
+  size_t next = 0;
+  if (match == "hdr" || match == "fhdr") {
+    Args words = args;
+    words[at] = match;
+    next = ParseHeaderExpect(ctx, words, at, &e);
+    if (next == 0) return;
+  } else if (match == "status" || match == "rstatus" || match == "string" ||
+             match == "rstring") {
+    if (at + 1 >= args.size() || args[at + 1].empty()) {
+      ctx.Alert("'http-check expect' : '" + match + "' expects a <pattern> as argument.");
+      return;
+    }
+    const std::string& pattern = args[at + 1];
+    next = at + 2;
+    if (match == "status" || match == "rstatus") {
+      e.kind = check::ExpectKind::kStatus;
+      if (match == "status" && !ParseStatusList(ctx, pattern, &e.codes)) return;
+      if (match == "rstatus" && !ParseStatusRegex(ctx, pattern, &e.codes)) return;
+      if (e.negate) {
+        std::vector<unsigned> others;
+        for (unsigned c = 100; c <= 599; ++c) {
+          if (std::find(e.codes.begin(), e.codes.end(), c) == e.codes.end()) others.push_back(c);
+        }
+        e.codes = std::move(others);
+        e.negate = false;
+      }
+    } else {
+      e.kind = match == "string" ? check::ExpectKind::kString : check::ExpectKind::kRegex;
+      if (e.kind == check::ExpectKind::kRegex && !CheckRegex(ctx, match, pattern)) return;
+    }
+    e.pattern = pattern;
+  } else {
     ctx.Alert(
-        "'http-check expect' supports [!] status CODES, rstatus REGEX and string TEXT in "
-        "sluice" +
+        "'http-check expect' supports [!] status CODES, rstatus REGEX, string TEXT, rstring "
+        "REGEX, hdr and fhdr in sluice" +
         (match.empty() ? std::string() : ", got " + Quoted(match)) + ".");
     return;
   }
-  if (at + 1 >= args.size()) {
-    ctx.Alert("'http-check expect " + match + "' expects a pattern.");
+  if (next < args.size()) {
+    const std::string& extra = args[next];
+    ctx.Alert(OneOf(extra, kExpectOptions)
+                  ? "'http-check expect' : '" + extra + "' is not supported by sluice."
+                  : "'http-check expect' : only one pattern expected, got extra argument " +
+                        Quoted(extra) + ".");
     return;
-  }
-  if (at + 2 < args.size()) {
-    ctx.Alert("'http-check expect " + match + "' takes one pattern, got extra argument " +
-              Quoted(args[at + 2]) + ".");
-    return;
-  }
-  const std::string& pattern = args[at + 1];
-  std::vector<unsigned> codes;
-  if (match == "status" && !ParseStatusList(ctx, pattern, &codes)) return;
-  if (match == "rstatus" && !ParseStatusRegex(ctx, pattern, &codes)) return;
-  if (match == "string" && pattern.size() > kMaxExpectString) {
-    ctx.Alert("'http-check expect string' matches at most " + std::to_string(kMaxExpectString) +
-              " bytes in sluice, got " + std::to_string(pattern.size()) + ".");
-    return;
-  }
-  if (match != "string" && negate) {
-    std::vector<unsigned> others;
-    for (unsigned c = 100; c <= 599; ++c) {
-      if (std::find(codes.begin(), codes.end(), c) == codes.end()) others.push_back(c);
-    }
-    codes = std::move(others);
   }
   SectionState& state = State(ctx);
-  if (state.own_expect) {
-    ctx.Alert("'http-check expect' is already set at " + At(state.expect.file, state.expect.line) +
-              "; sluice supports one per section.");
+  ProxyConfig& p = Target(ctx);
+  if (!state.own_expect) p.http_expects.clear();  // a section's own rules replace the defaults'
+  state.own_expect = true;
+  if (p.http_expects.size() >= kMaxExpects) {
+    ctx.Alert("'http-check expect': sluice runs at most " + std::to_string(kMaxExpects) +
+              " rules per section; this one is past that.");
     return;
   }
-  state.own_expect = true;
-  state.expect = Here(ctx);
-  ProxyConfig& p = Target(ctx);
-  p.expect_set = match != "string";
-  p.expect_status = std::move(codes);
-  p.expect_string = match == "string" ? pattern : std::string();
-  p.expect_negate = negate;
+  p.http_expects.push_back(std::move(e));
 }
 
 constexpr std::string_view kHttpCheckNotYet[] = {
@@ -197,7 +304,7 @@ std::string HealthCheckRequest(const ProxyConfig& p) {
 void HttpCheck(ParseContext& ctx, const KeywordRow&, const Args& args) {
   const std::string& what = args[1];
   if (what == "expect") {
-    HttpCheckExpect(ctx, args);
+    ParseHttpCheckExpect(ctx, args);
   } else if (what == "send") {
     HttpCheckSend(ctx, args);
   } else if (OneOf(what, kHttpCheckNotYet)) {

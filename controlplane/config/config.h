@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dataplane/base/result.h"
+#include "dataplane/health/expect.h"
 #include "dataplane/net/addr.h"
 #include "dataplane/proxy/algo.h"
 
@@ -311,6 +312,21 @@ struct StatsConfig {
   std::vector<std::string> scope;  // stats scope NAME ("." this proxy): the proxies shown
 };
 
+// One `http-check expect` rule: [!] status CODES | rstatus REGEX | string TEXT |
+// rstring REGEX | hdr|fhdr name [-m M] NAME [value [-m M] VALUE].
+struct HttpCheckExpect {
+  check::ExpectKind kind = check::ExpectKind::kStatus;
+  bool negate = false;          // string, rstring, hdr, fhdr (status, rstatus: in `codes`)
+  std::vector<unsigned> codes;  // status, rstatus: the codes that pass, "!" applied
+  std::string pattern;          // string's text, rstring's regex, hdr's name pattern
+  check::HeaderMatch name_match = check::HeaderMatch::kStr;
+  check::HeaderMatch value_match = check::HeaderMatch::kStr;
+  bool has_value = false;
+  bool full = false;  // fhdr
+  std::string value;
+  bool operator==(const HttpCheckExpect&) const = default;
+};
+
 struct ProxyConfig {
   enum class Kind { kFrontend, kBackend, kListen };
   Kind kind = Kind::kFrontend;
@@ -352,13 +368,8 @@ struct ProxyConfig {
   std::string httpchk_method = "OPTIONS", httpchk_uri = "/", httpchk_version = "HTTP/1.0";
   std::vector<std::pair<std::string, std::string>> httpchk_headers;  // http-check send hdr
   std::string httpchk_body;                                          // http-check send body
-  // `http-check expect [!] status N[,N|N-M...] | rstatus REGEX | string TEXT`: the codes
-  // that pass (status and rstatus, negation applied; empty without an expect line), or the
-  // text the body must (not, with `!`) hold.
-  std::vector<unsigned> expect_status;
-  bool expect_set = false;    // status or rstatus given: expect_status is the whole list
-  std::string expect_string;  // string TEXT
-  bool expect_negate = false;
+  // `http-check expect` lines in the order written; none: any 2xx or 3xx passes.
+  std::vector<HttpCheckExpect> http_expects;
   std::vector<std::string> logs;  // `log ...` lines as written (after the keyword), "global"
                                   // for `log global`
   std::string log_format;         // log-format STRING

@@ -80,8 +80,7 @@ struct SectionState {
   std::string balance_text;     // its words, e.g. "balance uri"
   Origin default_backend;       // where `default_backend` was written
   Origin id;                    // where `id N` was written
-  Origin expect;                // where `http-check expect` was written
-  bool own_expect = false;      // ... in this very section
+  bool own_expect = false;      // `http-check expect` written in this very section
   ServerConfig default_server;  // proxies: the `default-server` params in effect
 };
 

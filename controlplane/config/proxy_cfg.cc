@@ -735,10 +735,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.httpchk_body = d.httpchk_body;
     p.httpchk_uri = d.httpchk_uri;
     p.httpchk_version = d.httpchk_version;
-    p.expect_status = d.expect_status;
-    p.expect_set = d.expect_set;
-    p.expect_string = d.expect_string;
-    p.expect_negate = d.expect_negate;
+    p.http_expects = d.http_expects;
   }
   return p;
 }
@@ -880,7 +877,6 @@ void EnterProxy(ParseContext& ctx, const Args& args) {
     if (proxy.HasBackend()) {
       state.balance = from_state.balance;
       state.balance_text = from_state.balance_text;
-      state.expect = from_state.expect;
       state.default_server = from->default_server;
     }
   }

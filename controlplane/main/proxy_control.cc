@@ -15,8 +15,10 @@ namespace sluice::app {
 
 namespace {
 
-// What HAProxy adds as a check's own words (last_chk, the log's "info").
-std::string CheckOutput(check::CheckStatus s, uint32_t code, check::CheckDetail detail) {
+// What HAProxy adds as a check's own words (last_chk, the log's "info"): for a wrong status
+// (or a header rule that failed), the answer's reason phrase, as HAProxy 2.6.12 shows it.
+std::string CheckOutput(check::CheckStatus s, check::CheckDetail detail,
+                        const std::string& reason) {
   switch (s) {
     case check::CheckStatus::kL4Con:
       return "Connection refused";
@@ -25,9 +27,12 @@ std::string CheckOutput(check::CheckStatus s, uint32_t code, check::CheckDetail 
       if (detail == check::CheckDetail::kUnwantedContent) {
         return "HTTP check matched unwanted content";
       }
+      if (detail == check::CheckDetail::kNoBody) {
+        return "HTTP content check could not find a response body";
+      }
       return "";
     case check::CheckStatus::kL7Sts:
-      return "HTTP status check returned code <" + std::to_string(code) + ">";
+      return reason;
     default:
       return "";
   }
@@ -52,7 +57,8 @@ std::vector<std::string> FormatStateChange(const cp::ProxyRuntime& rt, const cp:
   const std::string& backend = rt.backends()[s.backend].name();
   std::string text = "Server " + backend + "/" + s.name() + " is " + (c.up ? "UP" : "DOWN") +
                      ", reason: " + std::string(cli::GetCheckStatusInfo(c.status).desc);
-  const std::string info = CheckOutput(c.status, c.code, c.detail);
+  if (c.status >= check::CheckStatus::kL57Data) text += ", code: " + std::to_string(c.code);
+  const std::string info = CheckOutput(c.status, c.detail, c.reason);
   if (!info.empty()) text += ", info: \"" + info + "\"";
   text += ", check duration: " + std::to_string(c.duration_ms) + "ms. " + std::to_string(c.active) +
           " active and " + std::to_string(c.backup) + " backup " +
@@ -201,8 +207,8 @@ void ProxyCliControl::RawProxies(std::vector<cli::ProxyView>* out) {
           k.code = own ? static_cast<uint32_t>(cs.check_code.Get()) : 0;
           k.duration_ms = own ? cs.check_duration_ms.Get() : 0;
           if (own) {
-            k.output = CheckOutput(status, k.code,
-                                   static_cast<check::CheckDetail>(cs.check_detail.Get()));
+            k.output = CheckOutput(status, static_cast<check::CheckDetail>(cs.check_detail.Get()),
+                                   cs.check_reason.Get());
           }
           k.health = current ? static_cast<uint32_t>(cs.check_health.Get()) : s.init_health;
           sv.counters.chkfail = cs.check_fails.Get();

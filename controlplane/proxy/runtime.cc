@@ -6,12 +6,43 @@
 #include <cstring>
 #include <set>
 
-#include "dataplane/check/body_match.h"
 #include "dataplane/net/addr_text.h"
 
 namespace sluice::cp {
 
 namespace {
+
+// A backend's `http-check expect` rules as the workers run them (regexes compiled; the
+// configuration checked them), or HAProxy's default when it has none: any 2xx or 3xx.
+void AddCheckExpects(const config::ProxyConfig& c, std::vector<check::Expect>* out) {
+  if (c.http_expects.empty()) {
+    check::Expect e;
+    e.codes.AddRange(200, 399);
+    out->push_back(std::move(e));
+    return;
+  }
+  for (const config::HttpCheckExpect& x : c.http_expects) {
+    check::Expect e;
+    e.kind = x.kind;
+    e.negate = x.negate;
+    for (const unsigned code : x.codes) e.codes.Add(code);
+    e.text = x.pattern;
+    e.name_match = x.name_match;
+    e.value_match = x.value_match;
+    e.has_value = x.has_value;
+    e.full = x.full;
+    e.value = x.value;
+    std::string error;
+    if (x.kind == check::ExpectKind::kRegex ||
+        (x.kind == check::ExpectKind::kHeader && x.name_match == check::HeaderMatch::kReg)) {
+      e.re = check::CompileRegex(x.pattern, &error);
+    }
+    if (x.kind == check::ExpectKind::kHeader && x.value_match == check::HeaderMatch::kReg) {
+      e.value_re = check::CompileRegex(x.value, &error);
+    }
+    out->push_back(std::move(e));
+  }
+}
 
 // What a free server slot points at: no name, no check.
 const config::ServerConfig kVacant{};
@@ -197,6 +228,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
   out->backends.clear();
   out->servers.clear();
   out->error_pages.clear();
+  out->check_expects.clear();
   for (const FrontendRt& f : frontends_) {
     proxy::FrontendSnap fs;
     fs.backend = f.backend < 0 ? UINT32_MAX : static_cast<uint32_t>(f.backend);
@@ -249,13 +281,10 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     bs.reuse = static_cast<proxy::HttpReuse>(c.http_reuse);
     bs.fwd = ToForwardFor(c);
     bs.errorfiles = ToErrorfiles(c, &out->error_pages);
-    for (const unsigned code : c.expect_status) bs.expect_status.Add(code);
-    bs.expect_set = c.expect_set;
-    bs.expect_negate = c.expect_negate;
-    bs.expect_string_len =
-        static_cast<uint8_t>(std::min(c.expect_string.size(), sizeof bs.expect_string));
-    std::memcpy(bs.expect_string, c.expect_string.data(), bs.expect_string_len);
-    check::KmpTable(bs.expect_string, bs.expect_string_len, bs.expect_next);
+    bs.first_expect = static_cast<uint16_t>(out->check_expects.size());
+    AddCheckExpects(c, &out->check_expects);
+    bs.nexpects = static_cast<uint16_t>(out->check_expects.size() - bs.first_expect);
+    bs.httpchk_head = c.httpchk_method == "HEAD";
     const std::string request = config::HealthCheckRequest(c);
     const size_t n = std::min(request.size(), sizeof bs.httpchk_request);
     std::memcpy(bs.httpchk_request, request.data(), n);
@@ -347,7 +376,8 @@ bool ProxyRuntime::PollChecks(const std::vector<const proxy::ProxyStats*>& stats
                                    static_cast<check::CheckStatus>(ss.check_status.Get()),
                                    static_cast<uint32_t>(ss.check_code.Get()),
                                    ss.check_duration_ms.Get(), active, backup, b.was_up && !up,
-                                   static_cast<check::CheckDetail>(ss.check_detail.Get())});
+                                   static_cast<check::CheckDetail>(ss.check_detail.Get()),
+                                   ss.check_reason.Get()});
     if (b.was_up && !up) {
       b.down_since_s = now_s;
       b.last_change_s = now_s;

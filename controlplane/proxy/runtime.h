@@ -14,7 +14,7 @@
 #include "controlplane/config/config.h"
 #include "controlplane/proxy/rates.h"
 #include "dataplane/base/result.h"
-#include "dataplane/check/check_status.h"
+#include "dataplane/health/check_status.h"
 #include "dataplane/proxy/proxy_model.h"
 #include "dataplane/snapshot/snapshot.h"
 
@@ -112,6 +112,7 @@ struct StateChange {
   unsigned active, backup;  // usable servers left in the backend
   bool backend_down;        // the backend has no usable server any more
   check::CheckDetail detail = check::CheckDetail::kNone;
+  std::string reason;  // L7STS: the answer's reason phrase
 };
 
 class ProxyRuntime {

@@ -5,6 +5,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -22,7 +23,13 @@ HealthChecks::~HealthChecks() {
   if (checks_ && s_.timers) {
     for (uint32_t i = 0; i < kMaxServers; ++i) s_.timers->Cancel(&checks_[i].timer);
   }
+  if (checks_) {
+    for (uint32_t i = 0; i < kMaxServers; ++i) Release(checks_[i]);
+  }
   rte_free(checks_);
+  rte_free(answer_);
+  rte_free(head_);
+  FreeMatchData(md_);
 }
 
 bool HealthChecks::Init(const char* name, const Setup& setup, conn::Conns* conns,
@@ -33,7 +40,13 @@ bool HealthChecks::Init(const char* name, const Setup& setup, conn::Conns* conns
       static_cast<Check*>(rte_zmalloc_socket(name, sizeof(Check) * kMaxServers, 64, socket_id));
   if (!checks_ || !setup.stats || !setup.timers) return false;
   for (uint32_t i = 0; i < kMaxServers; ++i) new (&checks_[i]) Check();
-  return true;
+  answer_ = static_cast<uint8_t*>(rte_malloc_socket(name, kAnswerCap, 64, socket_id));
+  head_ = static_cast<http::MessageHead*>(
+      rte_malloc_socket(name, sizeof(http::MessageHead), 64, socket_id));
+  if (!answer_ || !head_) return false;
+  new (head_) http::MessageHead();
+  md_ = NewMatchData();
+  return md_ != nullptr;
 }
 
 void HealthChecks::SetConfig(const proxy::ProxyConfigSnap* cfg) noexcept {
@@ -56,6 +69,17 @@ void HealthChecks::OnData(ConnId c, rte_mbuf* data, uint32_t len) noexcept {
   Data(conns_->IndexOf(c), data, len);
 }
 
+void HealthChecks::OnPeerClosed(ConnId c) noexcept {
+  const uint32_t server = conns_->IndexOf(c);
+  Check& k = checks_[server];
+  if (k.conn != c) return;
+  if (k.sent) {
+    Judge(server, true);
+  } else {
+    Finish(server, CheckStatus::kL7Rsp, 0);
+  }
+}
+
 void HealthChecks::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   const uint32_t server = conns_->IndexOf(c);
   conns_->Detach(c);
@@ -64,8 +88,8 @@ void HealthChecks::OnClosed(ConnId c, tcp::CloseReason why) noexcept {
   if (!k.connected) {
     Finish(server, why == tcp::CloseReason::kTimeout ? CheckStatus::kL4Tout : CheckStatus::kL4Con,
            0);
-  } else if (k.body.in_body) {
-    DecideBody(server);  // the server's close ends a body without a Content-Length
+  } else if (k.sent) {
+    Judge(server, true);  // the close ends the answer (or leaves it cut short)
   } else {
     Finish(server, CheckStatus::kL7Rsp, 0);
   }
@@ -82,6 +106,7 @@ void HealthChecks::Schedule() noexcept {
         s_.timers->Cancel(&k.timer);
         k.scheduled = false;
         conns_->AbortDetached(&k.conn);
+        Release(k);
       }
       continue;
     }
@@ -97,6 +122,7 @@ void HealthChecks::Schedule() noexcept {
       ss.check_up.Set(k.up ? 1 : 0);
       ss.check_epoch.Set(k.epoch);
       conns_->AbortDetached(&k.conn);
+      Release(k);
       // Spread the first checks of many servers over the interval.
       s_.timers->Arm(&k.timer, now_ms + 1 + (i * 37) % (sv.inter_ms ? sv.inter_ms : 1000));
       k.scheduled = true;
@@ -113,9 +139,7 @@ void HealthChecks::Start(uint32_t server) noexcept {
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
   k.start_us = now_us();
   k.sent = k.connected = false;
-  k.resp_len = 0;
-  k.code = 0;
-  k.body = BodyMatch{};
+  Release(k);
   tcp::FlowKey key;
   const ConnId c = conns_->Connect(sv.check_addr, sv.is_v6, rte_cpu_to_be_16(sv.check_port),
                                    conn::kCheck, server, &key);
@@ -171,58 +195,62 @@ void HealthChecks::Connected(uint32_t server) noexcept {
   k.sent = true;
 }
 
-void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
-  Check& k = checks_[server];
-  const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
-  const char* text = be.expect_string;
-  bool decided = false;
-  for (rte_mbuf* seg = data; seg && !decided; seg = seg->next) {
-    const auto* p = rte_pktmbuf_mtod(seg, const char*);
-    for (uint16_t i = 0; i < seg->data_len && !decided; ++i) {
-      if (k.resp_len < sizeof k.resp - 1) k.resp[k.resp_len++] = p[i];
-      if (be.expect_string_len && k.code) {
-        decided = k.body.Feed(p[i], text, be.expect_string_len, be.expect_next);
-      }
-      if (k.code == 0 && k.resp_len >= 12) {  // "HTTP/1.x NNN"
-        const char* r = k.resp;
-        const bool http = std::memcmp(r, "HTTP/1.", 7) == 0 && r[8] == ' ' && r[9] >= '0' &&
-                          r[9] <= '9' && r[10] >= '0' && r[10] <= '9' && r[11] >= '0' &&
-                          r[11] <= '9';
-        if (!http) {
-          rte_pktmbuf_free(data);
-          return Finish(server, CheckStatus::kL7Rsp, 0);
-        }
-        k.code = static_cast<uint32_t>((r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0'));
-        if (!be.expect_string_len) {
-          rte_pktmbuf_free(data);
-          const bool ok = be.expect_set ? be.expect_status.Contains(k.code)
-                                        : be.expect_status.Accepts(k.code);
-          return Finish(server, ok ? CheckStatus::kL7Ok : CheckStatus::kL7Sts, k.code);
-        }
-        // The head is scanned from its first line: the bytes so far go through again.
-        for (uint8_t j = 0; j < k.resp_len && !decided; ++j) {
-          decided = k.body.Feed(k.resp[j], text, be.expect_string_len, be.expect_next);
-        }
-      }
-    }
-  }
-  rte_pktmbuf_free(data);
-  if (decided) return DecideBody(server);
-  conns_->Consumed(k.conn, len);
+void HealthChecks::Release(Check& k) noexcept {
+  rte_pktmbuf_free(k.held);  // null-safe
+  k.held = nullptr;
+  k.held_len = 0;
 }
 
-void HealthChecks::DecideBody(uint32_t server) noexcept {
-  const Check& k = checks_[server];
+void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
+  Check& k = checks_[server];
+  const uint32_t cap = std::min(cfg_->http_head_bytes + cfg_->http_rewrite, kAnswerCap);
+  if (k.held_len >= cap || !k.sent) {  // past what is read (Judge ended it) or unasked for
+    rte_pktmbuf_free(data);
+    conns_->Consumed(k.conn, len);
+    return;
+  }
+  conns_->Consumed(k.conn, len);
+  if (!k.held) {
+    k.held = data;
+  } else if (rte_pktmbuf_chain(k.held, data) != 0) {  // too many segments: read what is in
+    rte_pktmbuf_free(data);
+    len = cap - k.held_len;
+  }
+  k.held_len += len;
+  Judge(server, false);
+}
+
+void HealthChecks::Judge(uint32_t server, bool closed) noexcept {
+  Check& k = checks_[server];
   const BackendSnap& be = cfg_->backends[cfg_->servers[server].backend];
-  if (k.body.found != be.expect_negate) return Finish(server, CheckStatus::kL7Ok, k.code);
-  Finish(server, CheckStatus::kL7Rsp, 0,
-         be.expect_negate ? CheckDetail::kUnwantedContent : CheckDetail::kContentMismatch);
+  const uint32_t cap = std::min(cfg_->http_head_bytes + cfg_->http_rewrite, kAnswerCap);
+  uint32_t n = 0;
+  for (const rte_mbuf* seg = k.held; seg && n < cap; seg = seg->next) {
+    const uint32_t take = std::min<uint32_t>(seg->data_len, cap - n);
+    std::memcpy(answer_ + n, rte_pktmbuf_mtod(seg, const uint8_t*), take);
+    n += take;
+  }
+  EvalContext ctx;
+  ctx.head = head_;
+  ctx.md = md_;
+  ctx.max_fields = cfg_->http_max_fields;
+  ctx.head_request = be.httpchk_head;
+  const bool full = n >= cap;
+  const Verdict v = Evaluate(answer_, n, closed || full, &cfg_->check_expects[be.first_expect],
+                             be.nexpects, ctx);
+  if (v.what == Verdict::kWait) {
+    if (closed || full) Finish(server, CheckStatus::kL7Rsp, 0);  // cannot happen: last read
+    return;
+  }
+  s_.stats->servers[server].check_reason.Set(v.reason);
+  Finish(server, v.status, v.code, v.detail);
 }
 
 void HealthChecks::Finish(uint32_t server, CheckStatus status, uint32_t code,
                           CheckDetail detail) noexcept {
   Check& k = checks_[server];
   conns_->AbortDetached(&k.conn);  // HAProxy closes check connections with a reset too
+  Release(k);
   if (!cfg_ || server >= cfg_->servers.size()) return;
   const ServerSnap& sv = cfg_->servers[server];
   ServerStats& ss = s_.stats->servers[server];

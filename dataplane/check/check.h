@@ -1,7 +1,8 @@
 // Health checks of the servers assigned to this worker (ServerSnap::check_worker): a TCP
-// connect (L4) or, with `option httpchk`, an HTTP request whose answer is checked (L7: its
-// status, or a text in its body, `http-check expect`),
-// every `inter` (`fastinter` while the state is changing, `downinter` when down). Rise/fall
+// connect (L4) or, with `option httpchk`, an HTTP request whose answer is checked (L7: the
+// backend's `http-check expect` rules, expect.h, run on the answer as it comes in; its mbufs
+// are kept up to `tune.bufsize` bytes and copied into the worker's one scratch buffer to be
+// read), every `inter` (`fastinter` while the state is changing, `downinter` when down). Rise/fall
 // counting follows HAProxy: health runs from 0 to rise + fall - 1; a server is UP from
 // `rise` and goes DOWN when a failure finds health at `rise` or below. Results go to this
 // worker's ServerStats; the control plane turns check_up into the servers' state
@@ -12,8 +13,8 @@
 #include <cstdint>
 
 #include "dataplane/base/timer_wheel.h"
-#include "dataplane/check/body_match.h"
-#include "dataplane/check/check_status.h"
+#include "dataplane/health/check_status.h"
+#include "dataplane/health/expect.h"
 #include "dataplane/conn/conn.h"
 #include "dataplane/proxy/proxy_model.h"
 
@@ -46,6 +47,8 @@ class HealthChecks {
   // Events of connections whose role is conn::kCheck (index = server).
   void OnConnected(conn::ConnId c) noexcept;
   void OnData(conn::ConnId c, rte_mbuf* data, uint32_t len) noexcept;
+  // The server's FIN: the answer is all in (one read to the close is judged then).
+  void OnPeerClosed(conn::ConnId c) noexcept;
   void OnClosed(conn::ConnId c, tcp::CloseReason why) noexcept;
   // A due node of the worker's wheel whose owner is base::kTimerCheck.
   void OnTimer(base::TimerNode* n) noexcept;
@@ -61,12 +64,9 @@ class HealthChecks {
     bool connected = false;
     uint8_t health = 0;
     bool up = true;
-    char resp[16] = {};
-    uint8_t resp_len = 0;
-    uint32_t code = 0;  // the answer's status once read
-    // http-check expect string: the answer is read to the end of its body (Content-Length,
-    // else the server's close), the text matched as it goes by.
-    BodyMatch body;
+    // The answer so far: its mbufs, chained, up to the check's buffer size.
+    rte_mbuf* held = nullptr;
+    uint32_t held_len = 0;
   };
 
   void Schedule() noexcept;
@@ -76,7 +76,9 @@ class HealthChecks {
   void OnCheckTimer(uint32_t server) noexcept;
   void Finish(uint32_t server, CheckStatus status, uint32_t code,
               CheckDetail detail = CheckDetail::kNone) noexcept;
-  void DecideBody(uint32_t server) noexcept;
+  // Runs the expect rules on the answer so far; `closed`: the server closed.
+  void Judge(uint32_t server, bool closed) noexcept;
+  static void Release(Check& k) noexcept;
   uint64_t now_us() const noexcept { return conns_->tcp().now_us(); }
 
   Setup s_;
@@ -84,6 +86,12 @@ class HealthChecks {
   const proxy::ProxyConfigSnap* cfg_ = nullptr;
   uint64_t generation_ = 0;
   Check* checks_ = nullptr;  // proxy::kMaxServers, by server index
+  // Where an answer is read (copied from its mbufs, at most kAnswerCap bytes), its head's
+  // index and the regexes' match data: one each per worker, made at Init.
+  static constexpr uint32_t kAnswerCap = 65536;  // tune.bufsize's largest
+  uint8_t* answer_ = nullptr;
+  http::MessageHead* head_ = nullptr;
+  pcre2_real_match_data_8* md_ = nullptr;
 };
 
 }  // namespace sluice::check

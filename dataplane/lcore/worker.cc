@@ -183,7 +183,7 @@ void Worker::RouteWritable(tcp::ConnId c) noexcept {
 void Worker::RoutePeerClosed(tcp::ConnId c) noexcept {
   const conn::Role r = conns_.RoleOf(c);
   if (conn::Conns::IsSession(r)) return proxy_.OnPeerClosed(c);
-  if (r == conn::kCheck) return;  // the answer so far decides; the check ends on its close
+  if (r == conn::kCheck) return checks_.OnPeerClosed(c);
   if (r == conn::kIdle) return conns_.OnIdleEvent(c, false);
   if (r == conn::kClosing) return;  // our FIN went first: the close completes by itself
   services_.OnPeerClosed(c);

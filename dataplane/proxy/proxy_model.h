@@ -13,9 +13,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "dataplane/health/expect.h"
 #include "dataplane/proxy/algo.h"
 #include "dataplane/snapshot/snapshot.h"
 #include "dataplane/tcp/syncookie.h"
@@ -27,38 +30,6 @@ inline constexpr uint32_t kMaxFrontends = 64;
 inline constexpr uint32_t kMaxBackends = 64;
 inline constexpr uint32_t kMaxServers = 1024;
 inline constexpr uint32_t kNoServer = UINT32_MAX;
-
-// The HTTP status codes a health check accepts (`http-check expect status 200,301-302`): one
-// bit per code from 100 to 599. Empty means HAProxy's default, any 2xx or 3xx.
-class StatusSet {
- public:
-  static constexpr unsigned kMin = 100, kMax = 599;
-  void Add(unsigned code) noexcept {
-    if (code >= kMin && code <= kMax)
-      bits_[(code - kMin) / 64] |= uint64_t{1} << ((code - kMin) % 64);
-  }
-  void AddRange(unsigned lo, unsigned hi) noexcept {
-    for (unsigned c = lo; c <= hi && c <= kMax; ++c) Add(c);
-  }
-  bool empty() const noexcept {
-    for (const uint64_t w : bits_) {
-      if (w) return false;
-    }
-    return true;
-  }
-  bool Contains(unsigned code) const noexcept {
-    if (code < kMin || code > kMax) return false;
-    return (bits_[(code - kMin) / 64] >> ((code - kMin) % 64)) & 1;
-  }
-  // What a check answer with this code means: listed, or (nothing listed) 2xx or 3xx.
-  bool Accepts(unsigned code) const noexcept {
-    return empty() ? code >= 200 && code < 400 : Contains(code);
-  }
-  bool operator==(const StatusSet&) const = default;
-
- private:
-  uint64_t bits_[(kMax - kMin) / 64 + 1] = {};
-};
 
 struct ServerSnap {
   uint32_t backend = 0;  // index in backends
@@ -129,15 +100,10 @@ struct BackendSnap {
   bool redispatch = false;
   bool persist = false;  // option persist: a stick match may send a stream to a DOWN server
   bool httpchk = false;
-  StatusSet expect_status;         // http-check expect [!] status|rstatus
-  bool expect_set = false;         // ... given: expect_status is the whole list, even empty
-  // http-check expect [!] string TEXT: the body must (not) hold it. `expect_next` is the
-  // text's Knuth-Morris-Pratt table (the control plane fills it), so that a worker matches
-  // it across segments without keeping the body.
-  bool expect_negate = false;
-  uint8_t expect_string_len = 0;  // 0: no string to find
-  char expect_string[64] = {};
-  uint8_t expect_next[64] = {};
+  // `http-check expect`: check_expects[first_expect, first_expect + nexpects) of the
+  // snapshot, in the order written (HAProxy's default, 2xx or 3xx, when none is).
+  uint16_t first_expect = 0, nexpects = 0;
+  bool httpchk_head = false;  // the check's method is HEAD: its answer has no body
   char httpchk_request[256] = {};  // the whole request, CRLF-terminated
   uint16_t httpchk_request_len = 0;
   KeepaliveSnap ka;  // option srvtcpka
@@ -194,6 +160,8 @@ struct ProxyConfigSnap : snapshot::Part {
   std::vector<ServerSnap> servers;
   // slow path: the control plane fills it before publication; workers only index it
   std::vector<std::string> error_pages;  // `errorfile` answers, whole
+  // slow path: the control plane fills it before publication; workers only index it
+  std::vector<check::Expect> check_expects;  // the backends' `http-check expect` rules
   uint32_t global_maxconn = 0;           // this worker's share; 0 = unlimited
   uint32_t rate_limit_cps = 0;           // this worker's share of connections per second; 0 = none
   // HTTP heads' bounds (`tune.bufsize` less `tune.maxrewrite`, and HAProxy's HTX size of
@@ -232,6 +200,43 @@ class Stat {
   std::atomic<uint64_t> v_{0};
 };
 
+// A short text written by one worker and read by anyone: a sequence count around atomic
+// words, so that a reader never takes half of a change (it reads again). Longer texts are cut
+// to kMax bytes.
+class StatText {
+ public:
+  static constexpr size_t kMax = 63;
+  void Set(std::string_view text) noexcept {
+    uint64_t w[kWords] = {};
+    const size_t n = text.size() < kMax ? text.size() : kMax;
+    auto* bytes = reinterpret_cast<unsigned char*>(w);
+    bytes[0] = static_cast<unsigned char>(n);
+    if (n) std::memcpy(bytes + 1, text.data(), n);
+    const uint32_t seq = seq_.load(std::memory_order_relaxed);
+    seq_.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    for (size_t i = 0; i < kWords; ++i) words_[i].store(w[i], std::memory_order_relaxed);
+    seq_.store(seq + 2, std::memory_order_release);
+  }
+  // slow path: control plane
+  std::string Get() const {
+    uint64_t w[kWords];
+    for (;;) {
+      const uint32_t before = seq_.load(std::memory_order_acquire);
+      for (size_t i = 0; i < kWords; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (!(before & 1) && seq_.load(std::memory_order_relaxed) == before) break;
+    }
+    const auto* bytes = reinterpret_cast<const char*>(w);
+    return std::string(bytes + 1, static_cast<unsigned char>(bytes[0]));
+  }
+
+ private:
+  static constexpr size_t kWords = (kMax + 1) / 8;
+  std::atomic<uint32_t> seq_{0};
+  std::atomic<uint64_t> words_[kWords] = {};
+};
+
 struct FrontendStats {
   Stat cur, max, tot, bin, bout, denied, errors, rate_max;
   Stat denied_req;  // requests refused by http-request deny / tcp-request content reject
@@ -254,7 +259,7 @@ struct ServerStats {
   Stat reuse;             // streams given an idle connection from the pool instead of a new connect
   Stat req_tot, hrsp[6];  // HTTP, as FrontendStats
   // Health checks (only in the block of the server's check worker).
-  Stat check_status;  // check::CheckStatus (dataplane/check/check_status.h)
+  Stat check_status;  // check::CheckStatus (dataplane/health/check_status.h)
   Stat check_code;    // L7: HTTP status; L4CON: errno-like 111
   Stat check_duration_ms;
   Stat check_health;  // 0 .. rise + fall - 1
@@ -264,6 +269,7 @@ struct ServerStats {
   Stat check_epoch;   // the ServerSnap::check_epoch these results belong to
   Stat check_count;   // checks completed
   Stat check_detail;  // check::CheckDetail: which of HAProxy's texts an L7RSP shows
+  StatText check_reason;  // L7STS: the answer's reason phrase (HAProxy's info)
 };
 
 // One session as `show sess` sees it: the payload records of a base::Op::kShowSessions

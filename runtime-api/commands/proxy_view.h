@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/check/check_status.h"
+#include "dataplane/health/check_status.h"
 
 namespace sluice::cli {
 

@@ -56,7 +56,7 @@ LAYERS = [
     ("base",),
     ("platform", "counters", "snapshot", "http"),
     ("net",),
-    ("tcp", "rules", "stick"),
+    ("tcp", "rules", "stick", "health"),
     ("tls",),
     ("conn",),
     ("services", "proxy"),

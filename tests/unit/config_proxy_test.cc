@@ -122,6 +122,11 @@ std::string Ip(const net::IpAddr& a) { return net::ToString(a); }
 // ---------------------------------------------------------------------------------------
 // The model
 
+// The codes the first `http-check expect` rule passes (none without a rule).
+std::vector<unsigned> Codes(const ProxyConfig& p) {
+  return p.http_expects.empty() ? std::vector<unsigned>{} : p.http_expects[0].codes;
+}
+
 TEST(ConfigProxy, FrontendBackendAndListen) {
   const ParseOutcome o = Clean(
       "frontend fe\n"                           // 9
@@ -1301,13 +1306,33 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
       "backend b2\n    option httpchk\n    http-check expect status 200,301-303,200\n"
       "    server s 10.0.0.2:1\n");
   const auto& px = o.config.proxies;
-  EXPECT_EQ(px[0].expect_status, (std::vector<unsigned>{204}));
-  EXPECT_EQ(px[1].expect_status, (std::vector<unsigned>{200, 301, 302, 303}));
+  EXPECT_EQ(Codes(px[0]), (std::vector<unsigned>{204}));
+  EXPECT_EQ(Codes(px[1]), (std::vector<unsigned>{200, 301, 302, 303}));
   EXPECT_TRUE(px[1].httpchk);
-  ExpectBackendAlert("http-check expect status 200\n    http-check expect status 204", "http-check",
-                     "'http-check expect' is already set at t.cfg:10; sluice supports one per "
-                     "section.",
-                     11);
+  // Rules add up in the order written; a section's own replace the defaults'.
+  const ParseOutcome many = Clean(
+      "defaults\n    http-check expect status 204\n    http-check expect string up\n"
+      "    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\n"
+      "backend b1\n    server s 10.0.0.2:1\n"
+      "backend b2\n    http-check expect status 200\n    http-check expect ! rstring ^down\n"
+      "    http-check expect hdr name -m beg X-Up value -m reg ^y\n"
+      "    http-check expect !fhdr name x-b\n    server s 10.0.0.2:1\n");
+  const auto& mp = many.config.proxies;
+  ASSERT_EQ(mp[0].http_expects.size(), 2u);
+  EXPECT_EQ(mp[0].http_expects[1].kind, check::ExpectKind::kString);
+  EXPECT_EQ(mp[0].http_expects[1].pattern, "up");
+  ASSERT_EQ(mp[1].http_expects.size(), 4u);
+  EXPECT_EQ(Codes(mp[1]), (std::vector<unsigned>{200}));
+  const HttpCheckExpect& rs = mp[1].http_expects[1];
+  EXPECT_TRUE(rs.kind == check::ExpectKind::kRegex && rs.negate && rs.pattern == "^down");
+  const HttpCheckExpect& hd = mp[1].http_expects[2];
+  EXPECT_EQ(hd.kind, check::ExpectKind::kHeader);
+  EXPECT_EQ(hd.pattern, "x-up");  // names compared lower-case
+  EXPECT_EQ(hd.name_match, check::HeaderMatch::kBeg);
+  EXPECT_TRUE(hd.has_value && hd.value == "^y" && hd.value_match == check::HeaderMatch::kReg);
+  EXPECT_FALSE(hd.full || hd.negate);
+  const HttpCheckExpect& fh = mp[1].http_expects[3];
+  EXPECT_TRUE(fh.full && fh.negate && !fh.has_value && fh.pattern == "x-b");
   // http-check send: the check's request line and fields.
   const ParseOutcome send = Clean(
       "backend be\n    option httpchk\n"
@@ -1330,26 +1355,41 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
   const auto& fp = forms.config.proxies;
   std::vector<unsigned> twos;
   for (unsigned c = 200; c <= 299; ++c) twos.push_back(c);
-  EXPECT_EQ(fp[0].expect_status, twos);
-  EXPECT_EQ(fp[1].expect_status, (std::vector<unsigned>{201, 204}));
-  EXPECT_TRUE(fp[2].expect_set);
-  EXPECT_TRUE(fp[2].expect_status.empty());  // nothing passes
-  EXPECT_FALSE(fp[3].expect_set);
-  EXPECT_EQ(fp[3].expect_string, "not ready");
-  EXPECT_TRUE(fp[3].expect_negate);
-  ExpectBackendAlert("http-check expect rstring OK", "http-check",
-                     "'http-check expect' supports [!] status CODES, rstatus REGEX and string "
-                     "TEXT in sluice, got 'rstring'.");
-  ExpectBackendAlert("http-check expect ! hdr name x", "http-check",
-                     "'http-check expect' supports [!] status CODES, rstatus REGEX and string "
-                     "TEXT in sluice, got 'hdr'.");
+  EXPECT_EQ(Codes(fp[0]), twos);
+  EXPECT_EQ(Codes(fp[1]), (std::vector<unsigned>{201, 204}));
+  ASSERT_EQ(fp[2].http_expects.size(), 1u);
+  EXPECT_TRUE(Codes(fp[2]).empty());  // nothing passes
+  const HttpCheckExpect& ns = fp[3].http_expects.at(0);
+  EXPECT_TRUE(ns.kind == check::ExpectKind::kString && ns.negate && ns.pattern == "not ready");
+  ExpectBackendAlert("http-check expect custom x", "http-check",
+                     "'http-check expect' supports [!] status CODES, rstatus REGEX, string TEXT, "
+                     "rstring REGEX, hdr and fhdr in sluice, got 'custom'.");
+  ExpectBackendAlert("http-check expect rstring (x", "http-check",
+                     "'http-check expect rstring': failed to compile regex '(x': missing closing "
+                     "parenthesis.");
+  ExpectBackendAlert("http-check expect hdr value x", "http-check",
+                     "'http-check expect' : 'hdr' expects at the name keyword as first argument "
+                     "followed by a pattern.");
+  ExpectBackendAlert("http-check expect hdr name -m foo x", "http-check",
+                     "'http-check expect' : 'hdr' : '-m' only supports 'str', 'beg', 'end', "
+                     "'sub' or 'reg' (got 'foo').");
+  ExpectBackendAlert("http-check expect fhdr name x value", "http-check",
+                     "'http-check expect' : 'fhdr' expect a pattern with the value keyword.");
+  ExpectBackendAlert("http-check expect string a b", "http-check",
+                     "'http-check expect' : only one pattern expected, got extra argument 'b'.");
+  ExpectBackendAlert("http-check expect min-recv 10 string a", "http-check",
+                     "'http-check expect' : 'min-recv' is not supported by sluice.");
   ExpectBackendAlert("http-check expect status", "http-check",
-                     "'http-check expect status' expects a pattern.");
+                     "'http-check expect' : 'status' expects a <pattern> as argument.");
   ExpectBackendAlert("http-check expect rstatus (2", "http-check",
                      "'http-check expect rstatus': failed to compile regex '(2': missing closing "
                      "parenthesis.");
-  ExpectBackendAlert("http-check expect string " + std::string(65, 'x'), "http-check",
-                     "'http-check expect string' matches at most 64 bytes in sluice, got 65.");
+  std::string rules;
+  for (int i = 0; i < 17; ++i) rules += "    http-check expect status 200\n";
+  ExpectBackendAlert(rules.substr(4), "http-check",
+                     "'http-check expect': sluice runs at most 16 rules per section; this one is "
+                     "past that.",
+                     26);
   for (const char* bad : {"99", "600", "2xx", "300-200", "200,", "abc"}) {
     ExpectBackendAlert(std::string("http-check expect status ") + bad, "http-check",
                        "'http-check expect status' expects status codes between 100 and 599, "
@@ -1357,7 +1397,8 @@ TEST(ConfigProxyOptions, HttpCheckExpect) {
                            std::string(bad) + "'.");
   }
   ExpectBackendAlert("http-check expect status 200 extra", "http-check",
-                     "'http-check expect status' takes one pattern, got extra argument 'extra'.");
+                     "'http-check expect' : only one pattern expected, got extra argument "
+                     "'extra'.");
   ExpectBackendAlert("http-check frob", "http-check",
                      "'http-check' expects 'expect', 'send', 'connect', 'comment', 'set-var', "
                      "'set-var-fmt', 'unset-var', 'send-state' or 'disable-on-404', got 'frob'.");
@@ -1542,7 +1583,7 @@ TEST(ConfigProxyDefaults, EverySettingIsInherited) {
   EXPECT_TRUE(be.httpchk);
   EXPECT_EQ(be.httpchk_method, "HEAD");
   EXPECT_EQ(be.httpchk_uri, "/hc");
-  EXPECT_EQ(be.expect_status, (std::vector<unsigned>{204}));
+  EXPECT_EQ(Codes(be), (std::vector<unsigned>{204}));
   EXPECT_EQ(be.logs, W{"global"});
   EXPECT_EQ(be.servers[0].inter_ms, 9000u);
   const ProxyConfig& li = px[2];
@@ -1563,9 +1604,9 @@ TEST(ConfigProxyDefaults, ProxySettingsOverrideAndNewDefaultsReset) {
       "backend b2\n    server s 10.0.0.2:1\n");
   const auto& px = o.config.proxies;
   EXPECT_EQ(px[0].balance, BalanceAlgo::kFirst);
-  EXPECT_EQ(px[0].expect_status, (std::vector<unsigned>{200}));
+  EXPECT_EQ(Codes(px[0]), (std::vector<unsigned>{200}));
   EXPECT_EQ(px[1].balance, BalanceAlgo::kRoundRobin);
-  EXPECT_TRUE(px[1].expect_status.empty());
+  EXPECT_TRUE(px[1].http_expects.empty());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -29,10 +29,8 @@ constexpr char kConfig[] =
     "    server s 10.0.0.3:1 check\n";
 
 TEST(StatusSet, CodesAndRanges) {
-  proxy::StatusSet s;
+  check::StatusSet s;
   EXPECT_TRUE(s.empty());
-  EXPECT_TRUE(s.Accepts(200) && s.Accepts(399));
-  EXPECT_FALSE(s.Accepts(199) || s.Accepts(400) || s.Accepts(503));
   s.Add(200);
   s.AddRange(301, 302);
   s.Add(599);
@@ -41,7 +39,7 @@ TEST(StatusSet, CodesAndRanges) {
   EXPECT_FALSE(s.empty());
   for (unsigned code = 0; code < 700; ++code) {
     const bool want = code == 200 || code == 301 || code == 302 || code == 599;
-    EXPECT_EQ(s.Accepts(code), want) << code;
+    EXPECT_EQ(s.Contains(code), want) << code;
   }
 }
 
@@ -55,16 +53,22 @@ proxy::ProxyConfigSnap Build(const std::string& text, unsigned workers, ProxyRun
   return snap;
 }
 
-TEST(ProxyRuntime, HttpCheckExpectStatusListReachesTheWorkers) {
+TEST(ProxyRuntime, HttpCheckExpectRulesReachTheWorkers) {
   ProxyRuntime rt;
   const proxy::ProxyConfigSnap snap = Build(kConfig, 1, &rt);
   ASSERT_EQ(snap.backends.size(), 2u);
-  const proxy::StatusSet& list = snap.backends[0].expect_status;
-  for (unsigned code : {200u, 301u, 302u}) EXPECT_TRUE(list.Accepts(code)) << code;
-  for (unsigned code : {201u, 300u, 303u, 304u, 404u}) EXPECT_FALSE(list.Accepts(code)) << code;
-  const proxy::StatusSet& dflt = snap.backends[1].expect_status;
-  EXPECT_TRUE(dflt.Accepts(204) && dflt.Accepts(303));
-  EXPECT_FALSE(dflt.Accepts(404));
+  ASSERT_EQ(snap.backends[0].nexpects, 1u);
+  const check::Expect& list = snap.check_expects[snap.backends[0].first_expect];
+  for (unsigned code : {200u, 301u, 302u}) EXPECT_TRUE(list.codes.Contains(code)) << code;
+  for (unsigned code : {201u, 300u, 303u, 304u, 404u}) {
+    EXPECT_FALSE(list.codes.Contains(code)) << code;
+  }
+  // No rule written: HAProxy's default, any 2xx or 3xx.
+  ASSERT_EQ(snap.backends[1].nexpects, 1u);
+  const check::Expect& dflt = snap.check_expects[snap.backends[1].first_expect];
+  EXPECT_EQ(dflt.kind, check::ExpectKind::kStatus);
+  EXPECT_TRUE(dflt.codes.Contains(204) && dflt.codes.Contains(303));
+  EXPECT_FALSE(dflt.codes.Contains(404) || dflt.codes.Contains(199));
 }
 
 // The build step reads the model for what the file said and the overrides for what the

@@ -37,6 +37,7 @@ enum class CheckDetail : uint8_t {
   kNone = 0,
   kContentMismatch = 1,  // "HTTP content check did not match"
   kUnwantedContent = 2,  // "HTTP check matched unwanted content"
+  kNoBody = 3,           // "HTTP content check could not find a response body"
 };
 
 }  // namespace sluice::check
