@@ -399,6 +399,7 @@ struct ProxyConfig {
   std::optional<net::IpPrefix> forwardfor_except;
   bool httplog = false, httplog_clf = false;  // option httplog [clf]
   bool accept_invalid_request = false, accept_invalid_response = false;
+  bool buffer_request = false;  // option http-buffer-request
   // errorfile CODE FILE (and http-error, errorfiles): the whole answer (status line, fields,
   // body) sent instead of HAProxy's page for CODE, read when the configuration is; empty:
   // HAProxy's page (http-error's default-errorfiles). `seq` orders the directives, so that

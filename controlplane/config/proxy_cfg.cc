@@ -302,6 +302,14 @@ void ApplyOption(ParseContext& ctx, const Args& args, size_t at, bool negated) {
     } else if (p.http_conn_mode == m) {
       p.http_conn_mode = M::kKeepAlive;
     }
+  } else if (name == "http-buffer-request") {
+    // Sluice waits for the body before the frontend's rules (HAProxy also before a
+    // backend's): in a section without a frontend it changes nothing.
+    p.buffer_request = !negated;
+    if (!negated && !InDefaults(ctx) && !p.HasFrontend()) {
+      ctx.Warn("'" + shown + "' is only applied from a frontend, listen or defaults section "
+               "by sluice: backend " + Quoted(p.name) + " waits for no request body.");
+    }
   } else if (name == "accept-invalid-http-request") {
     if (Allowed(ctx, kFrontendCap, shown)) p.accept_invalid_request = !negated;
   } else if (name == "accept-invalid-http-response") {
@@ -709,6 +717,7 @@ ProxyConfig Inherit(const ProxyConfig& d, Kind kind) {
     p.timeout_http_request_ms = d.timeout_http_request_ms;
     p.timeout_http_keep_alive_ms = d.timeout_http_keep_alive_ms;
     p.accept_invalid_request = d.accept_invalid_request;
+    p.buffer_request = d.buffer_request;
   }
   if (p.HasBackend()) {
     p.timeout_connect_ms = d.timeout_connect_ms;

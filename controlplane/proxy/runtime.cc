@@ -242,6 +242,7 @@ void ProxyRuntime::Fill(proxy::ProxyConfigSnap* out) const {
     }
     fs.http = f.conf->mode_http || (be && be->mode_http);
     fs.accept_invalid = f.conf->accept_invalid_request;
+    fs.buffer_request = f.conf->buffer_request;
     fs.conn_mode = ToConnMode(f.conf->http_conn_mode);
     fs.http_request_ms = f.conf->timeout_http_request_ms;
     fs.http_keep_alive_ms = f.conf->timeout_http_keep_alive_ms;

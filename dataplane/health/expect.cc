@@ -42,59 +42,6 @@ bool RegexMatches(const pcre2_code* re, std::string_view s, pcre2_match_data* md
 
 bool IsBlank(char c) noexcept { return c == ' ' || c == '\t'; }
 
-int HexValue(uint8_t c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes the chunked body b[0, n) in place (RFC 9112 section 7.1, a bare LF ending a line
-// as in HAProxy): the data's first `*out` bytes are at b; `*done` once the last chunk and
-// its trailers are in. False on a malformed chunk.
-bool Dechunk(uint8_t* b, uint32_t n, uint32_t* out, bool* done) noexcept {
-  uint32_t r = 0, w = 0;
-  *done = false;
-  *out = 0;
-  for (;;) {
-    uint64_t size = 0;
-    uint32_t digits = 0;
-    for (int v; r < n && (v = HexValue(b[r])) >= 0; ++r) {
-      if (++digits > 8) return false;  // more than 4 GiB: not a check's answer
-      size = size * 16 + static_cast<uint64_t>(v);
-    }
-    if (r == n) break;  // the size line is not all in
-    if (digits == 0) return false;
-    while (r < n && b[r] != '\n') ++r;  // extensions, up to the line's end
-    if (r == n) break;
-    ++r;
-    if (size == 0) {  // the last chunk: trailer lines up to an empty one
-      for (;;) {
-        const uint32_t start = r;
-        while (r < n && b[r] != '\n') ++r;
-        if (r == n) break;
-        const uint32_t line = r++ - start;
-        if (line == 0 || (line == 1 && b[start] == '\r')) {
-          *done = true;
-          break;
-        }
-      }
-      break;
-    }
-    const auto take = static_cast<uint32_t>(std::min<uint64_t>(size, n - r));
-    std::memmove(b + w, b + r, take);
-    w += take;
-    r += take;
-    if (take < size) break;
-    if (r < n && b[r] == '\r') ++r;  // the data's line end
-    if (r == n) break;
-    if (b[r] != '\n') return false;
-    ++r;
-  }
-  *out = w;
-  return true;
-}
-
 // True when `f` holds for one of the value's comma-separated items (blanks around each
 // dropped; a comma inside a quoted string does not split), as HAProxy reads a field.
 template <class F>
@@ -212,7 +159,9 @@ Verdict Evaluate(uint8_t* p, uint32_t len, bool last_read, const Expect* rules, 
       complete = avail >= head.content_length;
       break;
     case http::Body::kChunked:
-      if (!Dechunk(body, avail, &body_len, &complete)) return Fail(CheckStatus::kL7Rsp, 0, {});
+      if (!http::DecodeChunked(body, avail, &body_len, &complete)) {
+        return Fail(CheckStatus::kL7Rsp, 0, {});
+      }
       break;
     case http::Body::kUntilClose:
       body_len = avail;

@@ -218,6 +218,16 @@ class ChunkedScanner {
   bool crlf_ = false;
 };
 
+// The head's size as HAProxy stores it (HTX), which is what its bounds apply to: measured on
+// HAProxy 2.6 (tests/integration/data/h1_haproxy_notes.md, section a).
+uint32_t HtxSize(const MessageHead& h) noexcept;
+
+// Decodes the chunked body b[0, n) in place (RFC 9112 section 7.1, a bare LF ending a line as
+// in HAProxy), for what reads a body whole (a check's answer, `req.body`): the data's first
+// `*out` bytes are at b; `*done` once the last chunk and its trailers are in. False on a
+// malformed chunk.
+bool DecodeChunked(uint8_t* b, uint32_t n, uint32_t* out, bool* done) noexcept;
+
 // A case-insensitive comparison of ASCII tokens.
 bool EqualsNoCase(std::string_view a, std::string_view b) noexcept;
 

@@ -362,16 +362,14 @@ void MessageHead::Reset() noexcept {
   error_at = head_len = 0;
 }
 
-namespace {
-
-// The head's size as HAProxy stores it (HTX), which is what its bound applies to: measured
-// on HAProxy 2.6 (tests/integration/data/h1_haproxy_notes.md, section a).
 uint32_t HtxSize(const MessageHead& h) noexcept {
   uint32_t size = 20 + h.method.len + h.target.len + h.version.len + h.reason.len + 1 +
                   8 * (h.nfields + 2u);
   for (uint16_t i = 0; i < h.nfields; ++i) size += h.fields[i].name.len + h.fields[i].value.len;
   return size;
 }
+
+namespace {
 
 // The authority of an absolute-form target ("http://host[:port]/..."), or empty.
 std::string_view Authority(std::string_view target) noexcept {
@@ -684,6 +682,60 @@ uint32_t ChunkedScanner::Scan(const uint8_t* p, uint32_t n) noexcept {
     ++i;
   }
   return i;
+}
+
+namespace {
+
+int ChunkHexValue(uint8_t c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool DecodeChunked(uint8_t* b, uint32_t n, uint32_t* out, bool* done) noexcept {
+  uint32_t r = 0, w = 0;
+  *done = false;
+  *out = 0;
+  for (;;) {
+    uint64_t size = 0;
+    uint32_t digits = 0;
+    for (int v; r < n && (v = ChunkHexValue(b[r])) >= 0; ++r) {
+      if (++digits > 8) return false;  // more than 4 GiB: not a check's answer
+      size = size * 16 + static_cast<uint64_t>(v);
+    }
+    if (r == n) break;  // the size line is not all in
+    if (digits == 0) return false;
+    while (r < n && b[r] != '\n') ++r;  // extensions, up to the line's end
+    if (r == n) break;
+    ++r;
+    if (size == 0) {  // the last chunk: trailer lines up to an empty one
+      for (;;) {
+        const uint32_t start = r;
+        while (r < n && b[r] != '\n') ++r;
+        if (r == n) break;
+        const uint32_t line = r++ - start;
+        if (line == 0 || (line == 1 && b[start] == '\r')) {
+          *done = true;
+          break;
+        }
+      }
+      break;
+    }
+    const auto take = static_cast<uint32_t>(std::min<uint64_t>(size, n - r));
+    std::memmove(b + w, b + r, take);
+    w += take;
+    r += take;
+    if (take < size) break;
+    if (r < n && b[r] == '\r') ++r;  // the data's line end
+    if (r == n) break;
+    if (b[r] != '\n') return false;
+    ++r;
+  }
+  *out = w;
+  return true;
 }
 
 }  // namespace sluice::http

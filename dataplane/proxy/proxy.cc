@@ -100,6 +100,7 @@ Proxy::~Proxy() {
   }
   rte_free(free_);
   rte_free(scratch_);
+  rte_free(body_);
   rte_free(out_);
   rte_free(head_);
   rte_free(arena_);
@@ -124,6 +125,8 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
   scratch_ =
       static_cast<uint8_t*>(rte_malloc_socket(name, http::kMaxHeadBytesCap, 64, socket_id));
   out_ = static_cast<uint8_t*>(rte_malloc_socket(name, kHeadOutBytesCap, 64, socket_id));
+  body_ = static_cast<uint8_t*>(
+      rte_malloc_socket(name, http::kMaxHeadBytesCap + 1, 64, socket_id));
   head_ = static_cast<http::MessageHead*>(
       rte_zmalloc_socket(name, sizeof(http::MessageHead), 64, socket_id));
   arena_ = static_cast<rules::Arena*>(rte_malloc_socket(name, sizeof(rules::Arena), 64, socket_id));
@@ -134,7 +137,8 @@ bool Proxy::Init(const char* name, const Setup& setup, conn::Conns* conns, int s
   auth_ = new (std::nothrow) rules::AuthCache();
   wheel_ = setup.timers;
   if (!InitStick(name, socket_id) || !ws_.Init() || !InitServices(name, socket_id)) return false;
-  if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !head_ ||
+  if (!sessions_ || !free_ || !setup.timers || !setup.stats || !scratch_ || !out_ || !body_ ||
+      !head_ ||
       !arena_ || !rules_tmp_ || !vars_ || !edits_ || !md_ || !auth_) {
     return false;
   }
@@ -225,6 +229,7 @@ inline void Proxy::AnalyzeRequest(uint32_t si) noexcept {
     return true;
   };
   if (!run(kAnReqWaitHttp, &Proxy::WaitHttpRequest)) return;
+  if (!run(kAnReqHttpBody, &Proxy::WaitHttpBody)) return;
   if (!run(kAnReqSwitching, &Proxy::SwitchingRules)) return;
   if (!run(kAnReqHttpXfer, &Proxy::HttpRequestXfer)) return;
   // Server selection where the request analyzers finish.
@@ -752,7 +757,7 @@ uint64_t Proxy::DeadlineUs(const Session& s, char* cause) const noexcept {
   const FrontendSnap& fe = cfg_->frontends[s.frontend];
   if (s.strm.phase == Phase::kRequest) {  // waiting for the client's request: `timeout client`
     *cause = 'c';
-    if (s.strm.http && (s.strm.req_an & kAnReqWaitHttp)) {
+    if (s.strm.http && (s.strm.req_an & (kAnReqWaitHttp | kAnReqHttpBody))) {
       // HTTP: between requests `timeout http-keep-alive`, then `timeout http-request` from
       // the stream's start, each falling back to the next (HAProxy 2.6).
       const uint32_t req_ms = fe.http_request_ms ? fe.http_request_ms : fe.client_ms;

@@ -158,9 +158,11 @@ class Proxy {
     kAnReqWaitHttp = 1u << 0,   // HTTP: the whole request head, parsed and checked
     kAnReqSwitching = 1u << 1,  // the backend: default_backend (use_backend rules later)
     kAnReqHttpXfer = 1u << 2,   // HTTP: the head rewritten for the server, the body framed
+    kAnReqHttpBody = 1u << 3,   // HTTP, option http-buffer-request: the body before the rules
   };
   static constexpr uint16_t kTcpModeAnalyzers = kAnReqSwitching;
-  static constexpr uint16_t kHttpModeAnalyzers = kAnReqWaitHttp | kAnReqSwitching | kAnReqHttpXfer;
+  static constexpr uint16_t kHttpModeAnalyzers =
+      kAnReqWaitHttp | kAnReqHttpBody | kAnReqSwitching | kAnReqHttpXfer;
   // One direction of an HTTP transaction: where its message is (proxy_http.cc).
   enum class MsgState : uint8_t { kHead, kBody, kDone, kTunnel };
   struct HttpMsg {
@@ -203,6 +205,8 @@ class Proxy {
     bool res_head_sent = false;   // a response head went to the client: no error reply now
     bool tunnel = false;          // upgraded (101) or CONNECT: bytes pass both ways
     bool ws_check = false;        // a WebSocket handshake: its 101 must carry ws_accept
+    bool expect_continue = false;  // the request said `Expect: 100-continue`
+    bool continue_sent = false;    // ... and we answered it (http-buffer-request)
     char ws_accept[http::kWsAcceptLen] = {};
     http::Method meth = http::Method::kOther;
     uint8_t req_minor = 1;
@@ -329,6 +333,12 @@ class Proxy {
   void ReconcileListeners() noexcept;
   // HTTP mode (proxy_http.cc).
   AnResult WaitHttpRequest(uint32_t si) noexcept;
+  // option http-buffer-request: waits until the body is all in or fills the buffer (as
+  // HAProxy, `tune.bufsize` less `tune.maxrewrite` with the head), answering an
+  // `Expect: 100-continue` itself, then reads it into body_ for the rules (req.body).
+  AnResult WaitHttpBody(uint32_t si) noexcept;
+  // Needs the session's head in scratch_/head_.
+  void LoadRequestBody(const Session& s) noexcept;
   AnResult HttpRequestXfer(uint32_t si) noexcept;
   // Copies the request head (the first `len` bytes of req_in) into the scratch buffer and
   // parses it into head_; false on a parse error.
@@ -369,11 +379,11 @@ class Proxy {
   void SendToClient(const Session& s, std::string_view bytes) noexcept;
   // The fields of a head as passed on, either way: equal Host and Content-Length fields once,
   // the Connection field without close and keep-alive, Content-Length as HAProxy writes it
-  // (left out when `drop_cl`), without those `edits` removes. True when a field named
-  // `watch` was there.
+  // (left out when `drop_cl`), without those `edits` removes, without Expect when
+  // `drop_expect` (a 100-continue answered here). True when a field named `watch` was there.
   static bool CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHead& h,
-                         bool drop_cl, std::string_view watch,
-                         const Proxy* edits = nullptr) noexcept;
+                         bool drop_cl, std::string_view watch, const Proxy* edits = nullptr,
+                         bool drop_expect = false) noexcept;
   // The session's next stream starts in place (keep-alive), with a pipelined request if one
   // waits.
   void NextStream(uint32_t si) noexcept;
@@ -578,6 +588,12 @@ class Proxy {
   http::MessageHead* head_ = nullptr;
   http::WsAccept ws_;  // WebSocket handshakes' accept values
   uint64_t scratch_uid_ = 0;  // whose request head scratch_ and head_ hold (0: none)
+  // option http-buffer-request: the body read for the rules (chunked: decoded), whose.
+  uint8_t* body_ = nullptr;  // http::kMaxHeadBytesCap + 1
+  uint32_t body_len_ = 0;
+  uint32_t body_room_ = 0;  // what the buffer leaves for it (LoadRequestBody)
+  bool body_complete_ = false;
+  uint64_t body_uid_ = 0;
   // Rules: the part, and one evaluation's arena, variables and edits (an evaluation runs to
   // its end without yielding, so one of each serves the worker).
   const rules::RulesSnap* rules_ = nullptr;

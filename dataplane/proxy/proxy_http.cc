@@ -224,7 +224,8 @@ int64_t RequestHash(const uint8_t* head, const http::MessageHead& h, const Backe
 }  // namespace
 
 bool Proxy::CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHead& h,
-                       bool drop_cl, std::string_view watch, const Proxy* edits) noexcept {
+                       bool drop_cl, std::string_view watch, const Proxy* edits,
+                       bool drop_expect) noexcept {
   bool seen = false;
   char cl[20];
   for (uint16_t i = 0; i < h.nfields; ++i) {
@@ -242,6 +243,7 @@ bool Proxy::CopyFields(http::HeadWriter& w, const uint8_t* head, const http::Mes
       continue;
     }
     if (edits && edits->EditDrops(name)) continue;  // del-header, set-header
+    if (drop_expect && http::EqualsNoCase(name, "expect")) continue;
     if (!watch.empty() && http::EqualsNoCase(name, watch)) seen = true;
     w.Field(head, f);
   }
@@ -415,6 +417,7 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   t.req.body = h.body;
   t.req.left = h.content_length;
   t.cli_keep_alive = h.KeepAlive();
+  t.expect_continue = h.expect_continue;
   // A WebSocket handshake: the 101 must answer this key (RFC 6455 section 4.2.2).
   t.ws_check = false;
   if (h.conn_upgrade) [[unlikely]] {
@@ -423,6 +426,75 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   }
   s_.stats->frontends[s.frontend].req_tot.Add();
   return AnResult::kDone;
+}
+
+Proxy::AnResult Proxy::WaitHttpBody(uint32_t si) noexcept {
+  Session& s = sessions_[si];
+  Stream& t = s.strm;
+  if (!cfg_->frontends[s.frontend].buffer_request || t.req.body == http::Body::kNone) {
+    return AnResult::kDone;
+  }
+  if (scratch_uid_ != s.uid && !LoadRequestHead(s, t.req.head.bytes())) {  // another's since
+    HttpReply(si, 400, 'P', 'R');
+    return AnResult::kClosed;
+  }
+  LoadRequestBody(s);
+  if (!body_complete_ && body_len_ < body_room_ && !s.cli_eof) {
+    if (t.expect_continue && !t.continue_sent) {
+      // The client waits for a go-ahead before its body: HAProxy gives it itself, and
+      // drops the Expect field from what the server gets.
+      t.continue_sent = true;
+      SendToClient(s, "HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    return AnResult::kWait;
+  }
+  return AnResult::kDone;
+}
+
+void Proxy::LoadRequestBody(const Session& s) noexcept {
+  const Stream& t = s.strm;
+  // HAProxy's buffer holds the head and the body's data as HTX: `tune.bufsize` less
+  // `tune.maxrewrite` (http_htx_head), the head's HTX size (without an Expect field it
+  // answered) and a data block's 8 bytes.
+  uint32_t head_htx = http::HtxSize(*head_);
+  if (t.expect_continue) {
+    const int e = head_->Find(scratch_, "expect");
+    if (e >= 0) head_htx -= head_->fields[e].name.len + head_->fields[e].value.len + 8u;
+  }
+  body_room_ = cfg_->http_htx_head > head_htx + 8 ? cfg_->http_htx_head - head_htx - 8 : 0;
+  // The raw bytes after the head (a chunked body's framing included), at most kMaxHeadBytesCap.
+  const uint32_t head = t.req.head.bytes();
+  uint32_t want = s.req_in.bytes - head;
+  if (t.req.body == http::Body::kLength && want > t.req.left) {
+    want = static_cast<uint32_t>(t.req.left);
+  }
+  if (want > http::kMaxHeadBytesCap) want = http::kMaxHeadBytesCap;
+  uint32_t n = 0, skip = head;
+  for (const rte_mbuf* seg = s.req_in.head; seg && n < want; seg = seg->next) {
+    uint32_t len = seg->data_len;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    const uint32_t off = skip;
+    skip = 0;
+    len -= off;
+    if (len > want - n) len = want - n;
+    std::memcpy(body_ + n, rte_pktmbuf_mtod_offset(seg, const uint8_t*, off), len);
+    n += len;
+  }
+  body_uid_ = s.uid;
+  body_len_ = n;
+  body_complete_ = false;
+  if (t.req.body == http::Body::kChunked) {
+    if (!http::DecodeChunked(body_, n, &body_len_, &body_complete_)) body_complete_ = false;
+  } else {
+    body_complete_ = n == t.req.left;
+  }
+  if (body_len_ > body_room_) {  // the buffer is full: the rules see what it holds
+    body_len_ = body_room_;
+    body_complete_ = false;
+  }
 }
 
 rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
@@ -445,7 +517,8 @@ rte_mbuf* Proxy::WriteRequestHead(const Session& s, uint32_t* len) noexcept {
   }
   const std::string_view fwd_name(fwd.header, fwd.header_len);
   const bool has_fwd =
-      CopyFields(w, scratch_, h, h.cl_dropped, fwd.on ? fwd_name : "", edited ? this : nullptr);
+      CopyFields(w, scratch_, h, h.cl_dropped, fwd.on ? fwd_name : "", edited ? this : nullptr,
+                 s.strm.continue_sent);
   if (edited) {
     WriteEdits(w);
     edits_->uid = 0;
@@ -521,7 +594,7 @@ void Proxy::HttpClientData(uint32_t si) noexcept {
   Stream& t = s.strm;
   switch (t.phase) {
     case Phase::kRequest:
-      if (t.req_an & kAnReqWaitHttp) RunRequestAnalyzers(si);
+      if (t.req_an & (kAnReqWaitHttp | kAnReqHttpBody)) RunRequestAnalyzers(si);
       return;
     case Phase::kService:
       return ServiceClientData(si);

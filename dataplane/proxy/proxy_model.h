@@ -138,6 +138,7 @@ struct FrontendSnap {
   // HTTP mode: the frontend's mode, or its default backend's (a TCP frontend upgrades).
   bool http = false;
   bool accept_invalid = false;  // option accept-invalid-http-request
+  bool buffer_request = false;  // option http-buffer-request
   HttpConnMode conn_mode = HttpConnMode::kKeepAlive;
   uint32_t http_request_ms = 0, http_keep_alive_ms = 0;
   ForwardForSnap fwd;

@@ -79,6 +79,11 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
   if (http && scratch_uid_ == s.uid) {
     c->req_head = scratch_;
     c->req = head_;
+    if (body_uid_ == s.uid) {
+      c->req_body = body_;
+      c->req_body_len = body_len_;
+      c->req_body_complete = body_complete_;
+    }
   }
   if (s.strm.caps) c->caps = rte_pktmbuf_mtod(s.strm.caps, uint8_t*);
   arena_->Reset();
@@ -214,6 +219,9 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
     if (t.http && scratch_uid_ != s.uid && !LoadRequestHead(s, t.req.head.bytes())) {
       HttpReply(si, 400, 'P', 'R');
       return AnResult::kClosed;
+    }
+    if (t.http && cfg_->frontends[s.frontend].buffer_request && body_uid_ != s.uid) {
+      LoadRequestBody(s);
     }
     const AnResult r = RunRequestRules(si);
     ReleasePins(t);  // what the rules tracked holds its copies now

@@ -58,6 +58,8 @@ enum class Fetch : uint8_t {
   kCook,
   kCookCnt,
   kBodyLen,
+  kBody,
+  kBodySize,
   kReqVer,
   kHdrVal,
   kReqLen,
@@ -439,6 +441,11 @@ struct Ctx {
   const http::MessageHead* req = nullptr;
   const uint8_t* res_head = nullptr;
   const http::MessageHead* res = nullptr;
+  // option http-buffer-request: the request body read before the rules (chunked: decoded),
+  // at most the buffer's room; nullptr: none was waited for.
+  const uint8_t* req_body = nullptr;
+  uint32_t req_body_len = 0;
+  bool req_body_complete = false;
   uint8_t* caps = nullptr;  // the stream's capture block (capture.h), nullptr: none
   class AuthCache* auth = nullptr;  // the worker's (auth.h); nullptr: hashes are not checked
   StickAccess* stick = nullptr;     // nullptr: no stick table (sc_* fetches have no sample)

@@ -442,9 +442,29 @@ bool DoFetch(const Expr& e, Ctx& c, Sample* out, uint32_t* cursor) noexcept {
       *out = Sample::Int(n);
       return true;
     }
+    // The body as `option http-buffer-request` read it (without the option none is read:
+    // an empty body; HAProxy shows what happened to come with the head).
+    case Fetch::kBody:
+      *out = Sample::Str(c.req_body ? std::string_view(reinterpret_cast<const char*>(c.req_body),
+                                                       c.req_body_len)
+                                    : std::string_view());
+      out->type = SmpType::kBin;
+      return true;
     case Fetch::kBodyLen:
-      // The body is not waited for (no option http-buffer-request): what came with the head.
-      *out = Sample::Int(0);
+      *out = Sample::Int(c.req_body ? c.req_body_len : 0);
+      return true;
+    case Fetch::kBodySize:
+      // The declared length, or a chunked body's once all of it is in (HAProxy 2.6).
+      if (c.req->body == http::Body::kLength) {
+        *out = Sample::Int(static_cast<int64_t>(c.req->content_length));
+        return true;
+      }
+      if (c.req->body == http::Body::kNone) {
+        *out = Sample::Int(0);
+        return true;
+      }
+      if (!c.req_body || !c.req_body_complete) return false;
+      *out = Sample::Int(c.req_body_len);
       return true;
     case Fetch::kReqLen:
       *out = Sample::Int(c.req->head_len);

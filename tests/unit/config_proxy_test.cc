@@ -1286,7 +1286,12 @@ TEST(ConfigProxyOptions, Errors) {
   ExpectBackendAlert("no option", "no", "'no option' expects an option name.");
   ExpectBackendAlert("no way", "no", "'no' expects 'option' or 'log', got 'way'.");
   ExpectWarning("backend be\n    option http-buffer-request\n    server s 10.0.0.2:1\n", 10,
-                "option", "'option http-buffer-request' is not supported yet by sluice, ignored.");
+                "option",
+                "'option http-buffer-request' is only applied from a frontend, listen or "
+                "defaults section by sluice: backend 'be' waits for no request body.");
+  EXPECT_TRUE(ParseText("frontend fe\n    bind :80\n    option http-buffer-request\n", "t.cfg")
+                  .config.proxies[0]
+                  .buffer_request);
   ExpectWarning("backend be\n    no option prefer-last-server\n    server s 10.0.0.2:1\n", 10, "no",
                 "'no option prefer-last-server' is not supported yet by sluice, ignored.");
   ExpectWarning("backend be\n    option splice-auto\n    server s 10.0.0.2:1\n", 10, "option",

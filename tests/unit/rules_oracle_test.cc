@@ -63,9 +63,11 @@ const std::map<std::string, std::string> kKnown = {
     {"sha1_hex", kNotBuilt},
     {"sha1_raw_binary", kNotBuilt},
     {"url_enc", kNotBuilt},
-    {"req_body", kNotBuilt},
+    {"req_body",
+     "without option http-buffer-request the body is not read: req.body is empty (HAProxy's "
+     "shows what came with the head)"},
     {"req_body_len",
-     "the body is not waited for (no option http-buffer-request yet): req.body_len is 0"},
+     "without option http-buffer-request the body is not read: req.body_len is 0"},
     {"json_utf8s", "json's utf8 modes are not built: every mode escapes as ascii"},
     {"method_i",
      "HAProxy compares a known method by its code, so -i does not fold GET; sluice folds"},
