@@ -66,6 +66,14 @@ class NewReno {
     in_recovery_ = false;
     bytes_acked_ = 0;
   }
+  // A reduction found unnecessary (RFC 3708: every retransmission came back as a duplicate):
+  // the window and threshold it started from.
+  void Undo(uint32_t prior_cwnd, uint32_t prior_ssthresh) noexcept {
+    if (prior_cwnd > cwnd_) cwnd_ = prior_cwnd;
+    if (prior_ssthresh > ssthresh_) ssthresh_ = prior_ssthresh;
+    in_recovery_ = false;
+    bytes_acked_ = 0;
+  }
   // Retransmission timeout (RFC 5681 section 3.1, equation 4 and after).
   void OnRto(uint32_t flight) noexcept {
     ssthresh_ = HalfFlight(flight);
@@ -163,6 +171,17 @@ class Cubic {
     in_recovery_ = false;
     bytes_acked_ = 0;
   }
+  // A reduction found unnecessary (RFC 3708): the window and threshold it started from, and
+  // the cubic curve's plateau no lower than that window (a new avoidance epoch).
+  void Undo(uint32_t prior_cwnd, uint32_t prior_ssthresh) noexcept {
+    if (prior_cwnd > cwnd_) cwnd_ = prior_cwnd;
+    if (prior_ssthresh > ssthresh_) ssthresh_ = prior_ssthresh;
+    const double prior_seg = static_cast<double>(prior_cwnd) / smss_;
+    if (prior_seg > w_max_) w_max_ = prior_seg;
+    in_recovery_ = false;
+    epoch_us_ = 0;
+    bytes_acked_ = 0;
+  }
   // Retransmission timeout (4.8): the same reduction, then one segment and slow start.
   void OnRto(uint32_t flight) noexcept {
     Reduce(flight);
@@ -232,6 +251,10 @@ class CongestionControl {
   void OnRto(uint32_t flight) noexcept {
     if (algo_ == CcAlgo::kCubic) return cubic_.OnRto(flight);
     reno_.OnRto(flight);
+  }
+  void Undo(uint32_t prior_cwnd, uint32_t prior_ssthresh) noexcept {
+    if (algo_ == CcAlgo::kCubic) return cubic_.Undo(prior_cwnd, prior_ssthresh);
+    reno_.Undo(prior_cwnd, prior_ssthresh);
   }
 
  private:

@@ -467,6 +467,16 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
   }
   if (t->sack_ok && seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack)) {
     counters_->Inc(Counter::tcp_dsack_recv);
+    // A duplicate of what this recovery resent (RFC 3708 section 3.2, as Linux counts it:
+    // within what was resent, so a segment the network duplicated does not count).
+    const SackBlock& d = seg.opt.sack[0];
+    if (t->undo_armed && SeqGe(d.left, t->undo_start) && SeqLe(d.right, t->high_rxt)) {
+      const uint32_t segs = (d.right - d.left + t->snd_mss - 1) / t->snd_mss;
+      t->undo_retrans = segs < t->undo_retrans ? t->undo_retrans - segs : 0;
+      // The last duplicate came after the recovery ended (the late original filled the
+      // hole after its retransmission had): the undo comes now.
+      if (t->undo_retrans == 0 && t->undo_sent && !t->cc.in_recovery()) UndoRecovery(t);
+    }
   }
   if (t->sack_ok && (seg.opt.nsack > 0 || t->sb.ranges() > 0)) {
     // Also without blocks: what the cumulative ACK passed leaves the scoreboard.
@@ -505,6 +515,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       const bool duplicate = seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack);
       if (t->tlp_rexmit && duplicate) counters_->Inc(Counter::tcp_probes_not_needed);
       if (t->tlp_rexmit && !duplicate && !t->cc.in_recovery()) {
+        t->undo_armed = false;  // a new reduction: the last recovery's is not undone now
         t->cc.EnterRecovery(t->snd_max - una_before);
         t->cc.ExitRecovery();
         counters_->Inc(Counter::tcp_probe_recoveries);
@@ -523,6 +534,13 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
         t->sack_recovery = false;
         t->dupacks = 0;
         counters_->Inc(Counter::tcp_recoveries_done);
+        // Nothing was lost, the reduction was not needed: every retransmission came back
+        // as a duplicate (DSACK, RFC 3708 section 3.2), or this ACK echoes a timestamp older
+        // than the first of them, so an original filled the last hole (Eifel, RFC 3522).
+        // The window goes back. Otherwise the undo waits for late duplicates.
+        const bool eifel = t->ts_ok && seg.opt.has_timestamp && seg.opt.ts_ecr != 0 &&
+                           static_cast<int32_t>(seg.opt.ts_ecr - t->undo_tsval) < 0;
+        if (t->undo_armed && t->undo_sent && (t->undo_retrans == 0 || eifel)) UndoRecovery(t);
       } else if (!t->sack_ok) {
         // Partial ACK: retransmit the next hole at once.
         const Seq start = t->snd_una;
@@ -673,6 +691,13 @@ void TcpStack::ProcessData(rte_mbuf* m, Tcb* t, const Segment& seg) noexcept {
   t->ooo[pos] = OooSegment{seg.seq, seg.len, m};
   ++t->nooo;
   counters_->Inc(Counter::tcp_ooo_queued);
+}
+
+void TcpStack::UndoRecovery(Tcb* t) noexcept {
+  t->cc.Undo(t->undo_cwnd, t->undo_ssthresh);
+  t->undo_armed = false;
+  t->reordering = true;  // what looked lost was late: RACK's window from now on
+  counters_->Inc(Counter::tcp_dsack_undos);
 }
 
 void TcpStack::NoteDsack(Tcb* t, Seq left, Seq right) noexcept {

@@ -160,6 +160,12 @@ rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq 
 }
 
 bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
+  // A recovery's retransmissions, each to be reported back as a duplicate for its undo.
+  if (rexmit && t->undo_armed) {
+    t->undo_retrans += (len + t->snd_mss - 1) / t->snd_mss;
+    if (!t->undo_sent) t->undo_tsval = TsNow();  // what FillTsOption writes on it
+    t->undo_sent = true;
+  }
   TcpOptions opt;
   FillTsOption(t, &opt);
   // SACK blocks for what we hold out of order (RFC 2018 section 4: most recent first is
@@ -502,6 +508,7 @@ void TcpStack::OnRtxTimer(Tcb* t) noexcept {
   // go back to SND.UNA.
   counters_->Inc(Counter::tcp_rto_expired);
   t->cc.OnRto(t->snd_max - t->snd_una);
+  t->undo_armed = false;  // a timeout's reduction is not undone by DSACK here
   t->sack_recovery = false;
   t->rtt.Backoff();
   t->timing = false;

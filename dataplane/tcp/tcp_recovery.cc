@@ -67,6 +67,12 @@ void TcpStack::EnterSackRecovery(Tcb* t) noexcept {
   counters_->Inc(Counter::tcp_fast_retrans);
   const uint32_t flight = t->snd_max - t->snd_una;
   t->recover = t->snd_max;
+  t->undo_armed = true;
+  t->undo_cwnd = t->cc.cwnd();
+  t->undo_ssthresh = t->cc.ssthresh();
+  t->undo_retrans = 0;
+  t->undo_start = t->snd_una;
+  t->undo_sent = false;
   t->cc.EnterRecovery(flight);
   t->sack_recovery = true;
   t->prr_delivered = 0;
