@@ -204,7 +204,7 @@ void HealthChecks::Release(Check& k) noexcept {
 void HealthChecks::Data(uint32_t server, rte_mbuf* data, uint32_t len) noexcept {
   Check& k = checks_[server];
   const uint32_t cap = std::min(cfg_->http_head_bytes + cfg_->http_rewrite, kAnswerCap);
-  if (k.held_len >= cap || !k.sent) {  // past what is read (Judge ended it) or unasked for
+  if (k.held_len >= cap || !k.sent) {  // past the buffer (the check was judged) or unasked for
     rte_pktmbuf_free(data);
     conns_->Consumed(k.conn, len);
     return;
@@ -235,7 +235,8 @@ void HealthChecks::Judge(uint32_t server, bool closed) noexcept {
   ctx.md = md_;
   ctx.max_fields = cfg_->http_max_fields;
   ctx.head_request = be.httpchk_head;
-  const bool full = n >= cap;
+  // Full: the buffer's bytes, or (segments by the byte) its segments, as a last read.
+  const bool full = n >= cap || k.held_len >= cap || (k.held && k.held->nb_segs >= kMaxSegs);
   const Verdict v = Evaluate(answer_, n, closed || full, &cfg_->check_expects[be.first_expect],
                              be.nexpects, ctx);
   if (v.what == Verdict::kWait) {

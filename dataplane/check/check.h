@@ -89,6 +89,9 @@ class HealthChecks {
   // Where an answer is read (copied from its mbufs, at most kAnswerCap bytes), its head's
   // index and the regexes' match data: one each per worker, made at Init.
   static constexpr uint32_t kAnswerCap = 65536;  // tune.bufsize's largest
+  // An answer in more segments than this is judged as it stands (a server sending a byte at
+  // a time holds no more mbufs, and each check is read at most this many times).
+  static constexpr uint16_t kMaxSegs = 64;
   uint8_t* answer_ = nullptr;
   http::MessageHead* head_ = nullptr;
   pcre2_real_match_data_8* md_ = nullptr;

@@ -207,6 +207,11 @@ class Proxy {
     bool ws_check = false;        // a WebSocket handshake: its 101 must carry ws_accept
     bool expect_continue = false;  // the request said `Expect: 100-continue`
     bool continue_sent = false;    // ... and we answered it (http-buffer-request)
+    // option http-buffer-request: what the buffer leaves for the body (set with the head),
+    // and a chunked body's end looked for as it comes, without copying it.
+    uint32_t body_room = 0;
+    uint32_t body_scanned = 0;
+    http::ChunkedScanner body_scan;
     char ws_accept[http::kWsAcceptLen] = {};
     http::Method meth = http::Method::kOther;
     uint8_t req_minor = 1;
@@ -337,8 +342,11 @@ class Proxy {
   // HAProxy, `tune.bufsize` less `tune.maxrewrite` with the head), answering an
   // `Expect: 100-continue` itself, then reads it into body_ for the rules (req.body).
   AnResult WaitHttpBody(uint32_t si) noexcept;
-  // Needs the session's head in scratch_/head_.
   void LoadRequestBody(const Session& s) noexcept;
+  // body_ holds this stream's body (the same session's previous request's is not).
+  bool BodyLoaded(const Session& s) const noexcept {
+    return body_uid_ == s.uid && body_stream_ == s.nstreams && s.strm.req.body != http::Body::kNone;
+  }
   AnResult HttpRequestXfer(uint32_t si) noexcept;
   // Copies the request head (the first `len` bytes of req_in) into the scratch buffer and
   // parses it into head_; false on a parse error.
@@ -379,8 +387,9 @@ class Proxy {
   void SendToClient(const Session& s, std::string_view bytes) noexcept;
   // The fields of a head as passed on, either way: equal Host and Content-Length fields once,
   // the Connection field without close and keep-alive, Content-Length as HAProxy writes it
-  // (left out when `drop_cl`), without those `edits` removes, without Expect when
-  // `drop_expect` (a 100-continue answered here). True when a field named `watch` was there.
+  // (left out when `drop_cl`), without those `edits` removes, without `Expect:
+  // 100-continue` when `drop_expect` (answered here). True when a field named `watch` was
+  // there.
   static bool CopyFields(http::HeadWriter& w, const uint8_t* head, const http::MessageHead& h,
                          bool drop_cl, std::string_view watch, const Proxy* edits = nullptr,
                          bool drop_expect = false) noexcept;
@@ -591,9 +600,9 @@ class Proxy {
   // option http-buffer-request: the body read for the rules (chunked: decoded), whose.
   uint8_t* body_ = nullptr;  // http::kMaxHeadBytesCap + 1
   uint32_t body_len_ = 0;
-  uint32_t body_room_ = 0;  // what the buffer leaves for it (LoadRequestBody)
   bool body_complete_ = false;
   uint64_t body_uid_ = 0;
+  uint32_t body_stream_ = 0;  // ... and which of its streams (Session::nstreams)
   // Rules: the part, and one evaluation's arena, variables and edits (an evaluation runs to
   // its end without yielding, so one of each serves the worker).
   const rules::RulesSnap* rules_ = nullptr;

@@ -243,7 +243,10 @@ bool Proxy::CopyFields(http::HeadWriter& w, const uint8_t* head, const http::Mes
       continue;
     }
     if (edits && edits->EditDrops(name)) continue;  // del-header, set-header
-    if (drop_expect && http::EqualsNoCase(name, "expect")) continue;
+    if (drop_expect && http::EqualsNoCase(name, "expect") &&
+        http::EqualsNoCase(f.value.In(head), "100-continue")) {
+      continue;
+    }
     if (!watch.empty() && http::EqualsNoCase(name, watch)) seen = true;
     w.Field(head, f);
   }
@@ -418,6 +421,15 @@ Proxy::AnResult Proxy::WaitHttpRequest(uint32_t si) noexcept {
   t.req.left = h.content_length;
   t.cli_keep_alive = h.KeepAlive();
   t.expect_continue = h.expect_continue;
+  if (cfg_->frontends[s.frontend].buffer_request && h.body != http::Body::kNone) {
+    // HAProxy's buffer holds the head and the body's data as HTX: `tune.bufsize` less
+    // `tune.maxrewrite` (http_htx_head), less the head's HTX size (without an `Expect:
+    // 100-continue` it answers) and a data block's 8 bytes: the room left for the body.
+    uint32_t head_htx = http::HtxSize(h);
+    const int e = h.expect_continue && h.minor >= 1 ? h.Find(scratch_, "expect") : -1;
+    if (e >= 0) head_htx -= h.fields[e].name.len + h.fields[e].value.len + 8u;
+    t.body_room = cfg_->http_htx_head > head_htx + 8 ? cfg_->http_htx_head - head_htx - 8 : 0;
+  }
   // A WebSocket handshake: the 101 must answer this key (RFC 6455 section 4.2.2).
   t.ws_check = false;
   if (h.conn_upgrade) [[unlikely]] {
@@ -434,37 +446,55 @@ Proxy::AnResult Proxy::WaitHttpBody(uint32_t si) noexcept {
   if (!cfg_->frontends[s.frontend].buffer_request || t.req.body == http::Body::kNone) {
     return AnResult::kDone;
   }
-  if (scratch_uid_ != s.uid && !LoadRequestHead(s, t.req.head.bytes())) {  // another's since
+  if (t.expect_continue && t.req_minor >= 1 && !t.continue_sent) {
+    // HAProxy answers an HTTP/1.1 request's `Expect: 100-continue` itself before it reads
+    // the body, and the server does not get that field.
+    t.continue_sent = true;
+    SendToClient(s, "HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  const uint32_t head = t.req.head.bytes();
+  const uint32_t raw = s.req_in.bytes - head;
+  bool complete = false, full = false;
+  if (t.req.body == http::Body::kLength) {
+    complete = raw >= t.req.left;
+    full = raw >= t.body_room;
+  } else {
+    // Only the bytes not scanned yet: a body that comes a byte at a time costs its bytes.
+    if (t.body_scanned == 0) t.body_scan.RequireCrlf();  // as the body is passed on
+    uint32_t skip = head + t.body_scanned;
+    for (const rte_mbuf* seg = s.req_in.head;
+         seg && !t.body_scan.done() && !t.body_scan.error(); seg = seg->next) {
+      if (skip >= seg->data_len) {
+        skip -= seg->data_len;
+        continue;
+      }
+      t.body_scanned += t.body_scan.Scan(rte_pktmbuf_mtod_offset(seg, const uint8_t*, skip),
+                                         seg->data_len - skip);
+      skip = 0;
+    }
+    if (t.body_scan.error()) {
+      s_.stats->frontends[s.frontend].errors.Add();
+      HttpReply(si, 400, 'P', 'R');
+      return AnResult::kClosed;
+    }
+    complete = t.body_scan.done();
+    full = t.body_scan.data_bytes() >= t.body_room || raw >= http::kMaxHeadBytesCap;
+  }
+  if (!complete && !full && !s.cli_eof) return AnResult::kWait;
+  if (scratch_uid_ != s.uid && !LoadRequestHead(s, head)) {  // another's head was read since
     HttpReply(si, 400, 'P', 'R');
     return AnResult::kClosed;
   }
   LoadRequestBody(s);
-  if (!body_complete_ && body_len_ < body_room_ && !s.cli_eof) {
-    if (t.expect_continue && !t.continue_sent) {
-      // The client waits for a go-ahead before its body: HAProxy gives it itself, and
-      // drops the Expect field from what the server gets.
-      t.continue_sent = true;
-      SendToClient(s, "HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    return AnResult::kWait;
-  }
   return AnResult::kDone;
 }
 
 void Proxy::LoadRequestBody(const Session& s) noexcept {
   const Stream& t = s.strm;
-  // HAProxy's buffer holds the head and the body's data as HTX: `tune.bufsize` less
-  // `tune.maxrewrite` (http_htx_head), the head's HTX size (without an Expect field it
-  // answered) and a data block's 8 bytes.
-  uint32_t head_htx = http::HtxSize(*head_);
-  if (t.expect_continue) {
-    const int e = head_->Find(scratch_, "expect");
-    if (e >= 0) head_htx -= head_->fields[e].name.len + head_->fields[e].value.len + 8u;
-  }
-  body_room_ = cfg_->http_htx_head > head_htx + 8 ? cfg_->http_htx_head - head_htx - 8 : 0;
   // The raw bytes after the head (a chunked body's framing included), at most kMaxHeadBytesCap.
   const uint32_t head = t.req.head.bytes();
   uint32_t want = s.req_in.bytes - head;
+  if (t.req.body == http::Body::kNone) want = 0;
   if (t.req.body == http::Body::kLength && want > t.req.left) {
     want = static_cast<uint32_t>(t.req.left);
   }
@@ -484,6 +514,7 @@ void Proxy::LoadRequestBody(const Session& s) noexcept {
     n += len;
   }
   body_uid_ = s.uid;
+  body_stream_ = s.nstreams;
   body_len_ = n;
   body_complete_ = false;
   if (t.req.body == http::Body::kChunked) {
@@ -491,8 +522,8 @@ void Proxy::LoadRequestBody(const Session& s) noexcept {
   } else {
     body_complete_ = n == t.req.left;
   }
-  if (body_len_ > body_room_) {  // the buffer is full: the rules see what it holds
-    body_len_ = body_room_;
+  if (body_len_ > t.body_room) {  // the buffer is full: the rules see what it holds
+    body_len_ = t.body_room;
     body_complete_ = false;
   }
 }

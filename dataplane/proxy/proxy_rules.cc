@@ -79,7 +79,7 @@ void Proxy::MakeCtx(const Session& s, bool http, rules::Ctx* c) noexcept {
   if (http && scratch_uid_ == s.uid) {
     c->req_head = scratch_;
     c->req = head_;
-    if (body_uid_ == s.uid) {
+    if (BodyLoaded(s)) {
       c->req_body = body_;
       c->req_body_len = body_len_;
       c->req_body_complete = body_complete_;
@@ -220,7 +220,8 @@ Proxy::AnResult Proxy::RequestRules(uint32_t si) noexcept {
       HttpReply(si, 400, 'P', 'R');
       return AnResult::kClosed;
     }
-    if (t.http && cfg_->frontends[s.frontend].buffer_request && body_uid_ != s.uid) {
+    if (t.http && cfg_->frontends[s.frontend].buffer_request && t.req.body != http::Body::kNone &&
+        !BodyLoaded(s)) {
       LoadRequestBody(s);
     }
     const AnResult r = RunRequestRules(si);
@@ -761,7 +762,21 @@ void Proxy::RuleReply(uint32_t si, uint16_t code, std::string_view head, std::st
     DropFront(s.req_in, head_len);
     if (s.cli != kNoConn) conns_->Consumed(s.cli, head_len);
   }
-  if (t.req.body == http::Body::kNone) {
+  // A body option http-buffer-request read whole leaves too, and the connection goes on
+  // (as HAProxy's).
+  uint32_t body_len = UINT32_MAX;
+  if (t.req.body == http::Body::kLength && t.req.left <= s.req_in.bytes &&
+      cfg_->frontends[s.frontend].buffer_request) {
+    body_len = static_cast<uint32_t>(t.req.left);
+  } else if (t.req.body == http::Body::kChunked && t.body_scan.done() &&
+             cfg_->frontends[s.frontend].buffer_request) {
+    body_len = t.body_scanned;
+  }
+  if (t.req.body != http::Body::kNone && body_len <= s.req_in.bytes) {
+    DropFront(s.req_in, body_len);
+    if (s.cli != kNoConn) conns_->Consumed(s.cli, body_len);
+    t.req.state = MsgState::kDone;
+  } else if (t.req.body == http::Body::kNone) {
     t.req.state = MsgState::kDone;
   } else {
     t.cli_keep_alive = false;

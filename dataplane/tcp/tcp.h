@@ -187,14 +187,19 @@ struct Tcb {
   uint32_t sacked = 0;  // bytes the scoreboard holds above SND.UNA
   uint32_t prr_delivered = 0, prr_out = 0, recover_fs = 0;  // PRR (RFC 6937)
   uint32_t prr_budget = 0;  // bytes recovery may still send after this ACK
-  // DSACK undo (RFC 3708): the window and threshold before this recovery, where it started,
-  // and its retransmitted segments not yet reported as duplicates by the peer.
+  // Undo (RFC 3708, RFC 3522): the window and threshold before this recovery, the ranges it
+  // resent (at most kUndoRanges, each resent once: more, and the recovery is kept) with the
+  // bytes of each the peer reported as duplicates (DSACK), our timestamp on the first.
+  struct UndoRange {
+    Seq left, right;
+    uint32_t dup;
+  };
+  static constexpr uint8_t kUndoRanges = 4;
   bool undo_armed = false;
+  uint8_t undo_n = 0;
   uint32_t undo_cwnd = 0, undo_ssthresh = 0;
-  uint32_t undo_retrans = 0;
-  Seq undo_start = 0;
-  bool undo_sent = false;   // one of them went out
-  uint32_t undo_tsval = 0;  // our timestamp on the first of them
+  uint32_t undo_tsval = 0;
+  UndoRange undo_rxt[kUndoRanges];
   bool timing = false;      // an RTT sample in progress (no timestamps)
   Seq timed_seq = 0;
   uint64_t timed_us = 0;
@@ -294,6 +299,11 @@ class TcpStack {
   void NoteDsack(Tcb* t, Seq left, Seq right) noexcept;
   // A recovery found unnecessary (RFC 3708, RFC 3522): its reduction given back.
   void UndoRecovery(Tcb* t) noexcept;
+  // Undo's accounts: a retransmission [seq, seq + len) of the armed recovery; a DSACK.
+  static void NoteUndoResend(Tcb* t, Seq seq, uint32_t len) noexcept;
+  static void NoteUndoDsack(Tcb* t, Seq left, Seq right) noexcept;
+  // Every byte the recovery resent came back as a duplicate.
+  static bool AllResentDuplicated(const Tcb* t) noexcept;
 
   // Output (tcp_output.cc).
   void Output(Tcb* t) noexcept;  // sends what window and data allow, and pending ACKs

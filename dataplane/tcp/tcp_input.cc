@@ -467,15 +467,12 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
   }
   if (t->sack_ok && seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack)) {
     counters_->Inc(Counter::tcp_dsack_recv);
-    // A duplicate of what this recovery resent (RFC 3708 section 3.2, as Linux counts it:
-    // within what was resent, so a segment the network duplicated does not count).
-    const SackBlock& d = seg.opt.sack[0];
-    if (t->undo_armed && SeqGe(d.left, t->undo_start) && SeqLe(d.right, t->high_rxt)) {
-      const uint32_t segs = (d.right - d.left + t->snd_mss - 1) / t->snd_mss;
-      t->undo_retrans = segs < t->undo_retrans ? t->undo_retrans - segs : 0;
+    // Bytes of what this recovery resent that the peer got twice (RFC 3708 section 3.2).
+    if (t->undo_armed) {
+      NoteUndoDsack(t, seg.opt.sack[0].left, seg.opt.sack[0].right);
       // The last duplicate came after the recovery ended (the late original filled the
       // hole after its retransmission had): the undo comes now.
-      if (t->undo_retrans == 0 && t->undo_sent && !t->cc.in_recovery()) UndoRecovery(t);
+      if (!t->cc.in_recovery() && AllResentDuplicated(t)) UndoRecovery(t);
     }
   }
   if (t->sack_ok && (seg.opt.nsack > 0 || t->sb.ranges() > 0)) {
@@ -534,13 +531,16 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
         t->sack_recovery = false;
         t->dupacks = 0;
         counters_->Inc(Counter::tcp_recoveries_done);
-        // Nothing was lost, the reduction was not needed: every retransmission came back
-        // as a duplicate (DSACK, RFC 3708 section 3.2), or this ACK echoes a timestamp older
-        // than the first of them, so an original filled the last hole (Eifel, RFC 3522).
-        // The window goes back. Otherwise the undo waits for late duplicates.
-        const bool eifel = t->ts_ok && seg.opt.has_timestamp && seg.opt.ts_ecr != 0 &&
+        // Nothing was lost, the reduction was not needed: every byte resent came back as a
+        // duplicate (DSACK, RFC 3708 section 3.2), or (one segment resent) this ACK echoes a
+        // timestamp older than the resend's, so the original filled the hole (Eifel, RFC
+        // 3522; with more holes an original may fill one and a resend another). The window
+        // goes back. Otherwise the undo waits for late duplicates.
+        const bool one = t->undo_n == 1 &&
+                         t->undo_rxt[0].right - t->undo_rxt[0].left <= t->snd_mss;
+        const bool eifel = one && t->ts_ok && seg.opt.has_timestamp && seg.opt.ts_ecr != 0 &&
                            static_cast<int32_t>(seg.opt.ts_ecr - t->undo_tsval) < 0;
-        if (t->undo_armed && t->undo_sent && (t->undo_retrans == 0 || eifel)) UndoRecovery(t);
+        if (t->undo_armed && (AllResentDuplicated(t) || eifel)) UndoRecovery(t);
       } else if (!t->sack_ok) {
         // Partial ACK: retransmit the next hole at once.
         const Seq start = t->snd_una;

@@ -162,9 +162,8 @@ rte_mbuf* TcpStack::BuildSegment(const Tcb* t, const FlowKey& key, Seq seq, Seq 
 bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
   // A recovery's retransmissions, each to be reported back as a duplicate for its undo.
   if (rexmit && t->undo_armed) {
-    t->undo_retrans += (len + t->snd_mss - 1) / t->snd_mss;
-    if (!t->undo_sent) t->undo_tsval = TsNow();  // what FillTsOption writes on it
-    t->undo_sent = true;
+    if (t->undo_n == 0) t->undo_tsval = TsNow();  // what FillTsOption writes on it
+    NoteUndoResend(t, seq, len);
   }
   TcpOptions opt;
   FillTsOption(t, &opt);

@@ -70,9 +70,7 @@ void TcpStack::EnterSackRecovery(Tcb* t) noexcept {
   t->undo_armed = true;
   t->undo_cwnd = t->cc.cwnd();
   t->undo_ssthresh = t->cc.ssthresh();
-  t->undo_retrans = 0;
-  t->undo_start = t->snd_una;
-  t->undo_sent = false;
+  t->undo_n = 0;
   t->cc.EnterRecovery(flight);
   t->sack_recovery = true;
   t->prr_delivered = 0;
@@ -287,6 +285,50 @@ void TcpStack::OnReorderTimer(Tcb* t) noexcept {
   EnterSackRecovery(t);
   t->prr_budget = MaxSegmentData(*t);  // the fast retransmit
   Output(t);
+}
+
+}  // namespace sluice::tcp
+
+namespace sluice::tcp {
+
+void TcpStack::NoteUndoResend(Tcb* t, Seq seq, uint32_t len) noexcept {
+  const Seq end = seq + len;
+  for (uint8_t i = 0; i < t->undo_n; ++i) {
+    if (SeqLt(seq, t->undo_rxt[i].right) && SeqGt(end, t->undo_rxt[i].left)) {
+      t->undo_armed = false;  // resent twice: it was probably lost; nothing to undo
+      return;
+    }
+  }
+  if (t->undo_n > 0 && t->undo_rxt[t->undo_n - 1].right == seq) {
+    t->undo_rxt[t->undo_n - 1].right = end;
+    return;
+  }
+  if (t->undo_n == Tcb::kUndoRanges) {
+    t->undo_armed = false;  // too scattered to account for: kept
+    return;
+  }
+  t->undo_rxt[t->undo_n++] = Tcb::UndoRange{seq, end, 0};
+}
+
+void TcpStack::NoteUndoDsack(Tcb* t, Seq left, Seq right) noexcept {
+  for (uint8_t i = 0; i < t->undo_n; ++i) {
+    Tcb::UndoRange& r = t->undo_rxt[i];
+    const Seq l = SeqGt(left, r.left) ? left : r.left;
+    const Seq h = SeqLt(right, r.right) ? right : r.right;
+    if (SeqGt(h, l)) {
+      const uint32_t room = (r.right - r.left) - r.dup;
+      const uint32_t add = h - l;
+      r.dup += add < room ? add : room;
+    }
+  }
+}
+
+bool TcpStack::AllResentDuplicated(const Tcb* t) noexcept {
+  if (t->undo_n == 0) return false;
+  for (uint8_t i = 0; i < t->undo_n; ++i) {
+    if (t->undo_rxt[i].dup != t->undo_rxt[i].right - t->undo_rxt[i].left) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice::tcp

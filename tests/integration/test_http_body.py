@@ -99,3 +99,42 @@ def test_a_body_cut_short_times_out_with_408(backend):
         input=b"POST /info HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
         capture_output=True, timeout=20)
     assert p.stdout.startswith(b"HTTP/1.1 408 Request Time-out\r\n"), p.stdout
+
+
+KEEPALIVE = r"""
+import socket, sys
+s = socket.create_connection(("10.10.1.1", 8098), timeout=5)
+data = b""
+for req in (b"POST /info HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            b"GET /info HTTP/1.1\r\nHost: x\r\n\r\n"):
+    s.sendall(req)
+    while data.count(b"len=") < (1 if req.startswith(b"POST") else 2):
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+while False:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+sys.stdout.write(data.decode())
+"""
+
+
+@pytest.mark.sanitizer
+def test_each_request_of_a_connection_has_its_own_body(backend):
+    # A GET after a POST on the same connection has no body, whatever the POST had.
+    out = run(["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", "-c", KEEPALIVE],
+              check=False, timeout=30).stdout
+    assert "len=5 size=5 body=5\n" in out and "len=0 size=0 body=0\n" in out, out
+    assert out.index("len=5") < out.index("len=0"), out
+
+
+@pytest.mark.sanitizer
+def test_bad_chunks_are_refused_at_once(backend):
+    p = subprocess.run(
+        ["ip", "netns", "exec", NS_CLIENT, "timeout", "6", "nc", "10.10.1.1", "8098"],
+        input=b"POST /info HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        capture_output=True, timeout=20)
+    assert p.stdout.startswith(b"HTTP/1.1 400 Bad request\r\n"), p.stdout

@@ -746,9 +746,9 @@ TEST(TcpSimRecovery, DuplicatesAreReportedByDsackAndStartNoRecovery) {
 // Reordering without loss (2-22% of segments delayed by one to four more one-way delays,
 // up to two round trips): whatever the stack resends is spurious. Once it has seen a hole
 // filled late, RACK's reordering window (a round trip) decides instead of DupThresh, which
-// keeps it to about a tenth (DupThresh alone resent one segment in six here); reordering by
+// keeps it to a few percent (DupThresh alone resent one segment in six here); reordering by
 // more than the window still costs a retransmission, as in RACK. No storm, no timeout, and
-// most recoveries are undone (DSACK or timestamps show nothing was lost).
+// recoveries are undone where DSACK or timestamps show nothing was lost.
 TEST(TcpSimRecovery, ReorderingAloneCausesFewRetransmissions) {
   ScenarioResult sum;
   for (uint64_t seed = FirstSeed(); seed <= LastSeed(); ++seed) {
@@ -776,14 +776,14 @@ TEST(TcpSimRecovery, ReorderingAloneCausesFewRetransmissions) {
       static_cast<unsigned long long>(sum.rto), static_cast<unsigned long long>(sum.recoveries),
       static_cast<unsigned long long>(sum.reo), static_cast<unsigned long long>(sum.undos),
       static_cast<unsigned long long>(sum.lost_rexmits), sum.seconds);
-  // Undone recoveries keep their window, which sends more into the reordering: 10.7% resent
-  // where 7.4% were without the undo, for 23% less time in all (222.0 s against 287.8 s).
-  EXPECT_LT(sum.retrans * 100, sum.segs * 15)
+  EXPECT_LT(sum.retrans * 100, sum.segs * 10)
       << sum.retrans << " of " << sum.segs << " segments resent";
   // Nothing was lost, so every recovery was spurious, and the peer reports each resent
-  // segment as a duplicate (DSACK): most recoveries give their reduction back (RFC 3708).
-  // One whose retransmission was itself delayed, or whose DSACK was, keeps it.
-  EXPECT_GT(sum.undos * 2, sum.recoveries) << sum.undos << " of " << sum.recoveries;
+  // segment as a duplicate (DSACK): many recoveries give their reduction back (RFC 3708).
+  // One that resent a range twice or in more than four pieces keeps it, as one whose DSACKs
+  // were lost. With the undo: 400 of 973 undone, 8.0% resent, 258.9 s in all; without it
+  // 7.4% and 287.8 s.
+  EXPECT_GT(sum.undos * 3, sum.recoveries) << sum.undos << " of " << sum.recoveries;
   EXPECT_EQ(sum.rto, 0u);
   EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
 }
