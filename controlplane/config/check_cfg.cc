@@ -10,7 +10,6 @@
 #include "controlplane/config/parse_context.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 namespace sluice::config {
 namespace {
@@ -46,27 +45,18 @@ bool ParseStatusList(ParseContext& ctx, std::string_view list, std::vector<unsig
 // The codes from 100 to 599 whose three digits `rstatus REGEX` matches (HAProxy matches the
 // status code's text): the regex runs here, once per code, and the workers test a set.
 bool ParseStatusRegex(ParseContext& ctx, const std::string& regex, std::vector<unsigned>* codes) {
-  int err = 0;
-  PCRE2_SIZE at = 0;
-  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(regex.data()), regex.size(), 0,
-                                 &err, &at, nullptr);
+  std::string error;
+  const check::Regex re = check::CompileRegex(regex, &error);
   if (!re) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(err, msg, sizeof msg);
     ctx.Alert("'http-check expect rstatus': failed to compile regex " + Quoted(regex) + ": " +
-              reinterpret_cast<const char*>(msg) + ".");
+              error + ".");
     return false;
   }
-  pcre2_match_data* md = pcre2_match_data_create_from_pattern(re, nullptr);
+  pcre2_real_match_data_8* md = check::NewMatchData();
   for (unsigned code = 100; code <= 599; ++code) {
-    const std::string text = std::to_string(code);
-    if (pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, md,
-                    nullptr) >= 0) {
-      codes->push_back(code);
-    }
+    if (check::RegexMatches(re.get(), std::to_string(code), md)) codes->push_back(code);
   }
-  pcre2_match_data_free(md);
-  pcre2_code_free(re);
+  check::FreeMatchData(md);
   return true;
 }
 

@@ -33,12 +33,12 @@ void FreeMatchData(pcre2_real_match_data_8* md) {
   if (md) pcre2_match_data_free(md);
 }
 
-namespace {
-
 bool RegexMatches(const pcre2_code* re, std::string_view s, pcre2_match_data* md) noexcept {
   return re && md &&
          pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, md, nullptr) >= 0;
 }
+
+namespace {
 
 bool IsBlank(char c) noexcept { return c == ' ' || c == '\t'; }
 

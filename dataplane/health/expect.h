@@ -63,6 +63,9 @@ using Regex = std::unique_ptr<pcre2_real_code_8, RegexFree>;
 // compile.
 // slow path: control plane
 Regex CompileRegex(std::string_view text, std::string* error);
+// True when `re` (null: false) matches somewhere in `s`; `md` from NewMatchData.
+bool RegexMatches(const pcre2_real_code_8* re, std::string_view s,
+                  pcre2_real_match_data_8* md) noexcept;
 // Match data for one thread's matching (made at start-up).
 // slow path: start-up and shutdown
 pcre2_real_match_data_8* NewMatchData();
