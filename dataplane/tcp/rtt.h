@@ -50,6 +50,8 @@ class RttEstimator {
   void Backoff() noexcept {
     if (backoff_ < cfg_.max_backoff) ++backoff_;
   }
+  // The timeout was spurious (RFC 4015 section 3): the backoff it added goes.
+  void ClearBackoff() noexcept { backoff_ = 0; }
   uint8_t backoff() const { return backoff_; }
   bool has_sample() const { return has_sample_; }
   uint32_t srtt_us() const { return srtt_us_; }

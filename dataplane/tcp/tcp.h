@@ -200,6 +200,14 @@ struct Tcb {
   uint32_t undo_cwnd = 0, undo_ssthresh = 0;
   uint32_t undo_tsval = 0;
   UndoRange undo_rxt[kUndoRanges];
+  // F-RTO (RFC 5682, with SACK) and Eifel detection (RFC 3522, RFC 4015) after a first
+  // timeout outside recovery: the ACKs that follow the resend tell a spurious timeout from a
+  // real one. frto: 0 off, 1 the first ACK after the resend awaited, 2 the second one (new
+  // data sent). The window and threshold before the timeout, SND.UNA and SND.MAX then, and
+  // our timestamp on the resend.
+  uint8_t frto = 0;
+  Seq frto_una = 0, frto_max = 0;
+  uint32_t frto_cwnd = 0, frto_ssthresh = 0, frto_tsval = 0;
   bool timing = false;      // an RTT sample in progress (no timestamps)
   Seq timed_seq = 0;
   uint64_t timed_us = 0;
@@ -345,6 +353,16 @@ class TcpStack {
   // RFC 6675 pipe at hole granularity: bytes neither SACKed nor lost-and-not-resent.
   uint32_t RecoveryPipe(const Tcb* t) const noexcept;
   void SendLossProbe(Tcb* t) noexcept;
+  // One segment of new data (RFC 6675 NextSeg rule 2), within the peer's window; false when
+  // there is none or no room.
+  bool SendNewSegment(Tcb* t) noexcept;
+  // F-RTO: a timeout about to reduce the window; each ACK while it decides (`advanced`: it
+  // moved SND.UNA; `dupack`: a duplicate ACK; `dsack`: its DSACK block or null; `ts_ecr`:
+  // the timestamp it echoes, 0 for none); the window given back.
+  void StartFrto(Tcb* t) noexcept;
+  void FrtoAck(Tcb* t, bool advanced, bool dupack, const SackBlock* dsack,
+               uint32_t ts_ecr) noexcept;
+  void SpuriousTimeout(Tcb* t) noexcept;
   // A retransmission of this recovery is lost (RACK's tests, tcp_recovery.cc); when it
   // cannot tell yet, arms the reordering timer for when it can.
   bool LostRetransmission(Tcb* t) noexcept;

@@ -465,7 +465,8 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       SeqLe(t->high_rxt, t->snd_una)) {
     t->reordering = true;
   }
-  if (t->sack_ok && seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack)) {
+  const bool dsack = t->sack_ok && seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack);
+  if (dsack) {
     counters_->Inc(Counter::tcp_dsack_recv);
     // Bytes of what this recovery resent that the peer got twice (RFC 3708 section 3.2).
     if (t->undo_armed) {
@@ -482,6 +483,12 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
   }
   const Seq una_before = t->snd_una;
   const uint32_t win = static_cast<uint32_t>(seg.wnd) << t->snd_wscale;
+  // A duplicate ACK (RFC 5681 section 2). With SACK blocks the window may move (Linux
+  // tunes its receive buffer as out-of-order data arrives): they count all the same, as
+  // RFC 6675 section 5 counts SACKs rather than identical ACKs.
+  const bool dupack = seg.ack == t->snd_una && seg.len == 0 && !seg.Has(kFin) &&
+                      t->snd_una != t->snd_max &&
+                      (win == t->snd_wnd || (t->sack_ok && seg.opt.nsack > 0));
   if (SeqGt(seg.ack, t->snd_una)) {
     uint32_t acked = seg.ack - t->snd_una;
     // RTT (RFC 6298 with Karn's rule; with timestamps, RFC 7323 section 4). One segment per
@@ -509,9 +516,8 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       // have made (RFC 8985 section 7.4). A DSACK (RFC 2883) says the peer had a probe
       // already: only its ACKs were late, nothing
       // was lost. Without DSACK the two cannot be told apart and are answered the same way.
-      const bool duplicate = seg.opt.nsack > 0 && IsDsack(seg.opt, seg.ack);
-      if (t->tlp_rexmit && duplicate) counters_->Inc(Counter::tcp_probes_not_needed);
-      if (t->tlp_rexmit && !duplicate && !t->cc.in_recovery()) {
+      if (t->tlp_rexmit && dsack) counters_->Inc(Counter::tcp_probes_not_needed);
+      if (t->tlp_rexmit && !dsack && !t->cc.in_recovery()) {
         t->undo_armed = false;  // a new reduction: the last recovery's is not undone now
         t->cc.EnterRecovery(t->snd_max - una_before);
         t->cc.ExitRecovery();
@@ -590,16 +596,17 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
           break;
       }
     }
+    // F-RTO decides before the user may queue more (and Output send) from SND.NXT.
+    if (__builtin_expect(t->frto != 0, 0)) {
+      FrtoAck(t, true, false, dsack ? &seg.opt.sack[0] : nullptr,
+              seg.opt.has_timestamp ? seg.opt.ts_ecr : 0);
+    }
     if (t->want_writable && cfg_.snd_buf > t->snd_bytes) {
       t->want_writable = false;
       user_->OnWritable(Id(t));
       if (!t->in_use) return false;
     }
-  } else if (seg.ack == t->snd_una && seg.len == 0 && !seg.Has(kFin) && t->snd_una != t->snd_max &&
-             (win == t->snd_wnd || (t->sack_ok && seg.opt.nsack > 0))) {
-    // A duplicate ACK (RFC 5681 section 2). With SACK blocks the window may move (Linux
-    // tunes its receive buffer as out-of-order data arrives): they count all the same, as
-    // RFC 6675 section 5 counts SACKs rather than identical ACKs.
+  } else if (dupack) {
     // Early retransmit (RFC 5827): with fewer than four segments outstanding and nothing
     // new to send, three duplicates can never come; one fewer than outstanding will do.
     const uint32_t seg_size = MaxSegmentData(*t);
@@ -634,6 +641,13 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       wheel_->Cancel(&t->rtx_timer);
       if (t->snd_una != t->snd_max) ArmRtx(t, t->rtt.Rto());
     }
+  }
+  if (__builtin_expect(t->frto != 0, 0) && t->snd_una == una_before) {
+    // A duplicate with no SACK block beyond a DSACK says nothing of loss on a SACK connection
+    // (a window update, a duplicate's answer: RFC 6675 section 5).
+    const bool sacks = seg.opt.nsack > (dsack ? 1 : 0);
+    FrtoAck(t, false, dupack && sacks, dsack ? &seg.opt.sack[0] : nullptr,
+            seg.opt.has_timestamp ? seg.opt.ts_ecr : 0);
   }
   // SACK information or a recovery (neither without SACK): loss detection and PRR.
   if (t->sb.ranges() || t->sack_recovery) {

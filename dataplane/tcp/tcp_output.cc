@@ -506,6 +506,7 @@ void TcpStack::OnRtxTimer(Tcb* t) noexcept {
   // RTO (RFC 6298 section 5.4-5.7, RFC 5681 section 3.1): back off, collapse the window and
   // go back to SND.UNA.
   counters_->Inc(Counter::tcp_rto_expired);
+  StartFrto(t);
   t->cc.OnRto(t->snd_max - t->snd_una);
   t->undo_armed = false;  // a timeout's reduction is not undone by DSACK here
   t->sack_recovery = false;

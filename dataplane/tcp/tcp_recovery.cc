@@ -245,13 +245,8 @@ void TcpStack::RecoveryOutput(Tcb* t) noexcept {
       }
     } else {
       // Rule 2: new data, within the peer's window.
-      const uint32_t in_flight = t->snd_nxt - t->snd_una;
-      const uint32_t sent_data = in_flight < t->snd_bytes ? in_flight : t->snd_bytes;
-      const uint32_t unsent = t->snd_bytes - sent_data;
-      const uint32_t room = t->snd_wnd > in_flight ? t->snd_wnd - in_flight : 0;
-      len = unsent < mss ? unsent : mss;
-      if (len > room) len = room;
-      if (len == 0) {
+      const Seq nxt = t->snd_nxt;
+      if (!SendNewSegment(t)) {
         // Every byte is delivered but a FIN sent above the holes: the peer may have dropped
         // it out of order, so it goes again, once.
         const Seq data_end = t->snd_una + t->snd_bytes;
@@ -261,13 +256,25 @@ void TcpStack::RecoveryOutput(Tcb* t) noexcept {
         }
         return;
       }
-      if (!SendData(t, t->snd_nxt, len, false)) return;
-      t->snd_nxt += len;
-      if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+      len = t->snd_nxt - nxt;
     }
     t->prr_out += len;
     t->prr_budget = len < t->prr_budget ? t->prr_budget - len : 0;
   }
+}
+
+bool TcpStack::SendNewSegment(Tcb* t) noexcept {
+  const uint32_t mss = MaxSegmentData(*t);
+  const uint32_t in_flight = t->snd_nxt - t->snd_una;
+  const uint32_t sent_data = in_flight < t->snd_bytes ? in_flight : t->snd_bytes;
+  const uint32_t unsent = t->snd_bytes - sent_data;
+  const uint32_t room = t->snd_wnd > in_flight ? t->snd_wnd - in_flight : 0;
+  uint32_t len = unsent < mss ? unsent : mss;
+  if (len > room) len = room;
+  if (len == 0 || !SendData(t, t->snd_nxt, len, false)) return false;
+  t->snd_nxt += len;
+  if (SeqGt(t->snd_nxt, t->snd_max)) t->snd_max = t->snd_nxt;
+  return true;
 }
 
 void TcpStack::OnReorderTimer(Tcb* t) noexcept {
@@ -329,6 +336,89 @@ bool TcpStack::AllResentDuplicated(const Tcb* t) noexcept {
     if (t->undo_rxt[i].dup != t->undo_rxt[i].right - t->undo_rxt[i].left) return false;
   }
   return true;
+}
+
+}  // namespace sluice::tcp
+
+namespace sluice::tcp {
+
+// F-RTO (RFC 5682 section 3, the SACK version, as Linux runs it) with the timestamp and DSACK
+// tests of Linux's undo: a timeout is spurious when what was sent before it arrives after
+// all (a delay, held or lost ACKs). Then the window comes back and what went out is not sent
+// again; otherwise the timeout's slow start from SND.UNA goes on.
+void TcpStack::StartFrto(Tcb* t) noexcept {
+  // A timeout again while F-RTO had not decided (a stall longer than the backed-off
+  // timeout): it starts over from step 2 with what the first saved, its timestamp included,
+  // as Linux's retrans_stamp (section 2.2; Linux's icsk_retransmits case).
+  if (t->frto != 0 && t->retries > 1 && t->snd_una == t->frto_una) {
+    t->frto = 1;
+    return;
+  }
+  // Otherwise only a first timeout outside a recovery (section 2.1 step 1; Linux's
+  // new_recovery): a recovery's own timeout already found losses.
+  if (t->retries != 1 || t->sack_recovery || t->cc.in_recovery() || !t->sack_ok ||
+      t->snd_bytes == 0) {
+    t->frto = 0;
+    return;
+  }
+  t->frto = 1;
+  t->frto_una = t->snd_una;
+  t->frto_max = t->snd_max;
+  t->frto_cwnd = t->cc.cwnd();
+  t->frto_ssthresh = t->cc.ssthresh();
+  t->frto_tsval = TsNow();  // what FillTsOption writes on the resend
+}
+
+void TcpStack::FrtoAck(Tcb* t, bool advanced, bool dupack, const SackBlock* dsack,
+                       uint32_t ts_ecr) noexcept {
+  // The peer had the resent segment already (DSACK, RFC 2883), or this ACK echoes a
+  // timestamp older than the resend's, so the original got there (Eifel, RFC 3522).
+  const bool had_it = dsack && SeqLe(dsack->left, t->frto_una) && SeqGt(dsack->right, t->frto_una);
+  const bool original = advanced && t->ts_ok && ts_ecr != 0 &&
+                        static_cast<int32_t>(ts_ecr - t->frto_tsval) < 0;
+  if (had_it || (t->frto == 1 && original)) return SpuriousTimeout(t);
+  if (t->frto == 2) {
+    // Step 3: data sent before the timeout and never resent was acknowledged (3.b), or a
+    // duplicate ACK says the loss was real (3.a): slow start from SND.UNA, as the timeout
+    // began it.
+    if (advanced) return SpuriousTimeout(t);
+    if (dupack) {
+      t->frto = 0;
+      t->snd_nxt = t->snd_una;
+    }
+    return;
+  }
+  if (!advanced) {
+    if (dupack) t->frto = 0;  // step 2.a
+    return;
+  }
+  // Step 2: the resend's ACK (or the original's). Everything out then acknowledged tells
+  // nothing (2.a); otherwise up to two new segments go (2.b) and the next ACK decides.
+  if (SeqGe(t->snd_una, t->frto_max)) {
+    t->frto = 0;
+    return;
+  }
+  const Seq back = t->snd_nxt;
+  t->snd_nxt = t->snd_max;
+  if (!SendNewSegment(t)) {  // nothing new to send, or no room: the conventional way
+    t->snd_nxt = back;
+    t->frto = 0;
+    return;
+  }
+  SendNewSegment(t);
+  t->frto = 2;
+}
+
+void TcpStack::SpuriousTimeout(Tcb* t) noexcept {
+  // RFC 4015's response as Linux's undo: the window and threshold before the timeout, its
+  // backoff gone, and no resending of what is still on its way (SND.NXT back to SND.MAX).
+  // Losses the SACKs show are left to a recovery of their own.
+  t->cc.Undo(t->frto_cwnd, t->frto_ssthresh);
+  t->rtt.ClearBackoff();
+  t->frto = 0;
+  if (SeqLt(t->snd_nxt, t->snd_max)) t->snd_nxt = t->snd_max;
+  t->recover = t->snd_una - 1;
+  counters_->Inc(counters::Counter::tcp_spurious_rtos);
 }
 
 }  // namespace sluice::tcp
