@@ -163,6 +163,13 @@ struct Tcb {
   uint8_t nooo = 0;
   bool dsack_pending = false;  // the next ACK reports `dsack` first (RFC 2883), once
   SackBlock dsack;
+  // SACK blocks in RFC 2018 section 4's order: first the block of the segment that came last
+  // out of order, then those reported first most recently (a byte of each), then the lowest.
+  static constexpr uint8_t kSackHistory = 3;
+  bool ooo_recent = false;
+  Seq ooo_last = 0;                   // the segment that came last out of order
+  Seq sack_history[kSackHistory] = {};  // first blocks reported, the latest first
+  uint8_t nsack_history = 0;
   // Loss recovery.
   RttEstimator rtt;
   CongestionControl cc;
@@ -330,6 +337,8 @@ class TcpStack {
   void Transmit(rte_mbuf* m, const FlowKey& key) noexcept;
   uint16_t AdvertisedWindow(Tcb* t) noexcept;
   void FillTsOption(const Tcb* t, TcpOptions* opt) const noexcept;
+  // The DSACK and SACK blocks of an ACK we send (RFC 2883, RFC 2018 section 4).
+  static void FillSackBlocks(Tcb* t, TcpOptions* opt) noexcept;
   void TrimAcked(Tcb* t, uint32_t bytes) noexcept;
   void ArmRtx(Tcb* t, uint64_t after_us) noexcept;
   void SkipSacked(Tcb* t) noexcept;

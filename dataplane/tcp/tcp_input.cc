@@ -704,6 +704,8 @@ void TcpStack::ProcessData(rte_mbuf* m, Tcb* t, const Segment& seg) noexcept {
   for (unsigned k = t->nooo; k > pos; --k) t->ooo[k] = t->ooo[k - 1];
   t->ooo[pos] = OooSegment{seg.seq, seg.len, m};
   ++t->nooo;
+  t->ooo_recent = true;
+  t->ooo_last = seg.seq;
   counters_->Inc(Counter::tcp_ooo_queued);
 }
 

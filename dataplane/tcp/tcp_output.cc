@@ -167,23 +167,7 @@ bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
   }
   TcpOptions opt;
   FillTsOption(t, &opt);
-  // SACK blocks for what we hold out of order (RFC 2018 section 4: most recent first is
-  // advised; lowest first is what we keep, which still reports every block over time).
-  if (t->sack_ok) {
-    // A duplicate that arrived is reported first, once (DSACK, RFC 2883 section 4).
-    if (__builtin_expect(t->dsack_pending, 0)) {
-      opt.sack[opt.nsack++] = t->dsack;
-      t->dsack_pending = false;
-    }
-    for (unsigned i = 0; i < t->nooo && opt.nsack < kMaxSackBlocks; ++i) {
-      SackBlock b{t->ooo[i].seq, t->ooo[i].seq + t->ooo[i].len};
-      if (opt.nsack > 0 && opt.sack[opt.nsack - 1].right == b.left) {
-        opt.sack[opt.nsack - 1].right = b.right;
-      } else {
-        opt.sack[opt.nsack++] = b;
-      }
-    }
-  }
+  if (t->sack_ok) FillSackBlocks(t, &opt);
   // Options and data together stay within the MSS: SACK blocks give way to data.
   while (opt.nsack > 0 && len + (t->ts_ok ? 12u : 0u) + 4u + 8u * opt.nsack > t->snd_mss) {
     --opt.nsack;
@@ -255,6 +239,72 @@ void TcpStack::SendSyn(Tcb* t) noexcept {
 Seq AckSeq(const Tcb& t) {
   const Seq wnd_end = t.snd_una + t.snd_wnd;
   return SeqLe(t.snd_max, wnd_end) ? t.snd_max : wnd_end;
+}
+
+namespace {
+
+// The run of contiguous out-of-order segments that holds `s`, as a SACK block.
+bool OooRunOf(const Tcb& t, Seq s, SackBlock* out) noexcept {
+  for (unsigned i = 0; i < t.nooo;) {
+    SackBlock b{t.ooo[i].seq, t.ooo[i].seq + t.ooo[i].len};
+    unsigned j = i + 1;
+    for (; j < t.nooo && SeqLe(t.ooo[j].seq, b.right); ++j) {
+      const Seq end = t.ooo[j].seq + t.ooo[j].len;
+      if (SeqGt(end, b.right)) b.right = end;
+    }
+    if (SeqGe(s, b.left) && SeqLt(s, b.right)) {
+      *out = b;
+      return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+bool Listed(const TcpOptions& opt, unsigned from, const SackBlock& b) noexcept {
+  for (unsigned k = from; k < opt.nsack; ++k) {
+    if (opt.sack[k].left == b.left) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void TcpStack::FillSackBlocks(Tcb* t, TcpOptions* opt) noexcept {
+  // A duplicate that arrived is reported first, once (DSACK, RFC 2883 section 4).
+  if (__builtin_expect(t->dsack_pending, 0)) {
+    opt->sack[opt->nsack++] = t->dsack;
+    t->dsack_pending = false;
+  }
+  if (t->nooo == 0) return;
+  // RFC 2018 section 4: the block holding the segment that came last, then the blocks
+  // reported first most recently, so that a sender hears of every block while more are
+  // held than one option carries (reported lowest first, the higher ones never were, and
+  // the sender resent what we held). The lowest fill what room is left.
+  const unsigned first = opt->nsack;
+  SackBlock b;
+  if (t->ooo_recent && OooRunOf(*t, t->ooo_last, &b)) opt->sack[opt->nsack++] = b;
+  for (uint8_t h = 0; h < t->nsack_history && opt->nsack < kMaxSackBlocks; ++h) {
+    if (OooRunOf(*t, t->sack_history[h], &b) && !Listed(*opt, first, b)) {
+      opt->sack[opt->nsack++] = b;
+    }
+  }
+  for (unsigned i = 0; i < t->nooo && opt->nsack < kMaxSackBlocks; ++i) {
+    if (OooRunOf(*t, t->ooo[i].seq, &b) && !Listed(*opt, first, b)) opt->sack[opt->nsack++] = b;
+  }
+  t->ooo_recent = false;
+  if (opt->nsack == first) return;
+  // The history: this option's first block, then the earlier ones it does not repeat.
+  const Seq head = opt->sack[first].left;
+  uint8_t n = 0;
+  Seq kept[Tcb::kSackHistory];
+  kept[n++] = head;
+  for (uint8_t h = 0; h < t->nsack_history && n < Tcb::kSackHistory; ++h) {
+    if (!OooRunOf(*t, t->sack_history[h], &b) || b.left == head) continue;
+    kept[n++] = t->sack_history[h];
+  }
+  for (uint8_t h = 0; h < n; ++h) t->sack_history[h] = kept[h];
+  t->nsack_history = n;
 }
 
 void TcpStack::SendAck(Tcb* t) noexcept { SendData(t, AckSeq(*t), 0, false); }
