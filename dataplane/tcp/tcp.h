@@ -189,8 +189,16 @@ struct Tcb {
   Seq rxt_mark = 0;            // SND.MAX when the last retransmission of this recovery left
   uint64_t rxt_us = 0;         // when the segment at rxt_una was last resent (0: not in this pass)
   Seq rxt_una = 0;
-  Seq rxt_snd_max = 0;  // SND.MAX then: what was sent before that retransmission
-  Seq lost_end = 0;     // in recovery, every byte below it not SACKed is lost
+  Seq lost_end = 0;  // in recovery, every byte below it not SACKed is lost
+  // RACK's test by the cumulative ACK: this pass's latest retransmissions, each with SND.MAX
+  // when it left. When SND.UNA passes one, whatever was sent before it and is still missing
+  // is lost. Bounded: a retransmission that finds it full is not used so.
+  struct RxtSend {
+    Seq start, snd_max;
+  };
+  static constexpr uint8_t kRxtSends = 8;
+  uint8_t nrxt_sends = 0;
+  RxtSend rxt_sends[kRxtSends];
   uint32_t sacked = 0;  // bytes the scoreboard holds above SND.UNA
   uint32_t prr_delivered = 0, prr_out = 0, recover_fs = 0;  // PRR (RFC 6937)
   uint32_t prr_budget = 0;  // bytes recovery may still send after this ACK

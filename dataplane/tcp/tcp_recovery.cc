@@ -81,6 +81,7 @@ void TcpStack::EnterSackRecovery(Tcb* t) noexcept {
   t->rxt_us = 0;
   t->head_resends = 0;
   t->lost_end = t->snd_una;
+  t->nrxt_sends = 0;
   t->tlp_out = false;
   ArmRtx(t, t->rtt.Rto());  // the recovery's own guard
 }
@@ -147,14 +148,23 @@ void TcpStack::SackRecovery(Tcb* t, uint32_t delivered) noexcept {
   // A partial ACK: a new segment heads the queue.
   if (t->rxt_una != t->snd_una) {
     t->head_resends = 0;
-    if (t->rxt_us != 0) {
-      // RACK: the retransmission was delivered, so whatever was sent before it and is
-      // still missing is lost. The new lowest hole was resent later than the old one:
-      // timing it from now errs late, never early.
-      if (SeqGt(t->rxt_snd_max, t->lost_end)) t->lost_end = t->rxt_snd_max;
-      t->rxt_us = now_us_;
-      t->rxt_snd_max = t->snd_max;
+    // RACK: a retransmission was delivered, so whatever was sent before it and is still
+    // missing is lost. Only what left before that retransmission: SND.MAX of an ACK's time
+    // would take data still queued on the path for lost (a bottleneck's queue holds a
+    // window's worth), and resend it all.
+    uint8_t kept = 0;
+    for (uint8_t i = 0; i < t->nrxt_sends; ++i) {
+      const Tcb::RxtSend& r = t->rxt_sends[i];
+      if (SeqLt(r.start, t->snd_una)) {
+        if (SeqGt(r.snd_max, t->lost_end)) t->lost_end = r.snd_max;
+      } else {
+        t->rxt_sends[kept++] = r;
+      }
     }
+    t->nrxt_sends = kept;
+    // The new lowest hole was resent later than the old one: timing it from now errs late,
+    // never early.
+    if (t->rxt_us != 0) t->rxt_us = now_us_;
     t->rxt_una = t->snd_una;
   }
   if (!entered && LostRetransmission(t)) {
@@ -218,6 +228,7 @@ bool TcpStack::LostRetransmission(Tcb* t) noexcept {
 
 void TcpStack::ResendPass(Tcb* t) noexcept {
   ++t->head_resends;
+  t->nrxt_sends = 0;
   t->high_rxt = t->snd_una;
   t->rxt_mark = t->snd_max;
   t->rxt_us = 0;
@@ -238,10 +249,10 @@ void TcpStack::RecoveryOutput(Tcb* t) noexcept {
       if (!SendData(t, start, len, true)) return;
       counters_->Inc(Counter::tcp_retrans_segs);
       t->rxt_mark = t->snd_max;
+      if (t->nrxt_sends < Tcb::kRxtSends) t->rxt_sends[t->nrxt_sends++] = {start, t->snd_max};
       if (start == t->snd_una) {
         t->rxt_us = now_us_;
         t->rxt_una = start;
-        t->rxt_snd_max = t->snd_max;
       }
     } else {
       // Rule 2: new data, within the peer's window.
