@@ -167,7 +167,7 @@ struct Tcb {
   // out of order, then those reported first most recently (a byte of each), then the lowest.
   static constexpr uint8_t kSackHistory = 3;
   bool ooo_recent = false;
-  Seq ooo_last = 0;                   // the segment that came last out of order
+  Seq ooo_last = 0;                     // the segment that came last out of order
   Seq sack_history[kSackHistory] = {};  // first blocks reported, the latest first
   uint8_t nsack_history = 0;
   // Loss recovery.
@@ -223,7 +223,7 @@ struct Tcb {
   uint8_t frto = 0;
   Seq frto_una = 0, frto_max = 0;
   uint32_t frto_cwnd = 0, frto_ssthresh = 0, frto_tsval = 0;
-  bool timing = false;      // an RTT sample in progress (no timestamps)
+  bool timing = false;  // an RTT sample in progress (no timestamps)
   Seq timed_seq = 0;
   uint64_t timed_us = 0;
   bool ack_now = false;

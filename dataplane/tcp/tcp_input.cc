@@ -542,8 +542,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
         // timestamp older than the resend's, so the original filled the hole (Eifel, RFC
         // 3522; with more holes an original may fill one and a resend another). The window
         // goes back. Otherwise the undo waits for late duplicates.
-        const bool one = t->undo_n == 1 &&
-                         t->undo_rxt[0].right - t->undo_rxt[0].left <= t->snd_mss;
+        const bool one = t->undo_n == 1 && t->undo_rxt[0].right - t->undo_rxt[0].left <= t->snd_mss;
         const bool eifel = one && t->ts_ok && seg.opt.has_timestamp && seg.opt.ts_ecr != 0 &&
                            static_cast<int32_t>(seg.opt.ts_ecr - t->undo_tsval) < 0;
         if (t->undo_armed && (AllResentDuplicated(t) || eifel)) UndoRecovery(t);

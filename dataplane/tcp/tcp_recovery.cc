@@ -385,8 +385,8 @@ void TcpStack::FrtoAck(Tcb* t, bool advanced, bool dupack, const SackBlock* dsac
   // The peer had the resent segment already (DSACK, RFC 2883), or this ACK echoes a
   // timestamp older than the resend's, so the original got there (Eifel, RFC 3522).
   const bool had_it = dsack && SeqLe(dsack->left, t->frto_una) && SeqGt(dsack->right, t->frto_una);
-  const bool original = advanced && t->ts_ok && ts_ecr != 0 &&
-                        static_cast<int32_t>(ts_ecr - t->frto_tsval) < 0;
+  const bool original =
+      advanced && t->ts_ok && ts_ecr != 0 && static_cast<int32_t>(ts_ecr - t->frto_tsval) < 0;
   if (had_it || (t->frto == 1 && original)) return SpuriousTimeout(t);
   if (t->frto == 2) {
     // Step 3: data sent before the timeout and never resent was acknowledged (3.b), or a

@@ -687,8 +687,7 @@ std::string Describe(uint64_t seed, const ScenarioResult& r) {
          " dsack_sent=" + std::to_string(r.dsack_sent) +
          " dsack_recv=" + std::to_string(r.dsack_recv) + " retrans=" + std::to_string(r.retrans) +
          " undos=" + std::to_string(r.undos) + " spurious=" + std::to_string(r.spurious) +
-         " ooo_drops=" + std::to_string(r.ooo_drops) +
-         " t=" + std::to_string(r.seconds);
+         " ooo_drops=" + std::to_string(r.ooo_drops) + " t=" + std::to_string(r.seconds);
 }
 
 // SLUICE_SIM_SEED=N: the scenario tests run that seed only.
@@ -940,7 +939,6 @@ TEST(TcpSimRecovery, TailDropsOfABottleneckQueueAreRepairedWithoutATimeout) {
     ASSERT_TRUE(r.ok) << Describe(seed, r);
     EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
     EXPECT_LE(r.retrans, r.queue_drops + r.ooo_drops + r.dsack_sent + 4) << Describe(seed, r);
-    if (getenv("PERSEED")) fprintf(stderr, "seed %llu qd %llu ooo %llu rx %llu dup %llu rec %llu probes %llu lostrx %llu\n", (unsigned long long)seed, (unsigned long long)r.queue_drops, (unsigned long long)r.ooo_drops, (unsigned long long)r.retrans, (unsigned long long)r.dsack_sent, (unsigned long long)r.recoveries, (unsigned long long)r.probes, (unsigned long long)r.lost_rexmits);  // DEBUG
     sum.retrans += r.retrans;
     sum.queue_drops += r.queue_drops;
     sum.ooo_drops += r.ooo_drops;
@@ -957,7 +955,10 @@ TEST(TcpSimRecovery, TailDropsOfABottleneckQueueAreRepairedWithoutATimeout) {
                static_cast<unsigned long long>(sum.dsack_sent),
                static_cast<unsigned long long>(sum.recoveries), sum.seconds);
   EXPECT_GT(sum.queue_drops, 0u);
-  EXPECT_LT(sum.dsack_sent * 4, sum.retrans) << "more than a quarter of what was resent arrived twice";
+  // 1 709 of 54 947 now; 28 470 of 103 910 when a partial ACK's SND.MAX marked data still in
+  // the queue lost.
+  EXPECT_LT(sum.dsack_sent * 10, sum.retrans)
+      << sum.dsack_sent << " of what was resent arrived twice";
   EXPECT_EQ(rte_mempool_in_use_count(Pool()), 0u) << "mbufs leaked";
 }
 
