@@ -485,10 +485,12 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
   const uint32_t win = static_cast<uint32_t>(seg.wnd) << t->snd_wscale;
   // A duplicate ACK (RFC 5681 section 2). With SACK blocks the window may move (Linux
   // tunes its receive buffer as out-of-order data arrives): they count all the same, as
-  // RFC 6675 section 5 counts SACKs rather than identical ACKs.
-  const bool dupack = seg.ack == t->snd_una && seg.len == 0 && !seg.Has(kFin) &&
-                      t->snd_una != t->snd_max &&
-                      (win == t->snd_wnd || (t->sack_ok && seg.opt.nsack > 0));
+  // RFC 6675 section 5 counts SACKs rather than identical ACKs. Before SND.UNA and the
+  // window move.
+  const auto dupack = [&] {
+    return seg.ack == una_before && seg.len == 0 && !seg.Has(kFin) && una_before != t->snd_max &&
+           (win == t->snd_wnd || (t->sack_ok && seg.opt.nsack > 0));
+  };
   if (SeqGt(seg.ack, t->snd_una)) {
     uint32_t acked = seg.ack - t->snd_una;
     // RTT (RFC 6298 with Karn's rule; with timestamps, RFC 7323 section 4). One segment per
@@ -605,7 +607,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
       user_->OnWritable(Id(t));
       if (!t->in_use) return false;
     }
-  } else if (dupack) {
+  } else if (dupack()) {
     // Early retransmit (RFC 5827): with fewer than four segments outstanding and nothing
     // new to send, three duplicates can never come; one fewer than outstanding will do.
     const uint32_t seg_size = MaxSegmentData(*t);
@@ -645,7 +647,7 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
     // A duplicate with no SACK block beyond a DSACK says nothing of loss on a SACK connection
     // (a window update, a duplicate's answer: RFC 6675 section 5).
     const bool sacks = seg.opt.nsack > (dsack ? 1 : 0);
-    FrtoAck(t, false, dupack && sacks, dsack ? &seg.opt.sack[0] : nullptr,
+    FrtoAck(t, false, dupack() && sacks, dsack ? &seg.opt.sack[0] : nullptr,
             seg.opt.has_timestamp ? seg.opt.ts_ecr : 0);
   }
   // SACK information or a recovery (neither without SACK): loss detection and PRR.

@@ -167,7 +167,7 @@ bool TcpStack::SendData(Tcb* t, Seq seq, uint32_t len, bool rexmit) noexcept {
   }
   TcpOptions opt;
   FillTsOption(t, &opt);
-  if (t->sack_ok) FillSackBlocks(t, &opt);
+  if (t->sack_ok && (t->nooo != 0 || t->dsack_pending)) FillSackBlocks(t, &opt);
   // Options and data together stay within the MSS: SACK blocks give way to data.
   while (opt.nsack > 0 && len + (t->ts_ok ? 12u : 0u) + 4u + 8u * opt.nsack > t->snd_mss) {
     --opt.nsack;
