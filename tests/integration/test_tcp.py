@@ -88,6 +88,20 @@ def test_duplicates_from_linux_are_reported_by_dsack(testbed):
 
 
 @pytest.mark.sanitizer
+def test_timeout_while_acks_are_lost_is_found_spurious(testbed):
+    # Linux's ACKs to the source service dropped for 450 ms mid-download: Sluice probes, then
+    # its timeout (and the backed-off one) resends SND.UNA, which Linux held all along and
+    # answers with a DSACK once its ACKs get through. F-RTO reads it (RFC 5682 with DSACK, as
+    # Linux's undo): the timeout was spurious, the window comes back (RFC 4015).
+    before = counters(testbed)
+    rc, out, log = client("tcp_client.py", "heldacks", "10.10.1.1", 19, 8 << 20)
+    assert rc == 0 and out["ok"], log
+    after = counters(testbed)
+    assert after["tcp_rto_expired"] - before["tcp_rto_expired"] >= 1, after
+    assert after["tcp_spurious_rtos"] - before["tcp_spurious_rtos"] >= 1, after
+
+
+@pytest.mark.sanitizer
 def test_syn_flood_leaves_room_for_a_legitimate_client(testbed):
     testbed.ping("client", "10.10.1.1", count=2)
     mac = testbed.neigh("client", "10.10.1.1")

@@ -8,6 +8,10 @@
   tcp_client.py dsack HOST PORT BYTES     send BYTES to a discard service while nftables holds
                                           its ACKs for 150 ms: Linux resends, the service gets
                                           duplicates; how many DSACKs Linux read (TCPDSACKRecv)
+  tcp_client.py heldacks HOST PORT BYTES  read BYTES from a source service, our ACKs dropped by
+                                          nftables for 450 ms after the first MiB: the
+                                          service's timeouts resend what we hold, and we answer
+                                          each resend that gets through with a DSACK
 Prints one JSON line with the outcome; exits 1 on any mismatch or error.
 """
 
@@ -17,6 +21,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 BLOCK = bytes(i % 251 for i in range(251)) * 64  # 16064 bytes, a multiple of 251
@@ -149,11 +154,42 @@ def dsack(host, port, n):
     return {"ok": True, "dsack_recv": got}
 
 
+def heldacks(host, port, n):
+    def nft(*args):
+        subprocess.run(["nft", *args], check=True, capture_output=True)
+    s = connect(host, port)
+    h = hashlib.sha256()
+    got = 0
+    timer = None
+    try:
+        while got < n:
+            if timer is None and got >= 1 << 20:
+                nft("add table inet sl_acks")
+                nft("add chain inet sl_acks out { type filter hook output priority 0; }")
+                nft(f"add rule inet sl_acks out tcp dport {port} drop")
+                timer = threading.Timer(0.45, nft, ("delete", "table", "inet", "sl_acks"))
+                timer.start()
+            chunk = s.recv(min(1 << 16, n - got))
+            if not chunk:
+                break
+            h.update(chunk)
+            got += len(chunk)
+    finally:
+        if timer is not None:
+            timer.join()
+    MARKS["done"] = time.time()
+    s.close()
+    want = hashlib.sha256()
+    for c in pattern_chunks(n):
+        want.update(c)
+    return {"ok": got == n and h.hexdigest() == want.hexdigest(), "received": got}
+
+
 def main():
     cmd, host, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     t0 = time.time()
     result = {"echo": echo, "source": source, "discard": discard, "many": many,
-              "dsack": dsack}[cmd](host, port, n)
+              "dsack": dsack, "heldacks": heldacks}[cmd](host, port, n)
     result["seconds"] = round(time.time() - t0, 3)
     if "done" in MARKS:
         result["transfer_seconds"] = round(MARKS["done"] - MARKS["connected"], 4)
