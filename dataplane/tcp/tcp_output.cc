@@ -243,8 +243,10 @@ Seq AckSeq(const Tcb& t) {
 
 namespace {
 
-// The run of contiguous out-of-order segments that holds `s`, as a SACK block.
-bool OooRunOf(const Tcb& t, Seq s, SackBlock* out) noexcept {
+// Calls f(block) for each run of contiguous out-of-order segments, lowest first, until f
+// returns false.
+template <class F>
+void ForEachOooRun(const Tcb& t, F f) noexcept {
   for (unsigned i = 0; i < t.nooo;) {
     SackBlock b{t.ooo[i].seq, t.ooo[i].seq + t.ooo[i].len};
     unsigned j = i + 1;
@@ -252,13 +254,24 @@ bool OooRunOf(const Tcb& t, Seq s, SackBlock* out) noexcept {
       const Seq end = t.ooo[j].seq + t.ooo[j].len;
       if (SeqGt(end, b.right)) b.right = end;
     }
-    if (SeqGe(s, b.left) && SeqLt(s, b.right)) {
-      *out = b;
-      return true;
-    }
+    if (!f(b)) return;
     i = j;
   }
-  return false;
+}
+
+// The run that holds `s`, as a SACK block.
+bool OooRunOf(const Tcb& t, Seq s, SackBlock* out) noexcept {
+  bool found = false;
+  ForEachOooRun(t, [&](const SackBlock& b) {
+    if (SeqLt(s, b.left)) return false;
+    if (SeqLt(s, b.right)) {
+      *out = b;
+      found = true;
+      return false;
+    }
+    return true;
+  });
+  return found;
 }
 
 bool Listed(const TcpOptions& opt, unsigned from, const SackBlock& b) noexcept {
@@ -289,9 +302,11 @@ void TcpStack::FillSackBlocks(Tcb* t, TcpOptions* opt) noexcept {
       opt->sack[opt->nsack++] = b;
     }
   }
-  for (unsigned i = 0; i < t->nooo && opt->nsack < kMaxSackBlocks; ++i) {
-    if (OooRunOf(*t, t->ooo[i].seq, &b) && !Listed(*opt, first, b)) opt->sack[opt->nsack++] = b;
-  }
+  ForEachOooRun(*t, [&](const SackBlock& run) {
+    if (opt->nsack == kMaxSackBlocks) return false;
+    if (!Listed(*opt, first, run)) opt->sack[opt->nsack++] = run;
+    return true;
+  });
   t->ooo_recent = false;
   if (opt->nsack == first) return;
   // The history: this option's first block, then the earlier ones it does not repeat.

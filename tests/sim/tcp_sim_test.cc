@@ -534,6 +534,14 @@ struct ScenarioResult {
   uint64_t dsack_sent = 0, dsack_recv = 0, probes_not_needed = 0, undos = 0, spurious = 0;
   uint64_t queue_drops = 0, ooo_drops = 0;
   double seconds = 0;
+  // Sums of many runs.
+  void Add(const ScenarioResult& r) {
+    rto += r.rto, probes += r.probes, lost_rexmits += r.lost_rexmits;
+    recoveries += r.recoveries, reo += r.reo, dropped += r.dropped, segs += r.segs;
+    retrans += r.retrans, dsack_sent += r.dsack_sent, dsack_recv += r.dsack_recv;
+    probes_not_needed += r.probes_not_needed, undos += r.undos, spurious += r.spurious;
+    queue_drops += r.queue_drops, ooo_drops += r.ooo_drops, seconds += r.seconds;
+  }
 };
 
 // The server listens on x.x.x.2:`port`; the client connects to it from x.x.x.1:`from`.
@@ -831,14 +839,7 @@ TEST(TcpSimRecovery, ReorderingAloneCausesFewRetransmissions) {
     imp.reorder = 0.02 + (rng() % 200) / 1000.0;
     const ScenarioResult r = RunOneWay(seed, imp, 200000 + rng() % 300000, nullptr);
     ASSERT_TRUE(r.ok) << Describe(seed, r);
-    sum.segs += r.segs;
-    sum.retrans += r.retrans;
-    sum.rto += r.rto;
-    sum.recoveries += r.recoveries;
-    sum.reo += r.reo;
-    sum.lost_rexmits += r.lost_rexmits;
-    sum.undos += r.undos;
-    sum.seconds += r.seconds;
+    sum.Add(r);
   }
   std::fprintf(
       stderr,
@@ -939,12 +940,7 @@ TEST(TcpSimRecovery, TailDropsOfABottleneckQueueAreRepairedWithoutATimeout) {
     ASSERT_TRUE(r.ok) << Describe(seed, r);
     EXPECT_EQ(r.rto, 0u) << Describe(seed, r);
     EXPECT_LE(r.retrans, r.queue_drops + r.ooo_drops + r.dsack_sent + 4) << Describe(seed, r);
-    sum.retrans += r.retrans;
-    sum.queue_drops += r.queue_drops;
-    sum.ooo_drops += r.ooo_drops;
-    sum.dsack_sent += r.dsack_sent;
-    sum.recoveries += r.recoveries;
-    sum.seconds += r.seconds;
+    sum.Add(r);
   }
   std::fprintf(stderr,
                "bottleneck: %llu queue drops, %llu out-of-order drops, %llu resent, %llu "
