@@ -126,8 +126,10 @@ void TcpStack::SackRecovery(Tcb* t, uint32_t delivered) noexcept {
     if (t->sb.ranges() == 0 || SeqLt(t->snd_una, t->recover) || t->snd_una == t->snd_max) {
       return;
     }
-    // The probe was sent after everything else: a SACK for it shows what it did not.
-    const bool probe_answered = t->tlp_out && SeqGe(t->sb.HighestSacked(t->snd_una), t->tlp_end);
+    // The probe was sent after everything else: a SACK for it shows what it did not (not
+    // once the cumulative ACK reached its end: its DSACK may still be on the way).
+    const bool probe_answered = t->tlp_out && SeqLt(t->snd_una, t->tlp_end) &&
+                                SeqGe(t->sb.HighestSacked(t->snd_una), t->tlp_end);
     // DupThresh SACKed segments above the hole are enough until reordering shows (RACK
     // section 6.2 step 4); then only the reordering window decides.
     if (probe_answered || (!t->reordering && t->sb.IsLost(t->snd_una, mss))) {
