@@ -69,6 +69,10 @@ TAP_PIDFILE = "/run/sluice-testbed/sluice.pid"
 TAP_STATE = "/run/sluice-testbed/state"
 LOCK_FILE = "/tmp/sluice-build.lock"
 AFP_SOCK = "/run/slb-sluice.sock"
+# Linux's senders run CUBIC: the kernel's default, what HAProxy users on Debian get, and what
+# Sluice runs. A new namespace takes the host's choice, and some hosts pick BBR (this
+# machine's kernel does), which answers random loss with no reduction at all.
+LINUX_CC = "cubic"
 AFP_PREFIX = "slb-sluice"
 AFP_CFG = "examples/bench-e2e-afpacket.cfg"
 TAP_CFG = "examples/bench-e2e.cfg"
@@ -309,12 +313,28 @@ def topo_down(log):
             pass
 
 
+def allow_cc(name):
+    """A namespace other than the first may only pick a congestion control the host allows:
+    add `name` to the allowed list (the host's own default is left as it is)."""
+    key = "net.ipv4.tcp_allowed_congestion_control"
+    allowed = sh("sysctl", "-n", key).stdout.split()
+    if name not in allowed:
+        sh("sysctl", "-qw", f"{key}={' '.join(allowed + [name])}")
+
+
+def ns_cc(ns):
+    """Linux's senders in `ns` run LINUX_CC."""
+    allow_cc(LINUX_CC)
+    sh(*nsx(ns), "sysctl", "-qw", f"net.ipv4.tcp_congestion_control={LINUX_CC}")
+
+
 def ns_sysctls(ns):
     # No IPv6 (no router solicitations or DAD to the proxy); crr: many ephemeral ports and
     # reuse of TIME-WAIT ports for new outgoing connections (client and HAProxy's server side).
     sh(*nsx(ns), "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
        "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.ip_local_port_range=1024 65535",
        "net.ipv4.tcp_tw_reuse=1")
+    ns_cc(ns)
 
 
 def offloads_off(ifc, ns=None):

@@ -22,7 +22,10 @@ nftables in the client's namespace drops TCP segments at random, each way (numge
           front of Linux source servers, against HAProxy 2.6 in the veth topology in front of
           the same servers. The lossy link is the client's; the server side is clean.
 
-The Linux column is what HAProxy users get from the kernel. Each rate is the median of five
+The Linux column is what HAProxy users get from the kernel: its default congestion control,
+CUBIC, as Sluice's, in every namespace of both paths (a new namespace takes the host's choice,
+and a host set to BBR, which does not reduce its window for random loss, would compare two
+different controllers instead of two recoveries). Each rate is the median of five
 runs, each timed from the connection's establishment to its last byte (a lost SYN or SYN-ACK
 costs a 1 s timeout on either stack and says nothing of recovery); "kept" is a rate under loss as a percentage of the same path's lossless rate; Sluice's
 retransmission timeouts are counted per 10 MiB sent (tcp_rto_expired from the workers'
@@ -151,6 +154,8 @@ class Bench:
             raise RuntimeError(f"testbed up {cfg}: {r.stderr.strip()} {r.stdout.strip()}")
         self.testbed_up = True
         try:
+            for ns in (SL_CLIENT, SL_SERVER):  # the client's uploads, the proxy's servers
+                topo.ns_cc(ns)
             return fn()
         finally:
             self.stop_procs()
@@ -234,7 +239,8 @@ def figures(res, mib):
     for path in ("source", "echo", "proxy"):
         s_rates, s_rto = res.get(("sluice", path), ({}, None))
         l_rates, _ = res.get(("linux", path), ({}, None))
-        ref = "HAProxy on veth" if path == "proxy" else "a Linux sender on veth"
+        ref = ("HAProxy on veth" if path == "proxy" else "a Linux sender on veth") + \
+            f" ({topo.LINUX_CC})"
         fig(f"loss_{path}_clean_MBps", "MB/s", "higher", s_rates.get(0), l_rates.get(0),
             f"{mib} MiB, no loss; HAProxy column: {ref}")
         for per_mille in sorted(k for k in s_rates if k):
