@@ -25,11 +25,12 @@ nftables in the client's namespace drops TCP segments at random, each way (numge
 The Linux column is what HAProxy users get from the kernel: its default congestion control,
 CUBIC, as Sluice's, in every namespace of both paths (a new namespace takes the host's choice,
 and a host set to BBR, which does not reduce its window for random loss, would compare two
-different controllers instead of two recoveries). Each rate is the median of five
-runs, each timed from the connection's establishment to its last byte (a lost SYN or SYN-ACK
-costs a 1 s timeout on either stack and says nothing of recovery); "kept" is a rate under loss as a percentage of the same path's lossless rate; Sluice's
-retransmission timeouts are counted per 10 MiB sent (tcp_rto_expired from the workers'
-counters, over the runs at 1%).
+different controllers instead of two recoveries). Each rate is the median of seven runs (taken
+in rounds of one run per loss rate), each timed from the connection's establishment to its last
+byte (a lost SYN or SYN-ACK costs a 1 s timeout on either stack and says nothing of recovery);
+"kept" is a rate under loss as a percentage of the same path's lossless rate; Sluice's
+retransmission timeouts are counted per 10 MiB sent (tcp_rto_expired from the workers' counters,
+over the runs at 1%).
 """
 import argparse
 import json
@@ -72,7 +73,7 @@ class Bench:
         self.root = root
         self.log = log
         self.mib = 4 if quick else 32
-        self.runs = 1 if quick else 5
+        self.runs = 1 if quick else 7
         self.loss = (0, 10) if quick else LOSS
         self.procs = []
         self.testbed_up = False
@@ -121,20 +122,28 @@ class Bench:
     # -- one path: rates by loss
 
     def measure(self, label, ns, mode, host, port, rto_counter=None):
-        rates, rto = {}, None
-        for per_mille in self.loss:
-            nft_loss(ns, per_mille)
-            before = self.sluice_counter(rto_counter) if rto_counter and per_mille == 10 else None
-            try:
-                runs = [self.client(ns, mode, host, port) for _ in range(self.runs)]
-            finally:
-                nft_loss(ns, 0)
-            if before is not None:
-                sent_mib = self.mib * self.runs * (2 if mode == "echo" else 1)
-                rto = (self.sluice_counter(rto_counter) - before) / sent_mib * 10
-            rates[per_mille] = runs
+        """Rounds of one run at each loss rate: each rate's runs then see the machine as the
+        others' do (on a 2-core host the speed drifts over a minute, and a share set against
+        a lossless rate measured a minute earlier carries the drift)."""
+        rates, rto_count = {per_mille: [] for per_mille in self.loss}, 0
+        for _ in range(self.runs):
+            for per_mille in self.loss:
+                nft_loss(ns, per_mille)
+                count = rto_counter and per_mille == 10
+                before = self.sluice_counter(rto_counter) if count else 0
+                try:
+                    rates[per_mille].append(self.client(ns, mode, host, port))
+                finally:
+                    nft_loss(ns, 0)
+                if count:
+                    rto_count += self.sluice_counter(rto_counter) - before
+        for per_mille, runs in rates.items():
             self.log(f"loss: {label} {per_mille / 10:g}%: "
                      f"{', '.join(f'{r:.1f}' for r in runs)} MB/s")
+        rto = None
+        if rto_counter and 10 in self.loss:
+            sent_mib = self.mib * self.runs * (2 if mode == "echo" else 1)
+            rto = rto_count / sent_mib * 10
         return rates, rto
 
     def services_cfg(self):
