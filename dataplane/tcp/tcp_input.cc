@@ -482,14 +482,15 @@ bool TcpStack::ProcessAck(Tcb* t, const Segment& seg) noexcept {
                  seg.opt.nsack);
   }
   const Seq una_before = t->snd_una;
+  const uint32_t wnd_before = t->snd_wnd;
   const uint32_t win = static_cast<uint32_t>(seg.wnd) << t->snd_wscale;
-  // A duplicate ACK (RFC 5681 section 2). With SACK blocks the window may move (Linux
-  // tunes its receive buffer as out-of-order data arrives): they count all the same, as
-  // RFC 6675 section 5 counts SACKs rather than identical ACKs. Before SND.UNA and the
-  // window move.
+  // A duplicate ACK (RFC 5681 section 2): against SND.UNA and the window as they were
+  // before this ACK, so a window update is none wherever it is asked. With SACK blocks the
+  // window may move (Linux tunes its receive buffer as out-of-order data arrives): they
+  // count all the same, as RFC 6675 section 5 counts SACKs rather than identical ACKs.
   const auto dupack = [&] {
     return seg.ack == una_before && seg.len == 0 && !seg.Has(kFin) && una_before != t->snd_max &&
-           (win == t->snd_wnd || (t->sack_ok && seg.opt.nsack > 0));
+           (win == wnd_before || (t->sack_ok && seg.opt.nsack > 0));
   };
   if (SeqGt(seg.ack, t->snd_una)) {
     uint32_t acked = seg.ack - t->snd_una;
